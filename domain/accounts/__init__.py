@@ -1,0 +1,1 @@
+"""accounts: users, roles and token sessions."""

@@ -1,0 +1,79 @@
+"""SQL of the accounts aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+
+from domain.accounts.model import AuthSession, User
+from domain.types import Page, PageRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def find_user_by_username(session: AsyncSession, username: str) -> User | None:
+    result = await session.execute(select(User).where(User.username == username))
+    return result.scalar_one_or_none()
+
+
+async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[User]:
+    result = await session.execute(select(User).where(User.id.in_(ids)))
+    return list(result.scalars())
+
+
+async def lock_auth_session(session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
+    stmt = select(AuthSession).where(AuthSession.id == session_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_session_with_user(
+    session: AsyncSession, session_id: uuid.UUID
+) -> tuple[AuthSession, User] | None:
+    stmt = (
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def search_users(search: str | None, exclude: uuid.UUID | None) -> Select[User]:
+    """Users matching every word of ``search`` in username or names (case-insensitive)."""
+    stmt = select(User).where(User.is_active)
+    if exclude is not None:
+        stmt = stmt.where(User.id != exclude)
+    for word in (search or "").split():
+        pattern = f"%{word}%"
+        stmt = stmt.where(
+            or_(
+                User.username.ilike(pattern),
+                User.first_name.ilike(pattern),
+                User.last_name.ilike(pattern),
+            )
+        )
+    return stmt
+
+
+async def list_users(
+    session: AsyncSession, page: PageRequest, *, search: str | None, exclude: uuid.UUID | None
+) -> Page[User]:
+    base = search_users(search, exclude)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    stmt = base.order_by(User.username, User.id).limit(page.first + 1)
+    if page.after is not None:
+        username, user_id = page.after
+        stmt = stmt.where(
+            and_(tuple_(User.username, User.id) > tuple_(username, uuid.UUID(user_id)))
+        )
+    rows = list((await session.execute(stmt)).scalars())
+    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)

@@ -1,0 +1,150 @@
+"""Pure rules of the accounts aggregate: input validation and token-family rotation."""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+# Seed 001 (messenger): 1-20 Latin letters or digits, not starting with a digit.
+STRICT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,19}")
+# Seed 003 (mailing) used Django's default user model: 150 of letters, digits and @.+-_.
+DJANGO_USERNAME = re.compile(r"[\w.@+-]{1,150}")
+NAME_MAX = 20
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+
+
+class UsernamePolicy(enum.Enum):
+    STRICT = "strict"
+    DJANGO = "django"
+
+
+def username_errors(username: str, policy: UsernamePolicy) -> list[str]:
+    if not username:
+        return ["This field may not be blank."]
+    if policy is UsernamePolicy.STRICT and not STRICT_USERNAME.fullmatch(username):
+        return ["Username must be 1-20 Latin letters or digits and must not start with a digit."]
+    if policy is UsernamePolicy.DJANGO and not DJANGO_USERNAME.fullmatch(username):
+        return [
+            "Enter a valid username. This value may contain only letters, numbers, "
+            "and @/./+/-/_ characters."
+        ]
+    return []
+
+
+def password_errors(password: str) -> list[str]:
+    errors = []
+    if len(password) < PASSWORD_MIN:
+        errors.append(
+            f"This password is too short. It must contain at least {PASSWORD_MIN} characters."
+        )
+    if len(password) > PASSWORD_MAX:
+        errors.append(f"Ensure this field has no more than {PASSWORD_MAX} characters.")
+    if password.isdigit():
+        errors.append("This password is entirely numeric.")
+    return errors
+
+
+def name_errors(name: str) -> list[str]:
+    if len(name) > NAME_MAX:
+        return [f"Ensure this field has no more than {NAME_MAX} characters."]
+    if name and not name.isalpha():
+        return ["Only letters are allowed."]
+    return []
+
+
+def registration_errors(
+    *, username: str, password: str, first_name: str, last_name: str, policy: UsernamePolicy
+) -> dict[str, list[str]]:
+    """Field name -> messages; empty when the registration is valid."""
+    checks = {
+        "username": username_errors(username, policy),
+        "password": password_errors(password),
+        "first_name": name_errors(first_name),
+        "last_name": name_errors(last_name),
+    }
+    return {field: msgs for field, msgs in checks.items() if msgs}
+
+
+class TokenType(enum.StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    generation: int
+    token_type: TokenType
+    jti: str
+
+
+def build_claims(claims: TokenClaims, *, issued_at: datetime, ttl_seconds: int) -> dict[str, Any]:
+    return {
+        "sub": str(claims.user_id),
+        "sid": str(claims.session_id),
+        "gen": claims.generation,
+        "token_type": claims.token_type.value,
+        "jti": claims.jti,
+        "iat": int(issued_at.timestamp()),
+        "exp": int((issued_at + timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+
+
+def parse_claims(raw: dict[str, Any]) -> TokenClaims | None:
+    """The typed claims, or None when a verified token lacks what tghub issues."""
+    try:
+        return TokenClaims(
+            user_id=uuid.UUID(str(raw["sub"])),
+            session_id=uuid.UUID(str(raw["sid"])),
+            generation=int(raw["gen"]),
+            token_type=TokenType(raw["token_type"]),
+            jti=str(raw["jti"]),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class FamilyState:
+    generation: int
+    current_jti: str
+    expires_at: datetime
+    revoked: bool
+
+
+class RefreshVerdict(enum.Enum):
+    ROTATE = "rotate"
+    REUSED = "reused"
+    DEAD = "dead"
+
+
+def judge_refresh(family: FamilyState, claims: TokenClaims, now: datetime) -> RefreshVerdict:
+    """Rotate the current token; an older generation of a live family is a theft signal."""
+    if family.revoked or family.expires_at <= now:
+        return RefreshVerdict.DEAD
+    if claims.generation == family.generation and claims.jti == family.current_jti:
+        return RefreshVerdict.ROTATE
+    if claims.generation < family.generation:
+        return RefreshVerdict.REUSED
+    return RefreshVerdict.DEAD
+
+
+def token_is_live(family: FamilyState, claims: TokenClaims, now: datetime) -> bool:
+    """Access tokens die with their family and with its next rotation; refresh tokens too."""
+    if claims.token_type is TokenType.REFRESH:
+        return judge_refresh(family, claims, now) is RefreshVerdict.ROTATE
+    return not family.revoked and family.expires_at > now and claims.generation == family.generation
+
+
+ONLINE_WINDOW = timedelta(minutes=5)
+
+
+def is_online(last_online_at: datetime | None, now: datetime) -> bool:
+    """Online means active within the last five minutes (seed 001)."""
+    return last_online_at is not None and now - last_online_at < ONLINE_WINDOW

@@ -1,0 +1,251 @@
+"""Use cases of the accounts aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+
+from domain.accounts import repository, rules
+from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
+from domain.accounts.events import SessionRevoked
+from domain.accounts.model import AuthSession, Role, User
+from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
+from domain.errors import Invalid, NotFound
+
+if TYPE_CHECKING:
+    from domain.ports import AuthPorts
+    from domain.types import Page, PageRequest
+    from domain.uow import SqlAlchemyUnitOfWork
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The authenticated caller of one request."""
+
+    user: User
+    # None for HTTP Basic callers of legacy routes: they have no token family.
+    session_id: uuid.UUID | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_admin
+
+
+async def register_user(
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthPorts,
+    *,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    bio: str | None = None,
+    policy: UsernamePolicy = UsernamePolicy.STRICT,
+) -> User:
+    """Create a ``user``-role account; raises Invalid or UsernameTaken. Commits."""
+    errors = rules.registration_errors(
+        username=username,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        policy=policy,
+    )
+    if errors:
+        raise Invalid(errors)
+    if await repository.find_user_by_username(uow.session, username) is not None:
+        raise UsernameTaken
+    user = User(
+        username=username,
+        password_hash=await auth.hasher.hash(password),
+        first_name=first_name,
+        last_name=last_name,
+        bio=bio,
+        role=Role.USER,
+    )
+    uow.session.add(user)
+    await _commit_unique_username(uow)
+    return user
+
+
+async def _commit_unique_username(uow: SqlAlchemyUnitOfWork) -> None:
+    # Two concurrent registrations of one name both pass the lookup; the index decides.
+    try:
+        await uow.commit()
+    except IntegrityError as exc:
+        await uow.rollback()
+        raise UsernameTaken from exc
+
+
+async def authenticate(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+) -> User:
+    """The active user with these credentials; raises InvalidCredentials."""
+    user = await repository.find_user_by_username(uow.session, username)
+    stored = user.password_hash if user is not None and user.is_active else None
+    if not await auth.hasher.verify(stored, password) or user is None:
+        raise InvalidCredentials
+    return user
+
+
+async def login(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+) -> TokenPair:
+    """Start a new token family for valid credentials. Commits."""
+    user = await authenticate(uow, auth, username=username, password=password)
+    now = auth.clock.now()
+    family = AuthSession(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        current_jti=uuid.uuid4().hex,
+        generation=0,
+        created_at=now,
+        expires_at=now + timedelta(seconds=auth.refresh_ttl),
+    )
+    uow.session.add(family)
+    await uow.commit()
+    return _issue(auth, family, now)
+
+
+def _issue(auth: AuthPorts, family: AuthSession, now: datetime) -> TokenPair:
+    def claims(token_type: TokenType, jti: str) -> TokenClaims:
+        return TokenClaims(family.user_id, family.id, family.generation, token_type, jti)
+
+    access = rules.build_claims(
+        claims(TokenType.ACCESS, uuid.uuid4().hex), issued_at=now, ttl_seconds=auth.access_ttl
+    )
+    refresh = rules.build_claims(
+        claims(TokenType.REFRESH, family.current_jti),
+        issued_at=now,
+        ttl_seconds=auth.refresh_ttl,
+    )
+    return TokenPair(auth.tokens.encode(access), auth.tokens.encode(refresh), family.id)
+
+
+def _family_state(family: AuthSession) -> rules.FamilyState:
+    return rules.FamilyState(
+        generation=family.generation,
+        current_jti=family.current_jti,
+        expires_at=family.expires_at,
+        revoked=family.revoked_at is not None,
+    )
+
+
+def read_token(auth: AuthPorts, token: str, expected: TokenType | None) -> TokenClaims:
+    """Signature, expiry and shape of a token; raises InvalidToken."""
+    claims = rules.parse_claims(auth.tokens.decode(token))
+    if claims is None or (expected is not None and claims.token_type is not expected):
+        raise InvalidToken
+    return claims
+
+
+async def refresh_tokens(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, refresh_token: str
+) -> TokenPair:
+    """Rotate a family; reuse of an old refresh token revokes it (emits SessionRevoked)."""
+    claims = read_token(auth, refresh_token, TokenType.REFRESH)
+    family = await repository.lock_auth_session(uow.session, claims.session_id)
+    if family is None:
+        raise InvalidToken
+    now = auth.clock.now()
+    verdict = rules.judge_refresh(_family_state(family), claims, now)
+    if verdict is rules.RefreshVerdict.REUSED:
+        _revoke(uow, family, now, reason="refresh_reused")
+        await uow.commit()
+    if verdict is not rules.RefreshVerdict.ROTATE:
+        raise InvalidToken
+    family.generation += 1
+    family.current_jti = uuid.uuid4().hex
+    family.expires_at = now + timedelta(seconds=auth.refresh_ttl)
+    await uow.commit()
+    return _issue(auth, family, now)
+
+
+def _revoke(uow: SqlAlchemyUnitOfWork, family: AuthSession, now: datetime, reason: str) -> None:
+    family.revoked_at = now
+    family.revoked_reason = reason
+    uow.emit(SessionRevoked(user_id=family.user_id, session_id=family.id, reason=reason))
+
+
+async def logout(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, session_id: uuid.UUID | None
+) -> None:
+    """Revoke the caller's token family (emits SessionRevoked). Commits."""
+    family = (
+        None if session_id is None else await repository.lock_auth_session(uow.session, session_id)
+    )
+    if family is None or family.revoked_at is not None:
+        return
+    _revoke(uow, family, auth.clock.now(), reason="logout")
+    await uow.commit()
+
+
+async def authenticate_token(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, token: str, expected: TokenType | None
+) -> Viewer:
+    """The viewer behind a live token; raises InvalidToken."""
+    claims = read_token(auth, token, expected)
+    found = await repository.find_session_with_user(uow.session, claims.session_id)
+    if found is None:
+        raise InvalidToken
+    family, user = found
+    live = rules.token_is_live(_family_state(family), claims, auth.clock.now())
+    if not live or not user.is_active or user.id != claims.user_id:
+        raise InvalidToken
+    return Viewer(user=user, session_id=family.id)
+
+
+async def ensure_admin(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+) -> User:
+    """Create the admin, or promote and re-password an existing user. Commits."""
+    errors = rules.registration_errors(
+        username=username,
+        password=password,
+        first_name="",
+        last_name="",
+        policy=UsernamePolicy.DJANGO,
+    )
+    if errors:
+        raise Invalid(errors)
+    user = await repository.find_user_by_username(uow.session, username)
+    if user is None:
+        user = User(username=username, password_hash="")
+        uow.session.add(user)
+    user.password_hash = await auth.hasher.hash(password)
+    user.role = Role.ADMIN
+    user.is_active = True
+    await uow.commit()
+    return user
+
+
+async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
+    user = await repository.find_user(uow.session, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("User", user_id)
+    return user
+
+
+async def list_users(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    search: str | None = None,
+    exclude: uuid.UUID | None = None,
+) -> Page[User]:
+    return await repository.list_users(uow.session, page, search=search, exclude=exclude)
+
+
+async def verify_token(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, token: str) -> None:
+    """Raises InvalidToken unless the token (access or refresh) is live."""
+    await authenticate_token(uow, auth, token=token, expected=None)

@@ -1,0 +1,176 @@
+"""The event bus: broadcaster over Redis pub/sub, with a backend that survives Redis.
+
+broadcaster 0.3.1's own Redis backend dies silently when its connection is killed or a
+non-UTF-8 message arrives (STACK.md §3b), so tghub owns this backend: it remembers its
+channels, re-creates the pub/sub connection with exponential backoff after any connection
+error and re-subscribes, and skips messages it cannot decode. Pub/sub stays at-most-once:
+what is published while Redis is down is lost, so events carry ids to re-query by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from broadcaster import Broadcast, Event
+from broadcaster._backends.base import BroadcastBackend
+from redis import asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from redis.asyncio.client import PubSub
+
+log = logging.getLogger(__name__)
+
+CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+BACKOFF_START = 0.05
+BACKOFF_CAP = 2.0
+
+
+class ReconnectingRedisBackend(BroadcastBackend):
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=BACKOFF_START), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            socket_connect_timeout=2,
+        )
+        self._channels: set[str] = set()
+        self._has_channels = asyncio.Event()
+        self._pubsub: PubSub | None = None
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._listener: asyncio.Task[None] | None = None
+        self.reconnects = 0
+        self.skipped = 0
+
+    @override
+    async def connect(self) -> None:
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._listener = asyncio.create_task(self._listen(), name="event-bus-listener")
+
+    @override
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._pubsub is not None:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._redis.aclose()
+
+    @override
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        self._has_channels.set()
+        # On a broken connection the listener re-subscribes every remembered channel.
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await self._current_pubsub().subscribe(channel)
+
+    @override
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await self._current_pubsub().unsubscribe(channel)
+
+    @override
+    async def publish(self, channel: str, message: Any) -> None:
+        if not isinstance(message, str):
+            raise TypeError("the event bus publishes JSON text only")
+        await self._redis.publish(channel, message)
+
+    @override
+    async def next_published(self) -> Event:
+        return await self._queue.get()
+
+    def _current_pubsub(self) -> PubSub:
+        if self._pubsub is None:
+            raise RuntimeError("event bus backend is not connected")
+        return self._pubsub
+
+    async def _listen(self) -> None:
+        backoff = BACKOFF_START
+        while True:
+            await self._has_channels.wait()
+            try:
+                await self._receive_until_idle()
+                backoff = BACKOFF_START
+            except CONNECTION_ERRORS as exc:
+                log.warning("event bus lost Redis (%s); reconnecting in %.2fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+                await self._reconnect()
+
+    async def _receive_until_idle(self) -> None:
+        pubsub = self._current_pubsub()
+        if getattr(pubsub, "connection", None) is None:
+            # The subscribe that would have opened it failed: treat it as a lost connection.
+            raise RedisConnectionError("pub/sub connection not established")
+        while self._channels:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None and message.get("type") == "message":
+                self._deliver(message["channel"], message["data"])
+        self._has_channels.clear()
+
+    def _deliver(self, channel: bytes, data: bytes) -> None:
+        try:
+            event = Event(channel=channel.decode(), message=data.decode())
+        except UnicodeDecodeError:
+            self.skipped += 1
+            log.warning("event bus skipped an undecodable message on %r", channel[:80])
+            return
+        self._queue.put_nowait(event)
+
+    async def _reconnect(self) -> None:
+        old, self._pubsub = self._pubsub, self._redis.pubsub(ignore_subscribe_messages=True)
+        if old is not None:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                await old.aclose()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            if self._channels:
+                await self._pubsub.subscribe(*self._channels)
+                self.reconnects += 1
+                log.info("event bus re-subscribed %d channels", len(self._channels))
+
+
+class EventBus:
+    """Namespaced publish/subscribe of JSON text; implements ``domain.ports.EventPublisher``."""
+
+    def __init__(self, broadcast: Broadcast, prefix: str) -> None:
+        self._broadcast = broadcast
+        self._prefix = prefix
+
+    async def connect(self) -> None:
+        await self._broadcast.connect()
+
+    async def disconnect(self) -> None:
+        await self._broadcast.disconnect()
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._broadcast.publish(f"{self._prefix}:{channel}", message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        async with self._broadcast.subscribe(f"{self._prefix}:{channel}") as subscriber:
+            yield _messages(subscriber)
+
+
+async def _messages(subscriber: Any) -> AsyncIterator[str]:
+    async for event in subscriber:
+        if event is not None:
+            yield str(event.message)
+
+
+def create_bus(url: str, prefix: str) -> EventBus:
+    """``memory://`` (unit tests, one process) or ``redis://`` (everything else)."""
+    if url.startswith("memory://"):
+        return EventBus(Broadcast(url), prefix)
+    return EventBus(Broadcast(backend=ReconnectingRedisBackend(url)), prefix)

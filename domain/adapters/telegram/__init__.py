@@ -1,0 +1,1 @@
+"""Telegram gateway adapters (Telethon and the simulated world); only workers import them."""

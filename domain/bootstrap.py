@@ -1,0 +1,79 @@
+"""Builds the Runtime (database, event bus, auth ports) from Settings.
+
+Called only by the composition roots; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
+
+from domain.adapters import db
+from domain.adapters.bus import EventBus, create_bus
+from domain.adapters.clock import SystemClock
+from domain.adapters.passwords import Argon2Hasher
+from domain.adapters.tokens import JwtCodec
+from domain.ports import AuthPorts
+from domain.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from domain.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    bus: EventBus
+    redis: Redis
+    uow: UnitOfWorkFactory
+    auth: AuthPorts
+
+    async def start(self) -> None:
+        await self.bus.connect()
+
+    async def stop(self) -> None:
+        await self.bus.disconnect()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    async def check_database(self) -> None:
+        await db.ping(self.engine)
+
+    async def check_redis(self) -> None:
+        await self.redis.ping()
+
+
+def signing_key(settings: Settings) -> str:
+    """The configured key, or one generated once into the data folder (embedded default)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    if settings.database_url is None or settings.redis_url is None:
+        raise RuntimeError("database_url and redis_url must be resolved before build_runtime")
+    engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    bus = create_bus(settings.redis_url, settings.channel_prefix)
+    auth = AuthPorts(
+        hasher=Argon2Hasher(),
+        tokens=JwtCodec(signing_key(settings)),
+        clock=SystemClock(),
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+    )
+    uow = UnitOfWorkFactory(db.create_session_factory(engine), bus)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    return Runtime(settings=settings, engine=engine, bus=bus, redis=redis, uow=uow, auth=auth)

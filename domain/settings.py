@@ -1,0 +1,68 @@
+"""Typed settings, read from ``TGHUB_*`` environment variables.
+
+Built only in composition roots (``resolvers.app``, ``workers.main``, ``migrations/env.py``,
+the ``tghub`` command line) and passed down; never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LegacyGroup = Literal["seeonline", "bots", "mailing", "invites"]
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Flat on purpose: the documented variable names (``TGHUB_DATABASE_URL``) stay short."""
+
+    model_config = SettingsConfigDict(env_prefix="TGHUB_", extra="ignore")
+
+    # Infrastructure. None means "the embedded default starts its own server".
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".tghub")
+    # Prefix for pub/sub channels, so several deployments (or tests) can share one Redis.
+    channel_prefix: str = "tghub"
+    database_pool_size: int = Field(default=10, ge=1)
+
+    # Auth. A missing key is generated into the data folder (see domain.bootstrap).
+    secret_key: SecretStr | None = None
+    access_token_ttl: int = Field(default=3600, ge=1)
+    refresh_token_ttl: int = Field(default=86400, ge=1)
+    admin_username: str | None = None
+    admin_password: SecretStr | None = None
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: Annotated[list[str], NoDecode] = []
+    legacy_open: Annotated[list[LegacyGroup], NoDecode] = []
+    public_url: str | None = None
+
+    # GraphQL limits.
+    graphql_max_depth: int = Field(default=12, ge=1)
+    graphql_max_tokens: int = Field(default=2000, ge=1)
+    graphql_max_aliases: int = Field(default=20, ge=1)
+    graphql_max_subscriptions: int = Field(default=20, ge=1)
+    graphql_allow_introspection: bool = True
+
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", "legacy_open", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url is None or self.redis_url is None

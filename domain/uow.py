@@ -1,0 +1,92 @@
+"""The unit of work: one transaction, and the side effects that follow its commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from domain.events import Event, encode
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from domain.ports import EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+class SqlAlchemyUnitOfWork:
+    """Commits, **then** publishes recorded events; a rollback drops them.
+
+    Used as ``async with factory() as uow``; leaving the block without ``commit()`` rolls back,
+    so read-only work simply never commits.
+    """
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], publisher: EventPublisher
+    ) -> None:
+        self._session_factory = session_factory
+        self._publisher = publisher
+        self._events: list[Event] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> SqlAlchemyUnitOfWork:
+        self._session = self._session_factory()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back what was not committed without expiring loaded objects, so
+        # entities returned by a use case stay readable after the block.
+        self._events.clear()
+        await self.session.close()
+        self._session = None
+
+    def emit(self, event: Event) -> None:
+        """Record an event to publish after the next successful commit."""
+        self._events.append(event)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        events, self._events = self._events, []
+        for event in events:
+            await self._publish(event)
+
+    async def rollback(self) -> None:
+        self._events.clear()
+        await self.session.rollback()
+
+    async def _publish(self, event: Event) -> None:
+        # The transaction is already durable: a bus failure must not turn it into an error.
+        try:
+            await self._publisher.publish(event.channel, encode(event))
+        except Exception:
+            log.exception("publishing %s on %s failed", event.name, event.channel)
+
+
+class UnitOfWorkFactory:
+    """Makes a fresh unit of work per use case (or per read)."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], publisher: EventPublisher
+    ) -> None:
+        self.session_factory = session_factory
+        self.publisher = publisher
+
+    def __call__(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher)

@@ -1,0 +1,122 @@
+"""Accounts: Query, Mutation and Subscription fields."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from domain.accounts import service
+from domain.accounts.events import SessionRevoked as SessionRevokedEvent
+from domain.events import EventDecodeError, decode
+from resolvers.permissions import require_viewer
+from schema.accounts import (
+    AuthTokens,
+    LoginInput,
+    LoginPayload,
+    LogoutSuccess,
+    RefreshTokenInput,
+    RefreshTokenPayload,
+    RegisterInput,
+    RegisterPayload,
+    RegisterSuccess,
+    SessionRevoked,
+    User,
+    UserFilter,
+)
+from schema.context import Info
+from schema.relay import Connection, connection, page_request
+
+
+@strawberry.type
+class AccountsQuery:
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: strawberry.relay.GlobalID) -> strawberry.relay.Node | None:
+        require_viewer(info.context)
+        resolved: strawberry.relay.Node | None = await id.resolve_node(info, required=False)
+        return resolved
+
+    @strawberry.field(description="The authenticated user; null without credentials.")
+    def viewer(self, info: Info) -> User | None:
+        if info.context.viewer is None and info.context.auth_error is None:
+            return None
+        return User.from_model(require_viewer(info.context).user)
+
+    @strawberry.field(description="Active users, ordered by username.")
+    async def users(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: UserFilter | None = None,
+    ) -> Connection[User]:
+        viewer = require_viewer(info.context)
+        page = page_request(first, after, max_size=info.context.max_page_size)
+        async with info.context.uow() as uow:
+            found = await service.list_users(
+                uow, page, search=filter.search if filter else None, exclude=viewer.user.id
+            )
+        key = lambda user: (user.username, str(user.id))  # noqa: E731
+        return connection(found, User.from_model, key, has_previous=after is not None)
+
+
+@strawberry.type
+class AccountsMutation:
+    @strawberry.mutation
+    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+        async with info.context.uow() as uow:
+            user = await service.register_user(
+                uow,
+                info.context.auth,
+                username=input.username,
+                password=input.password,
+                first_name=input.first_name,
+                last_name=input.last_name,
+                bio=input.bio,
+            )
+        return RegisterSuccess(user=User.from_model(user))
+
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        async with info.context.uow() as uow:
+            pair = await service.login(
+                uow, info.context.auth, username=input.username, password=input.password
+            )
+        return AuthTokens.from_pair(pair)
+
+    @strawberry.mutation(description="Rotate the token pair; the used tokens stop working.")
+    async def refresh_token(self, info: Info, input: RefreshTokenInput) -> RefreshTokenPayload:
+        async with info.context.uow() as uow:
+            pair = await service.refresh_tokens(
+                uow, info.context.auth, refresh_token=input.refresh_token
+            )
+        return AuthTokens.from_pair(pair)
+
+    @strawberry.mutation(description="Revoke the viewer's session (every token of its family).")
+    async def logout(self, info: Info) -> LogoutSuccess:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await service.logout(uow, info.context.auth, session_id=viewer.session_id)
+        return LogoutSuccess(revoked=True)
+
+
+@strawberry.type
+class AccountsSubscription:
+    @strawberry.subscription(description="Tells this client when its session is revoked.")
+    async def account_events(self, info: Info) -> AsyncGenerator[SessionRevoked, None]:
+        viewer = require_viewer(info.context)
+        async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
+            async for message in messages:
+                event = _decode(message)
+                if isinstance(event, SessionRevokedEvent) and event.session_id == viewer.session_id:
+                    yield SessionRevoked(
+                        session_id=strawberry.ID(str(event.session_id)), reason=event.reason
+                    )
+                    return
+
+
+def _decode(message: str) -> object:
+    try:
+        return decode(message)
+    except EventDecodeError:
+        return None

@@ -1,0 +1,47 @@
+"""Who may call what: the viewer checks every resolver shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.accounts import service
+from domain.accounts.rules import TokenType
+from domain.errors import DomainError, PermissionDenied, Unauthenticated
+
+if TYPE_CHECKING:
+    from domain.accounts.service import Viewer
+    from schema.context import Context
+
+
+def require_viewer(context: Context) -> Viewer:
+    """The authenticated viewer, or UNAUTHENTICATED (with why a presented token failed)."""
+    if context.viewer is not None:
+        return context.viewer
+    raise context.auth_error or Unauthenticated()
+
+
+def require_admin(context: Context) -> Viewer:
+    viewer = require_viewer(context)
+    if not viewer.is_admin:
+        raise PermissionDenied
+    return viewer
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate_context(context: Context, token: str) -> None:
+    """Sets ``context.viewer``, or ``context.auth_error`` when the token is refused."""
+    async with context.uow() as uow:
+        try:
+            context.viewer = await service.authenticate_token(
+                uow, context.auth, token=token, expected=TokenType.ACCESS
+            )
+        except DomainError as exc:
+            context.auth_error = exc

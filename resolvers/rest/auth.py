@@ -1,0 +1,74 @@
+"""Who is calling a legacy route: Bearer tokens everywhere, HTTP Basic where a group used it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from domain.accounts import service
+from domain.accounts.rules import TokenType
+from domain.errors import PermissionDenied, Unauthenticated
+from resolvers.permissions import bearer_token
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from domain.accounts.service import Viewer
+    from domain.bootstrap import Runtime
+    from domain.settings import LegacyGroup
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+async def request_viewer(request: Request, *, allow_basic: bool = False) -> Viewer | None:
+    """The caller, None when anonymous; a presented but bad credential raises."""
+    runtime: Runtime = request.state.runtime
+    header = request.headers.get("authorization")
+    token = bearer_token(header)
+    async with runtime.uow() as uow:
+        if token is not None:
+            return await service.authenticate_token(
+                uow, runtime.auth, token=token, expected=TokenType.ACCESS
+            )
+        credentials = basic_credentials(header) if allow_basic else None
+        if credentials is not None:
+            user = await service.authenticate(
+                uow, runtime.auth, username=credentials[0], password=credentials[1]
+            )
+            return service.Viewer(user=user, session_id=None)
+    return None
+
+
+async def require_user(request: Request, *, allow_basic: bool = False) -> Viewer:
+    viewer = await request_viewer(request, allow_basic=allow_basic)
+    if viewer is None:
+        raise Unauthenticated
+    return viewer
+
+
+async def require_group_access(
+    request: Request, group: LegacyGroup, *, allow_basic: bool = False
+) -> Viewer | None:
+    """Admins always; anonymous callers only when the operator opened the legacy group."""
+    runtime: Runtime = request.state.runtime
+    viewer = await request_viewer(request, allow_basic=allow_basic)
+    if viewer is None and group in runtime.settings.legacy_open:
+        return None
+    if viewer is None:
+        raise Unauthenticated
+    if not viewer.is_admin:
+        raise PermissionDenied
+    return viewer

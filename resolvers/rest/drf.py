@@ -1,0 +1,121 @@
+"""Django REST Framework conventions of the legacy services: bodies, errors, statuses.
+
+The single table that maps domain errors to legacy HTTP responses lives here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from domain.accounts.errors import InvalidToken
+from domain.errors import (
+    Conflict,
+    DomainError,
+    ExternalUnavailable,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+STATUS: dict[type[DomainError], int] = {
+    Invalid: 400,
+    Conflict: 400,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    RateLimited: 429,
+    ExternalUnavailable: 503,
+}
+
+
+def _status(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_response(exc: DomainError) -> JSONResponse:
+    body: Any = {"detail": exc.message}
+    headers: dict[str, str] = {}
+    if isinstance(exc, Invalid) and exc.field_errors:
+        body = exc.field_errors
+    elif isinstance(exc, InvalidToken):
+        body = {"detail": exc.message, "code": exc.code}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(int(exc.retry_after) + 1)
+    return JSONResponse(body, status_code=_status(exc), headers=headers)
+
+
+def drf_view(handler: Handler) -> Handler:
+    """Answer domain errors in the legacy error shape."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DomainError as exc:
+            return error_response(exc)
+
+    return wrapper
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The request's fields from JSON, form or multipart, as DRF parsers would give them."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        return dict(form.items())
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid({}, message=f"JSON parse error - {exc}") from exc
+    if not isinstance(data, dict):
+        raise Invalid(
+            {
+                "non_field_errors": [
+                    f"Invalid data. Expected a dictionary, but got {type(data).__name__}."
+                ]
+            }
+        )
+    return data
+
+
+def required_strings(data: dict[str, Any], *names: str) -> list[str]:
+    """The named fields as strings, or Invalid listing each missing or blank one (DRF wording)."""
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        value = data.get(name)
+        if value is None:
+            errors[name] = ["This field is required."]
+        elif not isinstance(value, str):
+            errors[name] = ["Not a valid string."]
+        elif not value:
+            errors[name] = ["This field may not be blank."]
+    if errors:
+        raise Invalid(errors)
+    return [data[name] for name in names]
+
+
+def optional_string(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise Invalid.single(name, "Not a valid string.")
+    return value

@@ -1,0 +1,88 @@
+"""The one schema, merged from every aggregate's Query/Mutation/Subscription."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from typing_extensions import override
+
+from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from resolvers.errors import ErrorPolicy
+from schema.errors import EXCEPTION_HANDLERS
+
+if TYPE_CHECKING:
+    from graphql import ASTValidationRule, GraphQLError
+    from strawberry.types import ExecutionContext
+
+
+@strawberry.type
+class Query(AccountsQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AccountsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(AccountsSubscription):
+    pass
+
+
+@dataclass(frozen=True)
+class GraphQLLimits:
+    max_depth: int = 12
+    max_tokens: int = 2000
+    max_aliases: int = 20
+
+
+class Schema(strawberry.Schema):
+    @override
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorPolicy logs what deserves a log line; the default logs every validation error.
+        return None
+
+
+def build_schema(limits: GraphQLLimits) -> Schema:
+    # Validation rule classes are built once: ValidationCache keys on them, so a per-request
+    # limiter instance (which builds a new rule class each time) would defeat the cache.
+    rules: list[type[ASTValidationRule]] = [
+        alias_validator(limits.max_aliases),
+        depth_validator(limits.max_depth, None),
+    ]
+
+    class Limits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ParserCache,
+        Limits,
+        ValidationCache,
+        ErrorPolicy,
+    ]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+
+
+# For `strawberry export-schema resolvers.root:schema`; limits do not change the SDL.
+schema = build_schema(GraphQLLimits())

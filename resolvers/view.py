@@ -1,0 +1,93 @@
+"""The GraphQL endpoint: context per request, websocket auth, the offline GraphiQL page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry import UNSET
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from typing_extensions import override
+
+from resolvers.loaders import Loaders
+from resolvers.permissions import authenticate_context, bearer_token
+from schema.context import Context
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from starlette.websockets import WebSocket
+    from strawberry.types.unset import UnsetType
+
+    from domain.bootstrap import Runtime
+    from resolvers.root import Schema
+
+GRAPHIQL_HTML = Path(__file__).parent / "static" / "graphiql" / "index.html"
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(
+        self, schema: Schema, *, allowed_origins: Sequence[str], max_subscriptions: int
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=max_subscriptions,
+            allowed_origins=allowed_origins,
+        )
+
+    @override
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        runtime: Runtime = request.state.runtime
+        context = Context(
+            request=request,
+            response=response,
+            uow=runtime.uow,
+            auth=runtime.auth,
+            events=runtime.bus,
+            loaders=Loaders(runtime.uow),
+        )
+        if isinstance(response, Response):
+            response.headers["X-Request-ID"] = context.request_id
+        if isinstance(request, Request):
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                await authenticate_context(context, token)
+        return context
+
+    @override
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        token = _token_from_params(context.connection_params)
+        if token is None:
+            raise ConnectionRejectionError(
+                {"message": "Authentication credentials were not provided."}
+            )
+        await authenticate_context(context, token)
+        if context.viewer is None:
+            raise ConnectionRejectionError({"message": "Token is invalid or expired"})
+        return cast("UnsetType", UNSET)
+
+    @override
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(GRAPHIQL_HTML.read_text())
+
+
+def _token_from_params(params: dict[str, Any] | None) -> str | None:
+    """Accepts ``{"Authorization": "Bearer …"}`` (GraphiQL headers) or ``{"authToken": …}``."""
+    if not isinstance(params, dict):
+        return None
+    for key in ("Authorization", "authorization"):
+        if isinstance(params.get(key), str):
+            return bearer_token(params[key])
+    token = params.get("authToken") or params.get("token")
+    return token if isinstance(token, str) and token else None

@@ -1,0 +1,129 @@
+"""GraphQL shapes of the accounts aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from typing_extensions import override
+
+from domain.accounts import rules
+from domain.accounts.model import Role
+from schema.context import Info
+from schema.errors import AuthenticationError, ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from domain.accounts.model import User as UserModel
+    from domain.accounts.service import TokenPair
+
+UserRole = strawberry.enum(Role, name="UserRole")
+
+
+@strawberry.type
+class User(relay.Node):
+    id: relay.NodeID[str]
+    username: str
+    first_name: str
+    last_name: str
+    bio: str | None
+    role: UserRole  # type: ignore[valid-type]
+    last_online_at: datetime | None
+
+    @strawberry.field
+    def is_online(self, info: Info) -> bool:
+        return rules.is_online(self.last_online_at, info.context.auth.clock.now())
+
+    @classmethod
+    def from_model(cls, user: UserModel) -> User:
+        return cls(
+            id=str(user.id),
+            username=user.username,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            bio=user.bio,
+            role=user.role,
+            last_online_at=user.last_online_at,
+        )
+
+    @override
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[User | None]:
+        ids = [_uuid_or_none(node_id) for node_id in node_ids]
+        found = await info.context.loaders.users.load_many([i for i in ids if i is not None])
+        by_id = {user.id: user for user in found if user is not None}
+        return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@strawberry.input
+class UserFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Words matched in username, first or last name (AND)."
+    )
+
+
+@strawberry.input
+class RegisterInput:
+    username: str
+    password: str
+    first_name: str = ""
+    last_name: str = ""
+    bio: str | None = None
+
+
+@strawberry.input
+class LoginInput:
+    username: str
+    password: str
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@strawberry.type
+class RegisterSuccess:
+    user: User
+
+
+@strawberry.type
+class AuthTokens:
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+
+    @classmethod
+    def from_pair(cls, pair: TokenPair) -> AuthTokens:
+        return cls(access_token=pair.access, refresh_token=pair.refresh)
+
+
+@strawberry.type
+class LogoutSuccess:
+    revoked: bool
+
+
+@strawberry.type
+class SessionRevoked:
+    session_id: strawberry.ID
+    reason: str
+
+
+RegisterPayload = Annotated[RegisterSuccess | ValidationError, strawberry.union("RegisterPayload")]
+LoginPayload = Annotated[AuthTokens | AuthenticationError, strawberry.union("LoginPayload")]
+RefreshTokenPayload = Annotated[
+    AuthTokens | AuthenticationError, strawberry.union("RefreshTokenPayload")
+]

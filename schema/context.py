@@ -1,0 +1,48 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import strawberry
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
+    from strawberry.dataloader import DataLoader
+
+    from domain.accounts.model import User
+    from domain.accounts.service import Viewer
+    from domain.errors import DomainError
+    from domain.ports import AuthPorts, EventSource
+    from domain.uow import UnitOfWorkFactory
+
+
+class Loaders(Protocol):
+    """Per-request DataLoaders (built in resolvers.loaders)."""
+
+    @property
+    def users(self) -> DataLoader[uuid.UUID, User | None]: ...
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    uow: UnitOfWorkFactory
+    auth: AuthPorts
+    events: EventSource
+    loaders: Loaders
+    max_page_size: int = 100
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    viewer: Viewer | None = None
+    # Why authentication failed, when a token was presented but refused.
+    auth_error: DomainError | None = None
+    # Strawberry stores the websocket connection_init payload here (STACK.md §3a pitfall 4).
+    connection_params: dict[str, Any] | None = None
+
+
+Info = strawberry.Info[Context, None]

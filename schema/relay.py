@@ -1,0 +1,81 @@
+"""Relay connections with opaque keyset cursors and ``totalCount``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import strawberry
+
+from domain.types import Page, PageRequest
+from schema.errors import bad_input
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+NodeT = TypeVar("NodeT")
+ModelT = TypeVar("ModelT")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    node: NodeT
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(key: Sequence[str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, ...]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise bad_input("Invalid cursor.") from exc
+    if not isinstance(key, list) or not all(isinstance(part, str) for part in key):
+        raise bad_input("Invalid cursor.")
+    return tuple(key)
+
+
+def page_request(first: int, after: str | None, *, max_size: int) -> PageRequest:
+    if not 0 <= first <= max_size:
+        raise bad_input(f"first must be between 0 and {max_size}.")
+    return PageRequest(first=first, after=None if after is None else decode_cursor(after))
+
+
+def connection(
+    page: Page[ModelT],
+    to_node: Callable[[ModelT], NodeT],
+    key: Callable[[ModelT], Sequence[str]],
+    *,
+    has_previous: bool,
+) -> Connection[NodeT]:
+    edges = [Edge(node=to_node(item), cursor=encode_cursor(key(item))) for item in page.items]
+    info = PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=has_previous,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return Connection(edges=edges, page_info=info, total_count=page.total)

@@ -1,0 +1,213 @@
+"""Shared fixtures: a real PostgreSQL (migrated with Alembic) and a real Redis per xdist worker.
+
+Each test starts from empty tables and an empty Redis database, and gets its own pub/sub
+channel prefix, so tests never see each other's rows, keys or events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from graphql import language as gql_ast
+from graphql import parse, print_ast
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from domain.bootstrap import Runtime, build_runtime
+from domain.models import Base
+from domain.settings import Settings
+from resolvers.app import create_app
+from tghub.migrate import upgrade_head
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+ADMIN_URL = os.environ.get(
+    "TGHUB_TEST_ADMIN_DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TGHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+OPERATIONS = Path(__file__).resolve().parent.parent / "codegen" / "operations"
+TEST_SECRET = "test-signing-key-that-is-long-enough-0123456789"
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    name = f"tghub_test_{_worker_index()}"
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(recreate())
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return f"{REDIS_URL}/{1 + _worker_index() % 15}"
+
+
+@pytest.fixture
+async def clean_state(database_url: str, redis_url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path, clean_state: None) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        channel_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        secret_key=SecretStr(TEST_SECRET),
+        database_pool_size=5,
+    )
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = build_runtime(settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _no_signal_capture() -> Iterator[None]:
+    yield
+
+
+class LiveServer:
+    """A real uvicorn serving the real app on a loopback port, in the test's event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LiveServer:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[LiveServer]:
+    async with LiveServer(settings) as live:
+        yield live
+
+
+@pytest.fixture
+async def http(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@functools.cache
+def _operations() -> dict[str, gql_ast.DefinitionNode]:
+    definitions: dict[str, gql_ast.DefinitionNode] = {}
+    for path in sorted(OPERATIONS.glob("*.graphql")):
+        for node in parse(path.read_text()).definitions:
+            if isinstance(node, (gql_ast.OperationDefinitionNode, gql_ast.FragmentDefinitionNode)):
+                assert node.name is not None, f"unnamed operation in {path}"
+                definitions[node.name.value] = node
+    return definitions
+
+
+def _spreads(node: gql_ast.Node) -> set[str]:
+    found: set[str] = set()
+    for key in node.keys:
+        value = getattr(node, key, None)
+        children = value if isinstance(value, tuple | list) else [value]
+        for child in children:
+            if isinstance(child, gql_ast.FragmentSpreadNode):
+                found.add(child.name.value)
+            if isinstance(child, gql_ast.Node):
+                found |= _spreads(child)
+    return found
+
+
+def operation(name: str) -> str:
+    """The document of operation ``name`` from codegen/operations/, with its fragments."""
+    definitions = _operations()
+    needed, queue = [definitions[name]], [definitions[name]]
+    while queue:
+        for fragment in sorted(_spreads(queue.pop())):
+            if definitions[fragment] not in needed:
+                needed.append(definitions[fragment])
+                queue.append(definitions[fragment])
+    return "\n\n".join(print_ast(node) for node in needed)
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    name: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql",
+        json={"query": operation(name), "variables": variables or {}, "operationName": name},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

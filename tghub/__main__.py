@@ -1,0 +1,3 @@
+from tghub.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The ``tghub`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from domain.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tghub.embedded import serve
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    return serve(settings, host=host, port=port)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from tghub.migrate import upgrade_head
+
+    settings = Settings()
+    if settings.database_url is None:
+        print("TGHUB_DATABASE_URL is not set; `tghub serve` migrates its embedded database.")
+        return 2
+    upgrade_head(settings.database_url)
+    return 0
+
+
+def _createadmin(args: argparse.Namespace) -> int:
+    from tghub.admin import create_admin
+
+    username = args.username or input("Username: ")
+    password = args.password or getpass.getpass("Password: ")
+    return asyncio.run(create_admin(Settings(), username, password))
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from strawberry.printer import print_schema
+
+    from resolvers.root import schema
+
+    sdl = print_schema(schema) + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tghub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (embedded PostgreSQL/Redis by default)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="alembic upgrade head on TGHUB_DATABASE_URL")
+    migrate.set_defaults(run=_migrate)
+
+    admin = commands.add_parser("createadmin", help="create or update an admin user")
+    admin.add_argument("--username")
+    admin.add_argument("--password")
+    admin.set_defaults(run=_createadmin)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", "-o", default="schema/schema.graphql")
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

