@@ -46,27 +46,32 @@ def _worker_index() -> int:
     return int(worker.removeprefix("gw") or 0)
 
 
+async def _admin_execute(*statements: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    name = f"tghub_test_{_worker_index()}"
-
-    async def recreate() -> None:
-        conn = await asyncpg.connect(ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(recreate())
+def database_url() -> Iterator[str]:
+    # Named by process id, so concurrent test runs on one machine never share a database.
+    name = f"tghub_test_{os.getpid()}"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_admin_execute(drop, f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     upgrade_head(url)
-    return url
+    yield url
+    asyncio.run(_admin_execute(drop))
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    return f"{REDIS_URL}/{1 + _worker_index() % 15}"
+    # Concurrent runs pick different bases with TGHUB_TEST_REDIS_DB (each xdist worker adds 1).
+    base = int(os.environ.get("TGHUB_TEST_REDIS_DB", "1"))
+    return f"{REDIS_URL}/{(base + _worker_index()) % 16}"
 
 
 @pytest.fixture
