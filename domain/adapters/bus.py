@@ -70,10 +70,11 @@ class ReconnectingRedisBackend(BroadcastBackend):
     @override
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
-        self._has_channels.set()
         # On a broken connection the listener re-subscribes every remembered channel.
         with contextlib.suppress(*CONNECTION_ERRORS):
             await self._current_pubsub().subscribe(channel)
+        # Wake the listener only now: before the first SUBSCRIBE the pub/sub has no connection.
+        self._has_channels.set()
 
     @override
     async def unsubscribe(self, channel: str) -> None:

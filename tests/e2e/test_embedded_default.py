@@ -1,0 +1,108 @@
+"""`tghub serve` with no configuration: the whole system on embedded PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.conftest import free_port, operation
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = pytest.mark.slow
+
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: as root, pgserver runs PostgreSQL as its own system user, which
+    # must be able to traverse the folder (tmp_path's parents are private to root).
+    folder = Path(tempfile.mkdtemp(prefix="tghub-e2e-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    env["TGHUB_DATA_DIR"] = str(data_dir)
+    with (data_dir / "serve.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tghub", "serve", "--port", str(port)],
+            env=env,
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], url: str, data_dir: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = (data_dir / "serve.log").read_text(errors="replace")
+            pytest.fail(f"tghub serve exited with {process.returncode}:\n{log[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("tghub serve did not become ready")
+
+
+def interrupt(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def graphql(url: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    body = {"query": operation(name), "variables": variables, "operationName": name}
+    response = httpx.post(f"{url}/graphql", json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+class TestServe:
+    def test_serves_stops_cleanly_and_reuses_its_data(self, data_dir: Path) -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        credentials = {"input": {"username": "ivan", "password": "secret123"}}
+
+        first = start(data_dir, port)
+        try:
+            wait_until_healthy(first, url, data_dir)
+            page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+            assert page.status_code == 200
+            assert "graphiql" in page.text.lower()
+            registered = graphql(url, "Register", credentials)
+            assert registered["register"]["__typename"] == "RegisterSuccess"
+        finally:
+            assert interrupt(first) == 0
+        assert not (data_dir / "postgres" / "postmaster.pid").exists()
+
+        second = start(data_dir, port)
+        try:
+            wait_until_healthy(second, url, data_dir)
+            login = graphql(url, "Login", credentials)
+            assert login["login"]["__typename"] == "AuthTokens"
+        finally:
+            assert interrupt(second) == 0

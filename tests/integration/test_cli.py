@@ -1,0 +1,112 @@
+"""The `tghub` command line, run as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from domain.accounts import service
+from domain.accounts.errors import InvalidCredentials
+from domain.settings import Settings
+from tests.conftest import ADMIN_URL, TEST_SECRET
+
+if TYPE_CHECKING:
+    from domain.bootstrap import Runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_tghub(*args: str, settings: Settings | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    if settings is not None:
+        env.update(
+            TGHUB_DATABASE_URL=str(settings.database_url),
+            TGHUB_REDIS_URL=str(settings.redis_url),
+            TGHUB_SECRET_KEY=TEST_SECRET,
+            TGHUB_DATA_DIR=str(settings.data_dir),
+        )
+    return subprocess.run(
+        [sys.executable, "-m", "tghub", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def can_log_in(runtime: Runtime, username: str, password: str) -> bool:
+    async with runtime.uow() as uow:
+        try:
+            user = await service.authenticate(
+                uow, runtime.auth, username=username, password=password
+            )
+        except InvalidCredentials:
+            return False
+    return user.is_admin
+
+
+class TestCreateAdmin:
+    async def test_creates_an_admin_who_can_log_in(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        result = await asyncio.to_thread(
+            run_tghub,
+            "createadmin",
+            "--username",
+            "root",
+            "--password",
+            "s3cret-pass",
+            settings=settings,
+        )
+        assert result.returncode == 0, result.stderr
+        assert await can_log_in(runtime, "root", "s3cret-pass")
+
+    async def test_weak_password_fails_with_a_message_and_no_user(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        result = await asyncio.to_thread(
+            run_tghub, "createadmin", "--username", "root", "--password", "123", settings=settings
+        )
+        assert result.returncode == 1
+        assert "password:" in result.stdout
+        assert not await can_log_in(runtime, "root", "123")
+
+
+class TestMigrate:
+    async def test_migrates_an_empty_database_to_head(self) -> None:
+        name = f"tghub_cli_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(ADMIN_URL)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            env_settings = Settings(database_url=url, redis_url="redis://127.0.0.1:6379/0")
+            result = await asyncio.to_thread(run_tghub, "migrate", settings=env_settings)
+            assert result.returncode == 0, result.stderr
+            conn = await asyncpg.connect(url)
+            version = await conn.fetchval("SELECT version_num FROM alembic_version")
+            await conn.close()
+            assert version is not None
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await admin.close()
+
+    def test_refuses_without_a_database_url(self) -> None:
+        result = run_tghub("migrate")
+        assert result.returncode == 2
+        assert "TGHUB_DATABASE_URL" in result.stdout
+
+
+class TestExportSchema:
+    def test_committed_schema_is_current(self) -> None:
+        result = run_tghub("export-schema", "--output", "-")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == (ROOT / "schema" / "schema.graphql").read_text()

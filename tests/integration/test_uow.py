@@ -1,0 +1,143 @@
+"""The unit of work commits, then publishes; a rollback drops what was recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.accounts.events import SessionRevoked
+from domain.accounts.model import User
+from domain.events import decode
+from domain.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from domain.bootstrap import Runtime
+
+
+def revoked_event(user_id: uuid.UUID) -> SessionRevoked:
+    return SessionRevoked(user_id=user_id, session_id=uuid.uuid4(), reason="test")
+
+
+def new_user() -> User:
+    return User(username=f"u{uuid.uuid4().hex[:10]}", password_hash="x")
+
+
+async def count_users(runtime: Runtime) -> int:
+    async with runtime.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def next_message(runtime: Runtime, channel: str, action: object) -> str | None:
+    """Subscribe, run ``action``, and return the first message within a second (or None)."""
+    async with runtime.bus.subscribe(channel) as messages:
+        await action()  # type: ignore[operator]
+        try:
+            return await asyncio.wait_for(anext(aiter(messages)), 1.0)
+        except TimeoutError:
+            return None
+
+
+class TestCommit:
+    async def test_commit_persists_then_publishes(self, runtime: Runtime) -> None:
+        user = new_user()
+        event = revoked_event(user.id)
+
+        async def act() -> None:
+            async with runtime.uow() as uow:
+                uow.session.add(user)
+                uow.emit(event)
+                await uow.commit()
+
+        message = await next_message(runtime, f"user:{user.id}", act)
+        assert message is not None
+        assert decode(message) == event
+        assert await count_users(runtime) == 1
+
+    async def test_nothing_is_published_before_commit(self, runtime: Runtime) -> None:
+        user = new_user()
+        async with runtime.bus.subscribe(f"user:{user.id}") as messages:
+            reader = asyncio.ensure_future(anext(aiter(messages)))
+            async with runtime.uow() as uow:
+                uow.session.add(user)
+                uow.emit(revoked_event(user.id))
+                await uow.flush()
+                await asyncio.wait({reader}, timeout=0.3)
+                assert not reader.done()
+                await uow.commit()
+            assert await asyncio.wait_for(reader, 1.0)
+
+    async def test_entities_stay_readable_after_the_block(self, runtime: Runtime) -> None:
+        async with runtime.uow() as uow:
+            user = new_user()
+            uow.session.add(user)
+            await uow.commit()
+        assert user.username.startswith("u")
+
+
+class TestRollback:
+    async def test_leaving_without_commit_drops_rows_and_events(self, runtime: Runtime) -> None:
+        user = new_user()
+
+        async def act() -> None:
+            async with runtime.uow() as uow:
+                uow.session.add(user)
+                uow.emit(revoked_event(user.id))
+                await uow.flush()
+
+        assert await next_message(runtime, f"user:{user.id}", act) is None
+        assert await count_users(runtime) == 0
+
+    async def test_explicit_rollback_drops_events_recorded_before_it(
+        self, runtime: Runtime
+    ) -> None:
+        user = new_user()
+
+        async def act() -> None:
+            async with runtime.uow() as uow:
+                uow.emit(revoked_event(user.id))
+                await uow.rollback()
+                await uow.commit()
+
+        assert await next_message(runtime, f"user:{user.id}", act) is None
+
+    async def test_an_exception_in_the_block_drops_rows_and_events(self, runtime: Runtime) -> None:
+        user = new_user()
+
+        async def failing_use_case() -> None:
+            async with runtime.uow() as uow:
+                uow.session.add(user)
+                uow.emit(revoked_event(user.id))
+                await uow.flush()
+                raise RuntimeError("use case failed")
+
+        async def act() -> None:
+            with pytest.raises(RuntimeError):
+                await failing_use_case()
+
+        assert await next_message(runtime, f"user:{user.id}", act) is None
+        assert await count_users(runtime) == 0
+
+
+class BrokenPublisher:
+    async def publish(self, channel: str, message: str) -> None:
+        raise ConnectionError("redis is down")
+
+
+class TestPublishFailure:
+    async def test_bus_failure_after_commit_keeps_the_row_and_is_logged(
+        self, runtime: Runtime, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        factory = UnitOfWorkFactory(runtime.uow.session_factory, BrokenPublisher())
+        user = new_user()
+        with caplog.at_level(logging.ERROR, logger="domain.uow"):
+            async with factory() as uow:
+                uow.session.add(user)
+                uow.emit(revoked_event(user.id))
+                await uow.commit()
+        assert await count_users(runtime) == 1
+        assert "publishing session_revoked" in caplog.text
