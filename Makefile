@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 export TGHUB_DATABASE_URL ?= postgresql://app:app@127.0.0.1:5432/app
 
-.PHONY: install run test check fmt fmt-check lint types imports schema schema-diff alembic-check services bench
+.PHONY: install run test check fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
 
 install:
 	python3 -m venv $(VENV)
@@ -52,3 +52,9 @@ check: fmt-check lint types imports schema-diff alembic-check test
 
 bench:
 	$(PY) tests/bench/graphql_overhead.py
+
+up:
+	docker compose -f docker/compose.yaml up -d --build
+
+down:
+	docker compose -f docker/compose.yaml down
