@@ -40,14 +40,12 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = Field(default=86400, ge=1)
     admin_username: str | None = None
     admin_password: SecretStr | None = None
-    login_attempts_per_minute: int = Field(default=10, ge=1)
 
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: Annotated[list[str], NoDecode] = []
     legacy_open: Annotated[list[LegacyGroup], NoDecode] = []
-    public_url: str | None = None
 
     # GraphQL limits.
     graphql_max_depth: int = Field(default=12, ge=1)

@@ -64,14 +64,18 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         depth_validator(limits.max_depth, None),
     ]
 
-    class Limits(AddValidationRules):
+    class DepthAndAliasLimits(AddValidationRules):
         def __init__(self) -> None:
             super().__init__(rules)
 
+    class TokenLimit(MaxTokensLimiter):
+        def __init__(self) -> None:
+            super().__init__(max_token_count=limits.max_tokens)
+
     extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        TokenLimit,
         ParserCache,
-        Limits,
+        DepthAndAliasLimits,
         ValidationCache,
         ErrorPolicy,
     ]
