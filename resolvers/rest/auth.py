@@ -7,6 +7,7 @@ import binascii
 from typing import TYPE_CHECKING
 
 from domain.accounts import service
+from domain.accounts.errors import InvalidCredentials
 from domain.accounts.rules import TokenType
 from domain.errors import PermissionDenied, Unauthenticated
 from resolvers.permissions import bearer_token
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
     from domain.settings import LegacyGroup
 
 
+MALFORMED_BASIC = "Invalid basic header. Credentials not correctly base64 encoded."
+
+
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``(username, password)``; None unless the scheme is Basic; a malformed one raises (DRF)."""
     if not header:
         return None
     scheme, _, encoded = header.partition(" ")
@@ -27,10 +32,13 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCredentials(MALFORMED_BASIC) from exc
     username, sep, password = decoded.partition(":")
-    return (username, password) if sep else None
+    # PostgreSQL text cannot hold NUL: such a name could only fail the lookup with a 500.
+    if not sep or "\x00" in username:
+        raise InvalidCredentials(MALFORMED_BASIC)
+    return username, password
 
 
 async def request_viewer(request: Request, *, allow_basic: bool = False) -> Viewer | None:
@@ -62,11 +70,11 @@ async def require_user(request: Request, *, allow_basic: bool = False) -> Viewer
 async def require_group_access(
     request: Request, group: LegacyGroup, *, allow_basic: bool = False
 ) -> Viewer | None:
-    """Admins always; anonymous callers only when the operator opened the legacy group."""
+    """Admins always; anyone (anonymous or not) when the operator opened the legacy group."""
     runtime: Runtime = request.state.runtime
     viewer = await request_viewer(request, allow_basic=allow_basic)
-    if viewer is None and group in runtime.settings.legacy_open:
-        return None
+    if group in runtime.settings.legacy_open:
+        return viewer
     if viewer is None:
         raise Unauthenticated
     if not viewer.is_admin:

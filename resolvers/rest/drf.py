@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -26,6 +27,10 @@ from domain.errors import (
 )
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+# DRF's CharField refuses NUL (ProhibitNullCharactersValidator); PostgreSQL text cannot hold it.
+NUL = "\x00"
+NUL_MESSAGE = "Null characters are not allowed."
 
 STATUS: dict[type[DomainError], int] = {
     Invalid: 400,
@@ -68,15 +73,21 @@ def drf_view(handler: Handler) -> Handler:
             return await handler(request)
         except DomainError as exc:
             return error_response(exc)
+        finally:
+            # Starlette never closes a parsed form itself: release uploaded temporary files.
+            await request.close()
 
     return wrapper
 
 
 async def read_body(request: Request) -> dict[str, Any]:
     """The request's fields from JSON, form or multipart, as DRF parsers would give them."""
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as exc:  # Starlette's answer to a malformed form body
+            raise Invalid({}, message=f"Form parse error - {exc.detail}") from exc
         return dict(form.items())
     raw = await request.body()
     if not raw.strip():
@@ -107,6 +118,8 @@ def required_strings(data: dict[str, Any], *names: str) -> list[str]:
             errors[name] = ["Not a valid string."]
         elif not value:
             errors[name] = ["This field may not be blank."]
+        elif NUL in value:
+            errors[name] = [NUL_MESSAGE]
     if errors:
         raise Invalid(errors)
     return [data[name] for name in names]
@@ -118,4 +131,6 @@ def optional_string(data: dict[str, Any], name: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise Invalid.single(name, "Not a valid string.")
+    if NUL in value:
+        raise Invalid.single(name, NUL_MESSAGE)
     return value
