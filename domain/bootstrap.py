@@ -68,7 +68,10 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
     bus = create_bus(settings.redis_url, settings.channel_prefix)
     auth = AuthPorts(
-        hasher=Argon2Hasher(),
+        hasher=Argon2Hasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+        ),
         tokens=JwtCodec(signing_key(settings)),
         clock=SystemClock(),
         access_ttl=settings.access_token_ttl,

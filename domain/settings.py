@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=3600, ge=1)
     refresh_token_ttl: int = Field(default=86400, ge=1)
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
     admin_username: str | None = None
     admin_password: SecretStr | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from strawberry.relay import GlobalIDValueError
 
 from domain.accounts import service
 from domain.accounts.events import SessionRevoked as SessionRevokedEvent
@@ -33,7 +34,10 @@ class AccountsQuery:
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.relay.GlobalID) -> strawberry.relay.Node | None:
         require_viewer(info.context)
-        resolved: strawberry.relay.Node | None = await id.resolve_node(info, required=False)
+        try:
+            resolved: strawberry.relay.Node | None = await id.resolve_node(info, required=False)
+        except GlobalIDValueError:  # it names no type, or a type that is not a Node
+            return None
         return resolved
 
     @strawberry.field(description="The authenticated user; null without credentials.")
@@ -56,8 +60,9 @@ class AccountsQuery:
             found = await service.list_users(
                 uow, page, search=filter.search if filter else None, exclude=viewer.user.id
             )
-        key = lambda user: (user.username, str(user.id))  # noqa: E731
-        return connection(found, User.from_model, key, has_previous=after is not None)
+        return connection(
+            found, User.from_model, service.user_cursor, has_previous=after is not None
+        )
 
 
 @strawberry.type

@@ -57,7 +57,7 @@ class User(relay.Node):
     ) -> list[User | None]:
         ids = [_uuid_or_none(node_id) for node_id in node_ids]
         found = await info.context.loaders.users.load_many([i for i in ids if i is not None])
-        by_id = {user.id: user for user in found if user is not None}
+        by_id = {user.id: user for user in found if user is not None and user.is_active}
         return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
 
 

@@ -96,6 +96,9 @@ def settings(database_url: str, redis_url: str, tmp_path: Path, clean_state: Non
         channel_prefix=f"test-{uuid.uuid4().hex[:12]}",
         secret_key=SecretStr(TEST_SECRET),
         database_pool_size=5,
+        # Cheap argon2 parameters: the tests exercise the logic, not the cost.
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
     )
 
 

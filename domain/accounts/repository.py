@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 
 from domain.accounts.model import AuthSession, User
+from domain.errors import Invalid
 from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
@@ -47,18 +48,37 @@ async def find_session_with_user(
     return None if row is None else (row[0], row[1])
 
 
+def user_sort_key(user: User) -> tuple[str, str]:
+    """The keyset of ``list_users``: its ORDER BY, as text."""
+    return (user.username, str(user.id))
+
+
+def _user_key(after: tuple[str, ...]) -> tuple[str, uuid.UUID]:
+    try:
+        username, user_id = after
+        return username, uuid.UUID(user_id)
+    except ValueError as exc:
+        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.") from exc
+
+
+def _contains(word: str) -> str:
+    """An ILIKE pattern matching ``word`` literally (its % and _ are not wildcards)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def search_users(search: str | None, exclude: uuid.UUID | None) -> Select[User]:
     """Users matching every word of ``search`` in username or names (case-insensitive)."""
     stmt = select(User).where(User.is_active)
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     for word in (search or "").split():
-        pattern = f"%{word}%"
+        pattern = _contains(word)
         stmt = stmt.where(
             or_(
-                User.username.ilike(pattern),
-                User.first_name.ilike(pattern),
-                User.last_name.ilike(pattern),
+                User.username.ilike(pattern, escape="\\"),
+                User.first_name.ilike(pattern, escape="\\"),
+                User.last_name.ilike(pattern, escape="\\"),
             )
         )
     return stmt
@@ -71,9 +91,7 @@ async def list_users(
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     stmt = base.order_by(User.username, User.id).limit(page.first + 1)
     if page.after is not None:
-        username, user_id = page.after
-        stmt = stmt.where(
-            and_(tuple_(User.username, User.id) > tuple_(username, uuid.UUID(user_id)))
-        )
+        username, user_id = _user_key(page.after)
+        stmt = stmt.where(tuple_(User.username, User.id) > tuple_(username, user_id))
     rows = list((await session.execute(stmt)).scalars())
     return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)

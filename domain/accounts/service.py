@@ -236,6 +236,10 @@ async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
     return user
 
 
+def user_cursor(user: User) -> tuple[str, str]:
+    return repository.user_sort_key(user)
+
+
 async def list_users(
     uow: SqlAlchemyUnitOfWork,
     page: PageRequest,

@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from redis import asyncio as aioredis
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 from typing_extensions import override
 
 if TYPE_CHECKING:
@@ -37,17 +35,15 @@ BACKOFF_CAP = 2.0
 
 class ReconnectingRedisBackend(BroadcastBackend):
     def __init__(self, url: str) -> None:
-        self._redis = aioredis.Redis.from_url(
-            url,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=BACKOFF_START), 3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            socket_connect_timeout=2,
-        )
+        # No redis-py retry: the pool drops dead connections before use, and _listen owns the
+        # recovery of the pub/sub connection (re-subscribing every remembered channel).
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2)
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
         self._pubsub: PubSub | None = None
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
+        self._backoff = BACKOFF_START
         self.reconnects = 0
         self.skipped = 0
 
@@ -98,25 +94,26 @@ class ReconnectingRedisBackend(BroadcastBackend):
         return self._pubsub
 
     async def _listen(self) -> None:
-        backoff = BACKOFF_START
         while True:
             await self._has_channels.wait()
             try:
                 await self._receive_until_idle()
-                backoff = BACKOFF_START
             except CONNECTION_ERRORS as exc:
+                backoff = self._backoff
                 log.warning("event bus lost Redis (%s); reconnecting in %.2fs", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_CAP)
+                self._backoff = min(backoff * 2, BACKOFF_CAP)
                 await self._reconnect()
 
     async def _receive_until_idle(self) -> None:
         pubsub = self._current_pubsub()
-        if getattr(pubsub, "connection", None) is None:
+        if self._channels and getattr(pubsub, "connection", None) is None:
             # The subscribe that would have opened it failed: treat it as a lost connection.
             raise RedisConnectionError("pub/sub connection not established")
         while self._channels:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            # The connection answered, so the next loss is a new outage: retry soon again.
+            self._backoff = BACKOFF_START
             if message is not None and message.get("type") == "message":
                 self._deliver(message["channel"], message["data"])
         self._has_channels.clear()
@@ -156,6 +153,8 @@ class EventBus:
         await self._broadcast.disconnect()
 
     async def publish(self, channel: str, message: str) -> None:
+        if not isinstance(message, str):  # here too, so memory:// tests catch it as well
+            raise TypeError("the event bus publishes JSON text only")
         await self._broadcast.publish(f"{self._prefix}:{channel}", message)
 
     @contextlib.asynccontextmanager

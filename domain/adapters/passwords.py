@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Hasher:
-    def __init__(self) -> None:
-        self._argon = Argon2()
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._argon = Argon2(time_cost=time_cost, memory_cost=memory_kib)
+
+    @functools.cached_property
+    def _dummy(self) -> str:
         # Verifying against this keeps unknown usernames as slow as wrong passwords.
-        self._dummy = self._argon.hash("tghub-timing-equaliser")
+        return self._argon.hash("tghub-timing-equaliser")
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._argon.hash, password)

@@ -1,0 +1,222 @@
+"""Query limits (depth, tokens, aliases) and the error policy (codes, masking, request ids)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import strawberry
+
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from resolvers.errors import MASKED_MESSAGE, ErrorPolicy
+from tests.api.graphql.factories import error_codes, post_document
+from tests.conftest import LiveServer, graphql
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from domain.settings import Settings
+
+STRICT_LIMITS = {"graphql_max_depth": 2, "graphql_max_tokens": 100, "graphql_max_aliases": 2}
+
+
+def aliased(count: int) -> str:
+    return "{ " + " ".join(f"v{i}: viewer {{ id }}" for i in range(count)) + " }"
+
+
+def operations(count: int) -> str:
+    """A document of ``8 * count`` tokens: ``query Qn { viewer { id } }`` repeated.
+
+    Separate operations, because one selection set repeating a field costs graphql-core's
+    overlapping-fields rule quadratic time.
+    """
+    return " ".join(f"query Q{i} {{ viewer {{ id }} }}" for i in range(count))
+
+
+def assert_refused(body: dict[str, Any], message: str) -> None:
+    assert body.get("data") is None
+    assert [error["message"] for error in body["errors"]] == [message]
+
+
+@pytest.fixture
+async def strict_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a server with tiny limits, so the small accounts schema can exceed them."""
+    async with (
+        LiveServer(settings.model_copy(update=STRICT_LIMITS)) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+    ):
+        yield client
+
+
+class TestQueryDepth:
+    async def test_refuses_an_operation_deeper_than_the_limit(
+        self, strict_http: httpx.AsyncClient
+    ) -> None:
+        # users > edges > node > username is three levels deep.
+        body = await graphql(strict_http, "Users", {"first": 1})
+
+        assert_refused(body, "'Users' exceeds maximum operation depth of 2")
+
+    async def test_allows_an_operation_at_the_limit(self, strict_http: httpx.AsyncClient) -> None:
+        body = await graphql(strict_http, "ViewerId")
+
+        assert body == {"data": {"viewer": None}}
+
+    async def test_default_limit_admits_every_accounts_operation(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        body = await graphql(http, "Users", {"first": 1})
+
+        # Refused for want of a token, not for its depth.
+        assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+class TestTokenLimit:
+    async def test_refuses_a_document_over_the_default_limit(self, http: httpx.AsyncClient) -> None:
+        body = await post_document(http, operations(251), operation_name="Q0")
+
+        assert_refused(
+            body, "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
+        )
+
+    async def test_allows_a_document_at_the_default_limit(self, http: httpx.AsyncClient) -> None:
+        body = await post_document(http, operations(250), operation_name="Q0")
+
+        assert body == {"data": {"viewer": None}}
+
+    async def test_limit_comes_from_settings(self, strict_http: httpx.AsyncClient) -> None:
+        body = await post_document(strict_http, operations(13), operation_name="Q0")
+
+        assert_refused(
+            body, "Syntax Error: Document contains more than 100 tokens. Parsing aborted."
+        )
+
+
+class TestAliasLimit:
+    async def test_refuses_more_aliases_than_the_default_limit(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        body = await post_document(http, aliased(21))
+
+        assert_refused(body, "21 aliases found. Allowed: 20")
+
+    async def test_allows_the_default_limit(self, http: httpx.AsyncClient) -> None:
+        body = await post_document(http, aliased(20))
+
+        assert body == {"data": {f"v{i}": None for i in range(20)}}
+
+    async def test_limit_comes_from_settings(self, strict_http: httpx.AsyncClient) -> None:
+        body = await post_document(strict_http, aliased(3))
+
+        assert_refused(body, "3 aliases found. Allowed: 2")
+
+
+class TestRequestId:
+    async def test_every_response_carries_its_own_request_id(self, http: httpx.AsyncClient) -> None:
+        responses = [await http.post("/graphql", json={"query": "{ viewer { id } }"}) for _ in "ab"]
+
+        ids = [response.headers["X-Request-ID"] for response in responses]
+        assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
+        assert ids[0] != ids[1]
+
+    async def test_refused_documents_carry_one_too(self, http: httpx.AsyncClient) -> None:
+        response = await http.post("/graphql", json={"query": "{ viewer { "})
+
+        assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+# A tiny schema with the real ErrorPolicy: the public schema offers no way to fail unexpectedly.
+
+DOMAIN_ERRORS: dict[str, tuple[DomainError, str]] = {
+    "not_found": (NotFound("Chat", 42), "NOT_FOUND"),
+    "permission_denied": (PermissionDenied(), "FORBIDDEN"),
+    "unauthenticated": (Unauthenticated(), "UNAUTHENTICATED"),
+    "invalid": (Invalid.single("title", "Too long."), "BAD_USER_INPUT"),
+    "conflict": (Conflict("Already linked."), "CONFLICT"),
+}
+
+
+@strawberry.type
+class FailingQuery:
+    @strawberry.field
+    def answer(self) -> int:
+        return 42
+
+    @strawberry.field
+    def explode(self) -> str | None:
+        raise RuntimeError("password=hunter2 leaked in a driver message")
+
+    @strawberry.field
+    def fail(self, kind: str) -> str | None:
+        raise DOMAIN_ERRORS[kind][0]
+
+
+FAILING_SCHEMA = strawberry.Schema(query=FailingQuery, extensions=[ErrorPolicy])
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+
+
+async def execute(query: str, request_id: str = "req-0123456789abcdef") -> Any:
+    return await FAILING_SCHEMA.execute(query, context_value=RequestContext(request_id))
+
+
+class TestErrorPolicy:
+    async def test_masks_an_unexpected_error(self) -> None:
+        result = await execute("{ answer explode }")
+
+        assert result.data == {"answer": 42, "explode": None}
+        [error] = result.errors
+        assert error.message == MASKED_MESSAGE == "Unexpected error."
+        assert error.path == ["explode"]
+        assert error.extensions == {
+            "code": "INTERNAL_SERVER_ERROR",
+            "requestId": "req-0123456789abcdef",
+        }
+        assert "hunter2" not in str(error.formatted)
+
+    async def test_logs_an_unexpected_error_with_the_request_id(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.ERROR, logger="tghub.graphql"):
+            await execute("{ explode }", request_id="req-for-the-log")
+
+        [record] = [r for r in caplog.records if r.name == "tghub.graphql"]
+        assert "req-for-the-log" in record.getMessage()
+        assert "explode" in record.getMessage()
+        assert record.exc_info is not None
+        assert isinstance(record.exc_info[1], RuntimeError)
+
+    @pytest.mark.parametrize("kind", DOMAIN_ERRORS)
+    async def test_a_domain_error_keeps_its_message_and_gets_a_code(
+        self, kind: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        exception, code = DOMAIN_ERRORS[kind]
+
+        with caplog.at_level(logging.ERROR, logger="tghub.graphql"):
+            result = await execute(f'{{ fail(kind: "{kind}") }}')
+
+        [error] = result.errors
+        assert error.message == exception.message
+        assert error.extensions == {"code": code}
+        assert not [r for r in caplog.records if r.name == "tghub.graphql"]
+
+    async def test_graphql_validation_errors_pass_through(self) -> None:
+        result = await execute("{ nope }")
+
+        [error] = result.errors
+        assert error.message == "Cannot query field 'nope' on type 'FailingQuery'."
+        assert error.extensions in (None, {})

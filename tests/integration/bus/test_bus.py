@@ -1,0 +1,320 @@
+"""The event bus against real Redis: two connections, killed connections, a restarted server.
+
+Tests that kill connections or stop the server run their own ``redis-server`` on a free port,
+so they never disturb the shared Redis that other tests and processes use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from broadcaster import Broadcast
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from domain.adapters.bus import BACKOFF_START, EventBus, ReconnectingRedisBackend, create_bus
+from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+# Bounds, not expectations: a healthy bus answers in milliseconds.
+RECEIVE_DEADLINE = 5.0
+RECOVERY_DEADLINE = 10.0
+POLL_INTERVAL = 0.05
+
+
+@dataclass
+class Node:
+    """One process's view of the bus: the EventBus and the backend whose counters we read."""
+
+    bus: EventBus
+    backend: ReconnectingRedisBackend
+
+
+@contextlib.asynccontextmanager
+async def running_node(url: str, prefix: str) -> AsyncIterator[Node]:
+    backend = ReconnectingRedisBackend(url)
+    bus = EventBus(Broadcast(backend=backend), prefix)
+    await bus.connect()
+    try:
+        yield Node(bus, backend)
+    finally:
+        await bus.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def running_bus(url: str, prefix: str) -> AsyncIterator[EventBus]:
+    bus = create_bus(url, prefix)
+    await bus.connect()
+    try:
+        yield bus
+    finally:
+        await bus.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def raw_client(url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+class RedisServer:
+    """A private redis-server we may kill and restart; the shared one is never touched."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._directory = directory
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self._directory)),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with raw_client(self.url) as client, asyncio.timeout(RECOVERY_DEADLINE):
+            while True:
+                with contextlib.suppress(RedisConnectionError):
+                    await client.ping()
+                    return
+                await asyncio.sleep(POLL_INTERVAL)
+
+    async def stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+
+
+async def receive(messages: AsyncIterator[str]) -> str:
+    async with asyncio.timeout(RECEIVE_DEADLINE):
+        return await anext(messages)
+
+
+async def published_until_received(
+    publisher: EventBus, channel: str, text: str, messages: AsyncIterator[str]
+) -> bool:
+    """Publish ``text`` every POLL_INTERVAL until the subscriber gets it; False at the deadline.
+
+    Pub/sub is at-most-once, so publishes before the backend re-subscribed are lost; copies of
+    an earlier poll that arrive late are skipped.
+    """
+
+    async def arrival() -> bool:
+        async for message in messages:
+            if message == text:
+                return True
+        return False
+
+    receiver = asyncio.ensure_future(arrival())
+    try:
+        async with asyncio.timeout(RECOVERY_DEADLINE):
+            while not receiver.done():
+                await publisher.publish(channel, text)
+                await asyncio.wait({receiver}, timeout=POLL_INTERVAL)
+    except TimeoutError:
+        return False
+    finally:
+        receiver.cancel()
+    return receiver.result()
+
+
+async def subscriber_count(client: Redis, channel: str) -> int:
+    counts: list[tuple[bytes, int]] = await client.pubsub_numsub(channel)
+    return counts[0][1]
+
+
+async def settled_subscriber_count(client: Redis, channel: str, expected: int) -> int:
+    """PUBSUB NUMSUB until it reports ``expected`` or the deadline passes; the last count.
+
+    Redis does not order commands across connections, so our UNSUBSCRIBE may land just after
+    this client's NUMSUB; a leaked subscription still fails, once the deadline passes.
+    """
+    count = await subscriber_count(client, channel)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(RECEIVE_DEADLINE):
+            while count != expected:
+                await asyncio.sleep(POLL_INTERVAL)
+                count = await subscriber_count(client, channel)
+    return count
+
+
+async def kill_pubsub_connections(url: str) -> int:
+    async with raw_client(url) as admin:
+        killed: int = await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        return killed
+
+
+def announced_backoffs(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The delays the backend announced, one per lost connection."""
+    pattern = re.compile(r"lost Redis .*; reconnecting in ([0-9.]+)s")
+    matches = (pattern.search(record.getMessage()) for record in caplog.records)
+    return [match.group(1) for match in matches if match]
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-bus-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def subscriber(redis_url: str, prefix: str) -> AsyncIterator[Node]:
+    async with running_node(redis_url, prefix) as node:
+        yield node
+
+
+@pytest.fixture
+async def publisher(redis_url: str, prefix: str) -> AsyncIterator[EventBus]:
+    async with running_bus(redis_url, prefix) as bus:
+        yield bus
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    async with raw_client(redis_url) as client:
+        yield client
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def private_subscriber(redis_server: RedisServer, prefix: str) -> AsyncIterator[Node]:
+    async with running_node(redis_server.url, prefix) as node:
+        yield node
+
+
+@pytest.fixture
+async def private_publisher(redis_server: RedisServer, prefix: str) -> AsyncIterator[EventBus]:
+    async with running_bus(redis_server.url, prefix) as bus:
+        yield bus
+
+
+class TestPublish:
+    async def test_a_message_reaches_a_subscriber_on_another_connection(
+        self, subscriber: Node, publisher: EventBus
+    ) -> None:
+        async with subscriber.bus.subscribe("chat:42") as messages:
+            await publisher.publish("chat:42", '{"id": 1}')
+            assert await receive(messages) == '{"id": 1}'
+
+    @pytest.mark.parametrize("payload", [{"id": 1}, b'{"id": 1}'], ids=["dict", "bytes"])
+    async def test_anything_but_text_is_refused_and_not_published(
+        self, subscriber: Node, publisher: EventBus, payload: Any
+    ) -> None:
+        async with subscriber.bus.subscribe("chat:42") as messages:
+            with pytest.raises(TypeError, match="JSON text only"):
+                await publisher.publish("chat:42", payload)
+            await publisher.publish("chat:42", '"after"')
+            assert await receive(messages) == '"after"'
+
+    async def test_publishing_while_redis_is_down_raises_a_connection_error(
+        self, redis_server: RedisServer, private_publisher: EventBus
+    ) -> None:
+        await private_publisher.publish("chat:42", '"while up"')
+        await redis_server.stop()
+        with pytest.raises(RedisConnectionError):
+            async with asyncio.timeout(RECOVERY_DEADLINE):
+                await private_publisher.publish("chat:42", '"while down"')
+
+
+class TestSubscribe:
+    async def test_two_subscribers_on_one_channel_both_receive_and_others_do_not(
+        self, subscriber: Node, publisher: EventBus
+    ) -> None:
+        bus = subscriber.bus
+        async with (
+            bus.subscribe("chat:1") as first,
+            bus.subscribe("chat:1") as second,
+            bus.subscribe("chat:2") as other,
+        ):
+            await publisher.publish("chat:1", '"for chat 1"')
+            await publisher.publish("chat:2", '"for chat 2"')
+            assert await receive(first) == '"for chat 1"'
+            assert await receive(second) == '"for chat 1"'
+            # Published later on the same connection, so it would come second if chat:1 leaked.
+            assert await receive(other) == '"for chat 2"'
+
+    async def test_leaving_the_block_unsubscribes_from_redis(
+        self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
+    ) -> None:
+        async with subscriber.bus.subscribe("chat:42") as messages:
+            await publisher.publish("chat:42", '"hello"')
+            assert await receive(messages) == '"hello"'
+            assert await subscriber_count(redis, f"{prefix}:chat:42") == 1
+        assert await settled_subscriber_count(redis, f"{prefix}:chat:42", 0) == 0
+
+
+class TestReconnectingRedisBackend:
+    async def test_an_undecodable_message_is_skipped_and_every_channel_keeps_working(
+        self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
+    ) -> None:
+        bus = subscriber.bus
+        async with bus.subscribe("chat:1") as first, bus.subscribe("chat:2") as second:
+            await redis.publish(f"{prefix}:chat:1", b"\xff\xfe")
+            await publisher.publish("chat:1", '"valid"')
+            await publisher.publish("chat:2", '"other"')
+            assert await receive(first) == '"valid"'
+            assert await receive(second) == '"other"'
+        assert subscriber.backend.skipped == 1
+
+    async def test_a_subscriber_survives_client_kill(
+        self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
+    ) -> None:
+        async with private_subscriber.bus.subscribe("chat:42") as messages:
+            await private_publisher.publish("chat:42", '"before"')
+            assert await receive(messages) == '"before"'
+            assert await kill_pubsub_connections(redis_server.url) == 1
+            assert await published_until_received(private_publisher, "chat:42", '"after"', messages)
+        assert private_subscriber.backend.reconnects >= 1
+
+    async def test_a_subscriber_survives_a_redis_restart(
+        self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
+    ) -> None:
+        async with private_subscriber.bus.subscribe("chat:42") as messages:
+            await private_publisher.publish("chat:42", '"before"')
+            assert await receive(messages) == '"before"'
+            await redis_server.stop()
+            await asyncio.sleep(1)
+            await redis_server.start()
+            assert await published_until_received(private_publisher, "chat:42", '"after"', messages)
+        assert private_subscriber.backend.reconnects >= 1
+
+    async def test_every_lost_connection_is_first_retried_after_the_shortest_backoff(
+        self,
+        redis_server: RedisServer,
+        private_subscriber: Node,
+        private_publisher: EventBus,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.WARNING, logger="domain.adapters.bus")
+        async with private_subscriber.bus.subscribe("chat:42") as messages:
+            await private_publisher.publish("chat:42", '"before"')
+            assert await receive(messages) == '"before"'
+            for attempt in ("first", "second"):
+                assert await kill_pubsub_connections(redis_server.url) == 1
+                assert await published_until_received(
+                    private_publisher, "chat:42", f'"after the {attempt} kill"', messages
+                )
+        assert announced_backoffs(caplog) == [f"{BACKOFF_START:.2f}"] * 2
