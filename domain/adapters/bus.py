@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
+from broadcaster._backends.memory import MemoryBackend
+from broadcaster._base import Subscriber
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -139,11 +141,38 @@ class ReconnectingRedisBackend(BroadcastBackend):
                 log.info("event bus re-subscribed %d channels", len(self._channels))
 
 
+class SafeBroadcast(Broadcast):
+    """broadcaster's Broadcast with a subscribe that is safe under concurrency.
+
+    The original registers a channel's first subscriber only after awaiting the backend's
+    SUBSCRIBE, so a second subscriber arriving meanwhile overwrites the first one's queue and
+    the first silently receives nothing. Here the queue is registered before any await.
+    """
+
+    @override
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        first = channel not in self._subscribers
+        self._subscribers.setdefault(channel, set()).add(queue)
+        try:
+            if first:
+                await self._backend.subscribe(channel)
+            yield Subscriber(queue)
+        finally:
+            queues = self._subscribers.get(channel, set())
+            queues.discard(queue)
+            if not queues:
+                self._subscribers.pop(channel, None)
+                await self._backend.unsubscribe(channel)
+            await queue.put(None)
+
+
 class EventBus:
     """Namespaced publish/subscribe of JSON text; implements ``domain.ports.EventPublisher``."""
 
-    def __init__(self, broadcast: Broadcast, prefix: str) -> None:
-        self._broadcast = broadcast
+    def __init__(self, backend: BroadcastBackend, prefix: str) -> None:
+        self._broadcast = SafeBroadcast(backend=backend)
         self._prefix = prefix
 
     async def connect(self) -> None:
@@ -172,5 +201,5 @@ async def _messages(subscriber: Any) -> AsyncIterator[str]:
 def create_bus(url: str, prefix: str) -> EventBus:
     """``memory://`` (unit tests, one process) or ``redis://`` (everything else)."""
     if url.startswith("memory://"):
-        return EventBus(Broadcast(url), prefix)
-    return EventBus(Broadcast(backend=ReconnectingRedisBackend(url)), prefix)
+        return EventBus(MemoryBackend(url), prefix)
+    return EventBus(ReconnectingRedisBackend(url), prefix)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from broadcaster import Broadcast
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -43,7 +42,7 @@ class Node:
 @contextlib.asynccontextmanager
 async def running_node(url: str, prefix: str) -> AsyncIterator[Node]:
     backend = ReconnectingRedisBackend(url)
-    bus = EventBus(Broadcast(backend=backend), prefix)
+    bus = EventBus(backend, prefix)
     await bus.connect()
     try:
         yield Node(bus, backend)
@@ -255,6 +254,23 @@ class TestSubscribe:
             assert await receive(second) == '"for chat 1"'
             # Published later on the same connection, so it would come second if chat:1 leaked.
             assert await receive(other) == '"for chat 2"'
+
+    async def test_subscribers_arriving_at_the_same_moment_all_receive(
+        self, subscriber: Node, publisher: EventBus
+    ) -> None:
+        async def listen(started: asyncio.Event, done: asyncio.Event) -> str:
+            async with subscriber.bus.subscribe("chat:7") as messages:
+                started.set()
+                await done.wait()
+                return await receive(messages)
+
+        starts = [asyncio.Event() for _ in range(5)]
+        go = asyncio.Event()
+        listeners = [asyncio.create_task(listen(started, go)) for started in starts]
+        await asyncio.gather(*(started.wait() for started in starts))
+        await publisher.publish("chat:7", '"to everyone"')
+        go.set()
+        assert await asyncio.gather(*listeners) == ['"to everyone"'] * 5
 
     async def test_leaving_the_block_unsubscribes_from_redis(
         self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
