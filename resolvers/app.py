@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_depth=settings.graphql_max_depth,
         max_tokens=settings.graphql_max_tokens,
         max_aliases=settings.graphql_max_aliases,
+        introspection=settings.graphql_allow_introspection,
     )
     view = GraphQLView(
         build_schema(limits),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -43,8 +44,9 @@ class Subscription(AccountsSubscription):
 @dataclass(frozen=True)
 class GraphQLLimits:
     max_depth: int = 12
-    max_tokens: int = 2000
+    max_tokens: int = 1000
     max_aliases: int = 20
+    introspection: bool = True
 
 
 class Schema(strawberry.Schema):
@@ -79,6 +81,8 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         ValidationCache,
         ErrorPolicy,
     ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,

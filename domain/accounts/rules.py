@@ -23,7 +23,13 @@ class UsernamePolicy(enum.Enum):
     DJANGO = "django"
 
 
+NUL = "\x00"
+NUL_MESSAGE = "Null characters are not allowed."
+
+
 def username_errors(username: str, policy: UsernamePolicy) -> list[str]:
+    if NUL in username:
+        return [NUL_MESSAGE]
     if not username:
         return ["This field may not be blank."]
     if policy is UsernamePolicy.STRICT and not STRICT_USERNAME.fullmatch(username):
@@ -37,6 +43,8 @@ def username_errors(username: str, policy: UsernamePolicy) -> list[str]:
 
 
 def password_errors(password: str) -> list[str]:
+    if NUL in password:
+        return [NUL_MESSAGE]
     errors = []
     if len(password) < PASSWORD_MIN:
         errors.append(
@@ -50,6 +58,8 @@ def password_errors(password: str) -> list[str]:
 
 
 def name_errors(name: str) -> list[str]:
+    if NUL in name:
+        return [NUL_MESSAGE]
     if len(name) > NAME_MAX:
         return [f"Ensure this field has no more than {NAME_MAX} characters."]
     if name and not name.isalpha():
@@ -57,8 +67,18 @@ def name_errors(name: str) -> list[str]:
     return []
 
 
+def bio_errors(bio: str | None) -> list[str]:
+    return [NUL_MESSAGE] if bio is not None and NUL in bio else []
+
+
 def registration_errors(
-    *, username: str, password: str, first_name: str, last_name: str, policy: UsernamePolicy
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    policy: UsernamePolicy,
+    bio: str | None = None,
 ) -> dict[str, list[str]]:
     """Field name -> messages; empty when the registration is valid."""
     checks = {
@@ -66,6 +86,7 @@ def registration_errors(
         "password": password_errors(password),
         "first_name": name_errors(first_name),
         "last_name": name_errors(last_name),
+        "bio": bio_errors(bio),
     }
     return {field: msgs for field, msgs in checks.items() if msgs}
 

@@ -60,6 +60,7 @@ async def register_user(
         first_name=first_name,
         last_name=last_name,
         policy=policy,
+        bio=bio,
     )
     if errors:
         raise Invalid(errors)
@@ -91,6 +92,9 @@ async def authenticate(
     uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
 ) -> User:
     """The active user with these credentials; raises InvalidCredentials."""
+    if rules.NUL in username:  # no stored name has one, and PostgreSQL cannot compare it
+        await auth.hasher.verify(None, password)
+        raise InvalidCredentials
     user = await repository.find_user_by_username(uow.session, username)
     stored = user.password_hash if user is not None and user.is_active else None
     if not await auth.hasher.verify(stored, password) or user is None:

@@ -38,3 +38,15 @@ class TestBuildSchema:
         assert tuple(view.protocols) == ("graphql-transport-ws",)
         assert view.max_subscriptions_per_connection == 5
         assert view.allow_queries_via_get is False
+
+
+class TestIntrospection:
+    async def test_on_by_default(self) -> None:
+        result = await build_schema(GraphQLLimits()).execute("{ __schema { queryType { name } } }")
+        assert result.errors is None
+
+    async def test_can_be_turned_off(self) -> None:
+        schema = build_schema(GraphQLLimits(introspection=False))
+        result = await schema.execute("{ __schema { queryType { name } } }")
+        assert result.errors
+        assert "introspection" in result.errors[0].message.lower()

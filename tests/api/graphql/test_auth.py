@@ -108,6 +108,16 @@ class TestRegister:
 
         assert set(field_errors(payload)) == {"username", "password", "first_name"}
 
+    async def test_rejects_null_characters_instead_of_failing(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        payload = await register_with(http, username="iv\x00an", bio="a\x00b")
+
+        assert field_errors(payload) == {
+            "username": ["Null characters are not allowed."],
+            "bio": ["Null characters are not allowed."],
+        }
+
     async def test_rejects_a_taken_username(self, http: httpx.AsyncClient) -> None:
         await register(http, "ivan")
 
@@ -141,6 +151,15 @@ class TestLogin:
             "message": "No active account found with the given credentials",
             "code": "invalid_credentials",
         }
+
+    async def test_a_null_character_in_the_username_is_just_wrong_credentials(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        variables = {"input": {"username": "iv\x00an", "password": PASSWORD}}
+
+        body = await graphql(http, "Login", variables)
+
+        assert body["data"]["login"]["code"] == "invalid_credentials"
 
     async def test_rejects_an_unknown_username_the_same_way(self, http: httpx.AsyncClient) -> None:
         body = await graphql(http, "Login", {"input": {"username": "nobody", "password": PASSWORD}})

@@ -84,14 +84,14 @@ class TestQueryDepth:
 
 class TestTokenLimit:
     async def test_refuses_a_document_over_the_default_limit(self, http: httpx.AsyncClient) -> None:
-        body = await post_document(http, operations(251), operation_name="Q0")
+        body = await post_document(http, operations(126), operation_name="Q0")
 
         assert_refused(
-            body, "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
+            body, "Syntax Error: Document contains more than 1000 tokens. Parsing aborted."
         )
 
     async def test_allows_a_document_at_the_default_limit(self, http: httpx.AsyncClient) -> None:
-        body = await post_document(http, operations(250), operation_name="Q0")
+        body = await post_document(http, operations(125), operation_name="Q0")
 
         assert body == {"data": {"viewer": None}}
 

@@ -79,6 +79,20 @@ class TestRegistrationErrors:
         )
         assert set(errors) == {"username", "password", "first_name", "last_name"}
 
+    def test_null_characters_are_refused_in_every_field(self) -> None:
+        errors = rules.registration_errors(
+            username="iv\x00an",
+            password="secret\x00123",
+            first_name="I\x00",
+            last_name="P\x00",
+            bio="hi\x00",
+            policy=UsernamePolicy.DJANGO,
+        )
+        assert errors == {
+            field: ["Null characters are not allowed."]
+            for field in ("username", "password", "first_name", "last_name", "bio")
+        }
+
     def test_cyrillic_names_are_letters(self) -> None:
         errors = rules.registration_errors(
             username="ivan",
