@@ -16,6 +16,7 @@ from domain.adapters import db
 from domain.adapters.bus import EventBus, create_bus
 from domain.adapters.clock import SystemClock
 from domain.adapters.passwords import Argon2Hasher
+from domain.adapters.ratelimit import RedisRateLimiter
 from domain.adapters.tokens import JwtCodec
 from domain.ports import AuthPorts
 from domain.uow import UnitOfWorkFactory
@@ -66,6 +67,7 @@ def build_runtime(settings: Settings) -> Runtime:
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("database_url and redis_url must be resolved before build_runtime")
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     bus = create_bus(settings.redis_url, settings.channel_prefix)
     auth = AuthPorts(
         hasher=Argon2Hasher(
@@ -74,9 +76,10 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         tokens=JwtCodec(signing_key(settings)),
         clock=SystemClock(),
+        limiter=RedisRateLimiter(redis, settings.channel_prefix),
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
+        login_attempts_per_minute=settings.login_attempts_per_minute,
     )
     uow = UnitOfWorkFactory(db.create_session_factory(engine), bus)
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     return Runtime(settings=settings, engine=engine, bus=bus, redis=redis, uow=uow, auth=auth)

@@ -43,6 +43,12 @@ class TokenCodec(Protocol):
         ...
 
 
+class RateLimiter(Protocol):
+    async def hit(self, key: str, *, limit: int, window_seconds: int) -> float | None:
+        """Count one attempt; the seconds to wait when ``key`` is over ``limit`` per window."""
+        ...
+
+
 @dataclass(frozen=True)
 class AuthPorts:
     """What the accounts services need from outside, bundled to keep signatures short."""
@@ -50,8 +56,10 @@ class AuthPorts:
     hasher: PasswordHasher
     tokens: TokenCodec
     clock: Clock
+    limiter: RateLimiter
     access_ttl: int
     refresh_ttl: int
+    login_attempts_per_minute: int
 
 
 class EventSource(Protocol):

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8)
+    # Login attempts per username and client address per minute (then RATE_LIMITED).
+    login_attempts_per_minute: int = Field(default=10, ge=1)
     admin_username: str | None = None
     admin_password: SecretStr | None = None
 

@@ -10,7 +10,7 @@ from strawberry.relay import GlobalIDValueError
 from domain.accounts import service
 from domain.accounts.events import SessionRevoked as SessionRevokedEvent
 from domain.events import EventDecodeError, decode
-from resolvers.permissions import require_viewer
+from resolvers.permissions import client_address, require_viewer
 from schema.accounts import (
     AuthTokens,
     LoginInput,
@@ -85,7 +85,11 @@ class AccountsMutation:
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         async with info.context.uow() as uow:
             pair = await service.login(
-                uow, info.context.auth, username=input.username, password=input.password
+                uow,
+                info.context.auth,
+                username=input.username,
+                password=input.password,
+                client=client_address(info.context.request),
             )
         return AuthTokens.from_pair(pair)
 

@@ -9,6 +9,8 @@ from domain.accounts.rules import TokenType
 from domain.errors import DomainError, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
+
     from domain.accounts.service import Viewer
     from schema.context import Context
 
@@ -25,6 +27,11 @@ def require_admin(context: Context) -> Viewer:
     if not viewer.is_admin:
         raise PermissionDenied
     return viewer
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The caller's address (uvicorn puts the proxy's X-Forwarded-For here behind nginx)."""
+    return request.client.host if request.client else "unknown"
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -13,7 +13,7 @@ from typing_extensions import override
 from domain.accounts import rules
 from domain.accounts.model import Role
 from schema.context import Info
-from schema.errors import AuthenticationError, ValidationError
+from schema.errors import AuthenticationError, RateLimitedError, ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -123,7 +123,9 @@ class SessionRevoked:
 
 
 RegisterPayload = Annotated[RegisterSuccess | ValidationError, strawberry.union("RegisterPayload")]
-LoginPayload = Annotated[AuthTokens | AuthenticationError, strawberry.union("LoginPayload")]
+LoginPayload = Annotated[
+    AuthTokens | AuthenticationError | RateLimitedError, strawberry.union("LoginPayload")
+]
 RefreshTokenPayload = Annotated[
     AuthTokens | AuthenticationError, strawberry.union("RefreshTokenPayload")
 ]

@@ -99,6 +99,8 @@ def settings(database_url: str, redis_url: str, tmp_path: Path, clean_state: Non
         # Cheap argon2 parameters: the tests exercise the logic, not the cost.
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
+        # Tests log in often; the limit itself is tested with its own low setting.
+        login_attempts_per_minute=1000,
     )
 
 

@@ -14,7 +14,7 @@ from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTak
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
-from domain.errors import Invalid, NotFound
+from domain.errors import Invalid, NotFound, RateLimited
 
 if TYPE_CHECKING:
     from domain.ports import AuthPorts
@@ -103,9 +103,22 @@ async def authenticate(
 
 
 async def login(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthPorts,
+    *,
+    username: str,
+    password: str,
+    client: str = "unknown",
 ) -> TokenPair:
-    """Start a new token family for valid credentials. Commits."""
+    """Start a new token family for valid credentials; raises RateLimited. Commits."""
+    # Keyed by name and address: guessing is slowed without letting others lock a user out.
+    retry_after = await auth.limiter.hit(
+        f"login:{client}:{username.lower()}",
+        limit=auth.login_attempts_per_minute,
+        window_seconds=60,
+    )
+    if retry_after is not None:
+        raise RateLimited(retry_after, "Too many login attempts; try again later.")
     user = await authenticate(uow, auth, username=username, password=password)
     now = auth.clock.now()
     family = AuthSession(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse
 
 from domain.accounts import service
+from resolvers.permissions import client_address
 from resolvers.rest.drf import drf_view, optional_string, read_body, required_strings
 from resolvers.rest.serializers import token_pair_json, user_json
 
@@ -39,7 +40,13 @@ async def obtain_tokens(request: Request) -> JSONResponse:
     runtime: Runtime = request.state.runtime
     username, password = required_strings(await read_body(request), "username", "password")
     async with runtime.uow() as uow:
-        pair = await service.login(uow, runtime.auth, username=username, password=password)
+        pair = await service.login(
+            uow,
+            runtime.auth,
+            username=username,
+            password=password,
+            client=client_address(request),
+        )
     return JSONResponse(token_pair_json(pair))
 
 
