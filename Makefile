@@ -51,7 +51,7 @@ alembic-check:
 check: fmt-check lint types imports schema-diff alembic-check test
 
 bench:
-	$(PY) tests/bench/graphql_overhead.py
+	$(PY) -m tests.bench.graphql_overhead
 
 up:
 	docker compose -f docker/compose.yaml up -d --build

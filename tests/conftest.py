@@ -28,6 +28,7 @@ from domain.bootstrap import Runtime, build_runtime
 from domain.models import Base
 from domain.settings import Settings
 from resolvers.app import create_app
+from tests.pg import admin_execute, drop_statement, sibling_url
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
@@ -46,25 +47,15 @@ def _worker_index() -> int:
     return int(worker.removeprefix("gw") or 0)
 
 
-async def _admin_execute(*statements: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     # Named by process id, so concurrent test runs on one machine never share a database.
     name = f"tghub_test_{os.getpid()}"
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    asyncio.run(_admin_execute(drop, f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(admin_execute(ADMIN_URL, drop_statement(name), f'CREATE DATABASE "{name}"'))
+    url = sibling_url(ADMIN_URL, name)
     upgrade_head(url)
     yield url
-    asyncio.run(_admin_execute(drop))
+    asyncio.run(admin_execute(ADMIN_URL, drop_statement(name)))
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,8 @@
 
 Run from the repository root with the project's interpreter::
 
-    .venv/bin/python tests/bench/graphql_overhead.py            # 3 rounds of 10 s (make bench)
-    .venv/bin/python tests/bench/graphql_overhead.py -d 2s -r 1  # a quick check
+    .venv/bin/python -m tests.bench.graphql_overhead            # 3 rounds of 10 s (make bench)
+    .venv/bin/python -m tests.bench.graphql_overhead -d 2s -r 1  # a quick check
 
 In one run it:
 
@@ -58,12 +58,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import asyncpg
 from pydantic import SecretStr
 
 from domain.accounts import service as accounts
 from domain.bootstrap import build_runtime
 from domain.settings import Settings
+from tests.pg import admin_execute, drop_statement, sibling_url
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
@@ -104,23 +104,6 @@ class BenchError(Exception):
 # --- database, user and token -------------------------------------------------------------
 
 
-async def admin_execute(*statements: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def database_url(name: str) -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_statement(name: str) -> str:
-    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-
-
 @dataclass(frozen=True)
 class Fixture:
     token: str
@@ -129,8 +112,8 @@ class Fixture:
 
 async def prepare(name: str, secret_key: str) -> Fixture:
     """Fresh database, migrated; one user logged in through the domain service."""
-    await admin_execute(drop_statement(name), f'CREATE DATABASE "{name}"')
-    url = database_url(name)
+    await admin_execute(ADMIN_URL, drop_statement(name), f'CREATE DATABASE "{name}"')
+    url = sibling_url(ADMIN_URL, name)
     await asyncio.to_thread(upgrade_head, url)
     settings = Settings(
         database_url=url,
@@ -503,7 +486,7 @@ def bench_database(name: str, secret_key: str) -> Iterator[Fixture]:
         yield asyncio.run(prepare(name, secret_key))
     finally:
         try:
-            asyncio.run(admin_execute(drop_statement(name)))
+            asyncio.run(admin_execute(ADMIN_URL, drop_statement(name)))
         except Exception as exc:  # report, but do not hide the original error
             print(f"warning: could not drop database {name}: {exc!r}", file=sys.stderr)
 
@@ -579,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def server_env(name: str, secret_key: str, workdir: Path) -> dict[str, str]:
     env = {
         **os.environ,
-        "TGHUB_DATABASE_URL": database_url(name),
+        "TGHUB_DATABASE_URL": sibling_url(ADMIN_URL, name),
         "TGHUB_REDIS_URL": REDIS_URL,
         "TGHUB_SECRET_KEY": secret_key,
         "TGHUB_CHANNEL_PREFIX": "tghub-bench",
