@@ -42,6 +42,31 @@ async def ensure_configured_admin(runtime: Runtime) -> None:
             )
 
 
+def graphql_view(settings: Settings) -> GraphQLView:
+    limits = GraphQLLimits(
+        max_depth=settings.graphql_max_depth,
+        max_tokens=settings.graphql_max_tokens,
+        max_aliases=settings.graphql_max_aliases,
+        introspection=settings.graphql_allow_introspection,
+    )
+    return GraphQLView(
+        build_schema(limits),
+        allowed_origins=settings.cors_origins,
+        max_subscriptions=settings.graphql_max_subscriptions,
+    )
+
+
+def cors(settings: Settings) -> Middleware:
+    """The same origins setting also drives the websocket origin check (GraphQLView)."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["X-Request-ID"],
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -55,17 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await runtime.stop()
 
-    limits = GraphQLLimits(
-        max_depth=settings.graphql_max_depth,
-        max_tokens=settings.graphql_max_tokens,
-        max_aliases=settings.graphql_max_aliases,
-        introspection=settings.graphql_allow_introspection,
-    )
-    view = GraphQLView(
-        build_schema(limits),
-        allowed_origins=settings.cors_origins,
-        max_subscriptions=settings.graphql_max_subscriptions,
-    )
+    view = graphql_view(settings)
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
@@ -74,13 +89,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
     ]
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Request-ID"],
-        )
-    ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)

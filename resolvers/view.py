@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -79,7 +80,12 @@ class GraphQLView(GraphQL[Context, None]):
 
     @override
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(GRAPHIQL_HTML.read_text())
+        return HTMLResponse(_graphiql_page())
+
+
+@functools.cache
+def _graphiql_page() -> str:
+    return GRAPHIQL_HTML.read_text()
 
 
 def _token_from_params(params: dict[str, Any] | None) -> str | None:
