@@ -63,6 +63,27 @@ def signing_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def build_hasher(settings: Settings) -> Argon2Hasher:
+    return Argon2Hasher(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+
+
+class NoEventBus:
+    """The publisher of database-only tools (``tghub createadmin``), whose use cases emit none."""
+
+    async def publish(self, channel: str, message: str) -> None:
+        raise RuntimeError(f"no event bus in this process (event on {channel!r})")
+
+
+def build_database(settings: Settings) -> tuple[AsyncEngine, UnitOfWorkFactory]:
+    """Just the database: for tools that must not start or touch Redis."""
+    if settings.database_url is None:
+        raise RuntimeError("database_url must be resolved before build_database")
+    engine = db.create_engine(settings.database_url, pool_size=1)
+    return engine, UnitOfWorkFactory(db.create_session_factory(engine), NoEventBus())
+
+
 def build_runtime(settings: Settings) -> Runtime:
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("database_url and redis_url must be resolved before build_runtime")
@@ -70,10 +91,7 @@ def build_runtime(settings: Settings) -> Runtime:
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     bus = create_bus(settings.redis_url, settings.channel_prefix)
     auth = AuthPorts(
-        hasher=Argon2Hasher(
-            time_cost=settings.password_hash_time_cost,
-            memory_kib=settings.password_hash_memory_kib,
-        ),
+        hasher=build_hasher(settings),
         tokens=JwtCodec(signing_key(settings)),
         clock=SystemClock(),
         limiter=RedisRateLimiter(redis, settings.channel_prefix),

@@ -58,6 +58,13 @@ class SqlAlchemyUnitOfWork:
         """Record an event to publish after the next successful commit."""
         self._events.append(event)
 
+    async def release(self) -> None:
+        """End a read-only transaction now, so slow work that follows holds no connection."""
+        if self.session.new or self.session.dirty or self.session.deleted:
+            raise RuntimeError("release() would drop pending changes; commit them first")
+        # Commit, not rollback: a rollback would expire the entities already loaded.
+        await self.session.commit()
+
     async def flush(self) -> None:
         await self.session.flush()
 

@@ -36,7 +36,7 @@ async def ensure_configured_admin(runtime: Runtime) -> None:
         async with runtime.uow() as uow:
             await accounts.ensure_admin(
                 uow,
-                runtime.auth,
+                runtime.auth.hasher,
                 username=settings.admin_username,
                 password=settings.admin_password.get_secret_value(),
             )

@@ -13,12 +13,16 @@ from domain.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from tghub.embedded import serve
+    from tghub.embedded import DataFolderBusy, serve
 
     settings = Settings()
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    return serve(settings, host=host, port=port)
+    try:
+        return serve(settings, host=host, port=port)
+    except DataFolderBusy as exc:
+        print(f"tghub: {exc}; stop it, or set TGHUB_DATA_DIR to another folder")
+        return 1
 
 
 def _migrate(args: argparse.Namespace) -> int:

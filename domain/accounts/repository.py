@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, or_, select, tuple_
 
 from domain.accounts.model import AuthSession, User
 from domain.errors import Invalid
+from domain.text import is_storable
 from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ def user_sort_key(user: User) -> tuple[str, str]:
 def _user_key(after: tuple[str, ...]) -> tuple[str, uuid.UUID]:
     try:
         username, user_id = after
+        if not is_storable(username):
+            raise ValueError(username)
         return username, uuid.UUID(user_id)
     except ValueError as exc:
         raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.") from exc

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.text import text_errors
+
 # Seed 001 (messenger): 1-20 Latin letters or digits, not starting with a digit.
 STRICT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,19}")
 # Seed 003 (mailing) used Django's default user model: 150 of letters, digits and @.+-_.
@@ -16,6 +18,8 @@ DJANGO_USERNAME = re.compile(r"[\w.@+-]{1,150}")
 NAME_MAX = 20
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+# One client address may try this many times the per-username login budget per minute.
+ADDRESS_LOGIN_FACTOR = 5
 
 
 class UsernamePolicy(enum.Enum):
@@ -23,13 +27,9 @@ class UsernamePolicy(enum.Enum):
     DJANGO = "django"
 
 
-NUL = "\x00"
-NUL_MESSAGE = "Null characters are not allowed."
-
-
 def username_errors(username: str, policy: UsernamePolicy) -> list[str]:
-    if NUL in username:
-        return [NUL_MESSAGE]
+    if text_errors(username):
+        return text_errors(username)
     if not username:
         return ["This field may not be blank."]
     if policy is UsernamePolicy.STRICT and not STRICT_USERNAME.fullmatch(username):
@@ -43,8 +43,8 @@ def username_errors(username: str, policy: UsernamePolicy) -> list[str]:
 
 
 def password_errors(password: str) -> list[str]:
-    if NUL in password:
-        return [NUL_MESSAGE]
+    if text_errors(password):
+        return text_errors(password)
     errors = []
     if len(password) < PASSWORD_MIN:
         errors.append(
@@ -58,8 +58,8 @@ def password_errors(password: str) -> list[str]:
 
 
 def name_errors(name: str) -> list[str]:
-    if NUL in name:
-        return [NUL_MESSAGE]
+    if text_errors(name):
+        return text_errors(name)
     if len(name) > NAME_MAX:
         return [f"Ensure this field has no more than {NAME_MAX} characters."]
     if name and not name.isalpha():
@@ -68,7 +68,7 @@ def name_errors(name: str) -> list[str]:
 
 
 def bio_errors(bio: str | None) -> list[str]:
-    return [NUL_MESSAGE] if bio is not None and NUL in bio else []
+    return [] if bio is None else text_errors(bio)
 
 
 def registration_errors(

@@ -15,9 +15,10 @@ from domain.accounts.events import SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
 from domain.errors import Invalid, NotFound, RateLimited
+from domain.text import is_storable, text_errors
 
 if TYPE_CHECKING:
-    from domain.ports import AuthPorts
+    from domain.ports import AuthPorts, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -88,14 +89,37 @@ async def _commit_unique_username(uow: SqlAlchemyUnitOfWork) -> None:
         raise UsernameTaken from exc
 
 
+async def _limit_login_attempts(auth: AuthPorts, *, username: str, client: str) -> None:
+    # Per name and address, so guessing is slowed without letting others lock a user out;
+    # per address too (more generously: offices share one), so spraying names is slowed.
+    limit = auth.login_attempts_per_minute
+    budgets = {
+        f"login:{client}:{username.lower()}": limit,
+        f"login:{client}": limit * rules.ADDRESS_LOGIN_FACTOR,
+    }
+    for key, budget in budgets.items():
+        retry_after = await auth.limiter.hit(key, limit=budget, window_seconds=60)
+        if retry_after is not None:
+            raise RateLimited(retry_after, "Too many login attempts; try again later.")
+
+
 async def authenticate(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthPorts,
+    *,
+    username: str,
+    password: str,
+    client: str = "unknown",
 ) -> User:
-    """The active user with these credentials; raises InvalidCredentials."""
-    if rules.NUL in username:  # no stored name has one, and PostgreSQL cannot compare it
-        await auth.hasher.verify(None, password)
-        raise InvalidCredentials
+    """The active user with these credentials; raises RateLimited or InvalidCredentials.
+
+    Ends the read transaction before hashing, so a slow verification holds no connection.
+    """
+    if not (is_storable(username) and is_storable(password)):
+        raise InvalidCredentials  # no stored name or hash could match such text
+    await _limit_login_attempts(auth, username=username, client=client)
     user = await repository.find_user_by_username(uow.session, username)
+    await uow.release()
     stored = user.password_hash if user is not None and user.is_active else None
     if not await auth.hasher.verify(stored, password) or user is None:
         raise InvalidCredentials
@@ -111,15 +135,7 @@ async def login(
     client: str = "unknown",
 ) -> TokenPair:
     """Start a new token family for valid credentials; raises RateLimited. Commits."""
-    # Keyed by name and address: guessing is slowed without letting others lock a user out.
-    retry_after = await auth.limiter.hit(
-        f"login:{client}:{username.lower()}",
-        limit=auth.login_attempts_per_minute,
-        window_seconds=60,
-    )
-    if retry_after is not None:
-        raise RateLimited(retry_after, "Too many login attempts; try again later.")
-    user = await authenticate(uow, auth, username=username, password=password)
+    user = await authenticate(uow, auth, username=username, password=password, client=client)
     now = auth.clock.now()
     family = AuthSession(
         id=uuid.uuid4(),
@@ -172,7 +188,8 @@ async def refresh_tokens(
     """Rotate a family; reuse of an old refresh token revokes it (emits SessionRevoked)."""
     claims = read_token(auth, refresh_token, TokenType.REFRESH)
     family = await repository.lock_auth_session(uow.session, claims.session_id)
-    if family is None:
+    user = None if family is None else await repository.find_user(uow.session, family.user_id)
+    if family is None or user is None or not user.is_active:
         raise InvalidToken
     now = auth.clock.now()
     verdict = rules.judge_refresh(_family_state(family), claims, now)
@@ -223,9 +240,13 @@ async def authenticate_token(
 
 
 async def ensure_admin(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, username: str, password: str
+    uow: SqlAlchemyUnitOfWork, hasher: PasswordHasher, *, username: str, password: str
 ) -> User:
-    """Create the admin, or promote and re-password an existing user. Commits."""
+    """Create the admin, or promote and re-password an existing user. Commits.
+
+    Safe when several replicas run it at once on first start: a lost insert race retries
+    once, then finds the winner's row and updates it.
+    """
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -235,11 +256,20 @@ async def ensure_admin(
     )
     if errors:
         raise Invalid(errors)
+    password_hash = await hasher.hash(password)
+    try:
+        return await _upsert_admin(uow, username, password_hash)
+    except IntegrityError:
+        await uow.rollback()
+        return await _upsert_admin(uow, username, password_hash)
+
+
+async def _upsert_admin(uow: SqlAlchemyUnitOfWork, username: str, password_hash: str) -> User:
     user = await repository.find_user_by_username(uow.session, username)
     if user is None:
-        user = User(username=username, password_hash="")
+        user = User(username=username, password_hash=password_hash)
         uow.session.add(user)
-    user.password_hash = await auth.hasher.hash(password)
+    user.password_hash = password_hash
     user.role = Role.ADMIN
     user.is_active = True
     await uow.commit()
@@ -264,6 +294,9 @@ async def list_users(
     search: str | None = None,
     exclude: uuid.UUID | None = None,
 ) -> Page[User]:
+    """Active users matching every word of ``search``; raises Invalid for unstorable text."""
+    if search is not None and text_errors(search):
+        raise Invalid({"search": text_errors(search)}, message=text_errors(search)[0])
     return await repository.list_users(uow.session, page, search=search, exclude=exclude)
 
 

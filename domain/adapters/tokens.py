@@ -33,5 +33,5 @@ class JwtCodec:
                 options={"require": ["exp", "iat", "sub"]},
                 leeway=self._leeway,
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, UnicodeError, ValueError) as exc:
             raise InvalidToken from exc

@@ -10,7 +10,7 @@ from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials
 from domain.accounts.rules import TokenType
 from domain.errors import PermissionDenied, Unauthenticated
-from resolvers.permissions import bearer_token
+from resolvers.permissions import bearer_token, client_address
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -54,7 +54,11 @@ async def request_viewer(request: Request, *, allow_basic: bool = False) -> View
         credentials = basic_credentials(header) if allow_basic else None
         if credentials is not None:
             user = await service.authenticate(
-                uow, runtime.auth, username=credentials[0], password=credentials[1]
+                uow,
+                runtime.auth,
+                username=credentials[0],
+                password=credentials[1],
+                client=client_address(request),
             )
             return service.Viewer(user=user, session_id=None)
     return None

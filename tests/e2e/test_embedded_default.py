@@ -36,17 +36,33 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def embedded_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
     env["TGHUB_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     with (data_dir / "serve.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "tghub", "serve", "--port", str(port)],
-            env=env,
+            env=embedded_env(data_dir),
             cwd=data_dir,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def tghub(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tghub", *args],
+        env=embedded_env(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
 
 
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, data_dir: Path) -> None:
@@ -95,6 +111,19 @@ class TestServe:
             assert "graphiql" in page.text.lower()
             registered = graphql(url, "Register", credentials)
             assert registered["register"]["__typename"] == "RegisterSuccess"
+
+            # Beside a running server: createadmin shares its database and leaves Redis alone,
+            # and a second server on the same folder is refused.
+            admin = tghub(
+                data_dir, "createadmin", "--username", "boss", "--password", "s3cret-pass"
+            )
+            assert admin.returncode == 0, admin.stdout + admin.stderr
+            assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+            boss = {"input": {"username": "boss", "password": "s3cret-pass"}}
+            assert graphql(url, "Login", boss)["login"]["__typename"] == "AuthTokens"
+            twin = tghub(data_dir, "serve", "--port", str(free_port()))
+            assert twin.returncode == 1
+            assert "another tghub process is serving" in twin.stdout
         finally:
             assert interrupt(first) == 0
         assert not (data_dir / "postgres" / "postmaster.pid").exists()

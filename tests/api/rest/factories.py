@@ -55,7 +55,10 @@ async def create_admin(
 ) -> User:
     async with runtime.uow() as uow:
         return await service.ensure_admin(
-            uow, runtime.auth, username=username or unique_username("admin"), password=password
+            uow,
+            runtime.auth.hasher,
+            username=username or unique_username("admin"),
+            password=password,
         )
 
 

@@ -115,7 +115,7 @@ class TestEnsureAdmin:
         await register(runtime, "ivan")
         async with runtime.uow() as uow:
             user = await service.ensure_admin(
-                uow, runtime.auth, username="ivan", password="new-password-1"
+                uow, runtime.auth.hasher, username="ivan", password="new-password-1"
             )
         assert user.role is Role.ADMIN
         with pytest.raises(InvalidCredentials):
@@ -126,4 +126,6 @@ class TestEnsureAdmin:
     async def test_refuses_a_weak_password(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
             with pytest.raises(Invalid):
-                await service.ensure_admin(uow, runtime.auth, username="root", password="123")
+                await service.ensure_admin(
+                    uow, runtime.auth.hasher, username="root", password="123"
+                )

@@ -1,0 +1,20 @@
+"""What every stored or compared text must be: PostgreSQL and Redis take UTF-8 without NUL."""
+
+from __future__ import annotations
+
+NUL_MESSAGE = "Null characters are not allowed."
+UNENCODABLE_MESSAGE = "Text must be valid Unicode (no lone surrogates)."
+
+
+def text_errors(value: str) -> list[str]:
+    if "\x00" in value:
+        return [NUL_MESSAGE]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return [UNENCODABLE_MESSAGE]
+    return []
+
+
+def is_storable(value: str) -> bool:
+    return not text_errors(value)
