@@ -7,7 +7,7 @@ export TGHUB_DATABASE_URL ?= postgresql://app:app@127.0.0.1:5432/app
 .PHONY: install run test check fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
 
 install:
-	python3 -m venv $(VENV)
+	python3 -m venv --clear $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .

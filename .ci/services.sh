@@ -7,6 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 need_install=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_install+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_install+=(redis-server)
+command -v make >/dev/null 2>&1 || need_install+=(make)
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need_install+=(python3-venv)
 if [ ${#need_install[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_install[@]}" >/dev/null

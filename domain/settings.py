@@ -6,13 +6,27 @@ the ``tghub`` command line) and passed down; never at import time.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LegacyGroup = Literal["seeonline", "bots", "mailing", "invites"]
+
+
+URL_FIELDS = {"database_url", "redis_url"}
+_PASSWORD_IN_URL = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+
+
+def redact_url(url: str) -> str:
+    """``scheme://user:***@host/...``: the URL without its password."""
+    return _PASSWORD_IN_URL.sub(r"\1:***@", url)
 
 
 def _split_csv(value: object) -> object:
@@ -61,12 +75,18 @@ class Settings(BaseSettings):
     graphql_max_subscriptions: int = Field(default=20, ge=1)
     graphql_allow_introspection: bool = True
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("cors_origins", "legacy_open", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @override
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # URLs carry passwords: show them without, so a logged Settings leaks nothing.
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name in URL_FIELDS and value else value
 
     @property
     def is_embedded(self) -> bool:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import socket
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from domain.models import Base
 from domain.settings import Settings
 from resolvers.app import create_app
 from tests.pg import admin_execute, drop_statement, sibling_url
+from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
@@ -101,13 +101,6 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

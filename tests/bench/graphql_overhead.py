@@ -64,6 +64,7 @@ from domain.accounts import service as accounts
 from domain.bootstrap import build_runtime
 from domain.settings import Settings
 from tests.pg import admin_execute, drop_statement, sibling_url
+from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
@@ -138,13 +139,6 @@ async def prepare(name: str, secret_key: str) -> Fixture:
 
 
 # --- servers ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

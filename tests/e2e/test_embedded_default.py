@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.conftest import free_port, operation
+from tests.conftest import operation
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import User
@@ -24,7 +25,8 @@ def revoked_event(user_id: uuid.UUID) -> SessionRevoked:
 
 
 def new_user() -> User:
-    return User(username=f"u{uuid.uuid4().hex[:10]}", password_hash="x")
+    # The id is set here, not at flush, so events can name the row before it is written.
+    return User(id=uuid.uuid4(), username=f"u{uuid.uuid4().hex[:10]}", password_hash="x")
 
 
 async def count_users(runtime: Runtime) -> int:
@@ -141,3 +143,14 @@ class TestPublishFailure:
                 await uow.commit()
         assert await count_users(runtime) == 1
         assert "publishing session_revoked" in caplog.text
+
+
+class TestStatementErrors:
+    async def test_a_failed_statement_does_not_carry_its_parameters(self, runtime: Runtime) -> None:
+        secret_hash = "$argon2id$v=19$m=65536,t=3,p=4$not-for-logs"
+        async with runtime.uow() as uow:
+            uow.session.add(User(username="twin", password_hash=secret_hash))
+            uow.session.add(User(username="twin", password_hash=secret_hash))
+            with pytest.raises(IntegrityError) as failure:
+                await uow.flush()
+        assert "not-for-logs" not in str(failure.value)

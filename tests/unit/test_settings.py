@@ -31,6 +31,16 @@ class TestSettings:
         with pytest.raises(ValidationError):
             Settings()
 
+    def test_url_passwords_are_not_shown_in_repr(self) -> None:
+        settings = Settings(
+            database_url="postgresql://app:pg-secret@db:5432/app",
+            redis_url="redis://:redis-secret@cache:6379/0",
+        )
+        for text in (repr(settings), str(settings)):
+            assert "pg-secret" not in text
+            assert "redis-secret" not in text
+            assert "postgresql://app:***@db:5432/app" in text
+
     def test_secret_key_is_not_shown_in_repr(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TGHUB_SECRET_KEY", "a-very-secret-signing-key-of-some-length")
         assert "a-very-secret" not in repr(Settings())

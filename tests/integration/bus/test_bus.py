@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.adapters.bus import BACKOFF_START, EventBus, ReconnectingRedisBackend, create_bus
-from tests.conftest import free_port
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
