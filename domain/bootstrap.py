@@ -56,7 +56,8 @@ def signing_key(settings: Settings) -> str:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     path = Path(settings.data_dir) / "secret_key"
-    if not path.exists():
+    # An empty file is what a crash between creating and writing it leaves: write it again.
+    if not path.exists() or not path.read_text().strip():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))

@@ -1,7 +1,7 @@
 """Typed settings, read from ``TGHUB_*`` environment variables.
 
-Built only in composition roots (``resolvers.app``, ``workers.main``, ``migrations/env.py``,
-the ``tghub`` command line) and passed down; never at import time.
+Built only in composition roots (``resolvers.app``, ``migrations/env.py``, the ``tghub``
+command line) and passed down; never at import time.
 """
 
 from __future__ import annotations

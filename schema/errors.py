@@ -4,7 +4,7 @@ Mutation payloads are unions of a success type and these error types; Strawberry
 ``exception_handlers`` turn a raised ``DomainError`` into the union member when the field's
 union contains it. Anywhere else a domain error becomes a GraphQL error whose
 ``extensions.code`` comes from ``ERROR_CODES``; anything else is masked (see
-``resolvers.view.ErrorPolicy``).
+``resolvers.errors.ErrorPolicy``).
 """
 
 from __future__ import annotations

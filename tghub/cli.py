@@ -39,8 +39,12 @@ def _migrate(args: argparse.Namespace) -> int:
 def _createadmin(args: argparse.Namespace) -> int:
     from tghub.admin import create_admin
 
-    username = args.username or input("Username: ")
-    password = args.password or getpass.getpass("Password: ")
+    try:
+        username = args.username or input("Username: ")
+        password = args.password or getpass.getpass("Password: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\ncreateadmin: no username or password given")
+        return 1
     return asyncio.run(create_admin(Settings(), username, password))
 
 

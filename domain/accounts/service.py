@@ -14,7 +14,7 @@ from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTak
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
-from domain.errors import Invalid, NotFound, RateLimited
+from domain.errors import Invalid, RateLimited
 from domain.text import is_storable, text_errors
 
 if TYPE_CHECKING:
@@ -276,14 +276,8 @@ async def _upsert_admin(uow: SqlAlchemyUnitOfWork, username: str, password_hash:
     return user
 
 
-async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
-    user = await repository.find_user(uow.session, user_id)
-    if user is None or not user.is_active:
-        raise NotFound("User", user_id)
-    return user
-
-
 def user_cursor(user: User) -> tuple[str, str]:
+    """The position of ``user`` in ``list_users``, for connection cursors."""
     return repository.user_sort_key(user)
 
 

@@ -39,7 +39,8 @@ class ReconnectingRedisBackend(BroadcastBackend):
     def __init__(self, url: str) -> None:
         # No redis-py retry: the pool drops dead connections before use, and _listen owns the
         # recovery of the pub/sub connection (re-subscribing every remembered channel).
-        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2)
+        # A stalled Redis must fail a publish (the unit of work logs it), not hang a request.
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
         self._pubsub: PubSub | None = None
@@ -100,9 +101,9 @@ class ReconnectingRedisBackend(BroadcastBackend):
             await self._has_channels.wait()
             try:
                 await self._receive_until_idle()
-            except CONNECTION_ERRORS as exc:
+            except Exception as exc:  # the listener must outlive anything, or delivery stops
                 backoff = self._backoff
-                log.warning("event bus lost Redis (%s); reconnecting in %.2fs", exc, backoff)
+                log.warning("event bus lost Redis (%r); reconnecting in %.2fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 self._backoff = min(backoff * 2, BACKOFF_CAP)
                 await self._reconnect()
