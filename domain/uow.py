@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from domain.errors import ExternalUnavailable
 from domain.events import Event, encode
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ class SqlAlchemyUnitOfWork:
         return self._session
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
+        """Leaving the block on a lost or refused connection raises ExternalUnavailable."""
         self._session = self._session_factory()
         return self
 
@@ -51,8 +55,13 @@ class SqlAlchemyUnitOfWork:
         # close() rolls back what was not committed without expiring loaded objects, so
         # entities returned by a use case stay readable after the block.
         self._events.clear()
-        await self.session.close()
-        self._session = None
+        try:
+            await self.session.close()
+        finally:
+            self._session = None
+        if exc is not None and _is_outage(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            raise ExternalUnavailable("The database is unavailable; try again later.") from exc
 
     def emit(self, event: Event) -> None:
         """Record an event to publish after the next successful commit."""
@@ -84,6 +93,13 @@ class SqlAlchemyUnitOfWork:
             await self._publisher.publish(event.channel, encode(event))
         except Exception:
             log.exception("publishing %s on %s failed", event.name, event.channel)
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """A lost or refused database connection, as opposed to a bug or a constraint."""
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, TimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class UnitOfWorkFactory:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.relay import GlobalIDValueError
 
 from domain.accounts import service
 from domain.accounts.events import SessionRevoked as SessionRevokedEvent
+from domain.accounts.rules import TokenType
+from domain.errors import Unauthenticated
 from domain.events import EventDecodeError, decode
 from resolvers.permissions import client_address, require_viewer
 from schema.accounts import (
@@ -27,6 +30,12 @@ from schema.accounts import (
 )
 from schema.context import Info
 from schema.relay import Connection, connection, page_request
+
+if TYPE_CHECKING:
+    import uuid
+
+    from domain.accounts.rules import TokenClaims
+    from schema.context import Context
 
 
 @strawberry.type
@@ -113,15 +122,43 @@ class AccountsMutation:
 class AccountsSubscription:
     @strawberry.subscription(description="Tells this client when its session is revoked.")
     async def account_events(self, info: Info) -> AsyncGenerator[SessionRevoked, None]:
-        viewer = require_viewer(info.context)
-        async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
-            async for message in messages:
-                event = _decode(message)
-                if isinstance(event, SessionRevokedEvent) and event.session_id == viewer.session_id:
-                    yield SessionRevoked(
-                        session_id=strawberry.ID(str(event.session_id)), reason=event.reason
-                    )
-                    return
+        session = presented_session(info.context)
+        reason = await session_revocation(
+            info.context, user_id=session.user_id, session_id=session.session_id
+        )
+        if reason is not None:
+            yield SessionRevoked(session_id=strawberry.ID(str(session.session_id)), reason=reason)
+
+
+def presented_session(context: Context) -> TokenClaims:
+    """The session of the presented access token: ours and unexpired, perhaps revoked since.
+
+    Unlike every other field, accountEvents accepts a token whose session was revoked or
+    rotated: telling its holder why the session ended is what it is for.
+    """
+    if context.token is None:
+        raise context.auth_error or Unauthenticated()
+    return service.read_token(context.auth, context.token, TokenType.ACCESS)
+
+
+async def session_revocation(
+    context: Context, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> str | None:
+    """Waits until the token family is revoked and says why; None if the bus shuts down.
+
+    Listens first and checks the database second, so a revocation published before the
+    listening started is not missed.
+    """
+    async with context.events.subscribe(f"user:{user_id}") as messages:
+        async with context.uow() as uow:
+            reason = await service.find_revocation(uow, session_id=session_id)
+        if reason is not None:
+            return reason
+        async for message in messages:
+            event = _decode(message)
+            if isinstance(event, SessionRevokedEvent) and event.session_id == session_id:
+                return event.reason
+    return None
 
 
 def _decode(message: str) -> object:

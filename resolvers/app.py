@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -24,9 +28,15 @@ from resolvers.view import GraphQLView
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from starlette.requests import Request
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 log = logging.getLogger(__name__)
+http_log = logging.getLogger("tghub.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
+REQUEST_ID_HEADER = "X-Request-ID"
+INTERNAL_ERROR = "Internal server error."
 
 
 async def ensure_configured_admin(runtime: Runtime) -> None:
@@ -67,6 +77,62 @@ def cors(settings: Settings) -> Middleware:
     )
 
 
+def new_request_id() -> str:
+    """The same form as the GraphQL context's id: 32 hex digits."""
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Every HTTP answer names its request; one that already does (GraphQL's) keeps its id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(REQUEST_ID_HEADER, new_request_id())
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Anything no handler expected: logged under an id, which is all the client is told."""
+    request_id = new_request_id()
+    http_log.error(
+        "unexpected error in %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
+    return JSONResponse(
+        {"detail": INTERNAL_ERROR, "request_id": request_id},
+        status_code=500,
+        headers={REQUEST_ID_HEADER: request_id},
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, wrong method) in DRF's JSON error shape."""
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
+    if exc.status_code in {204, 304}:  # bodiless statuses, as Starlette's default handler
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    detail = exc.detail
+    if exc.status_code == 405:
+        detail = f'Method "{request.method}" not allowed.'
+    elif exc.status_code == 404:
+        detail = "Not found."
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -89,4 +155,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
     ]
-    return Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        # RequestIdMiddleware outermost, so CORS preflight answers carry an id too.
+        middleware=[Middleware(RequestIdMiddleware), cors(settings)],
+        exception_handlers={Exception: unexpected_error, HTTPException: http_error},
+        lifespan=lifespan,
+    )

@@ -2,13 +2,14 @@
 
 Domain errors keep their message and get ``extensions.code``; GraphQL's own errors
 (syntax, validation, limits, bad input) pass through; anything else is an unexpected error:
-logged with the request id and masked, the response carrying only that id.
+logged with the request id and masked, the response carrying only that id. The same holds
+for every result a subscription streams, each shaped before it is sent.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -18,7 +19,9 @@ from domain.errors import DomainError
 from schema.errors import code_for
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
+
+    from strawberry.types import StreamExecutionResult
 
 log = logging.getLogger("tghub.graphql")
 
@@ -26,37 +29,61 @@ MASKED_MESSAGE = "Unexpected error."
 
 
 class ErrorPolicy(SchemaExtension):
+    """Shapes the errors of every result: returned ones and each one a stream yields."""
+
+    _streamed = False  # set per instance; Strawberry builds one per operation
+
     @override
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [self._shape(error) for error in errors]
+        # A stream's results were shaped as each was yielded (its last is also this one).
+        if not self._streamed:
+            self._shape_result(self.execution_context.result)
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if original is None or isinstance(original, GraphQLError):
-            return error
-        if isinstance(original, DomainError):
-            return self._rebuild(error, original.message, {"code": code_for(original)})
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error(
-            "unexpected error in %s (request %s)",
-            ".".join(map(str, error.path or [])) or "operation",
-            request_id,
-            exc_info=original,
-        )
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-        return self._rebuild(error, MASKED_MESSAGE, extensions)
+    @override
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._streamed = True
+        self._shape_result(result)
+        yield
 
-    @staticmethod
-    def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions=extensions,
-        )
+    def _shape_result(self, result: object) -> None:
+        if isinstance(result, _WithErrors) and result.errors:
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = shape_errors(result.errors, request_id)
+
+
+@runtime_checkable
+class _WithErrors(Protocol):
+    errors: list[GraphQLError] | None
+
+
+def shape_errors(errors: Iterable[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """What the client may see of ``errors``; unexpected ones are logged under ``request_id``."""
+    return [_shape(error, request_id) for error in errors]
+
+
+def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    if isinstance(original, DomainError):
+        return _rebuild(error, original.message, {"code": code_for(original)})
+    log.error(
+        "unexpected error in %s (request %s)",
+        ".".join(map(str, error.path or [])) or "operation",
+        request_id,
+        exc_info=original,
+    )
+    extensions: dict[str, object] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return _rebuild(error, MASKED_MESSAGE, extensions)
+
+
+def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )

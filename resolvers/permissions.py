@@ -44,11 +44,12 @@ def bearer_token(header: str | None) -> str | None:
 
 
 async def authenticate_context(context: Context, token: str) -> None:
-    """Sets ``context.viewer``, or ``context.auth_error`` when the token is refused."""
-    async with context.uow() as uow:
-        try:
+    """Sets ``context.viewer``, or ``context.auth_error`` when the token is refused or cannot
+    be checked (the unit of work turns a database outage into ExternalUnavailable)."""
+    try:
+        async with context.uow() as uow:
             context.viewer = await service.authenticate_token(
                 uow, context.auth, token=token, expected=TokenType.ACCESS
             )
-        except DomainError as exc:
-            context.auth_error = exc
+    except DomainError as exc:
+        context.auth_error = exc

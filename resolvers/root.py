@@ -19,6 +19,7 @@ from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.errors import ErrorPolicy
+from resolvers.websocket import WebsocketOperationAuth
 from schema.errors import EXCEPTION_HANDLERS
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         ParserCache,
         DepthAndAliasLimits,
         ValidationCache,
+        WebsocketOperationAuth,
         ErrorPolicy,
     ]
     if not limits.introspection:

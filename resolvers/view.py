@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -17,6 +18,7 @@ from typing_extensions import override
 
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context, bearer_token
+from resolvers.websocket import SessionBoundHandler
 from schema.context import Context
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ GRAPHIQL_HTML = Path(__file__).parent / "static" / "graphiql" / "index.html"
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # Re-checks each operation's token and closes the socket when its session ends.
+    graphql_transport_ws_handler_class = SessionBoundHandler
+
     def __init__(
         self, schema: Schema, *, allowed_origins: Sequence[str], max_subscriptions: int
     ) -> None:
@@ -63,6 +68,7 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
+                context.token = token
                 await authenticate_context(context, token)
         return context
 
@@ -73,6 +79,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError(
                 {"message": "Authentication credentials were not provided."}
             )
+        context.token = token
         await authenticate_context(context, token)
         if context.viewer is None:
             raise ConnectionRejectionError({"message": "Token is invalid or expired"})
@@ -81,6 +88,18 @@ class GraphQLView(GraphQL[Context, None]):
     @override
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_graphiql_page())
+
+    @override
+    def decode_json(self, data: str | bytes) -> object:
+        # Strawberry turns only JSONDecodeError into its 400 (HTTP) or close 4400 (websocket).
+        # Deep nesting raises RecursionError; bad UTF-8 and integers past Python's digit limit
+        # raise ValueError: the same bad input, which would otherwise be a 500.
+        try:
+            return super().decode_json(data)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"{type(exc).__name__}: {exc}", "", 0) from exc
 
 
 @functools.cache

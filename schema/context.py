@@ -39,6 +39,8 @@ class Context:
     max_page_size: int = 100
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     viewer: Viewer | None = None
+    # The presented access token: a websocket's is re-checked before every operation.
+    token: str | None = None
     # Why authentication failed, when a token was presented but refused.
     auth_error: DomainError | None = None
     # Strawberry stores the websocket connection_init payload here (STACK.md §3a pitfall 4).

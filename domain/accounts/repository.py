@@ -32,6 +32,10 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[
     return list(result.scalars())
 
 
+async def find_auth_session(session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
+    return await session.get(AuthSession, session_id)
+
+
 async def lock_auth_session(session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
     stmt = select(AuthSession).where(AuthSession.id == session_id).with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -6,7 +6,7 @@ import enum
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.text import text_errors
@@ -103,6 +103,8 @@ class TokenClaims:
     generation: int
     token_type: TokenType
     jti: str
+    # Read from a token's ``exp``; claims being built get theirs from a TTL instead.
+    expires_at: datetime | None = None
 
 
 def build_claims(claims: TokenClaims, *, issued_at: datetime, ttl_seconds: int) -> dict[str, Any]:
@@ -126,8 +128,9 @@ def parse_claims(raw: dict[str, Any]) -> TokenClaims | None:
             generation=int(raw["gen"]),
             token_type=TokenType(raw["token_type"]),
             jti=str(raw["jti"]),
+            expires_at=datetime.fromtimestamp(int(raw["exp"]), UTC),
         )
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, OverflowError, OSError):
         return None
 
 

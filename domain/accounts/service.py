@@ -37,6 +37,8 @@ class Viewer:
     user: User
     # None for HTTP Basic callers of legacy routes: they have no token family.
     session_id: uuid.UUID | None
+    # When the presented access token expires (its ``exp``); None without a token.
+    expires_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -236,7 +238,15 @@ async def authenticate_token(
     live = rules.token_is_live(_family_state(family), claims, auth.clock.now())
     if not live or not user.is_active or user.id != claims.user_id:
         raise InvalidToken
-    return Viewer(user=user, session_id=family.id)
+    return Viewer(user=user, session_id=family.id, expires_at=claims.expires_at)
+
+
+async def find_revocation(uow: SqlAlchemyUnitOfWork, *, session_id: uuid.UUID) -> str | None:
+    """Why the token family was revoked (``logout``, ``refresh_reused``), or None while live."""
+    family = await repository.find_auth_session(uow.session, session_id)
+    if family is None or family.revoked_at is None:
+        return None
+    return family.revoked_reason or "revoked"
 
 
 async def ensure_admin(

@@ -69,9 +69,15 @@ class ReconnectingRedisBackend(BroadcastBackend):
     @override
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         # On a broken connection the listener re-subscribes every remembered channel.
         with contextlib.suppress(*CONNECTION_ERRORS):
             await self._current_pubsub().subscribe(channel)
+        # redis-py 5.3 swallows a cancellation that lands while the pub/sub connection opens
+        # (its health check polls under asyncio.timeout(0)); honour it, or the caller hangs.
+        if task is not None and task.cancelling() > cancels:
+            raise asyncio.CancelledError
         # Wake the listener only now: before the first SUBSCRIBE the pub/sub has no connection.
         self._has_channels.set()
 

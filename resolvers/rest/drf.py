@@ -25,12 +25,9 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.text import text_errors
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-# DRF's CharField refuses NUL (ProhibitNullCharactersValidator); PostgreSQL text cannot hold it.
-NUL = "\x00"
-NUL_MESSAGE = "Null characters are not allowed."
 
 STATUS: dict[type[DomainError], int] = {
     Invalid: 400,
@@ -93,8 +90,11 @@ async def read_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # UTF-8 only, as DRF's JSONParser: json.loads would guess UTF-16/32 from the bytes.
+        # ValueError covers malformed JSON, bad UTF-8 and integers past Python's digit limit;
+        # RecursionError is what deeply nested arrays or objects raise.
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
         raise Invalid({}, message=f"JSON parse error - {exc}") from exc
     if not isinstance(data, dict):
         raise Invalid(
@@ -118,8 +118,9 @@ def required_strings(data: dict[str, Any], *names: str) -> list[str]:
             errors[name] = ["Not a valid string."]
         elif not value:
             errors[name] = ["This field may not be blank."]
-        elif NUL in value:
-            errors[name] = [NUL_MESSAGE]
+        elif unstorable := text_errors(value):
+            # DRF's CharField refuses NUL; PostgreSQL and Redis take neither NUL nor bad UTF-8.
+            errors[name] = unstorable
     if errors:
         raise Invalid(errors)
     return [data[name] for name in names]
@@ -131,6 +132,6 @@ def optional_string(data: dict[str, Any], name: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise Invalid.single(name, "Not a valid string.")
-    if NUL in value:
-        raise Invalid.single(name, NUL_MESSAGE)
+    if unstorable := text_errors(value):
+        raise Invalid({name: unstorable})
     return value

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, graphql
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -73,3 +74,18 @@ class TestObtainTokens:
         assert response.status_code == 429
         assert response.json() == {"detail": "Too many login attempts; try again later."}
         assert 1 <= int(response.headers["Retry-After"]) <= 61
+
+
+class TestRedisOutage:
+    async def test_login_fails_closed_when_the_counter_is_unreachable(
+        self, settings: Settings
+    ) -> None:
+        dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+        body = {"username": "ivan", "password": PASSWORD}
+        async with LiveServer(dead) as server, httpx.AsyncClient(base_url=server.url) as client:
+            rest = await client.post("/api/token/", json=body)
+            graph = await graphql(client, "Login", {"input": body})
+
+        assert rest.status_code == 503
+        assert rest.json() == {"detail": "Rate limiting is unavailable; try again later."}
+        assert graph["errors"][0]["extensions"]["code"] == "UNAVAILABLE"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,8 @@ from tests.conftest import LiveServer, graphql
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from graphql import GraphQLError
 
     from domain.settings import Settings
 
@@ -136,7 +140,7 @@ class TestRequestId:
         assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
 
 
-# A tiny schema with the real ErrorPolicy: the public schema offers no way to fail unexpectedly.
+# A tiny schema with the real ErrorPolicy, whose fields fail on demand in every way.
 
 DOMAIN_ERRORS: dict[str, tuple[DomainError, str]] = {
     "not_found": (NotFound("Chat", 42), "NOT_FOUND"),
@@ -162,7 +166,23 @@ class FailingQuery:
         raise DOMAIN_ERRORS[kind][0]
 
 
-FAILING_SCHEMA = strawberry.Schema(query=FailingQuery, extensions=[ErrorPolicy])
+@strawberry.type
+class FailingSubscription:
+    @strawberry.subscription
+    async def explode(self) -> AsyncGenerator[int, None]:
+        yield 1
+        raise RuntimeError("password=hunter2 leaked in a driver message")
+
+    @strawberry.subscription
+    async def fail(self, kind: str) -> AsyncGenerator[int, None]:
+        if kind in DOMAIN_ERRORS:  # always: the yield only makes this a generator
+            raise DOMAIN_ERRORS[kind][0]
+        yield 0
+
+
+FAILING_SCHEMA = strawberry.Schema(
+    query=FailingQuery, subscription=FailingSubscription, extensions=[ErrorPolicy]
+)
 
 
 @dataclass
@@ -172,6 +192,24 @@ class RequestContext:
 
 async def execute(query: str, request_id: str = "req-0123456789abcdef") -> Any:
     return await FAILING_SCHEMA.execute(query, context_value=RequestContext(request_id))
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """One streamed result as a transport sends it: taken when yielded, not at stream end."""
+
+    data: Any
+    errors: list[GraphQLError]
+
+
+async def subscribe(query: str, request_id: str = "req-0123456789abcdef") -> list[Streamed]:
+    """Every result the subscription streams (bounded: the tiny ones all end)."""
+
+    async def every_result() -> list[Streamed]:
+        stream = await FAILING_SCHEMA.subscribe(query, context_value=RequestContext(request_id))
+        return [Streamed(result.data, list(result.errors or [])) async for result in stream]
+
+    return await asyncio.wait_for(every_result(), 5)
 
 
 class TestErrorPolicy:
@@ -220,3 +258,39 @@ class TestErrorPolicy:
         [error] = result.errors
         assert error.message == "Cannot query field 'nope' on type 'FailingQuery'."
         assert error.extensions in (None, {})
+
+
+class TestErrorPolicyOnSubscriptions:
+    async def test_masks_an_unexpected_error_in_a_stream(self) -> None:
+        first, failed = await subscribe("subscription { explode }")
+
+        assert first.data == {"explode": 1}
+        [error] = failed.errors
+        assert error.message == MASKED_MESSAGE
+        assert error.extensions == {
+            "code": "INTERNAL_SERVER_ERROR",
+            "requestId": "req-0123456789abcdef",
+        }
+        assert "hunter2" not in str(error.formatted)
+
+    async def test_logs_an_unexpected_error_in_a_stream_with_the_request_id(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.ERROR, logger="tghub.graphql"):
+            await subscribe("subscription { explode }", request_id="req-for-the-log")
+
+        [record] = [r for r in caplog.records if r.name == "tghub.graphql"]
+        assert "req-for-the-log" in record.getMessage()
+        assert isinstance(record.exc_info and record.exc_info[1], RuntimeError)
+
+    @pytest.mark.parametrize("kind", DOMAIN_ERRORS)
+    async def test_a_domain_error_in_a_stream_keeps_its_message_and_gets_a_code(
+        self, kind: str
+    ) -> None:
+        exception, code = DOMAIN_ERRORS[kind]
+
+        [failed] = await subscribe(f'subscription {{ fail(kind: "{kind}") }}')
+
+        [error] = failed.errors
+        assert error.message == exception.message
+        assert error.extensions == {"code": code}

@@ -1,10 +1,12 @@
-"""Subscriptions over a real websocket: graphql-transport-ws auth, accountEvents, origins."""
+"""Subscriptions over a real websocket: graphql-transport-ws auth, accountEvents, origins, and
+how an open socket follows its session (re-checked per operation, closed on revocation/expiry)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,11 +14,29 @@ import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from redis.asyncio import Redis
+from sqlalchemy import update
+from starlette.requests import Request
+from strawberry.relay import GlobalID
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
-from tests.api.graphql.factories import Tokens, expired, login, register_and_login, unsigned
+from domain.accounts.model import User
+from resolvers.loaders import Loaders
+from resolvers.permissions import authenticate_context
+from resolvers.root import schema
+from resolvers.websocket import GUARD_TASK
+from schema.context import Context
+from tests.api.graphql.factories import (
+    Tokens,
+    error_codes,
+    expired,
+    login,
+    register,
+    register_and_login,
+    rotate,
+    unsigned,
+)
 from tests.conftest import LiveServer, graphql, operation
 
 if TYPE_CHECKING:
@@ -24,6 +44,7 @@ if TYPE_CHECKING:
 
     from websockets.asyncio.client import ClientConnection
 
+    from domain.bootstrap import Runtime
     from domain.settings import Settings
 
 PROTOCOL = "graphql-transport-ws"
@@ -87,6 +108,62 @@ async def subscribe_account_events(ws: ClientConnection, subscription_id: str = 
     await send(ws, {"id": subscription_id, "type": "subscribe", "payload": document})
 
 
+async def execute(
+    ws: ClientConnection,
+    name: str,
+    variables: dict[str, Any] | None = None,
+    operation_id: str = "op",
+) -> dict[str, Any]:
+    """Runs a query or mutation over the socket; the payload of its one ``next`` message."""
+    document = {"query": operation(name), "operationName": name, "variables": variables or {}}
+    await send(ws, {"id": operation_id, "type": "subscribe", "payload": document})
+    message = await receive(ws)
+    assert message["type"] == "next", message
+    assert await receive(ws) == {"id": operation_id, "type": "complete"}
+    payload: dict[str, Any] = message["payload"]
+    return payload
+
+
+async def is_open(ws: ClientConnection) -> bool:
+    """Whether the server still answers a protocol ping."""
+    await send(ws, {"type": "ping"})
+    return await receive(ws) == {"type": "pong"}
+
+
+async def close_code(ws: ClientConnection) -> int | None:
+    """The code the server closes the socket with (waited for, bounded)."""
+    await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+    return ws.close_code
+
+
+async def change_user(runtime: Runtime, user_id: str, **values: Any) -> None:
+    """Changes a user's row directly, behind the API's back."""
+    async with runtime.uow() as uow:
+        stmt = update(User).where(User.id == uuid.UUID(user_id)).values(**values)
+        await uow.session.execute(stmt)
+        await uow.commit()
+
+
+async def account_events_through_the_schema(runtime: Runtime, token: str) -> list[Any]:
+    """Every result of accountEvents run by the schema itself, as a socket's operation is."""
+    context = Context(
+        request=Request({"type": "http", "headers": []}),
+        response=None,
+        uow=runtime.uow,
+        auth=runtime.auth,
+        events=runtime.bus,
+        loaders=Loaders(runtime.uow),
+        token=token,
+    )
+    await authenticate_context(context, token)
+
+    async def every_result() -> list[Any]:
+        stream = await schema.subscribe(operation("AccountEvents"), context_value=context)
+        return [result async for result in stream]
+
+    return await asyncio.wait_for(every_result(), TIMEOUT)
+
+
 def revoked(session_id: str, reason: str, subscription_id: str = "1") -> dict[str, Any]:
     """The ``next`` message announcing a revoked session."""
     event = {"sessionId": session_id, "reason": reason}
@@ -102,7 +179,11 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 def until_subscribed(redis: Redis, settings: Settings) -> Callable[[Tokens], Any]:
-    """Waits until the API listens on the user's event channel (subscribe has no ack)."""
+    """Waits until the API listens on the user's event channel (subscribe has no ack).
+
+    A socket's session guard listens there from its ack on, so this proves less than it did;
+    accountEvents reports a revocation that came before it listened, so either order holds.
+    """
 
     async def wait(tokens: Tokens) -> None:
         channel = f"{settings.channel_prefix}:user:{tokens.user_id}"
@@ -300,6 +381,201 @@ class TestAccountEvents:
             await graphql(http, "Logout", token=rotated["data"]["refreshToken"]["accessToken"])
 
             assert await receive(ws) == revoked(tokens.session_id, "logout")
+
+    async def test_a_session_revoked_before_subscribing_is_told_at_once(
+        self, runtime: Runtime, http: httpx.AsyncClient
+    ) -> None:
+        # A socket closes right after a revocation, so the operation that starts in between
+        # is driven through the schema, with the context such an operation gets.
+        tokens = await register_and_login(http, "ivan")
+        await graphql(http, "Logout", token=tokens.access)
+
+        results = await account_events_through_the_schema(runtime, tokens.access)
+
+        event = {"sessionId": tokens.session_id, "reason": "logout"}
+        assert [(r.data, r.errors) for r in results] == [({"accountEvents": event}, None)]
+
+    @pytest.mark.parametrize("bad_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
+    async def test_a_token_not_ours_or_expired_is_unauthenticated(
+        self, runtime: Runtime, http: httpx.AsyncClient, bad_token: Callable[[Tokens], str]
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        [result] = await account_events_through_the_schema(runtime, bad_token(tokens))
+
+        assert [e.extensions["code"] for e in result.errors] == ["UNAUTHENTICATED"]
+
+
+class TestLogoutOnAnOpenSocket:
+    async def test_closes_the_socket_with_4403(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await graphql(http, "Logout", token=tokens.access)
+
+            assert await close_code(ws) == 4403
+
+    async def test_tells_an_account_events_subscriber_before_closing(
+        self,
+        server: LiveServer,
+        http: httpx.AsyncClient,
+        until_subscribed: Callable[[Tokens], Any],
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await subscribe_account_events(ws)
+            await until_subscribed(tokens)
+            await graphql(http, "Logout", token=tokens.access)
+
+            assert await receive(ws) == revoked(tokens.session_id, "logout")
+            assert await receive(ws) == {"id": "1", "type": "complete"}
+            assert await close_code(ws) == 4403
+
+    async def test_leaves_a_socket_of_another_session_open_and_working(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        leaving = await register_and_login(http, "ivan")
+        staying = await login(http, "ivan")
+
+        async with (
+            authenticated_socket(server, {"authToken": leaving.access}) as leaving_ws,
+            authenticated_socket(server, {"authToken": staying.access}) as staying_ws,
+        ):
+            await graphql(http, "Logout", token=leaving.access)
+            assert await close_code(leaving_ws) == 4403
+
+            assert await is_open(staying_ws)
+            body = await execute(staying_ws, "ViewerId")
+            assert body["data"]["viewer"]["id"]
+
+
+class TestRefreshTokenReuseOnAnOpenSocket:
+    async def test_closes_the_socket_with_4403(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await rotate(http, tokens)
+            await graphql(http, "RefreshToken", {"input": {"refreshToken": tokens.refresh}})
+
+            assert await close_code(ws) == 4403
+
+
+class TestRefreshTokenRotationOnAnOpenSocket:
+    async def test_refuses_new_operations_but_keeps_the_socket_open(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await rotate(http, tokens)
+
+            body = await execute(ws, "ViewerId")
+
+            assert body["data"] == {"viewer": None}
+            assert error_codes(body) == ["UNAUTHENTICATED"]
+            assert await is_open(ws)
+
+
+def session_guards() -> set[asyncio.Task[Any]]:
+    """The sockets' session guard tasks (the live server runs in the test's event loop)."""
+    return {task for task in asyncio.all_tasks() if task.get_name() == GUARD_TASK}
+
+
+async def still_running(tasks: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+    _, pending = await asyncio.wait(tasks, timeout=TIMEOUT)
+    return pending
+
+
+class TestSessionGuard:
+    async def test_ends_when_the_client_leaves(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            assert await is_open(ws)  # the ping follows the ack, so the guard runs by now
+            guards = session_guards()
+
+        assert len(guards) == 1
+        assert await still_running(guards) == set()
+
+    async def test_ends_when_it_closes_the_socket(
+        self, server: LiveServer, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            assert await is_open(ws)
+            guards = session_guards()
+            await graphql(http, "Logout", token=tokens.access)
+            assert await close_code(ws) == 4403
+
+        assert len(guards) == 1
+        assert await still_running(guards) == set()
+
+
+@pytest.fixture
+async def short_lived_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """A server issuing access tokens that live two seconds."""
+    async with LiveServer(settings.model_copy(update={"access_token_ttl": 2})) as server:
+        yield server
+
+
+class TestAccessTokenExpiryOnAnOpenSocket:
+    async def test_closes_the_socket_with_4403(self, short_lived_server: LiveServer) -> None:
+        async with httpx.AsyncClient(base_url=short_lived_server.url, timeout=10) as http:
+            tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(short_lived_server, {"authToken": tokens.access}) as ws:
+            assert await close_code(ws) == 4403
+
+
+class TestOperationsOnAnOpenSocket:
+    async def test_viewer_reflects_a_profile_change_made_after_connect(
+        self, server: LiveServer, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        tokens = await register_and_login(http, "ivan", first_name="Ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await execute(ws, "Viewer")
+            await change_user(runtime, tokens.user_id, first_name="Vanya")
+
+            body = await execute(ws, "Viewer")
+
+        assert body["data"]["viewer"]["firstName"] == "Vanya"
+
+    async def test_a_user_deactivated_after_connect_is_unauthenticated(
+        self, server: LiveServer, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            await change_user(runtime, tokens.user_id, is_active=False)
+
+            body = await execute(ws, "ViewerId")
+
+        assert body["data"] == {"viewer": None}
+        assert error_codes(body) == ["UNAUTHENTICATED"]
+
+    async def test_node_does_not_reuse_users_loaded_by_an_earlier_operation(
+        self, server: LiveServer, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        tokens = await register_and_login(http, "ivan")
+        olga = await register(http, "olga")
+
+        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
+            first = await execute(ws, "Node", {"id": olga["id"]})
+            await change_user(runtime, GlobalID.from_id(olga["id"]).node_id, is_active=False)
+
+            second = await execute(ws, "Node", {"id": olga["id"]})
+
+        assert first["data"]["node"]["username"] == "olga"
+        assert second == {"data": {"node": None}}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials, InvalidToken
 from domain.bootstrap import build_runtime
-from domain.errors import PermissionDenied, Unauthenticated
+from domain.errors import ExternalUnavailable, PermissionDenied, Unauthenticated
 from resolvers.rest.auth import basic_credentials, request_viewer, require_group_access
 from tests.api.rest.factories import (
     PASSWORD,
@@ -21,6 +21,7 @@ from tests.api.rest.factories import (
     expired,
     unique_username,
 )
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -58,6 +59,16 @@ def bearer(token: str) -> str:
 async def bots_open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """A runtime whose operator opened the ``bots`` legacy group to anonymous callers."""
     runtime = build_runtime(settings.model_copy(update={"legacy_open": ["bots"]}))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+async def database_down_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The same secret and Redis, but a database URL whose port nothing listens on."""
+    url = f"postgresql://app:app@127.0.0.1:{free_port()}/tghub"
+    runtime = build_runtime(settings.model_copy(update={"database_url": url}))
     await runtime.start()
     yield runtime
     await runtime.stop()
@@ -192,6 +203,23 @@ class TestRequestViewer:
 
         with pytest.raises(InvalidToken):
             await request_viewer(request_to(runtime, bearer(pair.access)))
+
+    async def test_bearer_with_the_database_down_is_unavailable(
+        self, runtime: Runtime, database_down_runtime: Runtime
+    ) -> None:
+        user = await create_user(runtime)
+        pair = await log_in(runtime, user.username)
+
+        with pytest.raises(ExternalUnavailable):
+            await request_viewer(request_to(database_down_runtime, bearer(pair.access)))
+
+    async def test_basic_with_the_database_down_is_unavailable(
+        self, database_down_runtime: Runtime
+    ) -> None:
+        request = request_to(database_down_runtime, basic_header("ivan", PASSWORD))
+
+        with pytest.raises(ExternalUnavailable):
+            await request_viewer(request, allow_basic=True)
 
 
 class TestRequireGroupAccess:

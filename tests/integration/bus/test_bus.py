@@ -281,6 +281,25 @@ class TestSubscribe:
             assert await subscriber_count(redis, f"{prefix}:chat:42") == 1
         assert await settled_subscriber_count(redis, f"{prefix}:chat:42", 0) == 0
 
+    async def test_a_subscriber_cancelled_while_the_connection_opens_stops(
+        self, redis_url: str, prefix: str
+    ) -> None:
+        # redis-py can swallow a cancellation that lands while the pub/sub connection opens
+        # (its health check polls under asyncio.timeout(0)); a few delays cover that window.
+        async def listen(bus: EventBus) -> None:
+            async with bus.subscribe("chat:42") as messages:
+                await anext(messages)  # nothing is published: waits until cancelled
+
+        for delay in (0.0005, 0.001, 0.002, 0.004):
+            async with running_bus(redis_url, prefix) as bus:
+                listener = asyncio.create_task(listen(bus))
+                await asyncio.sleep(delay)  # only where the cancellation lands, not an assertion
+                listener.cancel()
+                done, _ = await asyncio.wait([listener], timeout=RECEIVE_DEADLINE)
+
+                assert done == {listener}, f"still listening after a cancel at {delay}s"
+                assert listener.cancelled()
+
 
 class TestReconnectingRedisBackend:
     async def test_an_undecodable_message_is_skipped_and_every_channel_keeps_working(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -146,9 +147,10 @@ class TestClaims:
         original = claims(TokenType.ACCESS)
         raw = rules.build_claims(original, issued_at=NOW, ttl_seconds=60)
         assert raw["exp"] - raw["iat"] == 60
-        assert rules.parse_claims(raw) == original
+        expiring = dataclasses.replace(original, expires_at=NOW + timedelta(seconds=60))
+        assert rules.parse_claims(raw) == expiring
 
-    @pytest.mark.parametrize("missing", ["sub", "sid", "gen", "token_type", "jti"])
+    @pytest.mark.parametrize("missing", ["sub", "sid", "gen", "token_type", "jti", "exp"])
     def test_parse_refuses_claims_tghub_did_not_issue(self, missing: str) -> None:
         raw = rules.build_claims(claims(TokenType.ACCESS), issued_at=NOW, ttl_seconds=60)
         del raw[missing]

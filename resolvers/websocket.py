@@ -1,0 +1,152 @@
+"""A websocket follows its session: every operation re-checks the token, and the socket closes
+with 4403 when the session is revoked or the access token expires.
+
+A socket's context is built once, at the handshake, and authenticated once, at
+``connection_init``. Left alone, a socket would keep its viewer (and its DataLoader caches)
+for as long as it stays open, across a logout, a refresh or a deactivation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
+from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from typing_extensions import override
+
+from resolvers.accounts import session_revocation
+from resolvers.loaders import Loaders
+from resolvers.permissions import authenticate_context
+from schema.context import Context
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from datetime import datetime
+
+    from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+        ConnectionInitMessage,
+        Message,
+    )
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN = 4403
+GUARD_TASK = "websocket-session-guard"
+# How long a revoked socket lets its operations finish (so accountEvents tells the client
+# why) before it closes; operations that outlive this end with the socket.
+REVOCATION_NOTICE_SECONDS = 1.0
+
+
+class WebsocketOperationAuth(SchemaExtension):
+    """Runs each operation on a websocket with its own context, authenticated afresh.
+
+    The re-check refuses new operations after a logout, a revocation, a refresh rotation or a
+    deactivation; fresh loaders keep DataLoader caches per operation, not per connection.
+    HTTP contexts are built per request already and pass through untouched.
+    """
+
+    @override
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and isinstance(context.request, WebSocket):
+            self.execution_context.context = await operation_context(context)
+        yield
+
+
+async def operation_context(connection: Context) -> Context:
+    """A copy of the socket's context for one operation, its viewer checked again now."""
+    context = dataclasses.replace(
+        connection,
+        loaders=Loaders(connection.uow),
+        request_id=uuid.uuid4().hex,
+        viewer=None,
+        auth_error=None,
+    )
+    if connection.token is not None:
+        await authenticate_context(context, connection.token)
+    return context
+
+
+class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws whose socket closes (4403) when its session ends.
+
+    After ``connection_ack`` a guard task waits for the session's revocation (a
+    ``SessionRevoked`` event, or one already committed) and for the access token's expiry.
+    The guard lives and dies with the connection: ``shutdown`` runs however it ends.
+    """
+
+    _guard: asyncio.Task[None] | None = None
+    _closing = False
+
+    @override
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        viewer = self.context.viewer
+        if not self.connection_acknowledged or viewer is None or self._guard is not None:
+            return
+        # A token always names its session (only HTTP Basic viewers have none).
+        if viewer.session_id is not None:
+            guard = self._guard_session(viewer.user.id, viewer.session_id, viewer.expires_at)
+            self._guard = asyncio.create_task(guard, name=GUARD_TASK)
+
+    @override
+    async def shutdown(self) -> None:
+        if self._guard is not None:
+            self._guard.cancel()
+            await asyncio.wait([self._guard])
+        await super().shutdown()
+
+    @override
+    async def send_message(self, message: Message) -> None:
+        # Once the guard closes the socket, operations still streaming end with it quietly.
+        if not self._closing:
+            await super().send_message(message)
+
+    async def _guard_session(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, expires_at: datetime | None
+    ) -> None:
+        try:
+            reason = await self._session_end(user_id, session_id, expires_at)
+            if reason == "revoked":
+                await self._let_operations_finish()
+            if reason is not None:
+                await self._close(FORBIDDEN, f"Session {reason}")
+        except Exception:
+            log.exception("session guard of a websocket failed; closing it")
+            await self._close(1011, "Internal error")
+
+    async def _session_end(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, expires_at: datetime | None
+    ) -> str | None:
+        """``revoked`` or ``expired`` once the session ends; None if the bus stops."""
+        seconds = None
+        if expires_at is not None:
+            seconds = (expires_at - self.context.auth.clock.now()).total_seconds()
+        try:
+            async with asyncio.timeout(seconds) as deadline:
+                revoked = await session_revocation(
+                    self.context, user_id=user_id, session_id=session_id
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return "expired"
+        return None if revoked is None else "revoked"
+
+    async def _let_operations_finish(self) -> None:
+        running = [op.task for op in self.operations.values() if op.task is not None]
+        if running:
+            await asyncio.wait(running, timeout=REVOCATION_NOTICE_SECONDS)
+
+    async def _close(self, code: int, reason: str) -> None:
+        self._closing = True
+        with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):  # client left
+            await self.websocket.close(code=code, reason=reason)
