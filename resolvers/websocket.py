@@ -15,11 +15,13 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
+from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.types.graphql import OperationType
 from typing_extensions import override
 
 from resolvers.accounts import session_revocation
@@ -58,6 +60,21 @@ class WebsocketOperationAuth(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context) and isinstance(context.request, WebSocket):
             self.execution_context.context = await operation_context(context)
+        yield
+
+
+class SubscriptionsOverWebsocketsOnly(SchemaExtension):
+    """Over plain HTTP a subscription would run as a query and fail inside; refuse it first."""
+
+    @override
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        is_subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        if is_subscription and not isinstance(getattr(context, "request", None), WebSocket):
+            raise GraphQLError(
+                "Subscriptions are served over a websocket (graphql-transport-ws) at /graphql.",
+                extensions={"code": "BAD_REQUEST"},
+            )
         yield
 
 

@@ -294,3 +294,15 @@ class TestErrorPolicyOnSubscriptions:
         [error] = failed.errors
         assert error.message == exception.message
         assert error.extensions == {"code": code}
+
+
+class TestSubscriptionsOverHttp:
+    async def test_are_refused_with_a_clear_error(self, http: httpx.AsyncClient) -> None:
+        response = await http.post(
+            "/graphql", json={"query": "subscription { accountEvents { reason } }"}
+        )
+
+        body = response.json()
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+        assert "websocket" in body["errors"][0]["message"]
