@@ -67,7 +67,7 @@ class AccountsQuery:
         page = page_request(first, after, max_size=info.context.max_page_size)
         async with info.context.uow() as uow:
             found = await service.list_users(
-                uow, page, search=filter.search if filter else None, exclude=viewer.user.id
+                uow, page=page, search=filter.search if filter else None, exclude=viewer.user.id
             )
         return connection(
             found, User.from_model, service.user_cursor, has_previous=after is not None

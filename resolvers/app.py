@@ -133,8 +133,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    if not logging.getLogger().handlers:  # `uvicorn --factory`: nobody configured logging yet
+        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import strawberry
 
+from domain.types import MAX_PAGE_SIZE
+
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
@@ -36,7 +38,7 @@ class Context:
     auth: AuthPorts
     events: EventSource
     loaders: Loaders
-    max_page_size: int = 100
+    max_page_size: int = MAX_PAGE_SIZE
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     viewer: Viewer | None = None
     # The presented access token: a websocket's is re-checked before every operation.

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from domain.settings import Settings
+from resolvers.app import LOG_FORMAT
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=Settings().log_level, format=LOG_FORMAT)
     code: int = args.run(args)
     return code
 

@@ -6,7 +6,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
+from domain.accounts.errors import UsernameTaken
 from domain.accounts.model import AuthSession, User
 from domain.errors import Invalid
 from domain.text import is_storable
@@ -25,6 +27,20 @@ async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def find_user_by_username(session: AsyncSession, username: str) -> User | None:
     result = await session.execute(select(User).where(User.username == username))
     return result.scalar_one_or_none()
+
+
+async def add_user(session: AsyncSession, user: User) -> None:
+    """Insert now; raises UsernameTaken when the name is (concurrently) taken."""
+    session.add(user)
+    # Two concurrent registrations of one name both pass the lookup: the unique index decides.
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise UsernameTaken from exc
+
+
+def add_auth_session(session: AsyncSession, family: AuthSession) -> None:
+    session.add(family)
 
 
 async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[User]:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
 from domain.accounts.events import SessionRevoked
@@ -77,18 +75,9 @@ async def register_user(
         bio=bio,
         role=Role.USER,
     )
-    uow.session.add(user)
-    await _commit_unique_username(uow)
+    await repository.add_user(uow.session, user)
+    await uow.commit()
     return user
-
-
-async def _commit_unique_username(uow: SqlAlchemyUnitOfWork) -> None:
-    # Two concurrent registrations of one name both pass the lookup; the index decides.
-    try:
-        await uow.commit()
-    except IntegrityError as exc:
-        await uow.rollback()
-        raise UsernameTaken from exc
 
 
 async def _limit_login_attempts(auth: AuthPorts, *, username: str, client: str) -> None:
@@ -147,7 +136,7 @@ async def login(
         created_at=now,
         expires_at=now + timedelta(seconds=auth.refresh_ttl),
     )
-    uow.session.add(family)
+    repository.add_auth_session(uow.session, family)
     await uow.commit()
     return _issue(auth, family, now)
 
@@ -269,7 +258,7 @@ async def ensure_admin(
     password_hash = await hasher.hash(password)
     try:
         return await _upsert_admin(uow, username, password_hash)
-    except IntegrityError:
+    except UsernameTaken:
         await uow.rollback()
         return await _upsert_admin(uow, username, password_hash)
 
@@ -278,7 +267,7 @@ async def _upsert_admin(uow: SqlAlchemyUnitOfWork, username: str, password_hash:
     user = await repository.find_user_by_username(uow.session, username)
     if user is None:
         user = User(username=username, password_hash=password_hash)
-        uow.session.add(user)
+        await repository.add_user(uow.session, user)
     user.password_hash = password_hash
     user.role = Role.ADMIN
     user.is_active = True
@@ -293,8 +282,8 @@ def user_cursor(user: User) -> tuple[str, str]:
 
 async def list_users(
     uow: SqlAlchemyUnitOfWork,
-    page: PageRequest,
     *,
+    page: PageRequest,
     search: str | None = None,
     exclude: uuid.UUID | None = None,
 ) -> Page[User]:

@@ -64,13 +64,6 @@ async def request_viewer(request: Request, *, allow_basic: bool = False) -> View
     return None
 
 
-async def require_user(request: Request, *, allow_basic: bool = False) -> Viewer:
-    viewer = await request_viewer(request, allow_basic=allow_basic)
-    if viewer is None:
-        raise Unauthenticated
-    return viewer
-
-
 async def require_group_access(
     request: Request, group: LegacyGroup, *, allow_basic: bool = False
 ) -> Viewer | None:
