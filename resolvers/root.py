@@ -19,7 +19,7 @@ from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.errors import ErrorPolicy
-from resolvers.websocket import SubscriptionsOverWebsocketsOnly, WebsocketOperationAuth
+from resolvers.websocket import WebsocketOperationAuth
 from schema.errors import EXCEPTION_HANDLERS
 
 if TYPE_CHECKING:
@@ -81,7 +81,6 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         DepthAndAliasLimits,
         ValidationCache,
         WebsocketOperationAuth,
-        SubscriptionsOverWebsocketsOnly,
         ErrorPolicy,
     ]
     if not limits.introspection:

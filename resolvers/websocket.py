@@ -52,25 +52,17 @@ class WebsocketOperationAuth(SchemaExtension):
 
     The re-check refuses new operations after a logout, a revocation, a refresh rotation or a
     deactivation; fresh loaders keep DataLoader caches per operation, not per connection.
-    HTTP contexts are built per request already and pass through untouched.
+    HTTP contexts are built per request already and pass through untouched, except that a
+    subscription over plain HTTP (which would run as a query and fail inside) is refused.
     """
 
     @override
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, Context) and isinstance(context.request, WebSocket):
+        on_socket = isinstance(getattr(context, "request", None), WebSocket)
+        if on_socket and isinstance(context, Context):
             self.execution_context.context = await operation_context(context)
-        yield
-
-
-class SubscriptionsOverWebsocketsOnly(SchemaExtension):
-    """Over plain HTTP a subscription would run as a query and fail inside; refuse it first."""
-
-    @override
-    async def on_execute(self) -> AsyncIterator[None]:
-        context = self.execution_context.context
-        is_subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
-        if is_subscription and not isinstance(getattr(context, "request", None), WebSocket):
+        elif self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             raise GraphQLError(
                 "Subscriptions are served over a websocket (graphql-transport-ws) at /graphql.",
                 extensions={"code": "BAD_REQUEST"},

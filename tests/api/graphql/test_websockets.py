@@ -317,22 +317,6 @@ class TestGqlClient:
 
 
 class TestAccountEvents:
-    async def test_logout_tells_the_subscriber_and_completes(
-        self,
-        server: LiveServer,
-        http: httpx.AsyncClient,
-        until_subscribed: Callable[[Tokens], Any],
-    ) -> None:
-        tokens = await register_and_login(http, "ivan")
-
-        async with authenticated_socket(server, {"authToken": tokens.access}) as ws:
-            await subscribe_account_events(ws)
-            await until_subscribed(tokens)
-            await graphql(http, "Logout", token=tokens.access)
-
-            assert await receive(ws) == revoked(tokens.session_id, "logout")
-            assert await receive(ws) == {"id": "1", "type": "complete"}
-
     async def test_refresh_token_reuse_tells_the_subscriber(
         self,
         server: LiveServer,
