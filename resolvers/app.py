@@ -73,7 +73,7 @@ def cors(settings: Settings) -> Middleware:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
-        expose_headers=["X-Request-ID"],
+        expose_headers=[REQUEST_ID_HEADER],
     )
 
 
