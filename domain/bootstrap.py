@@ -16,7 +16,11 @@ from domain.adapters import db
 from domain.adapters.bus import EventBus, create_bus
 from domain.adapters.clock import SystemClock
 from domain.adapters.passwords import Argon2Hasher
+from domain.adapters.queue import ArqJobQueue, create_arq_redis
 from domain.adapters.ratelimit import RedisRateLimiter
+from domain.adapters.secrets import FernetBox
+from domain.adapters.simworld.sandbox import SimulatedSandbox, read_world_file
+from domain.adapters.simworld.store import WorldStore
 from domain.adapters.tokens import JwtCodec
 from domain.ports import AuthPorts
 from domain.uow import UnitOfWorkFactory
@@ -35,12 +39,19 @@ class Runtime:
     redis: Redis
     uow: UnitOfWorkFactory
     auth: AuthPorts
+    queue: ArqJobQueue
+    secrets: FernetBox
+    # The simulated world's store and controls; None with real Telegram.
+    world: WorldStore | None = None
+    sandbox: SimulatedSandbox | None = None
 
     async def start(self) -> None:
         await self.bus.connect()
+        await seed_world(self)
 
     async def stop(self) -> None:
         await self.bus.disconnect()
+        await self.queue.close()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -51,11 +62,34 @@ class Runtime:
         await self.redis.ping()
 
 
+def world_key(settings: Settings) -> str:
+    return f"{settings.channel_prefix}:simworld"
+
+
+async def seed_world(runtime: Runtime) -> None:
+    """The world file seeds a world Redis does not hold yet (a restart keeps the world)."""
+    path = runtime.settings.telegram_world
+    if runtime.sandbox is None or runtime.world is None or path is None:
+        return
+    if not await runtime.redis.exists(runtime.world.key):
+        await runtime.sandbox.load_world(read_world_file(path), merge=False)
+
+
 def signing_key(settings: Settings) -> str:
     """The configured key, or one generated once into the data folder (embedded default)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
-    path = Path(settings.data_dir) / "secret_key"
+    return _data_folder_secret(settings, "secret_key")
+
+
+def encryption_keys(settings: Settings) -> list[str]:
+    if settings.encryption_keys:
+        return [key.get_secret_value() for key in settings.encryption_keys]
+    return [_data_folder_secret(settings, "encryption_key")]
+
+
+def _data_folder_secret(settings: Settings, name: str) -> str:
+    path = Path(settings.data_dir) / name
     # An empty file is what a crash between creating and writing it leaves: write it again.
     if not path.exists() or not path.read_text().strip():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,5 +134,19 @@ def build_runtime(settings: Settings) -> Runtime:
         refresh_ttl=settings.refresh_token_ttl,
         login_attempts_per_minute=settings.login_attempts_per_minute,
     )
-    uow = UnitOfWorkFactory(db.create_session_factory(engine), bus)
-    return Runtime(settings=settings, engine=engine, bus=bus, redis=redis, uow=uow, auth=auth)
+    queue = ArqJobQueue(create_arq_redis(settings.redis_url))
+    uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        redis=redis,
+        uow=uow,
+        auth=auth,
+        queue=queue,
+        secrets=FernetBox(encryption_keys(settings)),
+    )
+    if settings.telegram_mode == "simulated":
+        runtime.world = WorldStore(redis, world_key(settings))
+        runtime.sandbox = SimulatedSandbox(runtime.world)
+    return runtime

@@ -73,3 +73,10 @@ class RateLimited(DomainError):
 class ExternalUnavailable(DomainError):
     code = "external_unavailable"
     default_message = "An external service is unavailable."
+
+
+class SecretUnreadable(DomainError):
+    """A stored secret no configured key opens (a key was dropped before rotation)."""
+
+    code = "secret_unreadable"
+    default_message = "A stored secret cannot be decrypted with the configured keys."

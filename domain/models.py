@@ -1,6 +1,8 @@
 """Every aggregate's model, imported so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from domain.accounts.model import AuthSession, User
+from domain.jobs.model import Job
 from domain.orm import Base
+from domain.telegram.model import TelegramAccount
 
-__all__ = ["AuthSession", "Base", "User"]
+__all__ = ["AuthSession", "Base", "Job", "TelegramAccount", "User"]

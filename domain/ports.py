@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Mapping, Sequence
     from contextlib import AbstractAsyncContextManager
     from datetime import datetime
+
+    from domain.telegram.model import (
+        AccountCredentials,
+        AdminRights,
+        BotCredentials,
+        BotInfo,
+        ChannelInfo,
+        InviteOutcome,
+        LoginCode,
+        PostedMessage,
+        SentMessage,
+        SignedIn,
+        StatusObservation,
+        TelegramUser,
+    )
+    from domain.types import TelegramID
 
 
 class Clock(Protocol):
@@ -65,4 +82,132 @@ class AuthPorts:
 class EventSource(Protocol):
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """Messages published on ``channel`` from now on, as JSON text."""
+        ...
+
+
+class JobQueue(Protocol):
+    """The transport of jobs (ARQ); the durable record is the ``jobs`` table."""
+
+    async def enqueue(self, job_id: str, kind: str, *, defer_by: float | None = None) -> None:
+        """Queue job ``job_id`` of ``kind``; a job already queued under that id is left alone."""
+        ...
+
+    async def requeue(self, job_id: str, kind: str) -> None:
+        """Forget what the transport knows of ``job_id`` (a dead run) and queue it again."""
+        ...
+
+    async def state(self, job_id: str) -> QueueState:
+        """What the transport knows of ``job_id``."""
+        ...
+
+
+class QueueState(enum.StrEnum):
+    ABSENT = "absent"  # never queued, or lost (Redis flushed)
+    QUEUED = "queued"  # waiting, or deferred for a retry
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+
+
+class SecretBox(Protocol):
+    """Symmetric encryption of secrets at rest, with key rotation."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str:
+        """Raises ``SecretUnreadable`` when no configured key opens the token."""
+        ...
+
+
+class TelegramGateway(Protocol):
+    """Telegram in domain verbs (DESIGN.md §6): returns domain values, raises domain errors.
+
+    Every verb may raise ``RateLimited`` (flood wait), ``ExternalUnavailable`` and, for
+    account verbs, ``AccountSessionRevoked``/``AccountNotSignedIn``/``PeerFlood``.
+    """
+
+    async def verify_bot(self, bot: BotCredentials) -> BotInfo:
+        """The bot behind the token; ``InvalidBotToken`` when Telegram refuses it."""
+        ...
+
+    async def resolve_channel(self, bot: BotCredentials, ref: str) -> ChannelInfo:
+        """A channel by t.me link (public or invite), @username or numeric id."""
+        ...
+
+    async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights: ...
+
+    async def post_markdown(
+        self, bot: BotCredentials, channel_id: TelegramID, text: str
+    ) -> PostedMessage: ...
+
+    async def message_views(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> dict[int, int]:
+        """Views per message id; ids that do not exist are left out."""
+        ...
+
+    async def send_login_code(self, account: AccountCredentials) -> LoginCode: ...
+
+    async def sign_in(
+        self,
+        account: AccountCredentials,
+        *,
+        code: str,
+        phone_code_hash: str,
+        password: str | None = None,
+    ) -> SignedIn:
+        """``InvalidLoginCode``, ``PasswordRequired`` or ``InvalidPassword`` on refusal."""
+        ...
+
+    async def user_statuses(
+        self, account: AccountCredentials, users: Sequence[str]
+    ) -> list[StatusObservation]:
+        """Current status of users named by @username or numeric id, as the account sees it."""
+        ...
+
+    def status_updates(self, account: AccountCredentials) -> AsyncIterator[StatusObservation]:
+        """Status changes of the users the account can see, as they happen."""
+        ...
+
+    async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
+        """Add a phone to the account's contacts; None when no Telegram user has it."""
+        ...
+
+    async def invite_to_channel(
+        self, account: AccountCredentials, channel: str, user_id: TelegramID
+    ) -> InviteOutcome:
+        """``PrivacyRestricted``/``InviteRejected`` when the user cannot be added."""
+        ...
+
+    async def export_invite_link(self, account: AccountCredentials, channel: str) -> str: ...
+
+    async def send_message(
+        self, account: AccountCredentials, user: str, text: str, *, random_id: int
+    ) -> SentMessage:
+        """Send a text; a repeated ``random_id`` is delivered once (Telegram's own dedup)."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect clients and release their session leases."""
+        ...
+
+
+class TelegramSandbox(Protocol):
+    """Drives the simulated Telegram from outside (simulated mode only)."""
+
+    async def load_world(self, document: Mapping[str, Any], *, merge: bool) -> None: ...
+
+    async def world(self) -> dict[str, Any]: ...
+
+    async def set_user_status(self, telegram_id: TelegramID, *, online: bool) -> None: ...
+
+    async def set_bot_rights(self, bot: str, channel: str, *, post_messages: bool) -> None: ...
+
+    async def add_post(self, channel: str, text: str, views: int) -> int: ...
+
+    async def set_account_flood(self, phone: str, seconds: int) -> None: ...
+
+    async def advance_clock(self, seconds: float) -> datetime: ...
+
+    async def now(self) -> datetime:
+        """The simulated clock."""
         ...

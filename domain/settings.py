@@ -77,7 +77,26 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("cors_origins", "legacy_open", mode="before")
+    # Telegram. The simulated world lives in Redis; a world file seeds it when Redis has none.
+    telegram_mode: Literal["simulated", "telethon"] = "simulated"
+    telegram_world: Path | None = None
+    # The application's api_id/api_hash (my.telegram.org), used for bot clients.
+    telegram_api_id: int | None = None
+    telegram_api_hash: SecretStr | None = None
+    # Secrets at rest: the first key encrypts, every key decrypts (rotation). Missing: a key
+    # generated once into the data folder (embedded default).
+    encryption_keys: Annotated[list[SecretStr], NoDecode] = []
+
+    # Jobs (ARQ workers).
+    worker_max_jobs: int = Field(default=10, ge=1)
+    job_timeout: int = Field(default=300, ge=1)
+    # A running job writes a heartbeat this often; one silent for job_stale_after seconds
+    # (or queued and unknown to Redis that long) is queued again by the sweeper.
+    job_heartbeat_interval: float = Field(default=10.0, gt=0)
+    job_stale_after: float = Field(default=60.0, gt=0)
+    sweep_interval: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -15,24 +15,30 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from domain.ports import EventPublisher
+    from domain.ports import EventPublisher, JobQueue
 
 log = logging.getLogger(__name__)
 
 
 class SqlAlchemyUnitOfWork:
-    """Commits, **then** publishes recorded events; a rollback drops them.
+    """Commits, **then** publishes recorded events and enqueues deferred jobs; a rollback
+    drops both.
 
     Used as ``async with factory() as uow``; leaving the block without ``commit()`` rolls back,
     so read-only work simply never commits.
     """
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], publisher: EventPublisher
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        publisher: EventPublisher,
+        queue: JobQueue | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
+        self._queue = queue
         self._events: list[Event] = []
+        self._jobs: list[tuple[str, str]] = []
         self._session: AsyncSession | None = None
 
     @property
@@ -55,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         # close() rolls back what was not committed without expiring loaded objects, so
         # entities returned by a use case stay readable after the block.
         self._events.clear()
+        self._jobs.clear()
         try:
             await self.session.close()
         finally:
@@ -66,6 +73,13 @@ class SqlAlchemyUnitOfWork:
     def emit(self, event: Event) -> None:
         """Record an event to publish after the next successful commit."""
         self._events.append(event)
+
+    def defer(self, job_id: str, kind: str) -> None:
+        """Record a job to enqueue after the next successful commit (its row is in this
+        transaction; if the enqueue is lost, the sweeper finds the row)."""
+        if self._queue is None:
+            raise RuntimeError(f"no job queue in this process (job {kind!r})")
+        self._jobs.append((job_id, kind))
 
     async def release(self) -> None:
         """End a read-only transaction now, so slow work that follows holds no connection."""
@@ -80,12 +94,25 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         events, self._events = self._events, []
+        jobs, self._jobs = self._jobs, []
+        for job_id, kind in jobs:
+            await self._enqueue(job_id, kind)
         for event in events:
             await self._publish(event)
 
     async def rollback(self) -> None:
         self._events.clear()
+        self._jobs.clear()
         await self.session.rollback()
+
+    async def _enqueue(self, job_id: str, kind: str) -> None:
+        # Committed already: a lost enqueue leaves a queued row that the sweeper re-enqueues.
+        if self._queue is None:  # defer() refuses jobs without a queue
+            return
+        try:
+            await self._queue.enqueue(job_id, kind)
+        except Exception:
+            log.exception("enqueueing job %s (%s) failed; the sweeper will retry", job_id, kind)
 
     async def _publish(self, event: Event) -> None:
         # The transaction is already durable: a bus failure must not turn it into an error.
@@ -106,10 +133,14 @@ class UnitOfWorkFactory:
     """Makes a fresh unit of work per use case (or per read)."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], publisher: EventPublisher
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        publisher: EventPublisher,
+        queue: JobQueue | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.publisher = publisher
+        self.queue = queue
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher)
+        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher, self.queue)

@@ -58,6 +58,7 @@ def graphql_view(settings: Settings) -> GraphQLView:
         max_tokens=settings.graphql_max_tokens,
         max_aliases=settings.graphql_max_aliases,
         introspection=settings.graphql_allow_introspection,
+        sandbox=settings.telegram_mode == "simulated",
     )
     return GraphQLView(
         build_schema(limits),

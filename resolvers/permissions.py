@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from domain.accounts import service
 from domain.accounts.rules import TokenType
-from domain.errors import DomainError, Unauthenticated
+from domain.errors import DomainError, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -20,6 +20,14 @@ def require_viewer(context: Context) -> Viewer:
     if context.viewer is not None:
         return context.viewer
     raise context.auth_error or Unauthenticated()
+
+
+def require_admin(context: Context) -> Viewer:
+    """An authenticated admin: FORBIDDEN for anyone else."""
+    viewer = require_viewer(context)
+    if not viewer.is_admin:
+        raise PermissionDenied
+    return viewer
 
 
 def client_address(request: HTTPConnection) -> str:

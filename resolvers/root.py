@@ -15,31 +15,30 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.config import StrawberryConfig
 from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.errors import ErrorPolicy
+from resolvers.jobs import JobsQuery, JobsSubscription
+from resolvers.sandbox import SandboxMutation, SandboxQuery
+from resolvers.telegram import TelegramMutation, TelegramQuery
 from resolvers.websocket import WebsocketOperationAuth
 from schema.errors import EXCEPTION_HANDLERS
+from schema.scalars import SCALAR_MAP
 
 if TYPE_CHECKING:
     from graphql import ASTValidationRule, GraphQLError
     from strawberry.types import ExecutionContext
 
 
-@strawberry.type
-class Query(AccountsQuery):
-    pass
+QUERIES: tuple[type, ...] = (AccountsQuery, JobsQuery, TelegramQuery)
+MUTATIONS: tuple[type, ...] = (AccountsMutation, TelegramMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (AccountsSubscription, JobsSubscription)
 
 
-@strawberry.type
-class Mutation(AccountsMutation):
-    pass
-
-
-@strawberry.type
-class Subscription(AccountsSubscription):
-    pass
+def _merged(name: str, parts: tuple[type, ...]) -> type:
+    return strawberry.type(type(name, parts, {}))
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,8 @@ class GraphQLLimits:
     max_tokens: int = 1000
     max_aliases: int = 20
     introspection: bool = True
+    # The sandbox fields exist only while tghub runs on the simulated Telegram.
+    sandbox: bool = True
 
 
 class Schema(strawberry.Schema):
@@ -85,12 +86,15 @@ def build_schema(limits: GraphQLLimits) -> Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
+    sandbox_query = (SandboxQuery,) if limits.sandbox else ()
+    sandbox_mutation = (SandboxMutation,) if limits.sandbox else ()
     return Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=_merged("Query", QUERIES + sandbox_query),
+        mutation=_merged("Mutation", MUTATIONS + sandbox_mutation),
+        subscription=_merged("Subscription", SUBSCRIPTIONS),
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 

@@ -62,6 +62,8 @@ class GraphQLView(GraphQL[Context, None]):
             auth=runtime.auth,
             events=runtime.bus,
             loaders=Loaders(runtime.uow),
+            secrets=runtime.secrets,
+            sandbox=runtime.sandbox,
         )
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = context.request_id

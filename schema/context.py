@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
-    from domain.ports import AuthPorts, EventSource
+    from domain.jobs.model import Job
+    from domain.ports import AuthPorts, EventSource, SecretBox, TelegramSandbox
+    from domain.telegram.model import TelegramAccount
     from domain.uow import UnitOfWorkFactory
 
 
@@ -28,6 +30,12 @@ class Loaders(Protocol):
 
     @property
     def users(self) -> DataLoader[uuid.UUID, User | None]: ...
+
+    @property
+    def jobs(self) -> DataLoader[str, Job | None]: ...
+
+    @property
+    def telegram_accounts(self) -> DataLoader[uuid.UUID, TelegramAccount | None]: ...
 
 
 @dataclass
@@ -38,6 +46,9 @@ class Context:
     auth: AuthPorts
     events: EventSource
     loaders: Loaders
+    secrets: SecretBox
+    # The simulated Telegram's controls; None when tghub talks to real Telegram.
+    sandbox: TelegramSandbox | None = None
     max_page_size: int = MAX_PAGE_SIZE
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     viewer: Viewer | None = None

@@ -26,6 +26,18 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from workers.main import create_worker
+
+    settings = Settings()
+    if settings.database_url is None or settings.redis_url is None:
+        print("tghub worker needs TGHUB_DATABASE_URL and TGHUB_REDIS_URL; `tghub serve` runs")
+        print("a worker in-process on its embedded servers.")
+        return 2
+    create_worker(settings).run()
+    return 0
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from tghub.migrate import upgrade_head
 
@@ -70,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run the ARQ worker (jobs and the cron table)")
+    worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="alembic upgrade head on TGHUB_DATABASE_URL")
     migrate.set_defaults(run=_migrate)

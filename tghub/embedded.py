@@ -18,8 +18,10 @@ from typing import IO, TYPE_CHECKING, Any
 import uvicorn
 from typing_extensions import override
 
+from domain.adapters.simworld.sandbox import DEMO_WORLD
 from resolvers.app import create_app
 from tghub.migrate import upgrade_head
+from workers.main import create_worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Generator
@@ -117,8 +119,31 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+@contextlib.asynccontextmanager
+async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
+    """The ARQ worker beside the API, as its own asyncio task (the embedded default)."""
+    worker = create_worker(settings, handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    log.info("in-process worker started")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
+
+
+def with_demo_world(settings: Settings) -> Settings:
+    """On the simulated Telegram without a world file, the embedded default shows a demo."""
+    if settings.telegram_mode != "simulated" or settings.telegram_world is not None:
+        return settings
+    return settings.model_copy(update={"telegram_world": DEMO_WORLD})
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     async with embedded_services(settings) as resolved:
+        resolved = with_demo_world(resolved) if settings.is_embedded else resolved
         config = uvicorn.Config(
             create_app(resolved),
             host=host,
@@ -127,7 +152,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             ws_max_size=1 << 20,
         )
         log.info("tghub on http://%s:%d/graphql", host, port)
-        await _Server(config).serve()
+        async with in_process_worker(resolved):
+            await _Server(config).serve()
 
 
 def serve(settings: Settings, *, host: str, port: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import mailing, messenger
+from resolvers.rest import bots, mailing, messenger
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -19,6 +19,8 @@ def legacy_routes() -> list[BaseRoute]:
         *_both("/api/register/", messenger.register, ["POST"]),
         *_both("/api/auth/", messenger.obtain_tokens, ["POST"]),
         *_both("/api/auth/refresh/", messenger.refresh_tokens, ["POST"]),
+        # 002 bot management
+        *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
         # 003 mailing
         *_both("/api/v1/users/register/", mailing.register, ["POST"]),
         *_both("/api/token/", messenger.obtain_tokens, ["POST"]),

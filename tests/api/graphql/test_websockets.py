@@ -158,6 +158,7 @@ async def account_events_through_the_schema(runtime: Runtime, token: str) -> lis
         auth=runtime.auth,
         events=runtime.bus,
         loaders=Loaders(runtime.uow),
+        secrets=runtime.secrets,
         token=token,
     )
     await authenticate_context(context, token)

@@ -1,0 +1,1 @@
+"""The simulated Telegram world (state, rules, Redis store, sandbox controls)."""

@@ -1,0 +1,366 @@
+"""The TelegramGateway on the simulated world (tests and the embedded default).
+
+Each verb is one atomic step of the shared world (``WorldStore.update``): the same rules a
+real Telegram applies — tokens, rights, privacy, flood limits, ``random_id`` dedup — and every
+effect recorded in the world's outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import NotFound
+from domain.telegram.errors import (
+    AccountNotSignedIn,
+    AccountSessionRevoked,
+    ChatAdminRequired,
+    InvalidBotToken,
+    InvalidLoginCode,
+    InvalidPassword,
+    PasswordRequired,
+    PeerFlood,
+    PrivacyRestricted,
+)
+from domain.telegram.model import (
+    AdminRights,
+    BotInfo,
+    ChannelInfo,
+    InviteOutcome,
+    LoginCode,
+    PostedMessage,
+    SentMessage,
+    SignedIn,
+    StatusObservation,
+    TelegramUser,
+)
+from domain.types import TelegramID
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from domain.adapters.simworld.store import WorldStore
+    from domain.adapters.simworld.world import Doc, World
+    from domain.ports import TelegramGateway
+    from domain.telegram.model import AccountCredentials, BotCredentials
+
+
+# -- rules of the world, one function per verb ------------------------------------------------
+
+
+def _bot(world: World, bot: BotCredentials) -> Doc:
+    found = world.bot(bot.token)
+    if found is None:
+        raise InvalidBotToken
+    return found
+
+
+def _signed_in(world: World, creds: AccountCredentials, method: str) -> Doc:
+    if creds.session is None:
+        raise AccountNotSignedIn
+    account = world.account(creds.phone)
+    if creds.session not in account.get("sessions", []):
+        raise AccountSessionRevoked
+    world.check_flood(account, method)
+    return account
+
+
+def _rights(channel: Doc, member_id: int) -> AdminRights:
+    for admin in channel.get("admins", []):
+        if admin.get("id") == member_id:
+            return AdminRights(
+                is_admin=True,
+                post_messages=bool(admin.get("post_messages", False)),
+                edit_messages=bool(admin.get("edit_messages", False)),
+                delete_messages=bool(admin.get("delete_messages", False)),
+                invite_users=bool(admin.get("invite_users", False)),
+            )
+    return AdminRights.none()
+
+
+def _channel_info(channel: Doc) -> ChannelInfo:
+    return ChannelInfo(
+        id=TelegramID(channel["id"]),
+        title=channel.get("title", ""),
+        username=channel.get("username"),
+    )
+
+
+def _user_value(user: Doc) -> TelegramUser:
+    return TelegramUser(
+        id=TelegramID(user["id"]),
+        username=user.get("username"),
+        first_name=user.get("first_name", ""),
+        last_name=user.get("last_name", ""),
+        phone=user.get("phone"),
+    )
+
+
+def _allows(user: Doc, setting: str, account: Doc) -> bool:
+    rule = (user.get("privacy") or {}).get(setting, "everybody")
+    if rule == "everybody":
+        return True
+    return rule == "contacts" and account["id"] in user.get("contacts", [])
+
+
+def observe(world: World, account: Doc, user: Doc) -> StatusObservation:
+    if not _allows(user, "status", account):
+        return StatusObservation(
+            user_id=TelegramID(user["id"]),
+            online=None,
+            observed_at=world.now_dt,
+            username=user.get("username"),
+        )
+    online = world.is_online(user)
+    last_seen = None if online else datetime.fromtimestamp(world.last_seen(user), UTC)
+    return StatusObservation(
+        user_id=TelegramID(user["id"]),
+        online=online,
+        observed_at=world.now_dt,
+        last_seen=last_seen,
+        username=user.get("username"),
+    )
+
+
+def verify_bot(world: World, bot: BotCredentials) -> BotInfo:
+    found = _bot(world, bot)
+    return BotInfo(
+        id=TelegramID(found["id"]),
+        username=found["username"],
+        first_name=found.get("first_name", ""),
+    )
+
+
+def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
+    _bot(world, bot)
+    return _channel_info(world.channel(ref))
+
+
+def bot_rights(world: World, bot: BotCredentials, channel_id: int) -> AdminRights:
+    return _rights(world.channel(channel_id), _bot(world, bot)["id"])
+
+
+def post_markdown(world: World, bot: BotCredentials, channel_id: int, text: str) -> PostedMessage:
+    found, channel = _bot(world, bot), world.channel(channel_id)
+    if not _rights(channel, found["id"]).post_messages:
+        raise ChatAdminRequired
+    entry = world.add_post(channel, text, 0, f"@{found['username']}")
+    return PostedMessage(
+        channel_id=TelegramID(channel["id"]), message_id=entry["id"], date=world.now_dt, text=text
+    )
+
+
+def message_views(
+    world: World, bot: BotCredentials, channel_id: int, ids: Sequence[int]
+) -> dict[int, int]:
+    _bot(world, bot)
+    channel = world.channel(channel_id)
+    wanted = set(ids)
+    return {p["id"]: world.views(channel, p) for p in channel.get("posts", []) if p["id"] in wanted}
+
+
+def send_login_code(world: World, creds: AccountCredentials) -> LoginCode:
+    account = world.account(creds.phone)
+    world.check_flood(account, "send_login_code")
+    account["code_hash"] = secrets.token_hex(8)
+    account["pending_session"] = creds.session or f"sim-{secrets.token_hex(16)}"
+    world.record("login_code", phone=account["phone"])
+    return LoginCode(phone_code_hash=account["code_hash"], session=account["pending_session"])
+
+
+def sign_in(
+    world: World, creds: AccountCredentials, code: str, code_hash: str, password: str | None
+) -> SignedIn:
+    account = world.account(creds.phone)
+    if not account.get("code_hash") or code_hash != account["code_hash"] or code != account["code"]:
+        raise InvalidLoginCode
+    if creds.session != account.get("pending_session"):
+        raise InvalidLoginCode  # the code belongs to the auth key that asked for it
+    if account.get("password") and password is None:
+        raise PasswordRequired
+    if account.get("password") and password != account["password"]:
+        raise InvalidPassword
+    session = account.pop("pending_session")
+    account["code_hash"] = None
+    account.setdefault("sessions", []).append(session)
+    return SignedIn(session=session, user_id=TelegramID(account["id"]))
+
+
+def user_statuses(
+    world: World, creds: AccountCredentials, users: Sequence[str]
+) -> list[StatusObservation]:
+    account = _signed_in(world, creds, "user_statuses")
+    found = []
+    for ref in users:
+        try:
+            found.append(observe(world, account, world.user(ref)))
+        except NotFound:
+            continue
+    return found
+
+
+def visible_statuses(world: World, creds: AccountCredentials) -> dict[int, StatusObservation]:
+    account = _signed_in(world, creds, "updates")
+    return {u["id"]: observe(world, account, u) for u in world.state["users"]}
+
+
+def import_phone(world: World, creds: AccountCredentials, phone: str) -> TelegramUser | None:
+    account = _signed_in(world, creds, "import_phone")
+    user = world.user_by_phone(phone)
+    world.record(
+        "contact_import",
+        account=account["phone"],
+        phone=phone,
+        user_id=user["id"] if user else None,
+    )
+    if user is None:
+        return None
+    if user["id"] not in account.setdefault("contacts", []):
+        account["contacts"].append(user["id"])
+    return _user_value(user)
+
+
+def invite_to_channel(
+    world: World, creds: AccountCredentials, channel_ref: str, user_id: int
+) -> InviteOutcome:
+    account = _signed_in(world, creds, "invite_to_channel")
+    channel, user = world.channel(channel_ref), world.user(user_id)
+    outcome = InviteOutcome(
+        user_id=TelegramID(user["id"]), channel_id=TelegramID(channel["id"]), invited=False
+    )
+    if account.get("peer_flood"):
+        raise PeerFlood
+    if not _rights(channel, account["id"]).invite_users:
+        raise ChatAdminRequired
+    if user["id"] in channel.setdefault("members", []):
+        return outcome
+    if not _allows(user, "invites", account):
+        raise PrivacyRestricted
+    channel["members"].append(user["id"])
+    world.record("invite", account=account["phone"], channel_id=channel["id"], user_id=user["id"])
+    return InviteOutcome(user_id=outcome.user_id, channel_id=outcome.channel_id, invited=True)
+
+
+def export_invite_link(world: World, creds: AccountCredentials, channel_ref: str) -> str:
+    account = _signed_in(world, creds, "export_invite_link")
+    channel = world.channel(channel_ref)
+    if not _rights(channel, account["id"]).invite_users:
+        raise ChatAdminRequired
+    if not channel.get("invite_hash"):
+        channel["invite_hash"] = secrets.token_urlsafe(12)
+    return f"https://t.me/+{channel['invite_hash']}"
+
+
+def send_message(
+    world: World, creds: AccountCredentials, user_ref: str, text: str, random_id: int
+) -> SentMessage:
+    account = _signed_in(world, creds, "send_message")
+    if account.get("peer_flood"):
+        raise PeerFlood
+    user = world.user(user_ref)
+    key = f"{account['phone']}:{random_id}"
+    sent: dict[str, Any] = world.state.setdefault("sent", {})
+    if key not in sent:  # Telegram delivers one message per random_id
+        entry = world.record(
+            "message",
+            account=account["phone"],
+            user_id=user["id"],
+            text=text,
+            random_id=str(random_id),
+        )
+        sent[key] = entry["seq"]
+    return SentMessage(user_id=TelegramID(user["id"]), message_id=sent[key], date=world.now_dt)
+
+
+# -- the adapter --------------------------------------------------------------------------------
+
+
+class SimulatedGateway:
+    def __init__(self, store: WorldStore, *, poll_interval: float = 1.0) -> None:
+        self.store = store
+        self.poll_interval = poll_interval
+
+    async def _slow(self, phone: str, method: str) -> None:
+        """An account's configured latency for a method: a real RPC takes time too."""
+        state = await self.store.read()
+        for account in state.get("accounts", []):
+            if account.get("phone") == phone:
+                await asyncio.sleep(float((account.get("latency") or {}).get(method, 0)))
+
+    async def verify_bot(self, bot: BotCredentials) -> BotInfo:
+        return await self.store.view(lambda w: verify_bot(w, bot))
+
+    async def resolve_channel(self, bot: BotCredentials, ref: str) -> ChannelInfo:
+        return await self.store.view(lambda w: resolve_channel(w, bot, ref))
+
+    async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
+        return await self.store.view(lambda w: bot_rights(w, bot, channel_id))
+
+    async def post_markdown(
+        self, bot: BotCredentials, channel_id: TelegramID, text: str
+    ) -> PostedMessage:
+        return await self.store.update(lambda w: post_markdown(w, bot, channel_id, text))
+
+    async def message_views(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> dict[int, int]:
+        return await self.store.view(lambda w: message_views(w, bot, channel_id, message_ids))
+
+    async def send_login_code(self, account: AccountCredentials) -> LoginCode:
+        return await self.store.update(lambda w: send_login_code(w, account))
+
+    async def sign_in(
+        self,
+        account: AccountCredentials,
+        *,
+        code: str,
+        phone_code_hash: str,
+        password: str | None = None,
+    ) -> SignedIn:
+        return await self.store.update(
+            lambda w: sign_in(w, account, code, phone_code_hash, password)
+        )
+
+    async def user_statuses(
+        self, account: AccountCredentials, users: Sequence[str]
+    ) -> list[StatusObservation]:
+        return await self.store.update(lambda w: user_statuses(w, account, users))
+
+    async def status_updates(self, account: AccountCredentials) -> AsyncIterator[StatusObservation]:
+        """Polls the world and yields each visible change (the world has no push)."""
+        known = await self.store.update(lambda w: visible_statuses(w, account))
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            current = await self.store.update(lambda w: visible_statuses(w, account))
+            for user_id, seen in current.items():
+                before = known.get(user_id)
+                if before is None or before.online != seen.online:
+                    yield seen
+            known = current
+
+    async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
+        return await self.store.update(lambda w: import_phone(w, account, phone))
+
+    async def invite_to_channel(
+        self, account: AccountCredentials, channel: str, user_id: TelegramID
+    ) -> InviteOutcome:
+        await self._slow(account.phone, "invite_to_channel")
+        return await self.store.update(lambda w: invite_to_channel(w, account, channel, user_id))
+
+    async def export_invite_link(self, account: AccountCredentials, channel: str) -> str:
+        return await self.store.update(lambda w: export_invite_link(w, account, channel))
+
+    async def send_message(
+        self, account: AccountCredentials, user: str, text: str, *, random_id: int
+    ) -> SentMessage:
+        await self._slow(account.phone, "send_message")
+        return await self.store.update(lambda w: send_message(w, account, user, text, random_id))
+
+    async def close(self) -> None:
+        return None
+
+
+if TYPE_CHECKING:
+    _conforms: type[TelegramGateway] = SimulatedGateway

@@ -1,0 +1,1 @@
+"""Durable jobs: the record behind every task; ARQ is only the transport."""

@@ -1,0 +1,165 @@
+"""Use cases of durable jobs: create (queued after commit), run, finish, retry, sweep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.jobs import repository, rules
+from domain.jobs.errors import JobNotFound
+from domain.jobs.events import JobChanged
+from domain.jobs.model import Job, JobStatus
+from domain.ports import QueueState
+
+if TYPE_CHECKING:
+    from domain.accounts.service import Viewer
+    from domain.ports import Clock, JobQueue
+    from domain.uow import SqlAlchemyUnitOfWork
+
+
+# A job that does nothing: probes that workers run, and measures the queue.
+NOOP = "jobs.noop"
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def create_job(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    kind: str,
+    args: dict[str, Any],
+    owner_id: uuid.UUID | None = None,
+    job_id: str | None = None,
+) -> Job:
+    """Add a queued Job row; it is enqueued after the caller's commit, dropped on rollback."""
+    job = Job(id=job_id or new_job_id(), kind=kind, args=args, owner_id=owner_id)
+    job.status, job.attempts = JobStatus.QUEUED, 0
+    await repository.add_job(uow.session, job)
+    uow.defer(job.id, kind)
+    _emit(uow, job)
+    return job
+
+
+async def get_visible_job(
+    uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer_id: uuid.UUID, is_admin: bool
+) -> Job:
+    """The job if the viewer asked for it or is an admin; JobNotFound otherwise (no leak)."""
+    job = await repository.find_job(uow.session, job_id)
+    if job is None or not (is_admin or job.owner_id == viewer_id):
+        raise JobNotFound(job_id)
+    return job
+
+
+async def get_task(uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer: Viewer | None) -> Job:
+    """For legacy callers already admitted to their group: admins (and, in an open group,
+    anyone) see every task; a signed-in user sees their own."""
+    job = await repository.find_job(uow.session, job_id)
+    if job is None or (
+        viewer is not None and not viewer.is_admin and job.owner_id != viewer.user.id
+    ):
+        raise JobNotFound(job_id)
+    return job
+
+
+async def start_job(uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str) -> Job | None:
+    """Mark the job running (one more attempt); None when it is unknown or already finished."""
+    job = await repository.find_job(uow.session, job_id, for_update=True)
+    if job is None or not rules.can_start(job.status):
+        return None
+    now = clock.now()
+    job.status, job.attempts, job.heartbeat_at, job.retry_at = (
+        JobStatus.RUNNING,
+        job.attempts + 1,
+        now,
+        None,
+    )
+    job.started_at = job.started_at or now
+    return await _commit(uow, job)
+
+
+async def record_heartbeat(uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str) -> None:
+    """The worker running the job is alive."""
+    await repository.touch_heartbeat(uow.session, job_id, clock.now())
+    await uow.commit()
+
+
+async def finish_job(uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str, result: Any) -> Job:
+    """Succeeded with a JSON result; emits JobChanged."""
+    job = await _get_for_update(uow, job_id)
+    job.status, job.result, job.error = JobStatus.SUCCEEDED, result, None
+    job.finished_at = job.heartbeat_at = clock.now()
+    return await _commit(uow, job)
+
+
+async def fail_job(uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str, error: str) -> Job:
+    """Failed for good, with a readable error; emits JobChanged."""
+    job = await _get_for_update(uow, job_id)
+    job.status, job.error = JobStatus.FAILED, error
+    job.finished_at = job.heartbeat_at = clock.now()
+    return await _commit(uow, job)
+
+
+async def schedule_retry(
+    uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str, *, error: str, delay: float
+) -> Job:
+    """Retrying after ``delay`` seconds (the transport defers it); emits JobChanged."""
+    job = await _get_for_update(uow, job_id)
+    job.status, job.error = JobStatus.RETRYING, error
+    job.retry_at = clock.now() + timedelta(seconds=delay)
+    return await _commit(uow, job)
+
+
+async def sweep_stuck_jobs(
+    uow: SqlAlchemyUnitOfWork, queue: JobQueue, clock: Clock, *, grace: float, limit: int = 100
+) -> list[str]:
+    """Queue again the open jobs whose worker died or whose transport lost them.
+
+    Re-running is safe because every job is idempotent. Returns the ids queued again.
+    """
+    now, window = clock.now(), timedelta(seconds=grace)
+    revived: list[Job] = []
+    for job in await repository.list_silent_jobs(uow.session, now - window, limit):
+        stale = rules.is_stale(
+            job.status,
+            updated_at=job.updated_at,
+            heartbeat_at=job.heartbeat_at,
+            retry_at=job.retry_at,
+            now=now,
+            grace=window,
+        )
+        if stale and await _lost(queue, job):
+            job.status, job.heartbeat_at, job.retry_at = JobStatus.QUEUED, None, None
+            _emit(uow, job)
+            revived.append(job)
+    await uow.commit()
+    for job in revived:
+        await queue.requeue(job.id, job.kind)
+    return [job.id for job in revived]
+
+
+async def _lost(queue: JobQueue, job: Job) -> bool:
+    # A running job with a silent heartbeat is lost whatever the transport says: a killed
+    # worker leaves its in-progress marker behind until it expires.
+    if job.status is JobStatus.RUNNING:
+        return True
+    return await queue.state(job.id) in {QueueState.ABSENT, QueueState.COMPLETE}
+
+
+async def _get_for_update(uow: SqlAlchemyUnitOfWork, job_id: str) -> Job:
+    job = await repository.find_job(uow.session, job_id, for_update=True)
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
+async def _commit(uow: SqlAlchemyUnitOfWork, job: Job) -> Job:
+    _emit(uow, job)
+    await uow.commit()
+    return job
+
+
+def _emit(uow: SqlAlchemyUnitOfWork, job: Job) -> None:
+    uow.emit(JobChanged(job_id=job.id, kind=job.kind, status=job.status, attempts=job.attempts))

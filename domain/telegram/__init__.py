@@ -1,0 +1,1 @@
+"""Telegram as the domain sees it: the values the gateway returns, its errors, stored accounts."""

@@ -1,0 +1,90 @@
+"""Errors the Telegram gateway raises; adapters translate their own failures into these once."""
+
+from __future__ import annotations
+
+from domain.errors import Conflict, DomainError, ExternalUnavailable, Invalid, NotFound
+
+
+class TelegramError(DomainError):
+    code = "telegram_error"
+    default_message = "Telegram refused the request."
+
+
+class AccountSessionRevoked(TelegramError):
+    """The stored session no longer works (logged out, key unregistered or duplicated)."""
+
+    code = "session_revoked"
+    default_message = "The Telegram session was revoked; sign the account in again."
+
+
+class AccountNotSignedIn(TelegramError):
+    code = "not_signed_in"
+    default_message = "The Telegram account has no session yet; sign it in first."
+
+
+class PeerFlood(TelegramError):
+    """Telegram considers the account a spammer for now: pause it, do not retry soon."""
+
+    code = "peer_flood"
+    default_message = "Telegram limits this account for spam (PEER_FLOOD)."
+
+
+class PrivacyRestricted(TelegramError):
+    """The user's privacy settings forbid this (an invite, a status, a message)."""
+
+    code = "privacy_restricted"
+    default_message = "The user's privacy settings do not allow this."
+
+
+class ChatAdminRequired(TelegramError):
+    """The bot or account lacks the admin right this needs (post, invite)."""
+
+    code = "chat_admin_required"
+    default_message = "Admin rights in this channel are required."
+
+
+class InviteRejected(TelegramError):
+    code = "invite_rejected"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The invite was rejected: {reason}.")
+
+
+class TelegramNotFound(NotFound):
+    def __init__(self, entity: str, key: object = None) -> None:
+        super().__init__(entity, key, f"Telegram has no {entity} {key!s}.".replace(" None.", "."))
+
+
+class InvalidBotToken(Invalid):
+    def __init__(self) -> None:
+        super().__init__({"token": ["Telegram does not accept this bot token."]})
+
+
+class InvalidLoginCode(Invalid):
+    def __init__(self) -> None:
+        super().__init__({"code": ["The login code is wrong or expired."]})
+
+
+class PasswordRequired(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            {"password": ["This account has two-step verification: a password is required."]}
+        )
+
+
+class InvalidPassword(Invalid):
+    def __init__(self) -> None:
+        super().__init__({"password": ["The two-step verification password is wrong."]})
+
+
+class AlreadyParticipant(Conflict):
+    code = "already_participant"
+    default_message = "The user is already a member of the channel."
+
+
+class SessionBusy(ExternalUnavailable):
+    """Another process holds the session's lease: using it here would duplicate the auth key."""
+
+    code = "session_busy"
+    default_message = "The Telegram session is in use by another process."

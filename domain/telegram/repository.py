@@ -1,0 +1,65 @@
+"""SQL of the Telegram accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from domain.telegram.errors import TelegramNotFound
+from domain.telegram.model import TelegramAccount
+from domain.types import Page, PageRequest
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class PhoneTaken(Exception):
+    pass
+
+
+async def add_account(session: AsyncSession, account: TelegramAccount) -> None:
+    """Raises PhoneTaken when another account has the phone (also under a race)."""
+    try:
+        async with session.begin_nested():
+            session.add(account)
+            await session.flush()
+    except IntegrityError as exc:
+        raise PhoneTaken from exc
+
+
+async def find_account_by_phone(session: AsyncSession, phone: str) -> TelegramAccount | None:
+    query = select(TelegramAccount).where(TelegramAccount.phone == phone)
+    found: TelegramAccount | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def get_account(
+    session: AsyncSession, account_id: uuid.UUID, *, for_update: bool = False
+) -> TelegramAccount:
+    query = select(TelegramAccount).where(TelegramAccount.id == account_id)
+    if for_update:
+        query = query.with_for_update()
+    found: TelegramAccount | None = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise TelegramNotFound("account", account_id)
+    return found
+
+
+async def list_accounts(session: AsyncSession, page: PageRequest) -> Page[TelegramAccount]:
+    query = select(TelegramAccount).order_by(TelegramAccount.phone)
+    if page.after:
+        query = query.where(TelegramAccount.phone > page.after[0])
+    rows = list((await session.execute(query.limit(page.first + 1))).scalars())
+    total = await session.scalar(select(func.count()).select_from(TelegramAccount))
+    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
+
+
+async def get_accounts(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, TelegramAccount]:
+    query = select(TelegramAccount).where(TelegramAccount.id.in_(ids))
+    return {account.id: account for account in (await session.execute(query)).scalars()}

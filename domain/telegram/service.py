@@ -1,0 +1,232 @@
+"""Use cases of Telegram user accounts: add, sign in (code, 2FA), send messages.
+
+The API side records intent and queues a job; the job side talks to Telegram through the
+gateway, holding no database connection while it waits for Telegram.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, Invalid, NotFound
+from domain.jobs import service as jobs
+from domain.telegram import repository, rules
+from domain.telegram.errors import AccountSessionRevoked, PrivacyRestricted, TelegramError
+from domain.telegram.model import AccountCredentials, AccountStatus, TelegramAccount
+from domain.text import text_errors
+
+if TYPE_CHECKING:
+    import uuid
+
+    from domain.jobs.model import Job
+    from domain.ports import Clock, SecretBox, TelegramGateway
+    from domain.types import Page, PageRequest
+    from domain.uow import SqlAlchemyUnitOfWork
+
+SEND_LOGIN_CODE = "telegram.send_login_code"
+SIGN_IN = "telegram.sign_in"
+SEND_MESSAGES = "telegram.send_messages"
+
+
+async def add_account(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, *, phone: str, api_id: int, api_hash: str
+) -> TelegramAccount:
+    """Store an account to sign in later (api_hash encrypted). Commits."""
+    errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
+    if errors:
+        raise Invalid(errors)
+    account = TelegramAccount(
+        phone=rules.normalize_phone(phone), api_id=api_id, api_hash_enc=box.encrypt(api_hash)
+    )
+    account.status = AccountStatus.NEW
+    try:
+        await repository.add_account(uow.session, account)
+    except repository.PhoneTaken:
+        raise Conflict("A Telegram account with this phone exists already.") from None
+    await uow.commit()
+    return account
+
+
+async def list_accounts(uow: SqlAlchemyUnitOfWork, page: PageRequest) -> Page[TelegramAccount]:
+    return await repository.list_accounts(uow.session, page)
+
+
+def account_cursor(account: TelegramAccount) -> tuple[str]:
+    return (account.phone,)
+
+
+async def request_login_code(
+    uow: SqlAlchemyUnitOfWork, *, account_id: uuid.UUID, requested_by: uuid.UUID | None
+) -> Job:
+    """Queue the job that asks Telegram to send a login code to the phone. Commits."""
+    await repository.get_account(uow.session, account_id)
+    job = await jobs.create_job(
+        uow, kind=SEND_LOGIN_CODE, args={"account_id": str(account_id)}, owner_id=requested_by
+    )
+    await uow.commit()
+    return job
+
+
+async def submit_login(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    account_id: uuid.UUID,
+    code: str,
+    password: str | None,
+    requested_by: uuid.UUID | None,
+) -> Job:
+    """Keep the code (and 2FA password) encrypted for the sign-in job, queue it. Commits."""
+    errors = rules.login_code_errors(code) | _unstorable(password=password or "")
+    if errors:
+        raise Invalid(errors)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    if account.status is not AccountStatus.CODE_SENT:
+        raise Conflict("Request a login code first.")
+    account.pending_login_enc = box.encrypt(json.dumps({"code": code, "password": password}))
+    job = await jobs.create_job(
+        uow, kind=SIGN_IN, args={"account_id": str(account_id)}, owner_id=requested_by
+    )
+    await uow.commit()
+    return job
+
+
+async def queue_messages(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    account_id: uuid.UUID,
+    recipients: list[str],
+    text: str,
+    requested_by: uuid.UUID | None,
+) -> Job:
+    """Queue one job sending ``text`` to each recipient from the account. Commits."""
+    errors = rules.message_errors(recipients=recipients, text=text) | _unstorable(text=text)
+    if errors:
+        raise Invalid(errors)
+    account = await repository.get_account(uow.session, account_id)
+    if account.status is not AccountStatus.ACTIVE:
+        raise Conflict("The account is not signed in.")
+    args = {"account_id": str(account_id), "recipients": recipients, "text": text}
+    job = await jobs.create_job(uow, kind=SEND_MESSAGES, args=args, owner_id=requested_by)
+    await uow.commit()
+    return job
+
+
+def _unstorable(**fields: str) -> dict[str, list[str]]:
+    return {name: errors for name, value in fields.items() if (errors := text_errors(value))}
+
+
+# -- job side ------------------------------------------------------------------------------
+
+
+def credentials(box: SecretBox, account: TelegramAccount) -> AccountCredentials:
+    session = box.decrypt(account.session_enc) if account.session_enc else None
+    return AccountCredentials(
+        phone=account.phone,
+        api_id=account.api_id,
+        api_hash=box.decrypt(account.api_hash_enc),
+        session=session,
+    )
+
+
+async def deliver_login_code(
+    uow: SqlAlchemyUnitOfWork, gateway: TelegramGateway, box: SecretBox, *, account_id: uuid.UUID
+) -> dict[str, Any]:
+    """Ask Telegram for a code; keeps the interim session the code is bound to. Commits."""
+    account = await repository.get_account(uow.session, account_id)
+    creds = credentials(box, account)
+    await uow.release()
+    sent = await gateway.send_login_code(creds)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    account.phone_code_hash, account.status = sent.phone_code_hash, AccountStatus.CODE_SENT
+    account.session_enc = box.encrypt(sent.session) if sent.session else account.session_enc
+    await uow.commit()
+    return {"account_id": str(account_id), "status": account.status.value}
+
+
+async def complete_sign_in(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    clock: Clock,
+    *,
+    account_id: uuid.UUID,
+) -> dict[str, Any]:
+    """Sign in with the pending code; stores the session encrypted. Commits."""
+    account = await repository.get_account(uow.session, account_id)
+    if account.pending_login_enc is None or account.phone_code_hash is None:
+        raise Conflict("No login code is waiting for this account.")
+    pending, creds, code_hash = (
+        json.loads(box.decrypt(account.pending_login_enc)),
+        credentials(box, account),
+        account.phone_code_hash,
+    )
+    await uow.release()
+    signed = await _sign_in(gateway, creds, pending, code_hash)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    account.session_enc, account.telegram_id = box.encrypt(signed.session), signed.user_id
+    account.status, account.signed_in_at, account.last_error = (
+        AccountStatus.ACTIVE,
+        clock.now(),
+        None,
+    )
+    account.pending_login_enc = account.phone_code_hash = None
+    await uow.commit()
+    return {"account_id": str(account_id), "status": account.status.value}
+
+
+async def _sign_in(
+    gateway: TelegramGateway, creds: AccountCredentials, pending: dict[str, Any], code_hash: str
+) -> Any:
+    return await gateway.sign_in(
+        creds, code=pending["code"], phone_code_hash=code_hash, password=pending.get("password")
+    )
+
+
+async def deliver_messages(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    job_id: str,
+    account_id: uuid.UUID,
+    recipients: list[str],
+    text: str,
+) -> dict[str, Any]:
+    """Send to each recipient once: a re-run repeats the same ``random_id``s, and Telegram
+    delivers each once. Per-recipient refusals are reported; flood limits raise RateLimited."""
+    creds = await _signed_in_credentials(uow, box, account_id)
+    sent: dict[str, int] = {}
+    failed: dict[str, str] = {}
+    for recipient in recipients:
+        try:
+            message = await gateway.send_message(
+                creds, recipient, text, random_id=rules.random_id(job_id, recipient)
+            )
+            sent[recipient] = message.message_id
+        except (NotFound, PrivacyRestricted) as exc:
+            failed[recipient] = exc.message
+        except AccountSessionRevoked:
+            await mark_revoked(uow, account_id)
+            raise
+    return {"sent": sent, "failed": failed}
+
+
+async def _signed_in_credentials(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, account_id: uuid.UUID
+) -> AccountCredentials:
+    account = await repository.get_account(uow.session, account_id)
+    if account.status is not AccountStatus.ACTIVE:
+        raise TelegramError("The account is not signed in.")
+    creds = credentials(box, account)
+    await uow.release()
+    return creds
+
+
+async def mark_revoked(uow: SqlAlchemyUnitOfWork, account_id: uuid.UUID) -> None:
+    """Telegram no longer accepts the session: it must be signed in again. Commits."""
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    account.status, account.session_enc = AccountStatus.REVOKED, None
+    account.last_error = AccountSessionRevoked.default_message
+    await uow.commit()

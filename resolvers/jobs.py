@@ -1,0 +1,65 @@
+"""Jobs: the ``task`` query and the ``taskEvents`` subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.relay import GlobalID, GlobalIDValueError
+
+from domain.jobs import rules
+from domain.jobs import service as jobs
+from resolvers.permissions import require_viewer
+from schema.context import Info
+from schema.jobs import Task, can_see
+
+if TYPE_CHECKING:
+    from domain.accounts.service import Viewer
+    from domain.jobs.model import Job
+    from schema.context import Context
+
+
+def task_key(value: str) -> str:
+    """The job id behind a Task's global ID, or the plain task id itself."""
+    try:
+        global_id = GlobalID.from_id(value)
+    except GlobalIDValueError:
+        return value
+    return global_id.node_id if global_id.type_name == "Task" else value
+
+
+@strawberry.type
+class JobsQuery:
+    @strawberry.field(description="A task by its task id or global ID; null unless yours.")
+    async def task(self, info: Info, id: strawberry.ID) -> Task | None:
+        viewer = require_viewer(info.context)
+        job = await info.context.loaders.jobs.load(task_key(id))
+        return Task.from_model(job) if job and can_see(job, viewer) else None
+
+
+@strawberry.type
+class JobsSubscription:
+    @strawberry.subscription(
+        description="The task now, then after every change, until it succeeds or fails."
+    )
+    async def task_events(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Task, None]:
+        viewer, job_id = require_viewer(info.context), task_key(id)
+        # Listen first, read second: a change between the two is not missed.
+        async with info.context.events.subscribe(f"task:{job_id}") as messages:
+            job = await _read(info.context, job_id, viewer)
+            yield Task.from_model(job)
+            if not rules.is_open(job.status):
+                return
+            async for _ in messages:
+                job = await _read(info.context, job_id, viewer)
+                yield Task.from_model(job)
+                if not rules.is_open(job.status):
+                    return
+
+
+async def _read(context: Context, job_id: str, viewer: Viewer) -> Job:
+    async with context.uow() as uow:
+        return await jobs.get_visible_job(
+            uow, job_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin
+        )

@@ -1,0 +1,76 @@
+"""GraphQL shapes of jobs (tasks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from typing_extensions import override
+
+from domain.jobs.model import JobStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from domain.accounts.service import Viewer
+    from domain.jobs.model import Job
+    from schema.context import Info
+
+TaskStatus = strawberry.enum(JobStatus, name="TaskStatus")
+
+
+@strawberry.type(description="A background job: what it is doing, and what came of it.")
+class Task(relay.Node):
+    id: relay.NodeID[str]
+    task_id: str = strawberry.field(description="The id the legacy /tasks/{id} route takes.")
+    kind: str
+    status: TaskStatus  # type: ignore[valid-type]
+    attempts: int
+    result: JSON | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    retry_at: datetime | None
+
+    @classmethod
+    def from_model(cls, job: Job) -> Task:
+        return cls(
+            id=job.id,
+            task_id=job.id,
+            kind=job.kind,
+            status=job.status,
+            attempts=job.attempts,
+            result=job.result,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            retry_at=job.retry_at,
+        )
+
+    @override
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Task | None]:
+        viewer = info.context.viewer
+        jobs = await info.context.loaders.jobs.load_many(list(node_ids))
+        return [
+            cls.from_model(job) if job and viewer and can_see(job, viewer) else None for job in jobs
+        ]
+
+
+def can_see(job: Job, viewer: Viewer) -> bool:
+    """A task is its requester's (and every admin's); to anyone else it does not exist."""
+    return viewer.is_admin or job.owner_id == viewer.user.id
+
+
+@strawberry.type
+class TaskQueued:
+    task: Task

@@ -1,0 +1,129 @@
+"""GraphQL shapes of Telegram accounts and of the simulated Telegram's sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from typing_extensions import override
+
+from domain.telegram.model import AccountStatus
+from schema.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from schema.jobs import TaskQueued
+from schema.scalars import BigInt
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from domain.telegram.model import TelegramAccount as AccountModel
+    from schema.context import Info
+
+TelegramAccountStatus = strawberry.enum(AccountStatus, name="TelegramAccountStatus")
+
+
+@strawberry.type(description="A Telegram user account tghub signs into (secrets never shown).")
+class TelegramAccount(relay.Node):
+    id: relay.NodeID[str]
+    phone: str
+    api_id: int
+    status: TelegramAccountStatus  # type: ignore[valid-type]
+    telegram_id: BigInt | None
+    last_error: str | None
+    signed_in_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, account: AccountModel) -> TelegramAccount:
+        return cls(
+            id=str(account.id),
+            phone=account.phone,
+            api_id=account.api_id,
+            status=account.status,
+            telegram_id=None if account.telegram_id is None else BigInt(account.telegram_id),
+            last_error=account.last_error,
+            signed_in_at=account.signed_in_at,
+            created_at=account.created_at,
+        )
+
+    @override
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[TelegramAccount | None]:
+        viewer = info.context.viewer
+        if viewer is None or not viewer.is_admin:
+            return [None for _ in node_ids]
+        accounts = await info.context.loaders.telegram_accounts.load_many(
+            [_uuid(i) for i in node_ids]
+        )
+        return [None if a is None else cls.from_model(a) for a in accounts]
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
+@strawberry.input
+class AddTelegramAccountInput:
+    phone: str = strawberry.field(description="International format, e.g. +79990000001.")
+    api_id: int
+    api_hash: str = strawberry.field(description="Stored encrypted; never returned.")
+
+
+@strawberry.input
+class RequestTelegramLoginCodeInput:
+    account_id: relay.GlobalID
+
+
+@strawberry.input
+class SignInTelegramAccountInput:
+    account_id: relay.GlobalID
+    code: str
+    password: str | None = strawberry.field(
+        default=None, description="The two-step verification password, if the account has one."
+    )
+
+
+@strawberry.input
+class SendTelegramMessageInput:
+    account_id: relay.GlobalID
+    recipients: list[str] = strawberry.field(description="@usernames or numeric ids (≤ 100).")
+    text: str
+
+
+@strawberry.type
+class TelegramAccountSuccess:
+    account: TelegramAccount
+
+
+AddTelegramAccountPayload = Annotated[
+    TelegramAccountSuccess | ValidationError | ConflictError | PermissionDeniedError,
+    strawberry.union("AddTelegramAccountPayload"),
+]
+TelegramTaskPayload = Annotated[
+    TaskQueued | ValidationError | ConflictError | NotFoundError | PermissionDeniedError,
+    strawberry.union("TelegramTaskPayload"),
+]
+
+
+@strawberry.type(description="What a sandbox control did to the simulated world.")
+class SandboxResult:
+    now: datetime = strawberry.field(description="The simulated clock after the change.")
+    message_id: int | None = None
+
+
+SandboxPayload = Annotated[
+    SandboxResult | ValidationError | NotFoundError | PermissionDeniedError,
+    strawberry.union("SandboxPayload"),
+]

@@ -1,0 +1,122 @@
+"""`tghub worker` as real processes: one is killed (SIGKILL) mid-job, another finishes the job."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from domain.jobs.model import Job, JobStatus
+from domain.telegram import service as telegram
+from tests.conftest import TEST_SECRET
+from tests.world import load_world, signed_in_account, world
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from domain.bootstrap import Runtime
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = ["ivan_test", "1002", "1003", "@ivan_test"]
+
+
+def start_worker(runtime: Runtime, log: Path) -> subprocess.Popen[bytes]:
+    settings = runtime.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    env.update(
+        TGHUB_DATABASE_URL=str(settings.database_url),
+        TGHUB_REDIS_URL=str(settings.redis_url),
+        TGHUB_SECRET_KEY=TEST_SECRET,
+        TGHUB_DATA_DIR=str(settings.data_dir),  # the same generated encryption key
+        TGHUB_CHANNEL_PREFIX=settings.channel_prefix,  # the same simulated world
+        TGHUB_JOB_HEARTBEAT_INTERVAL="0.2",
+        TGHUB_JOB_STALE_AFTER="1.5",
+        TGHUB_SWEEP_INTERVAL="1",
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tghub", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float, log: Path) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    output = await asyncio.to_thread(log.read_text, errors="replace")
+    pytest.fail(f"timed out; worker log:\n{output[-3000:]}")
+
+
+class TestKilledWorker:
+    async def test_the_sweeper_finishes_the_job_and_each_message_goes_once(
+        self, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        # Each send takes Telegram 0.4 s, so the kill lands between two sends.
+        await load_world(runtime, world(latency={"send_message": 0.4}))
+        account_id = await signed_in_account(runtime)
+        async with runtime.uow() as uow:
+            job = await telegram.queue_messages(
+                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", requested_by=None
+            )
+        log = tmp_path / "workers.log"
+        assert runtime.sandbox is not None
+        sandbox = runtime.sandbox
+
+        async def messages() -> list[dict[str, Any]]:
+            state = await sandbox.world()
+            return [e for e in state["outbox"] if e["type"] == "message"]
+
+        async def status() -> JobStatus:
+            async with runtime.uow() as uow:
+                row = await uow.session.get(Job, job.id)
+                assert row is not None
+                return row.status
+
+        first = start_worker(runtime, log)
+        try:
+            await eventually(messages, 30, log)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+        finally:
+            first.kill()
+        sent_before_kill = len(await messages())
+        assert 1 <= sent_before_kill < 3
+        assert await status() is JobStatus.RUNNING  # the dead worker never finished it
+
+        second = start_worker(runtime, log)
+        try:
+
+            async def finished() -> bool:
+                return await status() is JobStatus.SUCCEEDED
+
+            await eventually(finished, 30, log)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=20)
+
+        async with runtime.uow() as uow:
+            done = await uow.session.get(Job, job.id)
+        assert done is not None
+        assert done.attempts == 2
+        assert done.result is not None
+        # "@ivan_test" is ivan again, but a separate send: four sends, three people.
+        assert set(done.result["sent"]) == set(RECIPIENTS)
+        delivered = await messages()
+        assert len(delivered) == len(RECIPIENTS)
+        assert sorted(e["user_id"] for e in delivered) == [1001, 1001, 1002, 1003]

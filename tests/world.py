@@ -1,0 +1,102 @@
+"""A small simulated Telegram for tests, and helpers that drive accounts through real jobs."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from domain.jobs.model import Job
+from domain.telegram import service as telegram
+from domain.telegram.model import AccountStatus, TelegramAccount
+from workers.main import create_worker
+
+if TYPE_CHECKING:
+    import uuid
+
+    from domain.bootstrap import Runtime
+
+API_HASH = "0123456789abcdef0123456789abcdef"
+ACCOUNT_PHONE = "+79990000100"
+WORLD: dict[str, Any] = {
+    "seed": 7,
+    "users": [
+        {"id": 1001, "phone": "+79990000001", "username": "ivan_test", "first_name": "Ivan"},
+        {
+            "id": 1002,
+            "phone": "+79990000002",
+            "username": "maria_test",
+            "privacy": {"invites": "contacts", "status": "contacts"},
+        },
+        {
+            "id": 1003,
+            "phone": "+79990000003",
+            "username": "oleg_test",
+            "privacy": {"invites": "nobody", "status": "nobody"},
+        },
+    ],
+    "bots": [{"id": 5001, "token": "5001:test-token", "username": "test_bot"}],
+    "channels": [
+        {
+            "id": -1001234567890,
+            "username": "test_channel",
+            "title": "Test",
+            "invite_hash": "AbCdEf",
+            "admins": [
+                {"bot": "test_bot", "post_messages": True},
+                {"id": 9001, "invite_users": True},
+            ],
+            "members": [1001],
+            "posts": [{"id": 1, "text": "hi", "views": 10}],
+        },
+    ],
+    "accounts": [{"id": 9001, "phone": ACCOUNT_PHONE, "code": "12345", "password": None}],
+}
+
+
+def world(**account_overrides: Any) -> dict[str, Any]:
+    document = copy.deepcopy(WORLD)
+    document["accounts"][0].update(account_overrides)
+    return document
+
+
+async def load_world(runtime: Runtime, document: dict[str, Any] | None = None) -> None:
+    assert runtime.sandbox is not None
+    await runtime.sandbox.load_world(document or world(), merge=False)
+
+
+async def run_jobs(runtime: Runtime, **overrides: Any) -> None:
+    """A burst ARQ worker in this process: runs what is queued (and deferred), then returns."""
+    worker = create_worker(runtime.settings, runtime, burst=True, handle_signals=False, **overrides)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def signed_in_account(runtime: Runtime, phone: str = ACCOUNT_PHONE) -> uuid.UUID:
+    """An account added, sent a code and signed in, through the real jobs."""
+    admin_id = None
+    async with runtime.uow() as uow:
+        account = await telegram.add_account(
+            uow, runtime.secrets, phone=phone, api_id=12345, api_hash=API_HASH
+        )
+        await telegram.request_login_code(uow, account_id=account.id, requested_by=admin_id)
+    await run_jobs(runtime)
+    async with runtime.uow() as uow:
+        await telegram.submit_login(
+            uow,
+            runtime.secrets,
+            account_id=account.id,
+            code="12345",
+            password=None,
+            requested_by=admin_id,
+        )
+    await run_jobs(runtime)
+    async with runtime.uow() as uow:
+        stored = await uow.session.get(TelegramAccount, account.id)
+        assert stored is not None
+        failures = [(j.kind, j.status, j.error) for j in (await uow.session.scalars(select(Job)))]
+        assert stored.status is AccountStatus.ACTIVE, failures
+    return account.id

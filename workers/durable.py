@@ -1,0 +1,111 @@
+"""Runs a job against its durable row: running → succeeded / failed / retrying.
+
+The row, not Redis, is the truth: arguments are read from it, every transition is written
+to it (and published on ``task:<id>``), and a heartbeat tells the sweeper the run is alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from arq import Retry
+from arq.worker import Function, func
+
+from domain.errors import DomainError, ExternalUnavailable, RateLimited
+from domain.jobs import rules
+from domain.jobs import service as jobs
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from domain.jobs.model import Job
+    from workers.deps import WorkerDeps
+
+    Handler = Callable[..., Awaitable[Any]]
+
+log = logging.getLogger(__name__)
+# Retries are ours (rules.MAX_ATTEMPTS); ARQ must never give up on a job before we do.
+ARQ_MAX_TRIES = 10_000
+
+
+def durable(kind: str, handler: Handler) -> Function:
+    """An ARQ function named ``kind`` that runs ``handler(deps, job_id, **row.args)``."""
+
+    async def run(ctx: dict[str, Any]) -> Any:
+        deps: WorkerDeps = ctx["deps"]
+        async with deps.uow() as uow:
+            job = await jobs.start_job(uow, deps.clock, ctx["job_id"])
+        if job is None:  # finished already, or unknown: a duplicate delivery runs nothing
+            return None
+        if job.attempts > rules.MAX_ATTEMPTS:
+            return await _fail(deps, job.id, f"Gave up after {job.attempts - 1} attempts.")
+        return await _execute(deps, job, handler)
+
+    return func(run, name=kind, max_tries=ARQ_MAX_TRIES)
+
+
+async def _execute(deps: WorkerDeps, job: Job, handler: Handler) -> Any:
+    try:
+        async with _heartbeat(deps, job.id):
+            result = await handler(deps, job.id, **job.args)
+    except RateLimited as exc:
+        await _retry(deps, job, exc.message, exc.retry_after, rules.should_retry_rate_limit)
+    except ExternalUnavailable as exc:
+        delay = rules.backoff_seconds(job.attempts)
+        await _retry(deps, job, exc.message, delay, rules.should_retry_error)
+    except DomainError as exc:
+        await _fail(deps, job.id, exc.message)
+    except Exception:
+        reference = uuid.uuid4().hex
+        log.exception("job %s (%s) crashed; reference %s", job.id, job.kind, reference)
+        error = f"Internal error (reference {reference})."
+        await _retry(
+            deps, job, error, rules.backoff_seconds(job.attempts), rules.should_retry_error
+        )
+    else:
+        async with deps.uow() as uow:
+            await jobs.finish_job(uow, deps.clock, job.id, result)
+        return result
+    return None
+
+
+async def _retry(
+    deps: WorkerDeps, job: Job, error: str, delay: float, allowed: Callable[[int], bool]
+) -> None:
+    if not allowed(job.attempts):
+        await _fail(deps, job.id, f"{error} Gave up after {job.attempts} attempts.")
+        return
+    async with deps.uow() as uow:
+        await jobs.schedule_retry(uow, deps.clock, job.id, error=error, delay=delay)
+    raise Retry(defer=delay)
+
+
+async def _fail(deps: WorkerDeps, job_id: str, error: str) -> None:
+    async with deps.uow() as uow:
+        await jobs.fail_job(uow, deps.clock, job_id, error)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(deps: WorkerDeps, job_id: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(_beat(deps, job_id))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _beat(deps: WorkerDeps, job_id: str) -> None:
+    interval = deps.runtime.settings.job_heartbeat_interval
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with deps.uow() as uow:
+                await jobs.record_heartbeat(uow, deps.clock, job_id)
+        except Exception:  # a missed beat is harmless; only silence for job_stale_after counts
+            log.warning("heartbeat of job %s failed", job_id, exc_info=True)

@@ -1,0 +1,1 @@
+"""Thin jobs: take ids, open a unit of work, call one service."""

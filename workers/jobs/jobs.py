@@ -1,0 +1,23 @@
+"""Jobs about jobs: the no-op (a worker health probe and the queue benchmark), the sweeper."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.jobs import service as jobs
+
+if TYPE_CHECKING:
+    from workers.deps import WorkerDeps
+
+
+async def noop(deps: WorkerDeps, job_id: str) -> dict[str, Any]:
+    return {"ok": True}
+
+
+async def sweep_jobs(ctx: dict[str, Any]) -> list[str]:
+    """Cron: queue again the jobs a dead worker or a lost Redis left behind."""
+    deps: WorkerDeps = ctx["deps"]
+    async with deps.uow() as uow:
+        return await jobs.sweep_stuck_jobs(
+            uow, deps.queue, deps.clock, grace=deps.runtime.settings.job_stale_after
+        )

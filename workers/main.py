@@ -1,0 +1,82 @@
+"""Composition root of the worker process (``tghub worker``): ARQ settings, jobs, startup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from arq.connections import RedisSettings
+from arq.worker import Function, Worker, func
+
+from domain.adapters.clock import SystemClock
+from domain.adapters.queue import deserialize, serialize
+from domain.adapters.telegram import build_gateway
+from domain.bootstrap import build_runtime
+from domain.jobs import service as jobs
+from domain.telegram import service as telegram
+from workers import cron
+from workers.deps import WorkerDeps
+from workers.durable import durable
+from workers.jobs import jobs as jobs_jobs
+from workers.jobs import telegram as telegram_jobs
+
+if TYPE_CHECKING:
+    from domain.bootstrap import Runtime
+    from domain.settings import Settings
+    from workers.durable import Handler
+
+HANDLERS: dict[str, Handler] = {
+    jobs.NOOP: jobs_jobs.noop,
+    telegram.SEND_LOGIN_CODE: telegram_jobs.send_login_code,
+    telegram.SIGN_IN: telegram_jobs.sign_in,
+    telegram.SEND_MESSAGES: telegram_jobs.send_messages,
+}
+
+
+async def raw_noop(ctx: dict[str, Any]) -> None:
+    """ARQ alone, without the durable row: the queue benchmark's baseline."""
+
+
+def functions() -> list[Function]:
+    return [durable(kind, handler) for kind, handler in HANDLERS.items()] + [func(raw_noop)]
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    runtime: Runtime | None = ctx.get("runtime")
+    if runtime is None:  # a worker process of its own; in-process workers share the API's
+        runtime = ctx["own_runtime"] = build_runtime(settings)
+        await runtime.start()
+    ctx["deps"] = WorkerDeps(runtime, build_gateway(settings, runtime), SystemClock())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    deps: WorkerDeps | None = ctx.get("deps")
+    if deps is not None:
+        await deps.gateway.close()
+    if "own_runtime" in ctx:
+        await ctx["own_runtime"].stop()
+
+
+def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
+    """ARQ's WorkerSettings, built from our Settings (never at import time)."""
+    if settings.redis_url is None:
+        raise RuntimeError("redis_url must be resolved before building a worker")
+    return {
+        "functions": functions(),
+        "cron_jobs": cron.cron_jobs(settings),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings, "runtime": runtime},
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        "max_jobs": settings.worker_max_jobs,
+        "job_timeout": settings.job_timeout,
+        # Results live in the jobs table; Redis keeps none, so a job id can be queued again.
+        "keep_result": 0,
+        "poll_delay": 0.05,
+    }
+
+
+def create_worker(settings: Settings, runtime: Runtime | None = None, **overrides: Any) -> Worker:
+    return Worker(**{**worker_settings(settings, runtime), **overrides})
