@@ -117,6 +117,10 @@ class SecretBox(Protocol):
         """Raises ``SecretUnreadable`` when no configured key opens the token."""
         ...
 
+    def rotate(self, token: str) -> str:
+        """The same secret encrypted under the current (first) key."""
+        ...
+
 
 class TelegramGateway(Protocol):
     """Telegram in domain verbs (DESIGN.md §6): returns domain values, raises domain errors.

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.accounts import service
-from domain.bootstrap import build_database, build_hasher
-from domain.errors import Invalid
+from domain.adapters.secrets import FernetBox
+from domain.bootstrap import build_database, build_hasher, encryption_keys
+from domain.errors import Invalid, SecretUnreadable
+from domain.telegram import service as telegram
 from tghub.embedded import embedded_services
 
 if TYPE_CHECKING:
@@ -28,4 +30,20 @@ async def create_admin(settings: Settings, username: str, password: str) -> int:
         finally:
             await engine.dispose()
     print(f"admin {username!r} is ready")
+    return 0
+
+
+async def rotate_secrets(settings: Settings) -> int:
+    """``tghub rotate-secrets``: every stored secret re-encrypted under the first key."""
+    async with embedded_services(settings, with_redis=False) as resolved:
+        engine, units = build_database(resolved)
+        try:
+            async with units() as uow:
+                count = await telegram.rotate_secrets(uow, FernetBox(encryption_keys(resolved)))
+        except SecretUnreadable as exc:
+            print(f"rotate-secrets: {exc.message} Nothing was changed.")
+            return 1
+        finally:
+            await engine.dispose()
+    print(f"re-encrypted the secrets of {count} Telegram account(s) under the current key")
     return 0

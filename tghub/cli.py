@@ -61,6 +61,12 @@ def _createadmin(args: argparse.Namespace) -> int:
     return asyncio.run(create_admin(Settings(), username, password))
 
 
+def _rotate_secrets(args: argparse.Namespace) -> int:
+    from tghub.admin import rotate_secrets
+
+    return asyncio.run(rotate_secrets(Settings()))
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from strawberry.printer import print_schema
 
@@ -93,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username")
     admin.add_argument("--password")
     admin.set_defaults(run=_createadmin)
+
+    rotate = commands.add_parser(
+        "rotate-secrets", help="re-encrypt stored secrets under the first TGHUB_ENCRYPTION_KEYS key"
+    )
+    rotate.set_defaults(run=_rotate_secrets)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="schema/schema.graphql")

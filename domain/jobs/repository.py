@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, update
 
 from domain.jobs.model import Job, JobStatus
 from domain.jobs.rules import OPEN
+from domain.text import is_storable
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,6 +23,8 @@ async def add_job(session: AsyncSession, job: Job) -> None:
 
 
 async def find_job(session: AsyncSession, job_id: str, *, for_update: bool = False) -> Job | None:
+    if not is_storable(job_id):  # PostgreSQL refuses NUL and lone surrogates: no job has one
+        return None
     query = select(Job).where(Job.id == job_id)
     if for_update:
         query = query.with_for_update()
@@ -30,7 +33,7 @@ async def find_job(session: AsyncSession, job_id: str, *, for_update: bool = Fal
 
 
 async def jobs_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Job]:
-    query = select(Job).where(Job.id.in_(list(ids)))
+    query = select(Job).where(Job.id.in_([job_id for job_id in ids if is_storable(job_id)]))
     return {job.id: job for job in (await session.execute(query)).scalars()}
 
 

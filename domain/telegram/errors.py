@@ -51,6 +51,11 @@ class InviteRejected(TelegramError):
         super().__init__(f"The invite was rejected: {reason}.")
 
 
+def _field(name: str, message: str) -> tuple[dict[str, list[str]], str]:
+    """Field errors and the same words as the message: a failed job shows only the message."""
+    return {name: [message]}, message
+
+
 class TelegramNotFound(NotFound):
     def __init__(self, entity: str, key: object = None) -> None:
         super().__init__(entity, key, f"Telegram has no {entity} {key!s}.".replace(" None.", "."))
@@ -58,24 +63,24 @@ class TelegramNotFound(NotFound):
 
 class InvalidBotToken(Invalid):
     def __init__(self) -> None:
-        super().__init__({"token": ["Telegram does not accept this bot token."]})
+        super().__init__(*_field("token", "Telegram does not accept this bot token."))
 
 
 class InvalidLoginCode(Invalid):
     def __init__(self) -> None:
-        super().__init__({"code": ["The login code is wrong or expired."]})
+        super().__init__(*_field("code", "The login code is wrong or expired."))
 
 
 class PasswordRequired(Invalid):
     def __init__(self) -> None:
         super().__init__(
-            {"password": ["This account has two-step verification: a password is required."]}
+            *_field("password", "This account has two-step verification: a password is required.")
         )
 
 
 class InvalidPassword(Invalid):
     def __init__(self) -> None:
-        super().__init__({"password": ["The two-step verification password is wrong."]})
+        super().__init__(*_field("password", "The two-step verification password is wrong."))
 
 
 class AlreadyParticipant(Conflict):

@@ -63,3 +63,10 @@ async def get_accounts(
 ) -> dict[uuid.UUID, TelegramAccount]:
     query = select(TelegramAccount).where(TelegramAccount.id.in_(ids))
     return {account.id: account for account in (await session.execute(query)).scalars()}
+
+
+async def all_accounts(session: AsyncSession, *, for_update: bool = False) -> list[TelegramAccount]:
+    query = select(TelegramAccount).order_by(TelegramAccount.phone)
+    if for_update:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars())

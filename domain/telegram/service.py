@@ -230,3 +230,17 @@ async def mark_revoked(uow: SqlAlchemyUnitOfWork, account_id: uuid.UUID) -> None
     account.status, account.session_enc = AccountStatus.REVOKED, None
     account.last_error = AccountSessionRevoked.default_message
     await uow.commit()
+
+
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox) -> int:
+    """Re-encrypt every stored secret under the current key (after a new key was put first),
+    so older keys can be retired. Commits; returns the number of accounts rewritten."""
+    accounts = await repository.all_accounts(uow.session, for_update=True)
+    for account in accounts:
+        account.api_hash_enc = box.rotate(account.api_hash_enc)
+        account.session_enc = account.session_enc and box.rotate(account.session_enc)
+        account.pending_login_enc = account.pending_login_enc and box.rotate(
+            account.pending_login_enc
+        )
+    await uow.commit()
+    return len(accounts)

@@ -53,6 +53,7 @@ ACCOUNT_DEFAULTS: Doc = {
     "calls": {},
 }
 MAX_OUTBOX = 10_000
+MAX_CLOCK_OFFSET = 100 * 366 * 86400.0
 
 
 def empty_state(seed: int = 0) -> Doc:
@@ -83,15 +84,13 @@ def load_document(state: Doc, document: Doc, *, merge: bool, now: float) -> Doc:
             result["seed"] = int(document["seed"])
         for kind in ENTITY_LISTS:
             for entity in document.get(kind) or []:
-                _upsert(result[kind], _normalized(kind, entity, now))
+                _upsert(result[kind], kind, entity, now)
     except (TypeError, ValueError, AttributeError) as exc:
         raise Invalid.single("world", f"Not a world document: {exc}") from None
     return result
 
 
 def _normalized(kind: str, entity: Doc, now: float) -> Doc:
-    if not isinstance(entity, dict) or "id" not in entity:
-        raise Invalid.single("world", f"every entry of {kind} needs an id")
     defaults = {
         "users": USER_DEFAULTS,
         "channels": CHANNEL_DEFAULTS,
@@ -119,12 +118,15 @@ def _admin(entry: Doc) -> Doc:
     return {**entry, "id": int(entry["id"])} if "id" in entry else dict(entry)
 
 
-def _upsert(items: list[Doc], entity: Doc) -> None:
+def _upsert(items: list[Doc], kind: str, entity: Doc, now: float) -> None:
+    """The entity's fields over those of the one with its id (if any), then the defaults."""
+    if not isinstance(entity, dict) or "id" not in entity:
+        raise Invalid.single("world", f"every entry of {kind} needs an id")
     for index, existing in enumerate(items):
-        if existing["id"] == entity["id"]:
-            items[index] = {**existing, **entity}
+        if existing["id"] == int(entity["id"]):
+            items[index] = _normalized(kind, {**existing, **entity}, now)
             return
-    items.append(entity)
+    items.append(_normalized(kind, entity, now))
 
 
 class World:
@@ -143,7 +145,11 @@ class World:
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise Invalid.single("seconds", "The simulated clock only moves forward.")
-        self.state["clock_offset"] = float(self.state.get("clock_offset", 0.0)) + seconds
+        offset = float(self.state.get("clock_offset", 0.0)) + seconds
+        # Far enough for any test of time; beyond it, dates leave what datetime can hold.
+        if not offset <= MAX_CLOCK_OFFSET:
+            raise Invalid.single("seconds", "The simulated clock runs at most 100 years ahead.")
+        self.state["clock_offset"] = offset
         self.now += seconds
 
     def record(self, kind: str, **fields: Any) -> Doc:
@@ -202,7 +208,8 @@ class World:
         for account in self.entities("accounts"):
             if account["phone"] == wanted:
                 return account
-        raise Invalid.single("phone", "Telegram knows no account with this phone number.")
+        message = "Telegram knows no account with this phone number."
+        raise Invalid({"phone": [message]}, message)
 
     # -- behaviour over time --------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from redis.exceptions import RedisError
@@ -247,9 +248,8 @@ class TelethonGateway:
     async def _as_bot(self, bot: BotCredentials, op: Callable[[TelegramClient], Awaitable[T]]) -> T:
         key = self._key("bot", str(bot.bot_id))
         try:
-            client = await self._client(
-                key, bot.token, lambda: self._factory("", *self._bot_app), _bot_login(bot.token)
-            )
+            make = partial(self._factory, "", *self._bot_app)
+            client = await self._client(key, bot.token, make, _bot_login(bot.token))
             return await self._use(key, client, op)
         except AccountSessionRevoked as exc:
             # A bot session dies when its token is revoked: the token is what is wrong.
@@ -260,7 +260,7 @@ class TelethonGateway:
         if session is None:
             raise AccountNotSignedIn()
         key = self._key("account", account.phone)
-        make = lambda: self._factory(session, account.api_id, account.api_hash)  # noqa: E731
+        make = partial(self._factory, session, account.api_id, account.api_hash)
         return key, await self._client(key, session, make, _require_authorized)
 
     async def _as_account(
@@ -311,9 +311,8 @@ class TelethonGateway:
         session = account.session or ""
         async with self._opening[key]:
             await self._forget(key)  # a cached client of this account holds its lease
-            held = await self._hold(
-                key, session, lambda: self._factory(session, account.api_id, account.api_hash)
-            )
+            make = partial(self._factory, session, account.api_id, account.api_hash)
+            held = await self._hold(key, session, make)
         try:
             await _guard(held.client.connect())
             yield held.client

@@ -23,6 +23,7 @@ from domain.telegram.errors import (
     PasswordRequired,
     PeerFlood,
     PrivacyRestricted,
+    TelegramError,
     TelegramNotFound,
 )
 from domain.telegram.model import (
@@ -124,10 +125,16 @@ _RULES: tuple[tuple[_Classes, Callable[[BaseException], DomainError]], ...] = (
 
 
 def translate_error(exc: BaseException) -> DomainError | None:
-    """The domain error for a Telegram failure; None when it is not one we know."""
+    """The domain error for a Telegram failure; None when it is no Telegram failure at all.
+
+    An RPC error without a rule of its own still becomes a TelegramError (named by its class,
+    never its request), so no Telethon type leaves the adapter.
+    """
     for classes, make in _RULES:
         if isinstance(exc, classes):
             return make(exc)
+    if isinstance(exc, errors.RPCError):
+        return TelegramError(f"Telegram refused the request ({type(exc).__name__}).")
     return None
 
 

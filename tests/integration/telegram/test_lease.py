@@ -1,0 +1,203 @@
+"""Session leases on real Redis: one owner at a time, in one process and across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from redis.asyncio import Redis
+
+from domain.adapters.lease import Lease, LeaseKeeper
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+REDIS_URL = f"{os.environ.get('TGHUB_TEST_REDIS_URL', 'redis://127.0.0.1:6379')}/15"
+ROOT = Path(__file__).resolve().parents[3]
+
+# One contender: races for the lease at an agreed moment, holds it a second if it wins,
+# otherwise waits for it to come free. It prints what happened, one word a line.
+CONTENDER = """
+import asyncio, sys, time
+from redis.asyncio import Redis
+from domain.adapters.lease import Lease
+
+async def main(url, key, start_at):
+    redis = Redis.from_url(url)
+    lease = Lease(redis, key, ttl=10)
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    if await lease.acquire():
+        print("won", flush=True)
+        await asyncio.sleep(1.0)
+        await lease.release()
+    else:
+        print("busy", flush=True)
+        while not await lease.acquire():
+            await asyncio.sleep(0.02)
+        print("took-over", time.time(), flush=True)
+        await lease.release()
+    await redis.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+"""
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def key(redis: Redis) -> AsyncIterator[str]:
+    name = f"test-lease:{uuid.uuid4().hex}"
+    yield name
+    await redis.delete(name)
+
+
+class TestLease:
+    async def test_one_owner_at_a_time(self, redis: Redis, key: str) -> None:
+        first, second = Lease(redis, key, ttl=5), Lease(redis, key, ttl=5)
+        assert await first.acquire()
+        assert not await second.acquire()
+        assert not await second.renew()
+        assert await first.holder() == first.owner
+        assert 4 < await first.remaining() <= 5
+
+    async def test_acquiring_a_held_lease_again_renews_it(self, redis: Redis, key: str) -> None:
+        lease = Lease(redis, key, ttl=5)
+        assert await lease.acquire()
+        await redis.pexpire(key, 1000)
+        assert await lease.acquire()
+        assert await lease.remaining() > 4
+
+    async def test_renew_extends(self, redis: Redis, key: str) -> None:
+        lease = Lease(redis, key, ttl=0.3)
+        assert await lease.acquire()
+        for _ in range(4):
+            await asyncio.sleep(0.15)
+            assert await lease.renew()
+        assert await lease.holder() == lease.owner
+
+    async def test_release_frees_it_for_others(self, redis: Redis, key: str) -> None:
+        first, second = Lease(redis, key), Lease(redis, key)
+        assert await first.acquire()
+        await first.release()
+        assert await first.holder() is None
+        assert await first.remaining() == 0
+        assert await second.acquire()
+
+    async def test_release_leaves_another_owners_lease_alone(self, redis: Redis, key: str) -> None:
+        first, second = Lease(redis, key), Lease(redis, key)
+        assert await second.acquire()
+        await first.release()
+        assert await first.holder() == second.owner
+
+    async def test_an_unrenewed_lease_lapses_and_cannot_be_renewed_once_taken(
+        self, redis: Redis, key: str
+    ) -> None:
+        first, second = Lease(redis, key, ttl=0.2), Lease(redis, key, ttl=5)
+        assert await first.acquire()
+        await asyncio.sleep(0.3)
+        assert await first.holder() is None
+        assert await second.acquire()
+        assert not await first.renew()
+        await first.release()
+        assert await second.holder() == second.owner
+
+    async def test_the_default_owner_names_host_and_process(self, redis: Redis) -> None:
+        owner = Lease(redis, "unused").owner
+        assert f":{os.getpid()}:" in owner
+
+    async def test_a_lease_needs_a_positive_ttl(self, redis: Redis) -> None:
+        with pytest.raises(ValueError, match="positive"):
+            Lease(redis, "unused", ttl=0)
+
+
+class Losses:
+    """Counts ``on_lost`` calls."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.event = asyncio.Event()
+
+    async def __call__(self) -> None:
+        self.count += 1
+        self.event.set()
+
+
+class TestLeaseKeeper:
+    async def test_keeps_the_lease_past_its_ttl_and_releases_on_stop(
+        self, redis: Redis, key: str
+    ) -> None:
+        lease, lost = Lease(redis, key, ttl=0.3), Losses()
+        assert await lease.acquire()
+        keeper = LeaseKeeper(lease, lost)
+        keeper.start()
+        await asyncio.sleep(0.8)
+        assert await lease.holder() == lease.owner
+        await keeper.stop()
+        assert await lease.holder() is None
+        assert lost.count == 0
+
+    async def test_reports_a_lease_taken_by_another_owner_once(
+        self, redis: Redis, key: str
+    ) -> None:
+        lease, lost = Lease(redis, key, ttl=0.3), Losses()
+        assert await lease.acquire()
+        keeper = LeaseKeeper(lease, lost)
+        keeper.start()
+        await redis.set(key, "thief", px=5000)
+        await asyncio.wait_for(lost.event.wait(), 1)
+        await asyncio.sleep(0.3)
+        assert (lost.count, keeper.lost) == (1, True)
+        await keeper.stop()
+        assert await redis.get(key) == b"thief"
+
+    async def test_gives_up_before_an_unreachable_redis_lets_the_lease_lapse(self) -> None:
+        unreachable = Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.05)
+        lease, lost = Lease(unreachable, "anything", ttl=0.3), Losses()
+        keeper = LeaseKeeper(lease, lost)
+        started = time.monotonic()
+        keeper.start()
+        await asyncio.wait_for(lost.event.wait(), 1)
+        assert time.monotonic() - started < 0.3
+        await keeper.stop()  # cannot release either; it only logs
+        await unreachable.aclose()
+
+
+class TestContentionBetweenProcesses:
+    async def test_exactly_one_process_wins_and_the_other_follows(self, key: str) -> None:
+        start_at = time.time() + 1.0
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        contenders = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                CONTENDER,
+                REDIS_URL,
+                key,
+                str(start_at),
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        outputs = [
+            (await asyncio.wait_for(c.communicate(), 10))[0].decode().split() for c in contenders
+        ]
+        assert [c.returncode for c in contenders] == [0, 0]
+        firsts = sorted(out[0] for out in outputs)
+        assert firsts == ["busy", "won"]
+        [follower] = [out for out in outputs if out[0] == "busy"]
+        assert follower[1] == "took-over"
+        # The winner held it a full second from the agreed start.
+        assert float(follower[2]) >= start_at + 0.9

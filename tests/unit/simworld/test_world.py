@@ -1,0 +1,198 @@
+"""The simulated Telegram's rules, pure: the world document at chosen instants."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from domain.adapters.simworld.world import World, load_document
+from domain.adapters.telegram import simulated
+from domain.errors import Invalid, RateLimited
+from domain.telegram.errors import (
+    AccountSessionRevoked,
+    ChatAdminRequired,
+    InvalidLoginCode,
+    InvalidPassword,
+    PasswordRequired,
+    PeerFlood,
+    PrivacyRestricted,
+)
+from domain.telegram.model import AccountCredentials, BotCredentials
+from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
+
+T0 = 1_800_000_000.0
+
+
+def state(**account: Any) -> dict[str, Any]:
+    document = copy.deepcopy(WORLD)
+    document["accounts"][0].update(account)
+    loaded = load_document({}, document, merge=False, now=T0)
+    for channel in loaded["channels"]:  # what the sandbox does for {bot: name} admins
+        for admin in channel["admins"]:
+            if "bot" in admin:
+                admin["id"] = 5001
+    return loaded
+
+
+def at(doc: dict[str, Any], seconds: float = 0.0) -> World:
+    return World(doc, T0 + seconds)
+
+
+def signed_in(doc: dict[str, Any]) -> AccountCredentials:
+    fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
+    code = simulated.send_login_code(at(doc), fresh)
+    pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
+    signed = simulated.sign_in(at(doc), pending, "12345", code.phone_code_hash, None)
+    return AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=signed.session)
+
+
+class TestSchedules:
+    def test_online_time_follows_the_schedule_and_seed(self) -> None:
+        doc = state()
+        doc["users"][0]["schedule"] = {"online_every": 100, "online_for": 30}
+        pattern = [at(doc, s).is_online(doc["users"][0]) for s in range(0, 300, 10)]
+        assert pattern.count(True) == 9  # 30 of every 100 seconds
+        assert pattern == [at(doc, s).is_online(doc["users"][0]) for s in range(0, 300, 10)]
+
+    def test_another_seed_shifts_the_phase(self) -> None:
+        doc, other = state(), state()
+        for d, seed in ((doc, 1), (other, 2)):
+            d["seed"] = seed
+            d["users"][0]["schedule"] = {"online_every": 1000, "online_for": 100}
+        first = [at(doc, s).is_online(doc["users"][0]) for s in range(0, 1000, 10)]
+        second = [at(other, s).is_online(other["users"][0]) for s in range(0, 1000, 10)]
+        assert first != second
+
+
+class TestViews:
+    def test_views_grow_with_age(self) -> None:
+        doc = state()
+        channel = doc["channels"][0]
+        post = channel["posts"][0]
+        assert at(doc).views(channel, post) == 10
+        assert at(doc, 3600).views(channel, post) > 10
+        assert at(doc, 7200).views(channel, post) > at(doc, 3600).views(channel, post)
+
+
+class TestFlood:
+    def test_per_minute_limit_then_wait(self) -> None:
+        doc = state(flood={"send_message": {"per_minute": 2}})
+        account = doc["accounts"][0]
+        at(doc).check_flood(account, "send_message")
+        at(doc, 1).check_flood(account, "send_message")
+        with pytest.raises(RateLimited) as raised:
+            at(doc, 2).check_flood(account, "send_message")
+        assert raised.value.retry_after == pytest.approx(58)
+        at(doc, 61).check_flood(account, "send_message")  # the window moved on
+
+    def test_an_explicit_flood_wait(self) -> None:
+        doc = state(flood_until=T0 + 30)
+        with pytest.raises(RateLimited) as raised:
+            at(doc, 10).check_flood(doc["accounts"][0], "anything")
+        assert raised.value.retry_after == pytest.approx(20)
+
+
+class TestLogin:
+    def test_a_wrong_code_is_refused(self) -> None:
+        doc = state()
+        fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
+        code = simulated.send_login_code(at(doc), fresh)
+        pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
+        with pytest.raises(InvalidLoginCode):
+            simulated.sign_in(at(doc), pending, "99999", code.phone_code_hash, None)
+
+    def test_the_code_belongs_to_the_session_that_asked(self) -> None:
+        doc = state()
+        code = simulated.send_login_code(at(doc), AccountCredentials(ACCOUNT_PHONE, 1, API_HASH))
+        other = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session="sim-someone-else")
+        with pytest.raises(InvalidLoginCode):
+            simulated.sign_in(at(doc), other, "12345", code.phone_code_hash, None)
+
+    def test_two_step_verification(self) -> None:
+        doc = state(password="pw")
+        code = simulated.send_login_code(at(doc), AccountCredentials(ACCOUNT_PHONE, 1, API_HASH))
+        pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
+        with pytest.raises(PasswordRequired):
+            simulated.sign_in(at(doc), pending, "12345", code.phone_code_hash, None)
+        with pytest.raises(InvalidPassword):
+            simulated.sign_in(at(doc), pending, "12345", code.phone_code_hash, "nope")
+        signed = simulated.sign_in(at(doc), pending, "12345", code.phone_code_hash, "pw")
+        assert signed.session == code.session
+
+    def test_a_session_telegram_forgot_is_revoked(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        doc["accounts"][0]["sessions"] = []
+        with pytest.raises(AccountSessionRevoked):
+            simulated.user_statuses(at(doc), creds, ["ivan_test"])
+
+
+class TestPrivacy:
+    def test_hidden_status_is_unknown_until_the_account_is_a_contact(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        (seen,) = simulated.user_statuses(at(doc), creds, ["maria_test"])
+        assert seen.online is None
+        doc["users"][1]["contacts"] = [9001]
+        (seen,) = simulated.user_statuses(at(doc), creds, ["maria_test"])
+        assert seen.online is False
+
+    def test_invites_follow_privacy(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        with pytest.raises(PrivacyRestricted):
+            simulated.invite_to_channel(at(doc), creds, "test_channel", 1003)
+        with pytest.raises(PrivacyRestricted):
+            simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
+        doc["users"][1]["contacts"] = [9001]
+        outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
+        assert outcome.invited
+        assert 1002 in doc["channels"][0]["members"]
+
+    def test_peer_flood_stops_invites(self) -> None:
+        doc = state(peer_flood=True)
+        with pytest.raises(PeerFlood):
+            simulated.invite_to_channel(at(doc), signed_in(doc), "test_channel", 1001)
+
+
+class TestRights:
+    def test_a_bot_without_the_right_cannot_post(self) -> None:
+        doc = state()
+        doc["channels"][0]["admins"] = []
+        with pytest.raises(ChatAdminRequired):
+            simulated.post_markdown(at(doc), BotCredentials("5001:test-token"), -1001234567890, "x")
+
+    def test_a_post_is_recorded_in_the_outbox(self) -> None:
+        doc = state()
+        posted = simulated.post_markdown(
+            at(doc), BotCredentials("5001:test-token"), -1001234567890, "news"
+        )
+        assert posted.message_id == 2
+        assert doc["outbox"][-1]["type"] == "post"
+
+
+class TestLoadDocument:
+    @pytest.mark.parametrize(
+        "document",
+        [
+            {"users": [{"username": "no_id"}]},
+            {"users": "not a list of users"},
+            {"bots": [{"id": 1}]},
+            {"accounts": [{"id": 1, "phone": "not a phone"}]},
+            {"seed": "not a number"},
+        ],
+    )
+    def test_malformed_worlds_are_invalid(self, document: dict[str, Any]) -> None:
+        with pytest.raises(Invalid):
+            load_document({}, document, merge=False, now=T0)
+
+    def test_merge_upserts_by_id(self) -> None:
+        base = state()
+        merged = load_document(
+            base, {"users": [{"id": 1001, "first_name": "Vanya"}]}, merge=True, now=T0
+        )
+        assert merged["users"][0]["first_name"] == "Vanya"
+        assert merged["users"][0]["username"] == "ivan_test"
+        assert len(merged["users"]) == len(base["users"])
