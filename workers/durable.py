@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from arq import Retry
 from arq.worker import Function, func
 
-from domain.errors import DomainError, ExternalUnavailable, RateLimited
+from domain.errors import DomainError, ExternalUnavailable, Invalid, RateLimited
 from domain.jobs import rules
 from domain.jobs import service as jobs
 
@@ -58,7 +58,7 @@ async def _execute(deps: WorkerDeps, job: Job, handler: Handler) -> Any:
         delay = rules.backoff_seconds(job.attempts)
         await _retry(deps, job, exc.message, delay, rules.should_retry_error)
     except DomainError as exc:
-        await _fail(deps, job.id, exc.message)
+        await _fail(deps, job.id, readable(exc))
     except Exception:
         reference = uuid.uuid4().hex
         log.exception("job %s (%s) crashed; reference %s", job.id, job.kind, reference)
@@ -71,6 +71,13 @@ async def _execute(deps: WorkerDeps, job: Job, handler: Handler) -> Any:
             await jobs.finish_job(uow, deps.clock, job.id, result)
         return result
     return None
+
+
+def readable(exc: DomainError) -> str:
+    """The message, with an Invalid's field messages when it says no more than "Invalid input"."""
+    if isinstance(exc, Invalid) and exc.message == Invalid.default_message and exc.field_errors:
+        return " ".join(" ".join(messages) for messages in exc.field_errors.values())
+    return exc.message
 
 
 async def _retry(

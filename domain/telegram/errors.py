@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import Conflict, DomainError, ExternalUnavailable, Invalid, NotFound
+from domain.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 
 
 class TelegramError(DomainError):
@@ -88,8 +88,13 @@ class AlreadyParticipant(Conflict):
     default_message = "The user is already a member of the channel."
 
 
-class SessionBusy(ExternalUnavailable):
-    """Another process holds the session's lease: using it here would duplicate the auth key."""
+class SessionBusy(RateLimited):
+    """Another process holds the session's lease: using it here would duplicate the auth key.
+
+    A wait, not a failure: the holder lets the session go once it has been idle a while.
+    """
 
     code = "session_busy"
-    default_message = "The Telegram session is in use by another process."
+
+    def __init__(self, retry_after: float = 30.0) -> None:
+        super().__init__(retry_after, "The Telegram session is in use by another process.")

@@ -90,12 +90,51 @@ def interrupt(process: subprocess.Popen[bytes]) -> int:
         raise
 
 
-def graphql(url: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+def graphql(
+    url: str, name: str, variables: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
     body = {"query": operation(name), "variables": variables, "operationName": name}
-    response = httpx.post(f"{url}/graphql", json=body, timeout=10)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+def finished_task(url: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Polls a queued task until the worker is done with it."""
+    assert payload["__typename"] == "TaskQueued", payload
+    task_id = payload["task"]["taskId"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        task: dict[str, Any] = graphql(url, "Task", {"id": task_id}, token)["task"]
+        if task["status"] in {"SUCCEEDED", "FAILED"}:
+            return task
+        time.sleep(0.1)
+    pytest.fail(f"task {task_id} did not finish")
+
+
+def telegram_through_the_in_process_worker(url: str, token: str) -> None:
+    """The demo world is loaded and the worker runs in-process: sign in, send, see it."""
+    world = graphql(url, "SandboxWorld", {}, token)["sandboxWorld"]
+    assert "ivan_demo" in {user["username"] for user in world["users"]}
+    added = graphql(
+        url,
+        "AddTelegramAccount",
+        {"input": {"phone": "+79990000100", "apiId": 12345, "apiHash": "0123456789abcdef" * 2}},
+        token,
+    )
+    account_id = added["addTelegramAccount"]["account"]["id"]
+    code = graphql(url, "RequestTelegramLoginCode", {"input": {"accountId": account_id}}, token)
+    assert finished_task(url, token, code["requestTelegramLoginCode"])["status"] == "SUCCEEDED"
+    sign_in = {"input": {"accountId": account_id, "code": "12345"}}
+    signed = graphql(url, "SignInTelegramAccount", sign_in, token)["signInTelegramAccount"]
+    assert finished_task(url, token, signed)["status"] == "SUCCEEDED"
+    message = {"input": {"accountId": account_id, "recipients": ["ivan_demo"], "text": "hi"}}
+    sent = graphql(url, "SendTelegramMessage", message, token)["sendTelegramMessage"]
+    assert set(finished_task(url, token, sent)["result"]["sent"]) == {"ivan_demo"}
+    world = graphql(url, "SandboxWorld", {}, token)["sandboxWorld"]
+    assert [e["text"] for e in world["outbox"] if e["type"] == "message"] == ["hi"]
 
 
 class TestServe:
@@ -121,7 +160,8 @@ class TestServe:
             assert admin.returncode == 0, admin.stdout + admin.stderr
             assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
             boss = {"input": {"username": "boss", "password": "s3cret-pass"}}
-            assert graphql(url, "Login", boss)["login"]["__typename"] == "AuthTokens"
+            token = graphql(url, "Login", boss)["login"]["accessToken"]
+            telegram_through_the_in_process_worker(url, token)
             twin = tghub(data_dir, "serve", "--port", str(free_port()))
             assert twin.returncode == 1
             assert "another tghub process is serving" in twin.stdout

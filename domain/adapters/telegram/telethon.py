@@ -110,6 +110,10 @@ class _Held:
     keeper: LeaseKeeper
     # What the client was built from (a session or a token): a different one needs a new client.
     fingerprint: str = field(repr=False)
+    last_used: float = 0.0
+    # Streams (status_updates) using the client; an idle client is released only at zero.
+    streams: int = 0
+    reaper: asyncio.Task[None] | None = None
 
 
 class TelethonGateway:
@@ -123,12 +127,16 @@ class TelethonGateway:
         bot_api_id: int,
         bot_api_hash: str,
         lease_ttl: float = 30.0,
+        idle_after: float = 60.0,
         client_factory: ClientFactory | None = None,
     ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._bot_app = (bot_api_id, bot_api_hash)
         self._lease_ttl = lease_ttl
+        # A client unused this long is disconnected and its lease released, so the session
+        # can serve jobs in other worker processes.
+        self._idle_after = idle_after
         self._factory = client_factory or default_client
         self._held: dict[str, _Held] = {}
         self._opening: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -195,7 +203,9 @@ class TelethonGateway:
 
     async def status_updates(self, account: AccountCredentials) -> AsyncIterator[StatusObservation]:
         """Status changes of the users the account can see, until the client disconnects."""
-        _, client = await self._account_client(account)
+        key, client = await self._account_client(account)
+        held = self._held[key]
+        held.streams += 1
         queue: asyncio.Queue[StatusObservation | BaseException] = asyncio.Queue()
 
         async def on_update(event: UserUpdate.Event) -> None:
@@ -215,6 +225,8 @@ class TelethonGateway:
         finally:
             client.remove_event_handler(on_update, builder)
             gone.cancel()
+            held.streams -= 1
+            self._touch(key, client)
 
     async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
         """Add a phone to the account's contacts; None when no Telegram user has it."""
@@ -277,6 +289,25 @@ class TelethonGateway:
         except AccountSessionRevoked:
             await self._forget(key, client)  # useless now; the next call starts afresh
             raise
+        finally:
+            self._touch(key, client)
+
+    def _touch(self, key: str, client: TelegramClient) -> None:
+        held = self._held.get(key)
+        if held is None or held.client is not client:
+            return
+        held.last_used = asyncio.get_running_loop().time()
+        if held.reaper is None or held.reaper.done():
+            held.reaper = asyncio.create_task(self._release_when_idle(held))
+
+    async def _release_when_idle(self, held: _Held) -> None:
+        loop = asyncio.get_running_loop()
+        while self._held.get(held.key) is held:
+            idle = loop.time() - held.last_used
+            if idle >= self._idle_after and held.streams == 0:
+                await self._drop(held)
+                return
+            await asyncio.sleep(max(self._idle_after - idle, self._idle_after / 10))
 
     async def _client(
         self,
@@ -326,7 +357,7 @@ class TelethonGateway:
         except RedisError as exc:
             raise ExternalUnavailable("The session lease store is unavailable.") from exc
         if not acquired:
-            raise SessionBusy()
+            raise SessionBusy(retry_after=min(max(await lease.remaining(), 1.0), self._lease_ttl))
         try:
             client = make()
         except BaseException:
@@ -351,6 +382,8 @@ class TelethonGateway:
         """Forget, disconnect, then release: never two live clients on one session."""
         if self._held.get(held.key) is held:
             del self._held[held.key]
+        if held.reaper is not None and held.reaper is not asyncio.current_task():
+            held.reaper.cancel()
         try:
             await held.client.disconnect()
         except Exception:

@@ -865,7 +865,9 @@ class TestAccountSessions:
     ) -> None:
         elsewhere = Lease(redis, account_key(prefix), ttl=5, owner="other-host:1:abcd")
         assert await elsewhere.acquire()
-        await raised(gateway.user_statuses(account, ["@ivan"]), SessionBusy)
+        busy = await raised(gateway.user_statuses(account, ["@ivan"]), SessionBusy)
+        assert isinstance(busy, RateLimited)  # a job waits for the lease, it does not fail
+        assert 1 <= busy.retry_after <= 5
         await raised(gateway.send_login_code(account), SessionBusy)
         assert server.clients == []
         assert await elsewhere.holder() == "other-host:1:abcd"
@@ -891,6 +893,28 @@ class TestAccountSessions:
         await raised(gateway.user_statuses(account, ["@ivan"]), SessionBusy)
         await gateway.close()
         assert await redis.get(account_key(prefix)) == b"thief"
+
+    async def test_an_idle_client_lets_its_session_go(
+        self, redis: Redis, prefix: str, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        gateway = TelethonGateway(
+            redis,
+            prefix=prefix,
+            bot_api_id=API_ID,
+            bot_api_hash=API_HASH,
+            idle_after=0.2,
+            client_factory=server.factory,
+        )
+        await gateway.user_statuses(account, ["@ivan"])
+        assert await redis.exists(account_key(prefix)) == 1
+        for _ in range(50):
+            if not server.clients[0].online:
+                break
+            await asyncio.sleep(0.05)
+        assert not server.clients[0].online
+        assert await redis.exists(account_key(prefix)) == 0  # another worker may take it now
+        await gateway.user_statuses(account, ["@ivan"])  # and this one again, later
+        await gateway.close()
 
     async def test_close_disconnects_and_releases(
         self,
