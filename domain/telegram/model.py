@@ -150,6 +150,8 @@ class TelegramAccount(Timestamped, Base):
     # so they never sit in a job's arguments.
     pending_login_enc: Mapped[str | None] = mapped_column(Text, default=None)
     phone_code_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The job whose login step (code sent, signed in) is committed: its re-run does nothing.
+    login_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[AccountStatus] = mapped_column(
         Enum(
             AccountStatus,

@@ -131,18 +131,33 @@ def credentials(box: SecretBox, account: TelegramAccount) -> AccountCredentials:
 
 
 async def deliver_login_code(
-    uow: SqlAlchemyUnitOfWork, gateway: TelegramGateway, box: SecretBox, *, account_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    job_id: str,
+    account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Ask Telegram for a code; keeps the interim session the code is bound to. Commits."""
+    """Ask Telegram for a code; keeps the interim session the code is bound to. Commits.
+
+    A re-run of a job whose code was recorded sends no second code.
+    """
     account = await repository.get_account(uow.session, account_id)
+    if account.login_job_id == job_id:
+        return _login_result(account)
     creds = credentials(box, account)
     await uow.release()
     sent = await gateway.send_login_code(creds)
     account = await repository.get_account(uow.session, account_id, for_update=True)
     account.phone_code_hash, account.status = sent.phone_code_hash, AccountStatus.CODE_SENT
     account.session_enc = box.encrypt(sent.session) if sent.session else account.session_enc
+    account.login_job_id = job_id
     await uow.commit()
-    return {"account_id": str(account_id), "status": account.status.value}
+    return _login_result(account)
+
+
+def _login_result(account: TelegramAccount) -> dict[str, Any]:
+    return {"account_id": str(account.id), "status": account.status.value}
 
 
 async def complete_sign_in(
@@ -151,10 +166,16 @@ async def complete_sign_in(
     box: SecretBox,
     clock: Clock,
     *,
+    job_id: str,
     account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Sign in with the pending code; stores the session encrypted. Commits."""
+    """Sign in with the pending code; stores the session encrypted. Commits.
+
+    A re-run of a job whose sign-in was recorded does nothing (the code is spent).
+    """
     account = await repository.get_account(uow.session, account_id)
+    if account.login_job_id == job_id:
+        return _login_result(account)
     if account.pending_login_enc is None or account.phone_code_hash is None:
         raise Conflict("No login code is waiting for this account.")
     pending, creds, code_hash = (
@@ -172,8 +193,9 @@ async def complete_sign_in(
         None,
     )
     account.pending_login_enc = account.phone_code_hash = None
+    account.login_job_id = job_id
     await uow.commit()
-    return {"account_id": str(account_id), "status": account.status.value}
+    return _login_result(account)
 
 
 async def _sign_in(

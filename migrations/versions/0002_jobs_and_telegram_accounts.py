@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("session_enc", sa.Text(), nullable=True),
         sa.Column("pending_login_enc", sa.Text(), nullable=True),
         sa.Column("phone_code_hash", sa.String(length=255), nullable=True),
+        sa.Column("login_job_id", sa.String(length=64), nullable=True),
         sa.Column(
             "status",
             sa.Enum("new", "code_sent", "active", "revoked", name="telegram_account_status"),

@@ -32,8 +32,6 @@ import asyncio
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -50,6 +48,7 @@ from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from domain.settings import Settings
 from tests.pg import admin_execute, drop_statement, sibling_url
+from tests.processes import start_worker
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
@@ -85,25 +84,6 @@ async def redis_round_trips(url: str, count: int) -> list[float]:
     finally:
         await redis.aclose()
     return samples
-
-
-def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
-    env.update(
-        TGHUB_DATABASE_URL=str(settings.database_url),
-        TGHUB_REDIS_URL=str(settings.redis_url),
-        TGHUB_SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else "",
-        TGHUB_DATA_DIR=str(settings.data_dir),
-        TGHUB_LOG_LEVEL="WARNING",
-    )
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tghub", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def wait_worker_ready(runtime: Runtime) -> None:
@@ -204,7 +184,7 @@ async def measure(settings: Settings, folder: Path, jobs_count: int, latency_cou
     await runtime.start()
     await runtime.redis.flushdb()
     rtt = await redis_round_trips(REDIS_URL, 2000)
-    worker = start_worker(settings, folder / "worker.log")
+    worker = start_worker(settings, folder / "worker.log", log_level="WARNING")
     try:
         await wait_worker_ready(runtime)
         print("worker ready; measuring durable jobs", flush=True)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +12,11 @@ import pytest
 
 from domain.jobs.model import Job, JobStatus
 from domain.telegram import service as telegram
-from tests.conftest import TEST_SECRET
+from tests.processes import start_worker as start_process
 from tests.world import load_world, signed_in_account, world
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Awaitable, Callable
 
     from domain.bootstrap import Runtime
@@ -30,26 +28,14 @@ RECIPIENTS = ["ivan_test", "1002", "1003", "@ivan_test"]
 
 
 def start_worker(runtime: Runtime, log: Path) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
-    env.update(
-        TGHUB_DATABASE_URL=str(settings.database_url),
-        TGHUB_REDIS_URL=str(settings.redis_url),
-        TGHUB_SECRET_KEY=TEST_SECRET,
-        TGHUB_DATA_DIR=str(settings.data_dir),  # the same generated encryption key
-        TGHUB_CHANNEL_PREFIX=settings.channel_prefix,  # the same simulated world
-        TGHUB_JOB_HEARTBEAT_INTERVAL="0.2",
-        TGHUB_JOB_STALE_AFTER="1.5",
-        TGHUB_SWEEP_INTERVAL="1",
+    # Fast heartbeats and sweeps: a dead run is found within about two seconds.
+    return start_process(
+        runtime.settings,
+        log,
+        job_heartbeat_interval="0.2",
+        job_stale_after="1.5",
+        sweep_interval="1",
     )
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tghub", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float, log: Path) -> Any:

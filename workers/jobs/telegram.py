@@ -14,14 +14,19 @@ if TYPE_CHECKING:
 async def send_login_code(deps: WorkerDeps, job_id: str, *, account_id: str) -> dict[str, Any]:
     async with deps.uow() as uow:
         return await telegram.deliver_login_code(
-            uow, deps.gateway, deps.secrets, account_id=uuid.UUID(account_id)
+            uow, deps.gateway, deps.secrets, job_id=job_id, account_id=uuid.UUID(account_id)
         )
 
 
 async def sign_in(deps: WorkerDeps, job_id: str, *, account_id: str) -> dict[str, Any]:
     async with deps.uow() as uow:
         return await telegram.complete_sign_in(
-            uow, deps.gateway, deps.secrets, deps.clock, account_id=uuid.UUID(account_id)
+            uow,
+            deps.gateway,
+            deps.secrets,
+            deps.clock,
+            job_id=job_id,
+            account_id=uuid.UUID(account_id),
         )
 
 

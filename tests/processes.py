@@ -1,0 +1,36 @@
+"""`tghub worker` as a process of its own, for the worker tests and the jobs benchmark."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
+    """A worker on the same database, Redis, keys, world and channels as ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    env.update(
+        TGHUB_DATABASE_URL=str(settings.database_url),
+        TGHUB_REDIS_URL=str(settings.redis_url),
+        TGHUB_SECRET_KEY=secret,
+        TGHUB_DATA_DIR=str(settings.data_dir),  # the same generated encryption key
+        TGHUB_CHANNEL_PREFIX=settings.channel_prefix,  # the same simulated world
+        **{f"TGHUB_{name.upper()}": value for name, value in variables.items()},
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tghub", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
