@@ -25,7 +25,10 @@ DEMO_WORLD = Path(__file__).with_name("demo_world.yaml")
 
 def read_world_file(path: Path) -> Doc:
     """A world file, JSON or YAML (YAML is a superset, so one parser reads both)."""
-    document = yaml.safe_load(path.read_text())  # type: ignore[no-untyped-call]
+    try:
+        document = yaml.safe_load(path.read_text())  # type: ignore[no-untyped-call]
+    except (OSError, yaml.YAMLError) as exc:
+        raise Invalid.single("world", f"{path} cannot be read as a world file: {exc}") from exc
     if not isinstance(document, dict):
         raise Invalid.single("world", f"{path} does not hold a world document")
     return document

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.adapters.simworld.sandbox import DEMO_WORLD, read_world_file
 from domain.adapters.simworld.world import World, load_document
 from domain.adapters.telegram import simulated
 from domain.errors import Invalid, RateLimited
@@ -21,6 +22,9 @@ from domain.telegram.errors import (
 )
 from domain.telegram.model import AccountCredentials, BotCredentials
 from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 T0 = 1_800_000_000.0
 
@@ -196,3 +200,19 @@ class TestLoadDocument:
         assert merged["users"][0]["first_name"] == "Vanya"
         assert merged["users"][0]["username"] == "ivan_test"
         assert len(merged["users"]) == len(base["users"])
+
+
+class TestReadWorldFile:
+    def test_the_demo_world_reads(self) -> None:
+        assert {u["username"] for u in read_world_file(DEMO_WORLD)["users"]} >= {"ivan_demo"}
+
+    @pytest.mark.parametrize("text", ["users: [unclosed", "- just\n- a list\n"])
+    def test_a_broken_file_is_invalid(self, tmp_path: Path, text: str) -> None:
+        path = tmp_path / "world.yaml"
+        path.write_text(text)
+        with pytest.raises(Invalid):
+            read_world_file(path)
+
+    def test_a_missing_file_is_invalid(self, tmp_path: Path) -> None:
+        with pytest.raises(Invalid):
+            read_world_file(tmp_path / "missing.yaml")
