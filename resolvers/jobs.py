@@ -47,19 +47,14 @@ class JobsSubscription:
         viewer, job_id = require_viewer(info.context), task_key(id)
         # Listen first, read second: a change between the two is not missed.
         async with info.context.events.subscribe(f"task:{job_id}") as messages:
-            job = await _read(info.context, job_id, viewer)
-            yield Task.from_model(job)
-            if not rules.is_open(job.status):
-                return
-            async for _ in messages:
+            changes = aiter(messages)
+            while True:
                 job = await _read(info.context, job_id, viewer)
                 yield Task.from_model(job)
-                if not rules.is_open(job.status):
+                if not rules.is_open(job.status) or await anext(changes, None) is None:
                     return
 
 
 async def _read(context: Context, job_id: str, viewer: Viewer) -> Job:
     async with context.uow() as uow:
-        return await jobs.get_visible_job(
-            uow, job_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin
-        )
+        return await jobs.get_visible_job(uow, job_id, viewer=viewer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -12,7 +11,7 @@ from domain.telegram import service
 from resolvers.permissions import require_admin
 from schema.context import Info
 from schema.jobs import Task, TaskQueued
-from schema.relay import Connection, connection, page_request
+from schema.relay import Connection, connection, page_request, uuid_or_none
 from schema.telegram import (
     AddTelegramAccountInput,
     AddTelegramAccountPayload,
@@ -25,16 +24,16 @@ from schema.telegram import (
 )
 
 if TYPE_CHECKING:
+    import uuid
+
     from strawberry.relay import GlobalID
 
 
 def account_id(global_id: GlobalID) -> uuid.UUID:
-    if global_id.type_name != "TelegramAccount":
+    found = uuid_or_none(global_id.node_id) if global_id.type_name == "TelegramAccount" else None
+    if found is None:
         raise NotFound("Telegram account", global_id.node_id)
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError:
-        raise NotFound("Telegram account", global_id.node_id) from None
+    return found
 
 
 @strawberry.type

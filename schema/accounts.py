@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +13,7 @@ from domain.accounts import rules
 from domain.accounts.model import Role
 from schema.context import Info
 from schema.errors import AuthenticationError, RateLimitedError, ValidationError
+from schema.relay import uuid_or_none
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -55,17 +55,10 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        ids = [_uuid_or_none(node_id) for node_id in node_ids]
+        ids = [uuid_or_none(node_id) for node_id in node_ids]
         found = await info.context.loaders.users.load_many([i for i in ids if i is not None])
         by_id = {user.id: user for user in found if user is not None and user.is_active}
         return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.input

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from typing_extensions import override
 
+from domain.jobs import rules
 from domain.jobs.model import JobStatus
 
 if TYPE_CHECKING:
@@ -67,8 +68,7 @@ class Task(relay.Node):
 
 
 def can_see(job: Job, viewer: Viewer) -> bool:
-    """A task is its requester's (and every admin's); to anyone else it does not exist."""
-    return viewer.is_admin or job.owner_id == viewer.user.id
+    return rules.visible_to(job.owner_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin)
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import strawberry
@@ -79,3 +80,11 @@ def connection(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return Connection(edges=edges, page_info=info, total_count=page.total)
+
+
+def uuid_or_none(value: str) -> uuid.UUID | None:
+    """The UUID behind a node id; None for anything else (no such node)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +17,7 @@ from schema.errors import (
     ValidationError,
 )
 from schema.jobs import TaskQueued
+from schema.relay import uuid_or_none
 from schema.scalars import BigInt
 
 if TYPE_CHECKING:
@@ -61,17 +61,12 @@ class TelegramAccount(relay.Node):
         viewer = info.context.viewer
         if viewer is None or not viewer.is_admin:
             return [None for _ in node_ids]
-        accounts = await info.context.loaders.telegram_accounts.load_many(
-            [_uuid(i) for i in node_ids]
+        ids = [uuid_or_none(node_id) for node_id in node_ids]
+        found = await info.context.loaders.telegram_accounts.load_many(
+            [i for i in ids if i is not None]
         )
-        return [None if a is None else cls.from_model(a) for a in accounts]
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return uuid.UUID(int=0)
+        by_id = {account.id: account for account in found if account is not None}
+        return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
 
 
 @strawberry.input

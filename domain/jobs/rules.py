@@ -35,6 +35,11 @@ CELERY_STATUS = {
 }
 
 
+def visible_to(owner_id: object, *, viewer_id: object, is_admin: bool) -> bool:
+    """A task is its requester's (and every admin's); to anyone else it does not exist."""
+    return is_admin or owner_id == viewer_id
+
+
 def is_open(status: JobStatus) -> bool:
     return status in OPEN
 

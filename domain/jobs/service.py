@@ -22,20 +22,15 @@ if TYPE_CHECKING:
 NOOP = "jobs.noop"
 
 
-def new_job_id() -> str:
-    return uuid.uuid4().hex
-
-
 async def create_job(
     uow: SqlAlchemyUnitOfWork,
     *,
     kind: str,
     args: dict[str, Any],
     owner_id: uuid.UUID | None = None,
-    job_id: str | None = None,
 ) -> Job:
     """Add a queued Job row; it is enqueued after the caller's commit, dropped on rollback."""
-    job = Job(id=job_id or new_job_id(), kind=kind, args=args, owner_id=owner_id)
+    job = Job(id=uuid.uuid4().hex, kind=kind, args=args, owner_id=owner_id)
     job.status, job.attempts = JobStatus.QUEUED, 0
     await repository.add_job(uow.session, job)
     uow.defer(job.id, kind)
@@ -43,22 +38,16 @@ async def create_job(
     return job
 
 
-async def get_visible_job(
-    uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer_id: uuid.UUID, is_admin: bool
-) -> Job:
-    """The job if the viewer asked for it or is an admin; JobNotFound otherwise (no leak)."""
-    job = await repository.find_job(uow.session, job_id)
-    if job is None or not (is_admin or job.owner_id == viewer_id):
-        raise JobNotFound(job_id)
-    return job
+async def get_visible_job(uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer: Viewer | None) -> Job:
+    """The job if the viewer may see it; JobNotFound otherwise (no leak).
 
-
-async def get_task(uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer: Viewer | None) -> Job:
-    """For legacy callers already admitted to their group: admins (and, in an open group,
-    anyone) see every task; a signed-in user sees their own."""
+    ``viewer`` None is a caller admitted anonymously to an open legacy group: it sees every
+    task, as the original service's callers did.
+    """
     job = await repository.find_job(uow.session, job_id)
     if job is None or (
-        viewer is not None and not viewer.is_admin and job.owner_id != viewer.user.id
+        viewer is not None
+        and not rules.visible_to(job.owner_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin)
     ):
         raise JobNotFound(job_id)
     return job

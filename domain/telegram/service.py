@@ -184,7 +184,9 @@ async def complete_sign_in(
         account.phone_code_hash,
     )
     await uow.release()
-    signed = await _sign_in(gateway, creds, pending, code_hash)
+    signed = await gateway.sign_in(
+        creds, code=pending["code"], phone_code_hash=code_hash, password=pending.get("password")
+    )
     account = await repository.get_account(uow.session, account_id, for_update=True)
     account.session_enc, account.telegram_id = box.encrypt(signed.session), signed.user_id
     account.status, account.signed_in_at, account.last_error = (
@@ -196,14 +198,6 @@ async def complete_sign_in(
     account.login_job_id = job_id
     await uow.commit()
     return _login_result(account)
-
-
-async def _sign_in(
-    gateway: TelegramGateway, creds: AccountCredentials, pending: dict[str, Any], code_hash: str
-) -> Any:
-    return await gateway.sign_in(
-        creds, code=pending["code"], phone_code_hash=code_hash, password=pending.get("password")
-    )
 
 
 async def deliver_messages(

@@ -10,7 +10,6 @@ import yaml
 
 from domain.adapters.simworld.world import Doc, World, load_document
 from domain.errors import Invalid
-from domain.telegram.rules import normalize_phone
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -52,7 +51,7 @@ def _set_bot_rights(world: World, bot_ref: str, channel_ref: str, post_messages:
 def _flood(world: World, phone: str, seconds: int) -> None:
     if seconds < 0:
         raise Invalid.single("seconds", "Ensure this value is greater than or equal to 0.")
-    world.account(normalize_phone(phone))["flood_until"] = world.now + seconds
+    world.account(phone)["flood_until"] = world.now + seconds
 
 
 def _add_post(world: World, channel_ref: str, text: str, views: int) -> int:

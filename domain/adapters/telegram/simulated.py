@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.errors import NotFound
 from domain.telegram.errors import (
@@ -39,12 +39,15 @@ from domain.telegram.model import (
 from domain.types import TelegramID
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
 
     from domain.adapters.simworld.store import WorldStore
     from domain.adapters.simworld.world import Doc, World
     from domain.ports import TelegramGateway
     from domain.telegram.model import AccountCredentials, BotCredentials
+
+
+T = TypeVar("T")
 
 
 # -- rules of the world, one function per verb ------------------------------------------------
@@ -282,12 +285,17 @@ class SimulatedGateway:
         self.store = store
         self.poll_interval = poll_interval
 
-    async def _slow(self, phone: str, method: str) -> None:
-        """An account's configured latency for a method: a real RPC takes time too."""
-        state = await self.store.read()
-        for account in state.get("accounts", []):
-            if account.get("phone") == phone:
-                await asyncio.sleep(float((account.get("latency") or {}).get(method, 0)))
+    async def _answered(self, phone: str, method: str, step: Callable[[World], T]) -> T:
+        """One step of the world, answered after the account's configured latency for
+        ``method`` (a real RPC takes time too), read in the same step."""
+
+        def timed(world: World) -> tuple[T, float]:
+            result = step(world)
+            return result, float((world.account(phone).get("latency") or {}).get(method, 0))
+
+        result, latency = await self.store.update(timed)
+        await asyncio.sleep(latency)
+        return result
 
     async def verify_bot(self, bot: BotCredentials) -> BotInfo:
         return await self.store.view(lambda w: verify_bot(w, bot))
@@ -346,8 +354,11 @@ class SimulatedGateway:
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID
     ) -> InviteOutcome:
-        await self._slow(account.phone, "invite_to_channel")
-        return await self.store.update(lambda w: invite_to_channel(w, account, channel, user_id))
+        return await self._answered(
+            account.phone,
+            "invite_to_channel",
+            lambda w: invite_to_channel(w, account, channel, user_id),
+        )
 
     async def export_invite_link(self, account: AccountCredentials, channel: str) -> str:
         return await self.store.update(lambda w: export_invite_link(w, account, channel))
@@ -355,8 +366,9 @@ class SimulatedGateway:
     async def send_message(
         self, account: AccountCredentials, user: str, text: str, *, random_id: int
     ) -> SentMessage:
-        await self._slow(account.phone, "send_message")
-        return await self.store.update(lambda w: send_message(w, account, user, text, random_id))
+        return await self._answered(
+            account.phone, "send_message", lambda w: send_message(w, account, user, text, random_id)
+        )
 
     async def close(self) -> None:
         return None
