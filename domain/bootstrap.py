@@ -21,8 +21,9 @@ from domain.adapters.ratelimit import RedisRateLimiter
 from domain.adapters.secrets import FernetBox
 from domain.adapters.simworld.sandbox import SimulatedSandbox, read_world_file
 from domain.adapters.simworld.store import WorldStore
+from domain.adapters.storage import LocalFileStore
 from domain.adapters.tokens import JwtCodec
-from domain.ports import AuthPorts
+from domain.ports import AuthPorts, MessengerPorts
 from domain.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Runtime:
     auth: AuthPorts
     queue: ArqJobQueue
     secrets: FernetBox
+    messenger: MessengerPorts
     # The simulated world's store and controls; None with real Telegram.
     world: WorldStore | None = None
     sandbox: SimulatedSandbox | None = None
@@ -98,6 +100,11 @@ def _data_folder_secret(settings: Settings, name: str) -> str:
     return path.read_text().strip()
 
 
+def media_dir(settings: Settings) -> Path:
+    """Uploaded files: TGHUB_MEDIA_DIR, or ``media/`` in the data folder."""
+    return settings.media_dir or Path(settings.data_dir) / "media"
+
+
 def build_hasher(settings: Settings) -> Argon2Hasher:
     return Argon2Hasher(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
@@ -145,6 +152,7 @@ def build_runtime(settings: Settings) -> Runtime:
         auth=auth,
         queue=queue,
         secrets=FernetBox(encryption_keys(settings)),
+        messenger=MessengerPorts(files=LocalFileStore(media_dir(settings)), clock=auth.clock),
     )
     if settings.telegram_mode == "simulated":
         runtime.world = WorldStore(redis, world_key(settings))

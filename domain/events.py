@@ -38,6 +38,11 @@ class Event:
     def channel(self) -> str:
         raise NotImplementedError
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Where the event is published: its channel, unless it goes to several."""
+        return (self.channel,)
+
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, uuid.UUID):

@@ -2,7 +2,19 @@
 
 from domain.accounts.model import AuthSession, User
 from domain.jobs.model import Job
+from domain.messenger.model import Chat, ChatMember, Message, MessageFile, StoredFile
 from domain.orm import Base
 from domain.telegram.model import TelegramAccount
 
-__all__ = ["AuthSession", "Base", "Job", "TelegramAccount", "User"]
+__all__ = [
+    "AuthSession",
+    "Base",
+    "Chat",
+    "ChatMember",
+    "Job",
+    "Message",
+    "MessageFile",
+    "StoredFile",
+    "TelegramAccount",
+    "User",
+]

@@ -215,3 +215,21 @@ class TelegramSandbox(Protocol):
     async def now(self) -> datetime:
         """The simulated clock."""
         ...
+
+
+class FileStore(Protocol):
+    """Where uploaded files live (a local folder by default); keys are ``<hex>/<name>``."""
+
+    async def save(self, key: str, content: bytes) -> None: ...
+
+    async def read(self, key: str) -> bytes | None:
+        """The file's bytes, or None when the store has no such key."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class MessengerPorts:
+    files: FileStore
+    clock: Clock

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = Path(".tghub")
+    # Uploaded files (avatars, voice, attachments); default: ``media/`` in the data folder.
+    media_dir: Path | None = None
     # Prefix for pub/sub channels, so several deployments (or tests) can share one Redis.
     channel_prefix: str = "tghub"
     database_pool_size: int = Field(default=10, ge=1)

@@ -116,10 +116,12 @@ class SqlAlchemyUnitOfWork:
 
     async def _publish(self, event: Event) -> None:
         # The transaction is already durable: a bus failure must not turn it into an error.
-        try:
-            await self._publisher.publish(event.channel, encode(event))
-        except Exception:
-            log.exception("publishing %s on %s failed", event.name, event.channel)
+        text = encode(event)  # once, however many channels carry it
+        for channel in event.channels:
+            try:
+                await self._publisher.publish(channel, text)
+            except Exception:
+                log.exception("publishing %s on %s failed", event.name, channel)
 
 
 def _is_outage(exc: BaseException) -> bool:

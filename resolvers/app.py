@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,7 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from domain.accounts import service as accounts
 from domain.bootstrap import Runtime, build_runtime
+from domain.messenger.rules import REQUEST_BODY_MAX
 from domain.settings import Settings
+from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
@@ -103,6 +105,39 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+TOO_LARGE = f"Request body is larger than {REQUEST_BODY_MAX // (1024 * 1024)} MB."
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over the limit with 413: a declared length before anything is
+    read, a streamed (chunked) body as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = REQUEST_BODY_MAX) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """Anything no handler expected: logged under an id, which is all the client is told."""
     request_id = new_request_id()
@@ -156,6 +191,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
+        # Seed 001's apps connect the Centrifugo JavaScript client here.
+        WebSocketRoute("/connection/websocket/", centrifugo_endpoint),
+        WebSocketRoute("/connection/websocket", centrifugo_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -164,7 +202,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         # RequestIdMiddleware outermost, so CORS preflight answers carry an id too.
-        middleware=[Middleware(RequestIdMiddleware), cors(settings)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            cors(settings),
+            Middleware(BodyLimitMiddleware),
+        ],
         exception_handlers={Exception: unexpected_error, HTTPException: http_error},
         lifespan=lifespan,
     )

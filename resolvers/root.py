@@ -21,6 +21,7 @@ from typing_extensions import override
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsQuery, JobsSubscription
+from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
 from resolvers.sandbox import SandboxMutation, SandboxQuery
 from resolvers.telegram import TelegramMutation, TelegramQuery
 from resolvers.websocket import WebsocketOperationAuth
@@ -32,9 +33,13 @@ if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 
-QUERIES: tuple[type, ...] = (AccountsQuery, JobsQuery, TelegramQuery)
-MUTATIONS: tuple[type, ...] = (AccountsMutation, TelegramMutation)
-SUBSCRIPTIONS: tuple[type, ...] = (AccountsSubscription, JobsSubscription)
+QUERIES: tuple[type, ...] = (AccountsQuery, MessengerQuery, JobsQuery, TelegramQuery)
+MUTATIONS: tuple[type, ...] = (AccountsMutation, MessengerMutation, TelegramMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (
+    AccountsSubscription,
+    MessengerSubscription,
+    JobsSubscription,
+)
 
 
 def _merged(name: str, parts: tuple[type, ...]) -> type:

@@ -48,6 +48,7 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=max_subscriptions,
             allowed_origins=allowed_origins,
+            multipart_uploads_enabled=True,  # the GraphQL multipart request spec (uploads)
         )
 
     @override
@@ -63,6 +64,7 @@ class GraphQLView(GraphQL[Context, None]):
             events=runtime.bus,
             loaders=Loaders(runtime.uow),
             secrets=runtime.secrets,
+            messenger=runtime.messenger,
             sandbox=runtime.sandbox,
         )
         if isinstance(response, Response):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,7 +13,7 @@ from domain.accounts import rules
 from domain.accounts.model import Role
 from schema.context import Info
 from schema.errors import AuthenticationError, RateLimitedError, ValidationError
-from schema.relay import uuid_or_none
+from schema.relay import media_url, uuid_or_none
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,10 +33,20 @@ class User(relay.Node):
     bio: str | None
     role: UserRole  # type: ignore[valid-type]
     last_online_at: datetime | None
+    is_deleted: bool = strawberry.field(
+        description="The account was deleted: its row stays, anonymised, for its messages."
+    )
+    avatar_key: strawberry.Private[str | None]
+    online_announced: strawberry.Private[bool]
 
     @strawberry.field
     def is_online(self, info: Info) -> bool:
-        return rules.is_online(self.last_online_at, info.context.auth.clock.now())
+        now = info.context.auth.clock.now()
+        return rules.is_online(self.last_online_at, now, announced=self.online_announced)
+
+    @strawberry.field(description="Absolute URL of the avatar picture.")
+    def avatar(self, info: Info) -> str | None:
+        return media_url(info, self.avatar_key)
 
     @classmethod
     def from_model(cls, user: UserModel) -> User:
@@ -48,6 +58,26 @@ class User(relay.Node):
             bio=user.bio,
             role=user.role,
             last_online_at=user.last_online_at,
+            is_deleted=user.deleted_at is not None,
+            avatar_key=user.avatar,
+            online_announced=user.online_announced,
+        )
+
+    @classmethod
+    def from_card(cls, card: dict[str, Any]) -> User:
+        """A user as a message snapshot carries it (events render without a query)."""
+        last_online = card["last_online_at"]
+        return cls(
+            id=card["id"],
+            username=card["username"],
+            first_name=card["first_name"],
+            last_name=card["last_name"],
+            bio=card["bio"],
+            role=Role.USER,
+            last_online_at=None if last_online is None else datetime.fromisoformat(last_online),
+            is_deleted=card["deleted"],
+            avatar_key=card["avatar"],
+            online_announced=card["online"],
         )
 
     @override

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
     from domain.jobs.model import Job
-    from domain.ports import AuthPorts, EventSource, SecretBox, TelegramSandbox
+    from domain.messenger.model import Chat, ChatMember
+    from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
     from domain.telegram.model import TelegramAccount
     from domain.uow import UnitOfWorkFactory
 
@@ -37,6 +38,21 @@ class Loaders(Protocol):
     @property
     def telegram_accounts(self) -> DataLoader[uuid.UUID, TelegramAccount | None]: ...
 
+    @property
+    def chats(self) -> DataLoader[uuid.UUID, Chat | None]: ...
+
+    @property
+    def chat_members(self) -> DataLoader[uuid.UUID, list[ChatMember]]: ...
+
+    @property
+    def last_messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
+
+    @property
+    def messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
+
+    @property
+    def unread_counts(self) -> DataLoader[tuple[uuid.UUID, uuid.UUID], int]: ...
+
 
 @dataclass
 class Context:
@@ -47,6 +63,7 @@ class Context:
     events: EventSource
     loaders: Loaders
     secrets: SecretBox
+    messenger: MessengerPorts
     # The simulated Telegram's controls; None when tghub talks to real Telegram.
     sandbox: TelegramSandbox | None = None
     max_page_size: int = MAX_PAGE_SIZE

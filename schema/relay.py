@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
 
@@ -88,3 +88,13 @@ def uuid_or_none(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def media_url(info: Any, key: str | None) -> str | None:
+    """The absolute URL a stored file is served at (``/media/<key>``) for this request."""
+    if key is None:
+        return None
+    base = str(info.context.request.base_url).rstrip("/")
+    if base.startswith("ws"):  # a websocket's own URL: files are fetched over HTTP(S)
+        base = "http" + base.removeprefix("ws")
+    return f"{base}/media/{key}"

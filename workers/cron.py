@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from arq.cron import CronJob, cron
 
 from workers.jobs.jobs import sweep_jobs
+from workers.jobs.presence import sweep_presence
 
 if TYPE_CHECKING:
     from domain.settings import Settings
@@ -29,5 +30,12 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
             timeout=60,
             keep_result=0,
             **every(settings.sweep_interval),  # type: ignore[arg-type]
+        ),
+        cron(
+            sweep_presence,
+            name="presence.sweep",
+            timeout=60,
+            keep_result=0,
+            **every(30),  # type: ignore[arg-type]
         ),
     ]

@@ -15,6 +15,11 @@ class InvalidToken(Unauthenticated):
     default_message = "Token is invalid or expired"
 
 
+class TokenExpired(InvalidToken):
+    """A well-signed token past its ``exp`` (realtime clients fetch a new one on this).
+    Its message stays simplejwt's, which legacy clients match on."""
+
+
 class UsernameTaken(Invalid):
     def __init__(self) -> None:
         super().__init__({"username": ["A user with that username already exists."]})

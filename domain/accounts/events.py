@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import datetime
 
 from typing_extensions import override
 
@@ -24,3 +25,19 @@ class SessionRevoked(Event):
     @override
     def channel(self) -> str:
         return f"user:{self.user_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class PresenceChanged(Event):
+    """A messenger user came online or went offline."""
+
+    name = "presence_changed"
+
+    user_id: uuid.UUID
+    online: bool
+    last_online_at: datetime | None
+
+    @property
+    @override
+    def channel(self) -> str:
+        return f"presence:{self.user_id}"

@@ -33,6 +33,10 @@ class User(Timestamped, Base):
     )
     is_active: Mapped[bool] = mapped_column(default=True)
     last_online_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Whether an "online" presence event is out for this user and no "offline" one yet.
+    online_announced: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Set when the user deleted their account: the row stays, anonymised, for their messages.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def is_admin(self) -> bool:

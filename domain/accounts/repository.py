@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.errors import UsernameTaken
@@ -16,6 +16,7 @@ from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,7 +93,7 @@ def _contains(word: str) -> str:
 
 def search_users(search: str | None, exclude: uuid.UUID | None) -> Select[User]:
     """Users matching every word of ``search`` in username or names (case-insensitive)."""
-    stmt = select(User).where(User.is_active)
+    stmt = select(User).where(User.is_active, User.deleted_at.is_(None))
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     for word in (search or "").split():
@@ -118,3 +119,51 @@ async def list_users(
         stmt = stmt.where(tuple_(User.username, User.id) > tuple_(username, user_id))
     rows = list((await session.execute(stmt)).scalars())
     return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
+
+
+async def save_presence(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    last_online_at: datetime | None,
+    announced: bool,
+) -> None:
+    """A targeted UPDATE: the viewer's row is loaded by another session (the request's auth)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(last_online_at=last_online_at, online_announced=announced)
+    )
+
+
+async def silent_online_users(session: AsyncSession, silent_since: datetime) -> list[User]:
+    """Users announced online whose last activity is older than ``silent_since``, locked and
+    marked offline in this transaction (concurrent sweepers skip what another one took)."""
+    stmt = (
+        select(User)
+        .where(User.online_announced, User.last_online_at < silent_since)
+        .with_for_update(skip_locked=True)
+    )
+    users = list((await session.execute(stmt)).scalars())
+    if users:
+        await session.execute(
+            update(User).where(User.id.in_([u.id for u in users])).values(online_announced=False)
+        )
+    return users
+
+
+async def live_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[AuthSession]:
+    stmt = select(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def users_page(
+    session: AsyncSession, *, search: str | None, exclude: uuid.UUID | None, offset: int, limit: int
+) -> Page[User]:
+    base = search_users(search, exclude)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    stmt = base.order_by(User.username, User.id).offset(offset).limit(limit)
+    rows = list((await session.execute(stmt)).scalars())
+    return Page(items=rows, has_next=offset + len(rows) < (total or 0), total=total or 0)

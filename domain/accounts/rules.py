@@ -167,8 +167,23 @@ def token_is_live(family: FamilyState, claims: TokenClaims, now: datetime) -> bo
 
 
 ONLINE_WINDOW = timedelta(minutes=5)
+# Activity moves last_online_at at most this often: a busy client is not a write per request.
+PRESENCE_WRITE_INTERVAL = timedelta(seconds=60)
 
 
-def is_online(last_online_at: datetime | None, now: datetime) -> bool:
-    """Online means active within the last five minutes (seed 001)."""
-    return last_online_at is not None and now - last_online_at < ONLINE_WINDOW
+def is_online(last_online_at: datetime | None, now: datetime, *, announced: bool = True) -> bool:
+    """Online means active within the last five minutes (seed 001) and not signed off."""
+    return announced and last_online_at is not None and now - last_online_at < ONLINE_WINDOW
+
+
+def is_online_at(last_online_at: str | None, now: datetime) -> bool:
+    """``is_online`` of an ISO 8601 timestamp (event snapshots carry text)."""
+    return last_online_at is not None and is_online(datetime.fromisoformat(last_online_at), now)
+
+
+def presence_needs_write(last_online_at: datetime | None, announced: bool, now: datetime) -> bool:
+    """Whether activity at ``now`` must be written: the user looks offline, or the last
+    write is older than the throttle interval."""
+    if not announced or last_online_at is None:
+        return True
+    return now - last_online_at >= PRESENCE_WRITE_INTERVAL

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING
 
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
-from domain.accounts.events import SessionRevoked
+from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
-from domain.errors import Invalid, RateLimited
+from domain.errors import Invalid, NotFound, PermissionDenied, RateLimited
+from domain.messenger.rules import FileKind, Upload, file_errors
+from domain.messenger.service import store_file
 from domain.text import is_storable, text_errors
 
 if TYPE_CHECKING:
-    from domain.ports import AuthPorts, PasswordHasher
+    from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -53,8 +55,10 @@ async def register_user(
     last_name: str = "",
     bio: str | None = None,
     policy: UsernamePolicy = UsernamePolicy.STRICT,
+    avatar: tuple[Upload, MessengerPorts] | None = None,
 ) -> User:
-    """Create a ``user``-role account; raises Invalid or UsernameTaken. Commits."""
+    """Create a ``user``-role account (with an avatar: the upload and where files go);
+    raises Invalid or UsernameTaken. Commits."""
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -63,6 +67,8 @@ async def register_user(
         policy=policy,
         bio=bio,
     )
+    if avatar is not None and file_errors(avatar[0], FileKind.AVATAR):
+        errors["avatar"] = file_errors(avatar[0], FileKind.AVATAR)
     if errors:
         raise Invalid(errors)
     if await repository.find_user_by_username(uow.session, username) is not None:
@@ -76,6 +82,8 @@ async def register_user(
         role=Role.USER,
     )
     await repository.add_user(uow.session, user)
+    if avatar is not None:
+        user.avatar = await store_file(uow, avatar[1], avatar[0], FileKind.AVATAR, user.id)
     await uow.commit()
     return user
 
@@ -227,6 +235,7 @@ async def authenticate_token(
     live = rules.token_is_live(_family_state(family), claims, auth.clock.now())
     if not live or not user.is_active or user.id != claims.user_id:
         raise InvalidToken
+    await record_activity(uow, auth, user=user)
     return Viewer(user=user, session_id=family.id, expires_at=claims.expires_at)
 
 
@@ -296,3 +305,185 @@ async def list_users(
 async def verify_token(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, token: str) -> None:
     """Raises InvalidToken unless the token (access or refresh) is live."""
     await authenticate_token(uow, auth, token=token, expected=None)
+
+
+REALTIME_TOKEN_TYPE = "realtime"  # noqa: S105 - a claim value, not a secret
+REALTIME_TOKEN_TTL = 3600
+
+
+def issue_realtime_token(auth: AuthPorts, *, user_id: uuid.UUID, channel: str | None) -> str:
+    """A Centrifugo-style token (seed 001): ``sub`` the user, 1 h; a subscribe one names the
+    channel. It opens the realtime socket only: the API refuses it as an access token."""
+    now = auth.clock.now()
+    claims: dict[str, object] = {
+        "sub": str(user_id),
+        "token_type": REALTIME_TOKEN_TYPE,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + REALTIME_TOKEN_TTL,
+    }
+    if channel is not None:
+        claims["channel"] = channel
+    return auth.tokens.encode(claims)
+
+
+def read_realtime_token(auth: AuthPorts, token: str, *, channel: str | None) -> uuid.UUID:
+    """The user a realtime token was issued to; raises InvalidToken (TokenExpired past exp).
+
+    A connect token (``channel`` None) must name no channel; a subscribe token must name
+    exactly ``channel``.
+    """
+    raw = auth.tokens.decode(token)
+    if raw.get("token_type") != REALTIME_TOKEN_TYPE or raw.get("channel") != channel:
+        raise InvalidToken
+    try:
+        return uuid.UUID(str(raw["sub"]))
+    except ValueError as exc:
+        raise InvalidToken from exc
+
+
+# --- presence --------------------------------------------------------------------------------
+
+
+def _announce(uow: SqlAlchemyUnitOfWork, user: User, online: bool) -> None:
+    user.online_announced = online
+    uow.emit(PresenceChanged(user_id=user.id, online=online, last_online_at=user.last_online_at))
+
+
+async def record_activity(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, user: User) -> None:
+    """An authenticated request moves ``last_online_at``, at most once a minute (throttled),
+    and announces a user who looked offline as online. Commits when it writes."""
+    now = auth.clock.now()
+    if not rules.presence_needs_write(user.last_online_at, user.online_announced, now):
+        return
+    await _set_online(uow, user, now)
+
+
+async def _set_online(uow: SqlAlchemyUnitOfWork, user: User, now: datetime) -> None:
+    was_announced = user.online_announced
+    user.last_online_at = now
+    await repository.save_presence(uow.session, user.id, last_online_at=now, announced=True)
+    if not was_announced:
+        _announce(uow, user, online=True)
+    user.online_announced = True
+    await uow.commit()
+
+
+async def go_online(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, user: User) -> User:
+    """The explicit "I am here" (seed 001's HEAD /api/user/online/), never throttled."""
+    await _set_online(uow, user, auth.clock.now())
+    return user
+
+
+async def go_offline(uow: SqlAlchemyUnitOfWork, *, user: User) -> User:
+    """The explicit sign-off: offline now, until the user's next activity."""
+    if user.online_announced:
+        await repository.save_presence(
+            uow.session, user.id, last_online_at=user.last_online_at, announced=False
+        )
+        _announce(uow, user, online=False)
+        await uow.commit()
+    return user
+
+
+async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock) -> int:
+    """Announce as offline everyone silent for the online window; how many. Commits."""
+    silent = await repository.silent_online_users(uow.session, clock.now() - rules.ONLINE_WINDOW)
+    for user in silent:
+        _announce(uow, user, online=False)
+    await uow.commit()
+    return len(silent)
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def _own_account(viewer: Viewer, user_id: uuid.UUID) -> None:
+    if viewer.user.id != user_id:
+        raise PermissionDenied("You may change only your own account.")
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    first_name: str | None = None
+    last_name: str | None = None
+    bio: str | None = None
+    avatar: Upload | None = None
+
+
+def _profile_errors(changes: ProfileChanges) -> dict[str, list[str]]:
+    checks = {
+        "first_name": rules.name_errors(changes.first_name or ""),
+        "last_name": rules.name_errors(changes.last_name or ""),
+        "bio": rules.bio_errors(changes.bio),
+        "avatar": [] if changes.avatar is None else file_errors(changes.avatar, FileKind.AVATAR),
+    }
+    return {field: msgs for field, msgs in checks.items() if msgs}
+
+
+async def update_profile(
+    uow: SqlAlchemyUnitOfWork,
+    files: MessengerPorts,
+    *,
+    viewer: Viewer,
+    user_id: uuid.UUID,
+    changes: ProfileChanges,
+) -> User:
+    """The user changes their own names, bio or avatar; anyone else is refused. Commits."""
+    _own_account(viewer, user_id)
+    errors = _profile_errors(changes)
+    if errors:
+        raise Invalid(errors)
+    user = await repository.find_user(uow.session, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("User")
+    for name in ("first_name", "last_name", "bio"):
+        if getattr(changes, name) is not None:
+            setattr(user, name, getattr(changes, name))
+    if changes.avatar is not None:
+        user.avatar = await store_file(uow, files, changes.avatar, FileKind.AVATAR, user.id)
+    await uow.commit()
+    return user
+
+
+async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
+    user = await repository.find_user(uow.session, user_id)
+    if user is None or user.deleted_at is not None or not user.is_active:
+        raise NotFound("User")
+    return user
+
+
+async def delete_account(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, viewer: Viewer, user_id: uuid.UUID
+) -> None:
+    """The user deletes their own account: the row stays, anonymised, so their messages show
+    the deleted-user placeholder; every session ends and the name is free again. Commits."""
+    _own_account(viewer, user_id)
+    user = await repository.find_user(uow.session, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("User")
+    now = auth.clock.now()
+    user.username = f"deleted-{user.id.hex}"
+    user.first_name = user.last_name = ""
+    user.bio = user.avatar = None
+    user.password_hash = "!"  # noqa: S105 - matches no password
+    user.is_active = False
+    user.deleted_at = now
+    if user.online_announced:
+        _announce(uow, user, online=False)
+    for family in await repository.live_sessions(uow.session, user.id):
+        _revoke(uow, family, now, reason="account_deleted")
+    await uow.commit()
+
+
+async def list_users_by_offset(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    search: str | None,
+    exclude: uuid.UUID | None,
+    offset: int,
+    limit: int,
+) -> Page[User]:
+    """A legacy page of active users matching every word of ``search``, by username."""
+    return await repository.users_page(
+        uow.session, search=search, exclude=exclude, offset=offset, limit=limit
+    )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from domain.accounts.errors import InvalidToken
+from domain.accounts.errors import InvalidToken, TokenExpired
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,5 +33,7 @@ class JwtCodec:
                 options={"require": ["exp", "iat", "sub"]},
                 leeway=self._leeway,
             )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired from exc
         except (jwt.PyJWTError, UnicodeError, ValueError) as exc:
             raise InvalidToken from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, mailing, messenger
+from resolvers.rest import bots, chats, mailing, messenger
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -13,12 +13,32 @@ def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
     return [Route(path, endpoint, methods=methods), Route(bare, endpoint, methods=methods)]  # type: ignore[arg-type]
 
 
-def legacy_routes() -> list[BaseRoute]:
+def messenger_routes() -> list[BaseRoute]:
+    """Seed 001; fixed paths come before the ``{id}`` ones they would otherwise match."""
     return [
-        # 001 messenger
         *_both("/api/register/", messenger.register, ["POST"]),
         *_both("/api/auth/", messenger.obtain_tokens, ["POST"]),
         *_both("/api/auth/refresh/", messenger.refresh_tokens, ["POST"]),
+        *_both("/api/user/online/", messenger.online, ["HEAD", "POST"]),
+        *_both("/api/user/offline/", messenger.offline, ["POST"]),
+        *_both("/api/user/{user_id}/", messenger.user, ["GET", "PATCH", "DELETE"]),
+        *_both("/api/users/", messenger.users, ["GET"]),
+        *_both("/api/chats/", chats.chats, ["GET", "POST"]),
+        *_both("/api/chat/{chat_id}/leave/", chats.leave_chat, ["POST"]),
+        *_both("/api/chat/{chat_id}/", chats.chat, ["GET", "PATCH", "DELETE"]),
+        *_both("/api/messages/read_all/", chats.read_all, ["POST"]),
+        *_both("/api/messages/", chats.messages, ["GET", "POST"]),
+        *_both("/api/message/{message_id}/read/", chats.read_message, ["POST"]),
+        *_both("/api/message/{message_id}/", chats.message, ["GET", "PATCH", "DELETE"]),
+        *_both("/api/centrifugo/connect/", messenger.centrifugo_connect, ["POST"]),
+        *_both("/api/centrifugo/subscribe/", messenger.centrifugo_subscribe, ["POST"]),
+        Route("/media/{key:path}", messenger.media, methods=["GET"]),
+    ]
+
+
+def legacy_routes() -> list[BaseRoute]:
+    return [
+        *messenger_routes(),
         # 002 bot management
         *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
         # 003 mailing

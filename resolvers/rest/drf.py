@@ -25,11 +25,13 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.messenger.errors import PrivateChatImmutable
 from domain.text import text_errors
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 STATUS: dict[type[DomainError], int] = {
+    PrivateChatImmutable: 405,  # seed 001: a private chat has no PATCH
     Invalid: 400,
     Conflict: 400,
     Unauthenticated: 401,

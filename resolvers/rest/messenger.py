@@ -1,44 +1,60 @@
-"""Seed 001 (messenger) legacy routes: registration and JWT auth."""
+"""Seed 001 (messenger) legacy routes: registration, JWT auth, users, presence, realtime
+tokens and stored files."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from domain.accounts import service
+from domain.accounts.service import ProfileChanges
+from domain.errors import NotFound, PermissionDenied
+from domain.messenger import service as messenger
 from resolvers.permissions import client_address
-from resolvers.rest.drf import drf_view, optional_string, read_body, required_strings
+from resolvers.rest.chats import base_url, require_user, search_param
+from resolvers.rest.drf import drf_view, optional_string, required_strings
+from resolvers.rest.forms import read_form
+from resolvers.rest.pages import envelope, page_params
 from resolvers.rest.serializers import token_pair_json, user_json
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
+
+
+def _optional_text(data: dict[str, object], name: str) -> str | None:
+    return optional_string(data, name) if data.get(name) is not None else None
 
 
 @drf_view
 async def register(request: Request) -> JSONResponse:
     runtime: Runtime = request.state.runtime
-    data = await read_body(request)
-    username, password = required_strings(data, "username", "password")
+    form = await read_form(request)
+    username, password = required_strings(form.data, "username", "password")
+    avatar = form.upload("avatar")
     async with runtime.uow() as uow:
         user = await service.register_user(
             uow,
             runtime.auth,
             username=username,
             password=password,
-            first_name=optional_string(data, "first_name"),
-            last_name=optional_string(data, "last_name"),
-            bio=optional_string(data, "bio") or None,
+            first_name=optional_string(form.data, "first_name"),
+            last_name=optional_string(form.data, "last_name"),
+            bio=optional_string(form.data, "bio") or None,
+            avatar=None if avatar is None else (avatar, runtime.messenger),
         )
-    return JSONResponse(user_json(user, runtime.auth.clock.now()), status_code=201)
+    now = runtime.auth.clock.now()
+    return JSONResponse(user_json(user, now, base_url(request)), status_code=201)
 
 
 @drf_view
 async def obtain_tokens(request: Request) -> JSONResponse:
     runtime: Runtime = request.state.runtime
-    username, password = required_strings(await read_body(request), "username", "password")
+    username, password = required_strings((await read_form(request)).data, "username", "password")
     async with runtime.uow() as uow:
         pair = await service.login(
             uow,
@@ -53,7 +69,133 @@ async def obtain_tokens(request: Request) -> JSONResponse:
 @drf_view
 async def refresh_tokens(request: Request) -> JSONResponse:
     runtime: Runtime = request.state.runtime
-    (refresh,) = required_strings(await read_body(request), "refresh")
+    (refresh,) = required_strings((await read_form(request)).data, "refresh")
     async with runtime.uow() as uow:
         pair = await service.refresh_tokens(uow, runtime.auth, refresh_token=refresh)
     return JSONResponse(token_pair_json(pair))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def _target(request: Request, viewer: Viewer) -> uuid.UUID:
+    """``current`` or a user's UUID (anything else names nobody)."""
+    raw = request.path_params["user_id"]
+    if raw == "current":
+        return viewer.user.id
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise NotFound("User") from exc
+
+
+@drf_view
+async def user(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    user_id = _target(request, viewer)
+    async with runtime.uow() as uow:
+        if request.method == "DELETE":
+            await service.delete_account(uow, runtime.auth, viewer=viewer, user_id=user_id)
+            return Response(status_code=204)
+        if request.method == "PATCH":
+            form = await read_form(request)
+            changes = ProfileChanges(
+                first_name=_optional_text(form.data, "first_name"),
+                last_name=_optional_text(form.data, "last_name"),
+                bio=_optional_text(form.data, "bio"),
+                avatar=form.upload("avatar"),
+            )
+            found = await service.update_profile(
+                uow, runtime.messenger, viewer=viewer, user_id=user_id, changes=changes
+            )
+        else:
+            found = await service.get_user(uow, user_id=user_id)
+    return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
+
+
+@drf_view
+async def users(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    params = page_params(request)
+    async with runtime.uow() as uow:
+        found = await service.list_users_by_offset(
+            uow,
+            search=search_param(request),
+            exclude=viewer.user.id,
+            offset=params.offset,
+            limit=params.size,
+        )
+    now, base = runtime.auth.clock.now(), base_url(request)
+    results = [user_json(u, now, base) for u in found.items]
+    return JSONResponse(envelope(request, params, found.total, results))
+
+
+@drf_view
+async def online(request: Request) -> Response:
+    """HEAD (seed 001) or POST: online now, whatever the throttle says."""
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    async with runtime.uow() as uow:
+        found = await service.go_online(uow, runtime.auth, user=viewer.user)
+    if request.method == "HEAD":
+        return Response(status_code=200)
+    return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
+
+
+@drf_view
+async def offline(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    async with runtime.uow() as uow:
+        found = await service.go_offline(uow, user=viewer.user)
+    return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
+
+
+# --- realtime tokens -------------------------------------------------------------------------
+
+
+@drf_view
+async def centrifugo_connect(request: Request) -> JSONResponse:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    token = service.issue_realtime_token(runtime.auth, user_id=viewer.user.id, channel=None)
+    return JSONResponse({"token": token})
+
+
+@drf_view
+async def centrifugo_subscribe(request: Request) -> JSONResponse:
+    """A token for the caller's own channel (their user id); another channel is refused."""
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    own = str(viewer.user.id)
+    asked = (await read_form(request)).data.get("channel") or own
+    if asked != own:
+        raise PermissionDenied("You may subscribe only to your own channel.")
+    token = service.issue_realtime_token(runtime.auth, user_id=viewer.user.id, channel=own)
+    return JSONResponse({"token": token})
+
+
+# --- stored files ----------------------------------------------------------------------------
+
+INLINE_TYPES = ("image/jpeg", "image/png", "audio/mpeg", "audio/wav", "audio/ogg")
+
+
+@drf_view
+async def media(request: Request) -> Response:
+    """A stored file at its stable URL; anything but pictures and sound downloads."""
+    runtime: Runtime = request.state.runtime
+    key = request.path_params["key"]
+    async with runtime.uow() as uow:
+        stored = await messenger.find_file(uow, key)
+    content = None if stored is None else await runtime.messenger.files.read(key)
+    if stored is None or content is None:
+        raise NotFound("file")
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if stored.content_type not in INLINE_TYPES:
+        headers["Content-Disposition"] = "attachment"
+    return Response(content, media_type=stored.content_type, headers=headers)

@@ -183,7 +183,11 @@ class TestViewer:
         body = await graphql(http, "Viewer", token=tokens.access)
 
         assert "errors" not in body
-        assert body["data"]["viewer"] == registered
+        viewer = body["data"]["viewer"]
+        # The authenticated request itself is activity: the viewer is online now.
+        assert viewer["isOnline"] is True
+        assert viewer["lastOnlineAt"] is not None
+        assert {**viewer, "isOnline": False, "lastOnlineAt": None} == registered
 
     async def test_is_null_without_a_token(self, http: httpx.AsyncClient) -> None:
         body = await graphql(http, "Viewer")

@@ -159,6 +159,7 @@ async def account_events_through_the_schema(runtime: Runtime, token: str) -> lis
         events=runtime.bus,
         loaders=Loaders(runtime.uow),
         secrets=runtime.secrets,
+        messenger=runtime.messenger,
         token=token,
     )
     await authenticate_context(context, token)

@@ -1,0 +1,388 @@
+"""Messenger: Query, Mutation and Subscription fields."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+import strawberry
+from starlette.datastructures import UploadFile
+
+from domain.accounts import service as accounts
+from domain.accounts.events import PresenceChanged
+from domain.accounts.service import ProfileChanges
+from domain.errors import Invalid
+from domain.events import EventDecodeError, decode
+from domain.messenger import service
+from domain.messenger.events import MessageEvent as MessageChanged
+from domain.messenger.events import MessagesReadAll
+from domain.messenger.rules import Upload
+from domain.messenger.service import ChatChanges, NewChat, NewMessage
+from resolvers.permissions import require_viewer
+from schema.accounts import User
+from schema.context import Info
+from schema.messenger import (
+    AccountDeleted,
+    AccountDeletedPayload,
+    Chat,
+    ChatFilter,
+    ChatInput,
+    ChatPayload,
+    ChatPayloadSuccess,
+    ChatRead,
+    ChatReadPayload,
+    ChatRemoved,
+    ChatRemovedPayload,
+    CreateChatInput,
+    EditMessageInput,
+    Message,
+    MessageEvent,
+    MessageEventKind,
+    MessageFilter,
+    MessageInput,
+    MessagePayload,
+    MessagePayloadSuccess,
+    MessageRemoved,
+    MessageRemovedPayload,
+    PresenceEvent,
+    ProfilePayload,
+    ProfilePayloadSuccess,
+    SendMessageInput,
+    UpdateChatInput,
+    UpdateProfileInput,
+    node_uuid,
+)
+from schema.relay import Connection, connection, page_request
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from domain.events import Event
+    from schema.context import Context
+
+MAX_PRESENCE_USERS = 100
+
+
+def chat_id_of(value: str, field: str = "chatId") -> uuid.UUID:
+    found = node_uuid(value, "Chat")
+    if found is None:
+        raise Invalid.single(field, "Not a chat id.")
+    return found
+
+
+def message_id_of(value: str) -> uuid.UUID:
+    found = node_uuid(value, "Message")
+    if found is None:
+        raise Invalid.single("messageId", "Not a message id.")
+    return found
+
+
+def user_ids_of(values: Sequence[str], field: str = "memberIds") -> list[uuid.UUID]:
+    ids = [node_uuid(value, "User") for value in values]
+    if any(i is None for i in ids):
+        raise Invalid.single(field, "Every member must be a user id.")
+    return [i for i in ids if i is not None]
+
+
+async def upload_of(file: object) -> Upload | None:
+    """A GraphQL multipart upload (Starlette's UploadFile) as the domain's Upload."""
+    if not isinstance(file, UploadFile):
+        return None
+    return Upload(file.filename or "file", await file.read(), file.content_type)
+
+
+@strawberry.type
+class MessengerQuery:
+    @strawberry.field(description="The viewer's chats, the liveliest first.")
+    async def chats(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: ChatFilter | None = None,
+    ) -> Connection[Chat]:
+        viewer = require_viewer(info.context)
+        page = page_request(first, after, max_size=info.context.max_page_size)
+        async with info.context.uow() as uow:
+            found = await service.list_chats(
+                uow, viewer=viewer.user.id, search=filter.search if filter else None, page=page
+            )
+        return connection(found, Chat.from_model, service.chat_cursor, has_previous=bool(after))
+
+    @strawberry.field(description="One of the viewer's chats.")
+    async def chat(self, info: Info, id: strawberry.ID) -> Chat:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            found = await service.get_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(id, "id"))
+        return Chat.from_model(found)
+
+    @strawberry.field(description="Messages of a chat the viewer is in, newest first.")
+    async def messages(
+        self,
+        info: Info,
+        chat_id: strawberry.ID,
+        first: int = 20,
+        after: str | None = None,
+        filter: MessageFilter | None = None,
+    ) -> Connection[Message]:
+        viewer = require_viewer(info.context)
+        page = page_request(first, after, max_size=info.context.max_page_size)
+        async with info.context.uow() as uow:
+            found = await service.list_messages(
+                uow,
+                viewer=viewer.user.id,
+                chat_id=chat_id_of(chat_id),
+                search=filter.search if filter else None,
+                page=page,
+            )
+        return connection(
+            found, Message.from_card, service.message_cursor, has_previous=bool(after)
+        )
+
+    @strawberry.field(description="One message of a chat the viewer is in.")
+    async def message(self, info: Info, id: strawberry.ID) -> Message:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            card = await service.get_message(
+                uow, viewer=viewer.user.id, message_id=message_id_of(id)
+            )
+        return Message.from_card(card)
+
+
+@strawberry.type
+class MessengerMutation:
+    @strawberry.mutation(description="A private chat with one companion, or a group.")
+    async def create_chat(self, info: Info, input: CreateChatInput) -> ChatPayload:
+        viewer = require_viewer(info.context)
+        new = NewChat(
+            is_private=input.is_private,
+            member_ids=user_ids_of(input.member_ids),
+            title=input.title,
+            avatar=await upload_of(input.avatar),
+        )
+        async with info.context.uow() as uow:
+            chat, created = await service.create_chat(
+                uow,
+                info.context.messenger,
+                creator=viewer.user.id,
+                new=new,
+                fallback=input.fallback,
+            )
+        return ChatPayloadSuccess(chat=Chat.from_model(chat), created=created)
+
+    @strawberry.mutation(description="The creator renames a group or changes its members.")
+    async def update_chat(self, info: Info, input: UpdateChatInput) -> ChatPayload:
+        viewer = require_viewer(info.context)
+        members = None if input.member_ids is None else user_ids_of(input.member_ids)
+        changes = ChatChanges(
+            title=input.title, member_ids=members, avatar=await upload_of(input.avatar)
+        )
+        async with info.context.uow() as uow:
+            chat = await service.update_chat(
+                uow,
+                info.context.messenger,
+                viewer=viewer.user.id,
+                chat_id=chat_id_of(input.chat_id),
+                changes=changes,
+            )
+        return ChatPayloadSuccess(chat=Chat.from_model(chat), created=False)
+
+    @strawberry.mutation(description="Any member deletes a private chat; the creator a group.")
+    async def delete_chat(self, info: Info, input: ChatInput) -> ChatRemovedPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await service.delete_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id))
+        return ChatRemoved(chat_id=input.chat_id)
+
+    @strawberry.mutation(description="Leave a group (not its creator); an empty group is gone.")
+    async def leave_chat(self, info: Info, input: ChatInput) -> ChatRemovedPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await service.leave_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id))
+        return ChatRemoved(chat_id=input.chat_id)
+
+    @strawberry.mutation(description="Text (≤ 500), up to five files, or one voice recording.")
+    async def send_message(self, info: Info, input: SendMessageInput) -> MessagePayload:
+        viewer = require_viewer(info.context)
+        new = NewMessage(
+            chat_id=chat_id_of(input.chat_id),
+            text=input.text,
+            files=[u for f in input.files if (u := await upload_of(f)) is not None],
+            voice=await upload_of(input.voice),
+        )
+        async with info.context.uow() as uow:
+            card = await service.send_message(
+                uow, info.context.messenger, sender=viewer.user, new=new
+            )
+        return MessagePayloadSuccess(message=Message.from_card(card))
+
+    @strawberry.mutation(description="The sender replaces a message's text.")
+    async def edit_message(self, info: Info, input: EditMessageInput) -> MessagePayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            card = await service.edit_message(
+                uow,
+                info.context.messenger,
+                viewer=viewer.user.id,
+                message_id=message_id_of(input.message_id),
+                text=input.text,
+            )
+        return MessagePayloadSuccess(message=Message.from_card(card))
+
+    @strawberry.mutation(description="The sender deletes a message.")
+    async def delete_message(self, info: Info, input: MessageInput) -> MessageRemovedPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await service.delete_message(
+                uow, viewer=viewer.user.id, message_id=message_id_of(input.message_id)
+            )
+        return MessageRemoved(message_id=input.message_id)
+
+    @strawberry.mutation(description="Mark a message of someone else, and all before it, read.")
+    async def read_message(self, info: Info, input: MessageInput) -> MessagePayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            card = await service.read_message(
+                uow, viewer=viewer.user.id, message_id=message_id_of(input.message_id)
+            )
+        return MessagePayloadSuccess(message=Message.from_card(card))
+
+    @strawberry.mutation(description="Mark every message of a chat read.")
+    async def read_all_messages(self, info: Info, input: ChatInput) -> ChatReadPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            done = await service.read_all(
+                uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id)
+            )
+        ids = [strawberry.ID(i) for i in done.message_ids]
+        return ChatRead(chat_id=strawberry.ID(str(done.chat_id)), message_ids=ids)
+
+    @strawberry.mutation(description="Change the viewer's names, bio or avatar.")
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> ProfilePayload:
+        viewer = require_viewer(info.context)
+        changes = ProfileChanges(
+            first_name=input.first_name,
+            last_name=input.last_name,
+            bio=input.bio,
+            avatar=await upload_of(input.avatar),
+        )
+        async with info.context.uow() as uow:
+            user = await accounts.update_profile(
+                uow, info.context.messenger, viewer=viewer, user_id=viewer.user.id, changes=changes
+            )
+        return ProfilePayloadSuccess(user=User.from_model(user))
+
+    @strawberry.mutation(description="Delete the viewer's account; every session ends.")
+    async def delete_account(self, info: Info) -> AccountDeletedPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await accounts.delete_account(
+                uow, info.context.auth, viewer=viewer, user_id=viewer.user.id
+            )
+        return AccountDeleted(user_id=strawberry.ID(str(viewer.user.id)))
+
+    @strawberry.mutation(description="Show the viewer online now.")
+    async def go_online(self, info: Info) -> User:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            user = await accounts.go_online(uow, info.context.auth, user=viewer.user)
+        return User.from_model(user)
+
+    @strawberry.mutation(description="Show the viewer offline until their next activity.")
+    async def go_offline(self, info: Info) -> User:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            user = await accounts.go_offline(uow, user=viewer.user)
+        return User.from_model(user)
+
+
+@strawberry.type
+class MessengerSubscription:
+    @strawberry.subscription(description="Changes in the viewer's chats, or in one of them.")
+    async def message_events(
+        self, info: Info, chat_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[MessageEvent, None]:
+        viewer = require_viewer(info.context)
+        only = None
+        if chat_id is not None:
+            only = chat_id_of(chat_id)
+            async with info.context.uow() as uow:  # members only, checked once
+                await service.get_chat(uow, viewer=viewer.user.id, chat_id=only)
+        async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
+            async for text in messages:
+                event = message_event(_decode(text), only)
+                if event is not None:
+                    yield event
+
+    @strawberry.subscription(description="These users coming online or going offline.")
+    async def presence(
+        self, info: Info, user_ids: list[strawberry.ID]
+    ) -> AsyncGenerator[PresenceEvent, None]:
+        require_viewer(info.context)
+        if len(user_ids) > MAX_PRESENCE_USERS:
+            raise Invalid.single("userIds", f"At most {MAX_PRESENCE_USERS} users.")
+        ids = user_ids_of(user_ids, "userIds")
+        async for event in presence_changes(info.context, ids):
+            yield PresenceEvent(
+                user_id=strawberry.ID(str(event.user_id)),
+                is_online=event.online,
+                last_online_at=event.last_online_at,
+            )
+
+
+def _decode(text: str) -> Event | None:
+    try:
+        return decode(text)
+    except EventDecodeError:
+        return None
+
+
+def message_event(event: Event | None, only: uuid.UUID | None) -> MessageEvent | None:
+    """The GraphQL shape of a messenger event; None for others, or for another chat."""
+    if not isinstance(event, (MessageChanged, MessagesReadAll)):
+        return None
+    if only is not None and event.chat_id != only:
+        return None
+    chat_id = strawberry.ID(str(event.chat_id))
+    if isinstance(event, MessagesReadAll):
+        ids = [strawberry.ID(i) for i in event.message_ids]
+        reader = strawberry.ID(str(event.user_id))
+        return MessageEvent(
+            kind=MessageEventKind.READ_ALL,
+            chat_id=chat_id,
+            message=None,
+            reader_id=reader,
+            message_ids=ids,
+        )
+    message = Message.from_card(event.message)
+    kind = MessageEventKind(event.kind)
+    return MessageEvent(
+        kind=kind, chat_id=chat_id, message=message, message_ids=[strawberry.ID(message.id)]
+    )
+
+
+async def presence_changes(
+    context: Context, user_ids: list[uuid.UUID]
+) -> AsyncGenerator[PresenceChanged, None]:
+    """Presence events of these users, merged from their channels."""
+    queue: asyncio.Queue[PresenceChanged] = asyncio.Queue()
+
+    async def follow(user_id: uuid.UUID) -> None:
+        async with context.events.subscribe(f"presence:{user_id}") as messages:
+            async for text in messages:
+                event = _decode(text)
+                if isinstance(event, PresenceChanged):
+                    queue.put_nowait(event)
+
+    tasks = [asyncio.create_task(follow(user_id)) for user_id in dict.fromkeys(user_ids)]
+    try:
+        while True:
+            yield await queue.get()
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,295 @@
+"""Seed 001 (messenger) legacy routes: chats and messages."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import JSONResponse, Response
+
+from domain.errors import Invalid, Unauthenticated
+from domain.messenger import service
+from domain.messenger.errors import PrivateChatExists
+from domain.messenger.service import ChatChanges, NewChat, NewMessage
+from domain.text import text_errors
+from resolvers.loaders import Loaders
+from resolvers.rest.auth import request_viewer
+from resolvers.rest.drf import drf_view, optional_string
+from resolvers.rest.forms import boolean, path_uuid, read_form, uuid_list
+from resolvers.rest.pages import envelope, page_params
+from resolvers.rest.serializers import iso, media_url, message_card_json, user_json
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from starlette.requests import Request
+
+    from domain.accounts.model import User
+    from domain.accounts.service import Viewer
+    from domain.bootstrap import Runtime
+    from domain.messenger.model import Chat
+
+
+async def require_user(request: Request) -> Viewer:
+    viewer = await request_viewer(request)
+    if viewer is None:
+        raise Unauthenticated
+    return viewer
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def search_param(request: Request) -> str | None:
+    search = request.query_params.get("search")
+    if search is not None and text_errors(search):
+        raise Invalid({"search": text_errors(search)})
+    return search
+
+
+# --- chat JSON -------------------------------------------------------------------------------
+
+
+def _private_title(companion: User | None) -> str:
+    if companion is None or companion.deleted_at is not None:
+        return "Удалённый Пользователь"
+    full = f"{companion.first_name} {companion.last_name}".strip()
+    return full or companion.username
+
+
+class ChatRenderer:
+    """Seed 001's chat objects for one request: relations come through DataLoaders, so any
+    number of chats costs the same few statements."""
+
+    def __init__(self, request: Request, viewer: Viewer) -> None:
+        runtime: Runtime = request.state.runtime
+        self.loaders = Loaders(runtime.uow)
+        self.viewer = viewer.user.id
+        self.now = runtime.auth.clock.now()
+        self.base = base_url(request)
+
+    async def many(self, chats: list[Chat]) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(self.one(chat) for chat in chats)))
+
+    async def one(self, chat: Chat) -> dict[str, Any]:
+        members, creator, last, unread = await asyncio.gather(
+            self._members(chat.id),
+            self.loaders.users.load(chat.creator_id) if chat.creator_id else _none(),
+            self.loaders.last_messages.load(chat.id),
+            self.loaders.unread_counts.load((chat.id, self.viewer)),
+        )
+        title, avatar = chat.title or "", chat.avatar
+        if chat.is_private:
+            companion = next((m for m in members if m is None or m.id != self.viewer), None)
+            title, avatar = _private_title(companion), companion.avatar if companion else None
+        return {
+            "id": str(chat.id),
+            "title": title,
+            "members": [user_json(m, self.now, self.base) for m in members],
+            "creator": user_json(creator, self.now, self.base),
+            "avatar": media_url(self.base, avatar),
+            "created_at": iso(chat.created_at),
+            "updated_at": iso(chat.updated_at),
+            "is_private": chat.is_private,
+            "last_message": None if last is None else message_card_json(last, self.now, self.base),
+            "unread_messages_count": unread,
+        }
+
+    async def _members(self, chat_id: uuid.UUID) -> list[User | None]:
+        members = await self.loaders.chat_members.load(chat_id)
+        return list(await self.loaders.users.load_many([m.user_id for m in members]))
+
+
+async def _none() -> None:
+    return None
+
+
+def _now(request: Request) -> datetime:
+    runtime: Runtime = request.state.runtime
+    return runtime.auth.clock.now()
+
+
+# --- chats -----------------------------------------------------------------------------------
+
+
+@drf_view
+async def chats(request: Request) -> Response:
+    if request.method == "POST":
+        return await _create_chat(request)
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    params = page_params(request)
+    async with runtime.uow() as uow:
+        found = await service.list_chats_by_offset(
+            uow,
+            viewer=viewer.user.id,
+            search=search_param(request),
+            offset=params.offset,
+            limit=params.size,
+        )
+    results = await ChatRenderer(request, viewer).many(list(found.items))
+    return JSONResponse(envelope(request, params, found.total, results))
+
+
+async def _create_chat(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    form = await read_form(request)
+    new = NewChat(
+        is_private=bool(boolean(form, "is_private", required=True)),
+        member_ids=uuid_list(form, "members") or [],
+        title=optional_string(form.data, "title") or None,
+        avatar=form.upload("avatar"),
+    )
+    fallback = request.query_params.get("fallback") == "on"
+    try:
+        async with runtime.uow() as uow:
+            chat, _ = await service.create_chat(
+                uow, runtime.messenger, creator=viewer.user.id, new=new, fallback=fallback
+            )
+    except PrivateChatExists as exc:  # seed 001 answered with a bare list here
+        return JSONResponse(exc.field_errors["non_field_errors"], status_code=400)
+    return JSONResponse(await ChatRenderer(request, viewer).one(chat), status_code=201)
+
+
+@drf_view
+async def chat(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    chat_id = path_uuid(request, "chat_id", "Chat")
+    if request.method == "DELETE":
+        async with runtime.uow() as uow:
+            await service.delete_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+        return Response(status_code=204)
+    async with runtime.uow() as uow:
+        if request.method == "PATCH":
+            found = await _update_chat(request, uow, viewer, chat_id)
+        else:
+            found = await service.get_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+    return JSONResponse(await ChatRenderer(request, viewer).one(found))
+
+
+async def _update_chat(request: Request, uow: Any, viewer: Viewer, chat_id: uuid.UUID) -> Chat:
+    runtime: Runtime = request.state.runtime
+    form = await read_form(request)
+    changes = ChatChanges(
+        title=optional_string(form.data, "title") or None,
+        member_ids=uuid_list(form, "members"),
+        avatar=form.upload("avatar"),
+    )
+    return await service.update_chat(
+        uow, runtime.messenger, viewer=viewer.user.id, chat_id=chat_id, changes=changes
+    )
+
+
+@drf_view
+async def leave_chat(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    chat_id = path_uuid(request, "chat_id", "Chat")
+    async with runtime.uow() as uow:
+        await service.leave_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+    return JSONResponse({"detail": "You leave the chat"})
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def chat_param(request: Request) -> uuid.UUID:
+    raw = request.query_params.get("chat")
+    try:
+        return uuid.UUID(raw or "")
+    except ValueError as exc:
+        raise Invalid({}, message="Chat UUID is required in url") from exc
+
+
+@drf_view
+async def messages(request: Request) -> Response:
+    if request.method == "POST":
+        return await _send_message(request)
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    try:
+        chat_id = chat_param(request)
+    except Invalid as exc:  # seed 001 answered with a bare list here
+        return JSONResponse([exc.message], status_code=400)
+    params = page_params(request)
+    async with runtime.uow() as uow:
+        found = await service.list_messages_by_offset(
+            uow,
+            viewer=viewer.user.id,
+            chat_id=chat_id,
+            search=search_param(request),
+            offset=params.offset,
+            limit=params.size,
+        )
+    now, base = _now(request), base_url(request)
+    results = [message_card_json(card, now, base) for card in found.items]
+    return JSONResponse(envelope(request, params, found.total, results))
+
+
+async def _send_message(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    form = await read_form(request)
+    raw_chat = optional_string(form.data, "chat")
+    try:
+        chat_id = uuid.UUID(raw_chat)
+    except ValueError as exc:
+        message = "This field is required." if not raw_chat else "Must be a valid UUID."
+        raise Invalid.single("chat", message) from exc
+    new = NewMessage(
+        chat_id=chat_id,
+        text=optional_string(form.data, "text") or None,
+        files=form.files.get("files", []),
+        voice=form.upload("voice"),
+    )
+    async with runtime.uow() as uow:
+        card = await service.send_message(uow, runtime.messenger, sender=viewer.user, new=new)
+    return JSONResponse(message_card_json(card, _now(request), base_url(request)), status_code=201)
+
+
+@drf_view
+async def message(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    message_id = path_uuid(request, "message_id", "Message")
+    async with runtime.uow() as uow:
+        if request.method == "DELETE":
+            await service.delete_message(uow, viewer=viewer.user.id, message_id=message_id)
+            return Response(status_code=204)
+        if request.method == "PATCH":
+            form = await read_form(request)
+            text = optional_string(form.data, "text")
+            card = await service.edit_message(
+                uow, runtime.messenger, viewer=viewer.user.id, message_id=message_id, text=text
+            )
+        else:
+            card = await service.get_message(uow, viewer=viewer.user.id, message_id=message_id)
+    return JSONResponse(message_card_json(card, _now(request), base_url(request)))
+
+
+@drf_view
+async def read_message(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    message_id = path_uuid(request, "message_id", "Message")
+    async with runtime.uow() as uow:
+        card = await service.read_message(uow, viewer=viewer.user.id, message_id=message_id)
+    return JSONResponse(message_card_json(card, _now(request), base_url(request)))
+
+
+@drf_view
+async def read_all(request: Request) -> Response:
+    viewer = await require_user(request)
+    runtime: Runtime = request.state.runtime
+    try:
+        chat_id = chat_param(request)
+    except Invalid as exc:
+        return JSONResponse([exc.message], status_code=400)
+    async with runtime.uow() as uow:
+        done = await service.read_all(uow, viewer=viewer.user.id, chat_id=chat_id)
+    body = {"chat": str(done.chat_id), "user": str(done.user_id), "messages": done.message_ids}
+    return JSONResponse(body)

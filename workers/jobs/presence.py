@@ -1,0 +1,17 @@
+"""Presence: announce as offline the messenger users who went silent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.accounts import service as accounts
+
+if TYPE_CHECKING:
+    from workers.deps import WorkerDeps
+
+
+async def sweep_presence(ctx: dict[str, Any]) -> int:
+    """Cron: users silent for the online window (5 min) get their "offline" event."""
+    deps: WorkerDeps = ctx["deps"]
+    async with deps.uow() as uow:
+        return await accounts.sweep_presence(uow, deps.clock)
