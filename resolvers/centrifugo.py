@@ -1,12 +1,478 @@
-"""Centrifugo-compatible realtime socket for seed 001's single-page apps (being written)."""
+"""Centrifugo-compatible realtime socket for seed 001's single-page apps.
+
+Those apps run centrifuge-js against ``/connection/websocket`` and speak Centrifugo's JSON
+client protocol (v2): commands up as JSON objects, several per frame separated by newlines;
+replies (matched by ``id``) and pushes down; ``{}`` as the server's ping and the client's pong.
+This endpoint serves the part of that protocol the apps use - connect, subscribe to the user's
+own channel, unsubscribe, token refresh and pings - from the event bus, so tghub replaces the
+Centrifugo server without the apps changing. Error and close codes are Centrifugo's, because
+the clients decide by them whether to fetch a new token, resubscribe or reconnect.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import math
+import uuid
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from starlette.status import WS_1008_POLICY_VIOLATION
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
+from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+
+from domain import events
+from domain.accounts.errors import InvalidToken, TokenExpired
+from domain.accounts.service import read_realtime_token
+from domain.ports import Clock
+from resolvers.rest.serializers import publication
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from starlette.types import Message
     from starlette.websockets import WebSocket
+
+    from domain.bootstrap import Runtime
+
+    Handler = Callable[["Connection", "Command"], Awaitable[dict[str, Any] | None]]
+
+log = logging.getLogger(__name__)
+
+VERSION = "tghub"
+# What the socket raises when the peer is gone: nothing to report, only to stop.
+CLIENT_GONE = (WebSocketDisconnect, WebSocketDisconnected)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Centrifugo's ping cadence; a module setting (``TIMING``) so tests can shorten it."""
+
+    ping_interval: float = 25  # Centrifugo's default; sent to the client in the connect reply
+    # A connected client answers every ping, so one silent for ping_interval + pong_timeout
+    # missed a pong (or is gone without a close): "no pong", and it reconnects.
+    pong_timeout: float = 10
+    stale_delay: float = 10  # how long a socket may stay open without a successful connect
+
+
+TIMING = Timing()
+
+
+@dataclass(frozen=True)
+class Close:
+    """A Centrifugo disconnect, sent as the websocket close code and reason. Codes 3500-3999
+    are terminal (the client does not reconnect); the others make it reconnect."""
+
+    code: int
+    reason: str
+
+
+SHUTDOWN = Close(3001, "shutdown")
+INTERNAL = Close(3004, "internal server error")
+NO_PONG = Close(3012, "no pong")
+INVALID_TOKEN = Close(3500, "invalid token")
+BAD_REQUEST = Close(3501, "bad request")
+STALE = Close(3502, "stale")
+
+
+class Disconnect(Exception):
+    """Ends the connection with a Centrifugo disconnect."""
+
+    def __init__(self, close: Close) -> None:
+        super().__init__(close.reason)
+        self.close = close
+
+
+@dataclass(frozen=True)
+class ReplyError:
+    """A Centrifugo error reply to one command; the connection stays open."""
+
+    code: int
+    message: str
+    temporary: bool = False
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.temporary:
+            body["temporary"] = True
+        return body
+
+
+PERMISSION_DENIED = ReplyError(103, "permission denied")
+METHOD_NOT_FOUND = ReplyError(104, "method not found")
+ALREADY_SUBSCRIBED = ReplyError(105, "already subscribed")
+NOT_AVAILABLE = ReplyError(108, "not available")
+# centrifuge-js and centrifuge-python fetch a new token (get_token) on this code, and only on it.
+TOKEN_EXPIRED = ReplyError(109, "token expired")
+
+
+class CommandError(Exception):
+    def __init__(self, error: ReplyError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class Command(NamedTuple):
+    id: int
+    method: str
+    params: dict[str, Any]
+
+
+def encode(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- protocol parsing ------------------------------------------------------------------------
+
+
+def parse_command(line: str) -> Command | None:
+    """One command of a frame; None for ``{}``, the client's pong. Anything that is not a
+    well-formed command is Centrifugo's "bad request" disconnect."""
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        raise Disconnect(BAD_REQUEST) from None
+    if value == {}:
+        return None
+    if not isinstance(value, dict):
+        raise Disconnect(BAD_REQUEST)
+    command_id = value.pop("id", 0)
+    if len(value) != 1 or type(command_id) is not int or command_id < 0:
+        raise Disconnect(BAD_REQUEST)
+    [(method, params)] = value.items()
+    # Only ``send`` (fire-and-forget) goes without an id; everything else expects a reply.
+    if not isinstance(params, dict) or (command_id == 0 and method != "send"):
+        raise Disconnect(BAD_REQUEST)
+    return Command(command_id, method, params)
+
+
+def frame_text(message: Message) -> str | None:
+    """The text of a received frame; None once the client is gone."""
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    if text is not None:
+        return str(text)
+    try:
+        return bytes(message.get("bytes") or b"").decode()
+    except UnicodeDecodeError:
+        raise Disconnect(BAD_REQUEST) from None
+
+
+def channel_of(params: dict[str, Any]) -> str:
+    channel = params.get("channel")
+    if not isinstance(channel, str) or not channel:
+        raise Disconnect(BAD_REQUEST)
+    return channel
+
+
+# --- publications ----------------------------------------------------------------------------
+
+
+class KeyClock(Clock, Hashable, Protocol):
+    """A clock that can be part of a cache key (any clock hashed by identity is)."""
+
+
+def key_clock(clock: Clock) -> KeyClock:
+    if not isinstance(clock, Hashable):
+        raise TypeError("the realtime socket caches renders per clock: it must be hashable")
+    return clock
+
+
+@functools.lru_cache(maxsize=256)
+def publication_json(text: str, base_url: str, clock: KeyClock) -> str | None:
+    """A bus event as the JSON of seed 001's publication; None for events the legacy apps do not
+    get (or cannot be read). Cached: one event reaches thousands of sockets, and decoding and
+    rendering it once per socket would cost more than sending it. ``clock`` is part of the key
+    only so that each runtime renders with its own clock; the first render's ``now`` stands for
+    every socket, which only the five-minute ``is_online`` window depends on."""
+    try:
+        event = events.decode(text)
+    except events.EventDecodeError:
+        log.warning("realtime socket skipped an undecodable event: %.80r", text)
+        return None
+    try:
+        body = publication(event, clock.now(), base_url)
+    except Exception:  # a malformed snapshot must not close every socket it reaches
+        log.exception("realtime socket could not render %s", event.name)
+        return None
+    return None if body is None else encode(body)
+
+
+@functools.lru_cache(maxsize=1024)
+def push_frame(text: str, channel: str, base_url: str, clock: KeyClock) -> str | None:
+    """The push frame carrying a bus event to subscribers of ``channel``; cached as above (the
+    rendered data is shared between channels, so a fan-out to many users renders it once)."""
+    data = publication_json(text, base_url, clock)
+    if data is None:
+        return None
+    return '{"push":{"channel":' + json.dumps(channel) + ',"pub":{"data":' + data + "}}}"
+
+
+# --- the socket ------------------------------------------------------------------------------
+
+
+def origin_allowed(websocket: WebSocket, allowed: Sequence[str]) -> bool:
+    """The GraphQL socket's rule: browsers always send Origin, so a missing one is not a page
+    that could ride on the user's cookies; a page of this host or a configured origin may."""
+    origin = websocket.headers.get("origin")
+    if origin is None or is_same_origin(origin, websocket.headers.get("host")):
+        return True
+    if "*" in allowed or normalize_origin(origin) in {normalize_origin(o) for o in allowed}:
+        return True
+    log.warning("refused a realtime socket from origin %r", origin)
+    return False
+
+
+def base_url(websocket: WebSocket) -> str:
+    """Where the client reached us: media URLs in publications are absolute, as seed 001's."""
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    host = websocket.headers.get("host") or websocket.url.netloc
+    return f"{scheme}://{host}"
+
+
+class Connection:
+    """One client socket: who it is, its subscriptions (one relay task each) and its deadlines.
+
+    The reader loop also drives the pings, so an idle connection costs no task of its own.
+    """
+
+    __slots__ = (
+        "base_url",
+        "client_id",
+        "clock",
+        "deadline",
+        "next_ping",
+        "relays",
+        "runtime",
+        "timing",
+        "user_id",
+        "websocket",
+    )
+
+    def __init__(self, websocket: WebSocket, runtime: Runtime, timing: Timing) -> None:
+        self.websocket = websocket
+        self.runtime = runtime
+        self.timing = timing
+        self.base_url = base_url(websocket)
+        self.clock = key_clock(runtime.auth.clock)
+        self.user_id: uuid.UUID | None = None
+        self.client_id = ""
+        self.relays: dict[str, asyncio.Task[None]] = {}
+        self.next_ping = math.inf  # Centrifugo pings connected clients only
+        self.deadline = asyncio.get_running_loop().time() + timing.stale_delay
+
+    async def serve(self) -> None:
+        """Reads frames until the client leaves; raises Disconnect to end it ourselves."""
+        while (text := await self.next_frame()) is not None:
+            if self.user_id is not None:
+                # Any frame proves the client alive: the next one is due after our next ping.
+                timing = self.timing
+                now = asyncio.get_running_loop().time()
+                self.deadline = now + timing.ping_interval + timing.pong_timeout
+            for line in text.split("\n"):
+                if line.strip():
+                    await self.handle(line)
+
+    async def next_frame(self) -> str | None:
+        """The next frame's text, sending pings while waiting for it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if now >= self.deadline:
+                raise Disconnect(NO_PONG if self.user_id is not None else STALE)
+            if now >= self.next_ping:
+                await self.send("{}")
+                self.next_ping = now + self.timing.ping_interval
+            # Receiving is a queue read, so a timeout that cancels it loses no frame.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(min(self.deadline, self.next_ping)):
+                    return frame_text(await self.websocket.receive())
+
+    async def handle(self, line: str) -> None:
+        command = parse_command(line)
+        if command is None:
+            return  # a pong: receiving it was the point
+        if self.user_id is None and command.method != "connect":
+            raise Disconnect(BAD_REQUEST)
+        handler = HANDLERS.get(command.method)
+        if handler is None:
+            raise Disconnect(BAD_REQUEST)
+        try:
+            result = await handler(self, command)
+        except CommandError as exc:
+            await self.send(encode({"id": command.id, "error": exc.error.body()}))
+            return
+        if result is not None:
+            await self.send(encode({"id": command.id, command.method: result}))
+
+    async def send(self, frame: str) -> None:
+        await self.websocket.send_text(frame)
+
+    async def close(self, close: Close) -> None:
+        with contextlib.suppress(*CLIENT_GONE):
+            await self.websocket.close(code=close.code, reason=close.reason)
+
+    async def release(self) -> None:
+        """Stops every relay; leaving its ``async with`` unsubscribes the bus channel."""
+        relays = list(self.relays.values())
+        self.relays.clear()
+        for task in relays:
+            task.cancel()
+        await asyncio.gather(*relays, return_exceptions=True)
+
+    # --- tokens --------------------------------------------------------------------------
+
+    def token_user(self, params: dict[str, Any]) -> uuid.UUID:
+        """The user of a connect (or refresh) token. Expired: error 109, so the client fetches
+        a new one; otherwise invalid: the terminal disconnect, so it does not retry forever."""
+        token = params.get("token")
+        if not isinstance(token, str) or not token:
+            raise Disconnect(INVALID_TOKEN)
+        try:
+            return read_realtime_token(self.runtime.auth, token, channel=None)
+        except TokenExpired:
+            raise CommandError(TOKEN_EXPIRED) from None
+        except InvalidToken:
+            raise Disconnect(INVALID_TOKEN) from None
+
+    def check_channel(self, channel: str, token: object) -> None:
+        """A legacy client may subscribe to its own user's channel only, with a subscribe token
+        issued to it for that channel."""
+        if channel != str(self.user_id) or not isinstance(token, str):
+            raise CommandError(PERMISSION_DENIED)
+        try:
+            owner = read_realtime_token(self.runtime.auth, token, channel=channel)
+        except TokenExpired:
+            raise CommandError(TOKEN_EXPIRED) from None
+        except InvalidToken:
+            raise CommandError(PERMISSION_DENIED) from None
+        if owner != self.user_id:
+            raise CommandError(PERMISSION_DENIED)
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def on_connect(self, command: Command) -> dict[str, Any]:
+        if self.user_id is not None:
+            raise Disconnect(BAD_REQUEST)  # Centrifugo: a second connect is a client bug
+        self.user_id = self.token_user(command.params)
+        self.client_id = str(uuid.uuid4())
+        timing = self.timing
+        now = asyncio.get_running_loop().time()
+        self.next_ping = now + timing.ping_interval
+        self.deadline = self.next_ping + timing.pong_timeout
+        return {
+            "client": self.client_id,
+            "version": VERSION,
+            "ping": timing.ping_interval,
+            "pong": True,
+        }
+
+    async def on_refresh(self, command: Command) -> dict[str, Any]:
+        if self.token_user(command.params) != self.user_id:
+            raise Disconnect(INVALID_TOKEN)
+        return {"client": self.client_id, "version": VERSION, "expires": False}
+
+    async def on_subscribe(self, command: Command) -> None:
+        channel = channel_of(command.params)
+        if channel in self.relays:
+            raise CommandError(ALREADY_SUBSCRIBED)
+        self.check_channel(channel, command.params.get("token"))
+        subscribed = asyncio.get_running_loop().create_future()
+        self.relays[channel] = asyncio.create_task(
+            self.relay(channel, command.id, subscribed), name=f"centrifugo-relay-{channel}"
+        )
+        # The relay replies; the next command waits for that, as Centrifugo answers in order.
+        await subscribed
+
+    async def on_unsubscribe(self, command: Command) -> dict[str, Any]:
+        task = self.relays.pop(channel_of(command.params), None)
+        if task is not None:
+            task.cancel()
+            # Replied only once the relay is gone: no push of the channel follows the reply.
+            await asyncio.gather(task, return_exceptions=True)
+        return {}
+
+    async def on_sub_refresh(self, command: Command) -> dict[str, Any]:
+        channel = channel_of(command.params)
+        if channel not in self.relays:
+            raise CommandError(PERMISSION_DENIED)
+        self.check_channel(channel, command.params.get("token"))
+        return {"expires": False}
+
+    async def on_send(self, command: Command) -> None:
+        """An asynchronous message to the server: the legacy apps' server had no use for it."""
+
+    async def relay(self, channel: str, command_id: int, subscribed: asyncio.Future[None]) -> None:
+        """Pushes the user's bus events to the socket. It replies to the subscribe itself, once
+        the bus listens and before any push, so nothing published after the client is told
+        "subscribed" is missed, and no push reaches a subscription before its reply does."""
+        try:
+            async with self.runtime.bus.subscribe(f"user:{channel}") as messages:
+                await self.send(encode({"id": command_id, "subscribe": {}}))
+                subscribed.set_result(None)
+                async for text in messages:
+                    frame = push_frame(text, channel, self.base_url, self.clock)
+                    if frame is not None:
+                        await self.send(frame)
+            await self.close(SHUTDOWN)  # the bus stopped: the process is going down
+        except CLIENT_GONE:
+            pass
+        except Exception:
+            # The client must not stay subscribed to nothing: make it reconnect.
+            log.exception("realtime relay of channel %s failed", channel)
+            await self.close(INTERNAL)
+        finally:
+            if not subscribed.done():
+                subscribed.set_result(None)
+
+
+def refuse(error: ReplyError) -> Handler:
+    """A command Centrifugo knows but these apps never needed: its error, not a disconnect."""
+
+    async def handler(connection: Connection, command: Command) -> None:
+        raise CommandError(error)
+
+    return handler
+
+
+HANDLERS: dict[str, Handler] = {
+    "connect": Connection.on_connect,
+    "refresh": Connection.on_refresh,
+    "subscribe": Connection.on_subscribe,
+    "unsubscribe": Connection.on_unsubscribe,
+    "sub_refresh": Connection.on_sub_refresh,
+    "send": Connection.on_send,
+    "publish": refuse(PERMISSION_DENIED),  # the apps publish through the REST API
+    "presence": refuse(NOT_AVAILABLE),
+    "presence_stats": refuse(NOT_AVAILABLE),
+    "history": refuse(NOT_AVAILABLE),
+    "rpc": refuse(METHOD_NOT_FOUND),
+}
 
 
 async def centrifugo_endpoint(websocket: WebSocket) -> None:
-    await websocket.close(code=3000)
+    """One Centrifugo client connection, from the origin check to the release of its bus
+    subscriptions; whatever ends it, nothing escapes but a log line."""
+    runtime: Runtime = websocket.state.runtime
+    if not origin_allowed(websocket, runtime.settings.cors_origins):
+        await websocket.close(code=WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
+        return
+    await websocket.accept()
+    connection = Connection(websocket, runtime, TIMING)
+    try:
+        await connection.serve()
+    except Disconnect as exc:
+        await connection.close(exc.close)
+    except CLIENT_GONE:
+        pass
+    except Exception:
+        log.exception("realtime socket failed")
+        await connection.close(INTERNAL)
+    finally:
+        await connection.release()

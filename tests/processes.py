@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
-    """A worker on the same database, Redis, keys, world and channels as ``settings``."""
+def _environment(settings: Settings, **variables: str) -> dict[str, str]:
+    """The process environment that gives a child the same database, Redis, keys, world and
+    channels as ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
     secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
     env.update(
@@ -26,9 +27,39 @@ def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.
         TGHUB_CHANNEL_PREFIX=settings.channel_prefix,  # the same simulated world
         **{f"TGHUB_{name.upper()}": value for name, value in variables.items()},
     )
+    return env
+
+
+def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
+    """A worker on the same database, Redis, keys, world and channels as ``settings``."""
+    return _spawn([sys.executable, "-m", "tghub", "worker"], settings, log, **variables)
+
+
+def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """An API process (uvicorn, as production runs it) sharing ``settings``' stores."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "resolvers.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return _spawn(command, settings, log)
+
+
+def _spawn(
+    command: list[str], settings: Settings, log: Path, **variables: str
+) -> subprocess.Popen[bytes]:
+    env = _environment(settings, **variables)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "tghub", "worker"],
+            command,
             env=env,
             cwd=ROOT,
             stdout=out,

@@ -47,6 +47,10 @@ class ReconnectingRedisBackend(BroadcastBackend):
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
         self._backoff = BACKOFF_START
+        # redis-py's PubSub opens its connection on the first SUBSCRIBE: concurrent first
+        # subscribes would each open one, the last replacing the others, and the channels
+        # subscribed on the lost ones would never be read. One (un)subscribe at a time.
+        self._subscribing = asyncio.Lock()
         self.reconnects = 0
         self.skipped = 0
 
@@ -73,7 +77,8 @@ class ReconnectingRedisBackend(BroadcastBackend):
         cancels = task.cancelling() if task is not None else 0
         # On a broken connection the listener re-subscribes every remembered channel.
         with contextlib.suppress(*CONNECTION_ERRORS):
-            await self._current_pubsub().subscribe(channel)
+            async with self._subscribing:
+                await self._current_pubsub().subscribe(channel)
         # redis-py 5.3 swallows a cancellation that lands while the pub/sub connection opens
         # (its health check polls under asyncio.timeout(0)); honour it, or the caller hangs.
         if task is not None and task.cancelling() > cancels:
@@ -85,7 +90,8 @@ class ReconnectingRedisBackend(BroadcastBackend):
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         with contextlib.suppress(*CONNECTION_ERRORS):
-            await self._current_pubsub().unsubscribe(channel)
+            async with self._subscribing:
+                await self._current_pubsub().unsubscribe(channel)
 
     @override
     async def publish(self, channel: str, message: Any) -> None:
@@ -137,6 +143,10 @@ class ReconnectingRedisBackend(BroadcastBackend):
         self._queue.put_nowait(event)
 
     async def _reconnect(self) -> None:
+        async with self._subscribing:
+            await self._replace_pubsub()
+
+    async def _replace_pubsub(self) -> None:
         old, self._pubsub = self._pubsub, self._redis.pubsub(ignore_subscribe_messages=True)
         if old is not None:
             with contextlib.suppress(*CONNECTION_ERRORS):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.model import User
@@ -246,7 +247,7 @@ async def last_messages(
     stmt = (
         select(Message)
         .where(Message.chat_id.in_(chat_ids))
-        .distinct(Message.chat_id)
+        .ext(distinct_on(Message.chat_id))
         .order_by(Message.chat_id, Message.created_at.desc(), Message.id.desc())
     )
     return {message.chat_id: message for message in (await session.execute(stmt)).scalars()}

@@ -272,6 +272,28 @@ class TestSubscribe:
         go.set()
         assert await asyncio.gather(*listeners) == ['"to everyone"'] * 5
 
+    async def test_first_subscribers_of_many_channels_at_once_all_receive(
+        self, redis_url: str, prefix: str, publisher: EventBus
+    ) -> None:
+        # A fresh bus has no pub/sub connection yet: fifty first SUBSCRIBEs at the same moment
+        # once opened fifty connections, of which only the last was read.
+        async def listen(bus: EventBus, channel: str, ready: asyncio.Event) -> str:
+            async with bus.subscribe(channel) as messages:
+                ready.set()
+                return await receive(messages)
+
+        async with running_bus(redis_url, prefix) as bus:
+            channels = [f"user:{n}" for n in range(50)]
+            ready = [asyncio.Event() for _ in channels]
+            listeners = [
+                asyncio.create_task(listen(bus, channel, event))
+                for channel, event in zip(channels, ready, strict=True)
+            ]
+            await asyncio.gather(*(event.wait() for event in ready))
+            for channel in channels:
+                await publisher.publish(channel, f'"{channel}"')
+            assert await asyncio.gather(*listeners) == [f'"{channel}"' for channel in channels]
+
     async def test_leaving_the_block_unsubscribes_from_redis(
         self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
     ) -> None:

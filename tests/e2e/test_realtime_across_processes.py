@@ -1,0 +1,153 @@
+"""Realtime across API processes: a message sent through one app instance reaches a GraphQL
+subscriber on a second API process and a Centrifugo-protocol subscriber on a third, through
+Redis. The two subscribers' processes are real ``uvicorn`` processes, as production runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import TYPE_CHECKING, Any
+
+import centrifuge  # type: ignore[import-untyped]
+import httpx
+import pytest
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.api.graphql.factories import login, register
+from tests.conftest import operation
+from tests.processes import start_api
+
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from domain.settings import Settings
+    from tests.conftest import LiveServer
+
+TIMEOUT = 10
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=1) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError(f"API process exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def api_process(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    process = start_api(settings, port, log)
+    try:
+        yield f"127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def two_api_processes(settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    with (
+        api_process(settings, tmp_path / "api-a.log") as (host_a, process_a),
+        api_process(settings, tmp_path / "api-b.log") as (host_b, process_b),
+    ):
+        await asyncio.gather(
+            wait_until_serving(f"http://{host_a}", process_a),
+            wait_until_serving(f"http://{host_b}", process_b),
+        )
+        yield host_a, host_b
+
+
+class Publications(centrifuge.SubscriptionEventHandler):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.received: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def on_publication(self, ctx: Any) -> None:
+        self.received.put_nowait(ctx.pub.data)
+
+
+async def realtime_token(http: httpx.AsyncClient, path: str, access: str) -> str:
+    response = await http.post(path, headers={"Authorization": f"Bearer {access}"}, json={})
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token
+
+
+@pytest.mark.timeout(60)
+async def test_one_message_reaches_subscribers_on_two_other_processes(
+    server: LiveServer, http: httpx.AsyncClient, settings: Settings, tmp_path: Path
+) -> None:
+    await register(http, "sender")
+    await register(http, "reader")
+    sender_tokens, reader_tokens = await login(http, "sender"), await login(http, "reader")
+    auth = {"Authorization": f"Bearer {sender_tokens.access}"}
+    created = await http.post(
+        "/api/chats/", json={"is_private": True, "members": [reader_tokens.user_id]}, headers=auth
+    )
+    chat_id = created.json()["id"]
+    connect_token = await realtime_token(http, "/api/centrifugo/connect/", reader_tokens.access)
+    subscribe_token = await realtime_token(http, "/api/centrifugo/subscribe/", reader_tokens.access)
+
+    async with two_api_processes(settings, tmp_path) as (graphql_host, centrifugo_host):
+        # Process A: the reader's GraphQL subscription.
+        transport = WebsocketsTransport(
+            url=f"ws://{graphql_host}/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            init_payload={"authToken": reader_tokens.access},
+        )
+        # Process B: the reader's legacy app, speaking the Centrifugo protocol.
+        publications = Publications()
+        legacy = centrifuge.Client(
+            f"ws://{centrifugo_host}/connection/websocket/",
+            token=connect_token,
+            proxy=None,
+            timeout=TIMEOUT,
+        )
+        channel = reader_tokens.user_id
+        subscription = legacy.new_subscription(channel, token=subscribe_token, events=publications)
+        await legacy.connect()
+        await subscription.subscribe()
+        await subscription.ready(timeout=TIMEOUT)
+        try:
+            async with Client(transport=transport) as session:
+                stream = session.subscribe(gql(operation("MessageEvents")))
+                first_event = asyncio.ensure_future(anext(stream))
+                await asyncio.sleep(0.5)  # the subscription is listening before the send
+
+                # The third app instance (this test's server) takes the message.
+                sent = await http.post(
+                    "/api/messages/", json={"chat": chat_id, "text": "across"}, headers=auth
+                )
+                assert sent.status_code == 201, sent.text
+                message_id = sent.json()["id"]
+
+                over_graphql = await asyncio.wait_for(first_event, TIMEOUT)
+                over_centrifugo = await asyncio.wait_for(publications.received.get(), TIMEOUT)
+                await stream.aclose()
+        finally:
+            await legacy.disconnect()
+
+    event = over_graphql["messageEvents"]
+    assert event["kind"] == "CREATE"
+    assert event["message"]["text"] == "across"
+    assert event["chatId"] == chat_id
+    assert over_centrifugo["event"] == "create"
+    assert over_centrifugo["message"]["id"] == message_id
+    assert over_centrifugo["message"]["text"] == "across"
+    assert over_centrifugo["message"]["sender"]["username"] == "sender"
+    # Rendered by process B for its own clients: the URLs name the host they connected to.
+    assert over_centrifugo["message"]["chat"] == chat_id
