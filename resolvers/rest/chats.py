@@ -17,7 +17,7 @@ from resolvers.loaders import Loaders
 from resolvers.rest.auth import request_viewer
 from resolvers.rest.drf import drf_view, optional_string
 from resolvers.rest.forms import boolean, path_uuid, read_form, uuid_list
-from resolvers.rest.pages import envelope, page_params
+from resolvers.rest.pages import envelope, fetch_page
 from resolvers.rest.serializers import iso, media_url, message_card_json, user_json
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
     from domain.messenger.model import Chat
+    from domain.types import Page
 
 
 async def require_user(request: Request) -> Viewer:
@@ -120,15 +121,15 @@ async def chats(request: Request) -> Response:
         return await _create_chat(request)
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
-    params = page_params(request)
-    async with runtime.uow() as uow:
-        found = await service.list_chats_by_offset(
-            uow,
-            viewer=viewer.user.id,
-            search=search_param(request),
-            offset=params.offset,
-            limit=params.size,
-        )
+    search = search_param(request)
+
+    async def fetch(offset: int, limit: int) -> Page[Any]:
+        async with runtime.uow() as uow:
+            return await service.list_chats_by_offset(
+                uow, viewer=viewer.user.id, search=search, offset=offset, limit=limit
+            )
+
+    params, found = await fetch_page(request, fetch)
     results = await ChatRenderer(request, viewer).many(list(found.items))
     return JSONResponse(envelope(request, params, found.total, results))
 
@@ -215,16 +216,20 @@ async def messages(request: Request) -> Response:
         chat_id = chat_param(request)
     except Invalid as exc:  # seed 001 answered with a bare list here
         return JSONResponse([exc.message], status_code=400)
-    params = page_params(request)
-    async with runtime.uow() as uow:
-        found = await service.list_messages_by_offset(
-            uow,
-            viewer=viewer.user.id,
-            chat_id=chat_id,
-            search=search_param(request),
-            offset=params.offset,
-            limit=params.size,
-        )
+    search = search_param(request)
+
+    async def fetch(offset: int, limit: int) -> Page[Any]:
+        async with runtime.uow() as uow:
+            return await service.list_messages_by_offset(
+                uow,
+                viewer=viewer.user.id,
+                chat_id=chat_id,
+                search=search,
+                offset=offset,
+                limit=limit,
+            )
+
+    params, found = await fetch_page(request, fetch)
     now, base = _now(request), base_url(request)
     results = [message_card_json(card, now, base) for card in found.items]
     return JSONResponse(envelope(request, params, found.total, results))
@@ -285,10 +290,7 @@ async def read_message(request: Request) -> Response:
 async def read_all(request: Request) -> Response:
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
-    try:
-        chat_id = chat_param(request)
-    except Invalid as exc:
-        return JSONResponse([exc.message], status_code=400)
+    chat_id = chat_param(request)  # here seed 001 answered {"detail": …}
     async with runtime.uow() as uow:
         done = await service.read_all(uow, viewer=viewer.user.id, chat_id=chat_id)
     body = {"chat": str(done.chat_id), "user": str(done.user_id), "messages": done.message_ids}

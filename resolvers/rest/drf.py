@@ -25,13 +25,14 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
-from domain.messenger.errors import PrivateChatImmutable
+from domain.messenger.errors import OwnMessage, PrivateChatImmutable
 from domain.text import text_errors
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 STATUS: dict[type[DomainError], int] = {
     PrivateChatImmutable: 405,  # seed 001: a private chat has no PATCH
+    OwnMessage: 403,  # seed 001's IsNotMessageSender permission
     Invalid: 400,
     Conflict: 400,
     Unauthenticated: 401,
@@ -86,6 +87,8 @@ async def read_body(request: Request) -> dict[str, Any]:
         try:
             form = await request.form()
         except HTTPException as exc:  # Starlette's answer to a malformed form body
+            if exc.status_code == 413:  # the body limit, met while streaming
+                raise
             raise Invalid({}, message=f"Form parse error - {exc.detail}") from exc
         return dict(form.items())
     raw = await request.body()

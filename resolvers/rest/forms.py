@@ -39,6 +39,8 @@ async def read_form(request: Request) -> Form:
     try:
         form = await request.form(max_files=20, max_fields=200)
     except HTTPException as exc:
+        if exc.status_code == 413:  # the body limit, met while streaming
+            raise
         raise Invalid({}, message=f"Multipart form parse error - {exc.detail}") from exc
     data: dict[str, Any] = {}
     lists: dict[str, list[Any]] = {}

@@ -16,14 +16,16 @@ from resolvers.permissions import client_address
 from resolvers.rest.chats import base_url, require_user, search_param
 from resolvers.rest.drf import drf_view, optional_string, required_strings
 from resolvers.rest.forms import read_form
-from resolvers.rest.pages import envelope, page_params
+from resolvers.rest.pages import envelope, fetch_page
 from resolvers.rest.serializers import token_pair_json, user_json
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
+    from domain.types import Page
 
 
 def _optional_text(data: dict[str, object], name: str) -> str | None:
@@ -118,15 +120,15 @@ async def user(request: Request) -> Response:
 async def users(request: Request) -> Response:
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
-    params = page_params(request)
-    async with runtime.uow() as uow:
-        found = await service.list_users_by_offset(
-            uow,
-            search=search_param(request),
-            exclude=viewer.user.id,
-            offset=params.offset,
-            limit=params.size,
-        )
+    search = search_param(request)
+
+    async def fetch(offset: int, limit: int) -> Page[User]:
+        async with runtime.uow() as uow:
+            return await service.list_users_by_offset(
+                uow, search=search, exclude=viewer.user.id, offset=offset, limit=limit
+            )
+
+    params, found = await fetch_page(request, fetch)
     now, base = runtime.auth.clock.now(), base_url(request)
     results = [user_json(u, now, base) for u in found.items]
     return JSONResponse(envelope(request, params, found.total, results))

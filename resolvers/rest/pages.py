@@ -4,15 +4,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from starlette.requests import Request
+
+    from domain.types import Page
+
+T = TypeVar("T")
 
 PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+# Pages past this would need an offset beyond PostgreSQL's bigint: no such page.
+MAX_PAGE_NUMBER = (2**63 - 1) // MAX_PAGE_SIZE
+LAST = -1  # ``?page=last``, resolved once the count is known
 
 
 class InvalidPage(NotFound):
@@ -30,15 +39,33 @@ class PageParams:
         return (self.number - 1) * self.size
 
 
+def _positive(raw: str) -> int | None:
+    """A positive decimal number of sane length (``str.isdigit`` alone accepts "²")."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    return int(raw) or None
+
+
 def page_params(request: Request) -> PageParams:
-    """DRF: a bad ``page_size`` falls back to the default, a big one to the maximum; a page
-    that is not a positive number (``last`` aside) is invalid."""
-    raw_size = request.query_params.get("page_size", "")
-    size = int(raw_size) if raw_size.isdigit() and int(raw_size) > 0 else PAGE_SIZE
-    raw_page = request.query_params.get("page", "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    """DRF: a bad ``page_size`` falls back to the default, a big one to the maximum; an empty
+    ``page`` is the first, ``last`` the last; anything else not a positive number is invalid."""
+    size = _positive(request.query_params.get("page_size", "")) or PAGE_SIZE
+    raw_page = request.query_params.get("page") or "1"
+    number = LAST if raw_page == "last" else _positive(raw_page)
+    if number is None or number > MAX_PAGE_NUMBER:
         raise InvalidPage
-    return PageParams(number=int(raw_page), size=min(size, MAX_PAGE_SIZE))
+    return PageParams(number=number, size=min(size, MAX_PAGE_SIZE))
+
+
+async def fetch_page(
+    request: Request, fetch: Callable[[int, int], Awaitable[Page[T]]]
+) -> tuple[PageParams, Page[T]]:
+    """The requested page through ``fetch(offset, limit)``; ``last`` costs one count more."""
+    params = page_params(request)
+    if params.number == LAST:
+        total = (await fetch(0, 0)).total
+        params = PageParams(number=max(1, -(-total // params.size)), size=params.size)
+    return params, await fetch(params.offset, params.size)
 
 
 def _page_url(request: Request, number: int) -> str:
