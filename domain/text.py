@@ -18,3 +18,9 @@ def text_errors(value: str) -> list[str]:
 
 def is_storable(value: str) -> bool:
     return not text_errors(value)
+
+
+def contains_pattern(word: str) -> str:
+    """An ILIKE pattern (escape ``\\``) matching ``word`` literally: % and _ are no wildcards."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

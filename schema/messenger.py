@@ -13,6 +13,7 @@ from strawberry.file_uploads import Upload
 from typing_extensions import override
 
 from domain.messenger.model import Chat as ChatModel
+from domain.messenger.rules import DELETED_NAME, display_name
 from schema.accounts import User
 from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -89,9 +90,10 @@ class Message(relay.Node):
 
 
 def _display_name(user: UserModel | None) -> str:
-    if user is None or user.deleted_at is not None:
-        return "Удалённый Пользователь"
-    return f"{user.first_name} {user.last_name}".strip() or user.username
+    if user is None:
+        return DELETED_NAME
+    deleted = user.deleted_at is not None
+    return display_name(user.first_name, user.last_name, user.username, deleted=deleted)
 
 
 @strawberry.type(description="A private chat (two members) or a group chat.")

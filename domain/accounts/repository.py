@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.accounts.errors import UsernameTaken
 from domain.accounts.model import AuthSession, User
 from domain.errors import Invalid
-from domain.text import is_storable
+from domain.text import contains_pattern, is_storable
 from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
@@ -85,19 +85,13 @@ def _user_key(after: tuple[str, ...]) -> tuple[str, uuid.UUID]:
         raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.") from exc
 
 
-def _contains(word: str) -> str:
-    """An ILIKE pattern matching ``word`` literally (its % and _ are not wildcards)."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_users(search: str | None, exclude: uuid.UUID | None) -> Select[User]:
     """Users matching every word of ``search`` in username or names (case-insensitive)."""
     stmt = select(User).where(User.is_active, User.deleted_at.is_(None))
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     for word in (search or "").split():
-        pattern = _contains(word)
+        pattern = contains_pattern(word)
         stmt = stmt.where(
             or_(
                 User.username.ilike(pattern, escape="\\"),

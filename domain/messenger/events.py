@@ -11,13 +11,26 @@ import dataclasses
 import uuid
 from typing import Any
 
-from typing_extensions import override
-
 from domain.events import Event
 
 
+class ToMembers:
+    """Mixin of an event of one chat, published on each recipient's ``user:<id>`` channel."""
+
+    chat_id: uuid.UUID
+    recipients: list[str]
+
+    @property
+    def channel(self) -> str:
+        return f"chat:{self.chat_id}"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(f"user:{member}" for member in self.recipients)
+
+
 @dataclasses.dataclass(frozen=True)
-class MessageEvent(Event):
+class MessageEvent(ToMembers, Event):
     """A message was created, edited, deleted or read (``kind``, seed 001's ``event``)."""
 
     name = "message_event"
@@ -27,19 +40,9 @@ class MessageEvent(Event):
     message: dict[str, Any]
     recipients: list[str]
 
-    @property
-    @override
-    def channel(self) -> str:
-        return f"chat:{self.chat_id}"
-
-    @property
-    @override
-    def channels(self) -> tuple[str, ...]:
-        return tuple(f"user:{member}" for member in self.recipients)
-
 
 @dataclasses.dataclass(frozen=True)
-class MessagesReadAll(Event):
+class MessagesReadAll(ToMembers, Event):
     """A member read every message of a chat (seed 001's ``read_all``)."""
 
     name = "messages_read_all"
@@ -48,13 +51,3 @@ class MessagesReadAll(Event):
     user_id: uuid.UUID
     message_ids: list[str]
     recipients: list[str]
-
-    @property
-    @override
-    def channel(self) -> str:
-        return f"chat:{self.chat_id}"
-
-    @property
-    @override
-    def channels(self) -> tuple[str, ...]:
-        return tuple(f"user:{member}" for member in self.recipients)

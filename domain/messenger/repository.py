@@ -16,6 +16,7 @@ from domain.errors import Invalid
 from domain.messenger.errors import PrivateChatExists
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile, StoredFile
 from domain.messenger.rules import search_words
+from domain.text import contains_pattern
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from domain.types import PageRequest
-
-
-def _contains(word: str) -> str:
-    """An ILIKE pattern matching ``word`` literally (its % and _ are not wildcards)."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _names_match(pattern: str) -> ColumnElement[bool]:
@@ -118,7 +113,7 @@ def _chats_of(viewer: uuid.UUID, search: str | None) -> Select[Chat]:
     mine = select(ChatMember.chat_id).where(ChatMember.user_id == viewer)
     stmt = select(Chat).where(Chat.id.in_(mine))
     for word in search_words(search):
-        pattern = _contains(word)
+        pattern = contains_pattern(word)
         companion = (
             select(ChatMember.chat_id)
             .join(User, User.id == ChatMember.user_id)
@@ -203,7 +198,7 @@ def _messages_of(chat_id: uuid.UUID, search: str | None) -> Select[Message]:
     """Messages of a chat whose text or sender's names match every word of ``search``."""
     stmt = select(Message).where(Message.chat_id == chat_id)
     for word in search_words(search):
-        pattern = _contains(word)
+        pattern = contains_pattern(word)
         senders = select(User.id).where(_names_match(pattern))
         stmt = stmt.where(
             or_(Message.text.ilike(pattern, escape="\\"), Message.sender_id.in_(senders))
@@ -274,7 +269,7 @@ async def unread_counts(
     return {chat_id: int(count) for chat_id, count in (await session.execute(stmt)).all()}
 
 
-async def unread_ids(
+async def unread_messages(
     session: AsyncSession, chat_id: uuid.UUID, reader: uuid.UUID, marker: datetime | None
 ) -> list[Message]:
     """The reader's unread messages of one chat, oldest first."""

@@ -166,3 +166,13 @@ def has_read(
 def search_words(search: str | None) -> list[str]:
     """DRF SearchFilter semantics: whitespace or commas separate words, all must match."""
     return [word for word in re.split(r"[\s,]+", search or "") if word]
+
+
+DELETED_NAME = "Удалённый Пользователь"  # seed 001's deleted user, first and last name
+
+
+def display_name(first_name: str, last_name: str, username: str, *, deleted: bool) -> str:
+    """How a user titles a private chat: their full name, else their username."""
+    if deleted:
+        return DELETED_NAME
+    return f"{first_name} {last_name}".strip() or username

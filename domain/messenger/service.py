@@ -295,12 +295,22 @@ class ChatChanges:
     avatar: Upload | None = None
 
 
-async def _own_group(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+async def _locked_chat(
+    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID
+) -> tuple[Chat, ChatMember]:
+    """The chat, locked until commit, and the viewer's membership (404 / 403 otherwise):
+    membership changes of one chat happen one at a time."""
     chat = await repository.lock_chat(uow.session, chat_id)
     if chat is None:
         raise ChatNotFound
-    if await repository.membership(uow.session, chat_id, viewer) is None:
+    member = await repository.membership(uow.session, chat_id, viewer)
+    if member is None:
         raise NotAMember
+    return chat, member
+
+
+async def _own_group(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+    chat, _ = await _locked_chat(uow, viewer, chat_id)
     if chat.is_private:
         raise PrivateChatImmutable
     if chat.creator_id != viewer:
@@ -341,11 +351,7 @@ async def update_chat(
 
 async def delete_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> None:
     """Any member deletes a private chat; only the creator a group. Commits."""
-    chat = await repository.lock_chat(uow.session, chat_id)
-    if chat is None:
-        raise ChatNotFound
-    if await repository.membership(uow.session, chat_id, viewer) is None:
-        raise NotAMember
+    chat, _ = await _locked_chat(uow, viewer, chat_id)
     if not chat.is_private and chat.creator_id != viewer:
         raise NotTheCreator
     await repository.delete_chat(uow.session, chat)
@@ -354,12 +360,7 @@ async def delete_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: 
 
 async def leave_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> None:
     """A member other than the creator leaves a group; a group left empty is deleted."""
-    chat = await repository.lock_chat(uow.session, chat_id)
-    if chat is None:
-        raise ChatNotFound
-    member = await repository.membership(uow.session, chat_id, viewer)
-    if member is None:
-        raise NotAMember
+    chat, member = await _locked_chat(uow, viewer, chat_id)
     if chat.is_private:
         raise ChatMustBeGroup
     if chat.creator_id == viewer:
@@ -524,7 +525,7 @@ async def read_all(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uui
     newest = await repository.newest_message(uow.session, chat_id)
     if member is None or newest is None:
         return ReadAll(chat_id=chat_id, user_id=viewer, message_ids=[])
-    unread = await repository.unread_ids(uow.session, chat_id, viewer, member.last_read_at)
+    unread = await repository.unread_messages(uow.session, chat_id, viewer, member.last_read_at)
     member.last_read_at = rules.advance_marker(member.last_read_at, newest.created_at)
     done = ReadAll(chat_id=chat_id, user_id=viewer, message_ids=[str(m.id) for m in unread])
     members = await repository.members_of(uow.session, [chat_id])

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from domain.errors import Invalid, Unauthenticated
 from domain.messenger import service
 from domain.messenger.errors import PrivateChatExists
+from domain.messenger.rules import DELETED_NAME, display_name
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
 from domain.text import text_errors
 from resolvers.loaders import Loaders
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.messenger.model import Chat
     from domain.types import Page
+    from domain.uow import SqlAlchemyUnitOfWork
 
 
 async def require_user(request: Request) -> Viewer:
@@ -54,10 +56,14 @@ def search_param(request: Request) -> str | None:
 
 
 def _private_title(companion: User | None) -> str:
-    if companion is None or companion.deleted_at is not None:
-        return "Удалённый Пользователь"
-    full = f"{companion.first_name} {companion.last_name}".strip()
-    return full or companion.username
+    if companion is None:
+        return DELETED_NAME
+    return display_name(
+        companion.first_name,
+        companion.last_name,
+        companion.username,
+        deleted=companion.deleted_at is not None,
+    )
 
 
 class ChatRenderer:
@@ -172,7 +178,9 @@ async def chat(request: Request) -> Response:
     return JSONResponse(await ChatRenderer(request, viewer).one(found))
 
 
-async def _update_chat(request: Request, uow: Any, viewer: Viewer, chat_id: uuid.UUID) -> Chat:
+async def _update_chat(
+    request: Request, uow: SqlAlchemyUnitOfWork, viewer: Viewer, chat_id: uuid.UUID
+) -> Chat:
     runtime: Runtime = request.state.runtime
     form = await read_form(request)
     changes = ChatChanges(
