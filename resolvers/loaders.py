@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from domain.accounts.model import User
     from domain.jobs.model import Job
     from domain.messenger.model import Chat, ChatMember
-    from domain.messenger.service import Card
+    from domain.messenger.service import Card, ChatOverview
     from domain.telegram.model import TelegramAccount
     from domain.uow import UnitOfWorkFactory
 
@@ -35,14 +35,11 @@ class Loaders:
         self.chat_members: DataLoader[uuid.UUID, list[ChatMember]] = DataLoader(
             self._load_chat_members
         )
-        self.last_messages: DataLoader[uuid.UUID, Card | None] = DataLoader(
-            self._load_last_messages
+        # Keyed by (chat, viewer): the unread count is the viewer's.
+        self.chat_overviews: DataLoader[tuple[Chat, uuid.UUID], ChatOverview] = DataLoader(
+            self._load_chat_overviews
         )
         self.messages: DataLoader[uuid.UUID, Card | None] = DataLoader(self._load_messages)
-        # Keyed by (chat, reader): the count depends on whose marker it is.
-        self.unread_counts: DataLoader[tuple[uuid.UUID, uuid.UUID], int] = DataLoader(
-            self._load_unread_counts
-        )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         async with self._uow() as uow:
@@ -71,21 +68,18 @@ class Loaders:
             found = await messenger.members_by_chat(uow, ids)
         return [found[chat_id] for chat_id in ids]
 
-    async def _load_last_messages(self, ids: Sequence[uuid.UUID]) -> list[Card | None]:
+    async def _load_chat_overviews(
+        self, keys: Sequence[tuple[Chat, uuid.UUID]]
+    ) -> list[ChatOverview]:
+        by_viewer: dict[uuid.UUID, list[Chat]] = {}
+        for chat, viewer in keys:
+            by_viewer.setdefault(viewer, []).append(chat)
+        found: dict[tuple[uuid.UUID, uuid.UUID], ChatOverview] = {}
         async with self._uow() as uow:
-            found = await messenger.last_message_cards(uow, ids)
-        return [found.get(chat_id) for chat_id in ids]
-
-    async def _load_unread_counts(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[int]:
-        by_reader: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for chat_id, reader in keys:
-            by_reader.setdefault(reader, []).append(chat_id)
-        counts: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-        async with self._uow() as uow:
-            for reader, chat_ids in by_reader.items():  # one reader per request in practice
-                found = await messenger.unread_counts(uow, reader, chat_ids)
-                counts.update({(chat_id, reader): found.get(chat_id, 0) for chat_id in chat_ids})
-        return [counts[key] for key in keys]
+            for viewer, chats in by_viewer.items():  # one viewer per request in practice
+                overviews = await messenger.chat_overviews(uow, viewer=viewer, chats=chats)
+                found.update({(o.chat.id, viewer): o for o in overviews})
+        return [found[(chat.id, viewer)] for chat, viewer in keys]
 
     async def _load_messages(self, ids: Sequence[uuid.UUID]) -> list[Card | None]:
         async with self._uow() as uow:

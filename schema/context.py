@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from domain.errors import DomainError
     from domain.jobs.model import Job
     from domain.messenger.model import Chat, ChatMember
+    from domain.messenger.service import ChatOverview
     from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
     from domain.telegram.model import TelegramAccount
     from domain.uow import UnitOfWorkFactory
@@ -45,13 +46,10 @@ class Loaders(Protocol):
     def chat_members(self) -> DataLoader[uuid.UUID, list[ChatMember]]: ...
 
     @property
-    def last_messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
+    def chat_overviews(self) -> DataLoader[tuple[Chat, uuid.UUID], ChatOverview]: ...
 
     @property
     def messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
-
-    @property
-    def unread_counts(self) -> DataLoader[tuple[uuid.UUID, uuid.UUID], int]: ...
 
 
 @dataclass

@@ -95,28 +95,48 @@ def readers_of(
     ]
 
 
+def _by_chat(members: Sequence[ChatMember]) -> dict[uuid.UUID, list[ChatMember]]:
+    grouped: dict[uuid.UUID, list[ChatMember]] = {}
+    for member in members:
+        grouped.setdefault(member.chat_id, []).append(member)
+    return grouped
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What cards are drawn from: members by chat, users by id, file keys by message."""
+
+    members: dict[uuid.UUID, list[ChatMember]]
+    users: dict[uuid.UUID, User]
+    files: dict[uuid.UUID, list[str]]
+
+    def card(self, message: Message) -> Card:
+        sender = self.users.get(message.sender_id) if message.sender_id else None
+        readers = readers_of(message, self.members.get(message.chat_id, []), self.users)
+        return message_card(message, sender, self.files.get(message.id, []), readers)
+
+
+async def _load(
+    uow: SqlAlchemyUnitOfWork,
+    chat_ids: Sequence[uuid.UUID],
+    messages: Sequence[Message],
+    more_users: Sequence[uuid.UUID] = (),
+) -> _Loaded:
+    """Members of the chats, the users among them (and the senders, and ``more_users``), and
+    the messages' files: three statements whatever the numbers."""
+    members = await repository.members_of(uow.session, chat_ids)
+    wanted = {m.user_id for m in members} | {m.sender_id for m in messages if m.sender_id}
+    found = await accounts.users_by_ids(uow.session, list(wanted | set(more_users)))
+    files = await repository.file_keys_of(uow.session, [m.id for m in messages])
+    return _Loaded(_by_chat(members), {user.id: user for user in found}, files)
+
+
 async def _cards(uow: SqlAlchemyUnitOfWork, messages: Sequence[Message]) -> list[Card]:
-    """Cards of messages (of any chats), in four statements whatever their number."""
+    """Cards of messages (of any chats), in three statements whatever their number."""
     if not messages:
         return []
-    chats = list({m.chat_id for m in messages})
-    members = await repository.members_of(uow.session, chats)
-    by_chat: dict[uuid.UUID, list[ChatMember]] = {chat_id: [] for chat_id in chats}
-    for member in members:
-        by_chat[member.chat_id].append(member)
-    senders = {m.sender_id for m in messages if m.sender_id is not None}
-    wanted = list(senders | {member.user_id for member in members})
-    users = {user.id: user for user in await accounts.users_by_ids(uow.session, wanted)}
-    files = await repository.file_keys_of(uow.session, [m.id for m in messages])
-    return [
-        message_card(
-            m,
-            users.get(m.sender_id) if m.sender_id else None,
-            files.get(m.id, []),
-            readers_of(m, by_chat[m.chat_id], users),
-        )
-        for m in messages
-    ]
+    loaded = await _load(uow, list({m.chat_id for m in messages}), messages)
+    return [loaded.card(m) for m in messages]
 
 
 async def cards_by_ids(
@@ -579,33 +599,50 @@ async def list_messages(
 async def members_by_chat(
     uow: SqlAlchemyUnitOfWork, chat_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[ChatMember]]:
-    found: dict[uuid.UUID, list[ChatMember]] = {chat_id: [] for chat_id in chat_ids}
-    for member in await repository.members_of(uow.session, chat_ids):
-        found[member.chat_id].append(member)
-    return found
+    grouped = _by_chat(await repository.members_of(uow.session, chat_ids))
+    return {chat_id: grouped.get(chat_id, []) for chat_id in chat_ids}
 
 
-async def last_message_cards(
-    uow: SqlAlchemyUnitOfWork, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Card]:
-    """The newest message of each chat as a card, in five statements for any number of chats."""
+@dataclass(frozen=True)
+class ChatOverview:
+    """A chat as a chat list shows it to one viewer."""
+
+    chat: Chat
+    members: list[User]
+    creator: User | None
+    last_message: Card | None
+    unread_messages_count: int
+
+
+async def chat_overviews(
+    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chats: Sequence[Chat]
+) -> list[ChatOverview]:
+    """Members, creator, last message and unread count of each chat, in five statements for
+    any number of chats."""
+    chat_ids = [chat.id for chat in chats]
+    if not chat_ids:
+        return []
     last = await repository.last_messages(uow.session, chat_ids)
-    cards = await _cards(uow, list(last.values()))
-    return {uuid.UUID(card["chat"]): card for card in cards}
-
-
-async def unread_counts(
-    uow: SqlAlchemyUnitOfWork, reader: uuid.UUID, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    return await repository.unread_counts(uow.session, reader, chat_ids)
+    creators = [chat.creator_id for chat in chats if chat.creator_id]
+    loaded = await _load(uow, chat_ids, list(last.values()), creators)
+    unread = await repository.unread_counts(uow.session, viewer, chat_ids)
+    return [
+        ChatOverview(
+            chat=chat,
+            members=[
+                loaded.users[m.user_id]
+                for m in loaded.members.get(chat.id, [])
+                if m.user_id in loaded.users
+            ],
+            creator=loaded.users.get(chat.creator_id) if chat.creator_id else None,
+            last_message=loaded.card(last[chat.id]) if chat.id in last else None,
+            unread_messages_count=unread.get(chat.id, 0),
+        )
+        for chat in chats
+    ]
 
 
 async def chats_by_ids(
     uow: SqlAlchemyUnitOfWork, chat_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Chat]:
     return await repository.chats_by_ids(uow.session, chat_ids)
-
-
-def companion_of(viewer: uuid.UUID, members: Sequence[ChatMember]) -> uuid.UUID | None:
-    """The other member of a private chat (None when only the viewer is left)."""
-    return next((m.user_id for m in members if m.user_id != viewer), None)
