@@ -90,6 +90,17 @@ class GraphQLView(GraphQL[Context, None]):
         return cast("UnsetType", UNSET)
 
     @override
+    async def run(  # one body for both of Strawberry's overloads
+        self, request: Any, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        # Strawberry never closes a parsed form: uploads would keep their temporary files.
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                await request.close()
+
+    @override
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_graphiql_page())
 

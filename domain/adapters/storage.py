@@ -19,7 +19,7 @@ class LocalFileStore:
 
     def _path(self, key: str) -> Path | None:
         # Keys come from URLs too: only the exact shape tghub writes may touch the disk.
-        if not KEY.fullmatch(key) or ".." in key:
+        if not KEY.fullmatch(key) or any(part in {".", ".."} for part in key.split("/")):
             return None
         return self.root / key
 

@@ -89,7 +89,7 @@ def stored_content_type(upload: Upload) -> str:
 def safe_filename(name: str) -> str:
     """The last path part of a client's file name, reduced to characters safe in a URL."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._")
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", base)).strip("._")
     return (cleaned or "file")[-100:]
 
 

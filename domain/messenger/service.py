@@ -281,7 +281,16 @@ async def _create_private(
     chat = Chat(
         is_private=True, creator_id=creator, private_key=key, created_at=now, updated_at=now
     )
-    await repository.add_chat(uow.session, chat, [creator, companion])
+    try:
+        await repository.add_chat(uow.session, chat, [creator, companion])
+    except PrivateChatExists:  # the companion created the pair's chat at the same moment
+        if not fallback:
+            raise
+        await uow.rollback()
+        existing = await repository.find_private_chat(uow.session, key)
+        if existing is None:
+            raise
+        return existing, False
     await uow.commit()
     return chat, True
 
