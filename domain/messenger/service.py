@@ -151,6 +151,19 @@ async def cards_by_ids(
 # --- access ----------------------------------------------------------------------------------
 
 
+async def _require_member(
+    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID
+) -> ChatMember:
+    """The viewer's membership: one statement when there is one; else 404 for no chat and
+    403 for someone else's."""
+    member = await repository.membership(uow.session, chat_id, viewer)
+    if member is not None:
+        return member
+    if await repository.find_chat(uow.session, chat_id) is None:
+        raise ChatNotFound
+    raise NotAMember
+
+
 async def _member_chat(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
     """The chat, when the viewer is a member: 404 for no chat, 403 for someone else's."""
     chat = await repository.find_chat(uow.session, chat_id)
@@ -447,8 +460,18 @@ def _validate_message(new: NewMessage) -> None:
 async def send_message(
     uow: SqlAlchemyUnitOfWork, ports: MessengerPorts, *, sender: User, new: NewMessage
 ) -> Card:
-    """A member posts text, up to five files, or one voice recording (emits ``create``)."""
-    chat = await _member_chat(uow, sender.id, new.chat_id)
+    """A member posts text, up to five files, or one voice recording (emits ``create``).
+
+    Nobody has read a message yet, so its card needs no query beyond the members; the chat's
+    ``updated_at`` (a row every sender of the chat writes) is bumped last, so its lock is held
+    only through the commit.
+    """
+    chat = await repository.find_chat(uow.session, new.chat_id)
+    if chat is None:
+        raise ChatNotFound
+    members = await repository.members_of(uow.session, [chat.id])
+    if all(member.user_id != sender.id for member in members):
+        raise NotAMember
     _validate_message(new)
     now = ports.clock.now()
     keys = [await store_file(uow, ports, f, FileKind.ATTACHMENT, sender.id) for f in new.files]
@@ -464,9 +487,10 @@ async def send_message(
         updated_at=now,
     )
     await repository.add_message(uow.session, message, keys)
+    card = message_card(message, sender, keys, readers=[])
+    recipients = [str(member.user_id) for member in members]
+    uow.emit(MessageEvent(kind="create", chat_id=chat.id, message=card, recipients=recipients))
     await repository.touch_chat(uow.session, chat.id, now)
-    card = (await _cards(uow, [message]))[0]
-    await _emit(uow, "create", message.chat_id, card)
     await uow.commit()
     return card
 
@@ -549,10 +573,9 @@ class ReadAll:
 
 async def read_all(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> ReadAll:
     """A member reads every message of a chat (emits ``read_all`` with the ids now read)."""
-    await _member_chat(uow, viewer, chat_id)
-    member = await repository.membership(uow.session, chat_id, viewer)
+    member = await _require_member(uow, viewer, chat_id)
     newest = await repository.newest_message(uow.session, chat_id)
-    if member is None or newest is None:
+    if newest is None:
         return ReadAll(chat_id=chat_id, user_id=viewer, message_ids=[])
     unread = await repository.unread_messages(uow.session, chat_id, viewer, member.last_read_at)
     member.last_read_at = rules.advance_marker(member.last_read_at, newest.created_at)
@@ -580,7 +603,7 @@ async def list_messages_by_offset(
     limit: int,
 ) -> Page[Any]:
     """A page of a chat's messages, newest first, as cards."""
-    await _member_chat(uow, viewer, chat_id)
+    await _require_member(uow, viewer, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_page(uow.session, chat_id, search, offset=offset, limit=limit)
     cards = await _cards(uow, found)
@@ -595,7 +618,7 @@ async def list_messages(
     search: str | None,
     page: PageRequest,
 ) -> Page[Any]:
-    await _member_chat(uow, viewer, chat_id)
+    await _require_member(uow, viewer, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_after(uow.session, chat_id, search, page)
     cards = await _cards(uow, found[: page.first])

@@ -111,6 +111,8 @@ async def user(request: Request) -> Response:
             found = await service.update_profile(
                 uow, runtime.messenger, viewer=viewer, user_id=user_id, changes=changes
             )
+        elif user_id == viewer.user.id:
+            found = viewer.user  # read (and its presence written) by this very request
         else:
             found = await service.get_user(uow, user_id=user_id)
     return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
