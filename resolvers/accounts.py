@@ -29,7 +29,7 @@ from schema.accounts import (
     UserFilter,
 )
 from schema.context import Info
-from schema.relay import Connection, connection, page_request
+from schema.relay import Connection, View, connection, page_request
 
 if TYPE_CHECKING:
     import uuid
@@ -53,7 +53,7 @@ class AccountsQuery:
     def viewer(self, info: Info) -> User | None:
         if info.context.viewer is None and info.context.auth_error is None:
             return None
-        return User.from_model(require_viewer(info.context).user)
+        return User.from_model(require_viewer(info.context).user, View.of(info))
 
     @strawberry.field(description="Active users, ordered by username.")
     async def users(
@@ -69,8 +69,12 @@ class AccountsQuery:
             found = await service.list_users(
                 uow, page=page, search=filter.search if filter else None, exclude=viewer.user.id
             )
+        view = View.of(info)
         return connection(
-            found, User.from_model, service.user_cursor, has_previous=after is not None
+            found,
+            lambda user: User.from_model(user, view),
+            service.user_cursor,
+            has_previous=after is not None,
         )
 
 
@@ -88,7 +92,7 @@ class AccountsMutation:
                 last_name=input.last_name,
                 bio=input.bio,
             )
-        return RegisterSuccess(user=User.from_model(user))
+        return RegisterSuccess(user=User.from_model(user, View.of(info)))
 
     @strawberry.mutation
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:

@@ -54,7 +54,7 @@ from schema.messenger import (
     UpdateProfileInput,
     node_uuid,
 )
-from schema.relay import Connection, connection, page_request
+from schema.relay import Connection, View, connection, page_request
 
 if TYPE_CHECKING:
     import uuid
@@ -110,14 +110,17 @@ class MessengerQuery:
             found = await service.list_chats(
                 uow, viewer=viewer.user.id, search=filter.search if filter else None, page=page
             )
-        return connection(found, Chat.from_model, service.chat_cursor, has_previous=bool(after))
+        nodes = {chat.id: chat for chat in await Chat.load_many(info, found.items)}
+        return connection(
+            found, lambda chat: nodes[str(chat.id)], service.chat_cursor, has_previous=bool(after)
+        )
 
     @strawberry.field(description="One of the viewer's chats.")
     async def chat(self, info: Info, id: strawberry.ID) -> Chat:
         viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             found = await service.get_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(id, "id"))
-        return Chat.from_model(found)
+        return await Chat.load(info, found)
 
     @strawberry.field(description="Messages of a chat the viewer is in, newest first.")
     async def messages(
@@ -138,8 +141,12 @@ class MessengerQuery:
                 search=filter.search if filter else None,
                 page=page,
             )
+        view = View.of(info)
         return connection(
-            found, Message.from_card, service.message_cursor, has_previous=bool(after)
+            found,
+            lambda card: Message.from_card(card, view),
+            service.message_cursor,
+            has_previous=bool(after),
         )
 
     @strawberry.field(description="One message of a chat the viewer is in.")
@@ -149,7 +156,7 @@ class MessengerQuery:
             card = await service.get_message(
                 uow, viewer=viewer.user.id, message_id=message_id_of(id)
             )
-        return Message.from_card(card)
+        return Message.from_card(card, View.of(info))
 
 
 @strawberry.type
@@ -171,7 +178,7 @@ class MessengerMutation:
                 new=new,
                 fallback=input.fallback,
             )
-        return ChatPayloadSuccess(chat=Chat.from_model(chat), created=created)
+        return ChatPayloadSuccess(chat=await Chat.load(info, chat), created=created)
 
     @strawberry.mutation(description="The creator renames a group or changes its members.")
     async def update_chat(self, info: Info, input: UpdateChatInput) -> ChatPayload:
@@ -188,7 +195,7 @@ class MessengerMutation:
                 chat_id=chat_id_of(input.chat_id),
                 changes=changes,
             )
-        return ChatPayloadSuccess(chat=Chat.from_model(chat), created=False)
+        return ChatPayloadSuccess(chat=await Chat.load(info, chat), created=False)
 
     @strawberry.mutation(description="Any member deletes a private chat; the creator a group.")
     async def delete_chat(self, info: Info, input: ChatInput) -> ChatRemovedPayload:
@@ -217,7 +224,7 @@ class MessengerMutation:
             card = await service.send_message(
                 uow, info.context.messenger, sender=viewer.user, new=new
             )
-        return MessagePayloadSuccess(message=Message.from_card(card))
+        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="The sender replaces a message's text.")
     async def edit_message(self, info: Info, input: EditMessageInput) -> MessagePayload:
@@ -230,7 +237,7 @@ class MessengerMutation:
                 message_id=message_id_of(input.message_id),
                 text=input.text,
             )
-        return MessagePayloadSuccess(message=Message.from_card(card))
+        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="The sender deletes a message.")
     async def delete_message(self, info: Info, input: MessageInput) -> MessageRemovedPayload:
@@ -248,7 +255,7 @@ class MessengerMutation:
             card = await service.read_message(
                 uow, viewer=viewer.user.id, message_id=message_id_of(input.message_id)
             )
-        return MessagePayloadSuccess(message=Message.from_card(card))
+        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="Mark every message of a chat read.")
     async def read_all_messages(self, info: Info, input: ChatInput) -> ChatReadPayload:
@@ -273,7 +280,7 @@ class MessengerMutation:
             user = await accounts.update_profile(
                 uow, info.context.messenger, viewer=viewer, user_id=viewer.user.id, changes=changes
             )
-        return ProfilePayloadSuccess(user=User.from_model(user))
+        return ProfilePayloadSuccess(user=User.from_model(user, View.of(info)))
 
     @strawberry.mutation(description="Delete the viewer's account; every session ends.")
     async def delete_account(self, info: Info) -> AccountDeletedPayload:
@@ -289,14 +296,14 @@ class MessengerMutation:
         viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             user = await accounts.go_online(uow, info.context.auth, user=viewer.user)
-        return User.from_model(user)
+        return User.from_model(user, View.of(info))
 
     @strawberry.mutation(description="Show the viewer offline until their next activity.")
     async def go_offline(self, info: Info) -> User:
         viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             user = await accounts.go_offline(uow, user=viewer.user)
-        return User.from_model(user)
+        return User.from_model(user, View.of(info))
 
 
 @strawberry.type
@@ -313,7 +320,7 @@ class MessengerSubscription:
                 await service.get_chat(uow, viewer=viewer.user.id, chat_id=only)
         async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
             async for text in messages:
-                event = message_event(_decode(text), only)
+                event = message_event(_decode(text), only, View.of(info))
                 if event is not None:
                     yield event
 
@@ -340,7 +347,7 @@ def _decode(text: str) -> Event | None:
         return None
 
 
-def message_event(event: Event | None, only: uuid.UUID | None) -> MessageEvent | None:
+def message_event(event: Event | None, only: uuid.UUID | None, view: View) -> MessageEvent | None:
     """The GraphQL shape of a messenger event; None for others, or for another chat."""
     if not isinstance(event, (MessageChanged, MessagesReadAll)):
         return None
@@ -357,7 +364,7 @@ def message_event(event: Event | None, only: uuid.UUID | None) -> MessageEvent |
             reader_id=reader,
             message_ids=ids,
         )
-    message = Message.from_card(event.message)
+    message = Message.from_card(event.message, view)
     kind = MessageEventKind(event.kind)
     return MessageEvent(
         kind=kind, chat_id=chat_id, message=message, message_ids=[strawberry.ID(message.id)]

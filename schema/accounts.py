@@ -11,15 +11,15 @@ from typing_extensions import override
 
 from domain.accounts import rules
 from domain.accounts.model import Role
-from schema.context import Info
 from schema.errors import AuthenticationError, RateLimitedError, ValidationError
-from schema.relay import media_url, uuid_or_none
+from schema.relay import View, uuid_or_none
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from domain.accounts.model import User as UserModel
     from domain.accounts.service import TokenPair
+    from schema.context import Info
 
 UserRole = strawberry.enum(Role, name="UserRole")
 
@@ -36,20 +36,11 @@ class User(relay.Node):
     is_deleted: bool = strawberry.field(
         description="The account was deleted: its row stays, anonymised, for its messages."
     )
-    avatar_key: strawberry.Private[str | None]
-    online_announced: strawberry.Private[bool]
-
-    @strawberry.field
-    def is_online(self, info: Info) -> bool:
-        now = info.context.auth.clock.now()
-        return rules.is_online(self.last_online_at, now, announced=self.online_announced)
-
-    @strawberry.field(description="Absolute URL of the avatar picture.")
-    def avatar(self, info: Info) -> str | None:
-        return media_url(info, self.avatar_key)
+    is_online: bool = strawberry.field(description="Active within the last five minutes.")
+    avatar: str | None = strawberry.field(description="Absolute URL of the avatar picture.")
 
     @classmethod
-    def from_model(cls, user: UserModel) -> User:
+    def from_model(cls, user: UserModel, view: View) -> User:
         return cls(
             id=str(user.id),
             username=user.username,
@@ -59,14 +50,17 @@ class User(relay.Node):
             role=user.role,
             last_online_at=user.last_online_at,
             is_deleted=user.deleted_at is not None,
-            avatar_key=user.avatar,
-            online_announced=user.online_announced,
+            is_online=rules.is_online(
+                user.last_online_at, view.now, announced=user.online_announced
+            ),
+            avatar=view.media(user.avatar),
         )
 
     @classmethod
-    def from_card(cls, card: dict[str, Any]) -> User:
+    def from_card(cls, card: dict[str, Any], view: View) -> User:
         """A user as a message snapshot carries it (events render without a query)."""
         last_online = card["last_online_at"]
+        seen = None if last_online is None else datetime.fromisoformat(last_online)
         return cls(
             id=card["id"],
             username=card["username"],
@@ -74,10 +68,10 @@ class User(relay.Node):
             last_name=card["last_name"],
             bio=card["bio"],
             role=Role.USER,
-            last_online_at=None if last_online is None else datetime.fromisoformat(last_online),
+            last_online_at=seen,
             is_deleted=card["deleted"],
-            avatar_key=card["avatar"],
-            online_announced=card["online"],
+            is_online=rules.is_online(seen, view.now, announced=card["online"]),
+            avatar=view.media(card["avatar"]),
         )
 
     @override
@@ -88,7 +82,8 @@ class User(relay.Node):
         ids = [uuid_or_none(node_id) for node_id in node_ids]
         found = await info.context.loaders.users.load_many([i for i in ids if i is not None])
         by_id = {user.id: user for user in found if user is not None and user.is_active}
-        return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
+        view = View.of(info)
+        return [cls.from_model(by_id[i], view) if i in by_id else None for i in ids]
 
 
 @strawberry.input

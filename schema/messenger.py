@@ -12,17 +12,17 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 from typing_extensions import override
 
-from domain.messenger.model import Chat as ChatModel
 from domain.messenger.rules import DELETED_NAME, display_name
 from schema.accounts import User
 from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from schema.relay import media_url, uuid_or_none
+from schema.relay import View, uuid_or_none
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from domain.accounts.model import User as UserModel
+    from domain.messenger.model import Chat as ChatModel
     from domain.messenger.service import ChatOverview
 
 # The viewer of a chat field without one: Chat objects are only reached by members, so this
@@ -40,41 +40,33 @@ class Message(relay.Node):
     id: relay.NodeID[str]
     chat_id: strawberry.ID
     text: str | None
+    voice: str | None = strawberry.field(description="Absolute URL of the voice recording.")
+    files: list[Attachment]
+    sender: User | None = strawberry.field(
+        description="The sender; null when the row no longer exists."
+    )
+    was_read_by: list[User]
     created_at: datetime
     updated_at: datetime
-    card: strawberry.Private[dict[str, Any]]
-
-    @strawberry.field(description="The sender; null when the account no longer exists.")
-    def sender(self) -> User | None:
-        sender = self.card["sender"]
-        return None if sender is None else User.from_card(sender)
-
-    @strawberry.field(description="Absolute URL of the voice recording.")
-    def voice(self, info: Info) -> str | None:
-        return media_url(info, self.card["voice"])
-
-    @strawberry.field
-    def files(self, info: Info) -> list[Attachment]:
-        return [Attachment(url=media_url(info, key) or "") for key in self.card["files"]]
-
-    @strawberry.field
-    def was_read_by(self) -> list[User]:
-        return [User.from_card(reader) for reader in self.card["was_read_by"]]
 
     @strawberry.field
     async def chat(self, info: Info) -> Chat | None:
         found = await info.context.loaders.chats.load(uuid.UUID(str(self.chat_id)))
-        return None if found is None else Chat.from_model(found)
+        return None if found is None else await Chat.load(info, found)
 
     @classmethod
-    def from_card(cls, card: dict[str, Any]) -> Message:
+    def from_card(cls, card: dict[str, Any], view: View) -> Message:
+        sender = card["sender"]
         return cls(
             id=card["id"],
             chat_id=strawberry.ID(card["chat"]),
             text=card["text"],
+            voice=view.media(card["voice"]),
+            files=[Attachment(url=view.media(key) or "") for key in card["files"]],
+            sender=None if sender is None else User.from_card(sender, view),
+            was_read_by=[User.from_card(reader, view) for reader in card["was_read_by"]],
             created_at=datetime.fromisoformat(card["created_at"]),
             updated_at=datetime.fromisoformat(card["updated_at"]),
-            card=card,
         )
 
     @override
@@ -86,8 +78,9 @@ class Message(relay.Node):
         cards = await info.context.loaders.messages.load_many([i for i in ids if i])
         found = {card["id"]: card for card in cards if card is not None}
         visible = await _visible_chats(info, [uuid.UUID(card["chat"]) for card in found.values()])
+        view = View.of(info)
         return [
-            cls.from_card(found[str(i)])
+            cls.from_card(found[str(i)], view)
             if str(i) in found and uuid.UUID(found[str(i)]["chat"]) in visible
             else None
             for i in ids
@@ -104,63 +97,55 @@ def _display_name(user: UserModel | None) -> str:
 @strawberry.type(description="A private chat (two members) or a group chat.")
 class Chat(relay.Node):
     id: relay.NodeID[str]
+    title: str = strawberry.field(
+        description="A group's title; a private chat shows its companion's name."
+    )
     is_private: bool
+    avatar: str | None = strawberry.field(
+        description="A group's picture; a private chat shows its companion's."
+    )
+    members: list[User]
+    creator: User | None
+    last_message: Message | None
+    unread_messages_count: int = strawberry.field(
+        description="Messages of others the viewer has not read."
+    )
     created_at: datetime
     updated_at: datetime
-    model: strawberry.Private[ChatModel]
 
     @classmethod
-    def from_model(cls, chat: ChatModel) -> Chat:
+    def from_overview(cls, overview: ChatOverview, viewer: uuid.UUID, view: View) -> Chat:
+        chat, members, last = overview.chat, overview.members, overview.last_message
+        title, avatar = chat.title or "", chat.avatar
+        if chat.is_private:
+            companion = next((u for u in members if u.id != viewer), None)
+            title, avatar = _display_name(companion), companion.avatar if companion else None
         return cls(
             id=str(chat.id),
+            title=title,
             is_private=chat.is_private,
+            avatar=view.media(avatar),
+            members=[User.from_model(user, view) for user in members],
+            creator=None if overview.creator is None else User.from_model(overview.creator, view),
+            last_message=None if last is None else Message.from_card(last, view),
+            unread_messages_count=overview.unread_messages_count,
             created_at=chat.created_at,
             updated_at=chat.updated_at,
-            model=chat,
         )
 
-    async def _overview(self, info: Info) -> ChatOverview:
-        """Members, creator, last message and unread count of every chat in the response,
-        loaded together (one batch, five statements)."""
+    @classmethod
+    async def load_many(cls, info: Info, chats: Sequence[ChatModel]) -> list[Chat]:
+        """These chats as the viewer sees them, their relations read in one batch."""
         viewer = info.context.viewer
         viewer_id = viewer.user.id if viewer else NOBODY
-        return await info.context.loaders.chat_overviews.load((self.model, viewer_id))
+        loader = info.context.loaders.chat_overviews
+        overviews = await loader.load_many([(chat, viewer_id) for chat in chats])
+        view = View.of(info)
+        return [cls.from_overview(overview, viewer_id, view) for overview in overviews]
 
-    async def _companion(self, info: Info) -> UserModel | None:
-        viewer = info.context.viewer
-        members = (await self._overview(info)).members
-        return next((u for u in members if viewer is None or u.id != viewer.user.id), None)
-
-    @strawberry.field(description="A group's title; a private chat shows its companion's name.")
-    async def title(self, info: Info) -> str:
-        if self.model.is_private:
-            return _display_name(await self._companion(info))
-        return self.model.title or ""
-
-    @strawberry.field(description="A group's picture; a private chat shows its companion's.")
-    async def avatar(self, info: Info) -> str | None:
-        if self.model.is_private:
-            companion = await self._companion(info)
-            return media_url(info, companion.avatar if companion else None)
-        return media_url(info, self.model.avatar)
-
-    @strawberry.field
-    async def members(self, info: Info) -> list[User]:
-        return [User.from_model(user) for user in (await self._overview(info)).members]
-
-    @strawberry.field
-    async def creator(self, info: Info) -> User | None:
-        creator = (await self._overview(info)).creator
-        return None if creator is None else User.from_model(creator)
-
-    @strawberry.field
-    async def last_message(self, info: Info) -> Message | None:
-        card = (await self._overview(info)).last_message
-        return None if card is None else Message.from_card(card)
-
-    @strawberry.field(description="Messages of others the viewer has not read.")
-    async def unread_messages_count(self, info: Info) -> int:
-        return (await self._overview(info)).unread_messages_count
+    @classmethod
+    async def load(cls, info: Info, chat: ChatModel) -> Chat:
+        return (await cls.load_many(info, [chat]))[0]
 
     @override
     @classmethod
@@ -171,7 +156,9 @@ class Chat(relay.Node):
         chats = await info.context.loaders.chats.load_many([i for i in ids if i])
         found = {chat.id: chat for chat in chats if chat is not None}
         visible = await _visible_chats(info, list(found))
-        return [cls.from_model(found[i]) if i in visible else None for i in ids]
+        shown = await cls.load_many(info, [found[i] for i in ids if i in visible])
+        by_id = {chat.id: chat for chat in shown}
+        return [by_id.get(str(i)) for i in ids]
 
 
 async def _visible_chats(info: Info, chat_ids: list[uuid.UUID]) -> set[uuid.UUID]:

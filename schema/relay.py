@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
@@ -15,6 +16,7 @@ from schema.errors import bad_input
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
 NodeT = TypeVar("NodeT")
 ModelT = TypeVar("ModelT")
@@ -90,11 +92,22 @@ def uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-def media_url(info: Any, key: str | None) -> str | None:
-    """The absolute URL a stored file is served at (``/media/<key>``) for this request."""
-    if key is None:
-        return None
-    base = str(info.context.request.base_url).rstrip("/")
-    if base.startswith("ws"):  # a websocket's own URL: files are fetched over HTTP(S)
-        base = "http" + base.removeprefix("ws")
-    return f"{base}/media/{key}"
+@dataclass(frozen=True)
+class View:
+    """What rendering needs of a request: its time and its base URL. Objects are built with
+    these computed up front, so their fields are plain values, not resolvers (each resolver
+    costs Strawberry's wrapper; a chat list has hundreds of such fields)."""
+
+    now: datetime
+    base_url: str
+
+    @classmethod
+    def of(cls, info: Any) -> View:
+        base = str(info.context.request.base_url).rstrip("/")
+        if base.startswith("ws"):  # a websocket's own URL: files are fetched over HTTP(S)
+            base = "http" + base.removeprefix("ws")
+        return cls(now=info.context.auth.clock.now(), base_url=base)
+
+    def media(self, key: str | None) -> str | None:
+        """The absolute URL a stored file is served at (``/media/<key>``)."""
+        return None if key is None else f"{self.base_url}/media/{key}"
