@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, tuple_, update
@@ -51,14 +51,23 @@ async def find_private_chat(session: AsyncSession, key: str) -> Chat | None:
     return (await session.execute(select(Chat).where(Chat.private_key == key))).scalar_one_or_none()
 
 
-async def add_chat(session: AsyncSession, chat: Chat, member_ids: Sequence[uuid.UUID]) -> None:
-    """Insert the chat with its members; a concurrent twin of a private pair raises."""
+async def add_chat(
+    session: AsyncSession, chat: Chat, member_ids: Sequence[uuid.UUID], *, joined_at: datetime
+) -> None:
+    """Insert the chat with its members, who join a microsecond apart in the order given (the
+    creator first: members are listed by joining); a concurrent twin of a private pair
+    raises."""
     session.add(chat)
     try:
         await session.flush()
     except IntegrityError as exc:
         raise PrivateChatExists from exc
-    session.add_all(ChatMember(chat_id=chat.id, user_id=user_id) for user_id in member_ids)
+    session.add_all(
+        ChatMember(
+            chat_id=chat.id, user_id=user_id, joined_at=joined_at + timedelta(microseconds=n)
+        )
+        for n, user_id in enumerate(member_ids)
+    )
     await session.flush()
 
 

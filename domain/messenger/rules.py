@@ -107,6 +107,11 @@ def text_field_errors(text: str | None) -> list[str]:
     return []
 
 
+def has_text(text: str | None) -> bool:
+    """Whitespace alone is no text (a message of spaces shows as empty)."""
+    return bool(text and text.strip())
+
+
 def message_errors(text: str | None, file_count: int, has_voice: bool) -> dict[str, list[str]]:
     """Field -> messages for a new message (DRF wording); empty when it may be sent."""
     errors: dict[str, list[str]] = {}
@@ -114,9 +119,9 @@ def message_errors(text: str | None, file_count: int, has_voice: bool) -> dict[s
         errors["text"] = text_field_errors(text)
     if file_count > FILES_MAX:
         errors["files"] = [f"Ensure this field has no more than {FILES_MAX} elements."]
-    if has_voice and (text or file_count):
+    if has_voice and (has_text(text) or file_count):
         errors["voice"] = ["A voice message carries neither text nor files."]
-    if not (text or file_count or has_voice):
+    if not (has_text(text) or file_count or has_voice):
         errors["non_field_errors"] = ["A message needs text, files or a voice recording."]
     return errors
 

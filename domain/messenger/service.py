@@ -295,7 +295,7 @@ async def _create_private(
         is_private=True, creator_id=creator, private_key=key, created_at=now, updated_at=now
     )
     try:
-        await repository.add_chat(uow.session, chat, [creator, companion])
+        await repository.add_chat(uow.session, chat, [creator, companion], joined_at=now)
     except PrivateChatExists:  # the companion created the pair's chat at the same moment
         if not fallback:
             raise
@@ -325,7 +325,8 @@ async def _create_group(
     )
     if new.avatar is not None:
         chat.avatar = await store_file(uow, ports, new.avatar, FileKind.AVATAR, creator)
-    await repository.add_chat(uow.session, chat, rules.group_members(creator, new.member_ids))
+    members = rules.group_members(creator, new.member_ids)
+    await repository.add_chat(uow.session, chat, members, joined_at=now)
     await uow.commit()
     return chat
 
@@ -481,7 +482,7 @@ async def send_message(
     message = Message(
         chat_id=chat.id,
         sender_id=sender.id,
-        text=new.text or None,
+        text=new.text if rules.has_text(new.text) else None,
         voice=voice,
         created_at=now,
         updated_at=now,
@@ -523,11 +524,12 @@ async def edit_message(
     if message.voice is not None:
         raise Invalid.single("text", "A voice message has no text to edit.")
     errors = rules.text_field_errors(text)
-    if not text and not (await repository.file_keys_of(uow.session, [message.id])):
+    blank = not rules.has_text(text)
+    if blank and not (await repository.file_keys_of(uow.session, [message.id])):
         errors = ["This field may not be blank."]
     if errors:
         raise Invalid({"text": errors})
-    message.text = text or None
+    message.text = None if blank else text
     message.updated_at = ports.clock.now()
     card = (await _cards(uow, [message]))[0]
     await _emit(uow, "update", message.chat_id, card)

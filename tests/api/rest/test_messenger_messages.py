@@ -264,6 +264,7 @@ class TestSendMessage:
             "long_text": {"json": {"chat": chat_id, "text": "x" * 501}},
             "nothing": {"json": {"chat": chat_id}},
             "blank_text": {"json": {"chat": chat_id, "text": ""}},
+            "spaces_text": {"json": {"chat": chat_id, "text": " \n\t "}},
             "no_chat": {"json": {"text": "hi"}},
             "malformed_chat": {"json": {"chat": "not-a-uuid", "text": "hi"}},
             "missing_chat": {"json": {"chat": missing_id(), "text": "hi"}},
@@ -285,6 +286,7 @@ class TestSendMessage:
             "long_text": (400, {"text": ["Ensure this field has no more than 500 characters."]}),
             "nothing": (400, needs_content),
             "blank_text": (400, needs_content),
+            "spaces_text": (400, needs_content),
             "no_chat": (400, {"chat": ["This field is required."]}),
             "malformed_chat": (400, {"chat": ["Must be a valid UUID."]}),
             "missing_chat": (404, NO_CHAT),
@@ -337,6 +339,7 @@ class TestEditMessage:
             ("outsider", outsider, sent["id"], "hacked"),
             ("missing", me, missing_id(), "x"),
             ("blank", me, sent["id"], ""),
+            ("spaces", me, sent["id"], "   "),
             ("long", me, sent["id"], "x" * 501),
         ]:
             response = await http.patch(
@@ -349,6 +352,7 @@ class TestEditMessage:
             "outsider": (403, NOT_A_MEMBER),
             "missing": (404, NO_MESSAGE),
             "blank": (400, {"text": ["This field may not be blank."]}),
+            "spaces": (400, {"text": ["This field may not be blank."]}),
             "long": (400, {"text": ["Ensure this field has no more than 500 characters."]}),
         }
         assert await message(http, other, sent["id"]) == sent
