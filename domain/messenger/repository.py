@@ -7,9 +7,23 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from domain.accounts.model import User
 from domain.errors import Invalid
@@ -247,12 +261,23 @@ async def messages_by_ids(
 async def last_messages(
     session: AsyncSession, chat_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Message]:
-    """The newest message of each chat that has one."""
+    """The newest message of each chat that has one: per chat, one backward step along
+    ``ix_messages_chat_created`` (a LATERAL ... LIMIT 1), however long the chats are."""
+    chats = select(func.unnest(cast(list(chat_ids), ARRAY(Uuid))).label("chat_id")).subquery()
+    step = aliased(Message)  # its own FROM: the outer query reads messages too
+    newest = (
+        select(step.id)
+        .where(step.chat_id == chats.c.chat_id)
+        .order_by(step.created_at.desc(), step.id.desc())
+        .limit(1)
+        .correlate(chats)
+        .lateral()
+    )
     stmt = (
         select(Message)
-        .where(Message.chat_id.in_(chat_ids))
-        .ext(distinct_on(Message.chat_id))
-        .order_by(Message.chat_id, Message.created_at.desc(), Message.id.desc())
+        .select_from(chats)
+        .join(newest, true())
+        .join(Message, Message.id == newest.c.id)
     )
     return {message.chat_id: message for message in (await session.execute(stmt)).scalars()}
 
