@@ -12,7 +12,7 @@ from domain.accounts import service
 from domain.accounts.events import SessionRevoked as SessionRevokedEvent
 from domain.accounts.rules import TokenType
 from domain.errors import Unauthenticated
-from domain.events import EventDecodeError, decode
+from resolvers.events import decoded
 from resolvers.permissions import client_address, require_viewer
 from schema.accounts import (
     AuthTokens,
@@ -159,14 +159,7 @@ async def session_revocation(
         if reason is not None:
             return reason
         async for message in messages:
-            event = _decode(message)
+            event = decoded(message)
             if isinstance(event, SessionRevokedEvent) and event.session_id == session_id:
                 return event.reason
     return None
-
-
-def _decode(message: str) -> object:
-    try:
-        return decode(message)
-    except EventDecodeError:
-        return None

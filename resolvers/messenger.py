@@ -14,12 +14,12 @@ from domain.accounts import service as accounts
 from domain.accounts.events import PresenceChanged
 from domain.accounts.service import ProfileChanges
 from domain.errors import Invalid
-from domain.events import EventDecodeError, decode
 from domain.messenger import service
 from domain.messenger.events import MessageEvent as MessageChanged
 from domain.messenger.events import MessagesReadAll
 from domain.messenger.rules import Upload
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
+from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.accounts import User
 from schema.context import Info
@@ -320,7 +320,7 @@ class MessengerSubscription:
                 await service.get_chat(uow, viewer=viewer.user.id, chat_id=only)
         async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
             async for text in messages:
-                event = message_event(_decode(text), only, View.of(info))
+                event = message_event(decoded(text), only, View.of(info))
                 if event is not None:
                     yield event
 
@@ -338,13 +338,6 @@ class MessengerSubscription:
                 is_online=event.online,
                 last_online_at=event.last_online_at,
             )
-
-
-def _decode(text: str) -> Event | None:
-    try:
-        return decode(text)
-    except EventDecodeError:
-        return None
 
 
 def message_event(event: Event | None, only: uuid.UUID | None, view: View) -> MessageEvent | None:
@@ -380,7 +373,7 @@ async def presence_changes(
     async def follow(user_id: uuid.UUID) -> None:
         async with context.events.subscribe(f"presence:{user_id}") as messages:
             async for text in messages:
-                event = _decode(text)
+                event = decoded(text)
                 if isinstance(event, PresenceChanged):
                     queue.put_nowait(event)
 
