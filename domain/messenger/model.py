@@ -26,8 +26,9 @@ class Chat(Base):
     # "<smaller uuid>:<larger uuid>" for a private chat: one chat per pair, enforced by the index.
     private_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # Bumped by every new message, so the chat list shows the liveliest chats first.
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    # Bumped by every new message, so the chat list shows the liveliest chats first. Not
+    # indexed: lists reach chats through chat_members, and an unindexed bump is a HOT update.
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class ChatMember(Base):

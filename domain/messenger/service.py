@@ -166,11 +166,10 @@ async def _require_member(
 
 async def _member_chat(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
     """The chat, when the viewer is a member: 404 for no chat, 403 for someone else's."""
+    await _require_member(uow, viewer, chat_id)
     chat = await repository.find_chat(uow.session, chat_id)
-    if chat is None:
+    if chat is None:  # deleted since (its members with it)
         raise ChatNotFound
-    if await repository.membership(uow.session, chat_id, viewer) is None:
-        raise NotAMember
     return chat
 
 

@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chats")),
         sa.UniqueConstraint("private_key", name=op.f("uq_chats_private_key")),
     )
-    op.create_index(op.f("ix_chats_updated_at"), "chats", ["updated_at"], unique=False)
     op.create_table(
         "stored_files",
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -152,7 +151,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_chat_members_user_id"), table_name="chat_members")
     op.drop_table("chat_members")
     op.drop_table("stored_files")
-    op.drop_index(op.f("ix_chats_updated_at"), table_name="chats")
     op.drop_table("chats")
     # ### end Alembic commands ###
     sa.Enum(name="file_kind").drop(op.get_bind(), checkfirst=True)
