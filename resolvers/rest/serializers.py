@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.accounts import rules
 from domain.messenger.events import MessageEvent, MessagesReadAll
+from domain.messenger.service import user_card
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,18 +37,7 @@ def media_url(base_url: str, key: str | None) -> str | None:
 
 def user_json(user: User | None, now: datetime, base_url: str = "") -> dict[str, Any]:
     """Seed 001's user object; a deleted (or vanished) user is the placeholder."""
-    if user is None or user.deleted_at is not None:
-        return dict(DELETED_USER)
-    return {
-        "id": str(user.id),
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "bio": user.bio,
-        "avatar": media_url(base_url, user.avatar),
-        "is_online": rules.is_online(user.last_online_at, now, announced=user.online_announced),
-        "last_online_at": iso(user.last_online_at),
-    }
+    return user_card_json(user_card(user), now, base_url)
 
 
 def user_card_json(card: dict[str, Any] | None, now: datetime, base_url: str) -> dict[str, Any]:
