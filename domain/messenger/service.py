@@ -466,12 +466,9 @@ async def send_message(
     ``updated_at`` (a row every sender of the chat writes) is bumped last, so its lock is held
     only through the commit.
     """
-    chat = await repository.find_chat(uow.session, new.chat_id)
-    if chat is None:
-        raise ChatNotFound
-    members = await repository.members_of(uow.session, [chat.id])
+    members = await repository.members_of(uow.session, [new.chat_id])
     if all(member.user_id != sender.id for member in members):
-        raise NotAMember
+        await _require_member(uow, sender.id, new.chat_id)  # 404 or 403, whichever it is
     _validate_message(new)
     now = ports.clock.now()
     keys = [await store_file(uow, ports, f, FileKind.ATTACHMENT, sender.id) for f in new.files]
@@ -479,7 +476,7 @@ async def send_message(
     if new.voice is not None:
         voice = await store_file(uow, ports, new.voice, FileKind.VOICE, sender.id)
     message = Message(
-        chat_id=chat.id,
+        chat_id=new.chat_id,
         sender_id=sender.id,
         text=new.text if rules.has_text(new.text) else None,
         voice=voice,
@@ -489,8 +486,8 @@ async def send_message(
     await repository.add_message(uow.session, message, keys)
     card = message_card(message, sender, keys, readers=[])
     recipients = [str(member.user_id) for member in members]
-    uow.emit(MessageEvent(kind="create", chat_id=chat.id, message=card, recipients=recipients))
-    await repository.touch_chat(uow.session, chat.id, now)
+    uow.emit(MessageEvent(kind="create", chat_id=new.chat_id, message=card, recipients=recipients))
+    await repository.touch_chat(uow.session, new.chat_id, now)
     await uow.commit()
     return card
 
