@@ -26,10 +26,10 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
-from domain import events
 from domain.accounts.errors import InvalidToken, TokenExpired
 from domain.accounts.service import read_realtime_token
 from domain.ports import Clock
+from resolvers.events import decoded
 from resolvers.rest.serializers import publication
 
 if TYPE_CHECKING:
@@ -191,9 +191,8 @@ def publication_json(text: str, base_url: str, clock: KeyClock) -> str | None:
     rendering it once per socket would cost more than sending it. ``clock`` is part of the key
     only so that each runtime renders with its own clock; the first render's ``now`` stands for
     every socket, which only the five-minute ``is_online`` window depends on."""
-    try:
-        event = events.decode(text)
-    except events.EventDecodeError:
+    event = decoded(text)  # shared with the GraphQL subscriptions of this process
+    if event is None:
         log.warning("realtime socket skipped an undecodable event: %.80r", text)
         return None
     try:

@@ -364,7 +364,6 @@ async def _set_online(uow: SqlAlchemyUnitOfWork, user: User, now: datetime) -> N
     await repository.save_presence(uow.session, user.id, last_online_at=now, announced=True)
     if not was_announced:
         _announce(uow, user, online=True)
-    user.online_announced = True
     await uow.commit()
 
 

@@ -38,21 +38,6 @@ if TYPE_CHECKING:
     import httpx
 
 
-@pytest.fixture
-async def ivan(http: httpx.AsyncClient) -> Person:
-    return await person(http, "ivan")
-
-
-@pytest.fixture
-async def olga(http: httpx.AsyncClient) -> Person:
-    return await person(http, "olga")
-
-
-@pytest.fixture
-async def petr(http: httpx.AsyncClient) -> Person:
-    return await person(http, "petr")
-
-
 def unknown(type_name: str) -> str:
     return str(GlobalID(type_name, str(uuid.uuid4())))
 

@@ -18,7 +18,6 @@ from tests.api.graphql.test_messenger_support import (
     data,
     messages_of,
     nodes,
-    person,
     raw,
     send,
     texts,
@@ -28,21 +27,6 @@ from tests.conftest import graphql
 
 if TYPE_CHECKING:
     import httpx
-
-
-@pytest.fixture
-async def ivan(http: httpx.AsyncClient) -> Person:
-    return await person(http, "ivan")
-
-
-@pytest.fixture
-async def olga(http: httpx.AsyncClient) -> Person:
-    return await person(http, "olga")
-
-
-@pytest.fixture
-async def petr(http: httpx.AsyncClient) -> Person:
-    return await person(http, "petr")
 
 
 async def all_pages(

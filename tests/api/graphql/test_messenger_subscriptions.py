@@ -23,7 +23,6 @@ from tests.api.graphql.test_messenger_support import (
     Person,
     create_group,
     create_private,
-    person,
     raw,
     send,
 )
@@ -39,21 +38,6 @@ if TYPE_CHECKING:
     from tests.conftest import LiveServer
 
 TIMEOUT = 5
-
-
-@pytest.fixture
-async def ivan(http: httpx.AsyncClient) -> Person:
-    return await person(http, "ivan")
-
-
-@pytest.fixture
-async def olga(http: httpx.AsyncClient) -> Person:
-    return await person(http, "olga")
-
-
-@pytest.fixture
-async def petr(http: httpx.AsyncClient) -> Person:
-    return await person(http, "petr")
 
 
 @contextlib.asynccontextmanager

@@ -29,7 +29,6 @@ from tests.api.graphql.test_messenger_support import (
     messages_of,
     multipart,
     nodes,
-    person,
 )
 from tests.conftest import graphql
 
@@ -68,16 +67,6 @@ def collect_unclosed_uploads(caplog: pytest.LogCaptureFixture) -> Iterator[None]
         gc.collect()
     finally:
         gc.unfreeze()
-
-
-@pytest.fixture
-async def ivan(http: httpx.AsyncClient) -> Person:
-    return await person(http, "ivan")
-
-
-@pytest.fixture
-async def olga(http: httpx.AsyncClient) -> Person:
-    return await person(http, "olga")
 
 
 @pytest.fixture
