@@ -26,35 +26,29 @@ Nothing here asserts timings; figures go to docs/perf.md.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode, FragmentSpreadNode, parse, print_ast, visit
 from graphql.language import FragmentDefinitionNode, OperationDefinitionNode, Visitor
 
-from tests.bench.graphql_overhead import BenchError, describe_machine, wait_listening
+from tests.bench.graphql_overhead import BenchError, wait_listening
 from tests.bench.messenger_dataset import (
-    REDIS_URL,
     TABLE_HEAD,
     Target,
     bench_env,
-    dataset_for_run,
     describe_code,
-    exit_on_sigterm,
-    failures,
+    exit_status,
     http_json,
     lua_script,
     median_rps,
     rounds,
     row,
+    run_with_wrk_on_dataset,
     running,
     start_uvicorn,
-    wait_idle,
 )
 
 if TYPE_CHECKING:
@@ -215,30 +209,14 @@ def run(args: argparse.Namespace, dataset: Dataset, workdir: Path) -> int:
             f"Server CPU per request: GraphQL {mg:.2f} ms, plain {mp:.2f} ms "
             f"(plain/GraphQL {mp / mg:.2f})"
         )
-    bad = failures(results)
-    for line in bad:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if bad else 0
+    return exit_status(results)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    exit_on_sigterm()
-    if shutil.which("wrk") is None:
-        print("error: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
-        return 2
-    print(f"{describe_machine()}\n{describe_code()}\nredis {REDIS_URL}, pid {os.getpid()}")
-    wait_idle(args.wait_idle)
-    try:
-        with (
-            dataset_for_run("chats") as dataset,
-            tempfile.TemporaryDirectory(prefix="tghub-bench-") as tmp,
-        ):
-            print(dataset.describe())
-            return run(args, dataset, Path(tmp))
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return run_with_wrk_on_dataset(
+        "chats", args.wait_idle, lambda dataset, workdir: run(args, dataset, workdir)
+    )
 
 
 if __name__ == "__main__":

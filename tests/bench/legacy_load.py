@@ -33,36 +33,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.bench.graphql_overhead import BenchError, describe_machine, wait_listening
+from tests.bench.graphql_overhead import BenchError, wait_listening
 from tests.bench.messenger_dataset import (
-    REDIS_URL,
     Target,
     bench_env,
-    dataset_for_run,
     describe_code,
-    exit_on_sigterm,
-    failures,
+    exit_status,
     http_json,
     lua_script,
     median_rps,
     rounds,
     row,
+    run_with_wrk_on_dataset,
     running,
     start_uvicorn,
-    wait_idle,
 )
 from tests.pg import admin_execute
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from pathlib import Path
 
     from tests.bench.graphql_overhead import Server
     from tests.bench.messenger_dataset import Dataset
@@ -260,30 +254,14 @@ def run(args: argparse.Namespace, dataset: Dataset, workdir: Path) -> int:
             f"{row(route.label, runs)} {route.django_rps:g} | **{ratio:.1f}×** "
             f"| ≥ {route.aim:g}× ({route.django_rps * route.aim:.0f} req/s): {met} |"
         )
-    bad = failures(results)
-    for line in bad:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if bad else 0
+    return exit_status(results)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    exit_on_sigterm()
-    if shutil.which("wrk") is None:
-        print("error: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
-        return 2
-    print(f"{describe_machine()}\n{describe_code()}\nredis {REDIS_URL}, pid {os.getpid()}")
-    wait_idle(args.wait_idle)
-    try:
-        with (
-            dataset_for_run("legacy") as dataset,
-            tempfile.TemporaryDirectory(prefix="tghub-bench-") as tmp,
-        ):
-            print(dataset.describe())
-            return run(args, dataset, Path(tmp))
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return run_with_wrk_on_dataset(
+        "legacy", args.wait_idle, lambda dataset, workdir: run(args, dataset, workdir)
+    )
 
 
 if __name__ == "__main__":

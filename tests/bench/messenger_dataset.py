@@ -37,9 +37,11 @@ import os
 import random
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ from tests.bench.graphql_overhead import (
     Server,
     WrkResult,
     background_load,
+    describe_machine,
     fmt_cpu,
     fmt_ms,
     fmt_rps,
@@ -77,7 +80,7 @@ from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
     from domain.accounts.model import User
     from domain.bootstrap import Runtime
@@ -735,3 +738,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def exit_status(results: dict[str, list[WrkResult]]) -> int:
+    """1 (with each failure on stderr) when a round had errors, else 0."""
+    bad = failures(results)
+    for line in bad:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def run_with_wrk_on_dataset(
+    label: str, wait_idle_seconds: float, run: Callable[[Dataset, Path], int]
+) -> int:
+    """The wrk benchmarks' ``main``: check for wrk, say what runs where, wait for an idle
+    machine, build the data set in a fresh database and run ``run`` on it."""
+    exit_on_sigterm()
+    if shutil.which("wrk") is None:
+        print("error: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    print(f"{describe_machine()}\n{describe_code()}\nredis {REDIS_URL}, pid {os.getpid()}")
+    wait_idle(wait_idle_seconds)
+    try:
+        with (
+            dataset_for_run(label) as dataset,
+            tempfile.TemporaryDirectory(prefix="tghub-bench-") as tmp,
+        ):
+            print(dataset.describe())
+            return run(dataset, Path(tmp))
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
