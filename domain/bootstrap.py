@@ -68,6 +68,12 @@ def world_key(settings: Settings) -> str:
     return f"{settings.channel_prefix}:simworld"
 
 
+def queue_name(settings: Settings) -> str:
+    """The deployment's job queue: deployments sharing one Redis never run each other's jobs
+    (a worker of another deployment would find neither the job's row nor its world)."""
+    return f"{settings.channel_prefix}:arq:queue"
+
+
 async def seed_world(runtime: Runtime) -> None:
     """The world file seeds a world Redis does not hold yet (a restart keeps the world)."""
     path = runtime.settings.telegram_world
@@ -141,7 +147,7 @@ def build_runtime(settings: Settings) -> Runtime:
         refresh_ttl=settings.refresh_token_ttl,
         login_attempts_per_minute=settings.login_attempts_per_minute,
     )
-    queue = ArqJobQueue(create_arq_redis(settings.redis_url))
+    queue = ArqJobQueue(create_arq_redis(settings.redis_url), queue_name(settings))
     uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue)
     runtime = Runtime(
         settings=settings,

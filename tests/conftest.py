@@ -1,7 +1,8 @@
 """Shared fixtures: a real PostgreSQL (migrated with Alembic) and a real Redis per xdist worker.
 
-Each test starts from empty tables and an empty Redis database, and gets its own pub/sub
-channel prefix, so tests never see each other's rows, keys or events.
+Each test starts from empty tables and an empty Redis database. A test module shares one app:
+``http`` calls it in-process through its ASGI interface, ``server`` is one real uvicorn on a
+loopback port for what needs the network. Each module has its own pub/sub channel prefix.
 """
 
 from __future__ import annotations
@@ -34,12 +35,19 @@ from tghub.migrate import upgrade_head
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
 ADMIN_URL = os.environ.get(
     "TGHUB_TEST_ADMIN_DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TGHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 OPERATIONS = Path(__file__).resolve().parent.parent / "codegen" / "operations"
 TEST_SECRET = "test-signing-key-that-is-long-enough-0123456789"
+# Where the in-process app is reached (``http``): absolute URLs it renders start with it.
+ORIGIN = "http://testserver"
+# How long a test waits for something that should happen: long enough for a loaded machine,
+# reached only when the test fails.
+DEADLINE = 60.0
 
 
 def _worker_index() -> int:
@@ -78,12 +86,13 @@ async def clean_state(database_url: str, redis_url: str) -> None:
     await redis.aclose()
 
 
-@pytest.fixture
-def settings(database_url: str, redis_url: str, tmp_path: Path, clean_state: None) -> Settings:
+def make_settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
+    """Settings for the test database and Redis, with cheap hashing and a channel prefix of
+    their own (pub/sub ignores database numbers)."""
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         channel_prefix=f"test-{uuid.uuid4().hex[:12]}",
         secret_key=SecretStr(TEST_SECRET),
         database_pool_size=5,
@@ -93,6 +102,31 @@ def settings(database_url: str, redis_url: str, tmp_path: Path, clean_state: Non
         # Tests log in often; the limit itself is tested with its own low setting.
         login_attempts_per_minute=1000,
     )
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """One set per test module: the module's in-process app and live server serve it."""
+    return make_settings(database_url, redis_url, tmp_path_factory.mktemp("data"))
+
+
+def module_settings_with(**changes: Any) -> Any:
+    """An override of ``module_settings`` for one module: ``module_settings =
+    module_settings_with(...)`` there, and its app, server and ``settings`` follow."""
+
+    @pytest.fixture(scope="module", name="module_settings")
+    def overridden(module_settings: Settings) -> Settings:
+        return module_settings.model_copy(update=changes)
+
+    return overridden
+
+
+@pytest.fixture
+def settings(module_settings: Settings, clean_state: None) -> Settings:
+    """The module's settings, for a test that starts from empty tables and an empty Redis."""
+    return module_settings
 
 
 @pytest.fixture
@@ -141,15 +175,61 @@ class LiveServer:
             await self._task
 
 
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with LiveServer(settings) as live:
+@pytest.fixture(scope="module")
+async def live_server(module_settings: Settings) -> AsyncIterator[LiveServer]:
+    async with LiveServer(module_settings) as live:
         yield live
 
 
 @pytest.fixture
-async def http(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+def server(live_server: LiveServer, clean_state: None) -> LiveServer:
+    """A real uvicorn on a loopback port, one per module: for what needs the network
+    (websockets, disconnects, several processes)."""
+    return live_server
+
+
+class InProcessApp:
+    """The app as a server would run it: every request gets a copy of the lifespan's state."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "state": dict(self.state)}, receive, send)
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[InProcessApp]:
+    """The real app with its lifespan run, to be called in-process (no socket)."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        yield InProcessApp(app, dict(state or {}))
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app for ``settings``, through its ASGI interface."""
+    async with running_app(settings) as app:
+        # Unexpected errors become the 500 answer a real server gives, not test exceptions.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=ORIGIN, timeout=DEADLINE
+        ) as client:
+            yield client
+
+
+@pytest.fixture(scope="module")
+async def module_app(module_settings: Settings) -> AsyncIterator[InProcessApp]:
+    async with running_app(module_settings) as app:
+        yield app
+
+
+@pytest.fixture
+async def http(module_app: InProcessApp, clean_state: None) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the module's app, in-process: for everything but the network."""
+    transport = httpx.ASGITransport(app=module_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, timeout=DEADLINE) as client:
         yield client
 
 

@@ -10,7 +10,7 @@ from arq.worker import Function, Worker, func
 from domain.adapters.clock import SystemClock
 from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
-from domain.bootstrap import build_runtime
+from domain.bootstrap import build_runtime, queue_name
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from workers import cron
@@ -68,6 +68,7 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
         "on_shutdown": shutdown,
         "ctx": {"settings": settings, "runtime": runtime},
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": queue_name(settings),
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "max_jobs": settings.worker_max_jobs,

@@ -11,7 +11,6 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import (
-    default_queue_name,
     in_progress_key_prefix,
     job_key_prefix,
     result_key_prefix,
@@ -46,7 +45,7 @@ def create_arq_redis(url: str) -> ArqRedis:
 
 
 class ArqJobQueue:
-    def __init__(self, redis: ArqRedis, queue_name: str = default_queue_name) -> None:
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self.redis = redis
         self.queue_name = queue_name
 

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arq.constants import default_queue_name, in_progress_key_prefix
+from arq.constants import in_progress_key_prefix
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -131,10 +131,11 @@ async def durable_throughput(runtime: Runtime, count: int) -> float:
 
 async def raw_throughput(runtime: Runtime, count: int) -> float:
     arq = runtime.queue.redis
-    await asyncio.gather(*(arq.enqueue_job("raw_noop") for _ in range(count)))
+    queue = runtime.queue.queue_name
+    await asyncio.gather(*(arq.enqueue_job("raw_noop", _queue_name=queue) for _ in range(count)))
     start = time.perf_counter()
     # Polling another process's progress: there is no event to wait on.
-    while await arq.zcard(default_queue_name) or await _running_raw_jobs(arq):  # noqa: ASYNC110
+    while await arq.zcard(queue) or await _running_raw_jobs(arq):  # noqa: ASYNC110
         await asyncio.sleep(0.005)
     return count / (time.perf_counter() - start)
 

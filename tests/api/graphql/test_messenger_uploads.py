@@ -30,14 +30,13 @@ from tests.api.graphql.test_messenger_support import (
     multipart,
     nodes,
 )
-from tests.conftest import graphql
+from tests.conftest import ORIGIN, graphql
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import httpx
 
-    from tests.conftest import LiveServer
 
 # BUG (test_uploaded_files_are_closed_after_the_request): Strawberry's ASGI view never closes
 # the Starlette request, so every uploaded part stays an open SpooledTemporaryFile until the
@@ -94,8 +93,8 @@ async def send_files(
     return payload
 
 
-async def fetch(http: httpx.AsyncClient, server: LiveServer, url: str) -> httpx.Response:
-    assert url.startswith(f"{server.url}/media/"), url
+async def fetch(http: httpx.AsyncClient, url: str) -> httpx.Response:
+    assert url.startswith(f"{ORIGIN}/media/"), url
     response = await http.get(url)
     assert response.status_code == 200, response.text
     return response
@@ -105,7 +104,6 @@ class TestSendMessageFiles:
     async def test_two_files_are_stored_and_served_back(
         self,
         http: httpx.AsyncClient,
-        server: LiveServer,
         ivan: Person,
         olga: Person,
         chat: dict[str, Any],
@@ -118,7 +116,7 @@ class TestSendMessageFiles:
         urls = [file["url"] for file in message["files"]]
         assert len(urls) == 2
         assert (message["text"], message["voice"]) == ("see attached", None)
-        notes, photo = [await fetch(http, server, url) for url in urls]
+        notes, photo = [await fetch(http, url) for url in urls]
         assert notes.content == b"plain words\n"
         assert photo.content == PNG
         assert photo.headers["content-type"] == "image/png"
@@ -171,7 +169,7 @@ class TestSendMessageFiles:
         assert field_errors(payload) == {"files": ["The submitted file is empty."]}
 
     async def test_a_file_name_with_two_dots_in_a_row_is_stored(
-        self, http: httpx.AsyncClient, server: LiveServer, ivan: Person, chat: dict[str, Any]
+        self, http: httpx.AsyncClient, ivan: Person, chat: dict[str, Any]
     ) -> None:
         payload = await send_files(
             http, ivan, chat["id"], [("report..final.pdf", b"%PDF-1.4", "application/pdf")]
@@ -179,7 +177,7 @@ class TestSendMessageFiles:
 
         assert payload["__typename"] == "MessagePayloadSuccess"
         [file] = payload["message"]["files"]
-        assert (await fetch(http, server, file["url"])).content == b"%PDF-1.4"
+        assert (await fetch(http, file["url"])).content == b"%PDF-1.4"
 
     async def test_anonymous_uploads_are_unauthenticated(
         self, http: httpx.AsyncClient, chat: dict[str, Any]
@@ -197,7 +195,6 @@ class TestVoice:
     async def test_an_ogg_recording_is_stored_and_served_back(
         self,
         http: httpx.AsyncClient,
-        server: LiveServer,
         ivan: Person,
         olga: Person,
         chat: dict[str, Any],
@@ -208,7 +205,7 @@ class TestVoice:
 
         message = is_a(payload, "MessagePayloadSuccess")["message"]
         assert (message["text"], message["files"]) == (None, [])
-        response = await fetch(http, server, message["voice"])
+        response = await fetch(http, message["voice"])
         assert response.content == OGG
         assert response.headers["content-type"] == "audio/ogg"
         [listed] = nodes(await messages_of(http, olga, chat["id"]))
@@ -250,7 +247,7 @@ class TestVoice:
 
 class TestChatAvatar:
     async def test_a_group_is_created_with_a_png_avatar(
-        self, http: httpx.AsyncClient, server: LiveServer, ivan: Person, olga: Person
+        self, http: httpx.AsyncClient, ivan: Person, olga: Person
     ) -> None:
         variables = {
             "input": {"isPrivate": False, "title": "Club", "memberIds": [olga.id], "avatar": None}
@@ -260,7 +257,7 @@ class TestChatAvatar:
         body = await multipart(http, "CreateChat", variables, files, token=ivan.token)
 
         chat = member(body, "createChat", "ChatPayloadSuccess")["chat"]
-        response = await fetch(http, server, chat["avatar"])
+        response = await fetch(http, chat["avatar"])
         assert (response.content, response.headers["content-type"]) == (PNG, "image/png")
         assert (await chat_of(http, olga, chat["id"]))["avatar"] == chat["avatar"]
 
@@ -290,7 +287,7 @@ class TestChatAvatar:
         assert field_errors(payload) == {"avatar": ["Upload a valid avatar file (jpg or png)."]}
 
     async def test_the_creator_changes_a_groups_avatar(
-        self, http: httpx.AsyncClient, server: LiveServer, ivan: Person, olga: Person
+        self, http: httpx.AsyncClient, ivan: Person, olga: Person
     ) -> None:
         group = await create_group(http, ivan, "Club", [olga])
         variables = {"input": {"chatId": group["id"], "avatar": None}}
@@ -300,7 +297,7 @@ class TestChatAvatar:
 
         chat = member(body, "updateChat", "ChatPayloadSuccess")["chat"]
         assert group["avatar"] is None
-        assert (await fetch(http, server, chat["avatar"])).content == JPEG
+        assert (await fetch(http, chat["avatar"])).content == JPEG
         assert chat["title"] == "Club"
 
 
@@ -308,7 +305,6 @@ class TestProfileAvatar:
     async def test_a_jpeg_avatar_is_stored_and_shown_to_others(
         self,
         http: httpx.AsyncClient,
-        server: LiveServer,
         ivan: Person,
         olga: Person,
         chat: dict[str, Any],
@@ -319,7 +315,7 @@ class TestProfileAvatar:
         body = await multipart(http, "UpdateProfile", variables, files, token=olga.token)
 
         user = member(body, "updateProfile", "ProfilePayloadSuccess")["user"]
-        response = await fetch(http, server, user["avatar"])
+        response = await fetch(http, user["avatar"])
         assert (response.content, response.headers["content-type"]) == (JPEG, "image/jpeg")
         assert (user["firstName"], user["lastName"]) == ("Olga", "Ivanova")  # left alone
         users = nodes(

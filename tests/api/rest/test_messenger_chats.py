@@ -27,12 +27,12 @@ from tests.api.rest.messenger_factories import (
     private_chat,
     send,
 )
+from tests.conftest import ORIGIN
 
 if TYPE_CHECKING:
     import httpx
 
     from domain.bootstrap import Runtime
-    from tests.conftest import LiveServer
 
 PRIVATE_EXISTS = ["Private chat with these members already exists"]
 ONE_COMPANION = {"members": ["A private chat has exactly one companion."]}
@@ -57,7 +57,7 @@ async def post_chat(
 
 class TestCreatePrivate:
     async def test_title_and_avatar_are_the_companions_from_each_side(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         owner = await actor(http, runtime, first_name="Ivan", last_name="Petrov")
         companion = await actor(http, runtime, first_name="Maria", last_name="Petrova")
@@ -77,7 +77,7 @@ class TestCreatePrivate:
             "title": "Maria Petrova",
             "members": chat["members"],
             "creator": owner.json(is_online=True),
-            "avatar": MediaUrl(server.url, "maria.png"),
+            "avatar": MediaUrl(ORIGIN, "maria.png"),
             "created_at": ISO,
             "updated_at": ISO,
             "is_private": True,
@@ -225,7 +225,7 @@ class TestCreateGroup:
         assert sorted(ids(chat["members"])) == sorted([me.id, *member_ids])
 
     async def test_multipart_group_with_avatar(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         creator, one, two = await actors(http, runtime, 3)
 
@@ -240,7 +240,7 @@ class TestCreateGroup:
         assert chat["title"] == "Team"
         assert chat["is_private"] is False
         assert sorted(ids(chat["members"])) == sorted([creator.id, one.id, two.id])
-        assert chat["avatar"] == MediaUrl(server.url, "team.png")
+        assert chat["avatar"] == MediaUrl(ORIGIN, "team.png")
         served = await http.get(chat["avatar"])
         assert (served.status_code, served.content) == (200, PNG)
         assert (await chat_view(http, one, chat["id"]))["avatar"] == chat["avatar"]

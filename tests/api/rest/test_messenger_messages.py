@@ -32,12 +32,12 @@ from tests.api.rest.messenger_factories import (
     private_chat,
     send,
 )
+from tests.conftest import ORIGIN
 
 if TYPE_CHECKING:
     import httpx
 
     from domain.bootstrap import Runtime
-    from tests.conftest import LiveServer
 
 CHAT_REQUIRED = ["Chat UUID is required in url"]
 FileParts = list[tuple[str, tuple[str, bytes, str]]]
@@ -167,7 +167,7 @@ class TestSendMessage:
         assert sent["text"] == "я" * 500
 
     async def test_multipart_files_are_stored_and_served(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         me, other = await actors(http, runtime, 2)
         chat = await private_chat(http, me, other)
@@ -184,8 +184,8 @@ class TestSendMessage:
         assert body["text"] == "see attached"
         assert body["voice"] is None
         assert body["files"] == [
-            {"item": MediaUrl(server.url, "notes.txt")},
-            {"item": MediaUrl(server.url, "photo.png")},
+            {"item": MediaUrl(ORIGIN, "notes.txt")},
+            {"item": MediaUrl(ORIGIN, "photo.png")},
         ]
         first = await http.get(body["files"][0]["item"])
         assert (first.status_code, first.content) == (200, notes)
@@ -220,7 +220,6 @@ class TestSendMessage:
         self,
         http: httpx.AsyncClient,
         runtime: Runtime,
-        server: LiveServer,
         name: str,
         content: bytes,
         media_type: str,
@@ -237,7 +236,7 @@ class TestSendMessage:
 
         body = created(response)
         assert (body["text"], body["files"]) == (None, [])
-        assert body["voice"] == MediaUrl(server.url, name)
+        assert body["voice"] == MediaUrl(ORIGIN, name)
         served = await http.get(body["voice"])
         assert (served.status_code, served.content) == (200, content)
         assert served.headers["content-type"] == media_type

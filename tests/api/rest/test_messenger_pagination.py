@@ -17,12 +17,12 @@ from tests.api.rest.messenger_factories import (
     seed_messages,
     seed_users,
 )
+from tests.conftest import ORIGIN
 
 if TYPE_CHECKING:
     import httpx
 
     from domain.bootstrap import Runtime
-    from tests.conftest import LiveServer
 
 
 async def page(http: httpx.AsyncClient, who: Actor, url: str) -> dict[str, Any]:
@@ -49,7 +49,7 @@ async def statuses(http: httpx.AsyncClient, who: Actor, urls: list[str]) -> dict
 
 class TestUsers:
     async def test_default_size_and_absolute_links(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         me = await actor(http, runtime, username="caller")
         others = {str(user_id) for user_id in await seed_users(runtime, 12)}
@@ -58,8 +58,8 @@ class TestUsers:
 
         assert [(p["count"], len(p["results"])) for p in pages] == [(12, 10), (12, 2)]
         assert [(p["previous"], p["next"]) for p in pages] == [
-            (None, f"{server.url}/api/users/?page=2"),
-            (f"{server.url}/api/users/", None),
+            (None, f"{ORIGIN}/api/users/?page=2"),
+            (f"{ORIGIN}/api/users/", None),
         ]
         listed = [user["id"] for p in pages for user in p["results"]]
         assert sorted(listed) == sorted(others)
@@ -67,7 +67,7 @@ class TestUsers:
         assert usernames == sorted(usernames)
 
     async def test_links_keep_the_other_parameters(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         me = await actor(http, runtime)
         await seed_users(runtime, 12, prefix="match")
@@ -75,7 +75,7 @@ class TestUsers:
 
         body = await page(http, me, "/api/users/?search=match&page_size=5&page=2")
 
-        base = f"{server.url}/api/users/?search=match&page_size=5"
+        base = f"{ORIGIN}/api/users/?search=match&page_size=5"
         assert (body["count"], body["previous"], body["next"]) == (12, base, f"{base}&page=3")
         assert [u["username"] for u in body["results"]] == [f"match{i:03}" for i in range(5, 10)]
         last = await page(http, me, body["next"])
@@ -83,7 +83,7 @@ class TestUsers:
         assert [u["username"] for u in last["results"]] == ["match010", "match011"]
 
     async def test_page_size_is_capped_at_100(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         me = await actor(http, runtime)
         await seed_users(runtime, 105)
@@ -91,7 +91,7 @@ class TestUsers:
         pages = await walk(http, me, "/api/users/?page_size=500")
 
         assert [(p["count"], len(p["results"])) for p in pages] == [(105, 100), (105, 5)]
-        assert pages[0]["next"] == f"{server.url}/api/users/?page_size=500&page=2"
+        assert pages[0]["next"] == f"{ORIGIN}/api/users/?page_size=500&page=2"
 
     async def test_bad_page_sizes_fall_back_to_the_default(
         self, http: httpx.AsyncClient, runtime: Runtime
@@ -128,9 +128,7 @@ class TestUsers:
         assert answers == {f"/api/users/?page={n}": (404, INVALID_PAGE) for n in pages}
         assert (sized.status_code, len(sized.json()["results"])) == (200, 3)
 
-    async def test_drf_page_aliases(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
-    ) -> None:
+    async def test_drf_page_aliases(self, http: httpx.AsyncClient, runtime: Runtime) -> None:
         me = await actor(http, runtime)
         await seed_users(runtime, 12)
 
@@ -140,7 +138,7 @@ class TestUsers:
         assert (empty.status_code, last.status_code) == (200, 200), (empty.text, last.text)
         assert len(empty.json()["results"]) == 10
         assert len(last.json()["results"]) == 2
-        assert last.json()["previous"] == f"{server.url}/api/users/"
+        assert last.json()["previous"] == f"{ORIGIN}/api/users/"
 
     async def test_empty_list_has_one_empty_page(
         self, http: httpx.AsyncClient, runtime: Runtime
@@ -155,9 +153,7 @@ class TestUsers:
 
 
 class TestChats:
-    async def test_pages_of_chats(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
-    ) -> None:
+    async def test_pages_of_chats(self, http: httpx.AsyncClient, runtime: Runtime) -> None:
         me = await actor(http, runtime)
         seeded = [str(chat_id) for chat_id in await seed_chats(runtime, me.id, 12)]
 
@@ -165,8 +161,8 @@ class TestChats:
 
         assert [(p["count"], len(p["results"])) for p in pages] == [(12, 10), (12, 2)]
         assert [(p["previous"], p["next"]) for p in pages] == [
-            (None, f"{server.url}/api/chats?page=2"),
-            (f"{server.url}/api/chats", None),
+            (None, f"{ORIGIN}/api/chats?page=2"),
+            (f"{ORIGIN}/api/chats", None),
         ]
         # Liveliest first: the seeded chats grow livelier with their index.
         assert [chat["id"] for p in pages for chat in p["results"]] == seeded[::-1]
@@ -174,7 +170,7 @@ class TestChats:
         assert (beyond.status_code, beyond.json()) == (404, INVALID_PAGE)
 
     async def test_page_size_is_capped_at_100(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
+        self, http: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         me = await actor(http, runtime)
         await seed_chats(runtime, me.id, 101)
@@ -182,8 +178,8 @@ class TestChats:
         pages = await walk(http, me, "/api/chats/?page_size=500")
 
         assert [(p["count"], len(p["results"])) for p in pages] == [(101, 100), (101, 1)]
-        assert pages[0]["next"] == f"{server.url}/api/chats/?page_size=500&page=2"
-        assert pages[1]["previous"] == f"{server.url}/api/chats/?page_size=500"
+        assert pages[0]["next"] == f"{ORIGIN}/api/chats/?page_size=500&page=2"
+        assert pages[1]["previous"] == f"{ORIGIN}/api/chats/?page_size=500"
 
     async def test_invalid_pages(self, http: httpx.AsyncClient, runtime: Runtime) -> None:
         me = await actor(http, runtime)
@@ -193,9 +189,7 @@ class TestChats:
 
 
 class TestMessages:
-    async def test_pages_of_messages(
-        self, http: httpx.AsyncClient, runtime: Runtime, server: LiveServer
-    ) -> None:
+    async def test_pages_of_messages(self, http: httpx.AsyncClient, runtime: Runtime) -> None:
         me, other = await actors(http, runtime, 2)
         chat = await private_chat(http, me, other)
         seeded = [str(m) for m in await seed_messages(runtime, chat["id"], other.id, 101)]
@@ -207,10 +201,10 @@ class TestMessages:
         assert [len(p["results"]) for p in default] == [10] * 10 + [1]
         assert {p["count"] for p in default} == {101}
         assert [m["id"] for p in default for m in p["results"]] == seeded[::-1]
-        assert default[0]["next"] == f"{server.url}{url}&page=2"
-        assert default[-1]["previous"] == f"{server.url}{url}&page=10"
+        assert default[0]["next"] == f"{ORIGIN}{url}&page=2"
+        assert default[-1]["previous"] == f"{ORIGIN}{url}&page=10"
         assert [len(p["results"]) for p in capped] == [100, 1]
-        assert capped[0]["next"] == f"{server.url}{url}&page_size=500&page=2"
+        assert capped[0]["next"] == f"{ORIGIN}{url}&page_size=500&page=2"
         answers = await statuses(http, me, [f"{url}&page=12", f"{url}&page=0", f"{url}&page=x"])
         assert list(answers.values()) == [(404, INVALID_PAGE)] * 3
         assert ids(default[0]["results"])[0] == seeded[-1]

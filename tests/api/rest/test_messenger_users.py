@@ -23,12 +23,12 @@ from tests.api.rest.messenger_factories import (
     private_chat,
     send,
 )
+from tests.conftest import ORIGIN
 
 if TYPE_CHECKING:
     import httpx
 
     from domain.bootstrap import Runtime
-    from tests.conftest import LiveServer
 
 USER_KEYS = {
     "id",
@@ -130,7 +130,6 @@ class TestProfileUpdate:
         self,
         http: httpx.AsyncClient,
         runtime: Runtime,
-        server: LiveServer,
         filename: str,
         content: bytes,
         media_type: str,
@@ -147,7 +146,7 @@ class TestProfileUpdate:
         assert response.status_code == 200, response.text
         body = response.json()
         assert body == me.json(
-            is_online=True, bio="Programmer in VK", avatar=MediaUrl(server.url, filename)
+            is_online=True, bio="Programmer in VK", avatar=MediaUrl(ORIGIN, filename)
         )
         served = await http.get(body["avatar"])
         assert served.status_code == 200

@@ -7,7 +7,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from arq.constants import default_queue_name
 from redis.asyncio import Redis
 
 from domain.adapters.clock import SystemClock
@@ -61,7 +60,7 @@ class TestCreateJob:
         async with runtime.uow() as uow:
             assert await uow.session.get(Job, job.id) is None
         assert await runtime.queue.state(job.id) is QueueState.ABSENT
-        assert await runtime.queue.redis.zcard(default_queue_name) == 0
+        assert await runtime.queue.redis.zcard(runtime.queue.queue_name) == 0
 
     async def test_an_exception_in_the_block_drops_the_job(self, runtime: Runtime) -> None:
         created: list[Job] = []
@@ -141,7 +140,7 @@ class TestRunJob:
         assert "retry in 30" in waiting.error
         assert waiting.retry_at is not None
         assert 28 <= waiting.retry_at.timestamp() - before <= 32
-        score = await runtime.queue.redis.zscore(default_queue_name, job_id)
+        score = await runtime.queue.redis.zscore(runtime.queue.queue_name, job_id)
         assert score is not None
         assert 28 <= score / 1000 - before <= 32
         assert await outbox_messages(runtime) == []
@@ -208,7 +207,7 @@ class TestRedisOutage:
         # The queue points at a Redis that refuses connections: the commit still stands.
         from domain.adapters.queue import ArqJobQueue, create_arq_redis
 
-        dead = ArqJobQueue(create_arq_redis("redis://127.0.0.1:1/0"))
+        dead = ArqJobQueue(create_arq_redis("redis://127.0.0.1:1/0"), runtime.queue.queue_name)
         factory = type(runtime.uow)(runtime.uow.session_factory, runtime.uow.publisher, dead)
         async with factory() as uow:
             job = await jobs.create_job(uow, kind=jobs.NOOP, args={})
@@ -223,6 +222,6 @@ class TestRedisOutage:
             ]
         redis = Redis.from_url(redis_url)
         try:
-            assert await redis.zcard(default_queue_name) == 1
+            assert await redis.zcard(runtime.queue.queue_name) == 1
         finally:
             await redis.aclose()
