@@ -146,6 +146,7 @@ def build_runtime(settings: Settings) -> Runtime:
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
         login_attempts_per_minute=settings.login_attempts_per_minute,
+        refresh_grace=settings.refresh_grace_seconds,
     )
     queue = ArqJobQueue(create_arq_redis(settings.redis_url), queue_name(settings))
     uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue)

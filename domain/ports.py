@@ -65,6 +65,10 @@ class RateLimiter(Protocol):
         """Count one attempt; the seconds to wait when ``key`` is over ``limit`` per window."""
         ...
 
+    async def refund(self, key: str) -> None:
+        """Take back one attempt counted in the current window (one that turned out fine)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AuthPorts:
@@ -77,6 +81,7 @@ class AuthPorts:
     access_ttl: int
     refresh_ttl: int
     login_attempts_per_minute: int
+    refresh_grace: int = 0
 
 
 class EventSource(Protocol):

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=3600, ge=1)
     refresh_token_ttl: int = Field(default=86400, ge=1)
+    # A just-rotated refresh token is answered with the current pair for this long (clients
+    # refresh concurrently); 0 treats any reuse as theft.
+    refresh_grace_seconds: int = Field(default=30, ge=0)
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8)

@@ -27,7 +27,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
 from domain.accounts.errors import InvalidToken, TokenExpired
-from domain.accounts.service import read_realtime_token
+from domain.accounts.events import SessionRevoked
+from domain.accounts.service import authenticate_realtime_token
+from domain.errors import ExternalUnavailable
 from domain.ports import Clock
 from resolvers.events import decoded
 from resolvers.rest.serializers import publication
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from starlette.types import Message
     from starlette.websockets import WebSocket
 
+    from domain.accounts.rules import RealtimeClaims
     from domain.bootstrap import Runtime
 
     Handler = Callable[["Connection", "Command"], Awaitable[dict[str, Any] | None]]
@@ -103,6 +106,7 @@ class ReplyError:
         return body
 
 
+INTERNAL_ERROR = ReplyError(100, "internal server error", temporary=True)
 PERMISSION_DENIED = ReplyError(103, "permission denied")
 METHOD_NOT_FOUND = ReplyError(104, "method not found")
 ALREADY_SUBSCRIBED = ReplyError(105, "already subscribed")
@@ -249,6 +253,7 @@ class Connection:
         "next_ping",
         "relays",
         "runtime",
+        "session_id",
         "timing",
         "user_id",
         "websocket",
@@ -261,6 +266,7 @@ class Connection:
         self.base_url = base_url(websocket)
         self.clock = key_clock(runtime.auth.clock)
         self.user_id: uuid.UUID | None = None
+        self.session_id: uuid.UUID | None = None
         self.client_id = ""
         self.relays: dict[str, asyncio.Task[None]] = {}
         self.next_ping = math.inf  # Centrifugo pings connected clients only
@@ -327,39 +333,57 @@ class Connection:
 
     # --- tokens --------------------------------------------------------------------------
 
-    def token_user(self, params: dict[str, Any]) -> uuid.UUID:
-        """The user of a connect (or refresh) token. Expired: error 109, so the client fetches
-        a new one; otherwise invalid: the terminal disconnect, so it does not retry forever."""
+    async def token_claims(self, params: dict[str, Any]) -> RealtimeClaims:
+        """The user and session of a connect (or refresh) token. Expired: error 109, so the
+        client fetches a new one; otherwise invalid (a session that ended too): the terminal
+        disconnect, so it does not retry forever."""
         token = params.get("token")
         if not isinstance(token, str) or not token:
             raise Disconnect(INVALID_TOKEN)
         try:
-            return read_realtime_token(self.runtime.auth, token, channel=None)
+            return await self.read_token(token, channel=None)
         except TokenExpired:
             raise CommandError(TOKEN_EXPIRED) from None
         except InvalidToken:
             raise Disconnect(INVALID_TOKEN) from None
 
-    def check_channel(self, channel: str, token: object) -> None:
+    async def check_channel(self, channel: str, token: object) -> None:
         """A legacy client may subscribe to its own user's channel only, with a subscribe token
-        issued to it for that channel."""
+        issued to it for that channel, in the session it connected with."""
         if channel != str(self.user_id) or not isinstance(token, str):
             raise CommandError(PERMISSION_DENIED)
         try:
-            owner = read_realtime_token(self.runtime.auth, token, channel=channel)
+            claims = await self.read_token(token, channel=channel)
         except TokenExpired:
             raise CommandError(TOKEN_EXPIRED) from None
         except InvalidToken:
             raise CommandError(PERMISSION_DENIED) from None
-        if owner != self.user_id:
+        if (claims.user_id, claims.session_id) != (self.user_id, self.session_id):
             raise CommandError(PERMISSION_DENIED)
+
+    async def read_token(self, token: str, *, channel: str | None) -> RealtimeClaims:
+        runtime = self.runtime
+        try:
+            async with runtime.uow() as uow:
+                return await authenticate_realtime_token(
+                    uow, runtime.auth, token=token, channel=channel
+                )
+        except ExternalUnavailable:  # the session cannot be checked now: the client retries
+            raise CommandError(INTERNAL_ERROR) from None
+
+    def ends_session(self, text: str) -> bool:
+        """Whether a bus message on the user's channel says this connection's session ended
+        (logout, refresh-token reuse, account deletion): its tokens are dead, so is the socket."""
+        event = decoded(text)
+        return isinstance(event, SessionRevoked) and event.session_id == self.session_id
 
     # --- commands ------------------------------------------------------------------------
 
     async def on_connect(self, command: Command) -> dict[str, Any]:
         if self.user_id is not None:
             raise Disconnect(BAD_REQUEST)  # Centrifugo: a second connect is a client bug
-        self.user_id = self.token_user(command.params)
+        claims = await self.token_claims(command.params)
+        self.user_id, self.session_id = claims.user_id, claims.session_id
         self.client_id = str(uuid.uuid4())
         timing = self.timing
         now = asyncio.get_running_loop().time()
@@ -373,7 +397,8 @@ class Connection:
         }
 
     async def on_refresh(self, command: Command) -> dict[str, Any]:
-        if self.token_user(command.params) != self.user_id:
+        claims = await self.token_claims(command.params)
+        if (claims.user_id, claims.session_id) != (self.user_id, self.session_id):
             raise Disconnect(INVALID_TOKEN)
         return {"client": self.client_id, "version": VERSION, "expires": False}
 
@@ -381,7 +406,7 @@ class Connection:
         channel = channel_of(command.params)
         if channel in self.relays:
             raise CommandError(ALREADY_SUBSCRIBED)
-        self.check_channel(channel, command.params.get("token"))
+        await self.check_channel(channel, command.params.get("token"))
         subscribed = asyncio.get_running_loop().create_future()
         self.relays[channel] = asyncio.create_task(
             self.relay(channel, command.id, subscribed), name=f"centrifugo-relay-{channel}"
@@ -401,7 +426,7 @@ class Connection:
         channel = channel_of(command.params)
         if channel not in self.relays:
             raise CommandError(PERMISSION_DENIED)
-        self.check_channel(channel, command.params.get("token"))
+        await self.check_channel(channel, command.params.get("token"))
         return {"expires": False}
 
     async def on_send(self, command: Command) -> None:
@@ -416,6 +441,9 @@ class Connection:
                 await self.send(encode({"id": command_id, "subscribe": {}}))
                 subscribed.set_result(None)
                 async for text in messages:
+                    if self.ends_session(text):
+                        await self.close(INVALID_TOKEN)
+                        return
                     frame = push_frame(text, channel, self.base_url, self.clock)
                     if frame is not None:
                         await self.send(frame)

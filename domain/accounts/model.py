@@ -58,3 +58,7 @@ class AuthSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The refresh token the last rotation replaced, and when: within the grace window a
+    # concurrent refresh with it gets the current pair instead of revoking the family.
+    previous_jti: Mapped[str | None] = mapped_column(String(64), default=None)
+    rotated_at: Mapped[datetime | None] = mapped_column(default=None)

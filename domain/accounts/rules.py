@@ -140,23 +140,39 @@ class FamilyState:
     current_jti: str
     expires_at: datetime
     revoked: bool
+    # The refresh token the last rotation replaced, and when.
+    previous_jti: str | None = None
+    rotated_at: datetime | None = None
 
 
 class RefreshVerdict(enum.Enum):
     ROTATE = "rotate"
+    GRACE = "grace"
     REUSED = "reused"
     DEAD = "dead"
 
 
-def judge_refresh(family: FamilyState, claims: TokenClaims, now: datetime) -> RefreshVerdict:
-    """Rotate the current token; an older generation of a live family is a theft signal."""
+def judge_refresh(
+    family: FamilyState, claims: TokenClaims, now: datetime, *, grace: float = 0
+) -> RefreshVerdict:
+    """Rotate the current token. The one rotated just before, within ``grace`` seconds of the
+    rotation, is a concurrent refresh (GRACE); any older generation of a live family is a
+    theft signal (REUSED)."""
     if family.revoked or family.expires_at <= now:
         return RefreshVerdict.DEAD
     if claims.generation == family.generation and claims.jti == family.current_jti:
         return RefreshVerdict.ROTATE
+    if _within_grace(family, claims, now, grace):
+        return RefreshVerdict.GRACE
     if claims.generation < family.generation:
         return RefreshVerdict.REUSED
     return RefreshVerdict.DEAD
+
+
+def _within_grace(family: FamilyState, claims: TokenClaims, now: datetime, grace: float) -> bool:
+    just_rotated = claims.generation == family.generation - 1 and claims.jti == family.previous_jti
+    rotated_at = family.rotated_at
+    return just_rotated and rotated_at is not None and now - rotated_at < timedelta(seconds=grace)
 
 
 def token_is_live(family: FamilyState, claims: TokenClaims, now: datetime) -> bool:
@@ -164,6 +180,26 @@ def token_is_live(family: FamilyState, claims: TokenClaims, now: datetime) -> bo
     if claims.token_type is TokenType.REFRESH:
         return judge_refresh(family, claims, now) is RefreshVerdict.ROTATE
     return not family.revoked and family.expires_at > now and claims.generation == family.generation
+
+
+@dataclass(frozen=True)
+class RealtimeClaims:
+    """A realtime (Centrifugo) token's user and session; tokens from before sessions were
+    bound name none."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+
+
+def parse_realtime_claims(raw: dict[str, Any]) -> RealtimeClaims | None:
+    try:
+        sid = raw.get("sid")
+        return RealtimeClaims(
+            user_id=uuid.UUID(str(raw["sub"])),
+            session_id=None if sid is None else uuid.UUID(str(sid)),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 ONLINE_WINDOW = timedelta(minutes=5)

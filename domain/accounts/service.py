@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.accounts import repository, rules
-from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
+from domain.accounts.errors import InvalidCredentials, InvalidToken, TokenExpired, UsernameTaken
 from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
@@ -88,14 +88,17 @@ async def register_user(
     return user
 
 
-async def _limit_login_attempts(auth: AuthPorts, *, username: str, client: str) -> None:
+def _login_budgets(auth: AuthPorts, *, username: str, client: str) -> dict[str, int]:
     # Per name and address, so guessing is slowed without letting others lock a user out;
     # per address too (more generously: offices share one), so spraying names is slowed.
     limit = auth.login_attempts_per_minute
-    budgets = {
+    return {
         f"login:{client}:{username.lower()}": limit,
         f"login:{client}": limit * rules.ADDRESS_LOGIN_FACTOR,
     }
+
+
+async def _limit_login_attempts(auth: AuthPorts, budgets: dict[str, int]) -> None:
     for key, budget in budgets.items():
         retry_after = await auth.limiter.hit(key, limit=budget, window_seconds=60)
         if retry_after is not None:
@@ -112,16 +115,22 @@ async def authenticate(
 ) -> User:
     """The active user with these credentials; raises RateLimited or InvalidCredentials.
 
-    Ends the read transaction before hashing, so a slow verification holds no connection.
+    Every attempt is counted before the check (so concurrent guesses cannot overtake the
+    limit) and a successful one is taken back: only failures use up the budget, so a client
+    sending its valid credentials with each request (HTTP Basic) is never limited. Ends the
+    read transaction before hashing, so a slow verification holds no connection.
     """
     if not (is_storable(username) and is_storable(password)):
         raise InvalidCredentials  # no stored name or hash could match such text
-    await _limit_login_attempts(auth, username=username, client=client)
+    budgets = _login_budgets(auth, username=username, client=client)
+    await _limit_login_attempts(auth, budgets)
     user = await repository.find_user_by_username(uow.session, username)
     await uow.release()
     stored = user.password_hash if user is not None and user.is_active else None
     if not await auth.hasher.verify(stored, password) or user is None:
         raise InvalidCredentials
+    for key in budgets:
+        await auth.limiter.refund(key)
     return user
 
 
@@ -170,6 +179,8 @@ def _family_state(family: AuthSession) -> rules.FamilyState:
         current_jti=family.current_jti,
         expires_at=family.expires_at,
         revoked=family.revoked_at is not None,
+        previous_jti=family.previous_jti,
+        rotated_at=family.rotated_at,
     )
 
 
@@ -184,24 +195,37 @@ def read_token(auth: AuthPorts, token: str, expected: TokenType | None) -> Token
 async def refresh_tokens(
     uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, refresh_token: str
 ) -> TokenPair:
-    """Rotate a family; reuse of an old refresh token revokes it (emits SessionRevoked)."""
+    """Rotate a family. The token rotated just before, within the grace window, gets the
+    current pair (clients refresh concurrently); any other reuse of an old refresh token
+    revokes the family (emits SessionRevoked). Commits."""
     claims = read_token(auth, refresh_token, TokenType.REFRESH)
     family = await repository.lock_auth_session(uow.session, claims.session_id)
     user = None if family is None else await repository.find_user(uow.session, family.user_id)
     if family is None or user is None or not user.is_active:
         raise InvalidToken
     now = auth.clock.now()
-    verdict = rules.judge_refresh(_family_state(family), claims, now)
+    verdict = rules.judge_refresh(_family_state(family), claims, now, grace=auth.refresh_grace)
+    if verdict is rules.RefreshVerdict.GRACE:
+        return _current_pair(auth, family, now)
     if verdict is rules.RefreshVerdict.REUSED:
         _revoke(uow, family, now, reason="refresh_reused")
         await uow.commit()
     if verdict is not rules.RefreshVerdict.ROTATE:
         raise InvalidToken
+    family.previous_jti, family.rotated_at = family.current_jti, now
     family.generation += 1
     family.current_jti = uuid.uuid4().hex
     family.expires_at = now + timedelta(seconds=auth.refresh_ttl)
     await uow.commit()
     return _issue(auth, family, now)
+
+
+def _current_pair(auth: AuthPorts, family: AuthSession, now: datetime) -> TokenPair:
+    """The family's current refresh token (issued again exactly as at its rotation) and a
+    new access token for it."""
+    rotated = _issue(auth, family, family.rotated_at or now)
+    fresh = _issue(auth, family, now)
+    return TokenPair(fresh.access, rotated.refresh, family.id)
 
 
 def _revoke(uow: SqlAlchemyUnitOfWork, family: AuthSession, now: datetime, reason: str) -> None:
@@ -311,12 +335,16 @@ REALTIME_TOKEN_TYPE = "realtime"  # noqa: S105 - a claim value, not a secret
 REALTIME_TOKEN_TTL = 3600
 
 
-def issue_realtime_token(auth: AuthPorts, *, user_id: uuid.UUID, channel: str | None) -> str:
+def issue_realtime_token(auth: AuthPorts, *, viewer: Viewer, channel: str | None) -> str:
     """A Centrifugo-style token (seed 001): ``sub`` the user, 1 h; a subscribe one names the
-    channel. It opens the realtime socket only: the API refuses it as an access token."""
+    channel. It is bound to the viewer's session (``sid``) and dies with it; it opens the
+    realtime socket only: the API refuses it as an access token."""
+    if viewer.session_id is None:
+        raise PermissionDenied("Realtime tokens are issued to token sessions only.")
     now = auth.clock.now()
     claims: dict[str, object] = {
-        "sub": str(user_id),
+        "sub": str(viewer.user.id),
+        "sid": str(viewer.session_id),
         "token_type": REALTIME_TOKEN_TYPE,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + REALTIME_TOKEN_TTL,
@@ -326,8 +354,11 @@ def issue_realtime_token(auth: AuthPorts, *, user_id: uuid.UUID, channel: str | 
     return auth.tokens.encode(claims)
 
 
-def read_realtime_token(auth: AuthPorts, token: str, *, channel: str | None) -> uuid.UUID:
-    """The user a realtime token was issued to; raises InvalidToken (TokenExpired past exp).
+async def authenticate_realtime_token(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, token: str, channel: str | None
+) -> rules.RealtimeClaims:
+    """Who a realtime token was issued to, while their session lives; raises InvalidToken
+    (TokenExpired past ``exp``, and for a token of no session: the client fetches a new one).
 
     A connect token (``channel`` None) must name no channel; a subscribe token must name
     exactly ``channel``.
@@ -335,10 +366,20 @@ def read_realtime_token(auth: AuthPorts, token: str, *, channel: str | None) -> 
     raw = auth.tokens.decode(token)
     if raw.get("token_type") != REALTIME_TOKEN_TYPE or raw.get("channel") != channel:
         raise InvalidToken
-    try:
-        return uuid.UUID(str(raw["sub"]))
-    except ValueError as exc:
-        raise InvalidToken from exc
+    claims = rules.parse_realtime_claims(raw)
+    if claims is None:
+        raise InvalidToken
+    if claims.session_id is None:
+        raise TokenExpired  # issued before tokens were bound to sessions
+    found = await repository.find_session_with_user(uow.session, claims.session_id)
+    if found is None or not _session_is_live(*found, claims.user_id, auth.clock.now()):
+        raise InvalidToken
+    return claims
+
+
+def _session_is_live(family: AuthSession, user: User, user_id: uuid.UUID, now: datetime) -> bool:
+    alive = family.revoked_at is None and family.expires_at > now
+    return alive and user.is_active and user.id == user_id
 
 
 # --- presence --------------------------------------------------------------------------------

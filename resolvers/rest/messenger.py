@@ -164,7 +164,7 @@ async def offline(request: Request) -> Response:
 async def centrifugo_connect(request: Request) -> JSONResponse:
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
-    token = service.issue_realtime_token(runtime.auth, user_id=viewer.user.id, channel=None)
+    token = service.issue_realtime_token(runtime.auth, viewer=viewer, channel=None)
     return JSONResponse({"token": token})
 
 
@@ -177,7 +177,7 @@ async def centrifugo_subscribe(request: Request) -> JSONResponse:
     asked = (await read_form(request)).data.get("channel") or own
     if asked != own:
         raise PermissionDenied("You may subscribe only to your own channel.")
-    token = service.issue_realtime_token(runtime.auth, user_id=viewer.user.id, channel=own)
+    token = service.issue_realtime_token(runtime.auth, viewer=viewer, channel=own)
     return JSONResponse({"token": token})
 
 

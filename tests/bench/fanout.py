@@ -187,14 +187,15 @@ async def prepare(name: str) -> Setup:
                 uow, runtime.auth, username=receiver.username, password=PASSWORD
             )
         auth = runtime.auth
+        viewer = accounts.Viewer(user=receiver, session_id=pair.session_id)
         return Setup(
             name=name,
             settings=settings,
             receiver=receiver.id,
             access_token=pair.access,
-            connect_token=accounts.issue_realtime_token(auth, user_id=receiver.id, channel=None),
+            connect_token=accounts.issue_realtime_token(auth, viewer=viewer, channel=None),
             subscribe_token=accounts.issue_realtime_token(
-                auth, user_id=receiver.id, channel=str(receiver.id)
+                auth, viewer=viewer, channel=str(receiver.id)
             ),
             event=event,
         )

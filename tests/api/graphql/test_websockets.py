@@ -37,7 +37,7 @@ from tests.api.graphql.factories import (
     rotate,
     unsigned,
 )
-from tests.conftest import LiveServer, graphql, operation
+from tests.conftest import LiveServer, graphql, module_settings_with, operation
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 
     from domain.bootstrap import Runtime
     from domain.settings import Settings
+
+# Theft detection as it is without the grace window (which has tests of its own):
+# presenting a rotated refresh token again revokes the family at once.
+module_settings = module_settings_with(refresh_grace_seconds=0)
 
 PROTOCOL = "graphql-transport-ws"
 TIMEOUT = 5

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +20,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from domain.accounts.service import REALTIME_TOKEN_TYPE, issue_realtime_token
+from domain.accounts import service as accounts
+from domain.accounts.errors import InvalidToken
+from domain.accounts.model import AuthSession
+from domain.accounts.rules import TokenClaims, TokenType, build_claims
+from domain.accounts.service import REALTIME_TOKEN_TYPE, Viewer
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from resolvers import centrifugo
-from tests.api.rest.factories import create_user
+from tests.api.rest.factories import PASSWORD, create_user
 from tests.conftest import LiveServer
 
 if TYPE_CHECKING:
@@ -47,20 +52,49 @@ EDITED = "2024-05-01T10:05:00+00:00"
 # --- tokens ----------------------------------------------------------------------------------
 
 
-def connect_token(runtime: Runtime, user_id: uuid.UUID) -> str:
-    return issue_realtime_token(runtime.auth, user_id=user_id, channel=None)
+@dataclass(frozen=True)
+class Member:
+    """A user signed in once: realtime tokens are bound to that session."""
+
+    user: User
+    session_id: uuid.UUID
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(user=self.user, session_id=self.session_id)
 
 
-def subscribe_token(runtime: Runtime, user_id: uuid.UUID, channel: str | None = None) -> str:
-    channel = str(user_id) if channel is None else channel
-    return issue_realtime_token(runtime.auth, user_id=user_id, channel=channel)
+async def create_member(runtime: Runtime) -> Member:
+    return await create_member_session(runtime, await create_user(runtime))
 
 
-def expired_token(runtime: Runtime, user_id: uuid.UUID, channel: str | None = None) -> str:
-    """A well-signed realtime token that expired yesterday."""
+async def create_member_session(runtime: Runtime, user: User | Member) -> Member:
+    """A (further) session of ``user``: a login of theirs."""
+    user = user.user if isinstance(user, Member) else user
+    async with runtime.uow() as uow:
+        pair = await accounts.login(uow, runtime.auth, username=user.username, password=PASSWORD)
+    return Member(user, pair.session_id)
+
+
+def connect_token(runtime: Runtime, member: Member) -> str:
+    return accounts.issue_realtime_token(runtime.auth, viewer=member.viewer, channel=None)
+
+
+def subscribe_token(runtime: Runtime, member: Member, channel: str | None = None) -> str:
+    channel = str(member.id) if channel is None else channel
+    return accounts.issue_realtime_token(runtime.auth, viewer=member.viewer, channel=channel)
+
+
+def expired_token(runtime: Runtime, member: Member, channel: str | None = None) -> str:
+    """A well-signed realtime token of the member's session that expired yesterday."""
     expired_at = int((datetime.now(UTC) - timedelta(days=1)).timestamp())
     claims: dict[str, object] = {
-        "sub": str(user_id),
+        "sub": str(member.id),
+        "sid": str(member.session_id),
         "token_type": REALTIME_TOKEN_TYPE,
         "iat": expired_at - 3600,
         "exp": expired_at,
@@ -105,7 +139,7 @@ def message_card(chat_id: uuid.UUID, sender: dict[str, Any] | None, **overrides:
     return card | overrides
 
 
-def message_event(kind: str, card: dict[str, Any], *recipients: User) -> MessageEvent:
+def message_event(kind: str, card: dict[str, Any], *recipients: Member) -> MessageEvent:
     return MessageEvent(
         kind=kind,
         chat_id=uuid.UUID(card["chat"]),
@@ -196,10 +230,10 @@ async def started(client: Any) -> AsyncIterator[Any]:
 
 @contextlib.asynccontextmanager
 async def connected(
-    server: LiveServer, runtime: Runtime, user: User, **options: Any
+    server: LiveServer, runtime: Runtime, user: Member, **options: Any
 ) -> AsyncIterator[tuple[Any, ClientEvents]]:
     events = ClientEvents()
-    client = new_client(server, events, token=connect_token(runtime, user.id), **options)
+    client = new_client(server, events, token=connect_token(runtime, user), **options)
     async with started(client):
         await client.ready()
         yield client, events
@@ -212,10 +246,10 @@ async def subscribe(client: Any, channel: str, **options: Any) -> SubscriptionEv
     return events
 
 
-async def subscribe_own(client: Any, runtime: Runtime, user: User) -> SubscriptionEvents:
+async def subscribe_own(client: Any, runtime: Runtime, user: Member) -> SubscriptionEvents:
     """The legacy app's one subscription: its user's channel, with a token for it."""
     channel = str(user.id)
-    events = await subscribe(client, channel, token=subscribe_token(runtime, user.id))
+    events = await subscribe(client, channel, token=subscribe_token(runtime, user))
     await client.get_subscription(channel).ready()
     return events
 
@@ -266,8 +300,8 @@ async def reply(ws: ClientConnection) -> dict[str, Any]:
     return message
 
 
-async def raw_connect(ws: ClientConnection, runtime: Runtime, user: User) -> dict[str, Any]:
-    await send(ws, {"id": 1, "connect": {"token": connect_token(runtime, user.id)}})
+async def raw_connect(ws: ClientConnection, runtime: Runtime, user: Member) -> dict[str, Any]:
+    await send(ws, {"id": 1, "connect": {"token": connect_token(runtime, user)}})
     message = await reply(ws)
     assert message["id"] == 1
     result: dict[str, Any] = message["connect"]
@@ -280,14 +314,14 @@ async def close_of(ws: ClientConnection) -> tuple[int | None, str | None]:
     return ws.close_code, ws.close_reason
 
 
-async def listeners(runtime: Runtime, user: User) -> int:
+async def listeners(runtime: Runtime, user: Member) -> int:
     """How many Redis pub/sub connections listen on the user's bus channel."""
     channel = f"{runtime.settings.channel_prefix}:user:{user.id}"
     [(_, count)] = await runtime.redis.pubsub_numsub(channel)
     return int(count)
 
 
-async def wait_for_listeners(runtime: Runtime, user: User, expected: int) -> None:
+async def wait_for_listeners(runtime: Runtime, user: Member, expected: int) -> None:
     async def poll() -> None:
         # Redis state, polled: there is no event to wait on. Bounded by the wait_for below.
         while True:
@@ -313,7 +347,7 @@ class TestPublications:
     async def test_a_created_message_arrives_in_the_legacy_shape(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         chat_id = uuid.uuid4()
         seen = datetime.now(UTC).isoformat()
         sender = user_card(user.id, avatar="avatars/ivan.png", online=True, last_online_at=seen)
@@ -382,7 +416,7 @@ class TestPublications:
     async def test_edits_deletions_and_reads_arrive_in_order_under_their_event_names(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         card = message_card(uuid.uuid4(), None)
         edited = card | {"text": "Привет!", "updated_at": EDITED}
         read = edited | {"was_read_by": [user_card(user.id)]}
@@ -407,7 +441,7 @@ class TestPublications:
     async def test_reading_a_whole_chat_arrives_as_read_all(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         reader_id, chat_id = uuid.uuid4(), uuid.uuid4()
         message_ids = [str(uuid.uuid4()), str(uuid.uuid4())]
         event = MessagesReadAll(
@@ -427,7 +461,7 @@ class TestPublications:
     async def test_an_event_for_another_user_is_not_received(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user, other = await create_user(runtime), await create_user(runtime)
+        user, other = await create_member(runtime), await create_member(runtime)
         theirs = message_card(uuid.uuid4(), None, text="not for you")
         mine = message_card(uuid.uuid4(), None, text="for you")
 
@@ -444,7 +478,7 @@ class TestPublications:
     async def test_one_event_reaches_every_socket_of_its_user(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         card = message_card(uuid.uuid4(), None)
 
         async with (
@@ -467,28 +501,28 @@ class TestPublications:
 # --- channels --------------------------------------------------------------------------------
 
 
-def foreign_subscriptions() -> dict[str, Callable[[Runtime, User, User], tuple[str, str]]]:
+def foreign_subscriptions() -> dict[str, Callable[[Runtime, Member, Member], tuple[str, str]]]:
     """(channel, token) pairs a client of ``me`` must not subscribe with."""
     return {
         "another user's channel with their token": lambda runtime, me, other: (
             str(other.id),
-            subscribe_token(runtime, other.id),
+            subscribe_token(runtime, other),
         ),
         "another user's channel with my token naming it": lambda runtime, me, other: (
             str(other.id),
-            subscribe_token(runtime, me.id, str(other.id)),
+            subscribe_token(runtime, me, str(other.id)),
         ),
         "my channel with a token for another channel": lambda runtime, me, other: (
             str(me.id),
-            subscribe_token(runtime, me.id, str(other.id)),
+            subscribe_token(runtime, me, str(other.id)),
         ),
         "my channel with another user's token for it": lambda runtime, me, other: (
             str(me.id),
-            subscribe_token(runtime, other.id, str(me.id)),
+            subscribe_token(runtime, other, str(me.id)),
         ),
         "my channel with a connect token": lambda runtime, me, other: (
             str(me.id),
-            connect_token(runtime, me.id),
+            connect_token(runtime, me),
         ),
         "my channel with garbage": lambda runtime, me, other: (str(me.id), "not-a-jwt"),
     }
@@ -499,7 +533,7 @@ class TestChannels:
     async def test_a_foreign_subscription_is_permission_denied(
         self, server: LiveServer, runtime: Runtime, case: str
     ) -> None:
-        me, other = await create_user(runtime), await create_user(runtime)
+        me, other = await create_member(runtime), await create_member(runtime)
         channel, token = foreign_subscriptions()[case](runtime, me, other)
 
         async with connected(server, runtime, me) as (client, _):
@@ -512,9 +546,9 @@ class TestChannels:
     async def test_an_expired_subscribe_token_is_replaced_through_get_token(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         get_token, handed = token_source(
-            expired_token(runtime, user.id, str(user.id)), subscribe_token(runtime, user.id)
+            expired_token(runtime, user, str(user.id)), subscribe_token(runtime, user)
         )
 
         async with connected(server, runtime, user) as (client, _):
@@ -530,8 +564,8 @@ class TestChannels:
     async def test_subscribing_twice_is_already_subscribed(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
-        subscribe_command = {"channel": str(user.id), "token": subscribe_token(runtime, user.id)}
+        user = await create_member(runtime)
+        subscribe_command = {"channel": str(user.id), "token": subscribe_token(runtime, user)}
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
@@ -546,8 +580,8 @@ class TestChannels:
     async def test_after_unsubscribe_no_publication_arrives(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
-        subscribe_command = {"channel": str(user.id), "token": subscribe_token(runtime, user.id)}
+        user = await create_member(runtime)
+        subscribe_command = {"channel": str(user.id), "token": subscribe_token(runtime, user)}
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
@@ -564,18 +598,18 @@ class TestChannels:
     async def test_commands_batched_in_one_frame_are_all_answered(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         card = message_card(uuid.uuid4(), None)
 
         async with raw_socket(server) as ws:
             await send(
                 ws,
-                {"id": 1, "connect": {"token": connect_token(runtime, user.id)}},
+                {"id": 1, "connect": {"token": connect_token(runtime, user)}},
                 {
                     "id": 2,
                     "subscribe": {
                         "channel": str(user.id),
-                        "token": subscribe_token(runtime, user.id),
+                        "token": subscribe_token(runtime, user),
                     },
                 },
             )
@@ -598,7 +632,7 @@ class TestChannels:
     async def test_a_client_that_leaves_leaves_no_bus_subscription(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with connected(server, runtime, user) as (client, _):
             await subscribe_own(client, runtime, user)
@@ -609,11 +643,11 @@ class TestChannels:
     async def test_a_socket_dropped_mid_subscription_leaves_no_bus_subscription(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
-            token = subscribe_token(runtime, user.id)
+            token = subscribe_token(runtime, user)
             await send(ws, {"id": 2, "subscribe": {"channel": str(user.id), "token": token}})
             await reply(ws)
             ws.transport.abort()  # no close handshake: the TCP connection just goes
@@ -624,15 +658,15 @@ class TestChannels:
 # --- connection tokens -----------------------------------------------------------------------
 
 
-def bad_connect_tokens() -> dict[str, Callable[[Runtime, User], str]]:
+def bad_connect_tokens() -> dict[str, Callable[[Runtime, Member], str]]:
     return {
         "garbage": lambda runtime, user: "not-a-jwt",
-        "a subscribe token": lambda runtime, user: subscribe_token(runtime, user.id),
+        "a subscribe token": lambda runtime, user: subscribe_token(runtime, user),
         "another key's token": lambda runtime, user: token_signed_elsewhere(user),
     }
 
 
-def token_signed_elsewhere(user: User) -> str:
+def token_signed_elsewhere(user: Member) -> str:
     now = int(datetime.now(UTC).timestamp())
     claims = {"sub": str(user.id), "token_type": REALTIME_TOKEN_TYPE, "iat": now, "exp": now + 60}
     return jwt.encode(claims, "another-signing-key-that-is-long-enough-42", algorithm="HS256")
@@ -643,7 +677,7 @@ class TestConnectionTokens:
     async def test_a_bad_token_disconnects_for_good(
         self, server: LiveServer, runtime: Runtime, case: str
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         get_token, handed = token_source(bad_connect_tokens()[case](runtime, user))
         events = ClientEvents()
 
@@ -658,8 +692,8 @@ class TestConnectionTokens:
     async def test_an_expired_token_is_replaced_through_get_token(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
-        expired, fresh = expired_token(runtime, user.id), connect_token(runtime, user.id)
+        user = await create_member(runtime)
+        expired, fresh = expired_token(runtime, user), connect_token(runtime, user)
         get_token, handed = token_source(expired, fresh)
         events = ClientEvents()
 
@@ -682,13 +716,13 @@ class TestConnectionTokens:
     async def test_refresh_accepts_a_new_token_of_the_same_user(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with raw_socket(server) as ws:
             connected_as = await raw_connect(ws, runtime, user)
-            await send(ws, {"id": 2, "refresh": {"token": connect_token(runtime, user.id)}})
+            await send(ws, {"id": 2, "refresh": {"token": connect_token(runtime, user)}})
             refreshed = await reply(ws)
-            await send(ws, {"id": 3, "refresh": {"token": expired_token(runtime, user.id)}})
+            await send(ws, {"id": 3, "refresh": {"token": expired_token(runtime, user)}})
             expired = await reply(ws)
 
         assert refreshed == {
@@ -700,13 +734,152 @@ class TestConnectionTokens:
     async def test_refresh_with_another_users_token_disconnects(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user, other = await create_user(runtime), await create_user(runtime)
+        user, other = await create_member(runtime), await create_member(runtime)
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
-            await send(ws, {"id": 2, "refresh": {"token": connect_token(runtime, other.id)}})
+            await send(ws, {"id": 2, "refresh": {"token": connect_token(runtime, other)}})
 
             assert await close_of(ws) == (3500, "invalid token")
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+async def logout(runtime: Runtime, member: Member) -> None:
+    async with runtime.uow() as uow:
+        await accounts.logout(uow, runtime.auth, session_id=member.session_id)
+
+
+async def reuse_a_rotated_refresh_token(runtime: Runtime, member: Member) -> None:
+    """Rotate the member's session twice, then present its first refresh token again: older
+    than the grace window allows, so the theft signal revokes the session."""
+    async with runtime.uow() as uow:
+        family = await uow.session.get(AuthSession, member.session_id)
+        assert family is not None
+        claims = TokenClaims(member.id, family.id, 0, TokenType.REFRESH, family.current_jti)
+    first = runtime.auth.tokens.encode(
+        build_claims(claims, issued_at=datetime.now(UTC), ttl_seconds=60)
+    )
+    token = first
+    for _ in range(2):
+        async with runtime.uow() as uow:
+            token = (await accounts.refresh_tokens(uow, runtime.auth, refresh_token=token)).refresh
+    async with runtime.uow() as uow:
+        with pytest.raises(InvalidToken):
+            await accounts.refresh_tokens(uow, runtime.auth, refresh_token=first)
+
+
+async def delete_account(runtime: Runtime, member: Member) -> None:
+    async with runtime.uow() as uow:
+        await accounts.delete_account(uow, runtime.auth, viewer=member.viewer, user_id=member.id)
+
+
+SESSION_ENDINGS: dict[str, Callable[[Runtime, Member], Awaitable[None]]] = {
+    "logout": logout,
+    "refresh token reuse": reuse_a_rotated_refresh_token,
+    "account deletion": delete_account,
+}
+
+
+class TestSessions:
+    @pytest.mark.parametrize("ending", list(SESSION_ENDINGS))
+    async def test_an_open_socket_closes_when_its_session_ends(
+        self, server: LiveServer, runtime: Runtime, ending: str
+    ) -> None:
+        user = await create_member(runtime)
+
+        async with raw_socket(server) as ws:
+            await raw_connect(ws, runtime, user)
+            token = subscribe_token(runtime, user)
+            await send(ws, {"id": 2, "subscribe": {"channel": str(user.id), "token": token}})
+            assert await reply(ws) == {"id": 2, "subscribe": {}}
+            await SESSION_ENDINGS[ending](runtime, user)
+            await emit(runtime, message_event("create", message_card(uuid.uuid4(), None), user))
+
+            assert await close_of(ws) == (3500, "invalid token")
+
+    @pytest.mark.parametrize("ending", list(SESSION_ENDINGS))
+    async def test_its_connect_token_is_refused_afterwards(
+        self, server: LiveServer, runtime: Runtime, ending: str
+    ) -> None:
+        user = await create_member(runtime)
+        token = connect_token(runtime, user)
+        await SESSION_ENDINGS[ending](runtime, user)
+
+        async with raw_socket(server) as ws:
+            await send(ws, {"id": 1, "connect": {"token": token}})
+
+            assert await close_of(ws) == (3500, "invalid token")
+
+    async def test_its_subscribe_token_is_refused_afterwards(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+
+        async with raw_socket(server) as ws:
+            await raw_connect(ws, runtime, user)
+            token = subscribe_token(runtime, user)
+            await logout(runtime, user)  # before any subscription: nothing closes the socket
+            await send(ws, {"id": 2, "subscribe": {"channel": str(user.id), "token": token}})
+            refused = await reply(ws)
+            await send(ws, {"id": 3, "refresh": {"token": connect_token(runtime, user)}})
+
+            assert refused == {"id": 2, "error": {"code": 103, "message": "permission denied"}}
+            assert await close_of(ws) == (3500, "invalid token")
+
+    async def test_another_session_of_the_user_is_not_closed(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        other_session = await create_member_session(runtime, user)
+
+        async with raw_socket(server) as ws:
+            await raw_connect(ws, runtime, other_session)
+            token = subscribe_token(runtime, other_session)
+            await send(ws, {"id": 2, "subscribe": {"channel": str(user.id), "token": token}})
+            assert await reply(ws) == {"id": 2, "subscribe": {}}
+            await logout(runtime, user)
+            await emit(runtime, message_event("create", message_card(uuid.uuid4(), None), user))
+
+            [push] = await replies(ws)
+            assert push["push"]["pub"]["data"]["event"] == "create"
+
+    async def test_a_token_bound_to_no_session_is_answered_as_expired(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        now = int(datetime.now(UTC).timestamp())
+        claims = {
+            "sub": str(user.id),
+            "token_type": REALTIME_TOKEN_TYPE,
+            "iat": now,
+            "exp": now + 60,
+        }
+
+        async with raw_socket(server) as ws:
+            await send(ws, {"id": 1, "connect": {"token": runtime.auth.tokens.encode(claims)}})
+
+            assert await reply(ws) == {"id": 1, "error": {"code": 109, "message": "token expired"}}
+
+    async def test_a_refreshed_session_keeps_its_realtime_tokens(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        token = connect_token(runtime, user)
+        async with runtime.uow() as uow:
+            family = await uow.session.get(AuthSession, user.session_id)
+            assert family is not None
+            current = TokenClaims(user.id, family.id, 0, TokenType.REFRESH, family.current_jti)
+        now = datetime.now(UTC)
+        refresh = runtime.auth.tokens.encode(build_claims(current, issued_at=now, ttl_seconds=60))
+        async with runtime.uow() as uow:
+            await accounts.refresh_tokens(uow, runtime.auth, refresh_token=refresh)
+
+        async with raw_socket(server) as ws:
+            await send(ws, {"id": 1, "connect": {"token": token}})
+
+            assert "connect" in await reply(ws)
 
 
 # --- pings -----------------------------------------------------------------------------------
@@ -716,7 +889,7 @@ class TestPings:
     async def test_pings_keep_an_idle_connection_alive(
         self, server: LiveServer, runtime: Runtime, fast_pings: centrifugo.Timing
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         # The client too gives up on a server whose pings stop, after 0.3 s more.
         async with connected(server, runtime, user, max_server_ping_delay=0.3) as (client, events):
             publications = await subscribe_own(client, runtime, user)
@@ -733,7 +906,7 @@ class TestPings:
     async def test_the_connect_reply_announces_the_ping_period(
         self, server: LiveServer, runtime: Runtime, fast_pings: centrifugo.Timing
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with raw_socket(server) as ws:
             result = await raw_connect(ws, runtime, user)
@@ -746,7 +919,7 @@ class TestPings:
     async def test_a_client_that_does_not_pong_is_closed(
         self, server: LiveServer, runtime: Runtime, fast_pings: centrifugo.Timing
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
@@ -796,7 +969,7 @@ class TestMalformedInput:
     async def test_after_connect_it_is_a_bad_request(
         self, server: LiveServer, runtime: Runtime, frame: str
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
 
         async with raw_socket(server) as ws:
             await raw_connect(ws, runtime, user)
@@ -807,7 +980,7 @@ class TestMalformedInput:
     async def test_commands_the_apps_never_used_get_centrifugo_errors(
         self, server: LiveServer, runtime: Runtime
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         channel = str(user.id)
 
         async with raw_socket(server) as ws:
@@ -845,7 +1018,7 @@ class TestOrigins:
     async def test_no_origin_the_app_origin_and_the_same_origin_are_accepted(
         self, app_origin_server: LiveServer, runtime: Runtime, origin: str | None
     ) -> None:
-        user = await create_user(runtime)
+        user = await create_member(runtime)
         if origin == "same":
             origin = app_origin_server.url
 

@@ -18,11 +18,16 @@ from tests.api.rest.factories import (
     unique_username,
     with_and_without_slash,
 )
+from tests.conftest import module_settings_with
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import httpx
+
+# Theft detection as it is without the grace window (which has tests of its own):
+# presenting a rotated refresh token again revokes the family at once.
+module_settings = module_settings_with(refresh_grace_seconds=0)
 
 MESSENGER_REGISTER = with_and_without_slash("/api/register/")
 MAILING_REGISTER = with_and_without_slash("/api/v1/users/register/")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from domain.accounts import service as accounts
+from domain.accounts.rules import ADDRESS_LOGIN_FACTOR
 from domain.adapters.clock import SystemClock
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
@@ -18,12 +18,14 @@ from tests.api.rest.factories import (
     create_user,
     with_and_without_slash,
 )
-from tests.conftest import LiveServer
+from tests.conftest import app_client
 from tests.world import load_world, run_jobs, signed_in_account
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import AsyncIterator
+
+    import httpx
 
     from domain.accounts.model import User
     from domain.bootstrap import Runtime
@@ -330,13 +332,70 @@ class TestTaskStatusAuth:
         assert response.json()["code"] == "token_not_valid"
 
 
+class TestBasicAuthRateLimit:
+    """A client polling with valid Basic credentials is never limited; guessing still is."""
+
+    LIMIT = 3
+
+    @pytest.fixture
+    async def limited(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        strict = settings.model_copy(update={"login_attempts_per_minute": self.LIMIT})
+        async with app_client(strict) as client:
+            yield client
+
+    async def test_polling_with_valid_credentials_is_never_limited(
+        self, runtime: Runtime, limited: httpx.AsyncClient
+    ) -> None:
+        admin = await create_admin(runtime)
+        headers = {"Authorization": basic_header(admin.username, PASSWORD)}
+        task_id = await queued(runtime)
+
+        statuses = [
+            (await get(limited, f"/tasks/{task_id}/", headers)).status_code
+            for _ in range(5 * self.LIMIT * ADDRESS_LOGIN_FACTOR + 1)
+        ]
+
+        assert set(statuses) == {200}
+
+    async def test_wrong_passwords_are_still_limited(
+        self, runtime: Runtime, limited: httpx.AsyncClient
+    ) -> None:
+        admin = await create_admin(runtime)
+        task_id = await queued(runtime)
+        wrong = {"Authorization": basic_header(admin.username, "wrong")}
+        right = {"Authorization": basic_header(admin.username, PASSWORD)}
+
+        guesses = [
+            (await get(limited, f"/tasks/{task_id}/", wrong)).status_code
+            for _ in range(self.LIMIT + 1)
+        ]
+        after = await get(limited, f"/tasks/{task_id}/", right)
+
+        assert guesses == [401] * self.LIMIT + [429]
+        assert after.status_code == 429
+        assert int(after.headers["Retry-After"]) >= 1
+
+    async def test_successes_between_guesses_do_not_refill_the_budget(
+        self, runtime: Runtime, limited: httpx.AsyncClient
+    ) -> None:
+        admin = await create_admin(runtime)
+        task_id = await queued(runtime)
+        wrong = {"Authorization": basic_header(admin.username, "wrong")}
+        right = {"Authorization": basic_header(admin.username, PASSWORD)}
+
+        statuses = []
+        for _ in range(self.LIMIT):
+            statuses.append((await get(limited, f"/tasks/{task_id}/", right)).status_code)
+            statuses.append((await get(limited, f"/tasks/{task_id}/", wrong)).status_code)
+        statuses.append((await get(limited, f"/tasks/{task_id}/", wrong)).status_code)
+
+        assert statuses == [200, 401] * self.LIMIT + [429]
+
+
 @pytest.fixture
 async def bots_open_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A server whose operator set TGHUB_LEGACY_OPEN=bots."""
-    async with (
-        LiveServer(settings.model_copy(update={"legacy_open": ["bots"]})) as server,
-        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
-    ):
+    """The app of an operator who set TGHUB_LEGACY_OPEN=bots."""
+    async with app_client(settings.model_copy(update={"legacy_open": ["bots"]})) as client:
         yield client
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,9 +14,11 @@ from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTak
 from domain.accounts.model import Role
 from domain.accounts.rules import TokenType
 from domain.errors import Invalid
+from tests.fakes import FrozenClock
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
+    from domain.ports import AuthPorts
 
 PASSWORD = "secret123"
 
@@ -24,14 +28,16 @@ async def register(runtime: Runtime, username: str) -> None:
         await service.register_user(uow, runtime.auth, username=username, password=PASSWORD)
 
 
-async def login(runtime: Runtime, username: str) -> service.TokenPair:
+async def login(
+    runtime: Runtime, username: str, auth: AuthPorts | None = None
+) -> service.TokenPair:
     async with runtime.uow() as uow:
-        return await service.login(uow, runtime.auth, username=username, password=PASSWORD)
+        return await service.login(uow, auth or runtime.auth, username=username, password=PASSWORD)
 
 
-async def refresh(runtime: Runtime, token: str) -> service.TokenPair:
+async def refresh(runtime: Runtime, token: str, auth: AuthPorts | None = None) -> service.TokenPair:
     async with runtime.uow() as uow:
-        return await service.refresh_tokens(uow, runtime.auth, refresh_token=token)
+        return await service.refresh_tokens(uow, auth or runtime.auth, refresh_token=token)
 
 
 async def viewer_of(runtime: Runtime, token: str) -> service.Viewer:
@@ -68,19 +74,51 @@ class TestRegisterUser:
 
 
 class TestRefreshTokens:
-    async def test_concurrent_use_of_one_refresh_token_rotates_once_and_revokes(
+    async def test_concurrent_refreshes_with_one_token_all_get_the_current_pair(
         self, runtime: Runtime
     ) -> None:
         await register(runtime, "ivan")
         pair = await login(runtime, "ivan")
+
+        results = await asyncio.gather(*(refresh(runtime, pair.refresh) for _ in range(3)))
+
+        assert len({result.refresh for result in results}) == 1
+        for result in results:
+            assert (await viewer_of(runtime, result.access)).session_id == pair.session_id
+        rotated_again = await refresh(runtime, results[0].refresh)
+        assert (await viewer_of(runtime, rotated_again.access)).user.username == "ivan"
+
+    async def test_without_grace_concurrent_use_rotates_once_and_revokes(
+        self, runtime: Runtime
+    ) -> None:
+        strict = dataclasses.replace(runtime.auth, refresh_grace=0)
+        await register(runtime, "ivan")
+        pair = await login(runtime, "ivan")
         results = await asyncio.gather(
-            refresh(runtime, pair.refresh), refresh(runtime, pair.refresh), return_exceptions=True
+            refresh(runtime, pair.refresh, strict),
+            refresh(runtime, pair.refresh, strict),
+            return_exceptions=True,
         )
         winners = [r for r in results if isinstance(r, service.TokenPair)]
         assert len(winners) == 1
         # The loser presented a rotated token: the whole family is gone, winner included.
         with pytest.raises(InvalidToken):
             await viewer_of(runtime, winners[0].access)
+
+    async def test_reuse_after_the_grace_window_revokes_the_family(self, runtime: Runtime) -> None:
+        clock = FrozenClock(datetime.now(UTC))
+        auth = dataclasses.replace(runtime.auth, clock=clock, refresh_grace=30)
+        await register(runtime, "ivan")
+        pair = await login(runtime, "ivan", auth)
+        rotated = await refresh(runtime, pair.refresh, auth)
+        clock.advance(29)
+        assert (await refresh(runtime, pair.refresh, auth)).refresh == rotated.refresh
+        clock.advance(1)
+
+        with pytest.raises(InvalidToken):
+            await refresh(runtime, pair.refresh, auth)
+        with pytest.raises(InvalidToken):
+            await refresh(runtime, rotated.refresh, auth)
 
     async def test_rotation_kills_the_previous_access_token(self, runtime: Runtime) -> None:
         await register(runtime, "ivan")

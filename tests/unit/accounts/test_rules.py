@@ -20,12 +20,16 @@ from domain.accounts.rules import (
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def family(*, generation: int = 3, revoked: bool = False, ttl: int = 3600) -> FamilyState:
+def family(
+    *, generation: int = 3, revoked: bool = False, ttl: int = 3600, rotated_ago: float = 10
+) -> FamilyState:
     return FamilyState(
         generation=generation,
         current_jti="current",
         expires_at=NOW + timedelta(seconds=ttl),
         revoked=revoked,
+        previous_jti="previous",
+        rotated_at=NOW - timedelta(seconds=rotated_ago),
     )
 
 
@@ -125,6 +129,35 @@ class TestJudgeRefresh:
     def test_same_generation_with_other_jti_is_dead_not_reuse(self) -> None:
         forged = claims(TokenType.REFRESH, jti="other")
         assert rules.judge_refresh(family(), forged, NOW) is RefreshVerdict.DEAD
+
+    def test_the_token_rotated_just_before_is_in_grace(self) -> None:
+        previous = claims(TokenType.REFRESH, generation=2, jti="previous")
+        verdict = rules.judge_refresh(family(rotated_ago=29.9), previous, NOW, grace=30)
+        assert verdict is RefreshVerdict.GRACE
+
+    def test_grace_ends_with_its_window(self) -> None:
+        previous = claims(TokenType.REFRESH, generation=2, jti="previous")
+        verdict = rules.judge_refresh(family(rotated_ago=30), previous, NOW, grace=30)
+        assert verdict is RefreshVerdict.REUSED
+
+    def test_no_grace_when_it_is_off(self) -> None:
+        previous = claims(TokenType.REFRESH, generation=2, jti="previous")
+        assert rules.judge_refresh(family(rotated_ago=0), previous, NOW) is RefreshVerdict.REUSED
+
+    def test_only_the_last_rotated_token_is_in_grace(self) -> None:
+        older = claims(TokenType.REFRESH, generation=1, jti="previous")
+        verdict = rules.judge_refresh(family(rotated_ago=1), older, NOW, grace=30)
+        assert verdict is RefreshVerdict.REUSED
+
+    def test_a_forged_previous_jti_is_reuse(self) -> None:
+        forged = claims(TokenType.REFRESH, generation=2, jti="forged")
+        verdict = rules.judge_refresh(family(rotated_ago=1), forged, NOW, grace=30)
+        assert verdict is RefreshVerdict.REUSED
+
+    def test_a_revoked_family_has_no_grace(self) -> None:
+        previous = claims(TokenType.REFRESH, generation=2, jti="previous")
+        verdict = rules.judge_refresh(family(revoked=True), previous, NOW, grace=30)
+        assert verdict is RefreshVerdict.DEAD
 
 
 class TestTokenIsLive:
