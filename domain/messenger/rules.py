@@ -81,7 +81,9 @@ def stored_content_type(upload: Upload) -> str:
     declared = upload.declared_type or ""
     if sniffed is not None:
         return sniffed
-    if re.fullmatch(r"[\w.+-]+/[\w.+-]+", declared) and not declared.startswith("text/html"):
+    # Media types are case-insensitive (RFC 2045): "Text/HTML" is text/html too.
+    well_formed = re.fullmatch(r"[\w.+-]+/[\w.+-]+", declared)
+    if well_formed and not declared.lower().startswith("text/html"):
         return declared
     return "application/octet-stream"
 
