@@ -29,6 +29,7 @@ from domain.messenger.errors import (
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from domain.messenger.model import Chat, ChatMember, Message, StoredFile
 from domain.messenger.rules import FileKind, Upload
+from domain.text import is_storable
 from domain.types import Page
 
 if TYPE_CHECKING:
@@ -235,6 +236,9 @@ async def store_file(
 
 
 async def find_file(uow: SqlAlchemyUnitOfWork, key: str) -> StoredFile | None:
+    """The stored file of ``key`` (from a URL: any text); None when there is none."""
+    if not is_storable(key):  # PostgreSQL text holds no NUL: no stored key could match
+        return None
     return await repository.find_stored_file(uow.session, key)
 
 
