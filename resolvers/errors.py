@@ -64,7 +64,7 @@ def shape_errors(errors: Iterable[GraphQLError], request_id: str | None) -> list
 
 def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or _is_invalid_literal(error):
         return error
     if isinstance(original, DomainError):
         return _rebuild(error, original.message, {"code": code_for(original)})
@@ -76,6 +76,17 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
     )
     extensions: dict[str, object] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
     return _rebuild(error, MASKED_MESSAGE, extensions)
+
+
+def _is_invalid_literal(error: GraphQLError) -> bool:
+    """graphql-core's report of an input literal a scalar refused (``BigInt: "abc"``): the
+    client's mistake, carrying the scalar's ValueError, never raised by a resolver (no path).
+    As a variable the same value is reported without the exception attached."""
+    return (
+        error.path is None
+        and isinstance(error.original_error, ValueError | TypeError)
+        and error.message.startswith("Expected value of type ")
+    )
 
 
 def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, NewType
 
 import strawberry
@@ -10,8 +11,14 @@ if TYPE_CHECKING:
     from strawberry.types.scalar import ScalarDefinition
 
 
+DIGITS = re.compile(r"-?[0-9]{1,20}")
+
+
 def _parse_bigint(value: object) -> int:
+    # Plain ASCII digits only: int() would also take " 12", "1_000" and other scripts' digits.
     if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("BigInt takes an integer or a string of digits")
+    if isinstance(value, str) and not DIGITS.fullmatch(value):
         raise ValueError("BigInt takes an integer or a string of digits")
     number = int(value)
     if not -(2**63) <= number < 2**63:
