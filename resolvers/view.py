@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry import UNSET
@@ -18,12 +19,14 @@ from typing_extensions import override
 
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context, bearer_token
+from resolvers.uploads import with_files
 from resolvers.websocket import SessionBoundHandler
 from schema.context import Context
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from cross_web import AsyncHTTPRequestAdapter
     from starlette.websockets import WebSocket
     from strawberry.types.unset import UnsetType
 
@@ -99,6 +102,19 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             if isinstance(request, Request):
                 await request.close()
+
+    @override
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        try:
+            form = await request.get_form_data()
+        except ValueError as exc:
+            raise HTTPException(400, "Unable to parse the multipart body") from exc
+        operations, files_map = (
+            self.parse_json(field) if isinstance(field, str | bytes) else field
+            for field in (form.form.get("operations", "{}"), form.form.get("map", "{}"))
+        )
+        result: dict[str, str] = with_files(operations, files_map, form.files)
+        return result
 
     @override
     async def render_graphql_ide(self, request: Request) -> Response:
