@@ -13,6 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -155,6 +156,12 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client left before its request was read: nobody to answer, nothing went wrong."""
+    http_log.info("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=499)  # nginx's "client closed request"; never delivered
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (unknown path, wrong method) in DRF's JSON error shape."""
     if not isinstance(exc, HTTPException):  # registered for HTTPException only
@@ -207,6 +214,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             cors(settings),
             Middleware(BodyLimitMiddleware),
         ],
-        exception_handlers={Exception: unexpected_error, HTTPException: http_error},
+        exception_handlers={
+            Exception: unexpected_error,
+            HTTPException: http_error,
+            ClientDisconnect: client_gone,
+        },
         lifespan=lifespan,
     )
