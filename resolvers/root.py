@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import strawberry
+from graphql import GraphQLSyntaxError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import PreExecutionError
 from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
@@ -30,6 +32,7 @@ from schema.scalars import SCALAR_MAP
 
 if TYPE_CHECKING:
     from graphql import ASTValidationRule, GraphQLError
+    from strawberry.schema.schema import StreamResult
     from strawberry.types import ExecutionContext
 
 
@@ -58,11 +61,28 @@ class GraphQLLimits:
 
 class Schema(strawberry.Schema):
     @override
+    async def stream(  # one signature for every caller: Strawberry's websocket handlers
+        self, query: str | None, *args: Any, **kwargs: Any
+    ) -> StreamResult:
+        return _syntax_errors_as_results(await super().stream(query, *args, **kwargs))
+
+    @override
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # ErrorPolicy logs what deserves a log line; the default logs every validation error.
         return None
+
+
+async def _syntax_errors_as_results(results: StreamResult) -> StreamResult:
+    """A document that does not parse (a syntax error, or past the token limit) is the first
+    result, as a validation error is; parsing inside the extensions (the cache and the token
+    limit) raises it instead, which would end a websocket operation without a word."""
+    try:
+        async for result in results:
+            yield result
+    except GraphQLSyntaxError as error:
+        yield PreExecutionError(data=None, errors=[error])
 
 
 def build_schema(limits: GraphQLLimits) -> Schema:

@@ -15,7 +15,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -105,6 +105,15 @@ class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if viewer.session_id is not None:
             guard = self._guard_session(viewer.user.id, viewer.session_id, viewer.expires_at)
             self._guard = asyncio.create_task(guard, name=GUARD_TASK)
+
+    @staticmethod
+    @override
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # A document that does not parse is answered like one that does not validate: an
+        # ``error`` message for that operation; Strawberry would close the whole socket.
+        if isinstance(error, GraphQLSyntaxError):
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
 
     @override
     async def shutdown(self) -> None:
