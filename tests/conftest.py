@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -231,6 +232,20 @@ async def http(module_app: InProcessApp, clean_state: None) -> AsyncIterator[htt
     transport = httpx.ASGITransport(app=module_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, timeout=DEADLINE) as client:
         yield client
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool] | bool], *, within: float = DEADLINE
+) -> None:
+    """Waits until ``condition()`` holds, looking often; fails only past the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        held = condition()
+        if held if isinstance(held, bool) else await held:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not true after {within:.0f} s: {condition}")
+        await asyncio.sleep(0.02)
 
 
 @functools.cache
