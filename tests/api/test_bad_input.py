@@ -16,7 +16,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 import jwt
 import pytest
 from starlette.exceptions import HTTPException
@@ -26,11 +25,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from resolvers.app import INTERNAL_ERROR, http_error, unexpected_error
-from tests.conftest import TEST_SECRET, LiveServer, graphql, operation
+from tests.conftest import TEST_SECRET, LiveServer, app_client, graphql, operation
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    import httpx
 
     from domain.settings import Settings
 
@@ -88,7 +89,6 @@ GRAPHQL_REGISTER_FIELDS = {
     "bio": "bio",
 }
 PROTOCOL = "graphql-transport-ws"
-WS_TIMEOUT = 5
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -177,11 +177,11 @@ async def close_code(ws: Any) -> int:
 
 
 @pytest.fixture
-async def database_down(settings: Settings) -> AsyncIterator[LiveServer]:
-    """The real app whose database URL points at a port nothing listens on."""
+async def database_down(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the real app whose database URL points at a port nothing listens on."""
     url = f"postgresql://app:app@127.0.0.1:{free_port()}/tghub"
-    async with LiveServer(settings.model_copy(update={"database_url": url})) as live:
-        yield live
+    async with app_client(settings.model_copy(update={"database_url": url})) as http:
+        yield http
 
 
 # --- GraphQL ---------------------------------------------------------------------------------
@@ -322,48 +322,47 @@ DATABASE_DOWN = "The database is unavailable; try again later."
 
 class TestDatabaseOutage:
     async def test_graphql_viewer_with_a_valid_token_is_unavailable(
-        self, database_down: LiveServer
+        self, database_down: httpx.AsyncClient
     ) -> None:
         request = {"query": operation("Viewer"), "operationName": "Viewer"}
         headers = {"authorization": f"Bearer {forged_access_token()}"}
 
-        async with httpx.AsyncClient(base_url=database_down.url) as http:
-            response = await http.post("/graphql", json=request, headers=headers)
+        response = await database_down.post("/graphql", json=request, headers=headers)
 
         assert response.status_code == 200, response.text
         assert error_codes(response.json()) == ["UNAVAILABLE"]
         assert response.json()["errors"][0]["message"] == DATABASE_DOWN
 
-    async def test_rest_token_verify_is_503(self, database_down: LiveServer) -> None:
-        async with httpx.AsyncClient(base_url=database_down.url) as http:
-            response = await http.post("/api/token/verify/", json={"token": forged_access_token()})
+    async def test_rest_token_verify_is_503(self, database_down: httpx.AsyncClient) -> None:
+        response = await database_down.post(
+            "/api/token/verify/", json={"token": forged_access_token()}
+        )
 
         assert response.status_code == 503
         assert response.json() == {"detail": DATABASE_DOWN}
 
     async def test_outage_is_logged_by_type_without_the_token(
-        self, database_down: LiveServer, caplog: pytest.LogCaptureFixture
+        self, database_down: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
     ) -> None:
         token = forged_access_token()
 
-        async with httpx.AsyncClient(base_url=database_down.url) as http:
-            await http.post("/api/token/verify/", json={"token": token})
+        await database_down.post("/api/token/verify/", json={"token": token})
 
         records = [r for r in caplog.records if r.name == "domain.uow"]
         assert [r.getMessage() for r in records] == ["database unavailable: ConnectionRefusedError"]
         assert token not in caplog.text
 
-    async def test_rest_registration_is_503(self, database_down: LiveServer) -> None:
-        async with httpx.AsyncClient(base_url=database_down.url) as http:
-            response = await http.post("/api/register/", json=VALID_REGISTRATION)
+    async def test_rest_registration_is_503(self, database_down: httpx.AsyncClient) -> None:
+        response = await database_down.post("/api/register/", json=VALID_REGISTRATION)
 
         assert response.status_code == 503
         assert response.json() == {"detail": DATABASE_DOWN}
 
-    async def test_graphql_registration_is_unavailable(self, database_down: LiveServer) -> None:
+    async def test_graphql_registration_is_unavailable(
+        self, database_down: httpx.AsyncClient
+    ) -> None:
         variables = {"input": {"username": "ivan", "password": "secret123"}}
-        async with httpx.AsyncClient(base_url=database_down.url) as http:
-            body = await graphql(http, "Register", variables)
+        body = await graphql(database_down, "Register", variables)
 
         assert error_codes(body) == ["UNAVAILABLE"]
 

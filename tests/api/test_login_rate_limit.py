@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from tests.conftest import LiveServer, graphql
+from tests.conftest import app_client, graphql
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    import httpx
 
     from domain.settings import Settings
 
@@ -22,7 +23,7 @@ PASSWORD = "secret123"
 @pytest.fixture
 async def limited(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     strict = settings.model_copy(update={"login_attempts_per_minute": LIMIT})
-    async with LiveServer(strict) as server, httpx.AsyncClient(base_url=server.url) as client:
+    async with app_client(strict) as client:
         for username in ("ivan", "olga"):
             variables = {"input": {"username": username, "password": PASSWORD}}
             await graphql(client, "Register", variables)
@@ -82,7 +83,7 @@ class TestRedisOutage:
     ) -> None:
         dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
         body = {"username": "ivan", "password": PASSWORD}
-        async with LiveServer(dead) as server, httpx.AsyncClient(base_url=server.url) as client:
+        async with app_client(dead) as client:
             rest = await client.post("/api/token/", json=body)
             graph = await graphql(client, "Login", {"input": body})
 

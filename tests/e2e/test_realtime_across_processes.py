@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import centrifuge  # type: ignore[import-untyped]
 import httpx
-import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
+from redis.asyncio import Redis
 
 from tests.api.graphql.factories import login, register
-from tests.conftest import operation
+from tests.conftest import DEADLINE, operation, until
 from tests.processes import start_api
 
 if TYPE_CHECKING:
@@ -25,9 +25,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from domain.settings import Settings
-    from tests.conftest import LiveServer
 
-TIMEOUT = 10
+TIMEOUT = DEADLINE  # positive waits only: reached when a test fails
 
 
 def free_port() -> int:
@@ -37,15 +36,26 @@ def free_port() -> int:
 
 
 async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=1) as client:
-        for _ in range(300):
+    async with httpx.AsyncClient(base_url=url, timeout=DEADLINE) as client:
+
+        async def ready() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"API process exited with {process.returncode}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"{url} did not come up")
+                return (await client.get("/readyz")).status_code == 200
+            return False
+
+        await until(ready)
+
+
+async def listeners(settings: Settings, channel: str) -> int:
+    """How many Redis pub/sub connections (of any process) listen on a bus channel."""
+    redis = Redis.from_url(str(settings.redis_url))
+    try:
+        [(_, count)] = await redis.pubsub_numsub(f"{settings.channel_prefix}:{channel}")
+    finally:
+        await redis.aclose()
+    return int(count)
 
 
 @contextlib.contextmanager
@@ -56,7 +66,12 @@ def api_process(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess
         yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=DEADLINE)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 @contextlib.asynccontextmanager
@@ -70,6 +85,10 @@ async def two_api_processes(settings: Settings, tmp_path: Path) -> AsyncIterator
             wait_until_serving(f"http://{host_b}", process_b),
         )
         yield host_a, host_b
+
+
+async def listeners_are(settings: Settings, channel: str, expected: int) -> bool:
+    return await listeners(settings, channel) == expected
 
 
 class Publications(centrifuge.SubscriptionEventHandler):  # type: ignore[misc]
@@ -87,9 +106,8 @@ async def realtime_token(http: httpx.AsyncClient, path: str, access: str) -> str
     return token
 
 
-@pytest.mark.timeout(60)
 async def test_one_message_reaches_subscribers_on_two_other_processes(
-    server: LiveServer, http: httpx.AsyncClient, settings: Settings, tmp_path: Path
+    http: httpx.AsyncClient, settings: Settings, tmp_path: Path
 ) -> None:
     await register(http, "sender")
     await register(http, "reader")
@@ -126,9 +144,10 @@ async def test_one_message_reaches_subscribers_on_two_other_processes(
             async with Client(transport=transport) as session:
                 stream = session.subscribe(gql(operation("MessageEvents")))
                 first_event = asyncio.ensure_future(anext(stream))
-                await asyncio.sleep(0.5)  # the subscription is listening before the send
+                # Both processes listen on the reader's channel before the send.
+                await until(lambda: listeners_are(settings, f"user:{channel}", 2))
 
-                # The third app instance (this test's server) takes the message.
+                # The third app instance (this test's, in-process) takes the message.
                 sent = await http.post(
                     "/api/messages/", json={"chat": chat_id, "text": "across"}, headers=auth
                 )

@@ -15,6 +15,7 @@ from domain.accounts.events import SessionRevoked
 from domain.accounts.model import User
 from domain.events import decode
 from domain.uow import UnitOfWorkFactory
+from tests.conftest import DEADLINE
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -34,12 +35,18 @@ async def count_users(runtime: Runtime) -> int:
         return int(await uow.session.scalar(select(func.count()).select_from(User)) or 0)
 
 
-async def next_message(runtime: Runtime, channel: str, action: object) -> str | None:
-    """Subscribe, run ``action``, and return the first message within a second (or None)."""
+# Long enough for a published message to arrive; the tests that expect none wait this long.
+QUIET = 1.0
+
+
+async def next_message(
+    runtime: Runtime, channel: str, action: object, *, within: float = QUIET
+) -> str | None:
+    """Subscribe, run ``action``, and return the first message ``within`` seconds (or None)."""
     async with runtime.bus.subscribe(channel) as messages:
         await action()  # type: ignore[operator]
         try:
-            return await asyncio.wait_for(anext(aiter(messages)), 1.0)
+            return await asyncio.wait_for(anext(aiter(messages)), within)
         except TimeoutError:
             return None
 
@@ -55,7 +62,7 @@ class TestCommit:
                 uow.emit(event)
                 await uow.commit()
 
-        message = await next_message(runtime, f"user:{user.id}", act)
+        message = await next_message(runtime, f"user:{user.id}", act, within=DEADLINE)
         assert message is not None
         assert decode(message) == event
         assert await count_users(runtime) == 1
@@ -71,7 +78,7 @@ class TestCommit:
                 await asyncio.wait({reader}, timeout=0.3)
                 assert not reader.done()
                 await uow.commit()
-            assert await asyncio.wait_for(reader, 1.0)
+            assert await asyncio.wait_for(reader, DEADLINE)
 
     async def test_entities_stay_readable_after_the_block(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:

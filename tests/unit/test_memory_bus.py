@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from domain.adapters.bus import create_bus
+from tests.conftest import DEADLINE
 
 
 class TestMemoryBus:
@@ -18,6 +19,6 @@ class TestMemoryBus:
                 with pytest.raises(TypeError):
                     await bus.publish("chat:1", {"not": "text"})  # type: ignore[arg-type]
                 await bus.publish("chat:1", '"hello"')
-                assert await asyncio.wait_for(anext(aiter(messages)), 1) == '"hello"'
+                assert await asyncio.wait_for(anext(aiter(messages)), DEADLINE) == '"hello"'
         finally:
             await bus.disconnect()

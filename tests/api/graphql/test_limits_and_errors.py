@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import strawberry
 
@@ -23,11 +22,12 @@ from domain.errors import (
 )
 from resolvers.errors import MASKED_MESSAGE, ErrorPolicy
 from tests.api.graphql.factories import error_codes, post_document
-from tests.conftest import LiveServer, graphql
+from tests.conftest import DEADLINE, app_client, graphql
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import httpx
     from graphql import GraphQLError
 
     from domain.settings import Settings
@@ -55,11 +55,8 @@ def assert_refused(body: dict[str, Any], message: str) -> None:
 
 @pytest.fixture
 async def strict_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a server with tiny limits, so the small accounts schema can exceed them."""
-    async with (
-        LiveServer(settings.model_copy(update=STRICT_LIMITS)) as server,
-        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
-    ):
+    """A client of an app with tiny limits, so the small accounts schema can exceed them."""
+    async with app_client(settings.model_copy(update=STRICT_LIMITS)) as client:
         yield client
 
 
@@ -209,7 +206,7 @@ async def subscribe(query: str, request_id: str = "req-0123456789abcdef") -> lis
         stream = await FAILING_SCHEMA.subscribe(query, context_value=RequestContext(request_id))
         return [Streamed(result.data, list(result.errors or [])) async for result in stream]
 
-    return await asyncio.wait_for(every_result(), 5)
+    return await asyncio.wait_for(every_result(), DEADLINE)
 
 
 class TestErrorPolicy:

@@ -26,7 +26,7 @@ from tests.api.graphql.test_messenger_support import (
     raw,
     send,
 )
-from tests.conftest import graphql, operation
+from tests.conftest import DEADLINE, graphql, operation
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from tests.conftest import LiveServer
 
-TIMEOUT = 5
+TIMEOUT = DEADLINE  # positive waits only: reached when a test fails
 
 
 @contextlib.asynccontextmanager

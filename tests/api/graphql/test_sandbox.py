@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import graphql as graphql_core
-import httpx
 import pytest
 
 from resolvers.root import GraphQLLimits, build_schema
@@ -19,11 +18,13 @@ from tests.api.graphql.factories import (
     register_and_login,
 )
 from tests.api.rest.factories import PASSWORD, create_admin
-from tests.conftest import LiveServer, graphql
+from tests.conftest import app_client, graphql
 from tests.world import ACCOUNT_PHONE, load_world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    import httpx
 
     from domain.bootstrap import Runtime
     from domain.settings import Settings
@@ -434,10 +435,10 @@ def sandbox_fields(names: list[str]) -> list[str]:
 
 
 @pytest.fixture
-async def telethon_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    """An API process configured for real Telegram (it never talks to Telegram itself)."""
-    async with LiveServer(settings.model_copy(update={"telegram_mode": "telethon"})) as server:
-        yield server
+async def telethon_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API configured for real Telegram (it never talks to Telegram itself)."""
+    async with app_client(settings.model_copy(update={"telegram_mode": "telethon"})) as http:
+        yield http
 
 
 def root_fields(limits: GraphQLLimits) -> tuple[list[str], list[str]]:
@@ -466,15 +467,14 @@ class TestWithRealTelegram:
         )
 
     async def test_the_server_refuses_sandbox_operations(
-        self, runtime: Runtime, telethon_server: LiveServer
+        self, runtime: Runtime, telethon_http: httpx.AsyncClient
     ) -> None:
         user = await create_admin(runtime)
-        async with httpx.AsyncClient(base_url=telethon_server.url, timeout=10) as http:
-            admin = Caller(http, await login(http, user.username, PASSWORD))
-            body = await admin.call("SandboxWorld")
-            introspection = await post_document(
-                http, '{ __type(name: "Mutation") { fields { name } } }'
-            )
+        admin = Caller(telethon_http, await login(telethon_http, user.username, PASSWORD))
+        body = await admin.call("SandboxWorld")
+        introspection = await post_document(
+            telethon_http, '{ __type(name: "Mutation") { fields { name } } }'
+        )
 
         assert body.get("data") is None
         assert "sandboxWorld" in body["errors"][0]["message"]

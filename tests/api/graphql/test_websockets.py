@@ -37,7 +37,7 @@ from tests.api.graphql.factories import (
     rotate,
     unsigned,
 )
-from tests.conftest import LiveServer, graphql, module_settings_with, operation
+from tests.conftest import DEADLINE, LiveServer, graphql, module_settings_with, operation
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 module_settings = module_settings_with(refresh_grace_seconds=0)
 
 PROTOCOL = "graphql-transport-ws"
-TIMEOUT = 5
+TIMEOUT = DEADLINE  # positive waits only: reached when a test fails
 APP_ORIGIN = "https://app.example"
 EVIL_ORIGIN = "https://evil.example"
 
@@ -523,7 +523,7 @@ async def short_lived_server(settings: Settings) -> AsyncIterator[LiveServer]:
 
 class TestAccessTokenExpiryOnAnOpenSocket:
     async def test_closes_the_socket_with_4403(self, short_lived_server: LiveServer) -> None:
-        async with httpx.AsyncClient(base_url=short_lived_server.url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=short_lived_server.url, timeout=DEADLINE) as http:
             tokens = await register_and_login(http, "ivan")
 
         async with authenticated_socket(short_lived_server, {"authToken": tokens.access}) as ws:
@@ -582,7 +582,7 @@ async def app_origin_server(settings: Settings) -> AsyncIterator[LiveServer]:
 
 @pytest.fixture
 async def app_origin_http(app_origin_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=app_origin_server.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=app_origin_server.url, timeout=DEADLINE) as client:
         yield client
 
 

@@ -28,7 +28,7 @@ from domain.accounts.service import REALTIME_TOKEN_TYPE, Viewer
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from resolvers import centrifugo
 from tests.api.rest.factories import PASSWORD, create_user
-from tests.conftest import LiveServer
+from tests.conftest import DEADLINE, LiveServer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from domain.events import Event
     from domain.settings import Settings
 
-TIMEOUT = 5
+TIMEOUT = DEADLINE  # positive waits only: reached when a test fails
 # Long enough for a frame that is coming to come; the negative assertions wait this long.
 QUIET = 0.3
 APP_ORIGIN = "https://app.example"
@@ -887,14 +887,20 @@ class TestSessions:
 
 class TestPings:
     async def test_pings_keep_an_idle_connection_alive(
-        self, server: LiveServer, runtime: Runtime, fast_pings: centrifugo.Timing
+        self, server: LiveServer, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # Pings every 0.2 s and 2 s for each pong: a client that never answered would be
+        # closed within 2.2 s of connecting, and the test idles longer than that. The margin
+        # is for a busy machine (the client shares the server's event loop); the client's own
+        # patience with the server's pings is not what this tests.
+        timing = centrifugo.Timing(ping_interval=0.2, pong_timeout=2.0, stale_delay=DEADLINE)
+        monkeypatch.setattr(centrifugo, "TIMING", timing)
         user = await create_member(runtime)
-        # The client too gives up on a server whose pings stop, after 0.3 s more.
-        async with connected(server, runtime, user, max_server_ping_delay=0.3) as (client, events):
+        patience = {"max_server_ping_delay": DEADLINE}
+        async with connected(server, runtime, user, **patience) as (client, events):
             publications = await subscribe_own(client, runtime, user)
             client_id = client.client_id
-            await asyncio.sleep(6 * fast_pings.ping_interval)
+            await asyncio.sleep(15 * timing.ping_interval)  # idle past the pong deadline
             await emit(runtime, message_event("create", message_card(uuid.uuid4(), None), user))
             data = await publications.next_publication()
 

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 # Bounds, not expectations: a healthy bus answers in milliseconds.
-RECEIVE_DEADLINE = 5.0
-RECOVERY_DEADLINE = 10.0
+RECEIVE_DEADLINE = 30.0
+RECOVERY_DEADLINE = 60.0
 POLL_INTERVAL = 0.05
 
 

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from domain.adapters.lease import Lease, LeaseKeeper
+from tests.conftest import DEADLINE, until
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -21,30 +22,32 @@ if TYPE_CHECKING:
 REDIS_URL = f"{os.environ.get('TGHUB_TEST_REDIS_URL', 'redis://127.0.0.1:6379')}/15"
 ROOT = Path(__file__).resolve().parents[3]
 
-# One contender: races for the lease at an agreed moment, holds it a second if it wins,
-# otherwise waits for it to come free. It prints what happened, one word a line.
+# One contender: waits at a barrier until both have started, then races for the lease; the
+# winner holds it a second, the other waits for it to come free. It prints what happened.
 CONTENDER = """
 import asyncio, sys, time
 from redis.asyncio import Redis
 from domain.adapters.lease import Lease
 
-async def main(url, key, start_at):
+async def main(url, key):
     redis = Redis.from_url(url)
     lease = Lease(redis, key, ttl=10)
-    await asyncio.sleep(max(0.0, start_at - time.time()))
+    await redis.incr(key + ":started")
+    while int(await redis.get(key + ":started")) < 2:
+        await asyncio.sleep(0.01)
     if await lease.acquire():
-        print("won", flush=True)
+        print("won", time.time(), flush=True)
         await asyncio.sleep(1.0)
         await lease.release()
     else:
-        print("busy", flush=True)
+        print("busy", time.time(), flush=True)
         while not await lease.acquire():
             await asyncio.sleep(0.02)
         print("took-over", time.time(), flush=True)
         await lease.release()
     await redis.aclose()
 
-asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
@@ -59,7 +62,7 @@ async def redis() -> AsyncIterator[Redis]:
 async def key(redis: Redis) -> AsyncIterator[str]:
     name = f"test-lease:{uuid.uuid4().hex}"
     yield name
-    await redis.delete(name)
+    await redis.delete(name, f"{name}:started")
 
 
 class TestLease:
@@ -79,11 +82,12 @@ class TestLease:
         assert await lease.remaining() > 4
 
     async def test_renew_extends(self, redis: Redis, key: str) -> None:
-        lease = Lease(redis, key, ttl=0.3)
+        lease = Lease(redis, key, ttl=5)
         assert await lease.acquire()
-        for _ in range(4):
-            await asyncio.sleep(0.15)
-            assert await lease.renew()
+        await redis.pexpire(key, 100)  # as if most of the lease had passed
+
+        assert await lease.renew()
+        assert await lease.remaining() > 4
         assert await lease.holder() == lease.owner
 
     async def test_release_frees_it_for_others(self, redis: Redis, key: str) -> None:
@@ -121,6 +125,10 @@ class TestLease:
             Lease(redis, "unused", ttl=0)
 
 
+async def remaining_above(lease: Lease, seconds: float) -> bool:
+    return await lease.remaining() > seconds
+
+
 class Losses:
     """Counts ``on_lost`` calls."""
 
@@ -137,11 +145,12 @@ class TestLeaseKeeper:
     async def test_keeps_the_lease_past_its_ttl_and_releases_on_stop(
         self, redis: Redis, key: str
     ) -> None:
-        lease, lost = Lease(redis, key, ttl=0.3), Losses()
+        lease, lost = Lease(redis, key, ttl=3), Losses()
         assert await lease.acquire()
         keeper = LeaseKeeper(lease, lost)
         keeper.start()
-        await asyncio.sleep(0.8)
+        await redis.pexpire(key, 2500)  # lapses in 2.5 s unless the keeper renews it (every 1 s)
+        await until(lambda: remaining_above(lease, 2.6))
         assert await lease.holder() == lease.owner
         await keeper.stop()
         assert await lease.holder() is None
@@ -155,27 +164,28 @@ class TestLeaseKeeper:
         keeper = LeaseKeeper(lease, lost)
         keeper.start()
         await redis.set(key, "thief", px=5000)
-        await asyncio.wait_for(lost.event.wait(), 1)
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(lost.event.wait(), DEADLINE)
+        await asyncio.sleep(0.3)  # three renewal periods more: no second report
         assert (lost.count, keeper.lost) == (1, True)
         await keeper.stop()
         assert await redis.get(key) == b"thief"
 
     async def test_gives_up_before_an_unreachable_redis_lets_the_lease_lapse(self) -> None:
         unreachable = Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.05)
-        lease, lost = Lease(unreachable, "anything", ttl=0.3), Losses()
+        # It gives up one renewal period (0.5 s) before the lease would lapse (1.5 s): that
+        # period is the margin a busy machine has before this test fails.
+        lease, lost = Lease(unreachable, "anything", ttl=1.5), Losses()
         keeper = LeaseKeeper(lease, lost)
         started = time.monotonic()
         keeper.start()
-        await asyncio.wait_for(lost.event.wait(), 1)
-        assert time.monotonic() - started < 0.3
+        await asyncio.wait_for(lost.event.wait(), DEADLINE)
+        assert time.monotonic() - started < lease.ttl
         await keeper.stop()  # cannot release either; it only logs
         await unreachable.aclose()
 
 
 class TestContentionBetweenProcesses:
     async def test_exactly_one_process_wins_and_the_other_follows(self, key: str) -> None:
-        start_at = time.time() + 1.0
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         contenders = [
             await asyncio.create_subprocess_exec(
@@ -184,7 +194,6 @@ class TestContentionBetweenProcesses:
                 CONTENDER,
                 REDIS_URL,
                 key,
-                str(start_at),
                 cwd=ROOT,
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
@@ -192,12 +201,14 @@ class TestContentionBetweenProcesses:
             for _ in range(2)
         ]
         outputs = [
-            (await asyncio.wait_for(c.communicate(), 10))[0].decode().split() for c in contenders
+            (await asyncio.wait_for(c.communicate(), DEADLINE))[0].decode().split()
+            for c in contenders
         ]
         assert [c.returncode for c in contenders] == [0, 0]
         firsts = sorted(out[0] for out in outputs)
         assert firsts == ["busy", "won"]
+        [winner] = [out for out in outputs if out[0] == "won"]
         [follower] = [out for out in outputs if out[0] == "busy"]
-        assert follower[1] == "took-over"
-        # The winner held it a full second from the agreed start.
-        assert float(follower[2]) >= start_at + 0.9
+        assert follower[2] == "took-over"
+        # The winner held it a full second before the other could take it.
+        assert float(follower[3]) >= float(winner[1]) + 0.9

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from telethon import TelegramClient, errors, utils
 from telethon.crypto.authkey import AuthKey
@@ -65,9 +66,10 @@ from domain.telegram.model import (
     TelegramUser,
 )
 from domain.types import TelegramID
+from tests.conftest import DEADLINE, until
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
 
     from telethon.tl.tlobject import TLRequest
 
@@ -543,6 +545,32 @@ def account_key(prefix: str) -> str:
     return f"{prefix}:lease:telegram:account:+79990000100"
 
 
+async def lease_released(redis: Redis, prefix: str) -> bool:
+    return bool(await redis.exists(account_key(prefix)) == 0)
+
+
+@pytest.fixture
+def looker() -> Iterator[SyncRedis]:
+    """A blocking Redis client, for looks from inside the fake server's synchronous answers."""
+    client = SyncRedis.from_url(f"{REDIS_URL}/15")
+    yield client
+    client.close()
+
+
+def lease_seen_by_each_request(server: FakeTelegram, looker: SyncRedis, key: str) -> list[bool]:
+    """Whether ``key`` was leased at each GetUsers request, seen from Telegram's side."""
+    seen: list[bool] = []
+    answer = server.replies[functions.users.GetUsersRequest]
+    assert callable(answer)
+
+    def looking(request: Any) -> object:
+        seen.append(bool(looker.exists(key)))
+        return answer(request)
+
+    server.on(functions.users.GetUsersRequest, looking)
+    return seen
+
+
 async def raised(step: Awaitable[object], expected: type[BaseException]) -> BaseException:
     """The error ``step`` raised, after checking its type and that it shows no secret."""
     with pytest.raises(expected) as caught:
@@ -884,18 +912,19 @@ class TestAccountSessions:
             client_factory=server.factory,
         )
         await gateway.user_statuses(account, ["@ivan"])
-        await redis.set(account_key(prefix), "thief", px=5000)
-        for _ in range(50):
-            if not server.clients[0].online:
-                break
-            await asyncio.sleep(0.05)
-        assert not server.clients[0].online
+        await redis.set(account_key(prefix), "thief", px=60_000)
+        await until(lambda: not server.clients[0].online)
         await raised(gateway.user_statuses(account, ["@ivan"]), SessionBusy)
         await gateway.close()
         assert await redis.get(account_key(prefix)) == b"thief"
 
     async def test_an_idle_client_lets_its_session_go(
-        self, redis: Redis, prefix: str, server: FakeTelegram, account: AccountCredentials
+        self,
+        redis: Redis,
+        looker: SyncRedis,
+        prefix: str,
+        server: FakeTelegram,
+        account: AccountCredentials,
     ) -> None:
         gateway = TelethonGateway(
             redis,
@@ -905,16 +934,17 @@ class TestAccountSessions:
             idle_after=0.2,
             client_factory=server.factory,
         )
+        leased_during_calls = lease_seen_by_each_request(server, looker, account_key(prefix))
         await gateway.user_statuses(account, ["@ivan"])
-        assert await redis.exists(account_key(prefix)) == 1
-        for _ in range(50):
-            if not server.clients[0].online:
-                break
-            await asyncio.sleep(0.05)
-        assert not server.clients[0].online
-        assert await redis.exists(account_key(prefix)) == 0  # another worker may take it now
+        # The client disconnects, then its lease is released: wait for both, in that order.
+        await until(lambda: not server.clients[0].online)
+        await until(lambda: lease_released(redis, prefix))  # another worker may take it now
         await gateway.user_statuses(account, ["@ivan"])  # and this one again, later
         await gateway.close()
+
+        assert len(leased_during_calls) >= 2  # each call asked Telegram at least once
+        assert all(leased_during_calls)
+        assert [client.online for client in server.clients] == [False, False]
 
     async def test_close_disconnects_and_releases(
         self,
@@ -957,7 +987,7 @@ class TestStatusUpdates:
         )
         offline = types.UserStatusOffline(was_online=NOW)
         await handler(UserUpdate.Event(types.PeerUser(1001), status=offline))
-        seen = await asyncio.wait_for(first, 1)
+        seen = await asyncio.wait_for(first, DEADLINE)
         assert (seen.user_id, seen.online, seen.last_seen) == (1001, False, NOW)
         await stream.aclose()
         assert client.list_event_handlers() == []
@@ -970,15 +1000,12 @@ class TestStatusUpdates:
         client = await self.listening(server)
         await client.disconnect()
         with pytest.raises(ExternalUnavailable):
-            await asyncio.wait_for(waiting, 1)
+            await asyncio.wait_for(waiting, DEADLINE)
 
     @staticmethod
     async def listening(server: FakeTelegram) -> OfflineClient:
-        for _ in range(100):
-            if server.clients and server.clients[0].list_event_handlers():
-                return server.clients[0]
-            await asyncio.sleep(0.01)
-        raise AssertionError("the stream never registered its handler")
+        await until(lambda: bool(server.clients and server.clients[0].list_event_handlers()))
+        return server.clients[0]
 
 
 class TestImportPhone:
