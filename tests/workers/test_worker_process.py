@@ -14,7 +14,14 @@ from domain.jobs.model import Job, JobStatus
 from domain.telegram import service as telegram
 from tests.conftest import DEADLINE
 from tests.processes import start_worker as start_process
-from tests.world import load_world, signed_in_account, world
+from tests.world import (
+    ACCOUNT_PHONE,
+    API_HASH,
+    load_world,
+    run_jobs,
+    signed_in_account,
+    world,
+)
 
 if TYPE_CHECKING:
     import subprocess
@@ -117,3 +124,44 @@ class TestKilledWorker:
         delivered = await messages()
         assert len(delivered) == len(RECIPIENTS)
         assert sorted(e["user_id"] for e in delivered) == [1001, 1001, 1002, 1003]
+
+
+class TestAnotherDeployment:
+    async def test_a_worker_of_another_deployment_never_takes_our_jobs(
+        self, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        # Another deployment on the same Redis (and here the same database): another channel
+        # prefix, so another simulated world. Had it taken the job, it would have failed it,
+        # finding no such account in its world.
+        await load_world(runtime)
+        async with runtime.uow() as uow:
+            account = await telegram.add_account(
+                uow, runtime.secrets, phone=ACCOUNT_PHONE, api_id=12345, api_hash=API_HASH
+            )
+            job = await telegram.request_login_code(uow, account_id=account.id, requested_by=None)
+        log = tmp_path / "other.log"
+        other = start_process(
+            runtime.settings.model_copy(update={"channel_prefix": "another-deployment"}), log
+        )
+        try:
+            await eventually(lambda: started_polling(log), log)
+            await asyncio.sleep(1.0)  # twenty of its polls: time to take the job, if it could
+            assert (await job_row(runtime, job.id)).status is JobStatus.QUEUED
+        finally:
+            stop(other, signal.SIGTERM)
+
+        await run_jobs(runtime)
+
+        done = await job_row(runtime, job.id)
+        assert (done.status, done.attempts, done.error) == (JobStatus.SUCCEEDED, 1, None)
+
+
+async def started_polling(log: Path) -> bool:
+    return "Starting worker" in await asyncio.to_thread(log.read_text, errors="replace")
+
+
+async def job_row(runtime: Runtime, job_id: str) -> Job:
+    async with runtime.uow() as uow:
+        row = await uow.session.get(Job, job_id)
+    assert row is not None
+    return row
