@@ -74,17 +74,30 @@ def redis_url() -> str:
     return f"{REDIS_URL}/{(base + _worker_index()) % 16}"
 
 
-@pytest.fixture
-async def clean_state(database_url: str, redis_url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+@pytest.fixture(scope="session")
+async def cleaner(
+    database_url: str, redis_url: str
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Empties every table and the worker's Redis database, over connections kept open."""
     conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
     redis = Redis.from_url(redis_url)
-    await redis.flushdb()
+    # DELETE, children first: on tables this small it costs a fraction of a millisecond where
+    # TRUNCATE costs tens (no table has a sequence to restart).
+    tables = reversed(Base.metadata.sorted_tables)
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in tables)  # noqa: S608 - our own names
+
+    async def clean() -> None:
+        await conn.execute(deletes)
+        await redis.flushdb()
+
+    yield clean
     await redis.aclose()
+    await conn.close()
+
+
+@pytest.fixture
+async def clean_state(cleaner: Callable[[], Awaitable[None]]) -> None:
+    await cleaner()
 
 
 def make_settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
