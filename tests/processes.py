@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from domain.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+STOP_DEADLINE = 60.0  # a process still running then is killed
 
 
 def _environment(settings: Settings, **variables: str) -> dict[str, str]:
@@ -28,6 +30,18 @@ def _environment(settings: Settings, **variables: str) -> dict[str, str]:
         **{f"TGHUB_{name.upper()}": value for name, value in variables.items()},
     )
     return env
+
+
+def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    """Signal the process and reap it; one that does not end in time is killed, never left
+    running to take the jobs of later tests."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=STOP_DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:

@@ -14,6 +14,7 @@ from domain.jobs.model import Job, JobStatus
 from domain.telegram import service as telegram
 from tests.conftest import DEADLINE
 from tests.processes import start_worker as start_process
+from tests.processes import stop
 from tests.world import (
     ACCOUNT_PHONE,
     API_HASH,
@@ -55,18 +56,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], log: Path) -> Any:
         await asyncio.sleep(0.05)
     output = await asyncio.to_thread(log.read_text, errors="replace")
     pytest.fail(f"timed out; worker log:\n{output[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    """Signal the process and reap it; one that does not end in time is killed, never left
-    running to take the jobs of later tests."""
-    process.send_signal(sig)
-    try:
-        process.wait(timeout=DEADLINE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 class TestKilledWorker:
@@ -112,7 +101,7 @@ class TestKilledWorker:
 
             await eventually(finished, log)
         finally:
-            stop(second, signal.SIGTERM)
+            stop(second)
 
         async with runtime.uow() as uow:
             done = await uow.session.get(Job, job.id)
@@ -148,7 +137,7 @@ class TestAnotherDeployment:
             await asyncio.sleep(1.0)  # twenty of its polls: time to take the job, if it could
             assert (await job_row(runtime, job.id)).status is JobStatus.QUEUED
         finally:
-            stop(other, signal.SIGTERM)
+            stop(other)
 
         await run_jobs(runtime)
 

@@ -751,16 +751,20 @@ async def logout(runtime: Runtime, member: Member) -> None:
         await accounts.logout(uow, runtime.auth, session_id=member.session_id)
 
 
-async def reuse_a_rotated_refresh_token(runtime: Runtime, member: Member) -> None:
-    """Rotate the member's session twice, then present its first refresh token again: older
-    than the grace window allows, so the theft signal revokes the session."""
+async def first_refresh_token(runtime: Runtime, member: Member) -> str:
+    """The refresh token of the member's session as its login issued it."""
     async with runtime.uow() as uow:
         family = await uow.session.get(AuthSession, member.session_id)
         assert family is not None
         claims = TokenClaims(member.id, family.id, 0, TokenType.REFRESH, family.current_jti)
-    first = runtime.auth.tokens.encode(
-        build_claims(claims, issued_at=datetime.now(UTC), ttl_seconds=60)
-    )
+    now = datetime.now(UTC)
+    return runtime.auth.tokens.encode(build_claims(claims, issued_at=now, ttl_seconds=60))
+
+
+async def reuse_a_rotated_refresh_token(runtime: Runtime, member: Member) -> None:
+    """Rotate the member's session twice, then present its first refresh token again: older
+    than the grace window allows, so the theft signal revokes the session."""
+    first = await first_refresh_token(runtime, member)
     token = first
     for _ in range(2):
         async with runtime.uow() as uow:
@@ -867,12 +871,7 @@ class TestSessions:
     ) -> None:
         user = await create_member(runtime)
         token = connect_token(runtime, user)
-        async with runtime.uow() as uow:
-            family = await uow.session.get(AuthSession, user.session_id)
-            assert family is not None
-            current = TokenClaims(user.id, family.id, 0, TokenType.REFRESH, family.current_jti)
-        now = datetime.now(UTC)
-        refresh = runtime.auth.tokens.encode(build_claims(current, issued_at=now, ttl_seconds=60))
+        refresh = await first_refresh_token(runtime, user)
         async with runtime.uow() as uow:
             await accounts.refresh_tokens(uow, runtime.auth, refresh_token=refresh)
 
