@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from domain.errors import ExternalUnavailable
 from domain.events import Event, encode
+from domain.outage import Outage
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
     from domain.ports import EventPublisher, JobQueue
 
 log = logging.getLogger(__name__)
+
+# What a side effect raises while its transport is down (adapters translate theirs to
+# ExternalUnavailable); anything else is a bug and keeps its traceback.
+UNAVAILABLE = (ExternalUnavailable, ConnectionError, TimeoutError)
+
+
+class SideEffectOutages:
+    """The process's record of failing side effects, shared by every unit of work, so an
+    outage is logged once with a count instead of once per event and request."""
+
+    def __init__(self) -> None:
+        self.publishing = Outage(log, "publishing events", "events lost")
+        self.enqueueing = Outage(log, "enqueueing jobs", "jobs left to the sweeper")
 
 
 class SqlAlchemyUnitOfWork:
@@ -33,10 +47,12 @@ class SqlAlchemyUnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         publisher: EventPublisher,
         queue: JobQueue | None = None,
+        outages: SideEffectOutages | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
         self._queue = queue
+        self._outages = outages or SideEffectOutages()
         self._events: list[Event] = []
         self._jobs: list[tuple[str, str]] = []
         self._session: AsyncSession | None = None
@@ -111,17 +127,25 @@ class SqlAlchemyUnitOfWork:
             return
         try:
             await self._queue.enqueue(job_id, kind)
+        except UNAVAILABLE as exc:
+            self._outages.enqueueing.failed(exc)
         except Exception:
             log.exception("enqueueing job %s (%s) failed; the sweeper will retry", job_id, kind)
+        else:
+            self._outages.enqueueing.succeeded()
 
     async def _publish(self, event: Event) -> None:
         # The transaction is already durable: a bus failure must not turn it into an error.
         text = encode(event)  # once, however many channels carry it
-        for channel in event.channels:
-            try:
+        outage = self._outages.publishing
+        try:
+            for channel in event.channels:
                 await self._publisher.publish(channel, text)
-            except Exception:
-                log.exception("publishing %s on %s failed", event.name, channel)
+                outage.succeeded()
+        except UNAVAILABLE as exc:
+            outage.failed(exc)  # one event lost; its other channels would fail alike
+        except Exception:
+            log.exception("publishing %s failed", event.name)
 
 
 def _is_outage(exc: BaseException) -> bool:
@@ -143,6 +167,7 @@ class UnitOfWorkFactory:
         self.session_factory = session_factory
         self.publisher = publisher
         self.queue = queue
+        self.outages = SideEffectOutages()
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher, self.queue)
+        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher, self.queue, self.outages)

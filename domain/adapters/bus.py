@@ -23,6 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import override
 
+from domain.errors import ExternalUnavailable
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -33,6 +35,15 @@ log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 BACKOFF_START = 0.05
 BACKOFF_CAP = 2.0
+
+
+class BusUnavailable(ExternalUnavailable):
+    """The bus has no connection to Redis: what is published meanwhile is lost."""
+
+    default_message = (
+        "Live events are unavailable for now (events may have been missed); "
+        "subscribe again and re-query."
+    )
 
 
 class ReconnectingRedisBackend(BroadcastBackend):
@@ -201,7 +212,10 @@ class EventBus:
     async def publish(self, channel: str, message: str) -> None:
         if not isinstance(message, str):  # here too, so memory:// tests catch it as well
             raise TypeError("the event bus publishes JSON text only")
-        await self._broadcast.publish(f"{self._prefix}:{channel}", message)
+        try:
+            await self._broadcast.publish(f"{self._prefix}:{channel}", message)
+        except CONNECTION_ERRORS as exc:
+            raise BusUnavailable from exc
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:

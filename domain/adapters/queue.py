@@ -19,7 +19,10 @@ from arq.constants import (
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus as ArqStatus
 from redis.asyncio import ConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from domain.errors import ExternalUnavailable
 from domain.ports import QueueState
 
 _STATES = {
@@ -51,9 +54,12 @@ class ArqJobQueue:
 
     async def enqueue(self, job_id: str, kind: str, *, defer_by: float | None = None) -> None:
         # None back means a job with this id is queued already: exactly what we want.
-        await self.redis.enqueue_job(
-            kind, _job_id=job_id, _defer_by=defer_by, _queue_name=self.queue_name
-        )
+        try:
+            await self.redis.enqueue_job(
+                kind, _job_id=job_id, _defer_by=defer_by, _queue_name=self.queue_name
+            )
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise ExternalUnavailable("The job queue (Redis) is unavailable.") from exc
 
     async def requeue(self, job_id: str, kind: str) -> None:
         # ARQ would skip the id while a dead run's in-progress marker or result lives on.

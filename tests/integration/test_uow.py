@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING
@@ -13,12 +14,19 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import User
+from domain.bootstrap import build_runtime
 from domain.events import decode
+from domain.messenger.events import MessageEvent
 from domain.uow import UnitOfWorkFactory
 from tests.conftest import DEADLINE
+from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
     from domain.bootstrap import Runtime
+    from domain.settings import Settings
 
 
 def revoked_event(user_id: uuid.UUID) -> SessionRevoked:
@@ -132,16 +140,70 @@ class TestRollback:
         assert await count_users(runtime) == 0
 
 
-class BrokenPublisher:
+class BuggyPublisher:
     async def publish(self, channel: str, message: str) -> None:
-        raise ConnectionError("redis is down")
+        raise RuntimeError("a bug, not an outage")
+
+
+def two_member_event() -> MessageEvent:
+    """An event published on two channels: one event, however many channels carry it."""
+    members = [str(uuid.uuid4()), str(uuid.uuid4())]
+    message = {"id": str(uuid.uuid4())}
+    return MessageEvent(kind="create", chat_id=uuid.uuid4(), message=message, recipients=members)
+
+
+@contextlib.asynccontextmanager
+async def runtime_on(settings: Settings, redis: RedisServer) -> AsyncIterator[Runtime]:
+    runtime = build_runtime(settings.model_copy(update={"redis_url": redis.url}))
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+async def commit_a_user_and_an_event(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        uow.session.add(new_user())
+        uow.emit(two_member_event())
+        await uow.commit()
+
+
+def outage_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "domain.uow"]
 
 
 class TestPublishFailure:
-    async def test_bus_failure_after_commit_keeps_the_row_and_is_logged(
+    async def test_an_outage_is_logged_once_and_its_end_with_the_events_lost(
+        self, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        redis = RedisServer(tmp_path)
+        await redis.start()
+        caplog.set_level(logging.INFO, logger="domain.uow")
+        try:
+            async with runtime_on(settings, redis) as runtime:
+                await commit_a_user_and_an_event(runtime)
+                await redis.stop()
+                for _ in range(3):
+                    await commit_a_user_and_an_event(runtime)
+                [started] = outage_records(caplog)
+                await redis.start()
+                await commit_a_user_and_an_event(runtime)
+                assert await count_users(runtime) == 5  # every transaction is kept
+        finally:
+            await redis.stop()
+        [_, ended] = outage_records(caplog)
+        assert started.levelno == logging.WARNING
+        assert "publishing events failed" in started.getMessage()
+        assert "ConnectionError" in started.getMessage()
+        assert started.exc_info is None  # an outage is not a bug: no traceback
+        assert "publishing events works again" in ended.getMessage()
+        assert "3 events lost" in ended.getMessage()
+
+    async def test_an_unexpected_error_keeps_its_traceback_and_the_row(
         self, runtime: Runtime, caplog: pytest.LogCaptureFixture
     ) -> None:
-        factory = UnitOfWorkFactory(runtime.uow.session_factory, BrokenPublisher())
+        factory = UnitOfWorkFactory(runtime.uow.session_factory, BuggyPublisher())
         user = new_user()
         with caplog.at_level(logging.ERROR, logger="domain.uow"):
             async with factory() as uow:
@@ -149,7 +211,9 @@ class TestPublishFailure:
                 uow.emit(revoked_event(user.id))
                 await uow.commit()
         assert await count_users(runtime) == 1
-        assert "publishing session_revoked" in caplog.text
+        [record] = outage_records(caplog)
+        assert "publishing session_revoked" in record.getMessage()
+        assert record.exc_info is not None
 
 
 class TestStatementErrors:
