@@ -450,6 +450,11 @@ class Connection:
             await self.close(SHUTDOWN)  # the bus stopped: the process is going down
         except CLIENT_GONE:
             pass
+        except ExternalUnavailable:
+            # The bus lost Redis: what was published meanwhile is gone. Centrifugo's
+            # "insufficient state" (3010, not terminal) makes the app reconnect and subscribe
+            # again, which the bus accepts once Redis is back.
+            await self.close(Close(3010, "insufficient state"))
         except Exception:
             # The client must not stay subscribed to nothing: make it reconnect.
             log.exception("realtime relay of channel %s failed", channel)

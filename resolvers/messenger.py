@@ -367,20 +367,27 @@ def message_event(event: Event | None, only: uuid.UUID | None, view: View) -> Me
 async def presence_changes(
     context: Context, user_ids: list[uuid.UUID]
 ) -> AsyncGenerator[PresenceChanged, None]:
-    """Presence events of these users, merged from their channels."""
-    queue: asyncio.Queue[PresenceChanged] = asyncio.Queue()
+    """Presence events of these users, merged from their channels; a channel's error (the
+    bus lost Redis) ends the whole subscription."""
+    queue: asyncio.Queue[PresenceChanged | Exception] = asyncio.Queue()
 
     async def follow(user_id: uuid.UUID) -> None:
-        async with context.events.subscribe(f"presence:{user_id}") as messages:
-            async for text in messages:
-                event = decoded(text)
-                if isinstance(event, PresenceChanged):
-                    queue.put_nowait(event)
+        try:
+            async with context.events.subscribe(f"presence:{user_id}") as messages:
+                async for text in messages:
+                    event = decoded(text)
+                    if isinstance(event, PresenceChanged):
+                        queue.put_nowait(event)
+        except Exception as exc:  # handed over, or the subscription would wait forever
+            queue.put_nowait(exc)
 
     tasks = [asyncio.create_task(follow(user_id)) for user_id in dict.fromkeys(user_ids)]
     try:
         while True:
-            yield await queue.get()
+            item = await queue.get()
+            if isinstance(item, Exception):
+                raise item
+            yield item
     finally:
         for task in tasks:
             task.cancel()

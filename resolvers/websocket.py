@@ -1,5 +1,6 @@
 """A websocket follows its session: every operation re-checks the token, and the socket closes
-with 4403 when the session is revoked or the access token expires.
+with 4403 when the session is revoked or the access token expires (and stays open while the
+event bus has lost Redis: only its subscriptions end then).
 
 A socket's context is built once, at the handshake, and authenticated once, at
 ``connection_init``. Left alone, a socket would keep its viewer (and its DataLoader caches)
@@ -24,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.graphql import OperationType
 from typing_extensions import override
 
+from domain.errors import ExternalUnavailable
 from resolvers.accounts import session_revocation
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context
@@ -45,6 +47,9 @@ GUARD_TASK = "websocket-session-guard"
 # How long a revoked socket lets its operations finish (so accountEvents tells the client
 # why) before it closes; operations that outlive this end with the socket.
 REVOCATION_NOTICE_SECONDS = 1.0
+# While the bus (or the database) is unavailable the guard tries again this often, doubling.
+GUARD_RETRY_START = 0.5
+GUARD_RETRY_CAP = 5.0
 
 
 class WebsocketOperationAuth(SchemaExtension):
@@ -150,14 +155,32 @@ class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
             seconds = (expires_at - self.context.auth.clock.now()).total_seconds()
         try:
             async with asyncio.timeout(seconds) as deadline:
-                revoked = await session_revocation(
-                    self.context, user_id=user_id, session_id=session_id
-                )
+                revoked = await self._revocation(user_id, session_id)
         except TimeoutError:
             if not deadline.expired():
                 raise
             return "expired"
         return None if revoked is None else "revoked"
+
+    async def _revocation(self, user_id: uuid.UUID, session_id: uuid.UUID) -> str | None:
+        """``session_revocation``, listening again whenever the bus loses Redis.
+
+        The socket stays open meanwhile: its operations re-check the session each time, and
+        each new listening reads the database first, so a revocation published while the bus
+        was down still closes the socket, only later.
+        """
+        loop, delay = asyncio.get_running_loop(), GUARD_RETRY_START
+        while True:
+            listening_since = loop.time()
+            try:
+                return await session_revocation(
+                    self.context, user_id=user_id, session_id=session_id
+                )
+            except ExternalUnavailable:
+                if loop.time() - listening_since > GUARD_RETRY_CAP:
+                    delay = GUARD_RETRY_START  # it listened a while: this is a new outage
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, GUARD_RETRY_CAP)
 
     async def _let_operations_finish(self) -> None:
         running = [op.task for op in self.operations.values() if op.task is not None]

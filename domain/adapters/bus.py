@@ -4,7 +4,9 @@ broadcaster 0.3.1's own Redis backend dies silently when its connection is kille
 non-UTF-8 message arrives (STACK.md §3b), so tghub owns this backend: it remembers its
 channels, re-creates the pub/sub connection with exponential backoff after any connection
 error and re-subscribes, and skips messages it cannot decode. Pub/sub stays at-most-once:
-what is published while Redis is down is lost, so events carry ids to re-query by.
+what is published while Redis is down is lost, so every open subscription is told (its
+iterator raises ``BusUnavailable``), new ones are refused until the connection is back, and
+events carry ids to re-query by.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ class BusUnavailable(ExternalUnavailable):
     )
 
 
+class ConnectionLost(Event):
+    """Put on every channel when the pub/sub connection drops, after what arrived before it."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(channel=channel, message="")
+
+
 class ReconnectingRedisBackend(BroadcastBackend):
     def __init__(self, url: str) -> None:
         # No redis-py retry: the pool drops dead connections before use, and _listen owns the
@@ -62,6 +71,9 @@ class ReconnectingRedisBackend(BroadcastBackend):
         # subscribes would each open one, the last replacing the others, and the channels
         # subscribed on the lost ones would never be read. One (un)subscribe at a time.
         self._subscribing = asyncio.Lock()
+        # False from a lost connection until every channel is subscribed again: subscribers
+        # are refused meanwhile (they would miss events without knowing it).
+        self.available = True
         self.reconnects = 0
         self.skipped = 0
 
@@ -83,13 +95,15 @@ class ReconnectingRedisBackend(BroadcastBackend):
 
     @override
     async def subscribe(self, channel: str) -> None:
+        """Raises BusUnavailable when Redis does not answer (the caller then unsubscribes)."""
         self._channels.add(channel)
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
-        # On a broken connection the listener re-subscribes every remembered channel.
-        with contextlib.suppress(*CONNECTION_ERRORS):
+        try:
             async with self._subscribing:
                 await self._current_pubsub().subscribe(channel)
+        except CONNECTION_ERRORS as exc:
+            raise BusUnavailable from exc
         # redis-py 5.3 swallows a cancellation that lands while the pub/sub connection opens
         # (its health check polls under asyncio.timeout(0)); honour it, or the caller hangs.
         if task is not None and task.cancelling() > cancels:
@@ -125,17 +139,28 @@ class ReconnectingRedisBackend(BroadcastBackend):
             try:
                 await self._receive_until_idle()
             except Exception as exc:  # the listener must outlive anything, or delivery stops
-                backoff = self._backoff
-                log.warning("event bus lost Redis (%r); reconnecting in %.2fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                self._backoff = min(backoff * 2, BACKOFF_CAP)
+                self._lose_connection(exc)
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, BACKOFF_CAP)
                 await self._reconnect()
 
+    def _lose_connection(self, exc: Exception) -> None:
+        """Once per outage: log it, and tell every subscriber that events are being lost."""
+        if not self.available:
+            log.debug("event bus still without Redis (%r)", exc)
+            return
+        self.available = False
+        log.warning("event bus lost Redis (%r); reconnecting in %.2fs", exc, self._backoff)
+        for channel in self._channels:
+            self._queue.put_nowait(ConnectionLost(channel))
+
     async def _receive_until_idle(self) -> None:
-        pubsub = self._current_pubsub()
-        if self._channels and getattr(pubsub, "connection", None) is None:
-            # The subscribe that would have opened it failed: treat it as a lost connection.
-            raise RedisConnectionError("pub/sub connection not established")
+        # Under the lock: a first SUBSCRIBE may be opening the connection right now.
+        async with self._subscribing:
+            pubsub = self._current_pubsub()
+            if self._channels and getattr(pubsub, "connection", None) is None:
+                # The re-subscribe that would have opened it failed: Redis is still down.
+                raise RedisConnectionError("pub/sub connection not established")
         while self._channels:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             # The connection answered, so the next loss is a new outage: retry soon again.
@@ -143,6 +168,15 @@ class ReconnectingRedisBackend(BroadcastBackend):
             if message is not None and message.get("type") == "message":
                 self._deliver(message["channel"], message["data"])
         self._has_channels.clear()
+        await self._drop_idle_connection()
+
+    async def _drop_idle_connection(self) -> None:
+        """Nobody listens: close the connection rather than keep it unwatched. One that died
+        unnoticed would take the next SUBSCRIBE without an error (a write into a closed socket
+        succeeds) and lose its events; a fresh one fails at once if Redis is down."""
+        async with self._subscribing:
+            if not self._channels:  # unless a subscriber came meanwhile
+                await self._replace_pubsub()
 
     def _deliver(self, channel: bytes, data: bytes) -> None:
         try:
@@ -167,6 +201,9 @@ class ReconnectingRedisBackend(BroadcastBackend):
                 await self._pubsub.subscribe(*self._channels)
                 self.reconnects += 1
                 log.info("event bus re-subscribed %d channels", len(self._channels))
+            # Reached only when Redis answered (or there is nothing to listen to: then the
+            # next subscribe finds out).
+            self.available = True
 
 
 class SafeBroadcast(Broadcast):
@@ -180,6 +217,9 @@ class SafeBroadcast(Broadcast):
     @override
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+        backend = self._backend
+        if isinstance(backend, ReconnectingRedisBackend) and not backend.available:
+            raise BusUnavailable  # at once: listening now would miss events unknowingly
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         first = channel not in self._subscribers
         self._subscribers.setdefault(channel, set()).add(queue)
@@ -219,12 +259,15 @@ class EventBus:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        """The channel's messages; entering or iterating raises BusUnavailable without Redis."""
         async with self._broadcast.subscribe(f"{self._prefix}:{channel}") as subscriber:
             yield _messages(subscriber)
 
 
 async def _messages(subscriber: Any) -> AsyncIterator[str]:
     async for event in subscriber:
+        if isinstance(event, ConnectionLost):
+            raise BusUnavailable
         if event is not None:
             yield str(event.message)
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from domain.accounts.events import SessionRevoked
-from domain.events import EventDecodeError, decode, encode
+from domain.accounts.events import PresenceChanged, SessionRevoked
+from domain.events import Event, EventDecodeError, decode, encode
+from domain.jobs.events import JobChanged
+from domain.messenger.events import MessageEvent, MessagesReadAll
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class TestEncode:
@@ -46,3 +53,63 @@ class TestDecode:
     def test_garbage_raises_event_decode_error(self, text: str) -> None:
         with pytest.raises(EventDecodeError):
             decode(text)
+
+
+def _every_event_type() -> set[type[Event]]:
+    found: set[type[Event]] = set()
+    pending = list(Event.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.add(cls)
+        pending += cls.__subclasses__()
+    return found
+
+
+MESSAGE_ID = str(uuid.uuid4())
+# One of each event the subscriptions stream, and the ids a client re-queries by once it learns
+# that events were lost (pub/sub is at-most-once): every one must survive the round trip.
+SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
+    SessionRevoked: (
+        SessionRevoked(user_id=uuid.uuid4(), session_id=uuid.uuid4(), reason="logout"),
+        lambda e: [e.user_id, e.session_id],
+    ),
+    PresenceChanged: (
+        PresenceChanged(user_id=uuid.uuid4(), online=True, last_online_at=datetime.now(UTC)),
+        lambda e: [e.user_id],
+    ),
+    JobChanged: (
+        JobChanged(job_id=uuid.uuid4().hex, kind="jobs.noop", status="queued", attempts=0),
+        lambda e: [e.job_id],
+    ),
+    MessageEvent: (
+        MessageEvent(
+            kind="delete",
+            chat_id=uuid.uuid4(),
+            message={"id": MESSAGE_ID, "text": "as it was"},
+            recipients=[str(uuid.uuid4())],
+        ),
+        lambda e: [e.chat_id, e.message["id"]],
+    ),
+    MessagesReadAll: (
+        MessagesReadAll(
+            chat_id=uuid.uuid4(),
+            user_id=uuid.uuid4(),
+            message_ids=[MESSAGE_ID],
+            recipients=[str(uuid.uuid4())],
+        ),
+        lambda e: [e.chat_id, e.user_id, *e.message_ids],
+    ),
+}
+
+
+class TestRequeryIds:
+    def test_every_event_type_has_a_sample_here(self) -> None:
+        # A new event type must say here which ids a client re-queries it by.
+        assert _every_event_type() == set(SAMPLES)
+
+    @pytest.mark.parametrize("kind", list(SAMPLES), ids=lambda kind: kind.name)
+    def test_the_ids_survive_the_round_trip(self, kind: type[Event]) -> None:
+        event, ids_of = SAMPLES[kind]
+        ids = ids_of(decode(encode(event)))
+        assert ids == ids_of(event)
+        assert all(ids)

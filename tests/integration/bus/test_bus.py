@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.adapters.bus import BACKOFF_START, EventBus, ReconnectingRedisBackend, create_bus
-from tghub.embedded import free_port
+from domain.errors import ExternalUnavailable
+from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -69,36 +69,6 @@ async def raw_client(url: str) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
-class RedisServer:
-    """A private redis-server we may kill and restart; the shared one is never touched."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._directory = directory
-        self._process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            "redis-server",
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self._directory)),
-            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        async with raw_client(self.url) as client, asyncio.timeout(RECOVERY_DEADLINE):
-            while True:
-                with contextlib.suppress(RedisConnectionError):
-                    await client.ping()
-                    return
-                await asyncio.sleep(POLL_INTERVAL)
-
-    async def stop(self) -> None:
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            await self._process.wait()
-
-
 async def receive(messages: AsyncIterator[str]) -> str:
     async with asyncio.timeout(RECEIVE_DEADLINE):
         return await anext(messages)
@@ -130,6 +100,41 @@ async def published_until_received(
     finally:
         receiver.cancel()
     return receiver.result()
+
+
+@contextlib.asynccontextmanager
+async def resubscribed(bus: EventBus, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    """A subscription taken as soon as the bus accepts one again (it refuses while it has no
+    connection to Redis), as a client re-subscribing after an error would."""
+    async with contextlib.AsyncExitStack() as stack:
+        async with asyncio.timeout(RECOVERY_DEADLINE):
+            while True:
+                try:
+                    messages = await stack.enter_async_context(bus.subscribe(channel))
+                    break
+                except ExternalUnavailable:
+                    await asyncio.sleep(POLL_INTERVAL)
+        yield messages
+
+
+async def received_on_a_new_subscription(
+    bus: EventBus, publisher: EventBus, channel: str, text: str
+) -> bool:
+    """Subscribe again, then publish ``text`` until it arrives; False at the deadline."""
+    async with resubscribed(bus, channel) as messages:
+        return await published_until_received(publisher, channel, text, messages)
+
+
+async def lost(messages: AsyncIterator[str]) -> ExternalUnavailable:
+    """What an open subscription raises once the bus lost its connection (no message first)."""
+
+    async def next_message() -> str:
+        async with asyncio.timeout(RECOVERY_DEADLINE):
+            return await anext(messages)
+
+    with pytest.raises(ExternalUnavailable) as raised:
+        await next_message()
+    return raised.value
 
 
 async def subscriber_count(client: Redis, channel: str) -> int:
@@ -228,12 +233,12 @@ class TestPublish:
             await publisher.publish("chat:42", '"after"')
             assert await receive(messages) == '"after"'
 
-    async def test_publishing_while_redis_is_down_raises_a_connection_error(
+    async def test_publishing_while_redis_is_down_raises_unavailable(
         self, redis_server: RedisServer, private_publisher: EventBus
     ) -> None:
         await private_publisher.publish("chat:42", '"while up"')
         await redis_server.stop()
-        with pytest.raises(RedisConnectionError):
+        with pytest.raises(ExternalUnavailable):
             async with asyncio.timeout(RECOVERY_DEADLINE):
                 await private_publisher.publish("chat:42", '"while down"')
 
@@ -336,27 +341,28 @@ class TestReconnectingRedisBackend:
             assert await receive(second) == '"other"'
         assert subscriber.backend.skipped == 1
 
-    async def test_a_subscriber_survives_client_kill(
+    async def test_a_killed_connection_ends_open_subscriptions_and_new_ones_receive(
         self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
     ) -> None:
-        async with private_subscriber.bus.subscribe("chat:42") as messages:
+        bus = private_subscriber.bus
+        async with bus.subscribe("chat:42") as messages:
             await private_publisher.publish("chat:42", '"before"')
             assert await receive(messages) == '"before"'
             assert await kill_pubsub_connections(redis_server.url) == 1
-            assert await published_until_received(private_publisher, "chat:42", '"after"', messages)
-        assert private_subscriber.backend.reconnects >= 1
+            await lost(messages)
+        assert await received_on_a_new_subscription(bus, private_publisher, "chat:42", '"after"')
 
-    async def test_a_subscriber_survives_a_redis_restart(
+    async def test_a_redis_restart_ends_open_subscriptions_and_new_ones_receive(
         self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
     ) -> None:
-        async with private_subscriber.bus.subscribe("chat:42") as messages:
+        bus = private_subscriber.bus
+        async with bus.subscribe("chat:42") as messages:
             await private_publisher.publish("chat:42", '"before"')
             assert await receive(messages) == '"before"'
             await redis_server.stop()
-            await asyncio.sleep(1)
-            await redis_server.start()
-            assert await published_until_received(private_publisher, "chat:42", '"after"', messages)
-        assert private_subscriber.backend.reconnects >= 1
+            await lost(messages)
+        await redis_server.start()
+        assert await received_on_a_new_subscription(bus, private_publisher, "chat:42", '"after"')
 
     async def test_every_lost_connection_is_first_retried_after_the_shortest_backoff(
         self,
@@ -366,12 +372,63 @@ class TestReconnectingRedisBackend:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.WARNING, logger="domain.adapters.bus")
-        async with private_subscriber.bus.subscribe("chat:42") as messages:
-            await private_publisher.publish("chat:42", '"before"')
-            assert await receive(messages) == '"before"'
-            for attempt in ("first", "second"):
-                assert await kill_pubsub_connections(redis_server.url) == 1
+        for attempt in ("first", "second"):
+            async with resubscribed(private_subscriber.bus, "chat:42") as messages:
                 assert await published_until_received(
-                    private_publisher, "chat:42", f'"after the {attempt} kill"', messages
+                    private_publisher, "chat:42", f'"before the {attempt} kill"', messages
                 )
+                assert await kill_pubsub_connections(redis_server.url) == 1
+                await lost(messages)
         assert announced_backoffs(caplog) == [f"{BACKOFF_START:.2f}"] * 2
+
+
+class TestConnectionLoss:
+    """Pub/sub is at-most-once: what is published while the connection is down is lost, so
+    every open subscription is told (and ends), and the bus refuses new ones until it is back."""
+
+    async def test_every_subscriber_of_every_channel_is_told(
+        self, redis_server: RedisServer, private_subscriber: Node
+    ) -> None:
+        bus = private_subscriber.bus
+        async with (
+            bus.subscribe("chat:1") as first,
+            bus.subscribe("chat:1") as second,
+            bus.subscribe("user:7") as other,
+        ):
+            await redis_server.stop()
+            told = await asyncio.gather(lost(first), lost(second), lost(other))
+        assert all("subscribe again" in error.message for error in told)
+
+    async def test_a_subscription_while_the_bus_reconnects_is_refused_at_once(
+        self, redis_server: RedisServer, private_subscriber: Node
+    ) -> None:
+        bus = private_subscriber.bus
+        async with bus.subscribe("chat:1") as messages:
+            await redis_server.stop()
+            await lost(messages)
+            # Another subscriber of a channel it listens on, and the first of a new channel.
+            for channel in ("chat:1", "chat:2"):
+                with pytest.raises(ExternalUnavailable):
+                    async with asyncio.timeout(RECOVERY_DEADLINE), bus.subscribe(channel):
+                        pytest.fail("subscribed while Redis is down")
+
+    async def test_a_first_subscription_while_redis_is_down_is_refused_at_once(
+        self, redis_server: RedisServer, private_subscriber: Node
+    ) -> None:
+        await redis_server.stop()
+        with pytest.raises(ExternalUnavailable):
+            async with asyncio.timeout(RECOVERY_DEADLINE), private_subscriber.bus.subscribe("c"):
+                pytest.fail("subscribed while Redis is down")
+
+    async def test_after_an_outage_without_subscribers_the_first_subscription_works(
+        self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
+    ) -> None:
+        # The pub/sub connection died while idle: its first command fails even with Redis back.
+        bus = private_subscriber.bus
+        async with bus.subscribe("chat:1") as messages:
+            await private_publisher.publish("chat:1", '"before"')
+            assert await receive(messages) == '"before"'
+        await redis_server.stop()
+        await redis_server.start()
+        async with bus.subscribe("chat:1") as messages:
+            assert await published_until_received(private_publisher, "chat:1", '"a"', messages)
