@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from domain.adapters import db
 from domain.adapters.bus import EventBus, create_bus
 from domain.adapters.clock import SystemClock
+from domain.adapters.heartbeat import worker_alive
 from domain.adapters.passwords import Argon2Hasher
 from domain.adapters.queue import ArqJobQueue, create_arq_redis
 from domain.adapters.ratelimit import RedisRateLimiter
@@ -62,6 +63,14 @@ class Runtime:
 
     async def check_redis(self) -> None:
         await self.redis.ping()
+
+    async def check_worker(self) -> None:
+        if not await worker_alive(self.redis, self.settings.channel_prefix):
+            raise WorkerMissing("no worker heartbeat")
+
+
+class WorkerMissing(RuntimeError):
+    """No worker refreshed its heartbeat lately (none runs, or none reaches Redis)."""
 
 
 def world_key(settings: Settings) -> str:

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     job_heartbeat_interval: float = Field(default=10.0, gt=0)
     job_stale_after: float = Field(default=60.0, gt=0)
     sweep_interval: int = Field(default=60, ge=1, le=3600)
+    # Every worker refreshes a heartbeat key in Redis this often (it expires after three
+    # intervals); /readyz reports the worker "unavailable" without a fresh one.
+    worker_heartbeat_interval: float = Field(default=5.0, gt=0)
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

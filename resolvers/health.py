@@ -32,11 +32,18 @@ async def _probe(check: Callable[[], Awaitable[None]]) -> str:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    """503 when this replica cannot serve (database or Redis); without a running worker it
+    still can (jobs wait in the database), so that is 200 with ``"status": "degraded"``."""
     runtime = request.state.runtime
     checks = {
         "database": await _probe(runtime.check_database),
         "redis": await _probe(runtime.check_redis),
+        "worker": await _probe(runtime.check_worker),
     }
-    ready = all(state == "ok" for state in checks.values())
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    if checks["database"] != "ok" or checks["redis"] != "ok":
+        status, code = "unavailable", 503
+    elif checks["worker"] != "ok":
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return JSONResponse({"status": status, "checks": checks}, status_code=code)

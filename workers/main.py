@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import RedisSettings
-from arq.worker import Function, Worker, func
+from arq.worker import Function, func
 
 from domain.adapters.clock import SystemClock
+from domain.adapters.heartbeat import WorkerHeartbeat
 from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime, queue_name
@@ -18,6 +19,7 @@ from workers.deps import WorkerDeps
 from workers.durable import durable
 from workers.jobs import jobs as jobs_jobs
 from workers.jobs import telegram as telegram_jobs
+from workers.resilient import ResilientWorker
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -79,5 +81,10 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
     }
 
 
-def create_worker(settings: Settings, runtime: Runtime | None = None, **overrides: Any) -> Worker:
-    return Worker(**{**worker_settings(settings, runtime), **overrides})
+def create_worker(
+    settings: Settings, runtime: Runtime | None = None, **overrides: Any
+) -> ResilientWorker:
+    heartbeat = WorkerHeartbeat(settings.channel_prefix, settings.worker_heartbeat_interval)
+    return ResilientWorker(
+        heartbeat=heartbeat, **{**worker_settings(settings, runtime), **overrides}
+    )
