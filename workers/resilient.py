@@ -50,6 +50,7 @@ class ResilientWorker(Worker):
             await self.heartbeat.beat(self.pool)
         except REDIS_DOWN as exc:
             self._outage.failed(exc)
+            self.heartbeat.beat_next_time()
             await asyncio.sleep(self._backoff)
             self._backoff = min(self._backoff * 2, BACKOFF_CAP)
         else:

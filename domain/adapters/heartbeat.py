@@ -40,6 +40,10 @@ class WorkerHeartbeat:
         await redis.set(self.key, self._name, px=self._ttl_ms)
         self._due = now + self._interval
 
+    def beat_next_time(self) -> None:
+        """After an outage: Redis may have restarted empty, so write at the next chance."""
+        self._due = 0.0
+
 
 async def worker_alive(redis: Redis, prefix: str) -> bool:
     """Whether some worker beat within the last few intervals."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -10,10 +12,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
+import redis
 
 from tests.conftest import operation
 from tghub.embedded import free_port
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.slow
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0
+RECOVERY_TIMEOUT = 60.0  # reached only on failure: the runner restarts a server in seconds
 
 
 @pytest.fixture
@@ -176,3 +180,85 @@ class TestServe:
             assert login["login"]["__typename"] == "AuthTokens"
         finally:
             assert interrupt(second) == 0
+
+
+def redis_url_of(data_dir: Path) -> str:
+    """The embedded Redis's URL, as ``tghub serve`` logs it."""
+    log = (data_dir / "serve.log").read_text(errors="replace")
+    match = re.search(r"embedded Redis ready at (redis://\S+)", log)
+    assert match is not None, log[-3000:]
+    return match.group(1)
+
+
+def redis_pid(url: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        info = cast("dict[str, Any]", client.info("server"))
+        return int(info["process_id"])
+    finally:
+        client.close()
+
+
+def postgres_pid(data_dir: Path) -> int:
+    return int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+
+
+def gone(pid: int) -> bool:
+    """Not running: no such process, or a zombie (dead, not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(pid)
+
+
+def wait_until_recovered(process: subprocess.Popen[bytes], url: str, data_dir: Path) -> float:
+    """Polls until /readyz is ok on every check (the worker too); the seconds it took."""
+    started = time.monotonic()
+    body: dict[str, Any] = {}
+    while time.monotonic() - started < RECOVERY_TIMEOUT:
+        if process.poll() is not None:
+            log = (data_dir / "serve.log").read_text(errors="replace")
+            pytest.fail(f"tghub serve exited with {process.returncode}:\n{log[-3000:]}")
+        with contextlib.suppress(httpx.TransportError, ValueError):
+            body = httpx.get(f"{url}/readyz", timeout=5).json()
+            if body.get("status") == "ok":
+                return time.monotonic() - started
+        time.sleep(0.2)
+    log = (data_dir / "serve.log").read_text(errors="replace")
+    pytest.fail(f"not ready again: {body}; log:\n{log[-3000:]}")
+
+
+class TestEmbeddedServersDie:
+    def test_a_killed_redis_or_postgres_is_restarted_on_its_data(self, data_dir: Path) -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        credentials = {"input": {"username": "ivan", "password": "secret123"}}
+        serving = start(data_dir, port)
+        try:
+            wait_until_healthy(serving, url, data_dir)
+            graphql(url, "Register", credentials)
+            wait_until_recovered(serving, url, data_dir)  # the worker's first beat
+            redis_url = redis_url_of(data_dir)
+            killed_redis = redis_pid(redis_url)
+            kill(killed_redis)
+            wait_until_recovered(serving, url, data_dir)
+            assert redis_pid(redis_url) != killed_redis  # a new server, on the same port
+            assert graphql(url, "Login", credentials)["login"]["__typename"] == "AuthTokens"
+
+            killed_postgres = postgres_pid(data_dir)
+            kill(killed_postgres)
+            wait_until_recovered(serving, url, data_dir)
+            assert postgres_pid(data_dir) != killed_postgres
+            # The user registered before both kills: the data folder was kept.
+            assert graphql(url, "Login", credentials)["login"]["__typename"] == "AuthTokens"
+        finally:
+            assert interrupt(serving) == 0
