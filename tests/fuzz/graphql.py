@@ -33,7 +33,7 @@ In one run it:
    line counts the runs: ``fuzz: 3 passed, 0 failed``; the exit status is 1 on any failure.
 
 With the defaults (120 cases per operation, two schemathesis workers) each run sends about
-4,200 requests and takes 75-80 s on an idle 2-core machine: about 4 minutes in all. The seed
+4,200 requests and takes 75-90 s on an idle 2-core machine: 4-4.5 minutes in all. The seed
 fixes the generated cases; with two workers their order against the shared server is not fixed.
 
 Tokens the fuzzer could revoke: ``logout`` ends the session of the token it is sent with and
@@ -45,7 +45,7 @@ authenticated run is followed by a ``viewer`` query with its token: a run whose 
 working fails.
 
 Custom scalars: ``tests/fuzz/hooks.py`` gives schemathesis strategies for ``JSON`` and
-``Upload``, and (for now) narrows its own ``BigInt`` one; see the comment there.
+``Upload`` (without one it skips an operation that needs them) and widens its ``BigInt`` one.
 
 Environment: ``TGHUB_FUZZ_ADMIN_DATABASE_URL`` (a role that may create databases; default
 ``postgresql://app:app@127.0.0.1:5432/postgres``), ``TGHUB_FUZZ_REDIS_URL`` (default
@@ -80,7 +80,7 @@ from redis import Redis
 
 from domain.settings import Settings
 from tests.pg import admin_execute, drop_statement, sibling_url
-from tests.processes import ROOT, start_api
+from tests.processes import ROOT, start_api, stop
 from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
 from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
@@ -226,12 +226,7 @@ def api_process(
         wait_ready(f"http://127.0.0.1:{port}", process, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:

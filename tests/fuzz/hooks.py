@@ -1,7 +1,7 @@
 """Schemathesis hooks for the GraphQL fuzz run (loaded through ``SCHEMATHESIS_HOOKS``).
 
-Strategies for the custom scalars schemathesis does not know (``JSON``, ``Upload``; it has its
-own for ``BigInt``), so no operation is skipped, and the pass criterion, ``no_unexpected_error``.
+Strategies for the custom scalars (schemathesis knows neither ``JSON`` nor ``Upload``, and sends
+only integer literals for ``BigInt``), and the pass criterion, ``no_unexpected_error``.
 Not schemathesis's own ``not_a_server_error`` (ST113), which fails on *any* ``errors`` entry:
 validation errors, ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND`` and ``BAD_USER_INPUT`` are
 the answers we want for bad input.
@@ -54,12 +54,15 @@ schemathesis.graphql.scalar("JSON", JSON_VALUES)
 # A JSON body cannot carry a file: whatever literal a client writes for an Upload is wrong.
 schemathesis.graphql.scalar("Upload", _JSON_LEAVES)
 
-# TEMPORARY: remove once the BigInt literal fix lands (schema/scalars.py). An out-of-range or
-# non-digit BigInt *literal* is masked as an unexpected error today; that is being fixed in a
-# change of its own, so until then only in-range integers and strings of digits are sent.
-_INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+# schemathesis's own BigInt strategy sends integer literals only; ours adds strings, of digits
+# (in range or not) and of anything else.
 schemathesis.graphql.scalar(
-    "BigInt", st.one_of(_INT64.map(nodes.Int), _INT64.map(str).map(nodes.String))
+    "BigInt",
+    st.one_of(
+        st.integers().map(nodes.Int),
+        st.integers().map(str).map(nodes.String),
+        st.text().map(nodes.String),
+    ),
 )
 
 
