@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 export TGHUB_DATABASE_URL ?= postgresql://app:app@127.0.0.1:5432/app
 
-.PHONY: install run test check fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
+.PHONY: install run test check fuzz fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
 
 install:
 	python3 -m venv --clear $(VENV)
@@ -49,6 +49,10 @@ alembic-check:
 	$(BIN)/alembic check
 
 check: fmt-check lint types imports schema-diff alembic-check test
+
+# schemathesis against /graphql of a real API process (tests/fuzz/graphql.py).
+fuzz:
+	$(PY) -m tests.fuzz.graphql
 
 bench:
 	$(PY) -m tests.bench.graphql_overhead

@@ -49,8 +49,11 @@ def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.
     return _spawn([sys.executable, "-m", "tghub", "worker"], settings, log, **variables)
 
 
-def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """An API process (uvicorn, as production runs it) sharing ``settings``' stores."""
+def start_api(
+    settings: Settings, port: int, log: Path, **variables: str
+) -> subprocess.Popen[bytes]:
+    """An API process (uvicorn, as production runs it) sharing ``settings``' stores; each of
+    ``variables`` becomes a ``TGHUB_<NAME>`` setting of its own."""
     command = [
         sys.executable,
         "-m",
@@ -64,7 +67,7 @@ def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[byte
         "--log-level",
         "warning",
     ]
-    return _spawn(command, settings, log)
+    return _spawn(command, settings, log, **variables)
 
 
 def _spawn(

@@ -153,6 +153,17 @@ async def access_token(http: httpx.AsyncClient) -> str:
     return token
 
 
+async def private_chat(http: httpx.AsyncClient, token: str) -> str:
+    """Registers ``olga``; the global id of a private chat between the token's user and her."""
+    registration = {"input": {"username": "olga", "password": "correct-horse-9"}}
+    olga = (await graphql_raw(http, "Register", registration))["data"]["register"]["user"]
+    created = {"input": {"isPrivate": True, "memberIds": [olga["id"]]}}
+    body = await graphql_raw(http, "CreateChat", created, token=token)
+    assert body["data"]["createChat"]["__typename"] == "ChatPayloadSuccess", body
+    chat_id: str = body["data"]["createChat"]["chat"]["id"]
+    return chat_id
+
+
 def forged_access_token() -> str:
     """Validly signed with the test key, naming a session no database was asked about."""
     now = int(time.time())
@@ -252,6 +263,38 @@ class TestUsersQuery:
 
         assert body["data"] is None
         assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+class TestChatsQuery:
+    @pytest.mark.parametrize("value", UNSTORABLE)
+    async def test_unstorable_search_is_bad_user_input(
+        self, http: httpx.AsyncClient, value: str
+    ) -> None:
+        token = await access_token(http)
+
+        body = await graphql_raw(
+            http, "Chats", {"first": 10, "filter": {"search": value}}, token=token
+        )
+
+        assert body["data"] is None
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["message"] in UNSTORABLE_MESSAGES
+
+
+class TestMessagesQuery:
+    @pytest.mark.parametrize("value", UNSTORABLE)
+    async def test_unstorable_search_is_bad_user_input(
+        self, http: httpx.AsyncClient, value: str
+    ) -> None:
+        token = await access_token(http)
+        chat_id = await private_chat(http, token)
+        variables = {"chatId": chat_id, "first": 10, "filter": {"search": value}}
+
+        body = await graphql_raw(http, "Messages", variables, token=token)
+
+        assert body["data"] is None
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["message"] in UNSTORABLE_MESSAGES
 
 
 class TestGraphQLBody:
