@@ -19,7 +19,6 @@ from tests.conftest import DEADLINE, until
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-REDIS_URL = f"{os.environ.get('TGHUB_TEST_REDIS_URL', 'redis://127.0.0.1:6379')}/15"
 ROOT = Path(__file__).resolve().parents[3]
 
 # One contender: waits at a barrier until both have started, then races for the lease; the
@@ -52,8 +51,8 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
 
@@ -185,14 +184,16 @@ class TestLeaseKeeper:
 
 
 class TestContentionBetweenProcesses:
-    async def test_exactly_one_process_wins_and_the_other_follows(self, key: str) -> None:
+    async def test_exactly_one_process_wins_and_the_other_follows(
+        self, key: str, redis_url: str
+    ) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         contenders = [
             await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-c",
                 CONTENDER,
-                REDIS_URL,
+                redis_url,
                 key,
                 cwd=ROOT,
                 env=env,

@@ -8,7 +8,6 @@ leases. ``TelegramClient.connect`` refuses in every test, so nothing can reach T
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -73,7 +72,6 @@ if TYPE_CHECKING:
 
     from telethon.tl.tlobject import TLRequest
 
-REDIS_URL = os.environ.get("TGHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 API_ID = 12345
 API_HASH = "0123456789abcdef0123456789abcdef"
@@ -493,8 +491,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(f"{REDIS_URL}/15")
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
 
@@ -550,9 +548,9 @@ async def lease_released(redis: Redis, prefix: str) -> bool:
 
 
 @pytest.fixture
-def looker() -> Iterator[SyncRedis]:
+def looker(redis_url: str) -> Iterator[SyncRedis]:
     """A blocking Redis client, for looks from inside the fake server's synchronous answers."""
-    client = SyncRedis.from_url(f"{REDIS_URL}/15")
+    client = SyncRedis.from_url(redis_url)
     yield client
     client.close()
 
