@@ -30,6 +30,7 @@ from domain.models import Base
 from domain.settings import Settings
 from resolvers.app import create_app
 from tests.pg import admin_execute, drop_statement, sibling_url
+from tests.redis_server import RedisServer
 from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
@@ -72,6 +73,17 @@ def redis_url() -> str:
     # Concurrent runs pick different bases with TGHUB_TEST_REDIS_DB (each xdist worker adds 1).
     base = int(os.environ.get("TGHUB_TEST_REDIS_DB", "1"))
     return f"{REDIS_URL}/{(base + _worker_index()) % 16}"
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A private redis-server a test may stop and start again (an outage)."""
+    server = RedisServer(tmp_path)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import pytest
 from domain.bootstrap import build_runtime
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
+from tests.conftest import DEADLINE
 from tests.processes import start_worker
-from tests.redis_server import RedisServer
 from tghub.embedded import in_process_worker
 
 if TYPE_CHECKING:
@@ -24,27 +24,13 @@ if TYPE_CHECKING:
 
     from domain.bootstrap import Runtime
     from domain.settings import Settings
+    from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 
-# Bounds reached only on failure; a recovering worker finishes in a few seconds.
-DEADLINE = 60.0
 POLL = 0.05
-# How long the outage lasts at most before the test brings Redis back, if the worker does not
-# say sooner that it noticed: a worker polls Redis every 0.05 s, so this is dozens of polls.
-NOTICE_BOUND = 3.0
 # Quick sweeps: a queued row Redis does not know is queued again within about two seconds.
 FAST_SWEEPS: dict[str, Any] = {"sweep_interval": 1, "job_stale_after": 0.5}
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -101,7 +87,7 @@ async def outage(redis: RedisServer, api: Runtime, noticed: Callable[[], bool]) 
     async def said_so() -> bool:
         return noticed()
 
-    await eventually(said_so, NOTICE_BOUND)
+    assert await eventually(said_so, DEADLINE), "the worker never noticed the outage"
     await redis.start()
     return job_id
 

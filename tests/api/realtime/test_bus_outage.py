@@ -38,8 +38,7 @@ from tests.api.realtime.test_centrifugo import (
     subscribe_own,
     user_card,
 )
-from tests.conftest import LiveServer, operation
-from tests.redis_server import RedisServer
+from tests.conftest import DEADLINE, LiveServer, operation
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,21 +47,11 @@ if TYPE_CHECKING:
 
     from domain.bootstrap import Runtime
     from domain.settings import Settings
+    from tests.redis_server import RedisServer
 
-DEADLINE = 30.0  # reached only on failure
 POLL = 0.05
 # centrifuge-python's disconnect code for a server close it may reconnect after (3000-3499).
 INSUFFICIENT_STATE = 3010
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Any) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

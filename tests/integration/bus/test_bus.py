@@ -19,11 +19,11 @@ from redis.asyncio import Redis
 
 from domain.adapters.bus import BACKOFF_START, EventBus, ReconnectingRedisBackend, create_bus
 from domain.errors import ExternalUnavailable
-from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
+
+    from tests.redis_server import RedisServer
 
 # Bounds, not expectations: a healthy bus answers in milliseconds.
 RECEIVE_DEADLINE = 30.0
@@ -191,16 +191,6 @@ async def publisher(redis_url: str, prefix: str) -> AsyncIterator[EventBus]:
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
     async with raw_client(redis_url) as client:
         yield client
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
