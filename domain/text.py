@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.errors import Invalid
+
 NUL_MESSAGE = "Null characters are not allowed."
 UNENCODABLE_MESSAGE = "Text must be valid Unicode (no lone surrogates)."
 
@@ -18,6 +20,12 @@ def text_errors(value: str) -> list[str]:
 
 def is_storable(value: str) -> bool:
     return not text_errors(value)
+
+
+def check_storable(field: str, value: str | None) -> None:
+    """Raises Invalid (naming ``field``) for text PostgreSQL cannot store or compare."""
+    if value is not None and (errors := text_errors(value)):
+        raise Invalid({field: errors}, message=errors[0])
 
 
 def contains_pattern(word: str) -> str:

@@ -152,13 +152,18 @@ class RefreshVerdict(enum.Enum):
     DEAD = "dead"
 
 
+def session_is_live(family: FamilyState, now: datetime) -> bool:
+    """Neither revoked nor expired: its tokens of the current generation work."""
+    return not family.revoked and family.expires_at > now
+
+
 def judge_refresh(
     family: FamilyState, claims: TokenClaims, now: datetime, *, grace: float = 0
 ) -> RefreshVerdict:
     """Rotate the current token. The one rotated just before, within ``grace`` seconds of the
     rotation, is a concurrent refresh (GRACE); any older generation of a live family is a
     theft signal (REUSED)."""
-    if family.revoked or family.expires_at <= now:
+    if not session_is_live(family, now):
         return RefreshVerdict.DEAD
     if claims.generation == family.generation and claims.jti == family.current_jti:
         return RefreshVerdict.ROTATE
@@ -179,7 +184,7 @@ def token_is_live(family: FamilyState, claims: TokenClaims, now: datetime) -> bo
     """Access tokens die with their family and with its next rotation; refresh tokens too."""
     if claims.token_type is TokenType.REFRESH:
         return judge_refresh(family, claims, now) is RefreshVerdict.ROTATE
-    return not family.revoked and family.expires_at > now and claims.generation == family.generation
+    return session_is_live(family, now) and claims.generation == family.generation
 
 
 @dataclass(frozen=True)

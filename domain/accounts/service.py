@@ -15,7 +15,7 @@ from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
 from domain.errors import Invalid, NotFound, PermissionDenied, RateLimited
 from domain.messenger.rules import FileKind, Upload, file_errors
 from domain.messenger.service import store_file
-from domain.text import is_storable, text_errors
+from domain.text import check_storable, is_storable
 
 if TYPE_CHECKING:
     from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
@@ -321,8 +321,7 @@ async def list_users(
     exclude: uuid.UUID | None = None,
 ) -> Page[User]:
     """Active users matching every word of ``search``; raises Invalid for unstorable text."""
-    if search is not None and text_errors(search):
-        raise Invalid({"search": text_errors(search)}, message=text_errors(search)[0])
+    check_storable("search", search)
     return await repository.list_users(uow.session, page, search=search, exclude=exclude)
 
 
@@ -378,7 +377,7 @@ async def authenticate_realtime_token(
 
 
 def _session_is_live(family: AuthSession, user: User, user_id: uuid.UUID, now: datetime) -> bool:
-    alive = family.revoked_at is None and family.expires_at > now
+    alive = rules.session_is_live(_family_state(family), now)
     return alive and user.is_active and user.id == user_id
 
 

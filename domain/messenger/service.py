@@ -29,7 +29,7 @@ from domain.messenger.errors import (
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from domain.messenger.model import Chat, ChatMember, Message, StoredFile
 from domain.messenger.rules import FileKind, Upload
-from domain.text import is_storable, text_errors
+from domain.text import check_storable, is_storable
 from domain.types import Page
 
 if TYPE_CHECKING:
@@ -416,17 +416,11 @@ async def leave_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: u
     await uow.commit()
 
 
-def _check_search(search: str | None) -> None:
-    """Raises Invalid for a search PostgreSQL cannot compare (NUL, lone surrogates)."""
-    if search is not None and (errors := text_errors(search)):
-        raise Invalid({"search": errors}, message=errors[0])
-
-
 async def list_chats_by_offset(
     uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, search: str | None, offset: int, limit: int
 ) -> Page[Any]:
     """A page of the viewer's chats; raises Invalid for unstorable search text."""
-    _check_search(search)
+    check_storable("search", search)
     total = await repository.count_chats(uow.session, viewer, search)
     chats = await repository.chats_page(uow.session, viewer, search, offset=offset, limit=limit)
     return Page(items=chats, total=total, has_next=offset + len(chats) < total)
@@ -436,7 +430,7 @@ async def list_chats(
     uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, search: str | None, page: PageRequest
 ) -> Page[Any]:
     """A page of the viewer's chats; raises Invalid for unstorable search text."""
-    _check_search(search)
+    check_storable("search", search)
     total = await repository.count_chats(uow.session, viewer, search)
     chats = await repository.chats_after(uow.session, viewer, search, page)
     return Page(items=chats[: page.first], total=total, has_next=len(chats) > page.first)
@@ -616,7 +610,7 @@ async def list_messages_by_offset(
 ) -> Page[Any]:
     """A page of a chat's messages, newest first, as cards; raises Invalid for unstorable
     search text."""
-    _check_search(search)
+    check_storable("search", search)
     await _require_member(uow, viewer, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_page(uow.session, chat_id, search, offset=offset, limit=limit)
@@ -634,7 +628,7 @@ async def list_messages(
 ) -> Page[Any]:
     """A page of a chat's messages, newest first, as cards; raises Invalid for unstorable
     search text."""
-    _check_search(search)
+    check_storable("search", search)
     await _require_member(uow, viewer, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_after(uow.session, chat_id, search, page)
