@@ -155,12 +155,21 @@ def settings(module_settings: Settings, clean_state: None) -> Settings:
     return module_settings
 
 
-@pytest.fixture
-async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+@contextlib.asynccontextmanager
+async def started_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A runtime built from ``settings``, started, and stopped after the block."""
     runtime = build_runtime(settings)
     await runtime.start()
-    yield runtime
-    await runtime.stop()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    async with started_runtime(settings) as runtime:
+        yield runtime
 
 
 @contextlib.contextmanager

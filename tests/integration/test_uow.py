@@ -14,11 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import User
-from domain.bootstrap import build_runtime
 from domain.events import decode
 from domain.messenger.events import MessageEvent
 from domain.uow import UnitOfWorkFactory
-from tests.conftest import DEADLINE
+from tests.conftest import DEADLINE, started_runtime
 from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
@@ -154,12 +153,8 @@ def two_member_event() -> MessageEvent:
 
 @contextlib.asynccontextmanager
 async def runtime_on(settings: Settings, redis: RedisServer) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(settings.model_copy(update={"redis_url": redis.url}))
-    await runtime.start()
-    try:
+    async with started_runtime(settings.model_copy(update={"redis_url": redis.url})) as runtime:
         yield runtime
-    finally:
-        await runtime.stop()
 
 
 async def commit_a_user_and_an_event(runtime: Runtime) -> None:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from domain.bootstrap import build_runtime
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
-from tests.conftest import DEADLINE
+from tests.conftest import DEADLINE, started_runtime
 from tests.processes import start_worker
 from tghub.embedded import in_process_worker
 
@@ -41,10 +40,8 @@ def outage_settings(settings: Settings, redis_server: RedisServer) -> Settings:
 @pytest.fixture
 async def api(outage_settings: Settings) -> AsyncIterator[Runtime]:
     """The API's side: it queues the tasks (on the private Redis)."""
-    runtime = build_runtime(outage_settings)
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
+    async with started_runtime(outage_settings) as runtime:
+        yield runtime
 
 
 async def queue_task(api: Runtime) -> str:

@@ -20,7 +20,6 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from domain.bootstrap import build_runtime
 from domain.jobs import service as jobs
 from tests.api.graphql.test_messenger_support import Person, create_private, person, raw, send
 from tests.api.graphql.test_websockets import (
@@ -38,7 +37,7 @@ from tests.api.realtime.test_centrifugo import (
     subscribe_own,
     user_card,
 )
-from tests.conftest import DEADLINE, LiveServer, operation
+from tests.conftest import DEADLINE, LiveServer, operation, started_runtime
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -67,10 +66,8 @@ async def live(private_settings: Settings) -> AsyncIterator[LiveServer]:
 
 @pytest.fixture
 async def private_runtime(private_settings: Settings) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(private_settings)
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
+    async with started_runtime(private_settings) as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from starlette.requests import Request
 
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials, InvalidToken
-from domain.bootstrap import build_runtime
 from domain.errors import ExternalUnavailable, PermissionDenied, Unauthenticated
 from resolvers.rest.auth import basic_credentials, request_viewer, require_group_access
 from tests.api.rest.factories import (
@@ -21,6 +20,7 @@ from tests.api.rest.factories import (
     expired,
     unique_username,
 )
+from tests.conftest import started_runtime
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
@@ -58,20 +58,16 @@ def bearer(token: str) -> str:
 @pytest.fixture
 async def bots_open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """A runtime whose operator opened the ``bots`` legacy group to anonymous callers."""
-    runtime = build_runtime(settings.model_copy(update={"legacy_open": ["bots"]}))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
+    async with started_runtime(settings.model_copy(update={"legacy_open": ["bots"]})) as runtime:
+        yield runtime
 
 
 @pytest.fixture
 async def database_down_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The same secret and Redis, but a database URL whose port nothing listens on."""
     url = f"postgresql://app:app@127.0.0.1:{free_port()}/tghub"
-    runtime = build_runtime(settings.model_copy(update={"database_url": url}))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
+    async with started_runtime(settings.model_copy(update={"database_url": url})) as runtime:
+        yield runtime
 
 
 class TestBasicCredentials:
