@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import TYPE_CHECKING, Any
 
 from arq.worker import Worker
@@ -56,6 +57,23 @@ class ResilientWorker(Worker):
         else:
             self._outage.succeeded()
             self._backoff = BACKOFF_START
+
+    @override
+    async def close(self) -> None:
+        # ARQ's own steps, but it gathered the job tasks it had just cancelled without
+        # return_exceptions: a job still running made close() raise CancelledError and skip
+        # on_shutdown (the runtime and Telegram clients stayed open). Its row stays RUNNING
+        # for the sweeper, as after a crash.
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
 
     @override
     async def start_jobs(self, job_ids: list[bytes]) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from domain.jobs.model import Job, JobStatus
 from domain.telegram import service as telegram
-from tests.conftest import DEADLINE
+from tests.conftest import DEADLINE, until
 from tests.processes import start_worker as start_process
 from tests.processes import stop
 from tests.world import (
@@ -23,6 +23,8 @@ from tests.world import (
     signed_in_account,
     world,
 )
+from tghub.embedded import in_process_worker
+from workers.main import create_worker
 
 if TYPE_CHECKING:
     import subprocess
@@ -154,3 +156,44 @@ async def job_row(runtime: Runtime, job_id: str) -> Job:
         row = await uow.session.get(Job, job_id)
     assert row is not None
     return row
+
+
+class TestInProcessShutdown:
+    async def test_stopping_while_a_job_runs_ends_cleanly_and_leaves_the_job_to_the_sweeper(
+        self, runtime: Runtime
+    ) -> None:
+        # Telegram takes a minute per send: the job is surely running when the worker stops.
+        await load_world(runtime, world(latency={"send_message": 60}))
+        account_id = await signed_in_account(runtime)
+        assert runtime.sandbox is not None
+        sandbox = runtime.sandbox
+        async with runtime.uow() as uow:
+            job = await telegram.queue_messages(
+                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", requested_by=None
+            )
+
+        async def sent_one() -> bool:
+            outbox = (await sandbox.world())["outbox"]
+            return any(e["type"] == "message" for e in outbox)
+
+        async with in_process_worker(runtime.settings):
+            await until(sent_one)
+        # Leaving the block cancelled the running job and raised nothing.
+
+        assert (await job_row(runtime, job.id)).status is JobStatus.RUNNING
+
+    async def test_a_job_cancelled_while_it_finishes_does_not_break_close(
+        self, runtime: Runtime
+    ) -> None:
+        worker = create_worker(runtime.settings, runtime, burst=True, handle_signals=False)
+        await worker.main()  # connected and started; nothing queued
+
+        async def finishing() -> None:  # as ARQ's run_job awaits its shielded finish_job
+            await asyncio.shield(asyncio.sleep(0.05))
+
+        worker.tasks["finishing"] = asyncio.create_task(finishing())
+        await asyncio.sleep(0)  # the job is under way when the worker stops
+        await worker.close()  # ARQ's own close raised the job's CancelledError here
+
+        assert worker.tasks["finishing"].cancelled()
+        assert worker._pool is None  # it went all the way: shutdown ran, the pool is closed
