@@ -16,7 +16,7 @@ from strawberry.extensions import SchemaExtension
 from typing_extensions import override
 
 from domain.errors import DomainError
-from schema.errors import code_for
+from schema.errors import code_for, public_error
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -67,7 +67,8 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if original is None or isinstance(original, GraphQLError) or _is_invalid_literal(error):
         return error
     if isinstance(original, DomainError):
-        return _rebuild(error, original.message, {"code": code_for(original)})
+        public = public_error(original)
+        return _rebuild(error, public.message, {"code": code_for(public)})
     log.error(
         "unexpected error in %s (request %s)",
         ".".join(map(str, error.path or [])) or "operation",

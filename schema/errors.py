@@ -25,6 +25,7 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.messenger.errors import NotAMember
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,7 +95,16 @@ class DomainErrorHandler:
         return self.error_type(message=exception.message, code=exception.code)
 
     def handle(self, exception: DomainError, *, field: object, info: object) -> Error:
-        return self._convert(exception)
+        return self._convert(public_error(exception))
+
+
+def public_error(exc: DomainError) -> DomainError:
+    """The error a GraphQL client is told: an outsider of a chat hears that it does not
+    exist, as lookups answer null for it, so no operation confirms that an id exists. (The
+    legacy routes keep their original 403.)"""
+    if isinstance(exc, NotAMember):
+        return NotFound(exc.entity)
+    return exc
 
 
 def _rate_limited(exc: RateLimited) -> RateLimitedError:
@@ -102,6 +112,7 @@ def _rate_limited(exc: RateLimited) -> RateLimitedError:
 
 
 EXCEPTION_HANDLERS = [
+    DomainErrorHandler(NotAMember, NotFoundError),  # before PermissionDenied: see public_error
     DomainErrorHandler(Invalid, ValidationError, _validation),
     DomainErrorHandler(NotFound, NotFoundError),
     DomainErrorHandler(PermissionDenied, PermissionDeniedError),
@@ -124,7 +135,7 @@ ERROR_CODES: dict[type[DomainError], str] = {
 
 
 def code_for(exc: DomainError) -> str:
-    for cls in type(exc).__mro__:
+    for cls in type(public_error(exc)).__mro__:
         if cls in ERROR_CODES:
             return ERROR_CODES[cls]
     return "DOMAIN_ERROR"

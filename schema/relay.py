@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
+from strawberry import relay
+from strawberry.relay import GlobalIDValueError
 
 from domain.types import Page, PageRequest
 from schema.errors import bad_input
@@ -111,3 +113,18 @@ class View:
     def media(self, key: str | None) -> str | None:
         """The absolute URL a stored file is served at (``/media/<key>``)."""
         return None if key is None else f"{self.base_url}/media/{key}"
+
+
+def global_id(type_name: str, key: object) -> strawberry.ID:
+    """The Relay global ID of a ``type_name`` node keyed by ``key``."""
+    return strawberry.ID(str(relay.GlobalID(type_name, str(key))))
+
+
+def uuid_of(value: str, type_name: str) -> uuid.UUID | None:
+    """The UUID inside a global ID of ``type_name``; None for anything else (a raw UUID, a
+    global ID of another type, text): inputs take global IDs only."""
+    try:
+        parsed = relay.GlobalID.from_id(value)
+    except (ValueError, TypeError, GlobalIDValueError):
+        return None
+    return uuid_or_none(parsed.node_id) if parsed.type_name == type_name else None

@@ -41,6 +41,10 @@ class Viewer:
     expires_at: datetime | None = None
 
     @property
+    def user_id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
     def is_admin(self) -> bool:
         return self.user.is_admin
 

@@ -18,6 +18,11 @@ class MessageNotFound(NotFound):
 class NotAMember(PermissionDenied):
     default_message = "You are not a member of this chat."
 
+    def __init__(self, entity: str = "Chat") -> None:
+        super().__init__()
+        # What the outsider asked about: GraphQL tells them no such one exists.
+        self.entity = entity
+
 
 class NotTheSender(PermissionDenied):
     default_message = "Only the sender may change or delete a message."

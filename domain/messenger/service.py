@@ -181,7 +181,7 @@ async def _member_message(
     if message is None:
         raise MessageNotFound
     if await repository.membership(uow.session, message.chat_id, viewer) is None:
-        raise NotAMember
+        raise NotAMember("Message")
     return message
 
 

@@ -379,7 +379,7 @@ class TestLeaveChat:
         assert (await chats_of(http, olga))["totalCount"] == 0
         assert usernames((await chat_of(http, ivan, chat["id"]))["members"]) == ["ivan", "petr"]
         body = await graphql(http, "Chat", {"id": chat["id"]}, token=olga.token)
-        assert error_codes(body) == ["FORBIDDEN"]
+        assert error_codes(body) == ["NOT_FOUND"]
 
     async def test_the_creator_cannot_leave(
         self, http: httpx.AsyncClient, ivan: Person, olga: Person
@@ -411,7 +411,7 @@ class TestLeaveChat:
         stranger = await on_chat(http, "LeaveChat", petr, chat["id"])
         missing = await on_chat(http, "LeaveChat", olga, unknown("Chat"))
 
-        assert stranger["__typename"] == "PermissionDeniedError"
+        assert stranger["__typename"] == "NotFoundError"  # an outsider learns nothing more
         assert missing["__typename"] == "NotFoundError"
 
 
@@ -470,8 +470,8 @@ class TestSendMessage:
 
         payload = await send_message(http, petr, chatId=chat["id"], text="hi")
 
-        assert payload["__typename"] == "PermissionDeniedError"
-        assert payload["errorMessage"] == "You are not a member of this chat."
+        assert payload["__typename"] == "NotFoundError"
+        assert payload["errorMessage"] == "No Chat matches the given query."
         assert (await messages_of(http, ivan, chat["id"]))["totalCount"] == 0
 
     async def test_an_unknown_chat_is_not_found(
@@ -643,7 +643,7 @@ class TestReadMessage:
         stranger = await on_message(http, "ReadMessage", petr, sent["id"])
         missing = await on_message(http, "ReadMessage", ivan, unknown("Message"))
 
-        assert stranger["__typename"] == "PermissionDeniedError"
+        assert stranger["__typename"] == "NotFoundError"  # an outsider learns nothing more
         assert missing["__typename"] == "NotFoundError"
 
 
@@ -686,7 +686,7 @@ class TestReadAllMessages:
 
         payload = await on_chat(http, "ReadAllMessages", petr, chat["id"])
 
-        assert payload["__typename"] == "PermissionDeniedError"
+        assert payload["__typename"] == "NotFoundError"
 
 
 class TestUpdateProfile:

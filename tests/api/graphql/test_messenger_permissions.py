@@ -27,6 +27,8 @@ ROLES = ("anonymous", "outsider", "member", "creator")
 # Outcomes: GraphQL error codes, payload error members, or what the data shows.
 UNAUTH = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+GONE = "NotFoundError"
 DENIED = "PermissionDeniedError"
 INVALID = "ValidationError"
 OK, NULL, LISTED, UNLISTED = "ok", "null", "listed", "unlisted"
@@ -113,22 +115,22 @@ def bio(scene: Scene) -> dict[str, Any]:
 CASES = [
     # name, operation, field, variables; then anonymous, outsider, member, creator
     Case("Chats", "Chats", "chats", page, UNAUTH, UNLISTED, LISTED, LISTED),
-    Case("Chat", "Chat", "chat", chat_id, UNAUTH, FORBIDDEN, OK, OK),
-    Case("Messages", "Messages", "messages", chat_page, UNAUTH, FORBIDDEN, OK, OK),
-    Case("Message", "Message", "message", message_id, UNAUTH, FORBIDDEN, OK, OK),
+    Case("Chat", "Chat", "chat", chat_id, UNAUTH, NOT_FOUND, OK, OK),
+    Case("Messages", "Messages", "messages", chat_page, UNAUTH, NOT_FOUND, OK, OK),
+    Case("Message", "Message", "message", message_id, UNAUTH, NOT_FOUND, OK, OK),
     Case("node-Chat", "ChatNode", "node", chat_id, UNAUTH, NULL, OK, OK),
     Case("node-Message", "ChatNode", "node", message_id, UNAUTH, NULL, OK, OK),
     Case("users", "MessengerUsers", "users", page, UNAUTH, OK, OK, OK),
     Case("createChat-private", "CreateChat", "createChat", private_chat, UNAUTH, OK, OK, INVALID),
     Case("createChat-group", "CreateChat", "createChat", group_chat, UNAUTH, OK, OK, OK),
-    Case("updateChat", "UpdateChat", "updateChat", rename, UNAUTH, DENIED, DENIED, OK),
-    Case("deleteChat", "DeleteChat", "deleteChat", on_chat, UNAUTH, DENIED, DENIED, OK),
-    Case("leaveChat", "LeaveChat", "leaveChat", on_chat, UNAUTH, DENIED, OK, INVALID),
-    Case("readAllMessages", "ReadAllMessages", "readAllMessages", on_chat, UNAUTH, DENIED, OK, OK),
-    Case("sendMessage", "SendMessage", "sendMessage", say, UNAUTH, DENIED, OK, OK),
-    Case("editMessage", "EditMessage", "editMessage", reword, UNAUTH, DENIED, DENIED, OK),
-    Case("deleteMessage", "DeleteMessage", "deleteMessage", on_message, UNAUTH, DENIED, DENIED, OK),
-    Case("readMessage", "ReadMessage", "readMessage", on_message, UNAUTH, DENIED, OK, INVALID),
+    Case("updateChat", "UpdateChat", "updateChat", rename, UNAUTH, GONE, DENIED, OK),
+    Case("deleteChat", "DeleteChat", "deleteChat", on_chat, UNAUTH, GONE, DENIED, OK),
+    Case("leaveChat", "LeaveChat", "leaveChat", on_chat, UNAUTH, GONE, OK, INVALID),
+    Case("readAllMessages", "ReadAllMessages", "readAllMessages", on_chat, UNAUTH, GONE, OK, OK),
+    Case("sendMessage", "SendMessage", "sendMessage", say, UNAUTH, GONE, OK, OK),
+    Case("editMessage", "EditMessage", "editMessage", reword, UNAUTH, GONE, DENIED, OK),
+    Case("deleteMessage", "DeleteMessage", "deleteMessage", on_message, UNAUTH, GONE, DENIED, OK),
+    Case("readMessage", "ReadMessage", "readMessage", on_message, UNAUTH, GONE, OK, INVALID),
     Case("updateProfile", "UpdateProfile", "updateProfile", bio, UNAUTH, OK, OK, OK),
     Case("goOnline", "GoOnline", "goOnline", no_variables, UNAUTH, OK, OK, OK),
     Case("goOffline", "GoOffline", "goOffline", no_variables, UNAUTH, OK, OK, OK),

@@ -187,7 +187,7 @@ class TestChat:
         body = await graphql(http, "Chat", {"id": chat["id"]}, token=petr.token)
 
         assert body["data"] is None
-        assert error_codes(body) == ["FORBIDDEN"]
+        assert error_codes(body) == ["NOT_FOUND"]
 
 
 class TestMessages:
@@ -257,7 +257,7 @@ class TestMessages:
         body = await graphql(http, "Messages", {"chatId": chat["id"], "first": 5}, token=petr.token)
 
         assert body["data"] is None
-        assert error_codes(body) == ["FORBIDDEN"]
+        assert error_codes(body) == ["NOT_FOUND"]
 
 
 class TestMessage:
@@ -294,7 +294,7 @@ class TestMessage:
         foreign = await graphql(http, "Message", {"id": sent["id"]}, token=petr.token)
 
         assert error_codes(unknown) == ["NOT_FOUND"]
-        assert error_codes(foreign) == ["FORBIDDEN"]
+        assert error_codes(foreign) == ["NOT_FOUND"]
 
 
 class TestNode:

@@ -260,7 +260,7 @@ class TestMessageEvents:
     @pytest.mark.parametrize(
         ("chat", "code"),
         [
-            pytest.param("theirs", "FORBIDDEN", id="not-a-member"),
+            pytest.param("theirs", "NOT_FOUND", id="not-a-member"),
             pytest.param("unknown", "NOT_FOUND", id="unknown"),
         ],
     )

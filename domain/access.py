@@ -1,0 +1,60 @@
+"""Who is acting: the one argument every service call checks its own rule against.
+
+Transports authenticate (a token, HTTP Basic, a legacy group the operator opened) and hand
+the service an actor; the service decides what that actor may do. Three kinds exist:
+
+- a signed-in user (``domain.accounts.service.Viewer``), an admin or not;
+- ``System``: tghub itself (a job, a command line tool, a sweep): allowed everything;
+- ``Guest``: an anonymous caller admitted to a legacy group the operator opened, who sees
+  what that group's original service showed to anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from domain.errors import PermissionDenied, Unauthenticated
+
+if TYPE_CHECKING:
+    import uuid
+
+
+class Actor(Protocol):
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The acting user; None for tghub itself and for guests."""
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class System:
+    """tghub acting on its own behalf; ``task`` names what for (logs)."""
+
+    task: str
+    user_id: None = None
+    is_admin: bool = True
+
+
+@dataclass(frozen=True)
+class Guest:
+    """An anonymous caller admitted to the open legacy ``group``."""
+
+    group: str
+    user_id: None = None
+    is_admin: bool = False
+
+
+def require_admin(actor: Actor) -> None:
+    """Admin-only work: tghub itself and admins; FORBIDDEN for anyone else."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins may do this.")
+
+
+def require_user(actor: Actor) -> uuid.UUID:
+    """The acting user's id, for work only a user does (a chat member, a profile owner)."""
+    if actor.user_id is None:
+        raise Unauthenticated
+    return actor.user_id
