@@ -1,0 +1,485 @@
+"""The authorization matrix's machinery (tests/api/test_authorization_matrix.py holds the
+tables): the five roles, the scene they meet, GraphQL documents generated from the schema,
+the legacy route table, and what one answer says (its outcome).
+
+Scenes are arranged through the legacy REST routes and the domain services, whose shapes do
+not change while the GraphQL conventions are refitted; only the cells themselves go through
+the interface they judge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+    is_leaf_type,
+)
+from sqlalchemy import update
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.relay import GlobalID
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from domain.jobs import service as jobs
+from domain.telegram import service as telegram
+from domain.telegram.model import AccountStatus, TelegramAccount
+from resolvers.loaders import Loaders
+from resolvers.rest import legacy_routes
+from resolvers.root import GraphQLLimits, build_schema
+from schema.context import Context
+from tests.api.graphql.factories import Tokens
+from tests.api.rest.factories import create_admin
+from tests.api.rest.messenger_factories import PNG
+from tests.conftest import DEADLINE, ORIGIN
+from tests.world import API_HASH
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from graphql import GraphQLOutputType
+    from websockets.asyncio.client import ClientConnection
+
+    from domain.bootstrap import Runtime
+    from resolvers.root import Schema
+    from tests.conftest import InProcessApp, LiveServer
+
+Role = Literal["anonymous", "user", "other", "member", "admin"]
+# anonymous: no token; user: signed in, unrelated to anything of the scene; other: signed in,
+# with a chat, a message and a task of their own (something else of the same kind);
+# member: the member or owner of what the operation acts on; admin: an admin, in nothing.
+ROLES: tuple[Role, ...] = ("anonymous", "user", "other", "member", "admin")
+# Who plays ``member``: the scene's owner (the chat's creator, the message's sender, the
+# task's requester, the profile's user) or the group's plain member.
+Cast = Literal["user", "other", "owner", "member", "admin"]
+# Besides, the companion: in the other's chat and in chats people make alone (a group needs
+# a member besides its creator), never a role.
+Who = Cast | Literal["companion"]
+
+# Outcomes of GraphQL cells: an ``extensions.code``, a payload's error member, or the data.
+UNAUTH = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+GONE = "NotFoundError"
+DENIED = "PermissionDeniedError"
+INVALID = "ValidationError"
+OK, NULL, LISTED, UNLISTED = "ok", "null", "listed", "unlisted"
+
+PASSWORD = "correct-horse-77"
+PROTOCOL = "graphql-transport-ws"
+# How long a subscription cell waits for an answer before it makes its event again: a
+# subscription has no acknowledgement, and an event published before the server listens is
+# lost (delivery is at most once), so the trigger repeats until something arrives.
+RETRIGGER_AFTER = 0.05
+
+
+def fresh_name(prefix: str) -> str:
+    """A username nobody has (letters then hex digits: both username rules accept it)."""
+    return f"{prefix}{secrets.token_hex(5)}"
+
+
+def fresh_phone() -> str:
+    return f"+7999{secrets.randbelow(10**7):07d}"
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@contextlib.asynccontextmanager
+async def client_of(app: InProcessApp) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an in-process app (unexpected errors answer 500, as a server's)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, timeout=DEADLINE) as client:
+        yield client
+
+
+# --- the scene -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A registered user, signed in once (``tokens``); the password is ``PASSWORD``."""
+
+    username: str
+    tokens: Tokens
+
+    @property
+    def token(self) -> str:
+        return self.tokens.access
+
+    @property
+    def raw_id(self) -> str:
+        return self.tokens.user_id
+
+    @property
+    def id(self) -> str:
+        return str(GlobalID("User", self.raw_id))
+
+
+@dataclass(frozen=True)
+class Thing:
+    """Something of the scene, by its UUID (legacy routes) and its global ID (GraphQL)."""
+
+    type_name: str
+    raw: str
+
+    @property
+    def id(self) -> str:
+        return str(GlobalID(self.type_name, self.raw))
+
+
+class Scene:
+    """What the roles of a cell meet, each piece made on first use and kept.
+
+    A shared scene serves every cell that leaves it as it found it; a cell that changes it
+    (deletes, leaves, signs out) gets a scene of its own. Its people are: ``owner``, who
+    created a group chat with ``member`` in it, sent its message and requested its task;
+    ``other``, with a chat (with the companion), a message and a task of their own; ``user``,
+    with nothing; and ``admin``.
+    """
+
+    def __init__(
+        self, http: httpx.AsyncClient, runtime: Runtime, *, people: Scene | None = None
+    ) -> None:
+        self.http = http
+        self.runtime = runtime
+        # A scene of new things among the same people asks ``people`` for them.
+        self._people = people
+        self._made: dict[str, Any] = {}
+
+    async def _once(self, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
+        if key not in self._made:
+            self._made[key] = await make()
+        return self._made[key]
+
+    async def person(self, who: Who) -> Person:
+        if self._people is not None:
+            return await self._people.person(who)
+        found: Person = await self._once(f"person:{who}", lambda: self._person(who))
+        return found
+
+    async def _person(self, who: Who) -> Person:
+        username = fresh_name(who)
+        if who == "admin":
+            await create_admin(self.runtime, username=username, password=PASSWORD)
+        else:
+            await self._post("/api/register/", json={"username": username, "password": PASSWORD})
+        person = Person(username, await self.session_of(username))
+        if who == "other":  # something of every kind, none of it the scene's
+            chat = await self._group(person, [await self.person("companion")])
+            await self._send(person, chat, "the other's")
+            await self._job(person)
+        return person
+
+    async def session_of(self, username: str) -> Tokens:
+        """A new sign-in (a session of its own) of ``username``."""
+        body = {"username": username, "password": PASSWORD}
+        pair = await self._post("/api/auth/", json=body)
+        return Tokens(access=pair["access"], refresh=pair["refresh"])
+
+    async def session(self, who: Who) -> Tokens:
+        return await self.session_of((await self.person(who)).username)
+
+    async def chat(self) -> Thing:
+        """The owner's group chat, the member in it."""
+
+        async def make() -> Thing:
+            owner, member = await self.person("owner"), await self.person("member")
+            return await self._group(owner, [member])
+
+        found: Thing = await self._once("chat", make)
+        return found
+
+    async def message(self) -> Thing:
+        """The owner's message in the chat."""
+
+        async def make() -> Thing:
+            return await self._send(await self.person("owner"), await self.chat(), "hi")
+
+        found: Thing = await self._once("message", make)
+        return found
+
+    async def task(self) -> str:
+        """The task id of a task the owner requested."""
+
+        async def make() -> str:
+            return await self._job(await self.person("owner"))
+
+        found: str = await self._once("task", make)
+        return found
+
+    async def account(self, status: AccountStatus = AccountStatus.NEW) -> Thing:
+        """A Telegram account in ``status``."""
+        found: Thing = await self._once(f"account:{status}", lambda: self._account(status))
+        return found
+
+    async def media_key(self) -> str:
+        """The key of a file the owner sent in the chat."""
+
+        async def make() -> str:
+            owner, chat = await self.person("owner"), await self.chat()
+            sent = await self._post(
+                "/api/messages/",
+                token=owner.token,
+                data={"chat": chat.raw},
+                files=[("files", ("picture.png", PNG, "image/png"))],
+            )
+            url: str = sent["files"][0]["item"]
+            return url.split("/media/", 1)[1]
+
+        found: str = await self._once("media", make)
+        return found
+
+    async def own_chat(self, person: Person) -> Thing:
+        """A group chat of ``person`` and the companion."""
+
+        async def make() -> Thing:
+            return await self._group(person, [await self.person("companion")])
+
+        found: Thing = await self._once(f"own:{person.username}", make)
+        return found
+
+    # --- how: legacy routes and domain services, whose shapes stay put --------------------
+
+    async def _post(self, path: str, *, token: str | None = None, **kwargs: Any) -> Any:
+        response = await self.http.post(path, headers=bearer(token), **kwargs)
+        assert response.status_code in {200, 201}, (path, response.text)
+        return response.json()
+
+    async def _group(self, owner: Person, members: list[Person]) -> Thing:
+        body = {"is_private": False, "title": "Scene", "members": [m.raw_id for m in members]}
+        chat = await self._post("/api/chats/", token=owner.token, json=body)
+        return Thing("Chat", chat["id"])
+
+    async def _send(self, sender: Person, chat: Thing, text: str) -> Thing:
+        body = {"chat": chat.raw, "text": text}
+        message = await self._post("/api/messages/", token=sender.token, json=body)
+        return Thing("Message", message["id"])
+
+    async def send(self, sender: Person, chat: Thing) -> None:
+        await self._send(sender, chat, "an event")
+
+    async def _job(self, owner: Person) -> str:
+        # Only admins queue tasks through the API; the rule under test is "whoever asked".
+        async with self.runtime.uow() as uow:
+            owner_id = uuid.UUID(owner.raw_id)
+            job = await jobs.create_job(uow, kind=jobs.NOOP, args={}, owner_id=owner_id)
+            await uow.commit()
+        return job.id
+
+    async def _account(self, status: AccountStatus) -> Thing:
+        phone = fresh_phone()
+        async with self.runtime.uow() as uow:
+            account = await telegram.add_account(
+                uow, self.runtime.secrets, phone=phone, api_id=12345, api_hash=API_HASH
+            )
+            # The status is arrangement here: the jobs that reach it are tested with the
+            # accounts themselves (tests/api/graphql/test_telegram_accounts.py).
+            stmt = update(TelegramAccount).where(TelegramAccount.id == account.id)
+            await uow.session.execute(stmt.values(status=status))
+            await uow.commit()
+        return Thing("TelegramAccount", str(account.id))
+
+
+# --- GraphQL: every root field, its document generated from the schema -----------------------
+
+KINDS = {"Query": "query", "Mutation": "mutation", "Subscription": "subscription"}
+
+
+@functools.cache
+def strawberry_schema() -> Schema:
+    """The schema as the tests' app serves it (the simulated Telegram: sandbox included)."""
+    return build_schema(GraphQLLimits())
+
+
+def graphql_schema() -> GraphQLSchema:
+    return strawberry_schema()._schema
+
+
+def root_fields() -> set[str]:
+    """Every operation a client can start: ``Query.chat``, ``Mutation.createChat``, …"""
+    schema = graphql_schema()
+    roots = [schema.query_type, schema.mutation_type, schema.subscription_type]
+    return {f"{root.name}.{name}" for root in roots if root is not None for name in root.fields}
+
+
+@functools.cache
+def error_types() -> frozenset[str]:
+    """The types implementing ``Error``: what a payload union answers instead of success."""
+    schema = graphql_schema()
+    error = schema.get_type("Error")
+    assert isinstance(error, GraphQLInterfaceType)
+    return frozenset(t.name for t in schema.get_possible_types(error))
+
+
+def selection(output: GraphQLOutputType) -> str:
+    """Just enough of a result to tell its outcome: a union's member (and an error's code), a
+    connection's node ids, an object's type and id."""
+    named = get_named_type(output)
+    if is_leaf_type(named):
+        return ""
+    if isinstance(named, GraphQLUnionType):
+        has_errors = any(member.name in error_types() for member in named.types)
+        return "{ __typename ... on Error { message code } }" if has_errors else "{ __typename }"
+    assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType), named
+    if {"totalCount", "nodes"} <= named.fields.keys():
+        return f"{{ __typename totalCount nodes {selection(named.fields['nodes'].type)} }}"
+    return "{ __typename id }" if "id" in named.fields else "{ __typename }"
+
+
+@functools.cache
+def document(operation: str) -> str:
+    """A document running ``operation`` (``Root.field``) with every argument a variable."""
+    root_name, field_name = operation.split(".")
+    root = graphql_schema().get_type(root_name)
+    assert isinstance(root, GraphQLObjectType), operation
+    field = root.fields[field_name]
+    definitions = ", ".join(f"${name}: {arg.type}" for name, arg in field.args.items())
+    arguments = ", ".join(f"{name}: ${name}" for name in field.args)
+    head = f"{KINDS[root_name]} Matrix" + (f"({definitions})" if definitions else "")
+    call = field_name + (f"({arguments})" if arguments else "")
+    return f"{head} {{ {call} {selection(field.type)} }}"
+
+
+def outcome(body: dict[str, Any], field: str, listed: str | None = None) -> str:
+    """What an answer says: its errors' codes, the payload's error member, null, whether a
+    connection lists ``listed``, or ok."""
+    codes = {str(error.get("extensions", {}).get("code")) for error in body.get("errors") or []}
+    if codes:
+        return "/".join(sorted(codes))
+    value = (body.get("data") or {}).get(field)
+    if value is None:
+        return NULL
+    if isinstance(value, dict) and value.get("__typename") in error_types():
+        return str(value["__typename"])
+    if listed is not None:
+        return LISTED if listed in {node["id"] for node in value["nodes"]} else UNLISTED
+    return OK
+
+
+async def execute(
+    http: httpx.AsyncClient, operation: str, variables: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """A query or mutation over HTTP, as a client sends it."""
+    request = {"query": document(operation), "variables": variables}
+    response = await http.post("/graphql", json=request, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@contextlib.asynccontextmanager
+async def socket(live: LiveServer, token: str) -> AsyncIterator[ClientConnection]:
+    """A graphql-transport-ws socket of the live server, acknowledged for ``token``."""
+    protocols = [Subprotocol(PROTOCOL)]
+    async with connect(live.ws_url, subprotocols=protocols, open_timeout=DEADLINE) as ws:
+        init = {"type": "connection_init", "payload": bearer(token)}
+        await ws.send(json.dumps(init))
+        assert await first_message(ws, None) == {"type": "connection_ack"}
+        yield ws
+
+
+async def first_message(
+    ws: ClientConnection, trigger: Callable[[], Awaitable[None]] | None
+) -> dict[str, Any]:
+    """The server's next message; ``trigger`` runs again while none has come."""
+    receiving = asyncio.ensure_future(ws.recv())
+    try:
+        async with asyncio.timeout(DEADLINE):
+            while not receiving.done():
+                await asyncio.wait({receiving}, timeout=RETRIGGER_AFTER)
+                if trigger is not None and not receiving.done():
+                    await trigger()
+    finally:
+        receiving.cancel()
+    message: dict[str, Any] = json.loads(receiving.result())
+    return message
+
+
+async def subscribe(
+    live: LiveServer,
+    token: str,
+    operation: str,
+    variables: dict[str, Any],
+    trigger: Callable[[], Awaitable[None]] | None,
+) -> dict[str, Any]:
+    """The first answer of a subscription over a real socket, as a response body."""
+    async with socket(live, token) as ws:
+        payload = {"query": document(operation), "variables": variables}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        message = await first_message(ws, trigger)
+    if message["type"] == "error":  # refused before it ran (the document, the variables)
+        return {"errors": message["payload"]}
+    assert message["type"] == "next", message
+    body: dict[str, Any] = message["payload"]
+    return body
+
+
+async def subscribe_anonymously(
+    runtime: Runtime, operation: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """The first answer of a subscription run by the schema for a context without a viewer:
+    a socket refuses anonymous callers before any operation, so the field's own refusal is
+    seen through the schema's subscribe path."""
+
+    async def unused(*_: Any) -> Any:
+        raise AssertionError("the schema itself never talks to the socket")
+
+    context = Context(
+        request=WebSocket({"type": "websocket", "headers": []}, unused, unused),
+        response=None,
+        uow=runtime.uow,
+        auth=runtime.auth,
+        events=runtime.bus,
+        loaders=Loaders(runtime.uow),
+        secrets=runtime.secrets,
+        messenger=runtime.messenger,
+        sandbox=runtime.sandbox,
+    )
+    stream = await strawberry_schema().subscribe(
+        document(operation), variable_values=variables, context_value=context
+    )
+    try:
+        result = await asyncio.wait_for(anext(stream), DEADLINE)
+    finally:
+        await stream.aclose()
+    return {"data": result.data, "errors": [error.formatted for error in result.errors or []]}
+
+
+# --- legacy routes ---------------------------------------------------------------------------
+
+_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def legacy_operations() -> set[tuple[str, str]]:
+    """Every (path, method) the legacy router answers, HEAD of each GET route included."""
+    return {
+        (route.path, method)
+        for route in legacy_routes()
+        if isinstance(route, Route)
+        for method in route.methods or ()
+    }
+
+
+def twins(path: str) -> list[str]:
+    """The documented path and its bare twin (both are routes, neither redirects)."""
+    return [path, path.rstrip("/")] if path.endswith("/") else [path]
+
+
+def filled(template: str, params: dict[str, str]) -> str:
+    return _PARAMETER.sub(lambda match: params[match.group(1)], template)

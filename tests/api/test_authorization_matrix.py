@@ -1,0 +1,737 @@
+"""Who may do what: every GraphQL root field and every legacy route, for each of five roles.
+
+Roles (tests/api/authz.py): ``anonymous``; ``user``, signed in and unrelated to the scene;
+``other``, signed in, with a chat, a message and a task of their own; ``member``, the member
+or owner of what the operation acts on; ``admin``, an admin in nothing. Every cell is a real
+request to the real app (PostgreSQL, Redis, the simulated Telegram), its document generated
+from the schema; subscriptions run over a real socket.
+
+The tables must match the API exactly: ``test_every_root_field_has_an_entry`` and
+``test_every_legacy_route_has_an_entry`` fail for an operation without an entry and for an
+entry whose operation is gone, so nothing new ships without its row.
+
+GraphQL outcomes: an error's ``extensions.code`` (``UNAUTHENTICATED``, ``FORBIDDEN``,
+``NOT_FOUND``), a payload's error member (``NotFoundError``…), ``null``, ``listed`` or
+``unlisted`` (is the scene's object among a connection's nodes), or ``ok``. Legacy outcomes
+are status codes, with the legacy groups closed (the default) and all opened by settings.
+
+A ``Pending`` mark names cells that wait for main to reach the conventions of
+docs/graphql.md: they must fail as long as it has not (as ``xfail(strict=True)``), and the
+row fails once they pass, so the mark goes with the change that lands them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import pytest
+
+from domain.settings import LegacyGroup
+from domain.telegram.model import AccountStatus
+from tests.api.authz import (
+    DENIED,
+    FORBIDDEN,
+    GONE,
+    INVALID,
+    LISTED,
+    NOT_FOUND,
+    NULL,
+    OK,
+    PASSWORD,
+    ROLES,
+    UNAUTH,
+    UNLISTED,
+    Cast,
+    Person,
+    Role,
+    Scene,
+    Thing,
+    bearer,
+    client_of,
+    execute,
+    filled,
+    fresh_name,
+    fresh_phone,
+    legacy_operations,
+    outcome,
+    root_fields,
+    subscribe,
+    subscribe_anonymously,
+    twins,
+)
+from tests.conftest import running_app
+from tests.world import API_HASH
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    import httpx
+
+    from domain.bootstrap import Runtime
+    from domain.settings import Settings
+    from tests.api.graphql.factories import Tokens
+    from tests.conftest import InProcessApp, LiveServer
+
+    Variables = Callable[[Scene], Awaitable[dict[str, Any]]]
+    Lookup = Callable[[Scene], Awaitable[str]]
+    # Makes an event the viewer (their socket's session given) should be told of.
+    Trigger = Callable[[Scene, Person, Tokens], Awaitable[None]]
+    Build = Callable[[Scene], Awaitable["Request"]]
+
+# What a cell may change, so what it needs of its own: nothing (the module's shared scene),
+# the scene's things (a chat, a message, a task: the people stay shared), or its people too.
+Changes = Literal["nothing", "things", "people"]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Cells waiting for main to reach the target conventions, and which change lands them."""
+
+    roles: tuple[Role, ...]
+    reason: str
+
+
+def judge(expected: dict[str, object], seen: dict[str, object], pending: Pending | None) -> None:
+    """Settled cells must hold; pending ones must still fail (strict xfail, per cell)."""
+    waiting = {key for key in expected if pending and key.split()[0] in pending.roles}
+    settled = [key for key in expected if key not in waiting]
+    assert {key: seen[key] for key in settled} == {key: expected[key] for key in settled}
+    if not waiting or pending is None:
+        return
+    if all(seen[key] == expected[key] for key in waiting):
+        pytest.fail(f"pending cells now hold: drop the Pending mark ({pending.reason})")
+    pytest.xfail(f"{pending.reason}; now { ({key: seen[key] for key in sorted(waiting)}) }")
+
+
+# --- the scenes ------------------------------------------------------------------------------
+
+
+@dataclass
+class Matrix:
+    """The module's app (and the same app with every legacy group open) and its scene."""
+
+    http: httpx.AsyncClient
+    opened: httpx.AsyncClient
+    runtime: Runtime
+    shared: Scene
+
+    def scene(self, changes: Changes) -> Scene:
+        if changes == "nothing":
+            return self.shared
+        return Scene(self.http, self.runtime, people=self.shared if changes == "things" else None)
+
+
+@pytest.fixture(scope="module")
+async def opened_app(module_settings: Settings) -> AsyncIterator[InProcessApp]:
+    every_group = list(get_args(LegacyGroup))
+    async with running_app(module_settings.model_copy(update={"legacy_open": every_group})) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def matrix(module_app: InProcessApp, opened_app: InProcessApp) -> AsyncIterator[Matrix]:
+    # No clean_state: the scene is shared by the module's tests, and every name in it is new.
+    async with client_of(module_app) as http, client_of(opened_app) as opened:
+        runtime: Runtime = module_app.state["runtime"]
+        yield Matrix(http, opened, runtime, Scene(http, runtime))
+
+
+# Who plays ``member`` in a row: the owner (the default), a plain member, or each in turn.
+Members = Cast | tuple[Cast, ...]
+ANY_MEMBER: tuple[Cast, ...] = ("owner", "member")
+PLAYED_BY: dict[Role, Cast | None] = {
+    "anonymous": None,
+    "user": "user",
+    "other": "other",
+    "admin": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Player:
+    """One cell of a row: its role and who plays it (None: nobody, anonymously)."""
+
+    key: str
+    role: Role
+    who: Cast | None
+
+    async def person(self, scene: Scene) -> Person | None:
+        return None if self.who is None else await scene.person(self.who)
+
+
+def players(members: Members) -> list[Player]:
+    casts = members if isinstance(members, tuple) else (members,)
+    found: list[Player] = []
+    for role in ROLES:
+        if role != "member":
+            found.append(Player(role, role, PLAYED_BY[role]))
+        elif len(casts) == 1:
+            found.append(Player(role, role, casts[0]))
+        else:
+            found += [Player(f"member ({cast})", role, cast) for cast in casts]
+    return found
+
+
+# --- GraphQL ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One GraphQL operation (``Root.field``) with its arguments, and each role's outcome."""
+
+    operation: str
+    variables: Variables
+    anonymous: str
+    user: str
+    other: str
+    member: str
+    admin: str
+    _: KW_ONLY
+    label: str = ""  # what sets this case apart from the field's others
+    member_is: Members = "owner"
+    changes: Changes = "nothing"
+    own_session: bool = False  # the viewer signs in anew: the cell ends its session
+    listed: Lookup | None = None
+    trigger: Trigger | None = None
+    pending: Pending | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.operation} ({self.label})" if self.label else self.operation
+
+    @property
+    def field(self) -> str:
+        return self.operation.split(".")[1]
+
+    def expected(self) -> dict[str, object]:
+        return {player.key: getattr(self, player.role) for player in players(self.member_is)}
+
+
+async def nothing(scene: Scene) -> dict[str, Any]:
+    return {}
+
+
+async def page(scene: Scene) -> dict[str, Any]:
+    return {"first": 10}
+
+
+async def the_chat(scene: Scene) -> str:
+    return (await scene.chat()).id
+
+
+async def the_account(scene: Scene) -> str:
+    return (await scene.account()).id
+
+
+def node(thing: Callable[[Scene], Awaitable[Thing]]) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"id": (await thing(scene)).id}
+
+    return variables
+
+
+async def chat(scene: Scene) -> Thing:
+    return await scene.chat()
+
+
+async def message(scene: Scene) -> Thing:
+    return await scene.message()
+
+
+async def task(scene: Scene) -> Thing:
+    return Thing("Task", await scene.task())
+
+
+async def account(scene: Scene) -> Thing:
+    return await scene.account()
+
+
+async def owner(scene: Scene) -> Thing:
+    return Thing("User", (await scene.person("owner")).raw_id)
+
+
+async def task_id(scene: Scene) -> dict[str, Any]:
+    return {"id": await scene.task()}
+
+
+async def chat_messages(scene: Scene) -> dict[str, Any]:
+    return {"chatId": (await scene.chat()).id, "first": 10}
+
+
+def given(**fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": fields}
+
+    return variables
+
+
+async def registration(scene: Scene) -> dict[str, Any]:
+    return {"input": {"username": fresh_name("reg"), "password": PASSWORD}}
+
+
+async def credentials(scene: Scene) -> dict[str, Any]:
+    user = await scene.person("user")
+    return {"input": {"username": user.username, "password": PASSWORD}}
+
+
+async def refresh(scene: Scene) -> dict[str, Any]:
+    return {"input": {"refreshToken": (await scene.session("user")).refresh}}
+
+
+async def group(scene: Scene) -> dict[str, Any]:
+    member = await scene.person("member")
+    return {"input": {"isPrivate": False, "title": "T", "memberIds": [member.id]}}
+
+
+async def private_with_owner(scene: Scene) -> dict[str, Any]:
+    return {"input": {"isPrivate": True, "memberIds": [(await scene.person("owner")).id]}}
+
+
+def on_chat(**fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": {"chatId": (await scene.chat()).id, **fields}}
+
+    return variables
+
+
+def on_message(**fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": {"messageId": (await scene.message()).id, **fields}}
+
+    return variables
+
+
+async def new_account(scene: Scene) -> dict[str, Any]:
+    return {"input": {"phone": fresh_phone(), "apiId": 12345, "apiHash": API_HASH}}
+
+
+def on_account(status: AccountStatus, **fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": {"accountId": (await scene.account(status)).id, **fields}}
+
+    return variables
+
+
+# Pending: what main has yet to land (docs/graphql.md), by the cells it changes.
+LOOKUP_NULL = Pending(
+    ("user", "other", "admin"), "chat(id) and message(id) are nullable, null for outsiders"
+)
+ADMIN_ONLY = Pending(
+    ("user", "other", "member"), "@adminOnly mutations refuse with FORBIDDEN, not a payload"
+)
+SANDBOX_INPUT = Pending(ROLES, "sandbox mutations take one input")
+
+QUERIES = [
+    # operation, variables; then anonymous, user, other, member, admin
+    Case("Query.node", node(chat), UNAUTH, NULL, NULL, OK, NULL, label="Chat",
+         member_is=ANY_MEMBER),
+    Case("Query.node", node(message), UNAUTH, NULL, NULL, OK, NULL, label="Message",
+         member_is=ANY_MEMBER),
+    Case("Query.node", node(task), UNAUTH, NULL, NULL, OK, OK, label="Task"),
+    Case("Query.node", node(owner), UNAUTH, OK, OK, OK, OK, label="User"),
+    Case("Query.node", node(account), UNAUTH, NULL, NULL, NULL, OK, label="TelegramAccount"),
+    Case("Query.viewer", nothing, NULL, OK, OK, OK, OK),
+    Case("Query.users", page, UNAUTH, OK, OK, OK, OK),
+    Case("Query.chats", page, UNAUTH, UNLISTED, UNLISTED, LISTED, UNLISTED, listed=the_chat,
+         member_is=ANY_MEMBER),
+    Case("Query.chat", node(chat), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER,
+         pending=LOOKUP_NULL),
+    Case("Query.messages", chat_messages, UNAUTH, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND,
+         member_is=ANY_MEMBER),
+    Case("Query.message", node(message), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER,
+         pending=LOOKUP_NULL),
+    Case("Query.task", task_id, UNAUTH, NULL, NULL, OK, OK, label="task id"),
+    Case("Query.task", node(task), UNAUTH, NULL, NULL, OK, OK, label="global ID"),
+    Case("Query.telegramAccounts", page, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=the_account),
+    Case("Query.sandboxWorld", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+]  # fmt: skip
+
+MUTATIONS = [
+    Case("Mutation.register", registration, OK, OK, OK, OK, OK),
+    Case("Mutation.login", credentials, OK, OK, OK, OK, OK),
+    Case("Mutation.refreshToken", refresh, OK, OK, OK, OK, OK),
+    Case("Mutation.logout", nothing, UNAUTH, OK, OK, OK, OK, own_session=True),
+    Case("Mutation.createChat", group, UNAUTH, OK, OK, OK, OK, label="group"),
+    Case("Mutation.createChat", private_with_owner, UNAUTH, OK, OK, INVALID, OK,
+         label="private, with the owner", changes="people"),
+    Case("Mutation.updateChat", on_chat(title="New"), UNAUTH, GONE, GONE, OK, GONE),
+    Case("Mutation.updateChat", on_chat(title="New"), UNAUTH, GONE, GONE, DENIED, GONE,
+         label="by a member, not the creator", member_is="member"),
+    Case("Mutation.deleteChat", on_chat(), UNAUTH, GONE, GONE, OK, GONE, changes="things"),
+    Case("Mutation.deleteChat", on_chat(), UNAUTH, GONE, GONE, DENIED, GONE,
+         label="by a member, not the creator", member_is="member", changes="things"),
+    Case("Mutation.leaveChat", on_chat(), UNAUTH, GONE, GONE, OK, GONE,
+         member_is="member", changes="things"),
+    Case("Mutation.leaveChat", on_chat(), UNAUTH, GONE, GONE, INVALID, GONE,
+         label="by its creator", changes="things"),
+    Case("Mutation.readAllMessages", on_chat(), UNAUTH, GONE, GONE, OK, GONE,
+         member_is=ANY_MEMBER),
+    Case("Mutation.sendMessage", on_chat(text="hi"), UNAUTH, GONE, GONE, OK, GONE,
+         member_is=ANY_MEMBER),
+    Case("Mutation.editMessage", on_message(text="x"), UNAUTH, GONE, GONE, OK, GONE),
+    Case("Mutation.editMessage", on_message(text="x"), UNAUTH, GONE, GONE, DENIED, GONE,
+         label="by a member, not the sender", member_is="member"),
+    Case("Mutation.deleteMessage", on_message(), UNAUTH, GONE, GONE, OK, GONE, changes="things"),
+    Case("Mutation.deleteMessage", on_message(), UNAUTH, GONE, GONE, DENIED, GONE,
+         label="by a member, not the sender", member_is="member", changes="things"),
+    Case("Mutation.readMessage", on_message(), UNAUTH, GONE, GONE, OK, GONE, member_is="member"),
+    Case("Mutation.readMessage", on_message(), UNAUTH, GONE, GONE, INVALID, GONE,
+         label="by its sender"),
+    Case("Mutation.updateProfile", given(bio="b"), UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.deleteAccount", nothing, UNAUTH, OK, OK, OK, OK, changes="people"),
+    Case("Mutation.goOnline", nothing, UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.goOffline", nothing, UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.addTelegramAccount", new_account, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK, pending=ADMIN_ONLY),
+    Case("Mutation.requestTelegramLoginCode", on_account(AccountStatus.NEW), UNAUTH, FORBIDDEN,
+         FORBIDDEN, FORBIDDEN, OK, pending=ADMIN_ONLY),
+    Case("Mutation.signInTelegramAccount", on_account(AccountStatus.CODE_SENT, code="12345"),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=ADMIN_ONLY),
+    Case("Mutation.sendTelegramMessage",
+         on_account(AccountStatus.ACTIVE, recipients=["@ivan_test"], text="hi"),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=ADMIN_ONLY),
+    Case("Mutation.sandboxLoadWorld", given(world={"users": []}, merge=True),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+    Case("Mutation.sandboxSetUserStatus", given(telegramId="1001", online=True),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+    Case("Mutation.sandboxSetBotRights",
+         given(bot="test_bot", channel="test_channel", postMessages=True),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+    Case("Mutation.sandboxAddPost", given(channel="test_channel", text="hi", views=1),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+    Case("Mutation.sandboxSetAccountFlood", given(phone="+79990000100", seconds=1),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+    Case("Mutation.sandboxAdvanceClock", given(seconds=1),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, pending=SANDBOX_INPUT),
+]  # fmt: skip
+
+
+async def log_out(scene: Scene, viewer: Person, session: Tokens) -> None:
+    await execute(scene.http, "Mutation.logout", {}, session.access)
+
+
+async def owner_says(scene: Scene, viewer: Person, session: Tokens) -> None:
+    await scene.send(await scene.person("owner"), await scene.chat())
+
+
+async def viewer_says(scene: Scene, viewer: Person, session: Tokens) -> None:
+    await scene.send(viewer, await scene.own_chat(viewer))
+
+
+async def owner_signs_off(scene: Scene, viewer: Person, session: Tokens) -> None:
+    """Every sign-off is news: the request itself shows the owner online, then offline."""
+    owner = await scene.person("owner")
+    response = await scene.http.post("/api/user/offline/", headers=bearer(owner.token))
+    assert response.status_code == 200, response.text
+
+
+async def chat_events(scene: Scene) -> dict[str, Any]:
+    return {"chatId": (await scene.chat()).id}
+
+
+async def owner_presence(scene: Scene) -> dict[str, Any]:
+    return {"userIds": [(await scene.person("owner")).id]}
+
+
+SUBSCRIPTIONS = [
+    Case("Subscription.accountEvents", nothing, UNAUTH, OK, OK, OK, OK, trigger=log_out),
+    Case("Subscription.messageEvents", chat_events, UNAUTH, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND,
+         label="one chat", member_is=ANY_MEMBER, trigger=owner_says),
+    Case("Subscription.messageEvents", nothing, UNAUTH, OK, OK, OK, OK,
+         label="every chat", changes="people", trigger=viewer_says),
+    Case("Subscription.presence", owner_presence, UNAUTH, OK, OK, OK, OK,
+         member_is="member", trigger=owner_signs_off),
+    Case("Subscription.taskEvents", task_id, UNAUTH, NOT_FOUND, NOT_FOUND, OK, OK),
+]  # fmt: skip
+
+
+def test_every_root_field_has_an_entry() -> None:
+    entries = {case.operation for case in QUERIES + MUTATIONS + SUBSCRIPTIONS}
+    assert sorted(root_fields() - entries) == [], "root fields without an entry"
+    assert sorted(entries - root_fields()) == [], "entries of fields the schema has not"
+
+
+def test_every_subscription_is_in_its_table() -> None:
+    """Subscriptions run over a socket: a root field in the wrong table would not."""
+    kinds = {case.operation.split(".")[0] for case in SUBSCRIPTIONS}
+    assert kinds == {"Subscription"}
+    assert "Subscription" not in {case.operation.split(".")[0] for case in QUERIES + MUTATIONS}
+
+
+async def graphql_cell(case: Case, scene: Scene, player: Player) -> str:
+    person = await player.person(scene)
+    token = None
+    if person is not None:
+        token = (
+            (await scene.session_of(person.username)).access if case.own_session else person.token
+        )
+    variables = await case.variables(scene)
+    listed = None if case.listed is None else await case.listed(scene)
+    body = await execute(scene.http, case.operation, variables, token)
+    return outcome(body, case.field, listed)
+
+
+@pytest.mark.parametrize("case", QUERIES + MUTATIONS, ids=lambda case: case.name)
+async def test_graphql_operation(matrix: Matrix, case: Case) -> None:
+    seen: dict[str, object] = {}
+    for player in players(case.member_is):
+        seen[player.key] = await graphql_cell(case, matrix.scene(case.changes), player)
+    judge(case.expected(), seen, case.pending)
+
+
+async def subscription_cell(case: Case, scene: Scene, player: Player, live: LiveServer) -> str:
+    variables = await case.variables(scene)
+    person = await player.person(scene)
+    if person is None:
+        body = await subscribe_anonymously(scene.runtime, case.operation, variables)
+        return outcome(body, case.field)
+    # A session of the cell's own: its socket's guard, and a trigger that may end it.
+    session = await scene.session_of(person.username)
+    trigger = case.trigger
+
+    async def make_event() -> None:
+        if trigger is not None:
+            await trigger(scene, person, session)
+
+    body = await subscribe(live, session.access, case.operation, variables, make_event)
+    return outcome(body, case.field)
+
+
+@pytest.mark.parametrize("case", SUBSCRIPTIONS, ids=lambda case: case.name)
+async def test_subscription(matrix: Matrix, live_server: LiveServer, case: Case) -> None:
+    seen: dict[str, object] = {}
+    for player in players(case.member_is):
+        scene = matrix.scene(case.changes)
+        seen[player.key] = await subscription_cell(case, scene, player, live_server)
+    judge(case.expected(), seen, case.pending)
+
+
+# --- legacy routes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a legacy cell sends besides its credentials."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+Statuses = tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Legacy:
+    """One legacy route and method (the documented path: its bare twin is run too), with each
+    role's status; GET covers HEAD too."""
+
+    path: str
+    method: str
+    request: Build
+    anonymous: int
+    user: int
+    other: int
+    member: int
+    admin: int
+    _: KW_ONLY
+    label: str = ""
+    member_is: Members = "owner"
+    changes: Changes = "nothing"
+    # The legacy group an operator may open (TGHUB_LEGACY_OPEN), and the statuses then.
+    group: LegacyGroup | None = None
+    opened: Statuses | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} ({self.label})" if self.label else self.path
+
+    def methods(self) -> list[str]:
+        return [self.method, "HEAD"] if self.method == "GET" else [self.method]
+
+    def statuses(self, variant: str) -> dict[Role, int]:
+        closed = (self.anonymous, self.user, self.other, self.member, self.admin)
+        opened = self.opened if variant == "opened" and self.opened is not None else closed
+        return dict(zip(ROLES, opened, strict=True))
+
+
+async def bare(scene: Scene) -> Request:
+    return Request()
+
+
+async def signup(scene: Scene) -> Request:
+    return Request(json={"username": fresh_name("reg"), "password": PASSWORD})
+
+
+async def sign_in(scene: Scene) -> Request:
+    return Request(json={"username": (await scene.person("user")).username, "password": PASSWORD})
+
+
+async def refresh_pair(scene: Scene) -> Request:
+    return Request(json={"refresh": (await scene.session("user")).refresh})
+
+
+async def a_token(scene: Scene) -> Request:
+    return Request(json={"token": (await scene.person("user")).token})
+
+
+def at_owner(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(params={"user_id": (await scene.person("owner")).raw_id}, json=body or None)
+
+    return build
+
+
+async def new_group(scene: Scene) -> Request:
+    member = await scene.person("member")
+    return Request(json={"is_private": False, "title": "T", "members": [member.raw_id]})
+
+
+def at_chat(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(params={"chat_id": (await scene.chat()).raw}, json=body or None)
+
+    return build
+
+
+async def chat_param(scene: Scene) -> Request:
+    return Request(query={"chat": (await scene.chat()).raw})
+
+
+async def post_in_chat(scene: Scene) -> Request:
+    return Request(json={"chat": (await scene.chat()).raw, "text": "hi"})
+
+
+def at_message(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(params={"message_id": (await scene.message()).raw}, json=body or None)
+
+    return build
+
+
+async def owner_channel(scene: Scene) -> Request:
+    return Request(json={"channel": (await scene.person("owner")).raw_id})
+
+
+async def media_file(scene: Scene) -> Request:
+    return Request(params={"key": await scene.media_key()})
+
+
+async def the_task(scene: Scene) -> Request:
+    return Request(params={"task_id": await scene.task()})
+
+
+LEGACY = [
+    # path, method, request; then anonymous, user, other, member, admin
+    Legacy("/api/register/", "POST", signup, 201, 201, 201, 201, 201),
+    Legacy("/api/auth/", "POST", sign_in, 200, 200, 200, 200, 200),
+    Legacy("/api/auth/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
+    Legacy("/api/user/online/", "HEAD", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/user/online/", "POST", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/user/offline/", "POST", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/user/{user_id}/", "GET", at_owner(), 401, 200, 200, 200, 200),
+    Legacy("/api/user/{user_id}/", "PATCH", at_owner(bio="b"), 401, 403, 403, 200, 403),
+    Legacy("/api/user/{user_id}/", "DELETE", at_owner(), 401, 403, 403, 204, 403,
+           changes="people"),
+    Legacy("/api/users/", "GET", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/chats/", "GET", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/chats/", "POST", new_group, 401, 201, 201, 201, 201),
+    Legacy("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 200, 403,
+           member_is="member", changes="things"),
+    Legacy("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 400, 403,
+           label="by its creator", changes="things"),
+    Legacy("/api/chat/{chat_id}/", "GET", at_chat(), 401, 403, 403, 200, 403,
+           member_is=ANY_MEMBER),
+    Legacy("/api/chat/{chat_id}/", "PATCH", at_chat(title="New"), 401, 403, 403, 200, 403),
+    Legacy("/api/chat/{chat_id}/", "PATCH", at_chat(title="New"), 401, 403, 403, 403, 403,
+           label="by a member, not the creator", member_is="member"),
+    Legacy("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 204, 403,
+           changes="things"),
+    Legacy("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 403, 403,
+           label="by a member, not the creator", member_is="member", changes="things"),
+    Legacy("/api/messages/read_all/", "POST", chat_param, 401, 403, 403, 200, 403,
+           member_is=ANY_MEMBER),
+    Legacy("/api/messages/", "GET", chat_param, 401, 403, 403, 200, 403, member_is=ANY_MEMBER),
+    Legacy("/api/messages/", "POST", post_in_chat, 401, 403, 403, 201, 403,
+           member_is=ANY_MEMBER),
+    Legacy("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 200, 403,
+           member_is="member"),
+    Legacy("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 403, 403,
+           label="by its sender"),
+    Legacy("/api/message/{message_id}/", "GET", at_message(), 401, 403, 403, 200, 403,
+           member_is=ANY_MEMBER),
+    Legacy("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 200, 403),
+    Legacy("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 403, 403,
+           label="by a member, not the sender", member_is="member"),
+    Legacy("/api/message/{message_id}/", "DELETE", at_message(), 401, 403, 403, 204, 403,
+           changes="things"),
+    Legacy("/api/centrifugo/connect/", "POST", bare, 401, 200, 200, 200, 200),
+    Legacy("/api/centrifugo/subscribe/", "POST", owner_channel, 401, 403, 403, 200, 403),
+    # Stored files are served to anyone holding their (unguessable) key, like the original.
+    Legacy("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
+    Legacy("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
+           group="bots", opened=(200, 404, 404, 200, 200)),
+    Legacy("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
+    Legacy("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
+    Legacy("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
+    Legacy("/api/token/verify/", "POST", a_token, 200, 200, 200, 200, 200),
+]  # fmt: skip
+
+VARIANTS = ("closed", "opened")  # the legacy groups: closed (the default), all opened
+
+
+def test_every_legacy_route_has_an_entry() -> None:
+    entries = {
+        (path, method)
+        for entry in LEGACY
+        for method in entry.methods()
+        for path in twins(entry.path)
+    }
+    assert sorted(legacy_operations() - entries) == [], "routes without an entry"
+    assert sorted(entries - legacy_operations()) == [], "entries of routes that do not exist"
+
+
+def test_only_grouped_routes_open() -> None:
+    """An entry states what opening its group changes, and only a grouped one may."""
+    for entry in LEGACY:
+        assert (entry.group is None) == (entry.opened is None), entry.name
+
+
+async def legacy_cell(
+    entry: Legacy, method: str, path: str, client: httpx.AsyncClient, scene: Scene, player: Player
+) -> int:
+    person = await player.person(scene)
+    request = await entry.request(scene)
+    response = await client.request(
+        method,
+        filled(path, request.params),
+        params=request.query,
+        json=request.json,
+        headers=bearer(None if person is None else person.token),
+    )
+    return response.status_code
+
+
+LEGACY_CELLS = [
+    pytest.param(entry, method, variant, id=f"{method} {entry.name} [{variant}]")
+    for entry in LEGACY
+    for method in entry.methods()
+    for variant in VARIANTS
+]
+
+
+@pytest.mark.parametrize(("entry", "method", "variant"), LEGACY_CELLS)
+async def test_legacy_route(matrix: Matrix, entry: Legacy, method: str, variant: str) -> None:
+    client = matrix.opened if variant == "opened" else matrix.http
+    expected: dict[str, object] = {}
+    seen: dict[str, object] = {}
+    statuses = entry.statuses(variant)
+    for path in twins(entry.path):
+        for player in players(entry.member_is):
+            key = f"{player.key} {path}"
+            expected[key] = statuses[player.role]
+            scene = matrix.scene(entry.changes)
+            seen[key] = await legacy_cell(entry, method, path, client, scene, player)
+    judge(expected, seen, None)
