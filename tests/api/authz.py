@@ -49,7 +49,7 @@ from tests.conftest import DEADLINE, ORIGIN
 from tests.world import API_HASH
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 
     from graphql import GraphQLOutputType
     from websockets.asyncio.client import ClientConnection
@@ -160,12 +160,13 @@ class Scene:
         self.runtime = runtime
         # A scene of new things among the same people asks ``people`` for them.
         self._people = people
-        self._made: dict[str, Any] = {}
+        self._made: dict[str, asyncio.Future[Any]] = {}
 
-    async def _once(self, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
+    async def _once(self, key: str, make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        # The task, not its result, is kept: cells running at once share one making.
         if key not in self._made:
-            self._made[key] = await make()
-        return self._made[key]
+            self._made[key] = asyncio.ensure_future(make())
+        return await self._made[key]
 
     async def person(self, who: Who) -> Person:
         if self._people is not None:
