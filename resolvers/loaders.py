@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from domain.accounts import repository as accounts
-from domain.jobs import repository as jobs
+from domain.jobs import service as jobs
 from domain.messenger import service as messenger
-from domain.telegram import repository as telegram
+from domain.telegram import service as telegram
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Sequence
 
+    from domain.access import Actor
     from domain.accounts.model import User
     from domain.jobs.model import Job
     from domain.messenger.model import Chat, ChatMember
@@ -23,13 +24,25 @@ if TYPE_CHECKING:
     from domain.uow import UnitOfWorkFactory
 
 
+KeyT = TypeVar("KeyT")
+
+
+def _by_actor(keys: Sequence[tuple[KeyT, Actor]]) -> dict[Actor, list[KeyT]]:
+    """The keys grouped by actor (one actor per request in practice)."""
+    grouped: dict[Actor, list[KeyT]] = {}
+    for key, actor in keys:
+        grouped.setdefault(actor, []).append(key)
+    return grouped
+
+
 class Loaders:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
         self.users: DataLoader[uuid.UUID, User | None] = DataLoader(self._load_users)
-        self.jobs: DataLoader[str, Job | None] = DataLoader(self._load_jobs)
-        self.telegram_accounts: DataLoader[uuid.UUID, TelegramAccount | None] = DataLoader(
-            self._load_telegram_accounts
+        # Keyed by (id, actor): the services answer only what the actor may see.
+        self.jobs: DataLoader[tuple[str, Actor], Job | None] = DataLoader(self._load_jobs)
+        self.telegram_accounts: DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None] = (
+            DataLoader(self._load_telegram_accounts)
         )
         self.chats: DataLoader[uuid.UUID, Chat | None] = DataLoader(self._load_chats)
         self.chat_members: DataLoader[uuid.UUID, list[ChatMember]] = DataLoader(
@@ -46,17 +59,23 @@ class Loaders:
             found = {user.id: user for user in await accounts.users_by_ids(uow.session, ids)}
         return [found.get(user_id) for user_id in ids]
 
-    async def _load_jobs(self, ids: Sequence[str]) -> list[Job | None]:
+    async def _load_jobs(self, keys: Sequence[tuple[str, Actor]]) -> list[Job | None]:
+        found: dict[tuple[str, Actor], Job] = {}
         async with self._uow() as uow:
-            found = await jobs.jobs_by_ids(uow.session, ids)
-        return [found.get(job_id) for job_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await jobs.visible_jobs(uow, ids, actor=actor)
+                found.update({(job_id, actor): job for job_id, job in visible.items()})
+        return [found.get(key) for key in keys]
 
     async def _load_telegram_accounts(
-        self, ids: Sequence[uuid.UUID]
+        self, keys: Sequence[tuple[uuid.UUID, Actor]]
     ) -> list[TelegramAccount | None]:
+        found: dict[tuple[uuid.UUID, Actor], TelegramAccount] = {}
         async with self._uow() as uow:
-            found = await telegram.get_accounts(uow.session, list(ids))
-        return [found.get(account_id) for account_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await telegram.visible_accounts(uow, ids, actor=actor)
+                found.update({(key, actor): account for key, account in visible.items()})
+        return [found.get(key) for key in keys]
 
     async def _load_chats(self, ids: Sequence[uuid.UUID]) -> list[Chat | None]:
         async with self._uow() as uow:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
     from strawberry.dataloader import DataLoader
 
+    from domain.access import Actor
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
@@ -34,10 +35,12 @@ class Loaders(Protocol):
     def users(self) -> DataLoader[uuid.UUID, User | None]: ...
 
     @property
-    def jobs(self) -> DataLoader[str, Job | None]: ...
+    def jobs(self) -> DataLoader[tuple[str, Actor], Job | None]: ...
 
     @property
-    def telegram_accounts(self) -> DataLoader[uuid.UUID, TelegramAccount | None]: ...
+    def telegram_accounts(
+        self,
+    ) -> DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None]: ...
 
     @property
     def chats(self) -> DataLoader[uuid.UUID, Chat | None]: ...
@@ -71,7 +74,7 @@ class Context:
     token: str | None = None
     # Why authentication failed, when a token was presented but refused.
     auth_error: DomainError | None = None
-    # Strawberry stores the websocket connection_init payload here (STACK.md §3a pitfall 4).
+    # Strawberry stores the websocket connection_init payload here.
     connection_params: dict[str, Any] | None = None
 
 

@@ -107,7 +107,7 @@ def graphql(
 
 def finished_task(url: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Polls a queued task until the worker is done with it."""
-    assert payload["__typename"] == "TaskQueued", payload
+    assert payload["__typename"].endswith("Success"), payload
     task_id = payload["task"]["taskId"]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -148,10 +148,14 @@ SEND_MESSAGE = """mutation($input: SendMessageInput!) {
   sendMessage(input: $input) { __typename ... on MessagePayloadSuccess { message { id } } }
 }"""
 ADD_ACCOUNT = """mutation($input: AddTelegramAccountInput!) {
-  addTelegramAccount(input: $input) { __typename ... on TelegramAccountSuccess { account { id } } }
+  addTelegramAccount(input: $input) {
+    __typename ... on AddTelegramAccountSuccess { account { id } }
+  }
 }"""
 REQUEST_CODE = """mutation($input: RequestTelegramLoginCodeInput!) {
-  requestTelegramLoginCode(input: $input) { __typename ... on TaskQueued { task { id taskId } } }
+  requestTelegramLoginCode(input: $input) {
+    __typename ... on RequestTelegramLoginCodeSuccess { task { id taskId } }
+  }
 }"""
 
 
@@ -330,9 +334,11 @@ def seed(url: str, user: Identity, admin: Identity, peer: Identity) -> list[str]
         )["message"]["id"]
         for who, chat in ((user, chats[0]), (peer, chats[0]), (peer, chats[1]), (admin, chats[2]))
     ]
-    account = mutate(url, ADD_ACCOUNT, admin.token, "TelegramAccountSuccess", **TELEGRAM_ACCOUNT)
+    account = mutate(url, ADD_ACCOUNT, admin.token, "AddTelegramAccountSuccess", **TELEGRAM_ACCOUNT)
     account_id = account["account"]["id"]
-    task = mutate(url, REQUEST_CODE, admin.token, "TaskQueued", accountId=account_id)["task"]
+    task = mutate(
+        url, REQUEST_CODE, admin.token, "RequestTelegramLoginCodeSuccess", accountId=account_id
+    )["task"]
     return [*users, *chats, *messages, account_id, task["id"], task["taskId"]]
 
 

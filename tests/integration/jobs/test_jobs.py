@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from redis.asyncio import Redis
 
+from domain.access import System
 from domain.adapters.clock import SystemClock
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
@@ -19,6 +20,9 @@ from tests.world import ACCOUNT_PHONE, load_world, run_jobs, signed_in_account
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
+
+
+SYSTEM = System("tests")
 
 
 async def read_job(runtime: Runtime, job_id: str) -> Job:
@@ -31,7 +35,7 @@ async def read_job(runtime: Runtime, job_id: str) -> Job:
 async def queue_messages(runtime: Runtime, account_id: Any, recipients: list[str]) -> str:
     async with runtime.uow() as uow:
         job = await telegram.queue_messages(
-            uow, account_id=account_id, recipients=recipients, text="hello", requested_by=None
+            uow, account_id=account_id, recipients=recipients, text="hello", actor=SYSTEM
         )
     return job.id
 
