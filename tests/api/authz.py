@@ -46,7 +46,7 @@ from tests.api.graphql.factories import Tokens
 from tests.api.rest.factories import create_admin
 from tests.api.rest.messenger_factories import PNG
 from tests.conftest import DEADLINE, ORIGIN
-from tests.world import API_HASH
+from tests.world import API_HASH, SYSTEM, load_world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -246,6 +246,10 @@ class Scene:
         found: str = await self._once("media", make)
         return found
 
+    async def world(self) -> None:
+        """The simulated Telegram holds the tests' world (tests/world.py)."""
+        await self._once("world", lambda: load_world(self.runtime))
+
     async def own_chat(self, person: Person) -> Thing:
         """A group chat of ``person`` and the companion."""
 
@@ -287,7 +291,12 @@ class Scene:
         phone = fresh_phone()
         async with self.runtime.uow() as uow:
             account = await telegram.add_account(
-                uow, self.runtime.secrets, phone=phone, api_id=12345, api_hash=API_HASH
+                uow,
+                self.runtime.secrets,
+                actor=SYSTEM,
+                phone=phone,
+                api_id=12345,
+                api_hash=API_HASH,
             )
             # The status is arrangement here: the jobs that reach it are tested with the
             # accounts themselves (tests/api/graphql/test_telegram_accounts.py).
