@@ -66,8 +66,8 @@ ROLES: tuple[Role, ...] = ("anonymous", "user", "other", "member", "admin")
 # Who plays ``member``: the scene's owner (the chat's creator, the message's sender, the
 # task's requester, the profile's user) or the group's plain member.
 Cast = Literal["user", "other", "owner", "member", "admin"]
-# Besides, the companion: in the other's chat and in chats people make alone (a group needs
-# a member besides its creator), never a role.
+# Besides, the companion, never a role: the second member of the groups the scene makes for
+# someone other than the owner (a group needs a member besides its creator).
 Who = Cast | Literal["companion"]
 
 # Outcomes of GraphQL cells: an ``extensions.code``, a payload's error member, or the data.
@@ -93,7 +93,8 @@ def fresh_name(prefix: str) -> str:
 
 
 def fresh_phone() -> str:
-    return f"+7999{secrets.randbelow(10**7):07d}"
+    """A phone number nobody has (the tests' world uses +7999…)."""
+    return f"+7998{secrets.randbelow(10**7):07d}"
 
 
 def bearer(token: str | None) -> dict[str, str]:
@@ -137,6 +138,7 @@ class Thing:
 
     type_name: str
     raw: str
+    title: str = ""  # a chat's: unique, so a search finds this chat alone
 
     @property
     def id(self) -> str:
@@ -267,9 +269,10 @@ class Scene:
         return response.json()
 
     async def _group(self, owner: Person, members: list[Person]) -> Thing:
-        body = {"is_private": False, "title": "Scene", "members": [m.raw_id for m in members]}
+        title = fresh_name("chat")
+        body = {"is_private": False, "title": title, "members": [m.raw_id for m in members]}
         chat = await self._post("/api/chats/", token=owner.token, json=body)
-        return Thing("Chat", chat["id"])
+        return Thing("Chat", chat["id"], title)
 
     async def _send(self, sender: Person, chat: Thing, text: str) -> Thing:
         body = {"chat": chat.raw, "text": text}
