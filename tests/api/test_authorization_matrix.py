@@ -322,6 +322,12 @@ def on_chat(**fields: Any) -> Variables:
     return variables
 
 
+async def retitle(scene: Scene) -> dict[str, Any]:
+    # The chat keeps its (unique) title: the shared scene's chat is found by it.
+    chat = await scene.chat()
+    return {"input": {"chatId": chat.id, "title": chat.title}}
+
+
 def on_message(**fields: Any) -> Variables:
     async def variables(scene: Scene) -> dict[str, Any]:
         return {"input": {"messageId": (await scene.message()).id, **fields}}
@@ -379,8 +385,8 @@ MUTATIONS = [
     Case("Mutation.createChat", group, UNAUTH, OK, OK, OK, OK, label="group"),
     Case("Mutation.createChat", private_with_owner, UNAUTH, OK, OK, INVALID, OK,
          label="private, with the owner", changes="people"),
-    Case("Mutation.updateChat", on_chat(title="New"), UNAUTH, GONE, GONE, OK, GONE),
-    Case("Mutation.updateChat", on_chat(title="New"), UNAUTH, GONE, GONE, DENIED, GONE,
+    Case("Mutation.updateChat", retitle, UNAUTH, GONE, GONE, OK, GONE),
+    Case("Mutation.updateChat", retitle, UNAUTH, GONE, GONE, DENIED, GONE,
          label="by a member, not the creator", member_is="member"),
     Case("Mutation.deleteChat", on_chat(), UNAUTH, GONE, GONE, OK, GONE, changes="things"),
     Case("Mutation.deleteChat", on_chat(), UNAUTH, GONE, GONE, DENIED, GONE,
@@ -624,6 +630,12 @@ def at_chat(**body: Any) -> Build:
     return build
 
 
+async def retitled(scene: Scene) -> Request:
+    # The chat keeps its (unique) title: the shared scene's chat is found by it.
+    chat = await scene.chat()
+    return Request(params={"chat_id": chat.raw}, json={"title": chat.title})
+
+
 async def chat_param(scene: Scene) -> Request:
     return Request(query={"chat": (await scene.chat()).raw})
 
@@ -672,8 +684,8 @@ LEGACY = [
            label="by its creator", changes="things"),
     Legacy("/api/chat/{chat_id}/", "GET", at_chat(), 401, 403, 403, 200, 403,
            member_is=ANY_MEMBER),
-    Legacy("/api/chat/{chat_id}/", "PATCH", at_chat(title="New"), 401, 403, 403, 200, 403),
-    Legacy("/api/chat/{chat_id}/", "PATCH", at_chat(title="New"), 401, 403, 403, 403, 403,
+    Legacy("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 200, 403),
+    Legacy("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 403, 403,
            label="by a member, not the creator", member_is="member"),
     Legacy("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 204, 403,
            changes="things"),
