@@ -311,11 +311,11 @@ class TestPresence:
 
         assert (came["userId"], came["isOnline"]) == (olga.raw_id, True)
         # Announced by the request's own activity, a moment before goOnline wrote its time.
-        assert came["lastOnlineAt"] <= online["data"]["goOnline"]["lastOnlineAt"]
+        assert came["lastOnlineAt"] <= online["data"]["goOnline"]["user"]["lastOnlineAt"]
         assert went == {
             "userId": olga.raw_id,
             "isOnline": False,
-            "lastOnlineAt": offline["data"]["goOffline"]["lastOnlineAt"],
+            "lastOnlineAt": offline["data"]["goOffline"]["user"]["lastOnlineAt"],
         }
 
     async def test_only_the_named_users(
