@@ -8,24 +8,18 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 import strawberry
-from starlette.datastructures import UploadFile
 
-from domain.accounts import service as accounts
 from domain.accounts.events import PresenceChanged
-from domain.accounts.service import ProfileChanges
 from domain.errors import Invalid
 from domain.messenger import service
 from domain.messenger.events import MessageEvent as MessageChanged
 from domain.messenger.events import MessagesReadAll
-from domain.messenger.rules import Upload
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
-from schema.accounts import User
+from resolvers.uploads import upload_of
 from schema.context import Info
 from schema.messenger import (
-    AccountDeleted,
-    AccountDeletedPayload,
     Chat,
     ChatFilter,
     ChatInput,
@@ -47,11 +41,8 @@ from schema.messenger import (
     MessageRemoved,
     MessageRemovedPayload,
     PresenceEvent,
-    ProfilePayload,
-    ProfilePayloadSuccess,
     SendMessageInput,
     UpdateChatInput,
-    UpdateProfileInput,
     node_uuid,
 )
 from schema.relay import Connection, View, connection, page_request
@@ -85,13 +76,6 @@ def user_ids_of(values: Sequence[str], field: str = "memberIds") -> list[uuid.UU
     if any(i is None for i in ids):
         raise Invalid.single(field, "Every member must be a user id.")
     return [i for i in ids if i is not None]
-
-
-async def upload_of(file: object) -> Upload | None:
-    """A GraphQL multipart upload (Starlette's UploadFile) as the domain's Upload."""
-    if not isinstance(file, UploadFile):
-        return None
-    return Upload(file.filename or "file", await file.read(), file.content_type)
 
 
 @strawberry.type
@@ -266,44 +250,6 @@ class MessengerMutation:
             )
         ids = [strawberry.ID(i) for i in done.message_ids]
         return ChatRead(chat_id=strawberry.ID(str(done.chat_id)), message_ids=ids)
-
-    @strawberry.mutation(description="Change the viewer's names, bio or avatar.")
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> ProfilePayload:
-        viewer = require_viewer(info.context)
-        changes = ProfileChanges(
-            first_name=input.first_name,
-            last_name=input.last_name,
-            bio=input.bio,
-            avatar=await upload_of(input.avatar),
-        )
-        async with info.context.uow() as uow:
-            user = await accounts.update_profile(
-                uow, info.context.messenger, viewer=viewer, user_id=viewer.user.id, changes=changes
-            )
-        return ProfilePayloadSuccess(user=User.from_model(user, View.of(info)))
-
-    @strawberry.mutation(description="Delete the viewer's account; every session ends.")
-    async def delete_account(self, info: Info) -> AccountDeletedPayload:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            await accounts.delete_account(
-                uow, info.context.auth, viewer=viewer, user_id=viewer.user.id
-            )
-        return AccountDeleted(user_id=strawberry.ID(str(viewer.user.id)))
-
-    @strawberry.mutation(description="Show the viewer online now.")
-    async def go_online(self, info: Info) -> User:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            user = await accounts.go_online(uow, info.context.auth, user=viewer.user)
-        return User.from_model(user, View.of(info))
-
-    @strawberry.mutation(description="Show the viewer offline until their next activity.")
-    async def go_offline(self, info: Info) -> User:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            user = await accounts.go_offline(uow, user=viewer.user)
-        return User.from_model(user, View.of(info))
 
 
 @strawberry.type

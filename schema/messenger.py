@@ -267,14 +267,6 @@ class MessageInput:
     message_id: strawberry.ID
 
 
-@strawberry.input
-class UpdateProfileInput:
-    first_name: str | None = None
-    last_name: str | None = None
-    bio: str | None = None
-    avatar: Upload | None = None
-
-
 # --- payloads --------------------------------------------------------------------------------
 
 
@@ -305,16 +297,6 @@ class ChatRead:
     message_ids: list[strawberry.ID]
 
 
-@strawberry.type
-class ProfilePayloadSuccess:
-    user: User
-
-
-@strawberry.type
-class AccountDeleted:
-    user_id: strawberry.ID
-
-
 ERRORS = ValidationError | NotFoundError | PermissionDeniedError
 ChatPayload = Annotated[
     ChatPayloadSuccess | ERRORS | ConflictError, strawberry.union("ChatPayload")
@@ -325,10 +307,6 @@ MessageRemovedPayload = Annotated[
     MessageRemoved | ERRORS, strawberry.union("MessageRemovedPayload")
 ]
 ChatReadPayload = Annotated[ChatRead | ERRORS, strawberry.union("ChatReadPayload")]
-ProfilePayload = Annotated[ProfilePayloadSuccess | ERRORS, strawberry.union("ProfilePayload")]
-AccountDeletedPayload = Annotated[
-    AccountDeleted | ERRORS, strawberry.union("AccountDeletedPayload")
-]
 
 
 def node_uuid(value: str, type_name: str) -> uuid.UUID | None:

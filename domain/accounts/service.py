@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from domain.access import require_user
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, TokenExpired, UsernameTaken
 from domain.accounts.events import PresenceChanged, SessionRevoked
@@ -18,6 +19,7 @@ from domain.messenger.service import store_file
 from domain.text import check_storable, is_storable
 
 if TYPE_CHECKING:
+    from domain.access import Actor
     from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
@@ -238,10 +240,9 @@ def _revoke(uow: SqlAlchemyUnitOfWork, family: AuthSession, now: datetime, reaso
     uow.emit(SessionRevoked(user_id=family.user_id, session_id=family.id, reason=reason))
 
 
-async def logout(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, session_id: uuid.UUID | None
-) -> None:
-    """Revoke the caller's token family (emits SessionRevoked). Commits."""
+async def logout(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> None:
+    """Revoke the viewer's own token family (emits SessionRevoked). Commits."""
+    session_id = actor.session_id
     family = (
         None if session_id is None else await repository.lock_auth_session(uow.session, session_id)
     )
@@ -318,13 +319,11 @@ def user_cursor(user: User) -> tuple[str, str]:
 
 
 async def list_users(
-    uow: SqlAlchemyUnitOfWork,
-    *,
-    page: PageRequest,
-    search: str | None = None,
-    exclude: uuid.UUID | None = None,
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, page: PageRequest, search: str | None = None
 ) -> Page[User]:
-    """Active users matching every word of ``search``; raises Invalid for unstorable text."""
+    """Active users other than the actor matching every word of ``search``, for signed-in
+    users; raises Invalid for unstorable text."""
+    exclude = require_user(actor)
     check_storable("search", search)
     return await repository.list_users(uow.session, page, search=search, exclude=exclude)
 
@@ -411,14 +410,17 @@ async def _set_online(uow: SqlAlchemyUnitOfWork, user: User, now: datetime) -> N
     await uow.commit()
 
 
-async def go_online(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, user: User) -> User:
-    """The explicit "I am here" (seed 001's HEAD /api/user/online/), never throttled."""
+async def go_online(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> User:
+    """The viewer's explicit "I am here" (the legacy HEAD /api/user/online/), never
+    throttled."""
+    user = actor.user
     await _set_online(uow, user, auth.clock.now())
     return user
 
 
-async def go_offline(uow: SqlAlchemyUnitOfWork, *, user: User) -> User:
-    """The explicit sign-off: offline now, until the user's next activity."""
+async def go_offline(uow: SqlAlchemyUnitOfWork, *, actor: Viewer) -> User:
+    """The viewer's explicit sign-off: offline now, until their next activity."""
+    user = actor.user
     if user.online_announced:
         await repository.save_presence(
             uow.session, user.id, last_online_at=user.last_online_at, announced=False
@@ -440,8 +442,8 @@ async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock) -> int:
 # --- profile ---------------------------------------------------------------------------------
 
 
-def _own_account(viewer: Viewer, user_id: uuid.UUID) -> None:
-    if viewer.user.id != user_id:
+def _own_account(actor: Actor, user_id: uuid.UUID) -> None:
+    if require_user(actor) != user_id:
         raise PermissionDenied("You may change only your own account.")
 
 
@@ -467,12 +469,12 @@ async def update_profile(
     uow: SqlAlchemyUnitOfWork,
     files: MessengerPorts,
     *,
-    viewer: Viewer,
+    actor: Actor,
     user_id: uuid.UUID,
     changes: ProfileChanges,
 ) -> User:
     """The user changes their own names, bio or avatar; anyone else is refused. Commits."""
-    _own_account(viewer, user_id)
+    _own_account(actor, user_id)
     errors = _profile_errors(changes)
     if errors:
         raise Invalid(errors)
@@ -488,7 +490,9 @@ async def update_profile(
     return user
 
 
-async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
+async def get_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: uuid.UUID) -> User:
+    """An active user, for signed-in users; NotFound for a deleted or disabled one."""
+    require_user(actor)
     user = await repository.find_user(uow.session, user_id)
     if user is None or user.deleted_at is not None or not user.is_active:
         raise NotFound("User")
@@ -496,11 +500,11 @@ async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
 
 
 async def delete_account(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, viewer: Viewer, user_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Actor, user_id: uuid.UUID
 ) -> None:
     """The user deletes their own account: the row stays, anonymised, so their messages show
     the deleted-user placeholder; every session ends and the name is free again. Commits."""
-    _own_account(viewer, user_id)
+    _own_account(actor, user_id)
     user = await repository.find_user(uow.session, user_id)
     if user is None or user.deleted_at is not None:
         raise NotFound("User")
@@ -519,14 +523,11 @@ async def delete_account(
 
 
 async def list_users_by_offset(
-    uow: SqlAlchemyUnitOfWork,
-    *,
-    search: str | None,
-    exclude: uuid.UUID | None,
-    offset: int,
-    limit: int,
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, search: str | None, offset: int, limit: int
 ) -> Page[User]:
-    """A legacy page of active users matching every word of ``search``, by username."""
+    """A legacy page of active users other than the actor matching every word of
+    ``search``, by username, for signed-in users."""
+    exclude = require_user(actor)
     return await repository.users_page(
         uow.session, search=search, exclude=exclude, offset=offset, limit=limit
     )

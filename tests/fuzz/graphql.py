@@ -138,7 +138,7 @@ TELEGRAM_ACCOUNT = {"phone": ACCOUNT_PHONE, "apiId": 12345, "apiHash": API_HASH}
 
 REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { __typename } }"""
 LOGIN = """mutation($input: LoginInput!) {
-  login(input: $input) { __typename ... on AuthTokens { accessToken } }
+  login(input: $input) { __typename ... on LoginSuccess { accessToken } }
 }"""
 VIEWER = "query { viewer { id username } }"
 CREATE_CHAT = """mutation($input: CreateChatInput!) {
@@ -276,7 +276,7 @@ def mutate(
 
 
 def login(url: str, username: str, password: str) -> str:
-    tokens = mutate(url, LOGIN, None, "AuthTokens", username=username, password=password)
+    tokens = mutate(url, LOGIN, None, "LoginSuccess", username=username, password=password)
     token: str = tokens["accessToken"]
     return token
 

@@ -139,8 +139,9 @@ class TestLogout:
     async def test_logout_revokes_only_that_family(self, runtime: Runtime) -> None:
         await register(runtime, "ivan")
         phone, laptop = await login(runtime, "ivan"), await login(runtime, "ivan")
+        phone_viewer = await viewer_of(runtime, phone.access)
         async with runtime.uow() as uow:
-            await service.logout(uow, runtime.auth, session_id=phone.session_id)
+            await service.logout(uow, runtime.auth, actor=phone_viewer)
         with pytest.raises(InvalidToken):
             await viewer_of(runtime, phone.access)
         with pytest.raises(InvalidToken):
