@@ -768,7 +768,9 @@ async def test_legacy_route(matrix: Matrix, entry: Legacy, method: str, variant:
     statuses = entry.statuses(variant)
     expected: dict[str, object] = {}
     cells: dict[str, Awaitable[object]] = {}
-    for path in twins(entry.path):
+    # A twin is the same endpoint: the groups' setting is seen through the documented path.
+    paths = twins(entry.path) if variant == "closed" else [entry.path]
+    for path in paths:
         for player in players(entry.member_is):
             key = f"{player.key} {path}"
             expected[key] = statuses[player.role]
