@@ -148,8 +148,9 @@ class Thing:
 class Scene:
     """What the roles of a cell meet, each piece made on first use and kept.
 
-    A shared scene serves every cell that leaves it as it found it; a cell that changes it
-    (deletes, leaves, signs out) gets a scene of its own. Its people are: ``owner``, who
+    A shared scene serves every cell that leaves it as it found it; a cell that deletes or
+    leaves something gets new things among the same people, or new people too (a deleted
+    account); a cell that ends a session signs in anew. Its people are: ``owner``, who
     created a group chat with ``member`` in it, sent its message and requested its task;
     ``other``, with a chat (with the companion), a message and a task of their own; ``user``,
     with nothing; and ``admin``.
