@@ -1,8 +1,4 @@
-"""GraphQL shapes of jobs.
-
-"Task" is the public name of a job, in GraphQL and in the legacy REST routes alike (`Task`,
-`task(id)`, `taskId`, `taskEvents`, `/tasks/{id}`); the code behind them says "job".
-"""
+"""GraphQL shapes of jobs, which the API calls tasks (docs/graphql.md, "Identity")."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from domain.access import require_user
+from domain.access import require_admin, require_user
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, TokenExpired, UsernameTaken
 from domain.accounts.events import PresenceChanged, SessionRevoked
@@ -277,13 +277,20 @@ async def find_revocation(uow: SqlAlchemyUnitOfWork, *, session_id: uuid.UUID) -
 
 
 async def ensure_admin(
-    uow: SqlAlchemyUnitOfWork, hasher: PasswordHasher, *, username: str, password: str
+    uow: SqlAlchemyUnitOfWork,
+    hasher: PasswordHasher,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
 ) -> User:
-    """Create the admin, or promote and re-password an existing user. Commits.
+    """Create the admin, or promote and re-password an existing user (the operator's work:
+    the command line, or the configured admin at start). Commits.
 
     Safe when several replicas run it at once on first start: a lost insert race retries
     once, then finds the winner's row and updates it.
     """
+    require_admin(actor)
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -430,8 +437,10 @@ async def go_offline(uow: SqlAlchemyUnitOfWork, *, actor: Viewer) -> User:
     return user
 
 
-async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock) -> int:
-    """Announce as offline everyone silent for the online window; how many. Commits."""
+async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock, *, actor: Actor) -> int:
+    """Announce as offline everyone silent for the online window (tghub's own sweep); how
+    many. Commits."""
+    require_admin(actor)
     silent = await repository.silent_online_users(uow.session, clock.now() - rules.ONLINE_WINDOW)
     for user in silent:
         _announce(uow, user, online=False)

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.access import Guest
+from domain.access import Guest, require_admin
 from domain.jobs import repository, rules
 from domain.jobs.errors import JobNotFound
 from domain.jobs.events import JobChanged
@@ -113,12 +113,20 @@ async def schedule_retry(
 
 
 async def sweep_stuck_jobs(
-    uow: SqlAlchemyUnitOfWork, queue: JobQueue, clock: Clock, *, grace: float, limit: int = 100
+    uow: SqlAlchemyUnitOfWork,
+    queue: JobQueue,
+    clock: Clock,
+    *,
+    actor: Actor,
+    grace: float,
+    limit: int = 100,
 ) -> list[str]:
-    """Queue again the open jobs whose worker died or whose transport lost them.
+    """Queue again the open jobs whose worker died or whose transport lost them (tghub's own
+    sweep).
 
     Re-running is safe because every job is idempotent. Returns the ids queued again.
     """
+    require_admin(actor)
     now, window = clock.now(), timedelta(seconds=grace)
     revived: list[Job] = []
     for job in await repository.list_silent_jobs(uow.session, now - window, limit):

@@ -164,13 +164,16 @@ async def deliver_login_code(
     gateway: TelegramGateway,
     box: SecretBox,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Ask Telegram for a code; keeps the interim session the code is bound to. Commits.
+    """Ask Telegram for a code; keeps the interim session the code is bound to (tghub's
+    own work: the job). Commits.
 
     A re-run of a job whose code was recorded sends no second code.
     """
+    require_admin(actor)
     account = await repository.get_account(uow.session, account_id)
     if account.login_job_id == job_id:
         return _login_result(account)
@@ -195,13 +198,15 @@ async def complete_sign_in(
     box: SecretBox,
     clock: Clock,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Sign in with the pending code; stores the session encrypted. Commits.
+    """Sign in with the pending code; stores the session encrypted (the job). Commits.
 
     A re-run of a job whose sign-in was recorded does nothing (the code is spent).
     """
+    require_admin(actor)
     account = await repository.get_account(uow.session, account_id)
     if account.login_job_id == job_id:
         return _login_result(account)
@@ -234,13 +239,16 @@ async def deliver_messages(
     gateway: TelegramGateway,
     box: SecretBox,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
     recipients: list[str],
     text: str,
 ) -> dict[str, Any]:
-    """Send to each recipient once: a re-run repeats the same ``random_id``s, and Telegram
-    delivers each once. Per-recipient refusals are reported; flood limits raise RateLimited."""
+    """Send to each recipient once (the job): a re-run repeats the same ``random_id``s, and
+    Telegram delivers each once. Per-recipient refusals are reported; flood limits raise
+    RateLimited."""
+    require_admin(actor)
     creds = await _signed_in_credentials(uow, box, account_id)
     sent: dict[str, int] = {}
     failed: dict[str, str] = {}
@@ -277,9 +285,11 @@ async def mark_revoked(uow: SqlAlchemyUnitOfWork, account_id: uuid.UUID) -> None
     await uow.commit()
 
 
-async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox) -> int:
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> int:
     """Re-encrypt every stored secret under the current key (after a new key was put first),
-    so older keys can be retired. Commits; returns the number of accounts rewritten."""
+    so older keys can be retired (an operator's tool). Commits; returns the number of
+    accounts rewritten."""
+    require_admin(actor)
     accounts = await repository.all_accounts(uow.session, for_update=True)
     for account in accounts:
         account.api_hash_enc = box.rotate(account.api_hash_enc)

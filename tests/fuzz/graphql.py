@@ -38,8 +38,9 @@ fixes the generated cases; with two workers their order against the shared serve
 
 Tokens the fuzzer could revoke: ``logout`` ends the session of the token it is sent with and
 ``deleteAccount`` deletes its user, after which the rest of an authenticated run would only
-test the anonymous path. Both take no arguments, so fuzzing adds nothing to one request each:
-the authenticated runs exclude them and the anonymous run covers them. ``refreshToken`` only
+test the anonymous path. Both take nothing but an optional ``clientMutationId``, so fuzzing
+adds little to one request each: the authenticated runs exclude them and the anonymous run
+covers them. ``refreshToken`` only
 rotates a session whose refresh token it is sent, which the fuzzer never has. As a guard, each
 authenticated run is followed by a ``viewer`` query with its token: a run whose token stopped
 working fails.

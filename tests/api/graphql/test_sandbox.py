@@ -405,6 +405,38 @@ class TestSandboxLoadWorld:
             k: v for k, v in before.items() if k != "now"
         }
 
+    @pytest.mark.parametrize(
+        ("world", "field"),
+        [
+            ({"users": [{"id": 1005, "usernme": "x"}]}, "users[0].usernme"),
+            ({"users": [{"id": 1001, "online": "sometimes"}]}, "users[0].online"),
+            ({"channels": [{"id": -1, "admins": [{"bot": "ghost"}]}]}, "channels[0].admins[0].bot"),
+            ({"channels": [{"id": -1, "admins": [{"id": 1001}]}]}, "channels[0].admins[0].id"),
+            ({"users": [{"id": 1005}, {"id": 1005}]}, "users[1].id"),
+        ],
+    )
+    async def test_the_error_names_the_field(
+        self, admin: Caller, world: dict[str, Any], field: str
+    ) -> None:
+        payload = await admin.mutate("SandboxLoadWorld", world=world, merge=True)
+
+        assert list(field_errors(payload)) == [field]
+        assert field in payload["message"]
+
+    async def test_a_stored_world_that_no_longer_reads_can_be_replaced(
+        self, admin: Caller, runtime: Runtime
+    ) -> None:
+        assert runtime.world is not None
+        await runtime.redis.set(runtime.world.key, '{"users": [{"id": 1, "retired_field": 1}]}')
+
+        stuck = await admin.call("SandboxWorld")
+        payload = await admin.mutate("SandboxLoadWorld", world={"users": [NEW_USER]}, merge=False)
+
+        assert error_codes(stuck) == ["UNAVAILABLE"]
+        assert "sandboxLoadWorld(merge: false)" in stuck["errors"][0]["message"]
+        sandbox_result(payload)
+        assert [u["id"] for u in (await admin.world())["users"]] == [1004]
+
 
 class TestSandboxPermissions:
     @pytest.mark.parametrize("name", MUTATIONS)

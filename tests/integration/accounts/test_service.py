@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from domain.access import System
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
 from domain.accounts.model import Role
@@ -19,6 +20,8 @@ from tests.fakes import FrozenClock
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.ports import AuthPorts
+
+SYSTEM = System("tests")
 
 PASSWORD = "secret123"
 
@@ -154,7 +157,7 @@ class TestEnsureAdmin:
         await register(runtime, "ivan")
         async with runtime.uow() as uow:
             user = await service.ensure_admin(
-                uow, runtime.auth.hasher, username="ivan", password="new-password-1"
+                uow, runtime.auth.hasher, actor=SYSTEM, username="ivan", password="new-password-1"
             )
         assert user.role is Role.ADMIN
         with pytest.raises(InvalidCredentials):
@@ -166,5 +169,5 @@ class TestEnsureAdmin:
         async with runtime.uow() as uow:
             with pytest.raises(Invalid):
                 await service.ensure_admin(
-                    uow, runtime.auth.hasher, username="root", password="123"
+                    uow, runtime.auth.hasher, actor=SYSTEM, username="root", password="123"
                 )

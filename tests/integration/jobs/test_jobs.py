@@ -177,7 +177,9 @@ class TestSweepStuckJobs:
         await asyncio.sleep(0.05)
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            )
         assert revived == [job.id]
         assert await runtime.queue.state(job.id) is QueueState.QUEUED
         await run_jobs(runtime)
@@ -192,7 +194,9 @@ class TestSweepStuckJobs:
         await asyncio.sleep(0.05)
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            )
 
         assert revived == []
 
@@ -203,7 +207,9 @@ class TestSweepStuckJobs:
         await runtime.redis.flushdb()
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=60)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=60
+            )
 
         assert revived == []
 
@@ -225,9 +231,9 @@ class TestRedisOutage:
 
         assert (await read_job(runtime, job.id)).status is JobStatus.QUEUED
         async with runtime.uow() as uow:
-            assert await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01) == [
-                job.id
-            ]
+            assert await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            ) == [job.id]
         redis = Redis.from_url(redis_url)
         try:
             assert await redis.zcard(runtime.queue.queue_name) == 1

@@ -36,7 +36,12 @@ class TestLoginSteps:
         for _ in range(2):
             async with runtime.uow() as uow:
                 await telegram.deliver_login_code(
-                    uow, gateway, runtime.secrets, job_id="code-job", account_id=account.id
+                    uow,
+                    gateway,
+                    runtime.secrets,
+                    actor=SYSTEM,
+                    job_id="code-job",
+                    account_id=account.id,
                 )
         assert await login_codes(runtime) == 1
 
@@ -56,6 +61,7 @@ class TestLoginSteps:
                     gateway,
                     runtime.secrets,
                     SystemClock(),
+                    actor=SYSTEM,
                     job_id="sign-in-job",
                     account_id=account.id,
                 )
