@@ -29,10 +29,12 @@ from graphql import (
     is_leaf_type,
 )
 from sqlalchemy import update
-from starlette.routing import Route
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.relay import GlobalID
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from domain.jobs import service as jobs
@@ -500,3 +502,50 @@ def twins(path: str) -> list[str]:
 
 def filled(template: str, params: dict[str, str]) -> str:
     return _PARAMETER.sub(lambda match: params[match.group(1)], template)
+
+
+def app_operations(app: object) -> set[tuple[str, str]]:
+    """Every (path, method) the app answers: each route's methods, WEBSOCKET for a socket,
+    GET and HEAD under a mount (its static files)."""
+    assert isinstance(app, Starlette)
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if isinstance(route, Route):
+            found |= {(route.path, method) for method in route.methods or ()}
+        elif isinstance(route, WebSocketRoute):
+            found.add((route.path, "WEBSOCKET"))
+        else:  # anything else would need a rule of its own here
+            assert isinstance(route, Mount), route
+            found |= {(f"{route.path}/{{path}}", method) for method in ("GET", "HEAD")}
+    return found
+
+
+# --- the Centrifugo-compatible socket (seed 001's realtime) --------------------------------
+
+
+async def centrifugo_subscription(
+    live: LiveServer, path: str, tokens: tuple[str, str] | None, channel: str
+) -> str:
+    """Connects with ``tokens`` (the connect and subscribe tokens the legacy routes issue;
+    None: no token) and subscribes to ``channel``: ``subscribed``, ``error <code>`` for a
+    refused subscription, or ``closed <code>`` for a refused connection."""
+    connect_token, subscribe_token = tokens or ("", "")
+    async with connect(f"ws://127.0.0.1:{live.port}{path}", open_timeout=DEADLINE) as ws:
+        try:
+            await centrifugo_command(ws, {"id": 1, "connect": {"token": connect_token}})
+            subscribe = {"channel": channel, "token": subscribe_token}
+            reply = await centrifugo_command(ws, {"id": 2, "subscribe": subscribe})
+        except ConnectionClosed as closed:
+            return f"closed {closed.rcvd.code if closed.rcvd else None}"
+    return f"error {reply['error']['code']}" if "error" in reply else "subscribed"
+
+
+async def centrifugo_command(ws: ClientConnection, command: dict[str, Any]) -> dict[str, Any]:
+    """Sends one command; its reply (pushes and pings before it are passed over)."""
+    await ws.send(json.dumps(command))
+    while True:
+        frame = await asyncio.wait_for(ws.recv(), DEADLINE)
+        for line in str(frame).splitlines():
+            message: dict[str, Any] = json.loads(line)
+            if message.get("id") == command["id"]:
+                return message

@@ -1,4 +1,5 @@
-"""Who may do what: every GraphQL root field and every legacy route, for each of five roles.
+"""Who may do what: every GraphQL root field and every route of the app (the legacy routes,
+the Centrifugo-compatible socket, the probes and pages), for each of five roles.
 
 Roles (tests/api/authz.py): ``anonymous``; ``user``, signed in and unrelated to the scene;
 ``other``, signed in, with a chat, a message and a task of their own; ``member``, the member
@@ -6,14 +7,16 @@ or owner of what the operation acts on; ``admin``, an admin in nothing. Every ce
 request to the real app (PostgreSQL, Redis, the simulated Telegram), its document generated
 from the schema; subscriptions run over a real socket.
 
-The tables must match the API exactly: ``test_every_root_field_has_an_entry`` and
-``test_every_legacy_route_has_an_entry`` fail for an operation without an entry and for an
-entry whose operation is gone, so nothing new ships without its row.
+The tables must match the API exactly: ``test_every_root_field_has_an_entry``,
+``test_every_legacy_route_has_an_entry`` and ``test_every_app_route_has_an_entry`` fail for
+an operation without an entry and for an entry whose operation is gone, so nothing new ships
+without its row.
 
 GraphQL outcomes: an error's ``extensions.code`` (``UNAUTHENTICATED``, ``FORBIDDEN``,
 ``NOT_FOUND``), a payload's error member (``NotFoundError``…), ``null``, ``listed`` or
-``unlisted`` (is the scene's object among a connection's nodes), or ``ok``. Legacy outcomes
-are status codes, with the legacy groups closed (the default) and all opened by settings.
+``unlisted`` (is the scene's object among a connection's nodes), or ``ok``. HTTP outcomes
+are status codes, with the legacy groups closed (the default) and all opened by settings;
+the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``closed <code>``.
 
 A ``Pending`` mark names cells that wait for main to reach the conventions of
 docs/graphql.md: they must fail as long as it has not (as ``xfail(strict=True)``), and the
@@ -48,7 +51,9 @@ from tests.api.authz import (
     Role,
     Scene,
     Thing,
+    app_operations,
     bearer,
+    centrifugo_subscription,
     client_of,
     execute,
     filled,
@@ -549,20 +554,21 @@ async def test_subscription(matrix: Matrix, live_server: LiveServer, case: Case)
 
 @dataclass(frozen=True)
 class Request:
-    """What a legacy cell sends besides its credentials."""
+    """What an HTTP cell sends besides its credentials."""
 
     params: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Statuses = tuple[int, int, int, int, int]
 
 
 @dataclass(frozen=True)
-class Legacy:
-    """One legacy route and method (the documented path: its bare twin is run too), with each
-    role's status; GET covers HEAD too."""
+class Endpoint:
+    """One HTTP route and method (a legacy one's documented path: its bare twin is run too),
+    with each role's status; GET covers HEAD too."""
 
     path: str
     method: str
@@ -579,13 +585,14 @@ class Legacy:
     # The legacy group an operator may open (TGHUB_LEGACY_OPEN), and the statuses then.
     group: LegacyGroup | None = None
     opened: Statuses | None = None
+    head_as_get: bool = True  # False: the HEAD of this GET route has an entry of its own
 
     @property
     def name(self) -> str:
         return f"{self.path} ({self.label})" if self.label else self.path
 
     def methods(self) -> list[str]:
-        return [self.method, "HEAD"] if self.method == "GET" else [self.method]
+        return [self.method, "HEAD"] if self.method == "GET" and self.head_as_get else [self.method]
 
     def statuses(self, variant: str) -> dict[Role, int]:
         closed = (self.anonymous, self.user, self.other, self.member, self.admin)
@@ -667,61 +674,142 @@ async def the_task(scene: Scene) -> Request:
 
 LEGACY = [
     # path, method, request; then anonymous, user, other, member, admin
-    Legacy("/api/register/", "POST", signup, 201, 201, 201, 201, 201),
-    Legacy("/api/auth/", "POST", sign_in, 200, 200, 200, 200, 200),
-    Legacy("/api/auth/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
-    Legacy("/api/user/online/", "HEAD", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/user/online/", "POST", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/user/offline/", "POST", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/user/{user_id}/", "GET", at_owner(), 401, 200, 200, 200, 200),
-    Legacy("/api/user/{user_id}/", "PATCH", at_owner(bio="b"), 401, 403, 403, 200, 403),
-    Legacy("/api/user/{user_id}/", "DELETE", at_owner(), 401, 403, 403, 204, 403,
+    Endpoint("/api/register/", "POST", signup, 201, 201, 201, 201, 201),
+    Endpoint("/api/auth/", "POST", sign_in, 200, 200, 200, 200, 200),
+    Endpoint("/api/auth/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
+    Endpoint("/api/user/online/", "HEAD", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/user/online/", "POST", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/user/offline/", "POST", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/user/{user_id}/", "GET", at_owner(), 401, 200, 200, 200, 200),
+    Endpoint("/api/user/{user_id}/", "PATCH", at_owner(bio="b"), 401, 403, 403, 200, 403),
+    Endpoint("/api/user/{user_id}/", "DELETE", at_owner(), 401, 403, 403, 204, 403,
            changes="people"),
-    Legacy("/api/users/", "GET", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/chats/", "GET", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/chats/", "POST", new_group, 401, 201, 201, 201, 201),
-    Legacy("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 200, 403,
+    Endpoint("/api/users/", "GET", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/chats/", "GET", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/chats/", "POST", new_group, 401, 201, 201, 201, 201),
+    Endpoint("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 200, 403,
            member_is="member", changes="things"),
-    Legacy("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 400, 403,
+    Endpoint("/api/chat/{chat_id}/leave/", "POST", at_chat(), 401, 403, 403, 400, 403,
            label="by its creator", changes="things"),
-    Legacy("/api/chat/{chat_id}/", "GET", at_chat(), 401, 403, 403, 200, 403,
+    Endpoint("/api/chat/{chat_id}/", "GET", at_chat(), 401, 403, 403, 200, 403,
            member_is=ANY_MEMBER),
-    Legacy("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 200, 403),
-    Legacy("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 403, 403,
+    Endpoint("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 200, 403),
+    Endpoint("/api/chat/{chat_id}/", "PATCH", retitled, 401, 403, 403, 403, 403,
            label="by a member, not the creator", member_is="member"),
-    Legacy("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 204, 403,
+    Endpoint("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 204, 403,
            changes="things"),
-    Legacy("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 403, 403,
+    Endpoint("/api/chat/{chat_id}/", "DELETE", at_chat(), 401, 403, 403, 403, 403,
            label="by a member, not the creator", member_is="member", changes="things"),
-    Legacy("/api/messages/read_all/", "POST", chat_param, 401, 403, 403, 200, 403,
+    Endpoint("/api/messages/read_all/", "POST", chat_param, 401, 403, 403, 200, 403,
            member_is=ANY_MEMBER),
-    Legacy("/api/messages/", "GET", chat_param, 401, 403, 403, 200, 403, member_is=ANY_MEMBER),
-    Legacy("/api/messages/", "POST", post_in_chat, 401, 403, 403, 201, 403,
+    Endpoint("/api/messages/", "GET", chat_param, 401, 403, 403, 200, 403, member_is=ANY_MEMBER),
+    Endpoint("/api/messages/", "POST", post_in_chat, 401, 403, 403, 201, 403,
            member_is=ANY_MEMBER),
-    Legacy("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 200, 403,
+    Endpoint("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 200, 403,
            member_is="member"),
-    Legacy("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 403, 403,
+    Endpoint("/api/message/{message_id}/read/", "POST", at_message(), 401, 403, 403, 403, 403,
            label="by its sender"),
-    Legacy("/api/message/{message_id}/", "GET", at_message(), 401, 403, 403, 200, 403,
+    Endpoint("/api/message/{message_id}/", "GET", at_message(), 401, 403, 403, 200, 403,
            member_is=ANY_MEMBER),
-    Legacy("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 200, 403),
-    Legacy("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 403, 403,
+    Endpoint("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 200, 403),
+    Endpoint("/api/message/{message_id}/", "PATCH", at_message(text="x"), 401, 403, 403, 403, 403,
            label="by a member, not the sender", member_is="member"),
-    Legacy("/api/message/{message_id}/", "DELETE", at_message(), 401, 403, 403, 204, 403,
+    Endpoint("/api/message/{message_id}/", "DELETE", at_message(), 401, 403, 403, 204, 403,
            changes="things"),
-    Legacy("/api/centrifugo/connect/", "POST", bare, 401, 200, 200, 200, 200),
-    Legacy("/api/centrifugo/subscribe/", "POST", owner_channel, 401, 403, 403, 200, 403),
+    Endpoint("/api/centrifugo/connect/", "POST", bare, 401, 200, 200, 200, 200),
+    Endpoint("/api/centrifugo/subscribe/", "POST", owner_channel, 401, 403, 403, 200, 403),
     # Stored files are served to anyone holding their (unguessable) key, like the original.
-    Legacy("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
-    Legacy("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
+    Endpoint("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
+    Endpoint("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
            group="bots", opened=(200, 404, 404, 200, 200)),
-    Legacy("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
-    Legacy("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
-    Legacy("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
-    Legacy("/api/token/verify/", "POST", a_token, 200, 200, 200, 200, 200),
+    Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
+    Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
+    Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
+    Endpoint("/api/token/verify/", "POST", a_token, 200, 200, 200, 200, 200),
 ]  # fmt: skip
 
+
+async def graphiql(scene: Scene) -> Request:
+    return Request(headers={"Accept": "text/html"})
+
+
+async def static_file(scene: Scene) -> Request:
+    return Request(params={"path": "graphiql/init.js"})
+
+
+# The app's other HTTP routes: what a browser or a probe reaches without signing in.
+SERVICE = [
+    Endpoint("/healthz", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/readyz", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/graphql", "GET", graphiql, 200, 200, 200, 200, 200, head_as_get=False),
+    # Starlette adds HEAD to the GET route; Strawberry's view answers GET and POST only.
+    Endpoint("/graphql", "HEAD", graphiql, 405, 405, 405, 405, 405),
+    Endpoint("/static/{path}", "GET", static_file, 200, 200, 200, 200, 200),
+]  # fmt: skip
+
+# The GraphQL endpoint's operations: the root-field tables above judge what they run.
+GRAPHQL_ENDPOINT = {("/graphql", "POST"), ("/graphql", "WEBSOCKET")}
+
 VARIANTS = ("closed", "opened")  # the legacy groups: closed (the default), all opened
+
+
+# --- the Centrifugo-compatible socket ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Socket:
+    """The realtime socket of seed 001's apps (both twins): each role connects with the
+    tokens the legacy routes give it and subscribes to the owner's channel."""
+
+    path: str
+    anonymous: str
+    user: str
+    other: str
+    member: str
+    admin: str
+
+    def expected(self) -> dict[str, object]:
+        return {role: getattr(self, role) for role in ROLES}
+
+
+SOCKETS = [
+    # Anonymous has no token: the connection is refused (3500, terminal: "invalid token").
+    # Others hold a token for their own channel only: 103, permission denied.
+    Socket("/connection/websocket/", "closed 3500", "error 103", "error 103", "subscribed",
+           "error 103"),
+]  # fmt: skip
+
+
+async def realtime_tokens(scene: Scene, person: Person) -> tuple[str, str]:
+    """The connect token and the subscribe token (of their own channel) of ``person``."""
+    tokens = []
+    for path in ("/api/centrifugo/connect/", "/api/centrifugo/subscribe/"):
+        response = await scene.http.post(path, headers=bearer(person.token))
+        assert response.status_code == 200, response.text
+        tokens.append(response.json()["token"])
+    return tokens[0], tokens[1]
+
+
+async def socket_cell(scene: Scene, path: str, player: Player, live: LiveServer) -> str:
+    person = await player.person(scene)
+    owner = await scene.person("owner")
+    tokens = None if person is None else await realtime_tokens(scene, person)
+    return await centrifugo_subscription(live, path, tokens, owner.raw_id)
+
+
+@pytest.mark.parametrize("entry", SOCKETS, ids=lambda entry: entry.path)
+async def test_realtime_socket(matrix: Matrix, live_server: LiveServer, entry: Socket) -> None:
+    expected: dict[str, object] = {}
+    cells: dict[str, Awaitable[object]] = {}
+    for path in twins(entry.path):
+        for player in players("owner"):
+            key = f"{player.key} {path}"
+            expected[key] = entry.expected()[player.role]
+            cells[key] = socket_cell(matrix.shared, path, player, live_server)
+    judge(expected, await gathered(cells), None)
+
+
+# --- every route has its entry -----------------------------------------------------------
 
 
 def test_every_legacy_route_has_an_entry() -> None:
@@ -735,14 +823,28 @@ def test_every_legacy_route_has_an_entry() -> None:
     assert sorted(entries - legacy_operations()) == [], "entries of routes that do not exist"
 
 
+def test_every_app_route_has_an_entry(module_app: InProcessApp) -> None:
+    """Beyond the legacy routes: a new route of any kind needs its entry too."""
+    http = {
+        (path, method)
+        for entry in LEGACY + SERVICE
+        for method in entry.methods()
+        for path in twins(entry.path)
+    }
+    sockets = {(path, "WEBSOCKET") for entry in SOCKETS for path in twins(entry.path)}
+    entries = http | sockets | GRAPHQL_ENDPOINT
+    assert sorted(app_operations(module_app.app) - entries) == [], "routes without an entry"
+    assert sorted(entries - app_operations(module_app.app)) == [], "entries of no route"
+
+
 def test_only_grouped_routes_open() -> None:
     """An entry states what opening its group changes, and only a grouped one may."""
-    for entry in LEGACY:
+    for entry in LEGACY + SERVICE:
         assert (entry.group is None) == (entry.opened is None), entry.name
 
 
-async def legacy_cell(
-    entry: Legacy, method: str, path: str, client: httpx.AsyncClient, scene: Scene, player: Player
+async def http_cell(
+    entry: Endpoint, method: str, path: str, client: httpx.AsyncClient, scene: Scene, player: Player
 ) -> int:
     person = await player.person(scene)
     request = await entry.request(scene)
@@ -751,21 +853,21 @@ async def legacy_cell(
         filled(path, request.params),
         params=request.query,
         json=request.json,
-        headers=bearer(None if person is None else person.token),
+        headers={**request.headers, **bearer(None if person is None else person.token)},
     )
     return response.status_code
 
 
-LEGACY_CELLS = [
+HTTP_CELLS = [
     pytest.param(entry, method, variant, id=f"{method} {entry.name} [{variant}]")
-    for entry in LEGACY
+    for entry in LEGACY + SERVICE
     for method in entry.methods()
     for variant in VARIANTS
 ]
 
 
-@pytest.mark.parametrize(("entry", "method", "variant"), LEGACY_CELLS)
-async def test_legacy_route(matrix: Matrix, entry: Legacy, method: str, variant: str) -> None:
+@pytest.mark.parametrize(("entry", "method", "variant"), HTTP_CELLS)
+async def test_http_route(matrix: Matrix, entry: Endpoint, method: str, variant: str) -> None:
     client = matrix.opened if variant == "opened" else matrix.http
     statuses = entry.statuses(variant)
     expected: dict[str, object] = {}
@@ -777,5 +879,5 @@ async def test_legacy_route(matrix: Matrix, entry: Legacy, method: str, variant:
             key = f"{player.key} {path}"
             expected[key] = statuses[player.role]
             scene = matrix.scene(entry.changes)
-            cells[key] = legacy_cell(entry, method, path, client, scene, player)
+            cells[key] = http_cell(entry, method, path, client, scene, player)
     judge(expected, await gathered(cells), None)
