@@ -13,12 +13,14 @@ from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
 from domain.errors import Invalid, NotFound, PermissionDenied, RateLimited
-from domain.messenger.rules import FileKind, Upload, file_errors
-from domain.messenger.service import store_file
+from domain.files import service as files
 from domain.text import check_storable, is_storable
 
 if TYPE_CHECKING:
-    from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
+    from collections.abc import Sequence
+
+    from domain.files.service import Upload
+    from domain.ports import AuthPorts, Clock, FileStore, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -59,9 +61,9 @@ async def register_user(
     last_name: str = "",
     bio: str | None = None,
     policy: UsernamePolicy = UsernamePolicy.STRICT,
-    avatar: tuple[Upload, MessengerPorts] | None = None,
+    avatar: tuple[Upload, FileStore] | None = None,
 ) -> User:
-    """Create a ``user``-role account (with an avatar: the upload and where files go);
+    """Create a ``user``-role account (with an avatar: the upload and the store it goes to);
     raises Invalid or UsernameTaken. Commits."""
     errors = rules.registration_errors(
         username=username,
@@ -71,8 +73,8 @@ async def register_user(
         policy=policy,
         bio=bio,
     )
-    if avatar is not None and file_errors(avatar[0], FileKind.AVATAR):
-        errors["avatar"] = file_errors(avatar[0], FileKind.AVATAR)
+    if avatar is not None:
+        errors |= _avatar_errors(avatar[0])
     if errors:
         raise Invalid(errors)
     if await repository.find_user_by_username(uow.session, username) is not None:
@@ -87,7 +89,8 @@ async def register_user(
     )
     await repository.add_user(uow.session, user)
     if avatar is not None:
-        user.avatar = await store_file(uow, avatar[1], avatar[0], FileKind.AVATAR, user.id)
+        upload, store = avatar
+        user.avatar = await files.store_file(uow, store, upload, files.FileKind.AVATAR, user.id)
     await uow.commit()
     return user
 
@@ -453,19 +456,23 @@ class ProfileChanges:
     avatar: Upload | None = None
 
 
+def _avatar_errors(avatar: Upload | None) -> dict[str, list[str]]:
+    uploads = {"avatar": [] if avatar is None else [avatar]}
+    return files.upload_errors(uploads, {"avatar": files.FileKind.AVATAR})
+
+
 def _profile_errors(changes: ProfileChanges) -> dict[str, list[str]]:
     checks = {
         "first_name": rules.name_errors(changes.first_name or ""),
         "last_name": rules.name_errors(changes.last_name or ""),
         "bio": rules.bio_errors(changes.bio),
-        "avatar": [] if changes.avatar is None else file_errors(changes.avatar, FileKind.AVATAR),
     }
-    return {field: msgs for field, msgs in checks.items() if msgs}
+    return {field: msgs for field, msgs in checks.items() if msgs} | _avatar_errors(changes.avatar)
 
 
 async def update_profile(
     uow: SqlAlchemyUnitOfWork,
-    files: MessengerPorts,
+    store: FileStore,
     *,
     viewer: Viewer,
     user_id: uuid.UUID,
@@ -483,9 +490,23 @@ async def update_profile(
         if getattr(changes, name) is not None:
             setattr(user, name, getattr(changes, name))
     if changes.avatar is not None:
-        user.avatar = await store_file(uow, files, changes.avatar, FileKind.AVATAR, user.id)
+        user.avatar = await files.store_file(
+            uow, store, changes.avatar, files.FileKind.AVATAR, user.id
+        )
     await uow.commit()
     return user
+
+
+async def users_by_ids(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> list[User]:
+    """The users of these ids that have a row (deleted accounts included: they still sign
+    their messages), in no particular order."""
+    return await repository.users_by_ids(uow.session, ids)
+
+
+async def users_exist(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> bool:
+    """Whether every one of these ids names an active, undeleted user."""
+    wanted = set(ids)
+    return await repository.count_active_users(uow.session, list(wanted)) == len(wanted)
 
 
 async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
