@@ -76,16 +76,14 @@ class WebsocketOperationAuth(SchemaExtension):
 
 
 async def operation_context(connection: Context) -> Context:
-    """A copy of the socket's context for one operation, its viewer checked again now."""
+    """A copy of the socket's context for one operation, its viewer checked again now, with
+    loaders of its own for that viewer."""
     context = dataclasses.replace(
-        connection,
-        loaders=Loaders(connection.uow),
-        request_id=uuid.uuid4().hex,
-        viewer=None,
-        auth_error=None,
+        connection, request_id=uuid.uuid4().hex, viewer=None, auth_error=None
     )
     if connection.token is not None:
         await authenticate_context(context, connection.token)
+    context.loaders = Loaders(context.uow, context.viewer)
     return context
 
 

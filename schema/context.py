@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
     from domain.jobs.model import Job
-    from domain.messenger.model import Chat, ChatMember
+    from domain.messenger.cards import MessageCard
+    from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
     from domain.telegram.model import TelegramAccount
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 
 class Loaders(Protocol):
-    """Per-request DataLoaders (built in resolvers.loaders)."""
+    """Per-request DataLoaders (built in resolvers.loaders); the messenger's answer for the
+    request's viewer: only what they may see."""
 
     @property
     def users(self) -> DataLoader[uuid.UUID, User | None]: ...
@@ -40,16 +42,19 @@ class Loaders(Protocol):
     def telegram_accounts(self) -> DataLoader[uuid.UUID, TelegramAccount | None]: ...
 
     @property
-    def chats(self) -> DataLoader[uuid.UUID, Chat | None]: ...
+    def chats(self) -> DataLoader[uuid.UUID, Chat | None]:
+        """Chats the viewer is a member of; None for any other id."""
+        ...
 
     @property
-    def chat_members(self) -> DataLoader[uuid.UUID, list[ChatMember]]: ...
+    def chat_overviews(self) -> DataLoader[Chat, ChatOverview]:
+        """Chats from ``chats`` (or a messenger service) as the viewer's chat list shows them."""
+        ...
 
     @property
-    def chat_overviews(self) -> DataLoader[tuple[Chat, uuid.UUID], ChatOverview]: ...
-
-    @property
-    def messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
+    def messages(self) -> DataLoader[uuid.UUID, MessageCard | None]:
+        """Cards of messages in the viewer's chats; None for any other id."""
+        ...
 
 
 @dataclass
