@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from domain.accounts import service
 from domain.accounts.service import ProfileChanges
 from domain.errors import NotFound, PermissionDenied
-from domain.messenger import service as messenger
+from domain.files import service as files
 from resolvers.permissions import client_address
 from resolvers.rest.chats import base_url, require_user, search_param
 from resolvers.rest.drf import drf_view, optional_string, required_strings
@@ -47,7 +47,7 @@ async def register(request: Request) -> JSONResponse:
             first_name=optional_string(form.data, "first_name"),
             last_name=optional_string(form.data, "last_name"),
             bio=optional_string(form.data, "bio") or None,
-            avatar=None if avatar is None else (avatar, runtime.messenger),
+            avatar=None if avatar is None else (avatar, runtime.messenger.files),
         )
     now = runtime.auth.clock.now()
     return JSONResponse(user_json(user, now, base_url(request)), status_code=201)
@@ -109,7 +109,7 @@ async def user(request: Request) -> Response:
                 avatar=form.upload("avatar"),
             )
             found = await service.update_profile(
-                uow, runtime.messenger, viewer=viewer, user_id=user_id, changes=changes
+                uow, runtime.messenger.files, viewer=viewer, user_id=user_id, changes=changes
             )
         elif user_id == viewer.user.id:
             found = viewer.user  # read (and its presence written) by this very request
@@ -192,7 +192,7 @@ async def media(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     key = request.path_params["key"]
     async with runtime.uow() as uow:
-        stored = await messenger.find_file(uow, key)
+        stored = await files.find_file(uow, key)
     content = None if stored is None else await runtime.messenger.files.read(key)
     if stored is None or content is None:
         raise NotFound("file")
