@@ -20,8 +20,9 @@ from domain.adapters.passwords import Argon2Hasher
 from domain.adapters.queue import ArqJobQueue, create_arq_redis
 from domain.adapters.ratelimit import RedisRateLimiter
 from domain.adapters.secrets import FernetBox
-from domain.adapters.simworld.sandbox import SimulatedSandbox, read_world_file
+from domain.adapters.simworld.sandbox import SimulatedSandbox
 from domain.adapters.simworld.store import WorldStore
+from domain.adapters.simworld.worldfile import read_world_file
 from domain.adapters.storage import LocalFileStore
 from domain.adapters.tokens import JwtCodec
 from domain.ports import AuthPorts, MessengerPorts
@@ -89,7 +90,7 @@ async def seed_world(runtime: Runtime) -> None:
     if runtime.sandbox is None or runtime.world is None or path is None:
         return
     if not await runtime.redis.exists(runtime.world.key):
-        await runtime.sandbox.load_world(read_world_file(path), merge=False)
+        await runtime.sandbox.replace_world(read_world_file(path))
 
 
 def signing_key(settings: Settings) -> str:

@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import strawberry
-from strawberry.relay import GlobalIDValueError
 
 from domain.accounts import service
 from domain.accounts.events import SessionRevoked as SessionRevokedEvent
 from domain.accounts.rules import TokenType
+from domain.accounts.service import ProfileChanges
 from domain.errors import Unauthenticated
 from resolvers.events import decoded
 from resolvers.permissions import client_address, require_viewer
+from resolvers.uploads import upload_of
 from schema.accounts import (
-    AuthTokens,
+    DeleteAccountInput,
+    DeleteAccountPayload,
+    DeleteAccountSuccess,
+    GoOfflineInput,
+    GoOfflinePayload,
+    GoOfflineSuccess,
+    GoOnlineInput,
+    GoOnlinePayload,
+    GoOnlineSuccess,
     LoginInput,
     LoginPayload,
+    LoginSuccess,
+    LogoutInput,
+    LogoutPayload,
     LogoutSuccess,
     RefreshTokenInput,
     RefreshTokenPayload,
+    RefreshTokenSuccess,
     RegisterInput,
     RegisterPayload,
     RegisterSuccess,
     SessionRevoked,
+    UpdateProfileInput,
+    UpdateProfilePayload,
+    UpdateProfileSuccess,
     User,
     UserFilter,
 )
 from schema.context import Info
-from schema.relay import Connection, View, connection, page_request
+from schema.relay import Connection, View, connection, global_id, page_request
 
 if TYPE_CHECKING:
     import uuid
@@ -40,15 +57,6 @@ if TYPE_CHECKING:
 
 @strawberry.type
 class AccountsQuery:
-    @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: strawberry.relay.GlobalID) -> strawberry.relay.Node | None:
-        require_viewer(info.context)
-        try:
-            resolved: strawberry.relay.Node | None = await id.resolve_node(info, required=False)
-        except GlobalIDValueError:  # it names no type, or a type that is not a Node
-            return None
-        return resolved
-
     @strawberry.field(description="The authenticated user; null without credentials.")
     def viewer(self, info: Info) -> User | None:
         if info.context.viewer is None and info.context.auth_error is None:
@@ -67,7 +75,7 @@ class AccountsQuery:
         page = page_request(first, after, max_size=info.context.max_page_size)
         async with info.context.uow() as uow:
             found = await service.list_users(
-                uow, page=page, search=filter.search if filter else None, exclude=viewer.user.id
+                uow, actor=viewer, page=page, search=filter.search if filter else None
             )
         view = View.of(info)
         return connection(
@@ -92,7 +100,9 @@ class AccountsMutation:
                 last_name=input.last_name,
                 bio=input.bio,
             )
-        return RegisterSuccess(user=User.from_model(user, View.of(info)))
+        # The new user is the one reading the answer: they see their own role.
+        view = dataclasses.replace(View.of(info), viewer_id=user.id)
+        return RegisterSuccess(user=User.from_model(user, view))
 
     @strawberry.mutation
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
@@ -104,7 +114,7 @@ class AccountsMutation:
                 password=input.password,
                 client=client_address(info.context.request),
             )
-        return AuthTokens.from_pair(pair)
+        return LoginSuccess.from_pair(pair)
 
     @strawberry.mutation(description="Rotate the token pair; the used tokens stop working.")
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> RefreshTokenPayload:
@@ -112,14 +122,69 @@ class AccountsMutation:
             pair = await service.refresh_tokens(
                 uow, info.context.auth, refresh_token=input.refresh_token
             )
-        return AuthTokens.from_pair(pair)
+        return RefreshTokenSuccess.from_pair(pair)
 
     @strawberry.mutation(description="Revoke the viewer's session (every token of its family).")
-    async def logout(self, info: Info) -> LogoutSuccess:
+    async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload:
         viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
-            await service.logout(uow, info.context.auth, session_id=viewer.session_id)
-        return LogoutSuccess(revoked=True)
+            await service.logout(uow, info.context.auth, actor=viewer)
+        return LogoutSuccess(revoked=True, client_mutation_id=echo(input))
+
+    @strawberry.mutation(description="Change the viewer's names, bio or avatar.")
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
+        viewer = require_viewer(info.context)
+        changes = ProfileChanges(
+            first_name=input.first_name,
+            last_name=input.last_name,
+            bio=input.bio,
+            avatar=await upload_of(input.avatar),
+        )
+        async with info.context.uow() as uow:
+            user = await service.update_profile(
+                uow, info.context.messenger, actor=viewer, user_id=viewer.user.id, changes=changes
+            )
+        return UpdateProfileSuccess(user=User.from_model(user, View.of(info)))
+
+    @strawberry.mutation(description="Delete the viewer's account; every session ends.")
+    async def delete_account(
+        self, info: Info, input: DeleteAccountInput | None = None
+    ) -> DeleteAccountPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            await service.delete_account(
+                uow, info.context.auth, actor=viewer, user_id=viewer.user.id
+            )
+        return DeleteAccountSuccess(
+            user_id=global_id("User", viewer.user.id), client_mutation_id=echo(input)
+        )
+
+    @strawberry.mutation(description="Show the viewer online now.")
+    async def go_online(self, info: Info, input: GoOnlineInput | None = None) -> GoOnlinePayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            user = await service.go_online(uow, info.context.auth, actor=viewer)
+        return GoOnlineSuccess(
+            user=User.from_model(user, View.of(info)), client_mutation_id=echo(input)
+        )
+
+    @strawberry.mutation(description="Show the viewer offline until their next activity.")
+    async def go_offline(self, info: Info, input: GoOfflineInput | None = None) -> GoOfflinePayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            user = await service.go_offline(uow, actor=viewer)
+        return GoOfflineSuccess(
+            user=User.from_model(user, View.of(info)), client_mutation_id=echo(input)
+        )
+
+
+class _Echoed(Protocol):
+    client_mutation_id: str | None
+
+
+def echo(input: _Echoed | None) -> str | None:
+    """The client's ``clientMutationId``, handed back in the success type."""
+    return None if input is None else input.client_mutation_id
 
 
 @strawberry.type

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from domain.access import System
 from domain.accounts import service as accounts
 from domain.bootstrap import Runtime, build_runtime
 from domain.messenger.rules import REQUEST_BODY_MAX
@@ -50,6 +51,7 @@ async def ensure_configured_admin(runtime: Runtime) -> None:
             await accounts.ensure_admin(
                 uow,
                 runtime.auth.hasher,
+                actor=System("configured admin"),
                 username=settings.admin_username,
                 password=settings.admin_password.get_secret_value(),
             )

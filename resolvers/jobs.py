@@ -12,7 +12,7 @@ from domain.jobs import rules
 from domain.jobs import service as jobs
 from resolvers.permissions import require_viewer
 from schema.context import Info
-from schema.jobs import Task, can_see
+from schema.jobs import Task
 
 if TYPE_CHECKING:
     from domain.accounts.service import Viewer
@@ -34,8 +34,8 @@ class JobsQuery:
     @strawberry.field(description="A task by its task id or global ID; null unless yours.")
     async def task(self, info: Info, id: strawberry.ID) -> Task | None:
         viewer = require_viewer(info.context)
-        job = await info.context.loaders.jobs.load(task_key(id))
-        return Task.from_model(job) if job and can_see(job, viewer) else None
+        job = await info.context.loaders.jobs.load((task_key(id), viewer))
+        return None if job is None else Task.from_model(job)
 
 
 @strawberry.type
@@ -57,4 +57,4 @@ class JobsSubscription:
 
 async def _read(context: Context, job_id: str, viewer: Viewer) -> Job:
     async with context.uow() as uow:
-        return await jobs.get_visible_job(uow, job_id, viewer=viewer)
+        return await jobs.get_visible_job(uow, job_id, actor=viewer)

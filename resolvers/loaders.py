@@ -1,25 +1,25 @@
 """Per-request DataLoaders: each batch opens its own short read session.
 
-The messenger's loaders answer for the request's viewer: the services decide what they may
-see, and an anonymous request sees no chat and no message.
+Loaders of what not everyone may see are keyed by (id, actor): the services answer only what
+the actor may see, and a request's keys all name its one viewer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from domain.accounts import service as accounts
-from domain.errors import Unauthenticated
-from domain.jobs import repository as jobs
+from domain.jobs import service as jobs
 from domain.messenger import service as messenger
-from domain.telegram import repository as telegram
+from domain.telegram import service as telegram
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Sequence
 
+    from domain.access import Actor
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.jobs.model import Job
@@ -30,52 +30,81 @@ if TYPE_CHECKING:
     from domain.uow import UnitOfWorkFactory
 
 
+KeyT = TypeVar("KeyT")
+ActorT = TypeVar("ActorT", bound="Actor")
+
+
+def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
+    """The keys grouped by actor (one actor per request in practice)."""
+    grouped: dict[ActorT, list[KeyT]] = {}
+    for key, actor in keys:
+        grouped.setdefault(actor, []).append(key)
+    return grouped
+
+
 class Loaders:
-    def __init__(self, uow: UnitOfWorkFactory, viewer: Viewer | None = None) -> None:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-        self._viewer = viewer
         self.users: DataLoader[uuid.UUID, User | None] = DataLoader(self._load_users)
-        self.jobs: DataLoader[str, Job | None] = DataLoader(self._load_jobs)
-        self.telegram_accounts: DataLoader[uuid.UUID, TelegramAccount | None] = DataLoader(
-            self._load_telegram_accounts
+        # Keyed by (id, actor): the services answer only what the actor may see.
+        self.jobs: DataLoader[tuple[str, Actor], Job | None] = DataLoader(self._load_jobs)
+        self.telegram_accounts: DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None] = (
+            DataLoader(self._load_telegram_accounts)
         )
-        self.chats: DataLoader[uuid.UUID, Chat | None] = DataLoader(self._load_chats)
-        self.chat_overviews: DataLoader[Chat, ChatOverview] = DataLoader(self._load_chat_overviews)
-        self.messages: DataLoader[uuid.UUID, MessageCard | None] = DataLoader(self._load_messages)
+        # The messenger's actors are signed-in users: a chat is its members' only.
+        self.chats: DataLoader[tuple[uuid.UUID, Viewer], Chat | None] = DataLoader(self._load_chats)
+        self.chat_overviews: DataLoader[tuple[Chat, Viewer], ChatOverview] = DataLoader(
+            self._load_chat_overviews
+        )
+        self.messages: DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None] = DataLoader(
+            self._load_messages
+        )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         async with self._uow() as uow:
             found = {user.id: user for user in await accounts.users_by_ids(uow, ids)}
         return [found.get(user_id) for user_id in ids]
 
-    async def _load_jobs(self, ids: Sequence[str]) -> list[Job | None]:
+    async def _load_jobs(self, keys: Sequence[tuple[str, Actor]]) -> list[Job | None]:
+        found: dict[tuple[str, Actor], Job] = {}
         async with self._uow() as uow:
-            found = await jobs.jobs_by_ids(uow.session, ids)
-        return [found.get(job_id) for job_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await jobs.visible_jobs(uow, ids, actor=actor)
+                found.update({(job_id, actor): job for job_id, job in visible.items()})
+        return [found.get(key) for key in keys]
 
     async def _load_telegram_accounts(
-        self, ids: Sequence[uuid.UUID]
+        self, keys: Sequence[tuple[uuid.UUID, Actor]]
     ) -> list[TelegramAccount | None]:
+        found: dict[tuple[uuid.UUID, Actor], TelegramAccount] = {}
         async with self._uow() as uow:
-            found = await telegram.get_accounts(uow.session, list(ids))
-        return [found.get(account_id) for account_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await telegram.visible_accounts(uow, ids, actor=actor)
+                found.update({(key, actor): account for key, account in visible.items()})
+        return [found.get(key) for key in keys]
 
-    async def _load_chats(self, ids: Sequence[uuid.UUID]) -> list[Chat | None]:
-        if self._viewer is None:
-            return [None for _ in ids]
+    async def _load_chats(self, keys: Sequence[tuple[uuid.UUID, Viewer]]) -> list[Chat | None]:
+        found: dict[tuple[uuid.UUID, Viewer], Chat] = {}
         async with self._uow() as uow:
-            found = await messenger.visible_chats(uow, actor=self._viewer, chat_ids=ids)
-        return [found.get(chat_id) for chat_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await messenger.visible_chats(uow, actor=actor, chat_ids=ids)
+                found.update({(chat_id, actor): chat for chat_id, chat in visible.items()})
+        return [found.get(key) for key in keys]
 
-    async def _load_chat_overviews(self, chats: Sequence[Chat]) -> list[ChatOverview]:
-        if self._viewer is None:  # chats reach a request only through its viewer
-            raise Unauthenticated
+    async def _load_chat_overviews(self, keys: Sequence[tuple[Chat, Viewer]]) -> list[ChatOverview]:
+        found: dict[tuple[uuid.UUID, Viewer], ChatOverview] = {}
         async with self._uow() as uow:
-            return await messenger.chat_overviews(uow, actor=self._viewer, chats=chats)
+            for actor, chats in _by_actor(keys).items():
+                overviews = await messenger.chat_overviews(uow, actor=actor, chats=chats)
+                found.update({(o.chat.id, actor): o for o in overviews})
+        return [found[(chat.id, actor)] for chat, actor in keys]
 
-    async def _load_messages(self, ids: Sequence[uuid.UUID]) -> list[MessageCard | None]:
-        if self._viewer is None:
-            return [None for _ in ids]
+    async def _load_messages(
+        self, keys: Sequence[tuple[uuid.UUID, Viewer]]
+    ) -> list[MessageCard | None]:
+        found: dict[tuple[uuid.UUID, Viewer], MessageCard] = {}
         async with self._uow() as uow:
-            found = await messenger.visible_messages(uow, actor=self._viewer, message_ids=ids)
-        return [found.get(message_id) for message_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await messenger.visible_messages(uow, actor=actor, message_ids=ids)
+                found.update({(message_id, actor): card for message_id, card in visible.items()})
+        return [found.get(key) for key in keys]

@@ -12,24 +12,18 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 import strawberry
-from starlette.datastructures import UploadFile
 
-from domain.accounts import service as accounts
 from domain.accounts.events import PresenceChanged
-from domain.accounts.service import ProfileChanges
 from domain.errors import Invalid
-from domain.files.rules import Upload
 from domain.messenger import service
 from domain.messenger.events import MessageEvent as MessageChanged
 from domain.messenger.events import MessagesReadAll
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
-from schema.accounts import User
+from resolvers.uploads import upload_of
 from schema.context import Info
 from schema.messenger import (
-    AccountDeleted,
-    AccountDeletedPayload,
     Chat,
     ChatFilter,
     CreateChatInput,
@@ -52,8 +46,6 @@ from schema.messenger import (
     MessageEventKind,
     MessageFilter,
     PresenceEvent,
-    ProfilePayload,
-    ProfilePayloadSuccess,
     ReadAllMessagesInput,
     ReadAllMessagesPayload,
     ReadAllMessagesSuccess,
@@ -66,7 +58,6 @@ from schema.messenger import (
     UpdateChatInput,
     UpdateChatPayload,
     UpdateChatSuccess,
-    UpdateProfileInput,
 )
 from schema.relay import Connection, View, connection, global_id, page_request, uuid_of
 
@@ -109,13 +100,6 @@ def user_ids_of(values: Sequence[str], field: str = "memberIds") -> list[uuid.UU
     return [i for i in ids if i is not None]
 
 
-async def upload_of(file: object) -> Upload | None:
-    """A GraphQL multipart upload (Starlette's UploadFile) as the domain's Upload."""
-    if not isinstance(file, UploadFile):
-        return None
-    return Upload(file.filename or "file", await file.read(), file.content_type)
-
-
 def search_of(filter: ChatFilter | MessageFilter | None) -> str | None:
     return None if filter is None else filter.search
 
@@ -141,9 +125,10 @@ class MessengerQuery:
 
     @strawberry.field(description="One of the viewer's chats; null for any other id.")
     async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
-        require_viewer(info.context)
+        viewer = require_viewer(info.context)
         chat_id = uuid_of(id, "Chat")
-        found = None if chat_id is None else await info.context.loaders.chats.load(chat_id)
+        loader = info.context.loaders.chats
+        found = None if chat_id is None else await loader.load((chat_id, viewer))
         return None if found is None else await Chat.load(info, found)
 
     @strawberry.field(description="Messages of a chat the viewer is in, newest first.")
@@ -172,9 +157,10 @@ class MessengerQuery:
 
     @strawberry.field(description="One message of a chat the viewer is in; null otherwise.")
     async def message(self, info: Info, id: strawberry.ID) -> Message | None:
-        require_viewer(info.context)
+        viewer = require_viewer(info.context)
         message_id = uuid_of(id, "Message")
-        card = None if message_id is None else await info.context.loaders.messages.load(message_id)
+        loader = info.context.loaders.messages
+        card = None if message_id is None else await loader.load((message_id, viewer))
         return None if card is None else Message.from_card(card, View.of(info))
 
 
@@ -274,48 +260,6 @@ class MessengerMutation:
             done = await service.read_all_messages(uow, actor=viewer, chat_id=chat_id)
         ids = [global_id("Message", message_id) for message_id in done.message_ids]
         return ReadAllMessagesSuccess(chat_id=global_id("Chat", done.chat_id), message_ids=ids)
-
-    @strawberry.mutation(description="Change the viewer's names, bio or avatar.")
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> ProfilePayload:
-        viewer = require_viewer(info.context)
-        changes = ProfileChanges(
-            first_name=input.first_name,
-            last_name=input.last_name,
-            bio=input.bio,
-            avatar=await upload_of(input.avatar),
-        )
-        async with info.context.uow() as uow:
-            user = await accounts.update_profile(
-                uow,
-                info.context.messenger.files,
-                viewer=viewer,
-                user_id=viewer.user.id,
-                changes=changes,
-            )
-        return ProfilePayloadSuccess(user=User.from_model(user, View.of(info)))
-
-    @strawberry.mutation(description="Delete the viewer's account; every session ends.")
-    async def delete_account(self, info: Info) -> AccountDeletedPayload:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            await accounts.delete_account(
-                uow, info.context.auth, viewer=viewer, user_id=viewer.user.id
-            )
-        return AccountDeleted(user_id=strawberry.ID(str(viewer.user.id)))
-
-    @strawberry.mutation(description="Show the viewer online now.")
-    async def go_online(self, info: Info) -> User:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            user = await accounts.go_online(uow, info.context.auth, user=viewer.user)
-        return User.from_model(user, View.of(info))
-
-    @strawberry.mutation(description="Show the viewer offline until their next activity.")
-    async def go_offline(self, info: Info) -> User:
-        viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            user = await accounts.go_offline(uow, user=viewer.user)
-        return User.from_model(user, View.of(info))
 
 
 @strawberry.type

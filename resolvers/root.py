@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLSyntaxError
+from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.relay import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import PreExecutionError
 from typing_extensions import override
@@ -24,9 +26,11 @@ from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscrip
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsQuery, JobsSubscription
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
+from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
 from resolvers.telegram import TelegramMutation, TelegramQuery
 from resolvers.websocket import WebsocketOperationAuth
+from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS
 from schema.scalars import SCALAR_MAP
 
@@ -36,7 +40,20 @@ if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 
-QUERIES: tuple[type, ...] = (AccountsQuery, MessengerQuery, JobsQuery, TelegramQuery)
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global ID; null for what you may not see.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        require_viewer(info.context)
+        try:
+            global_id = relay.GlobalID.from_id(id)
+            resolved: relay.Node | None = await global_id.resolve_node(info, required=False)
+        except GlobalIDValueError:  # not a global ID, or one of no Node type
+            return None
+        return resolved
+
+
+QUERIES: tuple[type, ...] = (NodeQuery, AccountsQuery, MessengerQuery, JobsQuery, TelegramQuery)
 MUTATIONS: tuple[type, ...] = (AccountsMutation, MessengerMutation, TelegramMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (
     AccountsSubscription,

@@ -7,81 +7,109 @@ from typing import TYPE_CHECKING, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.errors import ExternalUnavailable, Invalid
+from domain.errors import Invalid
+from domain.telegram import service
 from domain.types import TelegramID
-from resolvers.permissions import require_admin
+from resolvers.permissions import require_viewer
 from schema.context import Info
-from schema.scalars import BigInt
-from schema.telegram import SandboxPayload, SandboxResult
+from schema.permissions import admin_only
+from schema.sandbox import (
+    SandboxAddPostInput,
+    SandboxAddPostPayload,
+    SandboxAddPostSuccess,
+    SandboxAdvanceClockInput,
+    SandboxAdvanceClockPayload,
+    SandboxAdvanceClockSuccess,
+    SandboxLoadWorldInput,
+    SandboxLoadWorldPayload,
+    SandboxLoadWorldSuccess,
+    SandboxSetAccountFloodInput,
+    SandboxSetAccountFloodPayload,
+    SandboxSetAccountFloodSuccess,
+    SandboxSetBotRightsInput,
+    SandboxSetBotRightsPayload,
+    SandboxSetBotRightsSuccess,
+    SandboxSetUserStatusInput,
+    SandboxSetUserStatusPayload,
+    SandboxSetUserStatusSuccess,
+)
 
 if TYPE_CHECKING:
     from domain.ports import TelegramSandbox
-    from schema.context import Context
 
 
-def sandbox(context: Context) -> TelegramSandbox:
-    require_admin(context)
-    if context.sandbox is None:  # the schema has no sandbox fields then; kept for safety
-        raise ExternalUnavailable("The sandbox exists only with the simulated Telegram.")
-    return context.sandbox
-
-
-async def _result(box: TelegramSandbox, message_id: int | None = None) -> SandboxResult:
-    return SandboxResult(now=await box.now(), message_id=message_id)
+def controls(info: Info) -> TelegramSandbox:
+    return service.sandbox_controls(require_viewer(info.context), info.context.sandbox)
 
 
 @strawberry.type
 class SandboxQuery:
-    @strawberry.field(description="The whole simulated world, with the outbox of what tghub did.")
+    @strawberry.field(
+        description="The whole simulated world, with the outbox of what tghub did.",
+        extensions=admin_only(),
+    )
     async def sandbox_world(self, info: Info) -> JSON:
-        world: dict[str, Any] = await sandbox(info.context).world()
+        world: dict[str, Any] = await controls(info).world()
         return cast("JSON", world)
 
 
 @strawberry.type
 class SandboxMutation:
-    @strawberry.mutation(description="Load a world document (merge upserts by id; else replace).")
+    @strawberry.mutation(
+        description="Load a world document (merge upserts by id; else replace).",
+        extensions=admin_only(),
+    )
     async def sandbox_load_world(
-        self, info: Info, world: JSON, merge: bool = True
-    ) -> SandboxPayload:
-        box = sandbox(info.context)
-        if not isinstance(world, dict):
+        self, info: Info, input: SandboxLoadWorldInput
+    ) -> SandboxLoadWorldPayload:
+        box = controls(info)
+        if not isinstance(input.world, dict):
             raise Invalid.single("world", "The world is a JSON object.")
-        await box.load_world(world, merge=merge)
-        return await _result(box)
+        await box.load_world(input.world, merge=input.merge)
+        return SandboxLoadWorldSuccess(now=await box.now())
 
-    @strawberry.mutation(description="Make a Telegram user go online or offline now.")
+    @strawberry.mutation(
+        description="Make a Telegram user go online or offline now.", extensions=admin_only()
+    )
     async def sandbox_set_user_status(
-        self, info: Info, telegram_id: BigInt, online: bool
-    ) -> SandboxPayload:
-        box = sandbox(info.context)
-        await box.set_user_status(TelegramID(telegram_id), online=online)
-        return await _result(box)
+        self, info: Info, input: SandboxSetUserStatusInput
+    ) -> SandboxSetUserStatusPayload:
+        box = controls(info)
+        await box.set_user_status(TelegramID(input.telegram_id), online=input.online)
+        return SandboxSetUserStatusSuccess(now=await box.now())
 
-    @strawberry.mutation(description="Grant or revoke a bot's right to post in a channel.")
+    @strawberry.mutation(
+        description="Grant or revoke a bot's right to post in a channel.", extensions=admin_only()
+    )
     async def sandbox_set_bot_rights(
-        self, info: Info, bot: str, channel: str, post_messages: bool
-    ) -> SandboxPayload:
-        box = sandbox(info.context)
-        await box.set_bot_rights(bot, channel, post_messages=post_messages)
-        return await _result(box)
+        self, info: Info, input: SandboxSetBotRightsInput
+    ) -> SandboxSetBotRightsPayload:
+        box = controls(info)
+        await box.set_bot_rights(input.bot, input.channel, post_messages=input.post_messages)
+        return SandboxSetBotRightsSuccess(now=await box.now())
 
-    @strawberry.mutation(description="Publish a post in a channel, with initial views.")
+    @strawberry.mutation(
+        description="Publish a post in a channel, with initial views.", extensions=admin_only()
+    )
     async def sandbox_add_post(
-        self, info: Info, channel: str, text: str, views: int = 0
-    ) -> SandboxPayload:
-        box = sandbox(info.context)
-        return await _result(box, await box.add_post(channel, text, views))
+        self, info: Info, input: SandboxAddPostInput
+    ) -> SandboxAddPostPayload:
+        box = controls(info)
+        message_id = await box.add_post(input.channel, input.text, input.views)
+        return SandboxAddPostSuccess(now=await box.now(), message_id=message_id)
 
-    @strawberry.mutation(description="Flood-limit an account for this many seconds.")
+    @strawberry.mutation(
+        description="Flood-limit an account for this many seconds.", extensions=admin_only()
+    )
     async def sandbox_set_account_flood(
-        self, info: Info, phone: str, seconds: int
-    ) -> SandboxPayload:
-        box = sandbox(info.context)
-        await box.set_account_flood(phone, seconds)
-        return await _result(box)
+        self, info: Info, input: SandboxSetAccountFloodInput
+    ) -> SandboxSetAccountFloodPayload:
+        box = controls(info)
+        await box.set_account_flood(input.phone, input.seconds)
+        return SandboxSetAccountFloodSuccess(now=await box.now())
 
-    @strawberry.mutation(description="Move the simulated clock forward.")
-    async def sandbox_advance_clock(self, info: Info, seconds: float) -> SandboxPayload:
-        box = sandbox(info.context)
-        return SandboxResult(now=await box.advance_clock(seconds))
+    @strawberry.mutation(description="Move the simulated clock forward.", extensions=admin_only())
+    async def sandbox_advance_clock(
+        self, info: Info, input: SandboxAdvanceClockInput
+    ) -> SandboxAdvanceClockPayload:
+        return SandboxAdvanceClockSuccess(now=await controls(info).advance_clock(input.seconds))

@@ -6,46 +6,52 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from domain.errors import NotFound
+from domain.errors import Invalid
 from domain.telegram import service
-from resolvers.permissions import require_admin
+from resolvers.permissions import require_viewer
 from schema.context import Info
-from schema.jobs import Task, TaskQueued
-from schema.relay import Connection, connection, page_request, uuid_or_none
+from schema.jobs import Task
+from schema.permissions import admin_only
+from schema.relay import Connection, connection, page_request, uuid_of
 from schema.telegram import (
     AddTelegramAccountInput,
     AddTelegramAccountPayload,
+    AddTelegramAccountSuccess,
     RequestTelegramLoginCodeInput,
+    RequestTelegramLoginCodePayload,
+    RequestTelegramLoginCodeSuccess,
     SendTelegramMessageInput,
+    SendTelegramMessagePayload,
+    SendTelegramMessageSuccess,
     SignInTelegramAccountInput,
+    SignInTelegramAccountPayload,
+    SignInTelegramAccountSuccess,
     TelegramAccount,
-    TelegramAccountSuccess,
-    TelegramTaskPayload,
 )
 
 if TYPE_CHECKING:
     import uuid
 
-    from strawberry.relay import GlobalID
 
-
-def account_id(global_id: GlobalID) -> uuid.UUID:
-    found = uuid_or_none(global_id.node_id) if global_id.type_name == "TelegramAccount" else None
+def account_id_of(value: str) -> uuid.UUID:
+    found = uuid_of(value, "TelegramAccount")
     if found is None:
-        raise NotFound("Telegram account", global_id.node_id)
+        raise Invalid.single("accountId", "Not a TelegramAccount id.")
     return found
 
 
 @strawberry.type
 class TelegramQuery:
-    @strawberry.field(description="Telegram user accounts, ordered by phone (admins).")
+    @strawberry.field(
+        description="Telegram user accounts, ordered by phone.", extensions=admin_only()
+    )
     async def telegram_accounts(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[TelegramAccount]:
-        require_admin(info.context)
+        viewer = require_viewer(info.context)
         page = page_request(first, after, max_size=info.context.max_page_size)
         async with info.context.uow() as uow:
-            found = await service.list_accounts(uow, page)
+            found = await service.list_accounts(uow, page, actor=viewer)
         return connection(
             found, TelegramAccount.from_model, service.account_cursor, has_previous=bool(after)
         )
@@ -53,59 +59,72 @@ class TelegramQuery:
 
 @strawberry.type
 class TelegramMutation:
-    @strawberry.mutation(description="Store an account to sign in (its api_hash encrypted).")
+    @strawberry.mutation(
+        description="Store an account to sign in (its api_hash encrypted).",
+        extensions=admin_only(),
+    )
     async def add_telegram_account(
         self, info: Info, input: AddTelegramAccountInput
     ) -> AddTelegramAccountPayload:
-        require_admin(info.context)
+        viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             account = await service.add_account(
                 uow,
                 info.context.secrets,
+                actor=viewer,
                 phone=input.phone,
                 api_id=input.api_id,
                 api_hash=input.api_hash,
             )
-        return TelegramAccountSuccess(account=TelegramAccount.from_model(account))
+        return AddTelegramAccountSuccess(account=TelegramAccount.from_model(account))
 
-    @strawberry.mutation(description="Ask Telegram to send the account a login code (a task).")
+    @strawberry.mutation(
+        description="Ask Telegram to send the account a login code (a task).",
+        extensions=admin_only(),
+    )
     async def request_telegram_login_code(
         self, info: Info, input: RequestTelegramLoginCodeInput
-    ) -> TelegramTaskPayload:
-        viewer = require_admin(info.context)
+    ) -> RequestTelegramLoginCodePayload:
+        viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             job = await service.request_login_code(
-                uow, account_id=account_id(input.account_id), requested_by=viewer.user.id
+                uow, actor=viewer, account_id=account_id_of(input.account_id)
             )
-        return TaskQueued(task=Task.from_model(job))
+        return RequestTelegramLoginCodeSuccess(task=Task.from_model(job))
 
-    @strawberry.mutation(description="Sign the account in with the code it received (a task).")
+    @strawberry.mutation(
+        description="Sign the account in with the code it received (a task).",
+        extensions=admin_only(),
+    )
     async def sign_in_telegram_account(
         self, info: Info, input: SignInTelegramAccountInput
-    ) -> TelegramTaskPayload:
-        viewer = require_admin(info.context)
+    ) -> SignInTelegramAccountPayload:
+        viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             job = await service.submit_login(
                 uow,
                 info.context.secrets,
-                account_id=account_id(input.account_id),
+                actor=viewer,
+                account_id=account_id_of(input.account_id),
                 code=input.code,
                 password=input.password,
-                requested_by=viewer.user.id,
             )
-        return TaskQueued(task=Task.from_model(job))
+        return SignInTelegramAccountSuccess(task=Task.from_model(job))
 
-    @strawberry.mutation(description="Send a text to each recipient from the account (a task).")
+    @strawberry.mutation(
+        description="Send a text to each recipient from the account (a task).",
+        extensions=admin_only(),
+    )
     async def send_telegram_message(
         self, info: Info, input: SendTelegramMessageInput
-    ) -> TelegramTaskPayload:
-        viewer = require_admin(info.context)
+    ) -> SendTelegramMessagePayload:
+        viewer = require_viewer(info.context)
         async with info.context.uow() as uow:
             job = await service.queue_messages(
                 uow,
-                account_id=account_id(input.account_id),
+                actor=viewer,
+                account_id=account_id_of(input.account_id),
                 recipients=input.recipients,
                 text=input.text,
-                requested_by=viewer.user.id,
             )
-        return TaskQueued(task=Task.from_model(job))
+        return SendTelegramMessageSuccess(task=Task.from_model(job))

@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException
+from starlette.datastructures import UploadFile
+
+from domain.files.rules import Upload
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,3 +68,10 @@ def _index(items: list[Any], key: str, path: str) -> int:
 
 def _no_value(path: str) -> HTTPException:
     return bad_request(f"The multipart 'map' path {path[:200]!r} names no value in 'operations'.")
+
+
+async def upload_of(file: object) -> Upload | None:
+    """A GraphQL multipart upload (Starlette's UploadFile) as the domain's Upload."""
+    if not isinstance(file, UploadFile):
+        return None
+    return Upload(file.filename or "file", await file.read(), file.content_type)

@@ -77,7 +77,6 @@ class GraphQLView(GraphQL[Context, None]):
             if token is not None:
                 context.token = token
                 await authenticate_context(context, token)
-                context.loaders = Loaders(runtime.uow, context.viewer)  # see for the viewer
         return context
 
     @override

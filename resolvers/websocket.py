@@ -76,14 +76,16 @@ class WebsocketOperationAuth(SchemaExtension):
 
 
 async def operation_context(connection: Context) -> Context:
-    """A copy of the socket's context for one operation, its viewer checked again now, with
-    loaders of its own for that viewer."""
+    """A copy of the socket's context for one operation, its viewer checked again now."""
     context = dataclasses.replace(
-        connection, request_id=uuid.uuid4().hex, viewer=None, auth_error=None
+        connection,
+        loaders=Loaders(connection.uow),
+        request_id=uuid.uuid4().hex,
+        viewer=None,
+        auth_error=None,
     )
     if connection.token is not None:
         await authenticate_context(context, connection.token)
-    context.loaders = Loaders(context.uow, context.viewer)
     return context
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 from typing_extensions import override
 
 from domain.accounts import rules
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from domain.accounts.model import User as UserModel
-    from domain.accounts.service import TokenPair
+    from domain.accounts.service import TokenPair as TokenPairModel
     from domain.messenger.cards import UserCard
     from schema.context import Info
 
@@ -32,7 +33,9 @@ class User(relay.Node):
     first_name: str
     last_name: str
     bio: str | None
-    role: UserRole  # type: ignore[valid-type]
+    role: UserRole | None = strawberry.field(  # type: ignore[valid-type]
+        description="Shown to admins and to the user themself; null for anyone else."
+    )
     last_online_at: datetime | None
     is_deleted: bool = strawberry.field(
         description="The account was deleted: its row stays, anonymised, for its messages."
@@ -48,7 +51,7 @@ class User(relay.Node):
             first_name=user.first_name,
             last_name=user.last_name,
             bio=user.bio,
-            role=user.role,
+            role=user.role if view.may_see_role(user.id) else None,
             last_online_at=user.last_online_at,
             is_deleted=user.deleted_at is not None,
             is_online=rules.is_online(
@@ -66,7 +69,7 @@ class User(relay.Node):
             first_name=card.first_name,
             last_name=card.last_name,
             bio=card.bio,
-            role=Role(card.role),
+            role=Role(card.role) if view.may_see_role(card.id) else None,
             last_online_at=card.last_online_at,
             is_deleted=card.deleted,
             is_online=rules.is_online(card.last_online_at, view.now, announced=card.online),
@@ -117,32 +120,103 @@ class RegisterSuccess:
     user: User
 
 
-@strawberry.type
-class AuthTokens:
+@strawberry.interface(description="A new access token and the refresh token to renew it.")
+class TokenPair:
     access_token: str
     refresh_token: str
     token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
 
+
+@strawberry.type
+class LoginSuccess(TokenPair):
     @classmethod
-    def from_pair(cls, pair: TokenPair) -> AuthTokens:
+    def from_pair(cls, pair: TokenPairModel) -> LoginSuccess:
         return cls(access_token=pair.access, refresh_token=pair.refresh)
+
+
+@strawberry.type
+class RefreshTokenSuccess(TokenPair):
+    @classmethod
+    def from_pair(cls, pair: TokenPairModel) -> RefreshTokenSuccess:
+        return cls(access_token=pair.access, refresh_token=pair.refresh)
+
+
+@strawberry.input(description="A mutation's input with nothing to say but an echo.")
+class LogoutInput:
+    client_mutation_id: str | None = None
 
 
 @strawberry.type
 class LogoutSuccess:
     revoked: bool
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class UpdateProfileInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    bio: str | None = None
+    avatar: Upload | None = None
+
+
+@strawberry.type
+class UpdateProfileSuccess:
+    user: User
+
+
+@strawberry.input
+class DeleteAccountInput:
+    client_mutation_id: str | None = None
+
+
+@strawberry.type
+class DeleteAccountSuccess:
+    user_id: strawberry.ID
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class GoOnlineInput:
+    client_mutation_id: str | None = None
+
+
+@strawberry.type
+class GoOnlineSuccess:
+    user: User
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class GoOfflineInput:
+    client_mutation_id: str | None = None
+
+
+@strawberry.type
+class GoOfflineSuccess:
+    user: User
+    client_mutation_id: str | None = None
 
 
 @strawberry.type
 class SessionRevoked:
-    session_id: strawberry.ID
+    session_id: strawberry.ID = strawberry.field(
+        description="An opaque id of the ended session (sessions are not nodes)."
+    )
     reason: str
 
 
 RegisterPayload = Annotated[RegisterSuccess | ValidationError, strawberry.union("RegisterPayload")]
 LoginPayload = Annotated[
-    AuthTokens | AuthenticationError | RateLimitedError, strawberry.union("LoginPayload")
+    LoginSuccess | AuthenticationError | RateLimitedError, strawberry.union("LoginPayload")
 ]
 RefreshTokenPayload = Annotated[
-    AuthTokens | AuthenticationError, strawberry.union("RefreshTokenPayload")
+    RefreshTokenSuccess | AuthenticationError, strawberry.union("RefreshTokenPayload")
 ]
+LogoutPayload = Annotated[LogoutSuccess, strawberry.union("LogoutPayload")]
+UpdateProfilePayload = Annotated[
+    UpdateProfileSuccess | ValidationError, strawberry.union("UpdateProfilePayload")
+]
+DeleteAccountPayload = Annotated[DeleteAccountSuccess, strawberry.union("DeleteAccountPayload")]
+GoOnlinePayload = Annotated[GoOnlineSuccess, strawberry.union("GoOnlinePayload")]
+GoOfflinePayload = Annotated[GoOfflineSuccess, strawberry.union("GoOfflinePayload")]

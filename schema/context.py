@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
     from strawberry.dataloader import DataLoader
 
+    from domain.access import Actor
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
@@ -29,30 +30,33 @@ if TYPE_CHECKING:
 
 
 class Loaders(Protocol):
-    """Per-request DataLoaders (built in resolvers.loaders); the messenger's answer for the
-    request's viewer: only what they may see."""
+    """Per-request DataLoaders (built in resolvers.loaders); those keyed by an actor answer
+    only what that actor may see."""
 
     @property
     def users(self) -> DataLoader[uuid.UUID, User | None]: ...
 
     @property
-    def jobs(self) -> DataLoader[str, Job | None]: ...
+    def jobs(self) -> DataLoader[tuple[str, Actor], Job | None]: ...
 
     @property
-    def telegram_accounts(self) -> DataLoader[uuid.UUID, TelegramAccount | None]: ...
+    def telegram_accounts(
+        self,
+    ) -> DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None]: ...
 
     @property
-    def chats(self) -> DataLoader[uuid.UUID, Chat | None]:
+    def chats(self) -> DataLoader[tuple[uuid.UUID, Viewer], Chat | None]:
         """Chats the viewer is a member of; None for any other id."""
         ...
 
     @property
-    def chat_overviews(self) -> DataLoader[Chat, ChatOverview]:
-        """Chats from ``chats`` (or a messenger service) as the viewer's chat list shows them."""
+    def chat_overviews(self) -> DataLoader[tuple[Chat, Viewer], ChatOverview]:
+        """Chats the viewer was given (by ``chats`` or a messenger service) as their chat
+        list shows them."""
         ...
 
     @property
-    def messages(self) -> DataLoader[uuid.UUID, MessageCard | None]:
+    def messages(self) -> DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None]:
         """Cards of messages in the viewer's chats; None for any other id."""
         ...
 
@@ -76,7 +80,7 @@ class Context:
     token: str | None = None
     # Why authentication failed, when a token was presented but refused.
     auth_error: DomainError | None = None
-    # Strawberry stores the websocket connection_init payload here (STACK.md §3a pitfall 4).
+    # Strawberry stores the websocket connection_init payload here.
     connection_params: dict[str, Any] | None = None
 
 

@@ -1,4 +1,4 @@
-"""GraphQL shapes of jobs (tasks)."""
+"""GraphQL shapes of jobs, which the API calls tasks (docs/graphql.md, "Identity")."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from typing_extensions import override
 
-from domain.jobs import rules
 from domain.jobs.model import JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from domain.accounts.service import Viewer
     from domain.jobs.model import Job
     from schema.context import Info
 
@@ -61,16 +59,7 @@ class Task(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Task | None]:
         viewer = info.context.viewer
-        jobs = await info.context.loaders.jobs.load_many(list(node_ids))
-        return [
-            cls.from_model(job) if job and viewer and can_see(job, viewer) else None for job in jobs
-        ]
-
-
-def can_see(job: Job, viewer: Viewer) -> bool:
-    return rules.visible_to(job.owner_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin)
-
-
-@strawberry.type
-class TaskQueued:
-    task: Task
+        if viewer is None:
+            return [None for _ in node_ids]
+        jobs = await info.context.loaders.jobs.load_many([(i, viewer) for i in node_ids])
+        return [None if job is None else cls.from_model(job) for job in jobs]

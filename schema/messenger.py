@@ -16,6 +16,7 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 from typing_extensions import override
 
+from domain.errors import Unauthenticated
 from schema.accounts import User
 from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -51,7 +52,12 @@ class Message(relay.Node):
 
     @strawberry.field
     async def chat(self, info: Info) -> Chat | None:
-        found = await info.context.loaders.chats.load(self.chat_uuid)
+        viewer = info.context.viewer
+        found = (
+            None
+            if viewer is None
+            else await info.context.loaders.chats.load((self.chat_uuid, viewer))
+        )
         return None if found is None else await Chat.load(info, found)
 
     @classmethod
@@ -76,7 +82,9 @@ class Message(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Message | None]:
         ids = [uuid_or_none(node_id) for node_id in node_ids]
-        cards = await info.context.loaders.messages.load_many([i for i in ids if i])
+        viewer = info.context.viewer
+        keys = [] if viewer is None else [(i, viewer) for i in ids if i]
+        cards = await info.context.loaders.messages.load_many(keys)
         found = {card.id: card for card in cards if card is not None}
         view = View.of(info)
         return [cls.from_card(found[i], view) if i in found else None for i in ids]
@@ -120,7 +128,11 @@ class Chat(relay.Node):
     @classmethod
     async def load_many(cls, info: Info, chats: Sequence[ChatModel]) -> list[Chat]:
         """These chats as the viewer sees them, their relations read in one batch."""
-        overviews = await info.context.loaders.chat_overviews.load_many(list(chats))
+        viewer = info.context.viewer
+        if viewer is None:  # chats reach a request only through its viewer
+            raise info.context.auth_error or Unauthenticated()
+        keys = [(chat, viewer) for chat in chats]
+        overviews = await info.context.loaders.chat_overviews.load_many(keys)
         view = View.of(info)
         return [cls.from_overview(overview, view) for overview in overviews]
 
@@ -134,7 +146,9 @@ class Chat(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Chat | None]:
         ids = [uuid_or_none(node_id) for node_id in node_ids]
-        chats = await info.context.loaders.chats.load_many([i for i in ids if i])
+        viewer = info.context.viewer
+        keys = [] if viewer is None else [(i, viewer) for i in ids if i]
+        chats = await info.context.loaders.chats.load_many(keys)
         shown = await cls.load_many(info, [chat for chat in chats if chat is not None])
         by_id = {chat.id: chat for chat in shown}
         return [by_id.get(str(i)) for i in ids]
@@ -248,14 +262,6 @@ class ReadMessageInput:
     message_id: strawberry.ID
 
 
-@strawberry.input
-class UpdateProfileInput:
-    first_name: str | None = None
-    last_name: str | None = None
-    bio: str | None = None
-    avatar: Upload | None = None
-
-
 # --- payloads: each mutation's union lists the errors it can return ---------------------------
 
 
@@ -339,24 +345,4 @@ ReadMessagePayload = Annotated[
 ReadAllMessagesPayload = Annotated[
     ReadAllMessagesSuccess | ValidationError | NotFoundError,
     strawberry.union("ReadAllMessagesPayload"),
-]
-
-
-# --- the account mutations served here until they move to accounts ---------------------------
-
-
-@strawberry.type
-class ProfilePayloadSuccess:
-    user: User
-
-
-@strawberry.type
-class AccountDeleted:
-    user_id: strawberry.ID
-
-
-ERRORS = ValidationError | NotFoundError | PermissionDeniedError
-ProfilePayload = Annotated[ProfilePayloadSuccess | ERRORS, strawberry.union("ProfilePayload")]
-AccountDeletedPayload = Annotated[
-    AccountDeleted | ERRORS, strawberry.union("AccountDeletedPayload")
 ]

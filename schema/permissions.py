@@ -16,6 +16,8 @@ from typing_extensions import override
 from domain.errors import Unauthenticated
 
 if TYPE_CHECKING:
+    from strawberry.extensions.field_extension import FieldExtension
+
     from schema.context import Info
 
 
@@ -41,6 +43,6 @@ class IsAdmin(BasePermission):
         return context.viewer.is_admin
 
 
-def admin_only() -> list[PermissionExtension]:
+def admin_only() -> list[FieldExtension]:
     """The field extensions of an admin-only field: ``extensions=admin_only()``."""
     return [PermissionExtension(permissions=[IsAdmin()], use_directives=True)]

@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.relay import GlobalIDValueError
 
+from domain.accounts.rules import role_visible
 from domain.types import Page, PageRequest
 from schema.errors import bad_input
 
@@ -102,13 +103,25 @@ class View:
 
     now: datetime
     base_url: str
+    # Who is looking: some fields show only to admins or to the user themself.
+    viewer_id: uuid.UUID | None = None
+    viewer_is_admin: bool = False
 
     @classmethod
     def of(cls, info: Any) -> View:
         base = str(info.context.request.base_url).rstrip("/")
         if base.startswith("ws"):  # a websocket's own URL: files are fetched over HTTP(S)
             base = "http" + base.removeprefix("ws")
-        return cls(now=info.context.auth.clock.now(), base_url=base)
+        viewer = info.context.viewer
+        return cls(
+            now=info.context.auth.clock.now(),
+            base_url=base,
+            viewer_id=None if viewer is None else viewer.user_id,
+            viewer_is_admin=viewer is not None and viewer.is_admin,
+        )
+
+    def may_see_role(self, user_id: uuid.UUID) -> bool:
+        return role_visible(user_id, viewer_id=self.viewer_id, viewer_is_admin=self.viewer_is_admin)
 
     def media(self, key: str | None) -> str | None:
         """The absolute URL a stored file is served at (``/media/<key>``)."""

@@ -1,4 +1,4 @@
-"""GraphQL shapes of Telegram accounts and of the simulated Telegram's sandbox."""
+"""GraphQL shapes of Telegram accounts (admins only)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,8 @@ from strawberry import relay
 from typing_extensions import override
 
 from domain.telegram.model import AccountStatus
-from schema.errors import (
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    ValidationError,
-)
-from schema.jobs import TaskQueued
+from schema.errors import ConflictError, NotFoundError, ValidationError
+from schema.jobs import Task
 from schema.relay import uuid_or_none
 from schema.scalars import BigInt
 
@@ -59,12 +54,11 @@ class TelegramAccount(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TelegramAccount | None]:
         viewer = info.context.viewer
-        if viewer is None or not viewer.is_admin:
-            return [None for _ in node_ids]
         ids = [uuid_or_none(node_id) for node_id in node_ids]
-        found = await info.context.loaders.telegram_accounts.load_many(
-            [i for i in ids if i is not None]
-        )
+        if viewer is None:
+            return [None for _ in ids]
+        loader = info.context.loaders.telegram_accounts
+        found = await loader.load_many([(i, viewer) for i in ids if i is not None])
         by_id = {account.id: account for account in found if account is not None}
         return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
 
@@ -78,12 +72,12 @@ class AddTelegramAccountInput:
 
 @strawberry.input
 class RequestTelegramLoginCodeInput:
-    account_id: relay.GlobalID
+    account_id: strawberry.ID = strawberry.field(description="A TelegramAccount's global ID.")
 
 
 @strawberry.input
 class SignInTelegramAccountInput:
-    account_id: relay.GlobalID
+    account_id: strawberry.ID = strawberry.field(description="A TelegramAccount's global ID.")
     code: str
     password: str | None = strawberry.field(
         default=None, description="The two-step verification password, if the account has one."
@@ -92,33 +86,44 @@ class SignInTelegramAccountInput:
 
 @strawberry.input
 class SendTelegramMessageInput:
-    account_id: relay.GlobalID
+    account_id: strawberry.ID = strawberry.field(description="A TelegramAccount's global ID.")
     recipients: list[str] = strawberry.field(description="@usernames or numeric ids (≤ 100).")
     text: str
 
 
 @strawberry.type
-class TelegramAccountSuccess:
+class AddTelegramAccountSuccess:
     account: TelegramAccount
 
 
+@strawberry.type
+class RequestTelegramLoginCodeSuccess:
+    task: Task
+
+
+@strawberry.type
+class SignInTelegramAccountSuccess:
+    task: Task
+
+
+@strawberry.type
+class SendTelegramMessageSuccess:
+    task: Task
+
+
 AddTelegramAccountPayload = Annotated[
-    TelegramAccountSuccess | ValidationError | ConflictError | PermissionDeniedError,
+    AddTelegramAccountSuccess | ValidationError | ConflictError,
     strawberry.union("AddTelegramAccountPayload"),
 ]
-TelegramTaskPayload = Annotated[
-    TaskQueued | ValidationError | ConflictError | NotFoundError | PermissionDeniedError,
-    strawberry.union("TelegramTaskPayload"),
+RequestTelegramLoginCodePayload = Annotated[
+    RequestTelegramLoginCodeSuccess | ValidationError | NotFoundError,
+    strawberry.union("RequestTelegramLoginCodePayload"),
 ]
-
-
-@strawberry.type(description="What a sandbox control did to the simulated world.")
-class SandboxResult:
-    now: datetime = strawberry.field(description="The simulated clock after the change.")
-    message_id: int | None = None
-
-
-SandboxPayload = Annotated[
-    SandboxResult | ValidationError | NotFoundError | PermissionDeniedError,
-    strawberry.union("SandboxPayload"),
+SignInTelegramAccountPayload = Annotated[
+    SignInTelegramAccountSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("SignInTelegramAccountPayload"),
+]
+SendTelegramMessagePayload = Annotated[
+    SendTelegramMessageSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("SendTelegramMessagePayload"),
 ]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from domain.access import System
 from domain.jobs.model import Job
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     import uuid
 
     from domain.bootstrap import Runtime
+
+SYSTEM = System("tests")
 
 API_HASH = "0123456789abcdef0123456789abcdef"
 ACCOUNT_PHONE = "+79990000100"
@@ -77,12 +80,11 @@ async def run_jobs(runtime: Runtime, **overrides: Any) -> None:
 
 async def signed_in_account(runtime: Runtime, phone: str = ACCOUNT_PHONE) -> uuid.UUID:
     """An account added, sent a code and signed in, through the real jobs."""
-    admin_id = None
     async with runtime.uow() as uow:
         account = await telegram.add_account(
-            uow, runtime.secrets, phone=phone, api_id=12345, api_hash=API_HASH
+            uow, runtime.secrets, actor=SYSTEM, phone=phone, api_id=12345, api_hash=API_HASH
         )
-        await telegram.request_login_code(uow, account_id=account.id, requested_by=admin_id)
+        await telegram.request_login_code(uow, account_id=account.id, actor=SYSTEM)
     await run_jobs(runtime)
     async with runtime.uow() as uow:
         await telegram.submit_login(
@@ -91,7 +93,7 @@ async def signed_in_account(runtime: Runtime, phone: str = ACCOUNT_PHONE) -> uui
             account_id=account.id,
             code="12345",
             password=None,
-            requested_by=admin_id,
+            actor=SYSTEM,
         )
     await run_jobs(runtime)
     async with runtime.uow() as uow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.access import System
 from domain.accounts import service
 from domain.adapters.secrets import FernetBox
 from domain.bootstrap import build_database, build_hasher, encryption_keys
@@ -21,7 +22,11 @@ async def create_admin(settings: Settings, username: str, password: str) -> int:
         try:
             async with units() as uow:
                 await service.ensure_admin(
-                    uow, build_hasher(resolved), username=username, password=password
+                    uow,
+                    build_hasher(resolved),
+                    actor=System("createadmin"),
+                    username=username,
+                    password=password,
                 )
         except Invalid as exc:
             for field, messages in exc.field_errors.items():
@@ -39,7 +44,9 @@ async def rotate_secrets(settings: Settings) -> int:
         engine, units = build_database(resolved)
         try:
             async with units() as uow:
-                count = await telegram.rotate_secrets(uow, FernetBox(encryption_keys(resolved)))
+                count = await telegram.rotate_secrets(
+                    uow, FernetBox(encryption_keys(resolved)), actor=System("rotate-secrets")
+                )
         except SecretUnreadable as exc:
             print(f"rotate-secrets: {exc.message} Nothing was changed.")
             return 1

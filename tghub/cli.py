@@ -13,10 +13,28 @@ from domain.settings import Settings
 from resolvers.app import LOG_FORMAT
 
 
+def _world_file_error(settings: Settings) -> str | None:
+    """What is wrong with the configured world file, found before anything starts (inside
+    the server it would only surface as a failed startup's traceback)."""
+    if settings.telegram_mode != "simulated" or settings.telegram_world is None:
+        return None
+    from domain.adapters.simworld.validation import WorldInvalid
+    from domain.adapters.simworld.worldfile import read_world_file
+
+    try:
+        read_world_file(settings.telegram_world)
+    except WorldInvalid as exc:
+        return f"tghub: TGHUB_TELEGRAM_WORLD: {exc.message}"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if error := _world_file_error(settings):
+        print(error, file=sys.stderr)
+        return 2
     from tghub.embedded import DataFolderBusy, serve
 
-    settings = Settings()
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     try:
@@ -33,6 +51,9 @@ def _worker(args: argparse.Namespace) -> int:
     if settings.database_url is None or settings.redis_url is None:
         print("tghub worker needs TGHUB_DATABASE_URL and TGHUB_REDIS_URL; `tghub serve` runs")
         print("a worker in-process on its embedded servers.")
+        return 2
+    if error := _world_file_error(settings):
+        print(error, file=sys.stderr)
         return 2
     create_worker(settings).run()
     return 0

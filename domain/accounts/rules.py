@@ -228,3 +228,8 @@ def presence_needs_write(last_online_at: datetime | None, announced: bool, now: 
     if not announced or last_online_at is None:
         return True
     return now - last_online_at >= PRESENCE_WRITE_INTERVAL
+
+
+def role_visible(user_id: object, *, viewer_id: object, viewer_is_admin: bool) -> bool:
+    """A user's role is shown to admins and to the user themself only."""
+    return viewer_is_admin or user_id == viewer_id

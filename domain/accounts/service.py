@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from domain.access import require_admin, require_user
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, TokenExpired, UsernameTaken
 from domain.accounts.events import PresenceChanged, SessionRevoked
@@ -19,8 +20,9 @@ from domain.text import check_storable, is_storable
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from domain.access import Actor
     from domain.files.service import Upload
-    from domain.ports import AuthPorts, Clock, FileStore, PasswordHasher
+    from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -61,10 +63,10 @@ async def register_user(
     last_name: str = "",
     bio: str | None = None,
     policy: UsernamePolicy = UsernamePolicy.STRICT,
-    avatar: tuple[Upload, FileStore] | None = None,
+    avatar: tuple[Upload, MessengerPorts] | None = None,
 ) -> User:
-    """Create a ``user``-role account (with an avatar: the upload and the store it goes to);
-    raises Invalid or UsernameTaken. Commits."""
+    """Create a ``user``-role account (with an avatar: the upload and the ports of its file
+    store); raises Invalid or UsernameTaken. Commits."""
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -89,8 +91,10 @@ async def register_user(
     )
     await repository.add_user(uow.session, user)
     if avatar is not None:
-        upload, store = avatar
-        user.avatar = await files.store_file(uow, store, upload, files.FileKind.AVATAR, user.id)
+        upload, ports = avatar
+        user.avatar = await files.store_file(
+            uow, ports.files, upload, files.FileKind.AVATAR, user.id
+        )
     await uow.commit()
     return user
 
@@ -241,10 +245,9 @@ def _revoke(uow: SqlAlchemyUnitOfWork, family: AuthSession, now: datetime, reaso
     uow.emit(SessionRevoked(user_id=family.user_id, session_id=family.id, reason=reason))
 
 
-async def logout(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, session_id: uuid.UUID | None
-) -> None:
-    """Revoke the caller's token family (emits SessionRevoked). Commits."""
+async def logout(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> None:
+    """Revoke the viewer's own token family (emits SessionRevoked). Commits."""
+    session_id = actor.session_id
     family = (
         None if session_id is None else await repository.lock_auth_session(uow.session, session_id)
     )
@@ -279,13 +282,20 @@ async def find_revocation(uow: SqlAlchemyUnitOfWork, *, session_id: uuid.UUID) -
 
 
 async def ensure_admin(
-    uow: SqlAlchemyUnitOfWork, hasher: PasswordHasher, *, username: str, password: str
+    uow: SqlAlchemyUnitOfWork,
+    hasher: PasswordHasher,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
 ) -> User:
-    """Create the admin, or promote and re-password an existing user. Commits.
+    """Create the admin, or promote and re-password an existing user (the operator's work:
+    the command line, or the configured admin at start). Commits.
 
     Safe when several replicas run it at once on first start: a lost insert race retries
     once, then finds the winner's row and updates it.
     """
+    require_admin(actor)
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -321,13 +331,11 @@ def user_cursor(user: User) -> tuple[str, str]:
 
 
 async def list_users(
-    uow: SqlAlchemyUnitOfWork,
-    *,
-    page: PageRequest,
-    search: str | None = None,
-    exclude: uuid.UUID | None = None,
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, page: PageRequest, search: str | None = None
 ) -> Page[User]:
-    """Active users matching every word of ``search``; raises Invalid for unstorable text."""
+    """Active users other than the actor matching every word of ``search``, for signed-in
+    users; raises Invalid for unstorable text."""
+    exclude = require_user(actor)
     check_storable("search", search)
     return await repository.list_users(uow.session, page, search=search, exclude=exclude)
 
@@ -414,14 +422,17 @@ async def _set_online(uow: SqlAlchemyUnitOfWork, user: User, now: datetime) -> N
     await uow.commit()
 
 
-async def go_online(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, user: User) -> User:
-    """The explicit "I am here" (seed 001's HEAD /api/user/online/), never throttled."""
+async def go_online(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> User:
+    """The viewer's explicit "I am here" (the legacy HEAD /api/user/online/), never
+    throttled."""
+    user = actor.user
     await _set_online(uow, user, auth.clock.now())
     return user
 
 
-async def go_offline(uow: SqlAlchemyUnitOfWork, *, user: User) -> User:
-    """The explicit sign-off: offline now, until the user's next activity."""
+async def go_offline(uow: SqlAlchemyUnitOfWork, *, actor: Viewer) -> User:
+    """The viewer's explicit sign-off: offline now, until their next activity."""
+    user = actor.user
     if user.online_announced:
         await repository.save_presence(
             uow.session, user.id, last_online_at=user.last_online_at, announced=False
@@ -431,8 +442,10 @@ async def go_offline(uow: SqlAlchemyUnitOfWork, *, user: User) -> User:
     return user
 
 
-async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock) -> int:
-    """Announce as offline everyone silent for the online window; how many. Commits."""
+async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock, *, actor: Actor) -> int:
+    """Announce as offline everyone silent for the online window (tghub's own sweep); how
+    many. Commits."""
+    require_admin(actor)
     silent = await repository.silent_online_users(uow.session, clock.now() - rules.ONLINE_WINDOW)
     for user in silent:
         _announce(uow, user, online=False)
@@ -443,8 +456,8 @@ async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock) -> int:
 # --- profile ---------------------------------------------------------------------------------
 
 
-def _own_account(viewer: Viewer, user_id: uuid.UUID) -> None:
-    if viewer.user.id != user_id:
+def _own_account(actor: Actor, user_id: uuid.UUID) -> None:
+    if require_user(actor) != user_id:
         raise PermissionDenied("You may change only your own account.")
 
 
@@ -472,14 +485,14 @@ def _profile_errors(changes: ProfileChanges) -> dict[str, list[str]]:
 
 async def update_profile(
     uow: SqlAlchemyUnitOfWork,
-    store: FileStore,
+    ports: MessengerPorts,
     *,
-    viewer: Viewer,
+    actor: Actor,
     user_id: uuid.UUID,
     changes: ProfileChanges,
 ) -> User:
     """The user changes their own names, bio or avatar; anyone else is refused. Commits."""
-    _own_account(viewer, user_id)
+    _own_account(actor, user_id)
     errors = _profile_errors(changes)
     if errors:
         raise Invalid(errors)
@@ -491,7 +504,7 @@ async def update_profile(
             setattr(user, name, getattr(changes, name))
     if changes.avatar is not None:
         user.avatar = await files.store_file(
-            uow, store, changes.avatar, files.FileKind.AVATAR, user.id
+            uow, ports.files, changes.avatar, files.FileKind.AVATAR, user.id
         )
     await uow.commit()
     return user
@@ -499,7 +512,8 @@ async def update_profile(
 
 async def users_by_ids(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> list[User]:
     """The users of these ids that have a row (deleted accounts included: they still sign
-    their messages), in no particular order."""
+    their messages), in no particular order. For other aggregates, which check their own
+    rules first (the messenger shows only members of the actor's chats)."""
     return await repository.users_by_ids(uow.session, ids)
 
 
@@ -509,7 +523,9 @@ async def users_exist(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> bo
     return await repository.count_active_users(uow.session, list(wanted)) == len(wanted)
 
 
-async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
+async def get_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: uuid.UUID) -> User:
+    """An active user, for signed-in users; NotFound for a deleted or disabled one."""
+    require_user(actor)
     user = await repository.find_user(uow.session, user_id)
     if user is None or user.deleted_at is not None or not user.is_active:
         raise NotFound("User")
@@ -517,11 +533,11 @@ async def get_user(uow: SqlAlchemyUnitOfWork, *, user_id: uuid.UUID) -> User:
 
 
 async def delete_account(
-    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, viewer: Viewer, user_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Actor, user_id: uuid.UUID
 ) -> None:
     """The user deletes their own account: the row stays, anonymised, so their messages show
     the deleted-user placeholder; every session ends and the name is free again. Commits."""
-    _own_account(viewer, user_id)
+    _own_account(actor, user_id)
     user = await repository.find_user(uow.session, user_id)
     if user is None or user.deleted_at is not None:
         raise NotFound("User")
@@ -540,14 +556,11 @@ async def delete_account(
 
 
 async def list_users_by_offset(
-    uow: SqlAlchemyUnitOfWork,
-    *,
-    search: str | None,
-    exclude: uuid.UUID | None,
-    offset: int,
-    limit: int,
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, search: str | None, offset: int, limit: int
 ) -> Page[User]:
-    """A legacy page of active users matching every word of ``search``, by username."""
+    """A legacy page of active users other than the actor matching every word of
+    ``search``, by username, for signed-in users."""
+    exclude = require_user(actor)
     return await repository.users_page(
         uow.session, search=search, exclude=exclude, offset=offset, limit=limit
     )

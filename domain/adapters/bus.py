@@ -1,25 +1,33 @@
 """The event bus: broadcaster over Redis pub/sub, with a backend that survives Redis.
 
 broadcaster 0.3.1's own Redis backend dies silently when its connection is killed or a
-non-UTF-8 message arrives (STACK.md §3b), so tghub owns this backend: it remembers its
-channels, re-creates the pub/sub connection with exponential backoff after any connection
+non-UTF-8 message arrives (encode/broadcaster#144), so tghub owns this backend: it remembers
+its channels, re-creates the pub/sub connection with exponential backoff after any connection
 error and re-subscribes, and skips messages it cannot decode. Pub/sub stays at-most-once:
 what is published while Redis is down is lost, so every open subscription is told (its
 iterator raises ``BusUnavailable``), new ones are refused until the connection is back, and
 events carry ids to re-query by.
+
+A subscription starts when Redis has confirmed its SUBSCRIBE, not when the command was sent:
+redis-py's ``PubSub.subscribe`` only writes it, and a PUBLISH sent right afterwards on another
+connection may reach Redis first and be dropped (encode/broadcaster#44 shows exactly this).
+
+Only broadcaster's public names are used: ``Broadcast`` (``subscribe``, ``publish``,
+``connect``, ``disconnect``), ``Event``, and ``BroadcastBackend``, its documented base class
+for custom backends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from broadcaster import Broadcast, Event
-from broadcaster._backends.base import BroadcastBackend
-from broadcaster._backends.memory import MemoryBackend
-from broadcaster._base import Subscriber
+from broadcaster import Broadcast, BroadcastBackend, Event
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -37,6 +45,8 @@ log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 BACKOFF_START = 0.05
 BACKOFF_CAP = 2.0
+# Redis confirms a SUBSCRIBE within milliseconds; a connection this slow to answer is lost.
+SUBSCRIBE_TIMEOUT = 5.0
 
 
 class BusUnavailable(ExternalUnavailable):
@@ -55,21 +65,89 @@ class ConnectionLost(Event):
         super().__init__(channel=channel, message="")
 
 
+class SubscribeReplies:
+    """The SUBSCRIBE replies awaited on one pub/sub connection.
+
+    Redis answers each SUBSCRIBE with one reply per channel, in order on its connection, so
+    the n-th reply naming a channel answers the n-th SUBSCRIBE of it sent there (a channel
+    unsubscribed and subscribed again has two in flight). Each answer is True, or False once
+    the connection failed: then nothing sent on it will be answered.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, collections.deque[asyncio.Future[bool]]] = {}
+        self._latest: dict[str, asyncio.Future[bool]] = {}
+        self.closed = False
+
+    def expect(self, channel: str) -> None:
+        """A SUBSCRIBE of ``channel`` is about to be sent on this connection."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if self.closed:
+            answer.set_result(False)
+        else:
+            self._pending.setdefault(channel, collections.deque()).append(answer)
+        self._latest[channel] = answer
+
+    def confirm(self, channel: str) -> None:
+        """Redis answered a SUBSCRIBE of ``channel`` on this connection."""
+        pending = self._pending.get(channel)
+        if not pending:
+            return  # a SUBSCRIBE we did not send, or one sent on a connection since replaced
+        answer = pending.popleft()
+        if not pending:
+            del self._pending[channel]
+        if not answer.done():
+            answer.set_result(True)
+
+    def forget(self, channel: str) -> None:
+        """Nobody listens to ``channel`` any more; its replies still in flight stay matched."""
+        self._latest.pop(channel, None)
+
+    async def confirmed(self, channel: str) -> bool:
+        """Whether Redis confirmed the latest SUBSCRIBE of ``channel`` on this connection."""
+        answer = self._latest.get(channel)
+        if answer is None or self.closed:
+            return False
+        # Shielded: a cancelled waiter must not cancel an answer that later SUBSCRIBEs, or
+        # another subscriber of the channel, are matched against.
+        return await asyncio.shield(answer)
+
+    def close(self) -> None:
+        """The connection failed: every SUBSCRIBE still unanswered never will be."""
+        self.closed = True
+        for pending in self._pending.values():
+            for answer in pending:
+                if not answer.done():
+                    answer.set_result(False)
+        self._pending.clear()
+
+
+@dataclass(frozen=True)
+class _Command:
+    verb: Literal["subscribe", "unsubscribe"]
+    channel: str
+    # The connection it was meant for: after a reconnect it is dropped, not sent on the new one.
+    replies: SubscribeReplies
+
+
 class ReconnectingRedisBackend(BroadcastBackend):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, subscribe_timeout: float = SUBSCRIBE_TIMEOUT) -> None:
         # No redis-py retry: the pool drops dead connections before use, and _listen owns the
         # recovery of the pub/sub connection (re-subscribing every remembered channel).
         # A stalled Redis must fail a publish (the unit of work logs it), not hang a request.
         self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._subscribe_timeout = subscribe_timeout
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
         self._pubsub: PubSub | None = None
+        self._replies = SubscribeReplies()
+        self._commands: asyncio.Queue[_Command] = asyncio.Queue()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._listener: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._backoff = BACKOFF_START
-        # redis-py's PubSub opens its connection on the first SUBSCRIBE: concurrent first
-        # subscribes would each open one, the last replacing the others, and the channels
-        # subscribed on the lost ones would never be read. One (un)subscribe at a time.
+        # One command on the pub/sub connection at a time, and none while it is replaced:
+        # redis-py's PubSub opens its connection on the first SUBSCRIBE, and SUBSCRIBEs sent
+        # on a connection being replaced would be answered nowhere.
         self._subscribing = asyncio.Lock()
         # False from a lost connection until every channel is subscribed again: subscribers
         # are refused meanwhile (they would miss events without knowing it).
@@ -79,15 +157,18 @@ class ReconnectingRedisBackend(BroadcastBackend):
 
     @override
     async def connect(self) -> None:
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        self._listener = asyncio.create_task(self._listen(), name="event-bus-listener")
+        self._pubsub = self._redis.pubsub()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="event-bus-listener"),
+            asyncio.create_task(self._send_commands(), name="event-bus-subscriber"),
+        ]
 
     @override
     async def disconnect(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+                await task
         if self._pubsub is not None:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -95,28 +176,31 @@ class ReconnectingRedisBackend(BroadcastBackend):
 
     @override
     async def subscribe(self, channel: str) -> None:
-        """Raises BusUnavailable when Redis does not answer (the caller then unsubscribes)."""
+        """Queue the SUBSCRIBE; ``subscribed`` awaits Redis's answer.
+
+        It awaits nothing, so it can neither fail nor be cancelled halfway: broadcaster
+        registers a first subscriber only once this returns, and its cleanup would then hide
+        the error under a KeyError (encode/broadcaster#142).
+        """
         self._channels.add(channel)
-        task = asyncio.current_task()
-        cancels = task.cancelling() if task is not None else 0
-        try:
-            async with self._subscribing:
-                await self._current_pubsub().subscribe(channel)
-        except CONNECTION_ERRORS as exc:
-            raise BusUnavailable from exc
-        # redis-py 5.3 swallows a cancellation that lands while the pub/sub connection opens
-        # (its health check polls under asyncio.timeout(0)); honour it, or the caller hangs.
-        if task is not None and task.cancelling() > cancels:
-            raise asyncio.CancelledError
-        # Wake the listener only now: before the first SUBSCRIBE the pub/sub has no connection.
-        self._has_channels.set()
+        self._replies.expect(channel)
+        self._commands.put_nowait(_Command("subscribe", channel, self._replies))
 
     @override
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
-        with contextlib.suppress(*CONNECTION_ERRORS):
-            async with self._subscribing:
-                await self._current_pubsub().unsubscribe(channel)
+        self._replies.forget(channel)
+        self._commands.put_nowait(_Command("unsubscribe", channel, self._replies))
+
+    async def subscribed(self, channel: str) -> bool:
+        """Whether Redis confirmed the channel's SUBSCRIBE: from then on, what is published
+        on it reaches this process. False when the connection failed or did not answer."""
+        replies = self._replies
+        try:
+            async with asyncio.timeout(self._subscribe_timeout):
+                return await replies.confirmed(channel)
+        except TimeoutError:
+            return False
 
     @override
     async def publish(self, channel: str, message: Any) -> None:
@@ -133,8 +217,35 @@ class ReconnectingRedisBackend(BroadcastBackend):
             raise RuntimeError("event bus backend is not connected")
         return self._pubsub
 
+    async def _send_commands(self) -> None:
+        """Sends (un)subscribes in the order they were asked for, which keeps each channel's
+        replies in the order ``SubscribeReplies`` matches them."""
+        while True:
+            _raise_if_cancelled()
+            command = await self._commands.get()
+            async with self._subscribing:
+                await self._send(command)
+            # Only now: before the first SUBSCRIBE the pub/sub has no connection to read. And
+            # after a failed command the listener replaces the connection, idle or not.
+            self._has_channels.set()
+
+    async def _send(self, command: _Command) -> None:
+        if command.replies is not self._replies or command.replies.closed:
+            return  # the replacement connection subscribed to every channel wanted by then
+        pubsub = self._current_pubsub()
+        send = pubsub.subscribe if command.verb == "subscribe" else pubsub.unsubscribe
+        try:
+            await send(command.channel)
+        except Exception as exc:  # the sender must outlive anything, or subscribes stop
+            if not isinstance(exc, CONNECTION_ERRORS):
+                log.exception("event bus could not %s %r", command.verb, command.channel)
+            # The connection is broken (or in an unknown state): its waiters fail at once, and
+            # the listener replaces it.
+            command.replies.close()
+
     async def _listen(self) -> None:
         while True:
+            _raise_if_cancelled()
             await self._has_channels.wait()
             try:
                 await self._receive_until_idle()
@@ -146,6 +257,7 @@ class ReconnectingRedisBackend(BroadcastBackend):
 
     def _lose_connection(self, exc: Exception) -> None:
         """Once per outage: log it, and tell every subscriber that events are being lost."""
+        self._replies.close()
         if not self.available:
             log.debug("event bus still without Redis (%r)", exc)
             return
@@ -157,18 +269,28 @@ class ReconnectingRedisBackend(BroadcastBackend):
     async def _receive_until_idle(self) -> None:
         # Under the lock: a first SUBSCRIBE may be opening the connection right now.
         async with self._subscribing:
-            pubsub = self._current_pubsub()
-            if self._channels and getattr(pubsub, "connection", None) is None:
-                # The re-subscribe that would have opened it failed: Redis is still down.
-                raise RedisConnectionError("pub/sub connection not established")
+            pubsub, replies = self._current_pubsub(), self._replies
+            if getattr(pubsub, "connection", None) is None and not replies.closed:
+                # Nothing was sent on this connection yet: the sender wakes us once it has.
+                self._has_channels.clear()
+                return
         while self._channels:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if replies.closed:
+                raise RedisConnectionError("a command on the pub/sub connection failed")
+            message = await pubsub.get_message(timeout=1.0)
             # The connection answered, so the next loss is a new outage: retry soon again.
             self._backoff = BACKOFF_START
-            if message is not None and message.get("type") == "message":
-                self._deliver(message["channel"], message["data"])
+            if message is not None:
+                self._handle(message, replies)
         self._has_channels.clear()
         await self._drop_idle_connection()
+
+    def _handle(self, message: dict[str, Any], replies: SubscribeReplies) -> None:
+        kind, channel = message.get("type"), message.get("channel")
+        if kind == "subscribe" and isinstance(channel, bytes):
+            replies.confirm(channel.decode(errors="replace"))
+        elif kind == "message":
+            self._deliver(message["channel"], message["data"])
 
     async def _drop_idle_connection(self) -> None:
         """Nobody listens: close the connection rather than keep it unwatched. One that died
@@ -192,56 +314,57 @@ class ReconnectingRedisBackend(BroadcastBackend):
             await self._replace_pubsub()
 
     async def _replace_pubsub(self) -> None:
-        old, self._pubsub = self._pubsub, self._redis.pubsub(ignore_subscribe_messages=True)
+        old, self._pubsub = self._pubsub, self._redis.pubsub()
+        self._replies.close()
+        self._replies = replies = SubscribeReplies()
+        # Expected before any await: a subscriber arriving meanwhile queues its own SUBSCRIBE
+        # behind this one, and its reply must come second.
+        channels = list(self._channels)
+        for channel in channels:
+            replies.expect(channel)
         if old is not None:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await old.aclose()  # type: ignore[no-untyped-call]
-        with contextlib.suppress(*CONNECTION_ERRORS):
-            if self._channels:
-                await self._pubsub.subscribe(*self._channels)
+        try:
+            if channels:
+                await self._pubsub.subscribe(*channels)
                 self.reconnects += 1
-                log.info("event bus re-subscribed %d channels", len(self._channels))
+                log.info("event bus re-subscribed %d channels", len(channels))
             # Reached only when Redis answered (or there is nothing to listen to: then the
             # next subscribe finds out).
             self.available = True
+        except CONNECTION_ERRORS:
+            replies.close()
 
 
-class SafeBroadcast(Broadcast):
-    """broadcaster's Broadcast with a subscribe that is safe under concurrency.
-
-    The original registers a channel's first subscriber only after awaiting the backend's
-    SUBSCRIBE, so a second subscriber arriving meanwhile overwrites the first one's queue and
-    the first silently receives nothing. Here the queue is registered before any await.
-    """
-
-    @override
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
-        backend = self._backend
-        if isinstance(backend, ReconnectingRedisBackend) and not backend.available:
-            raise BusUnavailable  # at once: listening now would miss events unknowingly
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        first = channel not in self._subscribers
-        self._subscribers.setdefault(channel, set()).add(queue)
-        try:
-            if first:
-                await self._backend.subscribe(channel)
-            yield Subscriber(queue)
-        finally:
-            queues = self._subscribers.get(channel, set())
-            queues.discard(queue)
-            if not queues:
-                self._subscribers.pop(channel, None)
-                await self._backend.unsubscribe(channel)
-            await queue.put(None)
+def _raise_if_cancelled() -> None:
+    """redis-py 5.3 can swallow a cancellation that lands while a connection opens (its health
+    check polls under asyncio.timeout(0)); the bus's own tasks stop anyway when asked to."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class EventBus:
-    """Namespaced publish/subscribe of JSON text; implements ``domain.ports.EventPublisher``."""
+    """Namespaced publish/subscribe of JSON text; implements ``domain.ports.EventPublisher``.
 
-    def __init__(self, backend: BroadcastBackend, prefix: str) -> None:
-        self._broadcast = SafeBroadcast(backend=backend)
+    ``backend`` None is broadcaster's in-memory backend, which reaches this process only (unit
+    tests): it has no connection to lose and nothing to confirm.
+    """
+
+    def __init__(self, backend: ReconnectingRedisBackend | None, prefix: str) -> None:
+        self._backend = backend
+        self._broadcast = (
+            Broadcast(backend=backend) if backend is not None else Broadcast("memory://")
+        )
         self._prefix = prefix
+        # One subscriber of a channel enters at a time: broadcaster registers a channel's
+        # first subscriber only after awaiting the backend, so a second one arriving meanwhile
+        # would replace the first one's queue, and the first would silently receive nothing.
+        self._entering: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._open: collections.Counter[str] = collections.Counter()
 
     async def connect(self) -> None:
         await self._broadcast.connect()
@@ -253,15 +376,49 @@ class EventBus:
         if not isinstance(message, str):  # here too, so memory:// tests catch it as well
             raise TypeError("the event bus publishes JSON text only")
         try:
-            await self._broadcast.publish(f"{self._prefix}:{channel}", message)
+            await self._broadcast.publish(self._name(channel), message)
         except CONNECTION_ERRORS as exc:
             raise BusUnavailable from exc
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
-        """The channel's messages; entering or iterating raises BusUnavailable without Redis."""
-        async with self._broadcast.subscribe(f"{self._prefix}:{channel}") as subscriber:
-            yield _messages(subscriber)
+        """The channel's messages published from the moment this returns (Redis confirmed the
+        SUBSCRIBE); entering or iterating raises BusUnavailable without Redis."""
+        async with contextlib.AsyncExitStack() as stack:
+            subscriber = await self._enter(stack, self._name(channel))
+            self._open[channel] += 1
+            try:
+                yield _messages(subscriber)
+            finally:
+                self._open[channel] -= 1
+                if not self._open[channel]:
+                    del self._open[channel]
+
+    def open_subscriptions(self, channel: str) -> int:
+        """How many subscriptions to ``channel`` are open in this process, each confirmed."""
+        return self._open[channel]
+
+    async def _enter(self, stack: contextlib.AsyncExitStack, name: str) -> Any:
+        """broadcaster's subscriber of ``name``, once Redis listens; left with ``stack``."""
+        # Any: broadcaster annotates Subscriber.__aiter__ as a coroutine, which mypy refuses
+        # to iterate; it is an async generator, iterated in _messages.
+        async with self._entry_lock(name):
+            if self._backend is not None and not self._backend.available:
+                raise BusUnavailable  # at once: listening now would miss events unknowingly
+            subscriber = await stack.enter_async_context(self._broadcast.subscribe(name))
+            # Inside broadcaster's block: leaving it on BusUnavailable unsubscribes again.
+            if self._backend is not None and not await self._backend.subscribed(name):
+                raise BusUnavailable
+            return subscriber
+
+    def _entry_lock(self, name: str) -> asyncio.Lock:
+        lock = self._entering.get(name)
+        if lock is None:
+            lock = self._entering[name] = asyncio.Lock()
+        return lock
+
+    def _name(self, channel: str) -> str:
+        return f"{self._prefix}:{channel}"
 
 
 async def _messages(subscriber: Any) -> AsyncIterator[str]:
@@ -275,5 +432,5 @@ async def _messages(subscriber: Any) -> AsyncIterator[str]:
 def create_bus(url: str, prefix: str) -> EventBus:
     """``memory://`` (unit tests, one process) or ``redis://`` (everything else)."""
     if url.startswith("memory://"):
-        return EventBus(MemoryBackend(url), prefix)
+        return EventBus(None, prefix)
     return EventBus(ReconnectingRedisBackend(url), prefix)

@@ -1,7 +1,9 @@
 """A Redis lease: at most one owner of a key across processes, kept only while renewed.
 
 A Telegram auth key used from two processes at once becomes unusable (AUTH_KEY_DUPLICATED),
-so each session's client runs under one of these. Works on Redis 6.2 and 7 (SET NX PX, EVALSHA).
+so each session's client runs under one of these. The lease is redis-py's ``Lock`` (SET NX PX
+to take it; its compare-and-act scripts to renew and release it) with the owner as the lock's
+token, so an operator reading the key sees who holds it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import socket
 import uuid
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,20 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Compare and act in one script: between a GET and a PEXPIRE/DEL sent separately the lease
-# could lapse and pass to another owner, whose lease we would then extend or delete.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
+# redis-py's Lock keeps its ttl in whole milliseconds (it truncates): a shorter one is no ttl.
+SHORTEST_TTL = 0.001
 
 
 def default_owner() -> str:
@@ -46,37 +36,44 @@ def default_owner() -> str:
 
 
 class Lease:
-    """Ownership of ``key`` for ``ttl`` seconds at a time; it lapses unless renewed."""
+    """Ownership of ``key`` for ``ttl`` seconds at a time; it lapses unless renewed.
+
+    "Ours" means taken through this object: renewing or releasing checks the key still holds
+    this owner, so a lease that lapsed and passed to another owner is never touched.
+    """
 
     def __init__(
         self, redis: Redis, key: str, *, ttl: float = 30.0, owner: str | None = None
     ) -> None:
-        if ttl <= 0:
-            raise ValueError("A lease needs a positive ttl.")
+        if ttl < SHORTEST_TTL:
+            raise ValueError("A lease needs a positive ttl (a millisecond at least).")
         self._redis = redis
         self.key = key
         self.ttl = ttl
         self.owner = owner or default_owner()
-        self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
-
-    @property
-    def _ttl_ms(self) -> int:
-        return max(1, math.ceil(self.ttl * 1000))
+        # Not thread-local: the token belongs to this Lease, whichever task or thread renews or
+        # releases it (redis-py's default keeps it per thread, for threads sharing one Lock).
+        self._lock = redis.lock(key, timeout=ttl, blocking=False, thread_local=False)
 
     async def acquire(self) -> bool:
         """Take the lease if it is free; True also when we hold it already (then it is renewed)."""
-        if await self._redis.set(self.key, self.owner, nx=True, px=self._ttl_ms):
+        if await self._lock.acquire(token=self.owner):
             return True
         return await self.renew()
 
     async def renew(self) -> bool:
         """Extend our lease by ``ttl``; False when it is no longer ours."""
-        return bool(await self._renew(keys=[self.key], args=[self.owner, self._ttl_ms]))
+        try:
+            return bool(await self._lock.reacquire())
+        except LockError:
+            # Never taken, released, or lapsed and taken by another owner. LockError is a
+            # RedisError: answered here, it cannot pass for Redis being unreachable.
+            return False
 
     async def release(self) -> None:
         """Give the lease up; a lease that passed to another owner is left alone."""
-        await self._release(keys=[self.key], args=[self.owner])
+        with contextlib.suppress(LockError):  # not ours (any more): nothing to give up
+            await self._lock.release()
 
     async def holder(self) -> str | None:
         """The current owner, whoever it is."""

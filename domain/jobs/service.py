@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from domain.access import Guest, require_admin
 from domain.jobs import repository, rules
 from domain.jobs.errors import JobNotFound
 from domain.jobs.events import JobChanged
@@ -13,7 +14,9 @@ from domain.jobs.model import Job, JobStatus
 from domain.ports import QueueState
 
 if TYPE_CHECKING:
-    from domain.accounts.service import Viewer
+    from collections.abc import Sequence
+
+    from domain.access import Actor
     from domain.ports import Clock, JobQueue
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -38,19 +41,27 @@ async def create_job(
     return job
 
 
-async def get_visible_job(uow: SqlAlchemyUnitOfWork, job_id: str, *, viewer: Viewer | None) -> Job:
-    """The job if the viewer may see it; JobNotFound otherwise (no leak).
+def _visible(job: Job, actor: Actor) -> bool:
+    # A guest of the open legacy group sees every task, as the original service's callers did.
+    return isinstance(actor, Guest) or rules.visible_to(
+        job.owner_id, viewer_id=actor.user_id, is_admin=actor.is_admin
+    )
 
-    ``viewer`` None is a caller admitted anonymously to an open legacy group: it sees every
-    task, as the original service's callers did.
-    """
+
+async def get_visible_job(uow: SqlAlchemyUnitOfWork, job_id: str, *, actor: Actor) -> Job:
+    """The job if the actor may see it; JobNotFound otherwise (no leak)."""
     job = await repository.find_job(uow.session, job_id)
-    if job is None or (
-        viewer is not None
-        and not rules.visible_to(job.owner_id, viewer_id=viewer.user.id, is_admin=viewer.is_admin)
-    ):
+    if job is None or not _visible(job, actor):
         raise JobNotFound(job_id)
     return job
+
+
+async def visible_jobs(
+    uow: SqlAlchemyUnitOfWork, job_ids: Sequence[str], *, actor: Actor
+) -> dict[str, Job]:
+    """Those of these jobs the actor may see, by id (the rest do not exist for them)."""
+    found = await repository.jobs_by_ids(uow.session, job_ids)
+    return {job_id: job for job_id, job in found.items() if _visible(job, actor)}
 
 
 async def start_job(uow: SqlAlchemyUnitOfWork, clock: Clock, job_id: str) -> Job | None:
@@ -102,12 +113,20 @@ async def schedule_retry(
 
 
 async def sweep_stuck_jobs(
-    uow: SqlAlchemyUnitOfWork, queue: JobQueue, clock: Clock, *, grace: float, limit: int = 100
+    uow: SqlAlchemyUnitOfWork,
+    queue: JobQueue,
+    clock: Clock,
+    *,
+    actor: Actor,
+    grace: float,
+    limit: int = 100,
 ) -> list[str]:
-    """Queue again the open jobs whose worker died or whose transport lost them.
+    """Queue again the open jobs whose worker died or whose transport lost them (tghub's own
+    sweep).
 
     Re-running is safe because every job is idempotent. Returns the ids queued again.
     """
+    require_admin(actor)
     now, window = clock.now(), timedelta(seconds=grace)
     revived: list[Job] = []
     for job in await repository.list_silent_jobs(uow.session, now - window, limit):

@@ -31,12 +31,6 @@ async def add_account(session: AsyncSession, account: TelegramAccount) -> None:
         raise PhoneTaken from exc
 
 
-async def find_account_by_phone(session: AsyncSession, phone: str) -> TelegramAccount | None:
-    query = select(TelegramAccount).where(TelegramAccount.phone == phone)
-    found: TelegramAccount | None = (await session.execute(query)).scalar_one_or_none()
-    return found
-
-
 async def get_account(
     session: AsyncSession, account_id: uuid.UUID, *, for_update: bool = False
 ) -> TelegramAccount:

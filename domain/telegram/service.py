@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, Invalid, NotFound
+from domain.access import require_admin
+from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
 from domain.telegram.errors import AccountSessionRevoked, PrivacyRestricted, TelegramError
@@ -18,9 +19,11 @@ from domain.text import text_errors
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Sequence
 
+    from domain.access import Actor
     from domain.jobs.model import Job
-    from domain.ports import Clock, SecretBox, TelegramGateway
+    from domain.ports import Clock, SecretBox, TelegramGateway, TelegramSandbox
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -30,9 +33,16 @@ SEND_MESSAGES = "telegram.send_messages"
 
 
 async def add_account(
-    uow: SqlAlchemyUnitOfWork, box: SecretBox, *, phone: str, api_id: int, api_hash: str
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    phone: str,
+    api_id: int,
+    api_hash: str,
 ) -> TelegramAccount:
-    """Store an account to sign in later (api_hash encrypted). Commits."""
+    """An admin stores an account to sign in later (api_hash encrypted). Commits."""
+    require_admin(actor)
     errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
     if errors:
         raise Invalid(errors)
@@ -48,8 +58,21 @@ async def add_account(
     return account
 
 
-async def list_accounts(uow: SqlAlchemyUnitOfWork, page: PageRequest) -> Page[TelegramAccount]:
+async def list_accounts(
+    uow: SqlAlchemyUnitOfWork, page: PageRequest, *, actor: Actor
+) -> Page[TelegramAccount]:
+    """Admins list the accounts, by phone."""
+    require_admin(actor)
     return await repository.list_accounts(uow.session, page)
+
+
+async def visible_accounts(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID], *, actor: Actor
+) -> dict[uuid.UUID, TelegramAccount]:
+    """These accounts by id, for an admin; for anyone else none exist."""
+    if not actor.is_admin:
+        return {}
+    return await repository.get_accounts(uow.session, list(ids))
 
 
 def account_cursor(account: TelegramAccount) -> tuple[str]:
@@ -57,12 +80,14 @@ def account_cursor(account: TelegramAccount) -> tuple[str]:
 
 
 async def request_login_code(
-    uow: SqlAlchemyUnitOfWork, *, account_id: uuid.UUID, requested_by: uuid.UUID | None
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID
 ) -> Job:
-    """Queue the job that asks Telegram to send a login code to the phone. Commits."""
+    """An admin queues the job that asks Telegram to send a login code to the phone.
+    Commits."""
+    require_admin(actor)
     await repository.get_account(uow.session, account_id)
     job = await jobs.create_job(
-        uow, kind=SEND_LOGIN_CODE, args={"account_id": str(account_id)}, owner_id=requested_by
+        uow, kind=SEND_LOGIN_CODE, args={"account_id": str(account_id)}, owner_id=actor.user_id
     )
     await uow.commit()
     return job
@@ -72,12 +97,14 @@ async def submit_login(
     uow: SqlAlchemyUnitOfWork,
     box: SecretBox,
     *,
+    actor: Actor,
     account_id: uuid.UUID,
     code: str,
     password: str | None,
-    requested_by: uuid.UUID | None,
 ) -> Job:
-    """Keep the code (and 2FA password) encrypted for the sign-in job, queue it. Commits."""
+    """An admin hands in the code (and 2FA password), kept encrypted for the sign-in job,
+    which is queued. Commits."""
+    require_admin(actor)
     errors = rules.login_code_errors(code) | _unstorable(password=password or "")
     if errors:
         raise Invalid(errors)
@@ -86,7 +113,7 @@ async def submit_login(
         raise Conflict("Request a login code first.")
     account.pending_login_enc = box.encrypt(json.dumps({"code": code, "password": password}))
     job = await jobs.create_job(
-        uow, kind=SIGN_IN, args={"account_id": str(account_id)}, owner_id=requested_by
+        uow, kind=SIGN_IN, args={"account_id": str(account_id)}, owner_id=actor.user_id
     )
     await uow.commit()
     return job
@@ -95,12 +122,14 @@ async def submit_login(
 async def queue_messages(
     uow: SqlAlchemyUnitOfWork,
     *,
+    actor: Actor,
     account_id: uuid.UUID,
     recipients: list[str],
     text: str,
-    requested_by: uuid.UUID | None,
 ) -> Job:
-    """Queue one job sending ``text`` to each recipient from the account. Commits."""
+    """An admin queues one job sending ``text`` to each recipient from the account.
+    Commits."""
+    require_admin(actor)
     errors = rules.message_errors(recipients=recipients, text=text) | _unstorable(text=text)
     if errors:
         raise Invalid(errors)
@@ -108,7 +137,7 @@ async def queue_messages(
     if account.status is not AccountStatus.ACTIVE:
         raise Conflict("The account is not signed in.")
     args = {"account_id": str(account_id), "recipients": recipients, "text": text}
-    job = await jobs.create_job(uow, kind=SEND_MESSAGES, args=args, owner_id=requested_by)
+    job = await jobs.create_job(uow, kind=SEND_MESSAGES, args=args, owner_id=actor.user_id)
     await uow.commit()
     return job
 
@@ -135,13 +164,16 @@ async def deliver_login_code(
     gateway: TelegramGateway,
     box: SecretBox,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Ask Telegram for a code; keeps the interim session the code is bound to. Commits.
+    """Ask Telegram for a code; keeps the interim session the code is bound to (tghub's
+    own work: the job). Commits.
 
     A re-run of a job whose code was recorded sends no second code.
     """
+    require_admin(actor)
     account = await repository.get_account(uow.session, account_id)
     if account.login_job_id == job_id:
         return _login_result(account)
@@ -166,13 +198,15 @@ async def complete_sign_in(
     box: SecretBox,
     clock: Clock,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
 ) -> dict[str, Any]:
-    """Sign in with the pending code; stores the session encrypted. Commits.
+    """Sign in with the pending code; stores the session encrypted (the job). Commits.
 
     A re-run of a job whose sign-in was recorded does nothing (the code is spent).
     """
+    require_admin(actor)
     account = await repository.get_account(uow.session, account_id)
     if account.login_job_id == job_id:
         return _login_result(account)
@@ -205,13 +239,16 @@ async def deliver_messages(
     gateway: TelegramGateway,
     box: SecretBox,
     *,
+    actor: Actor,
     job_id: str,
     account_id: uuid.UUID,
     recipients: list[str],
     text: str,
 ) -> dict[str, Any]:
-    """Send to each recipient once: a re-run repeats the same ``random_id``s, and Telegram
-    delivers each once. Per-recipient refusals are reported; flood limits raise RateLimited."""
+    """Send to each recipient once (the job): a re-run repeats the same ``random_id``s, and
+    Telegram delivers each once. Per-recipient refusals are reported; flood limits raise
+    RateLimited."""
+    require_admin(actor)
     creds = await _signed_in_credentials(uow, box, account_id)
     sent: dict[str, int] = {}
     failed: dict[str, str] = {}
@@ -248,9 +285,11 @@ async def mark_revoked(uow: SqlAlchemyUnitOfWork, account_id: uuid.UUID) -> None
     await uow.commit()
 
 
-async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox) -> int:
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> int:
     """Re-encrypt every stored secret under the current key (after a new key was put first),
-    so older keys can be retired. Commits; returns the number of accounts rewritten."""
+    so older keys can be retired (an operator's tool). Commits; returns the number of
+    accounts rewritten."""
+    require_admin(actor)
     accounts = await repository.all_accounts(uow.session, for_update=True)
     for account in accounts:
         account.api_hash_enc = box.rotate(account.api_hash_enc)
@@ -260,3 +299,11 @@ async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox) -> int:
         )
     await uow.commit()
     return len(accounts)
+
+
+def sandbox_controls(actor: Actor, sandbox: TelegramSandbox | None) -> TelegramSandbox:
+    """The simulated Telegram's controls, for admins; they exist only in simulated mode."""
+    require_admin(actor)
+    if sandbox is None:
+        raise ExternalUnavailable("The sandbox exists only with the simulated Telegram.")
+    return sandbox

@@ -6,6 +6,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
+from domain.access import Guest
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials
 from domain.accounts.rules import TokenType
@@ -15,6 +16,7 @@ from resolvers.permissions import bearer_token, client_address
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from domain.access import Actor
     from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
     from domain.settings import LegacyGroup
@@ -66,14 +68,17 @@ async def request_viewer(request: Request, *, allow_basic: bool = False) -> View
 
 async def require_group_access(
     request: Request, group: LegacyGroup, *, allow_basic: bool = False
-) -> Viewer | None:
-    """Admins always; anyone (anonymous or not) when the operator opened the legacy group."""
+) -> Actor:
+    """The actor of a legacy group's route: the caller; an anonymous caller is a ``Guest``
+    when the operator opened the group, and is refused otherwise. Admins always pass; a
+    closed group refuses everyone else before any work (the services check again)."""
     runtime: Runtime = request.state.runtime
     viewer = await request_viewer(request, allow_basic=allow_basic)
-    if group in runtime.settings.legacy_open:
-        return viewer
+    is_open = group in runtime.settings.legacy_open
     if viewer is None:
-        raise Unauthenticated
-    if not viewer.is_admin:
+        if not is_open:
+            raise Unauthenticated
+        return Guest(group)
+    if not (is_open or viewer.is_admin):
         raise PermissionDenied
     return viewer

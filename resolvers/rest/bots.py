@@ -30,8 +30,8 @@ def task_body(job: Job) -> dict[str, Any]:
 
 @drf_view
 async def task_status(request: Request) -> JSONResponse:
-    viewer = await require_group_access(request, "bots", allow_basic=True)
+    actor = await require_group_access(request, "bots", allow_basic=True)
     runtime: Runtime = request.state.runtime
     async with runtime.uow() as uow:
-        job = await jobs.get_visible_job(uow, request.path_params["task_id"], viewer=viewer)
+        job = await jobs.get_visible_job(uow, request.path_params["task_id"], actor=actor)
     return JSONResponse(task_body(job))

@@ -47,7 +47,7 @@ async def register(request: Request) -> JSONResponse:
             first_name=optional_string(form.data, "first_name"),
             last_name=optional_string(form.data, "last_name"),
             bio=optional_string(form.data, "bio") or None,
-            avatar=None if avatar is None else (avatar, runtime.messenger.files),
+            avatar=None if avatar is None else (avatar, runtime.messenger),
         )
     now = runtime.auth.clock.now()
     return JSONResponse(user_json(user, now, base_url(request)), status_code=201)
@@ -98,7 +98,7 @@ async def user(request: Request) -> Response:
     user_id = _target(request, viewer)
     async with runtime.uow() as uow:
         if request.method == "DELETE":
-            await service.delete_account(uow, runtime.auth, viewer=viewer, user_id=user_id)
+            await service.delete_account(uow, runtime.auth, actor=viewer, user_id=user_id)
             return Response(status_code=204)
         if request.method == "PATCH":
             form = await read_form(request)
@@ -109,12 +109,12 @@ async def user(request: Request) -> Response:
                 avatar=form.upload("avatar"),
             )
             found = await service.update_profile(
-                uow, runtime.messenger.files, viewer=viewer, user_id=user_id, changes=changes
+                uow, runtime.messenger, actor=viewer, user_id=user_id, changes=changes
             )
         elif user_id == viewer.user.id:
             found = viewer.user  # read (and its presence written) by this very request
         else:
-            found = await service.get_user(uow, user_id=user_id)
+            found = await service.get_user(uow, actor=viewer, user_id=user_id)
     return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
 
 
@@ -127,7 +127,7 @@ async def users(request: Request) -> Response:
     async def fetch(offset: int, limit: int) -> Page[User]:
         async with runtime.uow() as uow:
             return await service.list_users_by_offset(
-                uow, search=search, exclude=viewer.user.id, offset=offset, limit=limit
+                uow, actor=viewer, search=search, offset=offset, limit=limit
             )
 
     params, found = await fetch_page(request, fetch)
@@ -142,7 +142,7 @@ async def online(request: Request) -> Response:
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
     async with runtime.uow() as uow:
-        found = await service.go_online(uow, runtime.auth, user=viewer.user)
+        found = await service.go_online(uow, runtime.auth, actor=viewer)
     if request.method == "HEAD":
         return Response(status_code=200)
     return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
@@ -153,7 +153,7 @@ async def offline(request: Request) -> Response:
     viewer = await require_user(request)
     runtime: Runtime = request.state.runtime
     async with runtime.uow() as uow:
-        found = await service.go_offline(uow, user=viewer.user)
+        found = await service.go_offline(uow, actor=viewer)
     return JSONResponse(user_json(found, runtime.auth.clock.now(), base_url(request)))
 
 

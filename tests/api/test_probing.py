@@ -120,7 +120,9 @@ class TestMultipartMap:
         assert response.text == "The multipart 'operations' must be an object or a list."
 
 
-BIGINT_DOCUMENT = "mutation { sandboxSetUserStatus(telegramId: %s, online: true) { __typename } }"
+BIGINT_DOCUMENT = (
+    "mutation { sandboxSetUserStatus(input: {telegramId: %s, online: true}) { __typename } }"
+)
 
 
 class TestBigIntLiterals:
@@ -157,8 +159,8 @@ class TestBigIntLiterals:
         self, http: httpx.AsyncClient
     ) -> None:
         document = (
-            "mutation ($id: BigInt!) { sandboxSetUserStatus(telegramId: $id, online: true)"
-            " { __typename } }"
+            "mutation ($id: BigInt!) {"
+            " sandboxSetUserStatus(input: {telegramId: $id, online: true}) { __typename } }"
         )
 
         response = await http.post("/graphql", json={"query": document, "variables": {"id": "abc"}})

@@ -34,7 +34,7 @@ async def viewer_id(http: httpx.AsyncClient, access: str) -> str | None:
 
 async def graphql_pair(http: httpx.AsyncClient, token: str) -> Tokens | None:
     payload = await graphql_refresh(http, token)
-    if payload["__typename"] != "AuthTokens":
+    if payload["__typename"] != "RefreshTokenSuccess":
         assert payload["code"] == "token_not_valid", payload
         return None
     return Tokens(access=payload["accessToken"], refresh=payload["refreshToken"])

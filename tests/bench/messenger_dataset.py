@@ -202,7 +202,9 @@ async def _people(runtime: Runtime, rng: random.Random) -> tuple[User, list[User
     companions = list(await asyncio.gather(*(one(*n) for n in names)))
     for user in rng.sample(companions, len(companions) // 5):
         async with runtime.uow() as uow:
-            await accounts.go_online(uow, runtime.auth, user=user)
+            await accounts.go_online(
+                uow, runtime.auth, actor=accounts.Viewer(user=user, session_id=None)
+            )
     return owner, companions
 
 

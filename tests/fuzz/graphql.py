@@ -38,8 +38,9 @@ fixes the generated cases; with two workers their order against the shared serve
 
 Tokens the fuzzer could revoke: ``logout`` ends the session of the token it is sent with and
 ``deleteAccount`` deletes its user, after which the rest of an authenticated run would only
-test the anonymous path. Both take no arguments, so fuzzing adds nothing to one request each:
-the authenticated runs exclude them and the anonymous run covers them. ``refreshToken`` only
+test the anonymous path. Both take nothing but an optional ``clientMutationId``, so fuzzing
+adds little to one request each: the authenticated runs exclude them and the anonymous run
+covers them. ``refreshToken`` only
 rotates a session whose refresh token it is sent, which the fuzzer never has. As a guard, each
 authenticated run is followed by a ``viewer`` query with its token: a run whose token stopped
 working fails.
@@ -138,7 +139,7 @@ TELEGRAM_ACCOUNT = {"phone": ACCOUNT_PHONE, "apiId": 12345, "apiHash": API_HASH}
 
 REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { __typename } }"""
 LOGIN = """mutation($input: LoginInput!) {
-  login(input: $input) { __typename ... on AuthTokens { accessToken } }
+  login(input: $input) { __typename ... on LoginSuccess { accessToken } }
 }"""
 VIEWER = "query { viewer { id username } }"
 CREATE_CHAT = """mutation($input: CreateChatInput!) {
@@ -148,10 +149,14 @@ SEND_MESSAGE = """mutation($input: SendMessageInput!) {
   sendMessage(input: $input) { __typename ... on SendMessageSuccess { message { id } } }
 }"""
 ADD_ACCOUNT = """mutation($input: AddTelegramAccountInput!) {
-  addTelegramAccount(input: $input) { __typename ... on TelegramAccountSuccess { account { id } } }
+  addTelegramAccount(input: $input) {
+    __typename ... on AddTelegramAccountSuccess { account { id } }
+  }
 }"""
 REQUEST_CODE = """mutation($input: RequestTelegramLoginCodeInput!) {
-  requestTelegramLoginCode(input: $input) { __typename ... on TaskQueued { task { id taskId } } }
+  requestTelegramLoginCode(input: $input) {
+    __typename ... on RequestTelegramLoginCodeSuccess { task { id taskId } }
+  }
 }"""
 
 
@@ -272,7 +277,7 @@ def mutate(
 
 
 def login(url: str, username: str, password: str) -> str:
-    tokens = mutate(url, LOGIN, None, "AuthTokens", username=username, password=password)
+    tokens = mutate(url, LOGIN, None, "LoginSuccess", username=username, password=password)
     token: str = tokens["accessToken"]
     return token
 
@@ -330,9 +335,11 @@ def seed(url: str, user: Identity, admin: Identity, peer: Identity) -> list[str]
         )["message"]["id"]
         for who, chat in ((user, chats[0]), (peer, chats[0]), (peer, chats[1]), (admin, chats[2]))
     ]
-    account = mutate(url, ADD_ACCOUNT, admin.token, "TelegramAccountSuccess", **TELEGRAM_ACCOUNT)
+    account = mutate(url, ADD_ACCOUNT, admin.token, "AddTelegramAccountSuccess", **TELEGRAM_ACCOUNT)
     account_id = account["account"]["id"]
-    task = mutate(url, REQUEST_CODE, admin.token, "TaskQueued", accountId=account_id)["task"]
+    task = mutate(
+        url, REQUEST_CODE, admin.token, "RequestTelegramLoginCodeSuccess", accountId=account_id
+    )["task"]
     return [*users, *chats, *messages, account_id, task["id"], task["taskId"]]
 
 

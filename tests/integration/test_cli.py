@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_tghub(*args: str, settings: Settings | None = None) -> subprocess.CompletedProcess[str]:
+def run_tghub(
+    *args: str, settings: Settings | None = None, variables: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    env.update(variables or {})
     if settings is not None:
         env.update(
             TGHUB_DATABASE_URL=str(settings.database_url),
@@ -110,3 +113,43 @@ class TestExportSchema:
         result = run_tghub("export-schema", "--output", "-")
         assert result.returncode == 0, result.stderr
         assert result.stdout == (ROOT / "schema" / "schema.graphql").read_text()
+
+
+BAD_WORLD = """\
+users:
+  - {id: 1001, username: ivan}
+channels:
+  - id: -1001234567890
+    admins: [{bot: ghost_bot, post_messages: true}]
+"""
+BAD_WORLD_MESSAGE = (
+    "is not a valid world: line 5, channels[0].admins[0].bot: "
+    "No bot of this world is named 'ghost_bot'."
+)
+
+
+class TestBadWorldFile:
+    def test_serve_exits_with_the_field_and_line_before_starting(self, tmp_path: Path) -> None:
+        world, data = tmp_path / "world.yaml", tmp_path / "data"
+        world.write_text(BAD_WORLD)
+        variables = {"TGHUB_TELEGRAM_WORLD": str(world), "TGHUB_DATA_DIR": str(data)}
+
+        result = run_tghub("serve", variables=variables)
+
+        assert result.returncode == 2
+        assert result.stderr == f"tghub: TGHUB_TELEGRAM_WORLD: {world} {BAD_WORLD_MESSAGE}\n"
+        assert not data.exists()  # no embedded server was started
+
+    def test_the_worker_exits_with_the_field_and_line(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        world = tmp_path / "world.yaml"
+        world.write_text(BAD_WORLD)
+
+        result = run_tghub(
+            "worker", settings=settings, variables={"TGHUB_TELEGRAM_WORLD": str(world)}
+        )
+
+        assert result.returncode == 2
+        assert BAD_WORLD_MESSAGE in result.stderr
+        assert "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from domain.access import System
 from domain.adapters.secrets import FernetBox
 from domain.errors import SecretUnreadable
 from domain.telegram import service as telegram
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from domain.telegram.model import TelegramAccount
 
 OLD, NEW = "the old encryption key", "the new encryption key"
+
+
+SYSTEM = System("tests")
 
 
 def rotate(runtime: Runtime, keys: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +48,7 @@ def rotate(runtime: Runtime, keys: str) -> subprocess.CompletedProcess[str]:
 
 async def stored(runtime: Runtime) -> TelegramAccount:
     async with runtime.uow() as uow:
-        (account,) = (await telegram.list_accounts(uow, PageRequest(first=10))).items
+        (account,) = (await telegram.list_accounts(uow, PageRequest(first=10), actor=SYSTEM)).items
         return account
 
 
@@ -52,7 +56,12 @@ class TestRotateSecrets:
     async def test_secrets_move_to_the_first_key(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
             await telegram.add_account(
-                uow, FernetBox([OLD]), phone="+79990000100", api_id=1, api_hash=API_HASH
+                uow,
+                FernetBox([OLD]),
+                actor=SYSTEM,
+                phone="+79990000100",
+                api_id=1,
+                api_hash=API_HASH,
             )
 
         done = rotate(runtime, f"{NEW},{OLD}")
@@ -64,7 +73,12 @@ class TestRotateSecrets:
     async def test_without_the_old_key_nothing_changes(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
             await telegram.add_account(
-                uow, FernetBox([OLD]), phone="+79990000100", api_id=1, api_hash=API_HASH
+                uow,
+                FernetBox([OLD]),
+                actor=SYSTEM,
+                phone="+79990000100",
+                api_id=1,
+                api_hash=API_HASH,
             )
         before = (await stored(runtime)).api_hash_enc
 

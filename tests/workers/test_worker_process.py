@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.access import System
 from domain.jobs.model import Job, JobStatus
 from domain.telegram import service as telegram
 from tests.conftest import DEADLINE, until
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
 
 pytestmark = pytest.mark.slow
+
+SYSTEM = System("tests")
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = ["ivan_test", "1002", "1003", "@ivan_test"]
@@ -70,7 +73,7 @@ class TestKilledWorker:
         account_id = await signed_in_account(runtime)
         async with runtime.uow() as uow:
             job = await telegram.queue_messages(
-                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", requested_by=None
+                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", actor=SYSTEM
             )
         log = tmp_path / "workers.log"
         assert runtime.sandbox is not None
@@ -127,9 +130,14 @@ class TestAnotherDeployment:
         await load_world(runtime)
         async with runtime.uow() as uow:
             account = await telegram.add_account(
-                uow, runtime.secrets, phone=ACCOUNT_PHONE, api_id=12345, api_hash=API_HASH
+                uow,
+                runtime.secrets,
+                actor=SYSTEM,
+                phone=ACCOUNT_PHONE,
+                api_id=12345,
+                api_hash=API_HASH,
             )
-            job = await telegram.request_login_code(uow, account_id=account.id, requested_by=None)
+            job = await telegram.request_login_code(uow, account_id=account.id, actor=SYSTEM)
         log = tmp_path / "other.log"
         other = start_process(
             runtime.settings.model_copy(update={"channel_prefix": "another-deployment"}), log
@@ -169,7 +177,7 @@ class TestInProcessShutdown:
         sandbox = runtime.sandbox
         async with runtime.uow() as uow:
             job = await telegram.queue_messages(
-                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", requested_by=None
+                uow, account_id=account_id, recipients=RECIPIENTS, text="hi", actor=SYSTEM
             )
 
         async def sent_one() -> bool:

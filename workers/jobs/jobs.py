@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.access import System
 from domain.jobs import service as jobs
 
 if TYPE_CHECKING:
@@ -19,5 +20,9 @@ async def sweep_jobs(ctx: dict[str, Any]) -> list[str]:
     deps: WorkerDeps = ctx["deps"]
     async with deps.uow() as uow:
         return await jobs.sweep_stuck_jobs(
-            uow, deps.queue, deps.clock, grace=deps.runtime.settings.job_stale_after
+            uow,
+            deps.queue,
+            deps.clock,
+            actor=System("jobs sweep"),
+            grace=deps.runtime.settings.job_stale_after,
         )

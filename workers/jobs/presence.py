@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.access import System
 from domain.accounts import service as accounts
 
 if TYPE_CHECKING:
@@ -14,4 +15,4 @@ async def sweep_presence(ctx: dict[str, Any]) -> int:
     """Cron: users silent for the online window (5 min) get their "offline" event."""
     deps: WorkerDeps = ctx["deps"]
     async with deps.uow() as uow:
-        return await accounts.sweep_presence(uow, deps.clock)
+        return await accounts.sweep_presence(uow, deps.clock, actor=System("presence sweep"))

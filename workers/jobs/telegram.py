@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from domain.access import System
 from domain.telegram import service as telegram
 
 if TYPE_CHECKING:
@@ -14,7 +15,12 @@ if TYPE_CHECKING:
 async def send_login_code(deps: WorkerDeps, job_id: str, *, account_id: str) -> dict[str, Any]:
     async with deps.uow() as uow:
         return await telegram.deliver_login_code(
-            uow, deps.gateway, deps.secrets, job_id=job_id, account_id=uuid.UUID(account_id)
+            uow,
+            deps.gateway,
+            deps.secrets,
+            actor=System(telegram.SEND_LOGIN_CODE),
+            job_id=job_id,
+            account_id=uuid.UUID(account_id),
         )
 
 
@@ -25,6 +31,7 @@ async def sign_in(deps: WorkerDeps, job_id: str, *, account_id: str) -> dict[str
             deps.gateway,
             deps.secrets,
             deps.clock,
+            actor=System(telegram.SIGN_IN),
             job_id=job_id,
             account_id=uuid.UUID(account_id),
         )
@@ -38,6 +45,7 @@ async def send_messages(
             uow,
             deps.gateway,
             deps.secrets,
+            actor=System(telegram.SEND_MESSAGES),
             job_id=job_id,
             account_id=uuid.UUID(account_id),
             recipients=recipients,

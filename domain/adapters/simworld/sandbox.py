@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from domain.adapters.simworld.world import Doc, World, load_document
+from domain.adapters.simworld.document import Admin, WorldState
+from domain.adapters.simworld.world import World, apply_document, load_document
 from domain.errors import Invalid
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
+    from domain.adapters.simworld.document import WorldDocument
     from domain.adapters.simworld.store import WorldStore
     from domain.ports import TelegramSandbox
     from domain.types import TelegramID
@@ -22,62 +21,38 @@ if TYPE_CHECKING:
 DEMO_WORLD = Path(__file__).with_name("demo_world.yaml")
 
 
-def read_world_file(path: Path) -> Doc:
-    """A world file, JSON or YAML (YAML is a superset, so one parser reads both)."""
-    try:
-        document = yaml.safe_load(path.read_text())  # type: ignore[no-untyped-call]
-    except (OSError, yaml.YAMLError) as exc:
-        raise Invalid.single("world", f"{path} cannot be read as a world file: {exc}") from exc
-    if not isinstance(document, dict):
-        raise Invalid.single("world", f"{path} does not hold a world document")
-    return document
-
-
 def _set_status(world: World, telegram_id: int, online: bool) -> None:
     user = world.user(telegram_id)
-    if user.get("schedule") or bool(user.get("online")) != online:
-        user["changed_at"] = world.now
-    user["online"], user["schedule"] = online, None
+    if user.schedule is not None or user.online != online:
+        user.changed_at = world.now
+    user.online, user.schedule = online, None
 
 
 def _set_bot_rights(world: World, bot_ref: str, channel_ref: str, post_messages: bool) -> None:
     bot, channel = world.bot_by_ref(bot_ref), world.channel(channel_ref)
-    admins: list[Doc] = [a for a in channel.get("admins", []) if a.get("id") != bot["id"]]
+    channel.admins = [admin for admin in channel.admins if admin.id != bot.id]
     if post_messages:
-        admins.append({"id": bot["id"], "post_messages": True})
-    channel["admins"] = admins
+        channel.admins.append(Admin(id=bot.id, post_messages=True))
 
 
 def _flood(world: World, phone: str, seconds: int) -> None:
     if seconds < 0:
         raise Invalid.single("seconds", "Ensure this value is greater than or equal to 0.")
-    world.account(phone)["flood_until"] = world.now + seconds
+    world.account(phone).flood_until = world.now + seconds
 
 
 def _add_post(world: World, channel_ref: str, text: str, views: int) -> int:
     if views < 0:
         raise Invalid.single("views", "Ensure this value is greater than or equal to 0.")
-    entry = world.add_post(world.channel(channel_ref), text, views, "sandbox")
-    return int(entry["id"])
+    return world.add_post(world.channel(channel_ref), text, views, "sandbox").id
 
 
-def _replace(world: World, document: Mapping[str, Any], merge: bool) -> None:
-    loaded = load_document(world.state, dict(document), merge=merge, now=world.now)
-    _resolve_bot_admins(loaded)
-    world.state.clear()
-    world.state.update(loaded)
+def _load(world: World, document: Mapping[str, Any], merge: bool) -> None:
+    world.state = load_document(world.state, document, merge=merge, now=world.now)
 
 
-def _resolve_bot_admins(state: Doc) -> None:
-    """``{bot: demo_bot}`` in a channel's admins becomes the bot's id."""
-    ids = {(b.get("username") or "").lower(): b["id"] for b in state["bots"]}
-    for channel in state["channels"]:
-        for admin in channel["admins"]:
-            if "id" not in admin:
-                name = str(admin.pop("bot")).removeprefix("@").lower()
-                if name not in ids:
-                    raise Invalid.single("world", f"channel admin names an unknown bot {name!r}")
-                admin["id"] = ids[name]
+def _seed(world: World, document: WorldDocument) -> None:
+    world.state = apply_document(WorldState(), document, world.now)
 
 
 class SimulatedSandbox:
@@ -85,15 +60,18 @@ class SimulatedSandbox:
         self.store = store
 
     async def load_world(self, document: Mapping[str, Any], *, merge: bool) -> None:
-        try:
-            json.dumps(document)
-        except (TypeError, ValueError):
-            raise Invalid.single("world", "The world must be a JSON document.") from None
-        await self.store.update(lambda w: _replace(w, document, merge))
+        """Merge (upsert by id) or replace; WorldInvalid names each field in error."""
+        # A replacement needs nothing of the world it replaces, not even one that no longer
+        # reads (stored by an older tghub): it starts from an empty world.
+        await self.store.update(lambda w: _load(w, document, merge), fresh=not merge)
+
+    async def replace_world(self, document: WorldDocument) -> None:
+        """Replace the world with a checked document (a world file: ``read_world_file``)."""
+        await self.store.update(lambda w: _seed(w, document), fresh=True)
 
     async def world(self) -> dict[str, Any]:
-        def snapshot(world: World) -> Doc:
-            return {**world.state, "now": world.now_dt.isoformat()}
+        def snapshot(world: World) -> dict[str, Any]:
+            return {**world.state.model_dump(mode="json"), "now": world.now_dt.isoformat()}
 
         return await self.store.view(snapshot)
 

@@ -1,73 +1,48 @@
 """The simulated Telegram: a world of users, bots, channels and accounts, with Telegram's rules.
 
-The state is one JSON document (the world-file format of DESIGN.md §6 plus runtime fields),
-so it can live in Redis and be shared by every process of a deployment. ``World`` wraps that
-document for one read-modify-write step at one instant of the simulated clock; it is pure
-(no I/O), deterministic for a given seed and clock, and raises the gateway's domain errors.
+The state is one ``WorldState`` (a world document's entities plus what happens to them), kept
+in Redis as JSON so every process of a deployment shares one world. ``World`` wraps it for one
+read-modify-write step at one instant of the simulated clock; it is pure (no I/O),
+deterministic for a given seed and clock, and raises the gateway's domain errors.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
+from domain.adapters.simworld.document import (
+    Account,
+    Bot,
+    Channel,
+    Entity,
+    FloodMethod,
+    OutboxEntry,
+    Post,
+    PostPublished,
+    User,
+    WorldState,
+    handle,
+)
+from domain.adapters.simworld.validation import (
+    WorldInvalid,
+    parse_document,
+    reference_problems,
+)
 from domain.errors import Invalid, RateLimited
 from domain.telegram.errors import TelegramNotFound
 from domain.telegram.rules import RefKind, normalize_phone, parse_channel_ref
 
-Doc = dict[str, Any]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-ENTITY_LISTS = ("users", "bots", "channels", "accounts")
-USER_DEFAULTS: Doc = {
-    "username": None,
-    "first_name": "",
-    "last_name": "",
-    "phone": None,
-    "privacy": {"invites": "everybody", "status": "everybody"},
-    "online": False,
-    "changed_at": 0.0,
-    "schedule": None,
-    "contacts": [],
-}
-CHANNEL_DEFAULTS: Doc = {
-    "username": None,
-    "title": "",
-    "invite_hash": None,
-    "admins": [],
-    "members": [],
-    "posts": [],
-}
-ACCOUNT_DEFAULTS: Doc = {
-    "code": "12345",
-    "password": None,
-    "flood": {},
-    "flood_until": 0.0,
-    "peer_flood": False,
-    "latency": {},
-    "sessions": [],
-    "code_hash": None,
-    "pending_session": None,
-    "contacts": [],
-    "calls": {},
-}
+    from domain.adapters.simworld.document import WorldDocument
+
 MAX_OUTBOX = 10_000
 MAX_CLOCK_OFFSET = 100 * 366 * 86400.0
-
-
-def empty_state(seed: int = 0) -> Doc:
-    return {
-        "seed": seed,
-        "clock_offset": 0.0,
-        "users": [],
-        "bots": [],
-        "channels": [],
-        "accounts": [],
-        "outbox": [],
-        "sent": {},
-        "seq": 0,
-    }
+E = TypeVar("E", bound=Entity)
 
 
 def stable_int(*parts: object) -> int:
@@ -76,65 +51,111 @@ def stable_int(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
-def load_document(state: Doc, document: Doc, *, merge: bool, now: float) -> Doc:
-    """A world file merged into ``state`` (entities upserted by id), or replacing it."""
-    result = copy.deepcopy(state) if merge else empty_state()
+# -- loading a document ---------------------------------------------------------------------------
+
+
+def load_document(state: WorldState, raw: object, *, merge: bool, now: float) -> WorldState:
+    """The world that ``raw`` (a world document as JSON or YAML data) makes: its entities
+    upserted by id into ``state`` (merge), or into an empty world. ``state`` is left as it is;
+    WorldInvalid names every problem."""
+    base = state if merge else WorldState()
+    return apply_document(base, parse_document(_over_known(raw, base)), now)
+
+
+def _over_known(raw: object, base: WorldState) -> object:
+    """Each entry of ``raw`` laid over the fields of ``base``'s entity with its id, so a merge
+    names only the fields it changes; the result is validated as a whole document."""
+    if not isinstance(raw, Mapping):
+        return raw
+    known: dict[str, Sequence[Entity]] = {
+        "users": base.users,
+        "bots": base.bots,
+        "channels": base.channels,
+        "accounts": base.accounts,
+    }
+    patched = dict(raw)
+    for kind, entities in known.items():
+        entries = raw.get(kind)
+        if isinstance(entries, list):
+            by_id = {entity.id: entity for entity in entities}
+            patched[kind] = [_over(entry, by_id) for entry in entries]
+    return patched
+
+
+def _over(entry: object, known: Mapping[int, Entity]) -> object:
+    if not isinstance(entry, Mapping):
+        return entry
+    entity_id = _id_of(entry.get("id"))
+    existing = None if entity_id is None else known.get(entity_id)
+    return entry if existing is None else {**existing.model_dump(), **entry}
+
+
+def _id_of(value: object) -> int | None:
+    """The id an entry gives, as validation will read it (None: validation names the fault)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
     try:
-        if "seed" in document:
-            result["seed"] = int(document["seed"])
-        for kind in ENTITY_LISTS:
-            for entity in document.get(kind) or []:
-                _upsert(result[kind], kind, entity, now)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Invalid.single("world", f"Not a world document: {exc}") from None
+        return int(value)
+    except ValueError:
+        return None
+
+
+def apply_document(base: WorldState, document: WorldDocument, now: float) -> WorldState:
+    """``document``'s entities upserted by id into (a copy of) ``base``, checked as a whole.
+    Neither ``base`` nor ``document`` changes."""
+    world = base.model_copy(
+        update={
+            "users": _upserted(base.users, document.users),
+            "bots": _upserted(base.bots, document.bots),
+            "channels": _upserted(base.channels, document.channels),
+            "accounts": _upserted(base.accounts, document.accounts),
+        }
+    )
+    if "seed" in document.model_fields_set:
+        world.seed = document.seed
+    problems = reference_problems(document, world)
+    if problems:
+        raise WorldInvalid(problems)
+    settled = [_settled(channel, world.bots, now) for channel in document.channels]
+    world.channels = _upserted(base.channels, settled)
+    return world
+
+
+def _upserted(entities: list[E], given: list[E]) -> list[E]:
+    result = list(entities)
+    where = {entity.id: index for index, entity in enumerate(result)}
+    for entity in given:
+        if entity.id in where:
+            result[where[entity.id]] = entity
+        else:
+            where[entity.id] = len(result)
+            result.append(entity)
     return result
 
 
-def _normalized(kind: str, entity: Doc, now: float) -> Doc:
-    defaults = {
-        "users": USER_DEFAULTS,
-        "channels": CHANNEL_DEFAULTS,
-        "accounts": ACCOUNT_DEFAULTS,
-    }.get(kind, {})
-    merged = {**copy.deepcopy(defaults), **entity, "id": int(entity["id"])}
-    if kind == "accounts":
-        merged["phone"] = normalize_phone(str(entity.get("phone", "")))
-    if kind == "users" and merged.get("phone"):
-        merged["phone"] = normalize_phone(str(merged["phone"]))
-    if kind == "bots" and not merged.get("token"):
-        raise Invalid.single("world", "every bot needs a token")
-    if kind == "channels":
-        merged["admins"] = [_admin(entry) for entry in merged["admins"]]
-        merged["posts"] = [
-            {"views": 0, "date": now, **p, "id": int(p["id"])} for p in merged["posts"]
-        ]
-    return merged
+def _settled(channel: Channel, bots: list[Bot], now: float) -> Channel:
+    """Admins named by bot get the bot's id (the world's admins all have one); posts without
+    a date are dated ``now``."""
+    ids = {handle(bot.username): bot.id for bot in bots}
+    admins = [
+        admin
+        if admin.bot is None
+        else admin.model_copy(update={"id": ids[handle(admin.bot)], "bot": None})
+        for admin in channel.admins
+    ]
+    posts = [p if p.date is not None else p.model_copy(update={"date": now}) for p in channel.posts]
+    return channel.model_copy(update={"admins": admins, "posts": posts})
 
 
-def _admin(entry: Doc) -> Doc:
-    """Admins name a bot or account by id (``{id: 5001}``) or a bot by ``{bot: username}``."""
-    if "id" not in entry and "bot" not in entry:
-        raise Invalid.single("world", "every channel admin needs an id or a bot")
-    return {**entry, "id": int(entry["id"])} if "id" in entry else dict(entry)
-
-
-def _upsert(items: list[Doc], kind: str, entity: Doc, now: float) -> None:
-    """The entity's fields over those of the one with its id (if any), then the defaults."""
-    if not isinstance(entity, dict) or "id" not in entity:
-        raise Invalid.single("world", f"every entry of {kind} needs an id")
-    for index, existing in enumerate(items):
-        if existing["id"] == int(entity["id"]):
-            items[index] = _normalized(kind, {**existing, **entity}, now)
-            return
-    items.append(_normalized(kind, entity, now))
+# -- one step of the world ------------------------------------------------------------------------
 
 
 class World:
     """One step of the world at simulated time ``now`` (epoch seconds)."""
 
-    def __init__(self, state: Doc, real_now: float) -> None:
+    def __init__(self, state: WorldState, real_now: float) -> None:
         self.state = state
-        self.now = real_now + float(state.get("clock_offset", 0.0))
+        self.now = real_now + state.clock_offset
 
     # -- clock and outbox ---------------------------------------------------------------
 
@@ -145,114 +166,106 @@ class World:
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise Invalid.single("seconds", "The simulated clock only moves forward.")
-        offset = float(self.state.get("clock_offset", 0.0)) + seconds
+        offset = self.state.clock_offset + seconds
         # Far enough for any test of time; beyond it, dates leave what datetime can hold.
         if not offset <= MAX_CLOCK_OFFSET:
             raise Invalid.single("seconds", "The simulated clock runs at most 100 years ahead.")
-        self.state["clock_offset"] = offset
+        self.state.clock_offset = offset
         self.now += seconds
 
-    def record(self, kind: str, **fields: Any) -> Doc:
-        """Append what the service made Telegram do to the outbox, in order."""
-        self.state["seq"] = int(self.state.get("seq", 0)) + 1
-        entry = {"seq": self.state["seq"], "type": kind, "at": self.now_dt.isoformat(), **fields}
-        outbox: list[Doc] = self.state.setdefault("outbox", [])
-        outbox.append(entry)
-        del outbox[:-MAX_OUTBOX]
-        return entry
+    def record(self, entry: OutboxEntry) -> None:
+        """Append what the service made Telegram do to the outbox, numbered and dated."""
+        self.state.seq += 1
+        entry.seq, entry.at = self.state.seq, self.now_dt.isoformat()
+        self.state.outbox.append(entry)
+        del self.state.outbox[:-MAX_OUTBOX]
 
-    def add_post(self, channel: Doc, text: str, views: int, author: str) -> Doc:
-        posts: list[Doc] = channel.setdefault("posts", [])
-        message_id = max((p["id"] for p in posts), default=0) + 1
-        entry = {"id": message_id, "text": text, "views": views, "date": self.now}
-        posts.append(entry)
-        self.record("post", channel_id=channel["id"], message_id=message_id, text=text, by=author)
-        return entry
+    def add_post(self, channel: Channel, text: str, views: int, author: str) -> Post:
+        message_id = max((p.id for p in channel.posts), default=0) + 1
+        post = Post(id=message_id, text=text, views=views, date=self.now)
+        channel.posts.append(post)
+        self.record(
+            PostPublished(channel_id=channel.id, message_id=message_id, text=text, by=author)
+        )
+        return post
 
     # -- lookups ------------------------------------------------------------------------
 
-    def entities(self, kind: str) -> list[Doc]:
-        items: list[Doc] = self.state[kind]
-        return items
-
-    def user(self, ref: str | int) -> Doc:
+    def user(self, ref: str | int) -> User:
         text = str(ref).strip().removeprefix("@").lower()
-        for user in self.entities("users"):
-            if str(user["id"]) == text or (user.get("username") or "").lower() == text:
+        for user in self.state.users:
+            if str(user.id) == text or (user.username or "").lower() == text:
                 return user
         raise TelegramNotFound("user", ref)
 
-    def user_by_phone(self, phone: str) -> Doc | None:
+    def user_by_phone(self, phone: str) -> User | None:
         wanted = normalize_phone(phone)
-        return next((u for u in self.entities("users") if u.get("phone") == wanted), None)
+        return next((u for u in self.state.users if u.phone == wanted), None)
 
-    def bot(self, token: str) -> Doc | None:
-        return next((b for b in self.entities("bots") if b["token"] == token), None)
+    def bot(self, token: str) -> Bot | None:
+        return next((b for b in self.state.bots if b.token == token), None)
 
-    def bot_by_ref(self, ref: str) -> Doc:
+    def bot_by_ref(self, ref: str) -> Bot:
         text = ref.strip().removeprefix("@").lower()
-        for bot in self.entities("bots"):
-            if str(bot["id"]) == text or (bot.get("username") or "").lower() == text:
+        for bot in self.state.bots:
+            if str(bot.id) == text or bot.username.lower() == text:
                 return bot
         raise TelegramNotFound("bot", ref)
 
-    def channel(self, ref: str | int) -> Doc:
+    def channel(self, ref: str | int) -> Channel:
         parsed = parse_channel_ref(str(ref))
-        for channel in self.entities("channels"):
+        for channel in self.state.channels:
             if _channel_matches(channel, parsed.kind, parsed.value):
                 return channel
         raise TelegramNotFound("channel", ref)
 
-    def account(self, phone: str) -> Doc:
+    def account(self, phone: str) -> Account:
         wanted = normalize_phone(phone)
-        for account in self.entities("accounts"):
-            if account["phone"] == wanted:
+        for account in self.state.accounts:
+            if account.phone == wanted:
                 return account
         message = "Telegram knows no account with this phone number."
         raise Invalid({"phone": [message]}, message)
 
     # -- behaviour over time --------------------------------------------------------------
 
-    def is_online(self, user: Doc) -> bool:
-        schedule = user.get("schedule")
-        if not schedule:
-            return bool(user.get("online"))
-        every, span = max(int(schedule["online_every"]), 1), int(schedule["online_for"])
-        phase = stable_int(self.state.get("seed", 0), "phase", user["id"]) % every
+    def is_online(self, user: User) -> bool:
+        if user.schedule is None:
+            return user.online
+        every, span = user.schedule.online_every, user.schedule.online_for
+        phase = stable_int(self.state.seed, "phase", user.id) % every
         return (self.now + phase) % every < span
 
-    def last_seen(self, user: Doc) -> float:
+    def last_seen(self, user: User) -> float:
         """When the user was last online (for an offline user)."""
-        schedule = user.get("schedule")
-        if not schedule:
-            return float(user.get("changed_at") or 0.0)
-        every, span = max(int(schedule["online_every"]), 1), int(schedule["online_for"])
-        phase = stable_int(self.state.get("seed", 0), "phase", user["id"]) % every
+        if user.schedule is None:
+            return user.changed_at
+        every, span = user.schedule.online_every, user.schedule.online_for
+        phase = stable_int(self.state.seed, "phase", user.id) % every
         into_cycle = (self.now + phase) % every
         return self.now - into_cycle + span if into_cycle >= span else self.now
 
-    def views(self, channel: Doc, post: Doc) -> int:
+    def views(self, channel: Channel, post: Post) -> int:
         """Views grow with the post's age, at a rate the seed fixes per post."""
-        per_hour = (
-            5 + stable_int(self.state.get("seed", 0), "views", channel["id"], post["id"]) % 46
-        )
-        age_hours = max(self.now - float(post.get("date", self.now)), 0.0) / 3600
-        return int(post.get("views", 0)) + int(age_hours * per_hour)
+        per_hour = 5 + stable_int(self.state.seed, "views", channel.id, post.id) % 46
+        posted = self.now if post.date is None else post.date
+        age_hours = max(self.now - posted, 0.0) / 3600
+        return post.views + int(age_hours * per_hour)
 
-    def check_flood(self, account: Doc, method: str) -> None:
+    def check_flood(self, account: Account, method: FloodMethod) -> None:
         """Telegram's flood limits: an explicit wait, then a per-method rate per minute."""
-        if account.get("flood_until", 0.0) > self.now:
-            raise RateLimited(retry_after=account["flood_until"] - self.now)
-        limit = (account.get("flood") or {}).get(method, {}).get("per_minute")
-        calls = [t for t in account.setdefault("calls", {}).get(method, []) if t > self.now - 60]
-        if limit is not None and len(calls) >= int(limit):
+        if account.flood_until > self.now:
+            raise RateLimited(retry_after=account.flood_until - self.now)
+        limit = account.flood.get(method)
+        calls = [t for t in account.calls.get(method, []) if t > self.now - 60]
+        if limit is not None and len(calls) >= limit.per_minute:
             raise RateLimited(retry_after=max(calls[0] + 60 - self.now, 1.0))
-        account["calls"][method] = [*calls, self.now][-1000:]
+        account.calls[method] = [*calls, self.now][-1000:]
 
 
-def _channel_matches(channel: Doc, kind: RefKind, value: str) -> bool:
+def _channel_matches(channel: Channel, kind: RefKind, value: str) -> bool:
     if kind is RefKind.ID:
-        return str(channel["id"]) == value or str(channel["id"]).removeprefix("-100") == value
+        return str(channel.id) == value or str(channel.id).removeprefix("-100") == value
     if kind is RefKind.INVITE:
-        return channel.get("invite_hash") == value
-    return (channel.get("username") or "").lower() == value
+        return channel.invite_hash == value
+    return (channel.username or "").lower() == value

@@ -10,8 +10,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from domain.adapters.simworld.document import (
+    ContactImported,
+    LoginCodeSent,
+    MessageSent,
+    UserInvited,
+)
 from domain.errors import NotFound
 from domain.telegram.errors import (
     AccountNotSignedIn,
@@ -41,8 +47,17 @@ from domain.types import TelegramID
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
 
+    from domain.adapters.simworld.document import (
+        Account,
+        Audience,
+        Bot,
+        Channel,
+        FloodMethod,
+        SlowMethod,
+        User,
+    )
     from domain.adapters.simworld.store import WorldStore
-    from domain.adapters.simworld.world import Doc, World
+    from domain.adapters.simworld.world import World
     from domain.ports import TelegramGateway
     from domain.telegram.model import AccountCredentials, BotCredentials
 
@@ -53,87 +68,82 @@ T = TypeVar("T")
 # -- rules of the world, one function per verb ------------------------------------------------
 
 
-def _bot(world: World, bot: BotCredentials) -> Doc:
+def _bot(world: World, bot: BotCredentials) -> Bot:
     found = world.bot(bot.token)
     if found is None:
         raise InvalidBotToken
     return found
 
 
-def _signed_in(world: World, creds: AccountCredentials, method: str) -> Doc:
+def _signed_in(world: World, creds: AccountCredentials, method: FloodMethod) -> Account:
     if creds.session is None:
         raise AccountNotSignedIn
     account = world.account(creds.phone)
-    if creds.session not in account.get("sessions", []):
+    if creds.session not in account.sessions:
         raise AccountSessionRevoked
     world.check_flood(account, method)
     return account
 
 
-def _rights(channel: Doc, member_id: int) -> AdminRights:
-    for admin in channel.get("admins", []):
-        if admin.get("id") == member_id:
+def _rights(channel: Channel, member_id: int) -> AdminRights:
+    for admin in channel.admins:
+        if admin.id == member_id:
             return AdminRights(
                 is_admin=True,
-                post_messages=bool(admin.get("post_messages", False)),
-                edit_messages=bool(admin.get("edit_messages", False)),
-                delete_messages=bool(admin.get("delete_messages", False)),
-                invite_users=bool(admin.get("invite_users", False)),
+                post_messages=admin.post_messages,
+                edit_messages=admin.edit_messages,
+                delete_messages=admin.delete_messages,
+                invite_users=admin.invite_users,
             )
     return AdminRights.none()
 
 
-def _channel_info(channel: Doc) -> ChannelInfo:
+def _channel_info(channel: Channel) -> ChannelInfo:
     return ChannelInfo(
-        id=TelegramID(channel["id"]),
-        title=channel.get("title", ""),
-        username=channel.get("username"),
+        id=TelegramID(channel.id),
+        title=channel.title,
+        username=channel.username,
     )
 
 
-def _user_value(user: Doc) -> TelegramUser:
+def _user_value(user: User) -> TelegramUser:
     return TelegramUser(
-        id=TelegramID(user["id"]),
-        username=user.get("username"),
-        first_name=user.get("first_name", ""),
-        last_name=user.get("last_name", ""),
-        phone=user.get("phone"),
+        id=TelegramID(user.id),
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        phone=user.phone,
     )
 
 
-def _allows(user: Doc, setting: str, account: Doc) -> bool:
-    rule = (user.get("privacy") or {}).get(setting, "everybody")
+def _allows(rule: Audience, user: User, account: Account) -> bool:
     if rule == "everybody":
         return True
-    return rule == "contacts" and account["id"] in user.get("contacts", [])
+    return rule == "contacts" and account.id in user.contacts
 
 
-def observe(world: World, account: Doc, user: Doc) -> StatusObservation:
-    if not _allows(user, "status", account):
+def observe(world: World, account: Account, user: User) -> StatusObservation:
+    if not _allows(user.privacy.status, user, account):
         return StatusObservation(
-            user_id=TelegramID(user["id"]),
+            user_id=TelegramID(user.id),
             online=None,
             observed_at=world.now_dt,
-            username=user.get("username"),
+            username=user.username,
         )
     online = world.is_online(user)
     last_seen = None if online else datetime.fromtimestamp(world.last_seen(user), UTC)
     return StatusObservation(
-        user_id=TelegramID(user["id"]),
+        user_id=TelegramID(user.id),
         online=online,
         observed_at=world.now_dt,
         last_seen=last_seen,
-        username=user.get("username"),
+        username=user.username,
     )
 
 
 def verify_bot(world: World, bot: BotCredentials) -> BotInfo:
     found = _bot(world, bot)
-    return BotInfo(
-        id=TelegramID(found["id"]),
-        username=found["username"],
-        first_name=found.get("first_name", ""),
-    )
+    return BotInfo(id=TelegramID(found.id), username=found.username, first_name=found.first_name)
 
 
 def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
@@ -142,16 +152,16 @@ def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
 
 
 def bot_rights(world: World, bot: BotCredentials, channel_id: int) -> AdminRights:
-    return _rights(world.channel(channel_id), _bot(world, bot)["id"])
+    return _rights(world.channel(channel_id), _bot(world, bot).id)
 
 
 def post_markdown(world: World, bot: BotCredentials, channel_id: int, text: str) -> PostedMessage:
     found, channel = _bot(world, bot), world.channel(channel_id)
-    if not _rights(channel, found["id"]).post_messages:
+    if not _rights(channel, found.id).post_messages:
         raise ChatAdminRequired
-    entry = world.add_post(channel, text, 0, f"@{found['username']}")
+    post = world.add_post(channel, text, 0, f"@{found.username}")
     return PostedMessage(
-        channel_id=TelegramID(channel["id"]), message_id=entry["id"], date=world.now_dt, text=text
+        channel_id=TelegramID(channel.id), message_id=post.id, date=world.now_dt, text=text
     )
 
 
@@ -161,34 +171,34 @@ def message_views(
     _bot(world, bot)
     channel = world.channel(channel_id)
     wanted = set(ids)
-    return {p["id"]: world.views(channel, p) for p in channel.get("posts", []) if p["id"] in wanted}
+    return {p.id: world.views(channel, p) for p in channel.posts if p.id in wanted}
 
 
 def send_login_code(world: World, creds: AccountCredentials) -> LoginCode:
     account = world.account(creds.phone)
     world.check_flood(account, "send_login_code")
-    account["code_hash"] = secrets.token_hex(8)
-    account["pending_session"] = creds.session or f"sim-{secrets.token_hex(16)}"
-    world.record("login_code", phone=account["phone"])
-    return LoginCode(phone_code_hash=account["code_hash"], session=account["pending_session"])
+    code_hash, session = secrets.token_hex(8), creds.session or f"sim-{secrets.token_hex(16)}"
+    account.code_hash, account.pending_session = code_hash, session
+    world.record(LoginCodeSent(phone=account.phone))
+    return LoginCode(phone_code_hash=code_hash, session=session)
 
 
 def sign_in(
     world: World, creds: AccountCredentials, code: str, code_hash: str, password: str | None
 ) -> SignedIn:
     account = world.account(creds.phone)
-    if not account.get("code_hash") or code_hash != account["code_hash"] or code != account["code"]:
+    if not account.code_hash or code_hash != account.code_hash or code != account.code:
         raise InvalidLoginCode
-    if creds.session != account.get("pending_session"):
+    session = account.pending_session
+    if session is None or creds.session != session:
         raise InvalidLoginCode  # the code belongs to the auth key that asked for it
-    if account.get("password") and password is None:
+    if account.password and password is None:
         raise PasswordRequired
-    if account.get("password") and password != account["password"]:
+    if account.password and password != account.password:
         raise InvalidPassword
-    session = account.pop("pending_session")
-    account["code_hash"] = None
-    account.setdefault("sessions", []).append(session)
-    return SignedIn(session=session, user_id=TelegramID(account["id"]))
+    account.pending_session, account.code_hash = None, None
+    account.sessions.append(session)
+    return SignedIn(session=session, user_id=TelegramID(account.id))
 
 
 def user_statuses(
@@ -206,22 +216,19 @@ def user_statuses(
 
 def visible_statuses(world: World, creds: AccountCredentials) -> dict[int, StatusObservation]:
     account = _signed_in(world, creds, "updates")
-    return {u["id"]: observe(world, account, u) for u in world.state["users"]}
+    return {u.id: observe(world, account, u) for u in world.state.users}
 
 
 def import_phone(world: World, creds: AccountCredentials, phone: str) -> TelegramUser | None:
     account = _signed_in(world, creds, "import_phone")
     user = world.user_by_phone(phone)
     world.record(
-        "contact_import",
-        account=account["phone"],
-        phone=phone,
-        user_id=user["id"] if user else None,
+        ContactImported(account=account.phone, phone=phone, user_id=user.id if user else None)
     )
     if user is None:
         return None
-    if user["id"] not in account.setdefault("contacts", []):
-        account["contacts"].append(user["id"])
+    if user.id not in account.contacts:
+        account.contacts.append(user.id)
     return _user_value(user)
 
 
@@ -231,50 +238,47 @@ def invite_to_channel(
     account = _signed_in(world, creds, "invite_to_channel")
     channel, user = world.channel(channel_ref), world.user(user_id)
     outcome = InviteOutcome(
-        user_id=TelegramID(user["id"]), channel_id=TelegramID(channel["id"]), invited=False
+        user_id=TelegramID(user.id), channel_id=TelegramID(channel.id), invited=False
     )
-    if account.get("peer_flood"):
+    if account.peer_flood:
         raise PeerFlood
-    if not _rights(channel, account["id"]).invite_users:
+    if not _rights(channel, account.id).invite_users:
         raise ChatAdminRequired
-    if user["id"] in channel.setdefault("members", []):
+    if user.id in channel.members:
         return outcome
-    if not _allows(user, "invites", account):
+    if not _allows(user.privacy.invites, user, account):
         raise PrivacyRestricted
-    channel["members"].append(user["id"])
-    world.record("invite", account=account["phone"], channel_id=channel["id"], user_id=user["id"])
+    channel.members.append(user.id)
+    world.record(UserInvited(account=account.phone, channel_id=channel.id, user_id=user.id))
     return InviteOutcome(user_id=outcome.user_id, channel_id=outcome.channel_id, invited=True)
 
 
 def export_invite_link(world: World, creds: AccountCredentials, channel_ref: str) -> str:
     account = _signed_in(world, creds, "export_invite_link")
     channel = world.channel(channel_ref)
-    if not _rights(channel, account["id"]).invite_users:
+    if not _rights(channel, account.id).invite_users:
         raise ChatAdminRequired
-    if not channel.get("invite_hash"):
-        channel["invite_hash"] = secrets.token_urlsafe(12)
-    return f"https://t.me/+{channel['invite_hash']}"
+    if not channel.invite_hash:
+        channel.invite_hash = secrets.token_urlsafe(12)
+    return f"https://t.me/+{channel.invite_hash}"
 
 
 def send_message(
     world: World, creds: AccountCredentials, user_ref: str, text: str, random_id: int
 ) -> SentMessage:
     account = _signed_in(world, creds, "send_message")
-    if account.get("peer_flood"):
+    if account.peer_flood:
         raise PeerFlood
     user = world.user(user_ref)
-    key = f"{account['phone']}:{random_id}"
-    sent: dict[str, Any] = world.state.setdefault("sent", {})
+    key = f"{account.phone}:{random_id}"
+    sent = world.state.sent
     if key not in sent:  # Telegram delivers one message per random_id
-        entry = world.record(
-            "message",
-            account=account["phone"],
-            user_id=user["id"],
-            text=text,
-            random_id=str(random_id),
+        entry = MessageSent(
+            account=account.phone, user_id=user.id, text=text, random_id=str(random_id)
         )
-        sent[key] = entry["seq"]
-    return SentMessage(user_id=TelegramID(user["id"]), message_id=sent[key], date=world.now_dt)
+        world.record(entry)
+        sent[key] = entry.seq
+    return SentMessage(user_id=TelegramID(user.id), message_id=sent[key], date=world.now_dt)
 
 
 # -- the adapter --------------------------------------------------------------------------------
@@ -285,13 +289,13 @@ class SimulatedGateway:
         self.store = store
         self.poll_interval = poll_interval
 
-    async def _answered(self, phone: str, method: str, step: Callable[[World], T]) -> T:
+    async def _answered(self, phone: str, method: SlowMethod, step: Callable[[World], T]) -> T:
         """One step of the world, answered after the account's configured latency for
         ``method`` (a real RPC takes time too), read in the same step."""
 
         def timed(world: World) -> tuple[T, float]:
             result = step(world)
-            return result, float((world.account(phone).get("latency") or {}).get(method, 0))
+            return result, world.account(phone).latency.get(method, 0.0)
 
         result, latency = await self.store.update(timed)
         await asyncio.sleep(latency)

@@ -100,7 +100,7 @@ async def register(
 async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Tokens:
     body = await graphql(http, "Login", {"input": {"username": username, "password": password}})
     payload = body["data"]["login"]
-    assert payload["__typename"] == "AuthTokens", payload
+    assert payload["__typename"] == "LoginSuccess", payload
     return Tokens(access=payload["accessToken"], refresh=payload["refreshToken"])
 
 
@@ -112,7 +112,7 @@ async def register_and_login(
 
 
 async def refresh(http: httpx.AsyncClient, refresh_token: str) -> dict[str, Any]:
-    """The ``refreshToken`` payload (``AuthTokens`` or ``AuthenticationError``)."""
+    """The ``refreshToken`` payload (``RefreshTokenSuccess`` or ``AuthenticationError``)."""
     body = await graphql(http, "RefreshToken", {"input": {"refreshToken": refresh_token}})
     payload: dict[str, Any] = body["data"]["refreshToken"]
     return payload
@@ -120,7 +120,7 @@ async def refresh(http: httpx.AsyncClient, refresh_token: str) -> dict[str, Any]
 
 async def rotate(http: httpx.AsyncClient, tokens: Tokens) -> Tokens:
     payload = await refresh(http, tokens.refresh)
-    assert payload["__typename"] == "AuthTokens", payload
+    assert payload["__typename"] == "RefreshTokenSuccess", payload
     return Tokens(access=payload["accessToken"], refresh=payload["refreshToken"])
 
 

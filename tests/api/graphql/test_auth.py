@@ -1,4 +1,4 @@
-"""register, login, refreshToken, logout and viewer over real HTTP (DESIGN §7 token rules)."""
+"""register, login, refreshToken, logout and viewer over real HTTP."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ class TestLogin:
         body = await graphql(http, "Login", {"input": {"username": "ivan", "password": PASSWORD}})
 
         payload = body["data"]["login"]
-        assert payload["__typename"] == "AuthTokens"
+        assert payload["__typename"] == "LoginSuccess"
         assert payload["tokenType"] == "Bearer"
         tokens = Tokens(payload["accessToken"], payload["refreshToken"])
         assert tokens.claims["token_type"] == "access"
@@ -287,7 +287,7 @@ class TestRefreshToken:
         assert payload["__typename"] == "AuthenticationError"
         assert payload["code"] == "token_not_valid"
         # A forgery is not a reuse: the genuine token still rotates.
-        assert (await refresh(http, tokens.refresh))["__typename"] == "AuthTokens"
+        assert (await refresh(http, tokens.refresh))["__typename"] == "RefreshTokenSuccess"
 
 
 class TestLogout:
@@ -296,7 +296,7 @@ class TestLogout:
 
         body = await graphql(http, "Logout", token=tokens.access)
 
-        assert body == {"data": {"logout": {"revoked": True}}}
+        assert body == {"data": {"logout": {"__typename": "LogoutSuccess", "revoked": True}}}
         await assert_unauthenticated_viewer(http, tokens.access)
 
     async def test_revokes_the_refresh_token(self, http: httpx.AsyncClient) -> None:

@@ -703,7 +703,7 @@ class TestUpdateProfile:
     async def test_changes_names_and_bio(self, http: httpx.AsyncClient, ivan: Person) -> None:
         payload = await update_profile(http, ivan, firstName="Иван", lastName="Иванов", bio="Hi")
 
-        assert payload["__typename"] == "ProfilePayloadSuccess"
+        assert payload["__typename"] == "UpdateProfileSuccess"
         user = payload["user"]
         assert (user["firstName"], user["lastName"], user["bio"]) == ("Иван", "Иванов", "Hi")
         viewer = data(await graphql(http, "Viewer", token=ivan.token), "viewer")
@@ -750,7 +750,7 @@ class TestDeleteAccount:
     async def test_ends_every_session(self, http: httpx.AsyncClient, olga: Person) -> None:
         payload = data(await graphql(http, "DeleteAccount", token=olga.token), "deleteAccount")
 
-        assert payload == {"__typename": "AccountDeleted", "userId": olga.raw_id}
+        assert payload == {"__typename": "DeleteAccountSuccess", "userId": olga.id}
         viewer = await graphql(http, "Viewer", token=olga.token)
         assert viewer["data"] == {"viewer": None}
         assert error_codes(viewer) == ["UNAUTHENTICATED"]
@@ -807,18 +807,20 @@ class TestPresenceMutations:
             online: bool = user["isOnline"]
             return online
 
-        offline = data(await graphql(http, "GoOffline", token=olga.token), "goOffline")
+        offline = data(await graphql(http, "GoOffline", token=olga.token), "goOffline")["user"]
         assert offline["isOnline"] is False
         assert offline["lastOnlineAt"] is not None
         assert await seen_by_ivan() is False
 
-        online = data(await graphql(http, "GoOnline", token=olga.token), "goOnline")
+        online = data(await graphql(http, "GoOnline", token=olga.token), "goOnline")["user"]
         assert online["isOnline"] is True
         assert online["lastOnlineAt"] >= offline["lastOnlineAt"]
         assert await seen_by_ivan() is True
 
         assert (
-            data(await graphql(http, "GoOffline", token=olga.token), "goOffline")["isOnline"]
+            data(await graphql(http, "GoOffline", token=olga.token), "goOffline")["user"][
+                "isOnline"
+            ]
             is False
         )
         assert await seen_by_ivan() is False

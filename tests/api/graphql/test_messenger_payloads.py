@@ -53,8 +53,6 @@ ERRORS = {
     "readMessage": {VALIDATION, NOT_FOUND},
     "readAllMessages": {VALIDATION, NOT_FOUND},
 }
-# Served by the messenger's resolvers until they move to accounts; shaped as they were.
-ACCOUNT_MUTATIONS = {"updateProfile", "deleteAccount", "goOnline", "goOffline"}
 
 
 def camel(name: str) -> str:
@@ -77,7 +75,7 @@ class TestShapes:
         fields = get_object_definition(MessengerMutation, strict=True).fields
         declared = {camel(field.python_name) for field in fields}
 
-        assert declared - ACCOUNT_MUTATIONS == set(ERRORS)
+        assert declared == set(ERRORS)
 
     @pytest.mark.parametrize("name", list(ERRORS))
     def test_the_payload_is_its_success_and_only_its_errors(self, name: str) -> None:

@@ -100,13 +100,12 @@ async def until_listening(
     has its SUBSCRIBE (a socket's session guard is one subscriber of ``user:<id>``)."""
     live: Runtime = server._server.lifespan.state["runtime"]
     name = f"{live.settings.channel_prefix}:{channel}"
-    subscribers: dict[str, set[Any]] = live.bus._broadcast._subscribers
 
     async def poll() -> None:
         # In-process and Redis state, polled: neither offers an event to wait on.
         while True:
             [(_, listeners)] = await runtime.redis.pubsub_numsub(name)
-            if len(subscribers.get(name, ())) >= queues and listeners:
+            if live.bus.open_subscriptions(channel) >= queues and listeners:
                 return
             await asyncio.sleep(0.01)
 
@@ -319,11 +318,11 @@ class TestPresence:
 
         assert (came["userId"], came["isOnline"]) == (olga.id, True)
         # Announced by the request's own activity, a moment before goOnline wrote its time.
-        assert came["lastOnlineAt"] <= online["data"]["goOnline"]["lastOnlineAt"]
+        assert came["lastOnlineAt"] <= online["data"]["goOnline"]["user"]["lastOnlineAt"]
         assert went == {
             "userId": olga.id,
             "isOnline": False,
-            "lastOnlineAt": offline["data"]["goOffline"]["lastOnlineAt"],
+            "lastOnlineAt": offline["data"]["goOffline"]["user"]["lastOnlineAt"],
         }
 
     async def test_only_the_named_users(

@@ -314,7 +314,7 @@ class TestProfileAvatar:
 
         body = await multipart(http, "UpdateProfile", variables, files, token=olga.token)
 
-        user = member(body, "updateProfile", "ProfilePayloadSuccess")["user"]
+        user = member(body, "updateProfile", "UpdateProfileSuccess")["user"]
         response = await fetch(http, user["avatar"])
         assert (response.content, response.headers["content-type"]) == (JPEG, "image/jpeg")
         assert (user["firstName"], user["lastName"]) == ("Olga", "Ivanova")  # left alone

@@ -12,7 +12,15 @@ from sqlalchemy import update
 from strawberry.relay import to_base64
 
 from domain.accounts.model import User
-from tests.api.graphql.factories import Tokens, error_codes, register, register_and_login
+from tests.api.graphql.factories import (
+    Tokens,
+    error_codes,
+    login,
+    register,
+    register_and_login,
+)
+from tests.api.rest.factories import PASSWORD as ADMIN_PASSWORD
+from tests.api.rest.factories import create_admin
 from tests.conftest import graphql
 
 if TYPE_CHECKING:
@@ -95,7 +103,7 @@ class TestNode:
             pytest.param(to_base64("User", uuid.uuid4()), id="unknown-user"),
             pytest.param(to_base64("User", "not-a-uuid"), id="not-a-uuid"),
             pytest.param(to_base64("Nonexistent", "1"), id="unknown-type"),
-            pytest.param(to_base64("AuthTokens", "1"), id="not-a-node-type"),
+            pytest.param(to_base64("LoginSuccess", "1"), id="not-a-node-type"),
         ],
     )
     async def test_is_null_for_an_id_that_names_nothing(
@@ -136,6 +144,23 @@ class TestNode:
         assert error_codes(body) == ["UNAUTHENTICATED"]
 
 
+class TestRoles:
+    async def test_a_role_shows_to_the_user_and_to_admins_only(
+        self, runtime: Runtime, http: httpx.AsyncClient, viewer: Tokens
+    ) -> None:
+        await populate(http)
+        admin = await create_admin(runtime)
+        admin_tokens = await login(http, admin.username, ADMIN_PASSWORD)
+
+        seen_by_user = await users_page(http, viewer.access, first=20)
+        seen_by_admin = await users_page(http, admin_tokens.access, first=20)
+        own = await graphql(http, "Viewer", token=viewer.access)
+
+        assert {edge["node"]["role"] for edge in seen_by_user["edges"]} == {None}
+        assert {edge["node"]["role"] for edge in seen_by_admin["edges"]} == {"USER"}
+        assert own["data"]["viewer"]["role"] == "USER"
+
+
 class TestUsers:
     async def test_lists_users_by_username_excluding_the_viewer(
         self, http: httpx.AsyncClient, viewer: Tokens
@@ -146,7 +171,9 @@ class TestUsers:
 
         assert usernames(page) == sorted(users)
         assert page["totalCount"] == len(users)
-        assert [edge["node"] for edge in page["edges"]] == [users[name] for name in sorted(users)]
+        # Their roles are theirs and the admins' to see (shown to each at registration).
+        expected = [{**users[name], "role": None} for name in sorted(users)]
+        assert [edge["node"] for edge in page["edges"]] == expected
         assert page["pageInfo"] == {
             "hasNextPage": False,
             "hasPreviousPage": False,

@@ -53,6 +53,9 @@ class Caller:
         self.token = None if tokens is None else tokens.access
 
     async def call(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Operation ``name``; a mutation's variables are its one ``input``."""
+        if name in MUTATIONS:
+            variables = {"input": variables or {}}
         return await graphql(self.http, name, variables, token=self.token)
 
     async def mutate(self, name: str, **variables: Any) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def account_in(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def sandbox_result(payload: dict[str, Any]) -> dict[str, Any]:
-    assert payload["__typename"] == "SandboxResult", payload
+    assert payload["__typename"].endswith("Success"), payload
     return payload
 
 
@@ -354,12 +357,14 @@ class TestSandboxLoadWorld:
 
     async def test_merge_defaults_to_true(self, admin: Caller) -> None:
         document = """mutation LoadWithoutMerge {
-          sandboxLoadWorld(world: {users: [{id: 1004, username: "nina_test"}]}) { __typename }
+          sandboxLoadWorld(input: {world: {users: [{id: 1004, username: "nina_test"}]}}) {
+            __typename
+          }
         }"""
 
         body = await post_document(admin.http, document, token=admin.token)
 
-        assert body == {"data": {"sandboxLoadWorld": {"__typename": "SandboxResult"}}}
+        assert body == {"data": {"sandboxLoadWorld": {"__typename": "SandboxLoadWorldSuccess"}}}
         assert [u["id"] for u in (await admin.world())["users"]] == [1001, 1002, 1003, 1004]
 
     @pytest.mark.parametrize(
@@ -400,6 +405,38 @@ class TestSandboxLoadWorld:
             k: v for k, v in before.items() if k != "now"
         }
 
+    @pytest.mark.parametrize(
+        ("world", "field"),
+        [
+            ({"users": [{"id": 1005, "usernme": "x"}]}, "users[0].usernme"),
+            ({"users": [{"id": 1001, "online": "sometimes"}]}, "users[0].online"),
+            ({"channels": [{"id": -1, "admins": [{"bot": "ghost"}]}]}, "channels[0].admins[0].bot"),
+            ({"channels": [{"id": -1, "admins": [{"id": 1001}]}]}, "channels[0].admins[0].id"),
+            ({"users": [{"id": 1005}, {"id": 1005}]}, "users[1].id"),
+        ],
+    )
+    async def test_the_error_names_the_field(
+        self, admin: Caller, world: dict[str, Any], field: str
+    ) -> None:
+        payload = await admin.mutate("SandboxLoadWorld", world=world, merge=True)
+
+        assert list(field_errors(payload)) == [field]
+        assert field in payload["message"]
+
+    async def test_a_stored_world_that_no_longer_reads_can_be_replaced(
+        self, admin: Caller, runtime: Runtime
+    ) -> None:
+        assert runtime.world is not None
+        await runtime.redis.set(runtime.world.key, '{"users": [{"id": 1, "retired_field": 1}]}')
+
+        stuck = await admin.call("SandboxWorld")
+        payload = await admin.mutate("SandboxLoadWorld", world={"users": [NEW_USER]}, merge=False)
+
+        assert error_codes(stuck) == ["UNAVAILABLE"]
+        assert "sandboxLoadWorld(merge: false)" in stuck["errors"][0]["message"]
+        sandbox_result(payload)
+        assert [u["id"] for u in (await admin.world())["users"]] == [1004]
+
 
 class TestSandboxPermissions:
     @pytest.mark.parametrize("name", MUTATIONS)
@@ -409,10 +446,10 @@ class TestSandboxPermissions:
         before = await admin.world()
         user = Caller(http, await register_and_login(http, "ivan"))
 
-        payload = await user.mutate(name, **MUTATIONS[name][1])
+        body = await user.call(name, MUTATIONS[name][1])
 
-        assert payload["__typename"] == "PermissionDeniedError"
-        assert payload["code"] == "permission_denied"
+        assert body["data"] is None
+        assert error_codes(body) == ["FORBIDDEN"]
         after = await admin.world()
         assert {k: v for k, v in after.items() if k != "now"} == {
             k: v for k, v in before.items() if k != "now"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from strawberry.relay import GlobalID
 
+from domain.access import System
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from tests.api.graphql.factories import Tokens, error_codes, login, register_and_login
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
 
     from domain.bootstrap import Runtime
+
+SYSTEM = System("tests")
 
 TASK_FIELDS = {
     "id",
@@ -315,7 +318,7 @@ class TestTaskEvents:
         assert runtime.sandbox is not None
         async with runtime.uow() as uow:
             job = await telegram.queue_messages(
-                uow, account_id=account_id, recipients=["ivan_test"], text="hi", requested_by=None
+                uow, account_id=account_id, recipients=["ivan_test"], text="hi", actor=SYSTEM
             )
 
         async with authenticated_socket(server, {"authToken": admin.access}) as ws:

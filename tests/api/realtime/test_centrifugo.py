@@ -757,7 +757,7 @@ class TestConnectionTokens:
 
 async def logout(runtime: Runtime, member: Member) -> None:
     async with runtime.uow() as uow:
-        await accounts.logout(uow, runtime.auth, session_id=member.session_id)
+        await accounts.logout(uow, runtime.auth, actor=member.viewer)
 
 
 async def first_refresh_token(runtime: Runtime, member: Member) -> str:
@@ -785,7 +785,7 @@ async def reuse_a_rotated_refresh_token(runtime: Runtime, member: Member) -> Non
 
 async def delete_account(runtime: Runtime, member: Member) -> None:
     async with runtime.uow() as uow:
-        await accounts.delete_account(uow, runtime.auth, viewer=member.viewer, user_id=member.id)
+        await accounts.delete_account(uow, runtime.auth, actor=member.viewer, user_id=member.id)
 
 
 SESSION_ENDINGS: dict[str, Callable[[Runtime, Member], Awaitable[None]]] = {

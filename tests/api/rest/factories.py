@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from domain.access import System
 from domain.accounts import service
 from domain.accounts.rules import UsernamePolicy
 from tests.conftest import TEST_SECRET
@@ -57,6 +58,7 @@ async def create_admin(
         return await service.ensure_admin(
             uow,
             runtime.auth.hasher,
+            actor=System("tests"),
             username=username or unique_username("admin"),
             password=password,
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from starlette.requests import Request
 
+from domain.access import Guest
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials, InvalidToken
 from domain.errors import ExternalUnavailable, PermissionDenied, Unauthenticated
@@ -119,7 +120,7 @@ class TestRequestViewer:
         )
 
         assert viewer is not None
-        assert viewer.user.id == user.id
+        assert viewer.user_id == user.id
         assert viewer.session_id is None
         assert viewer.is_admin is False
 
@@ -161,7 +162,7 @@ class TestRequestViewer:
         viewer = await request_viewer(request_to(runtime, bearer(pair.access)))
 
         assert viewer is not None
-        assert viewer.user.id == user.id
+        assert viewer.user_id == user.id
         assert viewer.session_id == pair.session_id
 
     async def test_bearer_works_when_basic_allowed(self, runtime: Runtime) -> None:
@@ -171,7 +172,7 @@ class TestRequestViewer:
         viewer = await request_viewer(request_to(runtime, bearer(pair.access)), allow_basic=True)
 
         assert viewer is not None
-        assert viewer.user.id == user.id
+        assert viewer.user_id == user.id
 
     async def test_bearer_refresh_token_is_refused(self, runtime: Runtime) -> None:
         user = await create_user(runtime)
@@ -226,7 +227,7 @@ class TestRequireGroupAccess:
         viewer = await require_group_access(request, "bots", allow_basic=True)
 
         assert viewer is not None
-        assert viewer.user.id == admin.id
+        assert viewer.user_id == admin.id
         assert viewer.is_admin is True
 
     async def test_admin_with_bearer(self, runtime: Runtime) -> None:
@@ -236,7 +237,7 @@ class TestRequireGroupAccess:
         viewer = await require_group_access(request_to(runtime, bearer(pair.access)), "seeonline")
 
         assert viewer is not None
-        assert viewer.user.id == admin.id
+        assert viewer.user_id == admin.id
 
     async def test_promoted_user_is_admin(self, runtime: Runtime) -> None:
         user = await create_user(runtime)
@@ -246,7 +247,7 @@ class TestRequireGroupAccess:
         viewer = await require_group_access(request, "bots", allow_basic=True)
 
         assert viewer is not None
-        assert viewer.user.id == user.id
+        assert viewer.user_id == user.id
 
     async def test_plain_user_is_denied(self, runtime: Runtime) -> None:
         user = await create_user(runtime)
@@ -281,9 +282,9 @@ class TestRequireGroupAccess:
             await require_group_access(request, "bots", allow_basic=True)
 
     async def test_anonymous_allowed_in_open_group(self, bots_open_runtime: Runtime) -> None:
-        viewer = await require_group_access(request_to(bots_open_runtime), "bots")
+        actor = await require_group_access(request_to(bots_open_runtime), "bots")
 
-        assert viewer is None
+        assert actor == Guest("bots")
 
     async def test_anonymous_still_refused_in_other_groups(
         self, bots_open_runtime: Runtime
@@ -298,7 +299,7 @@ class TestRequireGroupAccess:
         viewer = await require_group_access(request, "bots", allow_basic=True)
 
         assert viewer is not None
-        assert viewer.user.id == admin.id
+        assert viewer.user_id == admin.id
 
     async def test_plain_user_allowed_in_open_group(self, bots_open_runtime: Runtime) -> None:
         """An open group needs no credentials, so presenting valid ones must not cost access."""
@@ -310,7 +311,7 @@ class TestRequireGroupAccess:
         )
 
         assert viewer is not None
-        assert viewer.user.id == user.id
+        assert viewer.user_id == user.id
 
     async def test_bad_credentials_refused_in_open_group(self, bots_open_runtime: Runtime) -> None:
         """A presented but wrong credential is an error, never a silent downgrade to anonymous."""

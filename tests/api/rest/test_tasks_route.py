@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from domain.access import System
 from domain.accounts import service as accounts
 from domain.accounts.rules import ADDRESS_LOGIN_FACTOR
 from domain.adapters.clock import SystemClock
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from domain.accounts.model import User
     from domain.bootstrap import Runtime
     from domain.settings import Settings
+
+SYSTEM = System("tests")
 
 UNKNOWN_TASK = "0123456789abcdef0123456789abcdef"
 NOT_FOUND = {"detail": "No task matches the given id."}
@@ -185,7 +188,7 @@ class TestTaskStatus:
         )
         async with runtime.uow() as uow:
             job = await telegram.queue_messages(
-                uow, account_id=account_id, recipients=["ivan_test"], text="hi", requested_by=None
+                uow, account_id=account_id, recipients=["ivan_test"], text="hi", actor=SYSTEM
             )
         await run_jobs(runtime)
 

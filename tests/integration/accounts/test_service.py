@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from domain.access import System
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials, InvalidToken, UsernameTaken
 from domain.accounts.model import Role
@@ -19,6 +20,8 @@ from tests.fakes import FrozenClock
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.ports import AuthPorts
+
+SYSTEM = System("tests")
 
 PASSWORD = "secret123"
 
@@ -139,8 +142,9 @@ class TestLogout:
     async def test_logout_revokes_only_that_family(self, runtime: Runtime) -> None:
         await register(runtime, "ivan")
         phone, laptop = await login(runtime, "ivan"), await login(runtime, "ivan")
+        phone_viewer = await viewer_of(runtime, phone.access)
         async with runtime.uow() as uow:
-            await service.logout(uow, runtime.auth, session_id=phone.session_id)
+            await service.logout(uow, runtime.auth, actor=phone_viewer)
         with pytest.raises(InvalidToken):
             await viewer_of(runtime, phone.access)
         with pytest.raises(InvalidToken):
@@ -153,7 +157,7 @@ class TestEnsureAdmin:
         await register(runtime, "ivan")
         async with runtime.uow() as uow:
             user = await service.ensure_admin(
-                uow, runtime.auth.hasher, username="ivan", password="new-password-1"
+                uow, runtime.auth.hasher, actor=SYSTEM, username="ivan", password="new-password-1"
             )
         assert user.role is Role.ADMIN
         with pytest.raises(InvalidCredentials):
@@ -165,5 +169,5 @@ class TestEnsureAdmin:
         async with runtime.uow() as uow:
             with pytest.raises(Invalid):
                 await service.ensure_admin(
-                    uow, runtime.auth.hasher, username="root", password="123"
+                    uow, runtime.auth.hasher, actor=SYSTEM, username="root", password="123"
                 )

@@ -11,8 +11,9 @@ import contextlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis.asyncio import Redis
@@ -41,7 +42,12 @@ class Node:
 
 @contextlib.asynccontextmanager
 async def running_node(url: str, prefix: str) -> AsyncIterator[Node]:
-    backend = ReconnectingRedisBackend(url)
+    async with running_node_on(ReconnectingRedisBackend(url), prefix) as node:
+        yield node
+
+
+@contextlib.asynccontextmanager
+async def running_node_on(backend: ReconnectingRedisBackend, prefix: str) -> AsyncIterator[Node]:
     bus = EventBus(backend, prefix)
     await bus.connect()
     try:
@@ -58,6 +64,72 @@ async def running_bus(url: str, prefix: str) -> AsyncIterator[EventBus]:
         yield bus
     finally:
         await bus.disconnect()
+
+
+@dataclass
+class SlowLink:
+    """A TCP relay to Redis that delivers what its clients send ``delay`` seconds late, in
+    order (a distant network), and holds it while ``flowing`` is clear; answers pass at once.
+
+    A bus connected through it sends its SUBSCRIBE long before Redis reads it, as a bus far
+    from Redis would, while a publisher connected directly reaches Redis at once.
+    """
+
+    target: str
+    delay: float
+    flowing: asyncio.Event = field(default_factory=asyncio.Event)
+    _relays: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        """The URL that reaches ``target`` through this link."""
+        self.flowing.set()
+        server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield urlunsplit(urlsplit(self.target)._replace(netloc=f"127.0.0.1:{port}"))
+        finally:
+            server.close()
+            for relay in self._relays:
+                relay.cancel()
+            await asyncio.gather(*self._relays, return_exceptions=True)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        parts = urlsplit(self.target)
+        up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
+        for relay in (self._late(reader, up_writer), self._at_once(up_reader, writer)):
+            task = asyncio.create_task(relay)
+            self._relays.add(task)
+            task.add_done_callback(self._relays.discard)
+
+    async def _late(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                sent_at, chunk = await chunks.get()
+                # The link's latency: simulated, not a wait for something to happen.
+                await asyncio.sleep(max(0.0, sent_at + self.delay - loop.time()))
+                await self.flowing.wait()
+                writer.write(chunk)
+                await writer.drain()
+
+        delivering = asyncio.create_task(deliver())
+        try:
+            while chunk := await reader.read(65536):
+                chunks.put_nowait((loop.time(), chunk))
+        finally:
+            delivering.cancel()
+            writer.close()
+
+    async def _at_once(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            writer.close()
 
 
 @contextlib.asynccontextmanager
@@ -288,6 +360,34 @@ class TestSubscribe:
             for channel in channels:
                 await publisher.publish(channel, f'"{channel}"')
             assert await asyncio.gather(*listeners) == [f'"{channel}"' for channel in channels]
+
+    async def test_a_message_published_right_after_subscribe_returns_is_received(
+        self, redis_url: str, prefix: str, publisher: EventBus
+    ) -> None:
+        # Through the slow link the SUBSCRIBE reaches Redis a good while after it was sent; a
+        # subscribe that returned once it was sent would let this publish arrive first.
+        async with (
+            SlowLink(redis_url, delay=0.2).serving() as far_url,
+            running_bus(far_url, prefix) as far_bus,
+        ):
+            for channel in ("chat:1", "chat:2"):  # the first also opens the connection
+                async with far_bus.subscribe(channel) as messages:
+                    await publisher.publish(channel, '"right after"')
+                    assert await receive(messages) == '"right after"'
+
+    async def test_a_subscribe_redis_does_not_answer_is_refused(
+        self, redis_url: str, prefix: str
+    ) -> None:
+        link = SlowLink(redis_url, delay=0.0)
+        async with link.serving() as far_url:
+            backend = ReconnectingRedisBackend(far_url, subscribe_timeout=0.5)
+            async with running_node_on(backend, prefix) as node, node.bus.subscribe("chat:1"):
+                link.flowing.clear()  # from now on Redis hears nothing more from this bus
+                with pytest.raises(ExternalUnavailable):
+                    async with asyncio.timeout(RECEIVE_DEADLINE), node.bus.subscribe("chat:2"):
+                        pytest.fail("subscribed without an answer from Redis")
+                assert node.bus.open_subscriptions("chat:2") == 0
+                link.flowing.set()
 
     async def test_leaving_the_block_unsubscribes_from_redis(
         self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from redis.asyncio import Redis
 
+from domain.access import System
 from domain.adapters.clock import SystemClock
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
@@ -19,6 +20,9 @@ from tests.world import ACCOUNT_PHONE, load_world, run_jobs, signed_in_account
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
+
+
+SYSTEM = System("tests")
 
 
 async def read_job(runtime: Runtime, job_id: str) -> Job:
@@ -31,7 +35,7 @@ async def read_job(runtime: Runtime, job_id: str) -> Job:
 async def queue_messages(runtime: Runtime, account_id: Any, recipients: list[str]) -> str:
     async with runtime.uow() as uow:
         job = await telegram.queue_messages(
-            uow, account_id=account_id, recipients=recipients, text="hello", requested_by=None
+            uow, account_id=account_id, recipients=recipients, text="hello", actor=SYSTEM
         )
     return job.id
 
@@ -173,7 +177,9 @@ class TestSweepStuckJobs:
         await asyncio.sleep(0.05)
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            )
         assert revived == [job.id]
         assert await runtime.queue.state(job.id) is QueueState.QUEUED
         await run_jobs(runtime)
@@ -188,7 +194,9 @@ class TestSweepStuckJobs:
         await asyncio.sleep(0.05)
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            )
 
         assert revived == []
 
@@ -199,7 +207,9 @@ class TestSweepStuckJobs:
         await runtime.redis.flushdb()
 
         async with runtime.uow() as uow:
-            revived = await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=60)
+            revived = await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=60
+            )
 
         assert revived == []
 
@@ -221,9 +231,9 @@ class TestRedisOutage:
 
         assert (await read_job(runtime, job.id)).status is JobStatus.QUEUED
         async with runtime.uow() as uow:
-            assert await jobs.sweep_stuck_jobs(uow, runtime.queue, SystemClock(), grace=0.01) == [
-                job.id
-            ]
+            assert await jobs.sweep_stuck_jobs(
+                uow, runtime.queue, SystemClock(), actor=SYSTEM, grace=0.01
+            ) == [job.id]
         redis = Redis.from_url(redis_url)
         try:
             assert await redis.zcard(runtime.queue.queue_name) == 1

@@ -182,7 +182,7 @@ async def delete_account(hub: Hub, user: User) -> None:
     """The user deletes their account through the accounts service (the row stays)."""
     async with hub.uow() as uow:
         viewer = accounts.Viewer(user=user, session_id=None)
-        await accounts.delete_account(uow, hub.runtime.auth, viewer=viewer, user_id=user.id)
+        await accounts.delete_account(uow, hub.runtime.auth, actor=viewer, user_id=user.id)
 
 
 async def purge_user(hub: Hub, user: User) -> None:

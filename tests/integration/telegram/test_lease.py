@@ -169,6 +169,22 @@ class TestLeaseKeeper:
         await keeper.stop()
         assert await redis.get(key) == b"thief"
 
+    async def test_reports_a_lease_that_lapsed_and_passed_to_another_owner(
+        self, redis: Redis, key: str
+    ) -> None:
+        lease, lost = Lease(redis, key, ttl=0.3), Losses()
+        assert await lease.acquire()
+        keeper = LeaseKeeper(lease, lost)
+        keeper.start()
+        await redis.delete(key)  # as if it lapsed: the renewals stalled past the ttl
+        successor = Lease(redis, key, ttl=5)
+        assert await successor.acquire()
+        await asyncio.wait_for(lost.event.wait(), DEADLINE)
+        assert (lost.count, keeper.lost) == (1, True)
+        assert not await lease.renew()
+        await keeper.stop()  # its release leaves the successor's lease alone
+        assert await lease.holder() == successor.owner
+
     async def test_gives_up_before_an_unreachable_redis_lets_the_lease_lapse(self) -> None:
         unreachable = Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.05)
         # It gives up one renewal period (0.5 s) before the lease would lapse (1.5 s): that

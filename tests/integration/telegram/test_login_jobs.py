@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.access import System
 from domain.adapters.clock import SystemClock
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.telegram import service as telegram
@@ -12,6 +13,9 @@ from tests.world import ACCOUNT_PHONE, API_HASH, load_world
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
+
+
+SYSTEM = System("tests")
 
 
 async def login_codes(runtime: Runtime) -> int:
@@ -26,13 +30,18 @@ class TestLoginSteps:
         gateway = SimulatedGateway(runtime.world)
         async with runtime.uow() as uow:
             account = await telegram.add_account(
-                uow, runtime.secrets, phone=ACCOUNT_PHONE, api_id=1, api_hash=API_HASH
+                uow, runtime.secrets, actor=SYSTEM, phone=ACCOUNT_PHONE, api_id=1, api_hash=API_HASH
             )
 
         for _ in range(2):
             async with runtime.uow() as uow:
                 await telegram.deliver_login_code(
-                    uow, gateway, runtime.secrets, job_id="code-job", account_id=account.id
+                    uow,
+                    gateway,
+                    runtime.secrets,
+                    actor=SYSTEM,
+                    job_id="code-job",
+                    account_id=account.id,
                 )
         assert await login_codes(runtime) == 1
 
@@ -43,7 +52,7 @@ class TestLoginSteps:
                 account_id=account.id,
                 code="12345",
                 password=None,
-                requested_by=None,
+                actor=SYSTEM,
             )
         for _ in range(2):
             async with runtime.uow() as uow:
@@ -52,6 +61,7 @@ class TestLoginSteps:
                     gateway,
                     runtime.secrets,
                     SystemClock(),
+                    actor=SYSTEM,
                     job_id="sign-in-job",
                     account_id=account.id,
                 )

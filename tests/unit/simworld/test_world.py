@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from domain.adapters.simworld.sandbox import DEMO_WORLD, read_world_file
+from domain.adapters.simworld.document import Schedule, WorldState
 from domain.adapters.simworld.world import World, load_document
 from domain.adapters.telegram import simulated
-from domain.errors import Invalid, RateLimited
+from domain.errors import RateLimited
 from domain.telegram.errors import (
     AccountSessionRevoked,
     ChatAdminRequired,
@@ -23,28 +23,20 @@ from domain.telegram.errors import (
 from domain.telegram.model import AccountCredentials, BotCredentials
 from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 T0 = 1_800_000_000.0
 
 
-def state(**account: Any) -> dict[str, Any]:
+def state(**account: Any) -> WorldState:
     document = copy.deepcopy(WORLD)
     document["accounts"][0].update(account)
-    loaded = load_document({}, document, merge=False, now=T0)
-    for channel in loaded["channels"]:  # what the sandbox does for {bot: name} admins
-        for admin in channel["admins"]:
-            if "bot" in admin:
-                admin["id"] = 5001
-    return loaded
+    return load_document(WorldState(), document, merge=False, now=T0)
 
 
-def at(doc: dict[str, Any], seconds: float = 0.0) -> World:
+def at(doc: WorldState, seconds: float = 0.0) -> World:
     return World(doc, T0 + seconds)
 
 
-def signed_in(doc: dict[str, Any]) -> AccountCredentials:
+def signed_in(doc: WorldState) -> AccountCredentials:
     fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
     code = simulated.send_login_code(at(doc), fresh)
     pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
@@ -55,26 +47,26 @@ def signed_in(doc: dict[str, Any]) -> AccountCredentials:
 class TestSchedules:
     def test_online_time_follows_the_schedule_and_seed(self) -> None:
         doc = state()
-        doc["users"][0]["schedule"] = {"online_every": 100, "online_for": 30}
-        pattern = [at(doc, s).is_online(doc["users"][0]) for s in range(0, 300, 10)]
+        doc.users[0].schedule = Schedule(online_every=100, online_for=30)
+        pattern = [at(doc, s).is_online(doc.users[0]) for s in range(0, 300, 10)]
         assert pattern.count(True) == 9  # 30 of every 100 seconds
-        assert pattern == [at(doc, s).is_online(doc["users"][0]) for s in range(0, 300, 10)]
+        assert pattern == [at(doc, s).is_online(doc.users[0]) for s in range(0, 300, 10)]
 
     def test_another_seed_shifts_the_phase(self) -> None:
         doc, other = state(), state()
         for d, seed in ((doc, 1), (other, 2)):
-            d["seed"] = seed
-            d["users"][0]["schedule"] = {"online_every": 1000, "online_for": 100}
-        first = [at(doc, s).is_online(doc["users"][0]) for s in range(0, 1000, 10)]
-        second = [at(other, s).is_online(other["users"][0]) for s in range(0, 1000, 10)]
+            d.seed = seed
+            d.users[0].schedule = Schedule(online_every=1000, online_for=100)
+        first = [at(doc, s).is_online(doc.users[0]) for s in range(0, 1000, 10)]
+        second = [at(other, s).is_online(other.users[0]) for s in range(0, 1000, 10)]
         assert first != second
 
 
 class TestViews:
     def test_views_grow_with_age(self) -> None:
         doc = state()
-        channel = doc["channels"][0]
-        post = channel["posts"][0]
+        channel = doc.channels[0]
+        post = channel.posts[0]
         assert at(doc).views(channel, post) == 10
         assert at(doc, 3600).views(channel, post) > 10
         assert at(doc, 7200).views(channel, post) > at(doc, 3600).views(channel, post)
@@ -83,7 +75,7 @@ class TestViews:
 class TestFlood:
     def test_per_minute_limit_then_wait(self) -> None:
         doc = state(flood={"send_message": {"per_minute": 2}})
-        account = doc["accounts"][0]
+        account = doc.accounts[0]
         at(doc).check_flood(account, "send_message")
         at(doc, 1).check_flood(account, "send_message")
         with pytest.raises(RateLimited) as raised:
@@ -94,7 +86,7 @@ class TestFlood:
     def test_an_explicit_flood_wait(self) -> None:
         doc = state(flood_until=T0 + 30)
         with pytest.raises(RateLimited) as raised:
-            at(doc, 10).check_flood(doc["accounts"][0], "anything")
+            at(doc, 10).check_flood(doc.accounts[0], "send_message")
         assert raised.value.retry_after == pytest.approx(20)
 
 
@@ -128,7 +120,7 @@ class TestLogin:
     def test_a_session_telegram_forgot_is_revoked(self) -> None:
         doc = state()
         creds = signed_in(doc)
-        doc["accounts"][0]["sessions"] = []
+        doc.accounts[0].sessions = []
         with pytest.raises(AccountSessionRevoked):
             simulated.user_statuses(at(doc), creds, ["ivan_test"])
 
@@ -139,7 +131,7 @@ class TestPrivacy:
         creds = signed_in(doc)
         (seen,) = simulated.user_statuses(at(doc), creds, ["maria_test"])
         assert seen.online is None
-        doc["users"][1]["contacts"] = [9001]
+        doc.users[1].contacts = [9001]
         (seen,) = simulated.user_statuses(at(doc), creds, ["maria_test"])
         assert seen.online is False
 
@@ -150,10 +142,10 @@ class TestPrivacy:
             simulated.invite_to_channel(at(doc), creds, "test_channel", 1003)
         with pytest.raises(PrivacyRestricted):
             simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
-        doc["users"][1]["contacts"] = [9001]
+        doc.users[1].contacts = [9001]
         outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
         assert outcome.invited
-        assert 1002 in doc["channels"][0]["members"]
+        assert 1002 in doc.channels[0].members
 
     def test_peer_flood_stops_invites(self) -> None:
         doc = state(peer_flood=True)
@@ -164,7 +156,7 @@ class TestPrivacy:
 class TestRights:
     def test_a_bot_without_the_right_cannot_post(self) -> None:
         doc = state()
-        doc["channels"][0]["admins"] = []
+        doc.channels[0].admins = []
         with pytest.raises(ChatAdminRequired):
             simulated.post_markdown(at(doc), BotCredentials("5001:test-token"), -1001234567890, "x")
 
@@ -174,45 +166,4 @@ class TestRights:
             at(doc), BotCredentials("5001:test-token"), -1001234567890, "news"
         )
         assert posted.message_id == 2
-        assert doc["outbox"][-1]["type"] == "post"
-
-
-class TestLoadDocument:
-    @pytest.mark.parametrize(
-        "document",
-        [
-            {"users": [{"username": "no_id"}]},
-            {"users": "not a list of users"},
-            {"bots": [{"id": 1}]},
-            {"accounts": [{"id": 1, "phone": "not a phone"}]},
-            {"seed": "not a number"},
-        ],
-    )
-    def test_malformed_worlds_are_invalid(self, document: dict[str, Any]) -> None:
-        with pytest.raises(Invalid):
-            load_document({}, document, merge=False, now=T0)
-
-    def test_merge_upserts_by_id(self) -> None:
-        base = state()
-        merged = load_document(
-            base, {"users": [{"id": 1001, "first_name": "Vanya"}]}, merge=True, now=T0
-        )
-        assert merged["users"][0]["first_name"] == "Vanya"
-        assert merged["users"][0]["username"] == "ivan_test"
-        assert len(merged["users"]) == len(base["users"])
-
-
-class TestReadWorldFile:
-    def test_the_demo_world_reads(self) -> None:
-        assert {u["username"] for u in read_world_file(DEMO_WORLD)["users"]} >= {"ivan_demo"}
-
-    @pytest.mark.parametrize("text", ["users: [unclosed", "- just\n- a list\n"])
-    def test_a_broken_file_is_invalid(self, tmp_path: Path, text: str) -> None:
-        path = tmp_path / "world.yaml"
-        path.write_text(text)
-        with pytest.raises(Invalid):
-            read_world_file(path)
-
-    def test_a_missing_file_is_invalid(self, tmp_path: Path) -> None:
-        with pytest.raises(Invalid):
-            read_world_file(tmp_path / "missing.yaml")
+        assert doc.outbox[-1].type == "post"
