@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from domain.adapters.simworld.sandbox import DEMO_WORLD
-from domain.adapters.simworld.validation import WorldInvalid
-from domain.adapters.simworld.worldfile import read_world_file
+from domain.adapters.simulated.sandbox import DEMO_WORLD
+from domain.adapters.simulated.validation import WorldInvalid
+from domain.adapters.simulated.worldfile import read_world_file
 from tghub.logs import LOG_FILE
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ def _world_file_error(settings: Settings) -> str | None:
     the server it would only surface as a failed startup's traceback)."""
     if settings.telegram_mode != "simulated" or settings.telegram_world is None:
         return None
-    from domain.adapters.simworld.validation import WorldInvalid
-    from domain.adapters.simworld.worldfile import read_world_file
+    from domain.adapters.simulated.validation import WorldInvalid
+    from domain.adapters.simulated.worldfile import read_world_file
 
     try:
         read_world_file(settings.telegram_world)

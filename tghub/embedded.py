@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from typing_extensions import override
 
-from domain.adapters.simworld.sandbox import DEMO_WORLD
+from domain.adapters.simulated.sandbox import DEMO_WORLD
 from resolvers.app import create_app
 from tghub.banner import banner
 from tghub.logs import LOG_FILE, chatter_to

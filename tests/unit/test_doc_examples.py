@@ -22,7 +22,7 @@ from graphql import (
     validate,
 )
 
-from domain.adapters.simworld.worldfile import read_world_file
+from domain.adapters.simulated.worldfile import read_world_file
 
 if TYPE_CHECKING:
     from _pytest.mark import ParameterSet

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from domain.adapters.simworld.sandbox import DEMO_WORLD
+from domain.adapters.simulated.sandbox import DEMO_WORLD
 from domain.settings import Settings
 from tghub.banner import banner, browser_host, world_summary
 from tghub.logs import chatter_to
