@@ -80,7 +80,8 @@ class Context:
     token: str | None = None
     # Why authentication failed, when a token was presented but refused.
     auth_error: DomainError | None = None
-    # Strawberry stores the websocket connection_init payload here.
+    # Strawberry stores the websocket connection_init payload here, and drops it silently
+    # when the context has no such attribute (docs/libraries.md).
     connection_params: dict[str, Any] | None = None
 
 
