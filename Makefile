@@ -3,6 +3,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 export TGHUB_DATABASE_URL ?= postgresql://app:app@127.0.0.1:5432/app
+# `make run PORT=8080 HOST=0.0.0.0`; empty here so a PORT in the environment is not taken.
+PORT :=
+HOST :=
 
 .PHONY: install run test check fuzz fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
 
@@ -13,7 +16,7 @@ install:
 	$(BIN)/pip install -q --no-deps -e .
 
 run:
-	env -u TGHUB_DATABASE_URL $(BIN)/tghub serve
+	env -u TGHUB_DATABASE_URL $(BIN)/tghub serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 services:
 	bash .ci/services.sh

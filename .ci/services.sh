@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis run on 127.0.0.1 with the role and databases tests use.
-# Idempotent (STACK.md §2): safe to run when everything is already up.
+# Idempotent: safe to run when everything is already up. It checks before it starts, because
+# `pg_ctlcluster … start` exits 2 when the cluster already runs (fatal under `set -e`), and a
+# second `redis-server --daemonize yes` on a busy port exits 0 but leaves a dead child behind.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 

@@ -20,9 +20,9 @@ from domain.adapters.passwords import Argon2Hasher
 from domain.adapters.queue import ArqJobQueue, create_arq_redis
 from domain.adapters.ratelimit import RedisRateLimiter
 from domain.adapters.secrets import FernetBox
-from domain.adapters.simworld.sandbox import SimulatedSandbox
-from domain.adapters.simworld.store import WorldStore
-from domain.adapters.simworld.worldfile import read_world_file
+from domain.adapters.simulated.sandbox import SimulatedSandbox
+from domain.adapters.simulated.store import WorldStore
+from domain.adapters.simulated.worldfile import read_world_file
 from domain.adapters.storage import LocalFileStore
 from domain.adapters.tokens import JwtCodec
 from domain.ports import AuthPorts, MessengerPorts
@@ -75,7 +75,7 @@ class WorkerMissing(RuntimeError):
 
 
 def world_key(settings: Settings) -> str:
-    return f"{settings.channel_prefix}:simworld"
+    return f"{settings.channel_prefix}:simulated-world"
 
 
 def queue_name(settings: Settings) -> str:

@@ -1,13 +1,16 @@
 """Domain events: frozen dataclasses with an explicit channel and version.
 
 They are serialised here, once, as JSON text (the bus publishes text only), and decoded back
-into the same dataclass through a registry keyed by the event name.
+into the same dataclass through a registry keyed by the event name. Fields may hold UUIDs,
+datetimes, other frozen dataclasses (a message card) and lists or tuples of these; a field
+made with ``routing()`` decides where the event goes and never travels with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 import uuid
 from datetime import datetime
@@ -16,6 +19,7 @@ from typing import Any, ClassVar
 from typing_extensions import override
 
 _REGISTRY: dict[str, type[Event]] = {}
+_ROUTING = "routing"  # field metadata key: the field stays in the publishing process
 
 
 class EventDecodeError(ValueError):
@@ -44,6 +48,28 @@ class Event:
         return (self.channel,)
 
 
+def routing(default: tuple[Any, ...] = ()) -> Any:
+    """A field that says where the event is published and is not part of it: not encoded,
+    left at ``default`` when decoded, and ignored by equality."""
+    return dataclasses.field(default=default, compare=False, repr=False, metadata={_ROUTING: True})
+
+
+def _wire_fields(cls: type[Any]) -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get(_ROUTING)]
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as objects and tuples as lists, recursively; other values as they are."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in _wire_fields(type(value))}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -53,38 +79,77 @@ def _to_json(value: Any) -> Any:
 
 
 def encode(event: Event) -> str:
-    payload = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-    body = {"event": event.name, "v": event.version, "data": payload}
+    body = {"event": event.name, "v": event.version, "data": _plain(event)}
     return json.dumps(body, default=_to_json, separators=(",", ":"))
 
 
-_FIELD_TYPES: dict[type[Event], dict[str, Any]] = {}
+# --- decoding ----------------------------------------------------------------------------------
+
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
+_SCALARS = (str, int, float, bool)
 
 
-def _field_types(cls: type[Event]) -> dict[str, Any]:
+def _field_types(cls: type[Any]) -> dict[str, Any]:
     if cls not in _FIELD_TYPES:
         _FIELD_TYPES[cls] = typing.get_type_hints(cls)
     return _FIELD_TYPES[cls]
 
 
-def _coerce(field_type: Any, value: Any) -> Any:
+def _build(cls: type[Any], data: Any) -> Any:
+    """An instance of the dataclass ``cls`` from its JSON object."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} expects an object")
+    types_ = _field_types(cls)
+    return cls(**{f.name: _coerce(types_[f.name], data[f.name]) for f in _wire_fields(cls)})
+
+
+def _coerce_union(field_type: Any, value: Any) -> Any:
+    options = [t for t in typing.get_args(field_type) if t is not type(None)]
     if value is None:
+        if len(options) == len(typing.get_args(field_type)):
+            raise TypeError("null where a value is required")
         return None
-    kinds = {field_type, *typing.get_args(field_type)}
-    if uuid.UUID in kinds:
+    return _coerce(options[0], value) if len(options) == 1 else value
+
+
+def _coerce_sequence(field_type: Any, value: Any) -> Any:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    item_type = typing.get_args(field_type)[0] if typing.get_args(field_type) else Any
+    items = [_coerce(item_type, item) for item in value]
+    return tuple(items) if typing.get_origin(field_type) is tuple else items
+
+
+def _coerce(field_type: Any, value: Any) -> Any:
+    """``value`` (decoded JSON) as the declared ``field_type``; TypeError or ValueError when
+    it cannot be one."""
+    origin = typing.get_origin(field_type)
+    if origin is typing.Union or origin is types.UnionType:
+        return _coerce_union(field_type, value)
+    if value is None:
+        raise TypeError("null where a value is required")
+    if origin is tuple or origin is list:
+        return _coerce_sequence(field_type, value)
+    if field_type is uuid.UUID:
         return uuid.UUID(value)
-    if datetime in kinds:
+    if field_type is datetime:
         return datetime.fromisoformat(value)
+    if isinstance(field_type, type) and dataclasses.is_dataclass(field_type):
+        return _build(field_type, value)
+    if field_type in _SCALARS and not isinstance(value, field_type):
+        raise TypeError(f"expected {field_type.__name__}")
     return value
 
 
 def decode(text: str) -> Event:
+    """The event a bus message carries; EventDecodeError for anything else (another
+    version of it included: its fields may mean something else)."""
     try:
         body = json.loads(text)
         cls = _REGISTRY[body["event"]]
-        data = body["data"]
-        types = _field_types(cls)
-        kwargs = {f.name: _coerce(types[f.name], data[f.name]) for f in dataclasses.fields(cls)}
-        return cls(**kwargs)
-    except (ValueError, KeyError, TypeError) as exc:
+        if body["v"] != cls.version:
+            raise ValueError(f"version {body['v']!r} of {cls.name}")
+        event: Event = _build(cls, body["data"])
+        return event
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EventDecodeError(f"undecodable event: {text[:80]!r}") from exc

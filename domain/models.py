@@ -1,8 +1,9 @@
 """Every aggregate's model, imported so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from domain.accounts.model import AuthSession, User
+from domain.files.model import StoredFile
 from domain.jobs.model import Job
-from domain.messenger.model import Chat, ChatMember, Message, MessageFile, StoredFile
+from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.orm import Base
 from domain.telegram.model import TelegramAccount
 

@@ -128,7 +128,7 @@ class SecretBox(Protocol):
 
 
 class TelegramGateway(Protocol):
-    """Telegram in domain verbs (DESIGN.md §6): returns domain values, raises domain errors.
+    """Telegram in domain verbs: returns domain values, raises domain errors.
 
     Every verb may raise ``RateLimited`` (flood wait), ``ExternalUnavailable`` and, for
     account verbs, ``AccountSessionRevoked``/``AccountNotSignedIn``/``PeerFlood``.

@@ -1,4 +1,8 @@
-"""Per-request DataLoaders: each batch opens its own short read session."""
+"""Per-request DataLoaders: each batch opens its own short read session.
+
+Loaders of what not everyone may see are keyed by (id, actor): the services answer only what
+the actor may see, and a request's keys all name its one viewer.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from domain.accounts import repository as accounts
+from domain.accounts import service as accounts
 from domain.jobs import service as jobs
 from domain.messenger import service as messenger
 from domain.telegram import service as telegram
@@ -17,19 +21,22 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.accounts.model import User
+    from domain.accounts.service import Viewer
     from domain.jobs.model import Job
-    from domain.messenger.model import Chat, ChatMember
-    from domain.messenger.service import Card, ChatOverview
+    from domain.messenger.cards import MessageCard
+    from domain.messenger.model import Chat
+    from domain.messenger.service import ChatOverview
     from domain.telegram.model import TelegramAccount
     from domain.uow import UnitOfWorkFactory
 
 
 KeyT = TypeVar("KeyT")
+ActorT = TypeVar("ActorT", bound="Actor")
 
 
-def _by_actor(keys: Sequence[tuple[KeyT, Actor]]) -> dict[Actor, list[KeyT]]:
+def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
     """The keys grouped by actor (one actor per request in practice)."""
-    grouped: dict[Actor, list[KeyT]] = {}
+    grouped: dict[ActorT, list[KeyT]] = {}
     for key, actor in keys:
         grouped.setdefault(actor, []).append(key)
     return grouped
@@ -44,19 +51,18 @@ class Loaders:
         self.telegram_accounts: DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None] = (
             DataLoader(self._load_telegram_accounts)
         )
-        self.chats: DataLoader[uuid.UUID, Chat | None] = DataLoader(self._load_chats)
-        self.chat_members: DataLoader[uuid.UUID, list[ChatMember]] = DataLoader(
-            self._load_chat_members
-        )
-        # Keyed by (chat, viewer): the unread count is the viewer's.
-        self.chat_overviews: DataLoader[tuple[Chat, uuid.UUID], ChatOverview] = DataLoader(
+        # The messenger's actors are signed-in users: a chat is its members' only.
+        self.chats: DataLoader[tuple[uuid.UUID, Viewer], Chat | None] = DataLoader(self._load_chats)
+        self.chat_overviews: DataLoader[tuple[Chat, Viewer], ChatOverview] = DataLoader(
             self._load_chat_overviews
         )
-        self.messages: DataLoader[uuid.UUID, Card | None] = DataLoader(self._load_messages)
+        self.messages: DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None] = DataLoader(
+            self._load_messages
+        )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         async with self._uow() as uow:
-            found = {user.id: user for user in await accounts.users_by_ids(uow.session, ids)}
+            found = {user.id: user for user in await accounts.users_by_ids(uow, ids)}
         return [found.get(user_id) for user_id in ids]
 
     async def _load_jobs(self, keys: Sequence[tuple[str, Actor]]) -> list[Job | None]:
@@ -77,30 +83,28 @@ class Loaders:
                 found.update({(key, actor): account for key, account in visible.items()})
         return [found.get(key) for key in keys]
 
-    async def _load_chats(self, ids: Sequence[uuid.UUID]) -> list[Chat | None]:
+    async def _load_chats(self, keys: Sequence[tuple[uuid.UUID, Viewer]]) -> list[Chat | None]:
+        found: dict[tuple[uuid.UUID, Viewer], Chat] = {}
         async with self._uow() as uow:
-            found = await messenger.chats_by_ids(uow, ids)
-        return [found.get(chat_id) for chat_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await messenger.visible_chats(uow, actor=actor, chat_ids=ids)
+                found.update({(chat_id, actor): chat for chat_id, chat in visible.items()})
+        return [found.get(key) for key in keys]
 
-    async def _load_chat_members(self, ids: Sequence[uuid.UUID]) -> list[list[ChatMember]]:
+    async def _load_chat_overviews(self, keys: Sequence[tuple[Chat, Viewer]]) -> list[ChatOverview]:
+        found: dict[tuple[uuid.UUID, Viewer], ChatOverview] = {}
         async with self._uow() as uow:
-            found = await messenger.members_by_chat(uow, ids)
-        return [found[chat_id] for chat_id in ids]
+            for actor, chats in _by_actor(keys).items():
+                overviews = await messenger.chat_overviews(uow, actor=actor, chats=chats)
+                found.update({(o.chat.id, actor): o for o in overviews})
+        return [found[(chat.id, actor)] for chat, actor in keys]
 
-    async def _load_chat_overviews(
-        self, keys: Sequence[tuple[Chat, uuid.UUID]]
-    ) -> list[ChatOverview]:
-        by_viewer: dict[uuid.UUID, list[Chat]] = {}
-        for chat, viewer in keys:
-            by_viewer.setdefault(viewer, []).append(chat)
-        found: dict[tuple[uuid.UUID, uuid.UUID], ChatOverview] = {}
+    async def _load_messages(
+        self, keys: Sequence[tuple[uuid.UUID, Viewer]]
+    ) -> list[MessageCard | None]:
+        found: dict[tuple[uuid.UUID, Viewer], MessageCard] = {}
         async with self._uow() as uow:
-            for viewer, chats in by_viewer.items():  # one viewer per request in practice
-                overviews = await messenger.chat_overviews(uow, viewer=viewer, chats=chats)
-                found.update({(o.chat.id, viewer): o for o in overviews})
-        return [found[(chat.id, viewer)] for chat, viewer in keys]
-
-    async def _load_messages(self, ids: Sequence[uuid.UUID]) -> list[Card | None]:
-        async with self._uow() as uow:
-            found = await messenger.cards_by_ids(uow, ids)
-        return [found.get(message_id) for message_id in ids]
+            for actor, ids in _by_actor(keys).items():
+                visible = await messenger.visible_messages(uow, actor=actor, message_ids=ids)
+                found.update({(message_id, actor): card for message_id, card in visible.items()})
+        return [found.get(key) for key in keys]

@@ -1,4 +1,8 @@
-"""Messenger: Query, Mutation and Subscription fields."""
+"""Messenger: Query, Mutation and Subscription fields.
+
+Resolvers translate: global IDs in, the viewer as the actor, one service call, the result
+rendered. Who may do what is the service's to decide.
+"""
 
 from __future__ import annotations
 
@@ -22,30 +26,40 @@ from schema.context import Info
 from schema.messenger import (
     Chat,
     ChatFilter,
-    ChatInput,
-    ChatPayload,
-    ChatPayloadSuccess,
-    ChatRead,
-    ChatReadPayload,
-    ChatRemoved,
-    ChatRemovedPayload,
     CreateChatInput,
+    CreateChatPayload,
+    CreateChatSuccess,
+    DeleteChatInput,
+    DeleteChatPayload,
+    DeleteChatSuccess,
+    DeleteMessageInput,
+    DeleteMessagePayload,
+    DeleteMessageSuccess,
     EditMessageInput,
+    EditMessagePayload,
+    EditMessageSuccess,
+    LeaveChatInput,
+    LeaveChatPayload,
+    LeaveChatSuccess,
     Message,
     MessageEvent,
     MessageEventKind,
     MessageFilter,
-    MessageInput,
-    MessagePayload,
-    MessagePayloadSuccess,
-    MessageRemoved,
-    MessageRemovedPayload,
     PresenceEvent,
+    ReadAllMessagesInput,
+    ReadAllMessagesPayload,
+    ReadAllMessagesSuccess,
+    ReadMessageInput,
+    ReadMessagePayload,
+    ReadMessageSuccess,
     SendMessageInput,
+    SendMessagePayload,
+    SendMessageSuccess,
     UpdateChatInput,
-    node_uuid,
+    UpdateChatPayload,
+    UpdateChatSuccess,
 )
-from schema.relay import Connection, View, connection, page_request
+from schema.relay import Connection, View, connection, global_id, page_request, uuid_of
 
 if TYPE_CHECKING:
     import uuid
@@ -57,25 +71,37 @@ if TYPE_CHECKING:
 MAX_PRESENCE_USERS = 100
 
 
-def chat_id_of(value: str, field: str = "chatId") -> uuid.UUID:
-    found = node_uuid(value, "Chat")
+def id_of(value: str, type_name: str, field: str) -> uuid.UUID:
+    """The UUID in a global ID of ``type_name``; Invalid on ``field`` for anything else (a
+    raw UUID included: GraphQL takes global IDs only)."""
+    found = uuid_of(value, type_name)
     if found is None:
-        raise Invalid.single(field, "Not a chat id.")
+        raise _not_an_id(field, f"Not a {type_name} id.")
     return found
+
+
+def _not_an_id(field: str, message: str) -> Invalid:
+    # The message is the field's: a query or subscription has no field list to show.
+    return Invalid({field: [message]}, message=message)
+
+
+def chat_id_of(value: str, field: str = "chatId") -> uuid.UUID:
+    return id_of(value, "Chat", field)
 
 
 def message_id_of(value: str) -> uuid.UUID:
-    found = node_uuid(value, "Message")
-    if found is None:
-        raise Invalid.single("messageId", "Not a message id.")
-    return found
+    return id_of(value, "Message", "messageId")
 
 
 def user_ids_of(values: Sequence[str], field: str = "memberIds") -> list[uuid.UUID]:
-    ids = [node_uuid(value, "User") for value in values]
+    ids = [uuid_of(value, "User") for value in values]
     if any(i is None for i in ids):
-        raise Invalid.single(field, "Every member must be a user id.")
+        raise _not_an_id(field, "Every id must be a User id.")
     return [i for i in ids if i is not None]
+
+
+def search_of(filter: ChatFilter | MessageFilter | None) -> str | None:
+    return None if filter is None else filter.search
 
 
 @strawberry.type
@@ -91,20 +117,19 @@ class MessengerQuery:
         viewer = require_viewer(info.context)
         page = page_request(first, after, max_size=info.context.max_page_size)
         async with info.context.uow() as uow:
-            found = await service.list_chats(
-                uow, viewer=viewer.user.id, search=filter.search if filter else None, page=page
-            )
+            found = await service.list_chats(uow, actor=viewer, search=search_of(filter), page=page)
         nodes = {chat.id: chat for chat in await Chat.load_many(info, found.items)}
         return connection(
             found, lambda chat: nodes[str(chat.id)], service.chat_cursor, has_previous=bool(after)
         )
 
-    @strawberry.field(description="One of the viewer's chats.")
-    async def chat(self, info: Info, id: strawberry.ID) -> Chat:
+    @strawberry.field(description="One of the viewer's chats; null for any other id.")
+    async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
         viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            found = await service.get_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(id, "id"))
-        return await Chat.load(info, found)
+        chat_id = uuid_of(id, "Chat")
+        loader = info.context.loaders.chats
+        found = None if chat_id is None else await loader.load((chat_id, viewer))
+        return None if found is None else await Chat.load(info, found)
 
     @strawberry.field(description="Messages of a chat the viewer is in, newest first.")
     async def messages(
@@ -117,13 +142,10 @@ class MessengerQuery:
     ) -> Connection[Message]:
         viewer = require_viewer(info.context)
         page = page_request(first, after, max_size=info.context.max_page_size)
+        chat = chat_id_of(chat_id)
         async with info.context.uow() as uow:
             found = await service.list_messages(
-                uow,
-                viewer=viewer.user.id,
-                chat_id=chat_id_of(chat_id),
-                search=filter.search if filter else None,
-                page=page,
+                uow, actor=viewer, chat_id=chat, search=search_of(filter), page=page
             )
         view = View.of(info)
         return connection(
@@ -133,20 +155,19 @@ class MessengerQuery:
             has_previous=bool(after),
         )
 
-    @strawberry.field(description="One message of a chat the viewer is in.")
-    async def message(self, info: Info, id: strawberry.ID) -> Message:
+    @strawberry.field(description="One message of a chat the viewer is in; null otherwise.")
+    async def message(self, info: Info, id: strawberry.ID) -> Message | None:
         viewer = require_viewer(info.context)
-        async with info.context.uow() as uow:
-            card = await service.get_message(
-                uow, viewer=viewer.user.id, message_id=message_id_of(id)
-            )
-        return Message.from_card(card, View.of(info))
+        message_id = uuid_of(id, "Message")
+        loader = info.context.loaders.messages
+        card = None if message_id is None else await loader.load((message_id, viewer))
+        return None if card is None else Message.from_card(card, View.of(info))
 
 
 @strawberry.type
 class MessengerMutation:
     @strawberry.mutation(description="A private chat with one companion, or a group.")
-    async def create_chat(self, info: Info, input: CreateChatInput) -> ChatPayload:
+    async def create_chat(self, info: Info, input: CreateChatInput) -> CreateChatPayload:
         viewer = require_viewer(info.context)
         new = NewChat(
             is_private=input.is_private,
@@ -156,47 +177,42 @@ class MessengerMutation:
         )
         async with info.context.uow() as uow:
             chat, created = await service.create_chat(
-                uow,
-                info.context.messenger,
-                creator=viewer.user.id,
-                new=new,
-                fallback=input.fallback,
+                uow, info.context.messenger, actor=viewer, new=new, fallback=input.fallback
             )
-        return ChatPayloadSuccess(chat=await Chat.load(info, chat), created=created)
+        return CreateChatSuccess(chat=await Chat.load(info, chat), created=created)
 
     @strawberry.mutation(description="The creator renames a group or changes its members.")
-    async def update_chat(self, info: Info, input: UpdateChatInput) -> ChatPayload:
+    async def update_chat(self, info: Info, input: UpdateChatInput) -> UpdateChatPayload:
         viewer = require_viewer(info.context)
+        chat_id = chat_id_of(input.chat_id)
         members = None if input.member_ids is None else user_ids_of(input.member_ids)
         changes = ChatChanges(
             title=input.title, member_ids=members, avatar=await upload_of(input.avatar)
         )
         async with info.context.uow() as uow:
             chat = await service.update_chat(
-                uow,
-                info.context.messenger,
-                viewer=viewer.user.id,
-                chat_id=chat_id_of(input.chat_id),
-                changes=changes,
+                uow, info.context.messenger, actor=viewer, chat_id=chat_id, changes=changes
             )
-        return ChatPayloadSuccess(chat=await Chat.load(info, chat), created=False)
+        return UpdateChatSuccess(chat=await Chat.load(info, chat))
 
     @strawberry.mutation(description="Any member deletes a private chat; the creator a group.")
-    async def delete_chat(self, info: Info, input: ChatInput) -> ChatRemovedPayload:
+    async def delete_chat(self, info: Info, input: DeleteChatInput) -> DeleteChatPayload:
         viewer = require_viewer(info.context)
+        chat_id = chat_id_of(input.chat_id)
         async with info.context.uow() as uow:
-            await service.delete_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id))
-        return ChatRemoved(chat_id=input.chat_id)
+            await service.delete_chat(uow, actor=viewer, chat_id=chat_id)
+        return DeleteChatSuccess(chat_id=global_id("Chat", chat_id))
 
     @strawberry.mutation(description="Leave a group (not its creator); an empty group is gone.")
-    async def leave_chat(self, info: Info, input: ChatInput) -> ChatRemovedPayload:
+    async def leave_chat(self, info: Info, input: LeaveChatInput) -> LeaveChatPayload:
         viewer = require_viewer(info.context)
+        chat_id = chat_id_of(input.chat_id)
         async with info.context.uow() as uow:
-            await service.leave_chat(uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id))
-        return ChatRemoved(chat_id=input.chat_id)
+            await service.leave_chat(uow, actor=viewer, chat_id=chat_id)
+        return LeaveChatSuccess(chat_id=global_id("Chat", chat_id))
 
     @strawberry.mutation(description="Text (≤ 500), up to five files, or one voice recording.")
-    async def send_message(self, info: Info, input: SendMessageInput) -> MessagePayload:
+    async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
         viewer = require_viewer(info.context)
         new = NewMessage(
             chat_id=chat_id_of(input.chat_id),
@@ -205,51 +221,45 @@ class MessengerMutation:
             voice=await upload_of(input.voice),
         )
         async with info.context.uow() as uow:
-            card = await service.send_message(
-                uow, info.context.messenger, sender=viewer.user, new=new
-            )
-        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
+            card = await service.send_message(uow, info.context.messenger, actor=viewer, new=new)
+        return SendMessageSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="The sender replaces a message's text.")
-    async def edit_message(self, info: Info, input: EditMessageInput) -> MessagePayload:
+    async def edit_message(self, info: Info, input: EditMessageInput) -> EditMessagePayload:
         viewer = require_viewer(info.context)
+        message_id = message_id_of(input.message_id)
         async with info.context.uow() as uow:
             card = await service.edit_message(
-                uow,
-                info.context.messenger,
-                viewer=viewer.user.id,
-                message_id=message_id_of(input.message_id),
-                text=input.text,
+                uow, info.context.messenger, actor=viewer, message_id=message_id, text=input.text
             )
-        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
+        return EditMessageSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="The sender deletes a message.")
-    async def delete_message(self, info: Info, input: MessageInput) -> MessageRemovedPayload:
+    async def delete_message(self, info: Info, input: DeleteMessageInput) -> DeleteMessagePayload:
         viewer = require_viewer(info.context)
+        message_id = message_id_of(input.message_id)
         async with info.context.uow() as uow:
-            await service.delete_message(
-                uow, viewer=viewer.user.id, message_id=message_id_of(input.message_id)
-            )
-        return MessageRemoved(message_id=input.message_id)
+            await service.delete_message(uow, actor=viewer, message_id=message_id)
+        return DeleteMessageSuccess(message_id=global_id("Message", message_id))
 
     @strawberry.mutation(description="Mark a message of someone else, and all before it, read.")
-    async def read_message(self, info: Info, input: MessageInput) -> MessagePayload:
+    async def read_message(self, info: Info, input: ReadMessageInput) -> ReadMessagePayload:
         viewer = require_viewer(info.context)
+        message_id = message_id_of(input.message_id)
         async with info.context.uow() as uow:
-            card = await service.read_message(
-                uow, viewer=viewer.user.id, message_id=message_id_of(input.message_id)
-            )
-        return MessagePayloadSuccess(message=Message.from_card(card, View.of(info)))
+            card = await service.read_message(uow, actor=viewer, message_id=message_id)
+        return ReadMessageSuccess(message=Message.from_card(card, View.of(info)))
 
     @strawberry.mutation(description="Mark every message of a chat read.")
-    async def read_all_messages(self, info: Info, input: ChatInput) -> ChatReadPayload:
+    async def read_all_messages(
+        self, info: Info, input: ReadAllMessagesInput
+    ) -> ReadAllMessagesPayload:
         viewer = require_viewer(info.context)
+        chat_id = chat_id_of(input.chat_id)
         async with info.context.uow() as uow:
-            done = await service.read_all(
-                uow, viewer=viewer.user.id, chat_id=chat_id_of(input.chat_id)
-            )
-        ids = [strawberry.ID(i) for i in done.message_ids]
-        return ChatRead(chat_id=strawberry.ID(str(done.chat_id)), message_ids=ids)
+            done = await service.read_all_messages(uow, actor=viewer, chat_id=chat_id)
+        ids = [global_id("Message", message_id) for message_id in done.message_ids]
+        return ReadAllMessagesSuccess(chat_id=global_id("Chat", done.chat_id), message_ids=ids)
 
 
 @strawberry.type
@@ -263,8 +273,8 @@ class MessengerSubscription:
         if chat_id is not None:
             only = chat_id_of(chat_id)
             async with info.context.uow() as uow:  # members only, checked once
-                await service.get_chat(uow, viewer=viewer.user.id, chat_id=only)
-        async with info.context.events.subscribe(f"user:{viewer.user.id}") as messages:
+                await service.get_chat(uow, actor=viewer, chat_id=only)
+        async with info.context.events.subscribe(f"user:{viewer.user_id}") as messages:
             async for text in messages:
                 event = message_event(decoded(text), only, View.of(info))
                 if event is not None:
@@ -280,7 +290,7 @@ class MessengerSubscription:
         ids = user_ids_of(user_ids, "userIds")
         async for event in presence_changes(info.context, ids):
             yield PresenceEvent(
-                user_id=strawberry.ID(str(event.user_id)),
+                user_id=global_id("User", event.user_id),
                 is_online=event.online,
                 last_online_at=event.last_online_at,
             )
@@ -292,21 +302,20 @@ def message_event(event: Event | None, only: uuid.UUID | None, view: View) -> Me
         return None
     if only is not None and event.chat_id != only:
         return None
-    chat_id = strawberry.ID(str(event.chat_id))
+    chat_id = global_id("Chat", event.chat_id)
     if isinstance(event, MessagesReadAll):
-        ids = [strawberry.ID(i) for i in event.message_ids]
-        reader = strawberry.ID(str(event.user_id))
         return MessageEvent(
             kind=MessageEventKind.READ_ALL,
             chat_id=chat_id,
             message=None,
-            reader_id=reader,
-            message_ids=ids,
+            reader_id=global_id("User", event.user_id),
+            message_ids=[global_id("Message", i) for i in event.message_ids],
         )
-    message = Message.from_card(event.message, view)
-    kind = MessageEventKind(event.kind)
     return MessageEvent(
-        kind=kind, chat_id=chat_id, message=message, message_ids=[strawberry.ID(message.id)]
+        kind=MessageEventKind(event.kind),
+        chat_id=chat_id,
+        message=Message.from_card(event.message, view),
+        message_ids=[global_id("Message", event.message.id)],
     )
 
 

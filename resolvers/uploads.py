@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cross_web import HTTPException
 from starlette.datastructures import UploadFile
 
-from domain.messenger.rules import Upload
+from domain.files.rules import Upload
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from domain.accounts.model import User as UserModel
     from domain.accounts.service import TokenPair as TokenPairModel
+    from domain.messenger.cards import UserCard
     from schema.context import Info
 
 UserRole = strawberry.enum(Role, name="UserRole")
@@ -60,21 +61,19 @@ class User(relay.Node):
         )
 
     @classmethod
-    def from_card(cls, card: dict[str, Any], view: View) -> User:
-        """A user as a message snapshot carries it (events render without a query)."""
-        last_online = card["last_online_at"]
-        seen = None if last_online is None else datetime.fromisoformat(last_online)
+    def from_card(cls, card: UserCard, view: View) -> User:
+        """A user as a message card carries them (events render without a query)."""
         return cls(
-            id=card["id"],
-            username=card["username"],
-            first_name=card["first_name"],
-            last_name=card["last_name"],
-            bio=card["bio"],
-            role=None,
-            last_online_at=seen,
-            is_deleted=card["deleted"],
-            is_online=rules.is_online(seen, view.now, announced=card["online"]),
-            avatar=view.media(card["avatar"]),
+            id=str(card.id),
+            username=card.username,
+            first_name=card.first_name,
+            last_name=card.last_name,
+            bio=card.bio,
+            role=Role(card.role) if view.may_see_role(card.id) else None,
+            last_online_at=card.last_online_at,
+            is_deleted=card.deleted,
+            is_online=rules.is_online(card.last_online_at, view.now, announced=card.online),
+            avatar=view.media(card.avatar),
         )
 
     @override

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
     from domain.jobs.model import Job
-    from domain.messenger.model import Chat, ChatMember
+    from domain.messenger.cards import MessageCard
+    from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
     from domain.telegram.model import TelegramAccount
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 
 class Loaders(Protocol):
-    """Per-request DataLoaders (built in resolvers.loaders)."""
+    """Per-request DataLoaders (built in resolvers.loaders); those keyed by an actor answer
+    only what that actor may see."""
 
     @property
     def users(self) -> DataLoader[uuid.UUID, User | None]: ...
@@ -43,16 +45,20 @@ class Loaders(Protocol):
     ) -> DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None]: ...
 
     @property
-    def chats(self) -> DataLoader[uuid.UUID, Chat | None]: ...
+    def chats(self) -> DataLoader[tuple[uuid.UUID, Viewer], Chat | None]:
+        """Chats the viewer is a member of; None for any other id."""
+        ...
 
     @property
-    def chat_members(self) -> DataLoader[uuid.UUID, list[ChatMember]]: ...
+    def chat_overviews(self) -> DataLoader[tuple[Chat, Viewer], ChatOverview]:
+        """Chats the viewer was given (by ``chats`` or a messenger service) as their chat
+        list shows them."""
+        ...
 
     @property
-    def chat_overviews(self) -> DataLoader[tuple[Chat, uuid.UUID], ChatOverview]: ...
-
-    @property
-    def messages(self) -> DataLoader[uuid.UUID, dict[str, Any] | None]: ...
+    def messages(self) -> DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None]:
+        """Cards of messages in the viewer's chats; None for any other id."""
+        ...
 
 
 @dataclass
@@ -74,7 +80,8 @@ class Context:
     token: str | None = None
     # Why authentication failed, when a token was presented but refused.
     auth_error: DomainError | None = None
-    # Strawberry stores the websocket connection_init payload here.
+    # Strawberry stores the websocket connection_init payload here, and drops it silently
+    # when the context has no such attribute (docs/libraries.md).
     connection_params: dict[str, Any] | None = None
 
 

@@ -1,33 +1,33 @@
-"""GraphQL shapes of the messenger: chats, messages, their events, presence."""
+"""GraphQL shapes of the messenger: chats, messages, their events, presence.
+
+These types render what the services hand out (chats a viewer may see, message cards); who
+may see what is decided there, not here. Every id is a global ID.
+"""
 
 from __future__ import annotations
 
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 from typing_extensions import override
 
-from domain.messenger.rules import DELETED_NAME, display_name
+from domain.errors import Unauthenticated
 from schema.accounts import User
 from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from schema.relay import View, uuid_or_none
+from schema.relay import View, global_id, uuid_or_none
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from domain.accounts.model import User as UserModel
+    from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat as ChatModel
     from domain.messenger.service import ChatOverview
-
-# The viewer of a chat field without one: Chat objects are only reached by members, so this
-# never shows; it keeps the loader key total.
-NOBODY = uuid.UUID(int=0)
 
 
 @strawberry.type
@@ -38,7 +38,7 @@ class Attachment:
 @strawberry.type(description="A chat message; `wasReadBy` lists members whose marker passed it.")
 class Message(relay.Node):
     id: relay.NodeID[str]
-    chat_id: strawberry.ID
+    chat_id: strawberry.ID = strawberry.field(description="The global ID of the message's chat.")
     text: str | None
     voice: str | None = strawberry.field(description="Absolute URL of the voice recording.")
     files: list[Attachment]
@@ -48,25 +48,32 @@ class Message(relay.Node):
     was_read_by: list[User]
     created_at: datetime
     updated_at: datetime
+    chat_uuid: strawberry.Private[uuid.UUID]
 
     @strawberry.field
     async def chat(self, info: Info) -> Chat | None:
-        found = await info.context.loaders.chats.load(uuid.UUID(str(self.chat_id)))
+        viewer = info.context.viewer
+        found = (
+            None
+            if viewer is None
+            else await info.context.loaders.chats.load((self.chat_uuid, viewer))
+        )
         return None if found is None else await Chat.load(info, found)
 
     @classmethod
-    def from_card(cls, card: dict[str, Any], view: View) -> Message:
-        sender = card["sender"]
+    def from_card(cls, card: MessageCard, view: View) -> Message:
+        sender = card.sender
         return cls(
-            id=card["id"],
-            chat_id=strawberry.ID(card["chat"]),
-            text=card["text"],
-            voice=view.media(card["voice"]),
-            files=[Attachment(url=view.media(key) or "") for key in card["files"]],
+            id=str(card.id),
+            chat_id=global_id("Chat", card.chat_id),
+            chat_uuid=card.chat_id,
+            text=card.text,
+            voice=view.media(card.voice),
+            files=[Attachment(url=view.media(key) or "") for key in card.files],
             sender=None if sender is None else User.from_card(sender, view),
-            was_read_by=[User.from_card(reader, view) for reader in card["was_read_by"]],
-            created_at=datetime.fromisoformat(card["created_at"]),
-            updated_at=datetime.fromisoformat(card["updated_at"]),
+            was_read_by=[User.from_card(reader, view) for reader in card.was_read_by],
+            created_at=card.created_at,
+            updated_at=card.updated_at,
         )
 
     @override
@@ -75,23 +82,12 @@ class Message(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Message | None]:
         ids = [uuid_or_none(node_id) for node_id in node_ids]
-        cards = await info.context.loaders.messages.load_many([i for i in ids if i])
-        found = {card["id"]: card for card in cards if card is not None}
-        visible = await _visible_chats(info, [uuid.UUID(card["chat"]) for card in found.values()])
+        viewer = info.context.viewer
+        keys = [] if viewer is None else [(i, viewer) for i in ids if i]
+        cards = await info.context.loaders.messages.load_many(keys)
+        found = {card.id: card for card in cards if card is not None}
         view = View.of(info)
-        return [
-            cls.from_card(found[str(i)], view)
-            if str(i) in found and uuid.UUID(found[str(i)]["chat"]) in visible
-            else None
-            for i in ids
-        ]
-
-
-def _display_name(user: UserModel | None) -> str:
-    if user is None:
-        return DELETED_NAME
-    deleted = user.deleted_at is not None
-    return display_name(user.first_name, user.last_name, user.username, deleted=deleted)
+        return [cls.from_card(found[i], view) if i in found else None for i in ids]
 
 
 @strawberry.type(description="A private chat (two members) or a group chat.")
@@ -114,18 +110,14 @@ class Chat(relay.Node):
     updated_at: datetime
 
     @classmethod
-    def from_overview(cls, overview: ChatOverview, viewer: uuid.UUID, view: View) -> Chat:
-        chat, members, last = overview.chat, overview.members, overview.last_message
-        title, avatar = chat.title or "", chat.avatar
-        if chat.is_private:
-            companion = next((u for u in members if u.id != viewer), None)
-            title, avatar = _display_name(companion), companion.avatar if companion else None
+    def from_overview(cls, overview: ChatOverview, view: View) -> Chat:
+        chat, last = overview.chat, overview.last_message
         return cls(
             id=str(chat.id),
-            title=title,
+            title=overview.title,
             is_private=chat.is_private,
-            avatar=view.media(avatar),
-            members=[User.from_model(user, view) for user in members],
+            avatar=view.media(overview.avatar),
+            members=[User.from_model(user, view) for user in overview.members],
             creator=None if overview.creator is None else User.from_model(overview.creator, view),
             last_message=None if last is None else Message.from_card(last, view),
             unread_messages_count=overview.unread_messages_count,
@@ -137,11 +129,12 @@ class Chat(relay.Node):
     async def load_many(cls, info: Info, chats: Sequence[ChatModel]) -> list[Chat]:
         """These chats as the viewer sees them, their relations read in one batch."""
         viewer = info.context.viewer
-        viewer_id = viewer.user.id if viewer else NOBODY
-        loader = info.context.loaders.chat_overviews
-        overviews = await loader.load_many([(chat, viewer_id) for chat in chats])
+        if viewer is None:  # chats reach a request only through its viewer
+            raise info.context.auth_error or Unauthenticated()
+        keys = [(chat, viewer) for chat in chats]
+        overviews = await info.context.loaders.chat_overviews.load_many(keys)
         view = View.of(info)
-        return [cls.from_overview(overview, viewer_id, view) for overview in overviews]
+        return [cls.from_overview(overview, view) for overview in overviews]
 
     @classmethod
     async def load(cls, info: Info, chat: ChatModel) -> Chat:
@@ -153,25 +146,12 @@ class Chat(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Chat | None]:
         ids = [uuid_or_none(node_id) for node_id in node_ids]
-        chats = await info.context.loaders.chats.load_many([i for i in ids if i])
-        found = {chat.id: chat for chat in chats if chat is not None}
-        visible = await _visible_chats(info, list(found))
-        shown = await cls.load_many(info, [found[i] for i in ids if i in visible])
+        viewer = info.context.viewer
+        keys = [] if viewer is None else [(i, viewer) for i in ids if i]
+        chats = await info.context.loaders.chats.load_many(keys)
+        shown = await cls.load_many(info, [chat for chat in chats if chat is not None])
         by_id = {chat.id: chat for chat in shown}
         return [by_id.get(str(i)) for i in ids]
-
-
-async def _visible_chats(info: Info, chat_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """The chats among these of which the viewer is a member (only members see a chat)."""
-    viewer = info.context.viewer
-    if viewer is None or not chat_ids:
-        return set()
-    members = await info.context.loaders.chat_members.load_many(chat_ids)
-    return {
-        chat_id
-        for chat_id, chat_members in zip(chat_ids, members, strict=True)
-        if any(member.user_id == viewer.user.id for member in chat_members)
-    }
 
 
 @strawberry.enum
@@ -225,7 +205,7 @@ class MessageFilter:
 @strawberry.input
 class CreateChatInput:
     is_private: bool
-    member_ids: list[strawberry.ID]
+    member_ids: list[strawberry.ID] = strawberry.field(description="Global IDs of users.")
     title: str | None = None
     avatar: Upload | None = None
     fallback: bool = strawberry.field(
@@ -244,7 +224,17 @@ class UpdateChatInput:
 
 
 @strawberry.input
-class ChatInput:
+class DeleteChatInput:
+    chat_id: strawberry.ID
+
+
+@strawberry.input
+class LeaveChatInput:
+    chat_id: strawberry.ID
+
+
+@strawberry.input
+class ReadAllMessagesInput:
     chat_id: strawberry.ID
 
 
@@ -263,59 +253,96 @@ class EditMessageInput:
 
 
 @strawberry.input
-class MessageInput:
+class DeleteMessageInput:
     message_id: strawberry.ID
 
 
-# --- payloads --------------------------------------------------------------------------------
+@strawberry.input
+class ReadMessageInput:
+    message_id: strawberry.ID
+
+
+# --- payloads: each mutation's union lists the errors it can return ---------------------------
 
 
 @strawberry.type
-class ChatPayloadSuccess:
+class CreateChatSuccess:
     chat: Chat
-    created: bool = True
+    created: bool = strawberry.field(
+        description="False when `fallback` returned the pair's existing private chat."
+    )
 
 
 @strawberry.type
-class ChatRemoved:
+class UpdateChatSuccess:
+    chat: Chat
+
+
+@strawberry.type
+class DeleteChatSuccess:
     chat_id: strawberry.ID
 
 
 @strawberry.type
-class MessagePayloadSuccess:
+class LeaveChatSuccess:
+    chat_id: strawberry.ID
+
+
+@strawberry.type
+class SendMessageSuccess:
     message: Message
 
 
 @strawberry.type
-class MessageRemoved:
+class EditMessageSuccess:
+    message: Message
+
+
+@strawberry.type
+class DeleteMessageSuccess:
     message_id: strawberry.ID
 
 
 @strawberry.type
-class ChatRead:
+class ReadMessageSuccess:
+    message: Message
+
+
+@strawberry.type
+class ReadAllMessagesSuccess:
     chat_id: strawberry.ID
     message_ids: list[strawberry.ID]
 
 
-ERRORS = ValidationError | NotFoundError | PermissionDeniedError
-ChatPayload = Annotated[
-    ChatPayloadSuccess | ERRORS | ConflictError, strawberry.union("ChatPayload")
+CreateChatPayload = Annotated[
+    CreateChatSuccess | ValidationError, strawberry.union("CreateChatPayload")
 ]
-ChatRemovedPayload = Annotated[ChatRemoved | ERRORS, strawberry.union("ChatRemovedPayload")]
-MessagePayload = Annotated[MessagePayloadSuccess | ERRORS, strawberry.union("MessagePayload")]
-MessageRemovedPayload = Annotated[
-    MessageRemoved | ERRORS, strawberry.union("MessageRemovedPayload")
+UpdateChatPayload = Annotated[
+    UpdateChatSuccess | ValidationError | NotFoundError | PermissionDeniedError | ConflictError,
+    strawberry.union("UpdateChatPayload"),
 ]
-ChatReadPayload = Annotated[ChatRead | ERRORS, strawberry.union("ChatReadPayload")]
-
-
-def node_uuid(value: str, type_name: str) -> uuid.UUID | None:
-    """A raw UUID or a global ID of ``type_name``; None for anything else."""
-    direct = uuid_or_none(value)
-    if direct is not None:
-        return direct
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except (ValueError, TypeError):
-        return None
-    return uuid_or_none(global_id.node_id) if global_id.type_name == type_name else None
+DeleteChatPayload = Annotated[
+    DeleteChatSuccess | ValidationError | NotFoundError | PermissionDeniedError,
+    strawberry.union("DeleteChatPayload"),
+]
+LeaveChatPayload = Annotated[
+    LeaveChatSuccess | ValidationError | NotFoundError, strawberry.union("LeaveChatPayload")
+]
+SendMessagePayload = Annotated[
+    SendMessageSuccess | ValidationError | NotFoundError, strawberry.union("SendMessagePayload")
+]
+EditMessagePayload = Annotated[
+    EditMessageSuccess | ValidationError | NotFoundError | PermissionDeniedError,
+    strawberry.union("EditMessagePayload"),
+]
+DeleteMessagePayload = Annotated[
+    DeleteMessageSuccess | ValidationError | NotFoundError | PermissionDeniedError,
+    strawberry.union("DeleteMessagePayload"),
+]
+ReadMessagePayload = Annotated[
+    ReadMessageSuccess | ValidationError | NotFoundError, strawberry.union("ReadMessagePayload")
+]
+ReadAllMessagesPayload = Annotated[
+    ReadAllMessagesSuccess | ValidationError | NotFoundError,
+    strawberry.union("ReadAllMessagesPayload"),
+]

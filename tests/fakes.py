@@ -1,4 +1,5 @@
-"""Small test doubles for unit tests (STYLE.md rule 20): a frozen clock, a recording publisher."""
+"""Small test doubles for unit tests (docs/architecture.md, "Tests"): a frozen clock, a
+recording publisher."""
 
 from __future__ import annotations
 

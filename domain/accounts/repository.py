@@ -49,6 +49,12 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[
     return list(result.scalars())
 
 
+async def count_active_users(session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
+    """How many of these ids name an active, undeleted user."""
+    stmt = select(func.count()).where(User.id.in_(ids), User.is_active, User.deleted_at.is_(None))
+    return int(await session.scalar(stmt) or 0)
+
+
 async def find_auth_session(session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
     return await session.get(AuthSession, session_id)
 

@@ -14,12 +14,14 @@ from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
 from domain.errors import Invalid, NotFound, PermissionDenied, RateLimited
-from domain.messenger.rules import FileKind, Upload, file_errors
-from domain.messenger.service import store_file
+from domain.files import service as files
 from domain.text import check_storable, is_storable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from domain.access import Actor
+    from domain.files.service import Upload
     from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
@@ -63,8 +65,8 @@ async def register_user(
     policy: UsernamePolicy = UsernamePolicy.STRICT,
     avatar: tuple[Upload, MessengerPorts] | None = None,
 ) -> User:
-    """Create a ``user``-role account (with an avatar: the upload and where files go);
-    raises Invalid or UsernameTaken. Commits."""
+    """Create a ``user``-role account (with an avatar: the upload and the ports of its file
+    store); raises Invalid or UsernameTaken. Commits."""
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -73,8 +75,8 @@ async def register_user(
         policy=policy,
         bio=bio,
     )
-    if avatar is not None and file_errors(avatar[0], FileKind.AVATAR):
-        errors["avatar"] = file_errors(avatar[0], FileKind.AVATAR)
+    if avatar is not None:
+        errors |= _avatar_errors(avatar[0])
     if errors:
         raise Invalid(errors)
     if await repository.find_user_by_username(uow.session, username) is not None:
@@ -89,7 +91,10 @@ async def register_user(
     )
     await repository.add_user(uow.session, user)
     if avatar is not None:
-        user.avatar = await store_file(uow, avatar[1], avatar[0], FileKind.AVATAR, user.id)
+        upload, ports = avatar
+        user.avatar = await files.store_file(
+            uow, ports.files, upload, files.FileKind.AVATAR, user.id
+        )
     await uow.commit()
     return user
 
@@ -464,19 +469,23 @@ class ProfileChanges:
     avatar: Upload | None = None
 
 
+def _avatar_errors(avatar: Upload | None) -> dict[str, list[str]]:
+    uploads = {"avatar": [] if avatar is None else [avatar]}
+    return files.upload_errors(uploads, {"avatar": files.FileKind.AVATAR})
+
+
 def _profile_errors(changes: ProfileChanges) -> dict[str, list[str]]:
     checks = {
         "first_name": rules.name_errors(changes.first_name or ""),
         "last_name": rules.name_errors(changes.last_name or ""),
         "bio": rules.bio_errors(changes.bio),
-        "avatar": [] if changes.avatar is None else file_errors(changes.avatar, FileKind.AVATAR),
     }
-    return {field: msgs for field, msgs in checks.items() if msgs}
+    return {field: msgs for field, msgs in checks.items() if msgs} | _avatar_errors(changes.avatar)
 
 
 async def update_profile(
     uow: SqlAlchemyUnitOfWork,
-    files: MessengerPorts,
+    ports: MessengerPorts,
     *,
     actor: Actor,
     user_id: uuid.UUID,
@@ -494,9 +503,24 @@ async def update_profile(
         if getattr(changes, name) is not None:
             setattr(user, name, getattr(changes, name))
     if changes.avatar is not None:
-        user.avatar = await store_file(uow, files, changes.avatar, FileKind.AVATAR, user.id)
+        user.avatar = await files.store_file(
+            uow, ports.files, changes.avatar, files.FileKind.AVATAR, user.id
+        )
     await uow.commit()
     return user
+
+
+async def users_by_ids(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> list[User]:
+    """The users of these ids that have a row (deleted accounts included: they still sign
+    their messages), in no particular order. For other aggregates, which check their own
+    rules first (the messenger shows only members of the actor's chats)."""
+    return await repository.users_by_ids(uow.session, ids)
+
+
+async def users_exist(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> bool:
+    """Whether every one of these ids names an active, undeleted user."""
+    wanted = set(ids)
+    return await repository.count_active_users(uow.session, list(wanted)) == len(wanted)
 
 
 async def get_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: uuid.UUID) -> User:

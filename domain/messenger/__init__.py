@@ -1,1 +1,1 @@
-"""The messenger aggregate (seed 001): chats, members, messages, files."""
+"""The messenger aggregate (seed 001): chats, members, messages and read markers."""

@@ -1,28 +1,27 @@
 """Events of the messenger: published on every member's ``user:<id>`` channel after commit.
 
-A message event carries a snapshot of the message (sender, files, readers), so every
-subscriber renders it without reading the database: what a client receives is the message as
-it was committed, and a fan-out to thousands of sockets costs no query.
+A message event carries a card of the message (sender, files, readers), so every subscriber
+renders it without reading the database: what a client receives is the message as it was
+committed, and a fan-out to thousands of sockets costs no query.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any
 
-from domain.events import Event
+from domain.events import Event, routing
+from domain.messenger.cards import MessageCard
 
 
 class ToMembers:
-    """Mixin of an event of one chat, published on each recipient's ``user:<id>`` channel."""
+    """Mixin of an event of one chat, published on each recipient's ``user:<id>`` channel.
 
-    chat_id: uuid.UUID
-    recipients: list[str]
+    The recipients only route the event: they are not encoded, or a group's message would
+    carry every member's id to every member.
+    """
 
-    @property
-    def channel(self) -> str:
-        return f"chat:{self.chat_id}"
+    recipients: tuple[uuid.UUID, ...]
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -34,11 +33,12 @@ class MessageEvent(ToMembers, Event):
     """A message was created, edited, deleted or read (``kind``, seed 001's ``event``)."""
 
     name = "message_event"
+    version = 2  # 2: a typed card, no recipients on the wire
 
     kind: str
     chat_id: uuid.UUID
-    message: dict[str, Any]
-    recipients: list[str]
+    message: MessageCard
+    recipients: tuple[uuid.UUID, ...] = routing()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +46,9 @@ class MessagesReadAll(ToMembers, Event):
     """A member read every message of a chat (seed 001's ``read_all``)."""
 
     name = "messages_read_all"
+    version = 2  # 2: message ids as UUIDs, no recipients on the wire
 
     chat_id: uuid.UUID
     user_id: uuid.UUID
-    message_ids: list[str]
-    recipients: list[str]
+    message_ids: tuple[uuid.UUID, ...]
+    recipients: tuple[uuid.UUID, ...] = routing()

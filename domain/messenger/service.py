@@ -1,18 +1,21 @@
-"""Use cases of the messenger: chats, messages, read markers, files.
+"""Use cases of the messenger: chats, messages and read markers.
 
-Write use cases return (and publish) *cards*: JSON-ready snapshots of a message with its
-sender, files and readers, which every transport renders without another query.
+Every use case takes the acting viewer and checks its own rule, whatever the transport: only
+members see a chat and its messages, only the creator changes a group, only the sender edits
+or deletes a message. Outsiders are told ``NotAMember``, which GraphQL reports as not found.
+Message use cases return (and publish) cards (``domain.messenger.cards``).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from domain.accounts import repository as accounts
+from domain.accounts import service as accounts
 from domain.errors import Invalid
+from domain.files import service as files
 from domain.messenger import repository, rules
+from domain.messenger.cards import MessageCard, message_card, readers_of
 from domain.messenger.errors import (
     ChatMustBeGroup,
     ChatNotFound,
@@ -27,73 +30,23 @@ from domain.messenger.errors import (
     UnknownUsers,
 )
 from domain.messenger.events import MessageEvent, MessagesReadAll
-from domain.messenger.model import Chat, ChatMember, Message, StoredFile
-from domain.messenger.rules import FileKind, Upload
-from domain.text import check_storable, is_storable
+from domain.messenger.model import Chat, ChatMember, Message
+from domain.text import check_storable
 from domain.types import Page
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    import uuid
+    from collections.abc import Mapping, Sequence
 
     from domain.accounts.model import User
+    from domain.accounts.service import Viewer
+    from domain.files.service import Upload
     from domain.ports import MessengerPorts
     from domain.types import PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
-Card = dict[str, Any]
-
 
 # --- cards -----------------------------------------------------------------------------------
-
-
-def user_card(user: User | None) -> Card | None:
-    """A user as events and message cards carry them; None for a vanished row."""
-    if user is None:
-        return None
-    return {
-        "id": str(user.id),
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "bio": user.bio,
-        "avatar": user.avatar,
-        "last_online_at": None if user.last_online_at is None else user.last_online_at.isoformat(),
-        "online": user.online_announced,
-        "deleted": user.deleted_at is not None,
-    }
-
-
-def message_card(
-    message: Message, sender: User | None, files: Sequence[str], readers: Sequence[User]
-) -> Card:
-    return {
-        "id": str(message.id),
-        "chat": str(message.chat_id),
-        "text": message.text,
-        "voice": message.voice,
-        "files": list(files),
-        "sender": user_card(sender),
-        "was_read_by": [user_card(reader) for reader in readers],
-        "created_at": message.created_at.isoformat(),
-        "updated_at": message.updated_at.isoformat(),
-    }
-
-
-def readers_of(
-    message: Message, members: Sequence[ChatMember], users: dict[uuid.UUID, User]
-) -> list[User]:
-    """Members whose read marker has passed the message, in the order they joined."""
-    return [
-        users[member.user_id]
-        for member in members
-        if member.user_id in users
-        and rules.has_read(
-            member.user_id,
-            member.last_read_at,
-            sender=message.sender_id,
-            sent_at=message.created_at,
-        )
-    ]
 
 
 def _by_chat(members: Sequence[ChatMember]) -> dict[uuid.UUID, list[ChatMember]]:
@@ -109,12 +62,17 @@ class _Loaded:
 
     members: dict[uuid.UUID, list[ChatMember]]
     users: dict[uuid.UUID, User]
-    files: dict[uuid.UUID, list[str]]
+    files: Mapping[uuid.UUID, list[str]]
 
-    def card(self, message: Message) -> Card:
+    def card(self, message: Message) -> MessageCard:
         sender = self.users.get(message.sender_id) if message.sender_id else None
         readers = readers_of(message, self.members.get(message.chat_id, []), self.users)
         return message_card(message, sender, self.files.get(message.id, []), readers)
+
+    def members_of(self, chat_id: uuid.UUID) -> list[User]:
+        """The chat's members whose rows exist, in the order they joined."""
+        members = self.members.get(chat_id, [])
+        return [self.users[m.user_id] for m in members if m.user_id in self.users]
 
 
 async def _load(
@@ -127,12 +85,12 @@ async def _load(
     the messages' files: three statements whatever the numbers."""
     members = await repository.members_of(uow.session, chat_ids)
     wanted = {m.user_id for m in members} | {m.sender_id for m in messages if m.sender_id}
-    found = await accounts.users_by_ids(uow.session, list(wanted | set(more_users)))
-    files = await repository.file_keys_of(uow.session, [m.id for m in messages])
-    return _Loaded(_by_chat(members), {user.id: user for user in found}, files)
+    found = await accounts.users_by_ids(uow, list(wanted | set(more_users)))
+    keys = await repository.file_keys_of(uow.session, [m.id for m in messages])
+    return _Loaded(_by_chat(members), {user.id: user for user in found}, keys)
 
 
-async def _cards(uow: SqlAlchemyUnitOfWork, messages: Sequence[Message]) -> list[Card]:
+async def _cards(uow: SqlAlchemyUnitOfWork, messages: Sequence[Message]) -> list[MessageCard]:
     """Cards of messages (of any chats), in three statements whatever their number."""
     if not messages:
         return []
@@ -140,24 +98,15 @@ async def _cards(uow: SqlAlchemyUnitOfWork, messages: Sequence[Message]) -> list
     return [loaded.card(m) for m in messages]
 
 
-async def cards_by_ids(
-    uow: SqlAlchemyUnitOfWork, message_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Card]:
-    """Cards of these messages, whoever may see them (callers check membership)."""
-    found = await repository.messages_by_ids(uow.session, message_ids)
-    cards = await _cards(uow, list(found.values()))
-    return {uuid.UUID(card["id"]): card for card in cards}
-
-
-# --- access ----------------------------------------------------------------------------------
+# --- who may see what ------------------------------------------------------------------------
 
 
 async def _require_member(
-    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork, actor: Viewer, chat_id: uuid.UUID
 ) -> ChatMember:
-    """The viewer's membership: one statement when there is one; else 404 for no chat and
-    403 for someone else's."""
-    member = await repository.membership(uow.session, chat_id, viewer)
+    """The actor's membership: one statement when there is one; else ChatNotFound for no
+    chat and NotAMember for someone else's."""
+    member = await repository.membership(uow.session, chat_id, actor.user_id)
     if member is not None:
         return member
     if await repository.find_chat(uow.session, chat_id) is None:
@@ -165,81 +114,60 @@ async def _require_member(
     raise NotAMember
 
 
-async def _member_chat(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-    """The chat, when the viewer is a member: 404 for no chat, 403 for someone else's."""
-    await _require_member(uow, viewer, chat_id)
+async def _member_message(
+    uow: SqlAlchemyUnitOfWork, actor: Viewer, message_id: uuid.UUID
+) -> Message:
+    message = await repository.find_message(uow.session, message_id)
+    if message is None:
+        raise MessageNotFound
+    if await repository.membership(uow.session, message.chat_id, actor.user_id) is None:
+        raise NotAMember("Message")
+    return message
+
+
+async def visible_chats(
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Chat]:
+    """The chats among these that the actor is a member of (the others are left out, as
+    those that do not exist): one statement."""
+    return await repository.member_chats(uow.session, actor.user_id, chat_ids)
+
+
+async def visible_messages(
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, MessageCard]:
+    """Cards of the messages among these in the actor's chats (the others are left out)."""
+    found = await repository.member_messages(uow.session, actor.user_id, message_ids)
+    return {card.id: card for card in await _cards(uow, found)}
+
+
+async def get_chat(uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.UUID) -> Chat:
+    """The chat, for a member; raises ChatNotFound or NotAMember."""
+    await _require_member(uow, actor, chat_id)
     chat = await repository.find_chat(uow.session, chat_id)
     if chat is None:  # deleted since (its members with it)
         raise ChatNotFound
     return chat
 
 
-async def _member_message(
-    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, message_id: uuid.UUID
-) -> Message:
-    message = await repository.find_message(uow.session, message_id)
-    if message is None:
-        raise MessageNotFound
-    if await repository.membership(uow.session, message.chat_id, viewer) is None:
-        raise NotAMember("Message")
-    return message
-
-
-async def get_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-    return await _member_chat(uow, viewer, chat_id)
+async def find_chat(uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.UUID) -> Chat | None:
+    """The chat, for a member; None when it does not exist or the actor is not in it."""
+    return (await visible_chats(uow, actor=actor, chat_ids=[chat_id])).get(chat_id)
 
 
 async def get_message(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, message_id: uuid.UUID
-) -> Card:
-    message = await _member_message(uow, viewer, message_id)
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, message_id: uuid.UUID
+) -> MessageCard:
+    """The message's card, for a member of its chat; raises MessageNotFound or NotAMember."""
+    message = await _member_message(uow, actor, message_id)
     return (await _cards(uow, [message]))[0]
 
 
-# --- files -----------------------------------------------------------------------------------
-
-
-def upload_errors(uploads: dict[str, Sequence[Upload]], kinds: dict[str, FileKind]) -> None:
-    """Raise Invalid naming each field whose files are empty, too large or of a wrong type."""
-    errors: dict[str, list[str]] = {}
-    for field, files in uploads.items():
-        for upload in files:
-            errors.setdefault(field, []).extend(rules.file_errors(upload, kinds[field]))
-    errors = {field: msgs for field, msgs in errors.items() if msgs}
-    if errors:
-        raise Invalid(errors)
-
-
-def _avatar_errors(avatar: Upload | None) -> None:
-    upload_errors({"avatar": [avatar] if avatar else []}, {"avatar": FileKind.AVATAR})
-
-
-async def store_file(
-    uow: SqlAlchemyUnitOfWork,
-    ports: MessengerPorts,
-    upload: Upload,
-    kind: FileKind,
-    owner: uuid.UUID,
-) -> str:
-    """Save an upload (already validated) and record it; the storage key."""
-    key = rules.storage_key(upload.filename)
-    await ports.files.save(key, upload.content)
-    stored = StoredFile(
-        key=key,
-        kind=kind,
-        content_type=rules.stored_content_type(upload),
-        size=len(upload.content),
-        owner_id=owner,
-    )
-    repository.add_stored_file(uow.session, stored)
-    return key
-
-
-async def find_file(uow: SqlAlchemyUnitOfWork, key: str) -> StoredFile | None:
-    """The stored file of ``key`` (from a URL: any text); None when there is none."""
-    if not is_storable(key):  # PostgreSQL text holds no NUL: no stored key could match
-        return None
-    return await repository.find_stored_file(uow.session, key)
+async def find_message(
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, message_id: uuid.UUID
+) -> MessageCard | None:
+    """The message's card, for a member of its chat; None otherwise."""
+    return (await visible_messages(uow, actor=actor, message_ids=[message_id])).get(message_id)
 
 
 # --- chats -----------------------------------------------------------------------------------
@@ -253,26 +181,37 @@ class NewChat:
     avatar: Upload | None = None
 
 
-async def _existing_users(
-    uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID], field: str = "members"
-) -> None:
-    if ids and not await repository.users_exist(uow.session, ids):
-        raise UnknownUsers(field)
+def _avatar_errors(avatar: Upload | None) -> dict[str, list[str]]:
+    uploads = {"avatar": [] if avatar is None else [avatar]}
+    return files.upload_errors(uploads, {"avatar": files.FileKind.AVATAR})
+
+
+def _raise_errors(errors: Mapping[str, list[str]]) -> None:
+    """Invalid naming every field with messages; nothing when none has."""
+    found = {field: messages for field, messages in errors.items() if messages}
+    if found:
+        raise Invalid(found)
+
+
+async def _existing_users(uow: SqlAlchemyUnitOfWork, ids: Sequence[uuid.UUID]) -> None:
+    if ids and not await accounts.users_exist(uow, ids):
+        raise UnknownUsers("members")
 
 
 async def create_chat(
     uow: SqlAlchemyUnitOfWork,
     ports: MessengerPorts,
     *,
-    creator: uuid.UUID,
+    actor: Viewer,
     new: NewChat,
     fallback: bool = False,
 ) -> tuple[Chat, bool]:
-    """A private chat (one per pair) or a group; ``(chat, created)``. With ``fallback`` an
-    existing private chat of the pair is returned instead of refused. Commits."""
+    """A private chat (one per pair) or a group created by the actor; ``(chat, created)``.
+    With ``fallback`` an existing private chat of the pair is returned instead of refused.
+    Commits."""
     if new.is_private:
-        return await _create_private(uow, ports, creator, new.member_ids, fallback)
-    return await _create_group(uow, ports, creator, new), True
+        return await _create_private(uow, ports, actor.user_id, new.member_ids, fallback)
+    return await _create_group(uow, ports, actor.user_id, new), True
 
 
 async def _create_private(
@@ -314,20 +253,22 @@ async def _create_private(
 async def _create_group(
     uow: SqlAlchemyUnitOfWork, ports: MessengerPorts, creator: uuid.UUID, new: NewChat
 ) -> Chat:
-    errors = {
-        "title": rules.title_errors(new.title, required=True),
-        "members": rules.group_member_errors(new.member_ids),
-    }
-    if any(errors.values()):
-        raise Invalid({field: msgs for field, msgs in errors.items() if msgs})
-    _avatar_errors(new.avatar)
+    _raise_errors(
+        {
+            "title": rules.title_errors(new.title, required=True),
+            "members": rules.group_member_errors(new.member_ids),
+        }
+    )
+    _raise_errors(_avatar_errors(new.avatar))
     await _existing_users(uow, list(new.member_ids))
     now = ports.clock.now()
     chat = Chat(
         title=new.title, is_private=False, creator_id=creator, created_at=now, updated_at=now
     )
     if new.avatar is not None:
-        chat.avatar = await store_file(uow, ports, new.avatar, FileKind.AVATAR, creator)
+        chat.avatar = await files.store_file(
+            uow, ports.files, new.avatar, files.FileKind.AVATAR, creator
+        )
     members = rules.group_members(creator, new.member_ids)
     await repository.add_chat(uow.session, chat, members, joined_at=now)
     await uow.commit()
@@ -342,74 +283,78 @@ class ChatChanges:
 
 
 async def _locked_chat(
-    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork, actor: Viewer, chat_id: uuid.UUID
 ) -> tuple[Chat, ChatMember]:
-    """The chat, locked until commit, and the viewer's membership (404 / 403 otherwise):
-    membership changes of one chat happen one at a time."""
+    """The chat, locked until commit, and the actor's membership (ChatNotFound or NotAMember
+    otherwise): membership changes of one chat happen one at a time."""
     chat = await repository.lock_chat(uow.session, chat_id)
     if chat is None:
         raise ChatNotFound
-    member = await repository.membership(uow.session, chat_id, viewer)
+    member = await repository.membership(uow.session, chat_id, actor.user_id)
     if member is None:
         raise NotAMember
     return chat, member
 
 
-async def _own_group(uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-    chat, _ = await _locked_chat(uow, viewer, chat_id)
+async def _own_group(uow: SqlAlchemyUnitOfWork, actor: Viewer, chat_id: uuid.UUID) -> Chat:
+    chat, _ = await _locked_chat(uow, actor, chat_id)
     if chat.is_private:
         raise PrivateChatImmutable
-    if chat.creator_id != viewer:
+    if chat.creator_id != actor.user_id:
         raise NotTheCreator
     return chat
+
+
+def _check_changes(changes: ChatChanges) -> None:
+    errors = {"title": rules.title_errors(changes.title, required=False)}
+    if changes.member_ids is not None:
+        errors["members"] = rules.group_member_errors(changes.member_ids)
+    _raise_errors(errors)
+    _raise_errors(_avatar_errors(changes.avatar))
 
 
 async def update_chat(
     uow: SqlAlchemyUnitOfWork,
     ports: MessengerPorts,
     *,
-    viewer: uuid.UUID,
+    actor: Viewer,
     chat_id: uuid.UUID,
     changes: ChatChanges,
 ) -> Chat:
-    """The creator renames a group, replaces its members (keeping themself) or its avatar."""
-    chat = await _own_group(uow, viewer, chat_id)
-    errors = {"title": rules.title_errors(changes.title, required=False)}
-    if changes.member_ids is not None:
-        errors["members"] = rules.group_member_errors(changes.member_ids)
-    if any(errors.values()):
-        raise Invalid({field: msgs for field, msgs in errors.items() if msgs})
-    upload_errors(
-        {"avatar": [changes.avatar] if changes.avatar else []}, {"avatar": FileKind.AVATAR}
-    )
+    """The creator renames a group, replaces its members (keeping themself) or its avatar;
+    a private chat is PrivateChatImmutable. Commits."""
+    chat = await _own_group(uow, actor, chat_id)
+    _check_changes(changes)
     if changes.member_ids is not None:
         await _existing_users(uow, list(changes.member_ids))
-        members = rules.group_members(viewer, changes.member_ids)
+        members = rules.group_members(actor.user_id, changes.member_ids)
         await repository.set_members(uow.session, chat.id, members)
     if changes.title is not None and changes.title.strip():
         chat.title = changes.title
     if changes.avatar is not None:
-        chat.avatar = await store_file(uow, ports, changes.avatar, FileKind.AVATAR, viewer)
+        chat.avatar = await files.store_file(
+            uow, ports.files, changes.avatar, files.FileKind.AVATAR, actor.user_id
+        )
     chat.updated_at = ports.clock.now()
     await uow.commit()
     return chat
 
 
-async def delete_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> None:
+async def delete_chat(uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.UUID) -> None:
     """Any member deletes a private chat; only the creator a group. Commits."""
-    chat, _ = await _locked_chat(uow, viewer, chat_id)
-    if not chat.is_private and chat.creator_id != viewer:
+    chat, _ = await _locked_chat(uow, actor, chat_id)
+    if not chat.is_private and chat.creator_id != actor.user_id:
         raise NotTheCreator
     await repository.delete_chat(uow.session, chat)
     await uow.commit()
 
 
-async def leave_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> None:
+async def leave_chat(uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.UUID) -> None:
     """A member other than the creator leaves a group; a group left empty is deleted."""
-    chat, member = await _locked_chat(uow, viewer, chat_id)
+    chat, member = await _locked_chat(uow, actor, chat_id)
     if chat.is_private:
         raise ChatMustBeGroup
-    if chat.creator_id == viewer:
+    if chat.creator_id == actor.user_id:
         raise CreatorCannotLeave
     if await repository.remove_member(uow.session, member) == 0:
         await repository.delete_chat(uow.session, chat)
@@ -417,22 +362,25 @@ async def leave_chat(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: u
 
 
 async def list_chats_by_offset(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, search: str | None, offset: int, limit: int
-) -> Page[Any]:
-    """A page of the viewer's chats; raises Invalid for unstorable search text."""
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, search: str | None, offset: int, limit: int
+) -> Page[Chat]:
+    """A page of the actor's chats (legacy page numbers); raises Invalid for unstorable
+    search text."""
     check_storable("search", search)
-    total = await repository.count_chats(uow.session, viewer, search)
-    chats = await repository.chats_page(uow.session, viewer, search, offset=offset, limit=limit)
+    total = await repository.count_chats(uow.session, actor.user_id, search)
+    chats = await repository.chats_page(
+        uow.session, actor.user_id, search, offset=offset, limit=limit
+    )
     return Page(items=chats, total=total, has_next=offset + len(chats) < total)
 
 
 async def list_chats(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, search: str | None, page: PageRequest
-) -> Page[Any]:
-    """A page of the viewer's chats; raises Invalid for unstorable search text."""
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, search: str | None, page: PageRequest
+) -> Page[Chat]:
+    """A keyset page of the actor's chats; raises Invalid for unstorable search text."""
     check_storable("search", search)
-    total = await repository.count_chats(uow.session, viewer, search)
-    chats = await repository.chats_after(uow.session, viewer, search, page)
+    total = await repository.count_chats(uow.session, actor.user_id, search)
+    chats = await repository.chats_after(uow.session, actor.user_id, search, page)
     return Page(items=chats[: page.first], total=total, has_next=len(chats) > page.first)
 
 
@@ -440,8 +388,8 @@ def chat_cursor(chat: Chat) -> tuple[str, str]:
     return repository.time_cursor(chat.updated_at, chat.id)
 
 
-def message_cursor(card: Card) -> tuple[str, str]:
-    return (card["created_at"], card["id"])
+def message_cursor(card: MessageCard) -> tuple[str, str]:
+    return repository.time_cursor(card.created_at, card.id)
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -455,19 +403,27 @@ class NewMessage:
     voice: Upload | None = None
 
 
-def _validate_message(new: NewMessage) -> None:
-    errors = rules.message_errors(new.text, len(new.files), new.voice is not None)
-    if errors:
-        raise Invalid(errors)
-    upload_errors(
-        {"files": new.files, "voice": [new.voice] if new.voice else []},
-        {"files": FileKind.ATTACHMENT, "voice": FileKind.VOICE},
-    )
+def _check_message(new: NewMessage) -> None:
+    _raise_errors(rules.message_errors(new.text, len(new.files), new.voice is not None))
+    uploads = {"files": new.files, "voice": [new.voice] if new.voice else []}
+    kinds = {"files": files.FileKind.ATTACHMENT, "voice": files.FileKind.VOICE}
+    _raise_errors(files.upload_errors(uploads, kinds))
+
+
+async def _store_message_files(
+    uow: SqlAlchemyUnitOfWork, ports: MessengerPorts, owner: uuid.UUID, new: NewMessage
+) -> tuple[list[str], str | None]:
+    """The storage keys of the attachments, and of the voice recording."""
+    attachment, voice = files.FileKind.ATTACHMENT, files.FileKind.VOICE
+    keys = [await files.store_file(uow, ports.files, f, attachment, owner) for f in new.files]
+    if new.voice is None:
+        return keys, None
+    return keys, await files.store_file(uow, ports.files, new.voice, voice, owner)
 
 
 async def send_message(
-    uow: SqlAlchemyUnitOfWork, ports: MessengerPorts, *, sender: User, new: NewMessage
-) -> Card:
+    uow: SqlAlchemyUnitOfWork, ports: MessengerPorts, *, actor: Viewer, new: NewMessage
+) -> MessageCard:
     """A member posts text, up to five files, or one voice recording (emits ``create``).
 
     Nobody has read a message yet, so its card needs no query beyond the members; the chat's
@@ -475,65 +431,64 @@ async def send_message(
     only through the commit.
     """
     members = await repository.members_of(uow.session, [new.chat_id])
-    if all(member.user_id != sender.id for member in members):
-        await _require_member(uow, sender.id, new.chat_id)  # 404 or 403, whichever it is
-    _validate_message(new)
+    if all(member.user_id != actor.user_id for member in members):
+        await _require_member(uow, actor, new.chat_id)  # ChatNotFound or NotAMember
+    _check_message(new)
     now = ports.clock.now()
-    keys = [await store_file(uow, ports, f, FileKind.ATTACHMENT, sender.id) for f in new.files]
-    voice = None
-    if new.voice is not None:
-        voice = await store_file(uow, ports, new.voice, FileKind.VOICE, sender.id)
+    keys, voice = await _store_message_files(uow, ports, actor.user_id, new)
     message = Message(
         chat_id=new.chat_id,
-        sender_id=sender.id,
+        sender_id=actor.user_id,
         text=new.text if rules.has_text(new.text) else None,
         voice=voice,
         created_at=now,
         updated_at=now,
     )
     await repository.add_message(uow.session, message, keys)
-    card = message_card(message, sender, keys, readers=[])
-    recipients = [str(member.user_id) for member in members]
+    card = message_card(message, actor.user, keys, readers=[])
+    recipients = tuple(member.user_id for member in members)
     uow.emit(MessageEvent(kind="create", chat_id=new.chat_id, message=card, recipients=recipients))
     await repository.touch_chat(uow.session, new.chat_id, now)
     await uow.commit()
     return card
 
 
-async def _emit(uow: SqlAlchemyUnitOfWork, kind: str, chat_id: uuid.UUID, card: Card) -> None:
+async def _emit(
+    uow: SqlAlchemyUnitOfWork, kind: str, chat_id: uuid.UUID, card: MessageCard
+) -> None:
     members = await repository.members_of(uow.session, [chat_id])
-    recipients = [str(member.user_id) for member in members]
+    recipients = tuple(member.user_id for member in members)
     uow.emit(MessageEvent(kind=kind, chat_id=chat_id, message=card, recipients=recipients))
 
 
-async def _own_message(
-    uow: SqlAlchemyUnitOfWork, viewer: uuid.UUID, message_id: uuid.UUID
-) -> Message:
-    message = await _member_message(uow, viewer, message_id)
-    if message.sender_id != viewer:
+async def _own_message(uow: SqlAlchemyUnitOfWork, actor: Viewer, message_id: uuid.UUID) -> Message:
+    message = await _member_message(uow, actor, message_id)
+    if message.sender_id != actor.user_id:
         raise NotTheSender
     return message
+
+
+async def _edit_errors(uow: SqlAlchemyUnitOfWork, message: Message, text: str) -> list[str]:
+    if message.voice is not None:
+        return ["A voice message has no text to edit."]
+    blank = not rules.has_text(text)
+    if blank and not (await repository.file_keys_of(uow.session, [message.id])):
+        return ["This field may not be blank."]
+    return rules.text_field_errors(text)
 
 
 async def edit_message(
     uow: SqlAlchemyUnitOfWork,
     ports: MessengerPorts,
     *,
-    viewer: uuid.UUID,
+    actor: Viewer,
     message_id: uuid.UUID,
     text: str,
-) -> Card:
+) -> MessageCard:
     """The sender replaces the text: saved, ``updated_at`` bumped, ``update`` emitted."""
-    message = await _own_message(uow, viewer, message_id)
-    if message.voice is not None:
-        raise Invalid.single("text", "A voice message has no text to edit.")
-    errors = rules.text_field_errors(text)
-    blank = not rules.has_text(text)
-    if blank and not (await repository.file_keys_of(uow.session, [message.id])):
-        errors = ["This field may not be blank."]
-    if errors:
-        raise Invalid({"text": errors})
-    message.text = None if blank else text
+    message = await _own_message(uow, actor, message_id)
+    _raise_errors({"text": await _edit_errors(uow, message, text)})
+    message.text = text if rules.has_text(text) else None
     message.updated_at = ports.clock.now()
     card = (await _cards(uow, [message]))[0]
     await _emit(uow, "update", message.chat_id, card)
@@ -542,10 +497,10 @@ async def edit_message(
 
 
 async def delete_message(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, message_id: uuid.UUID
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, message_id: uuid.UUID
 ) -> None:
     """The sender deletes a message (emits ``delete`` with the message as it was)."""
-    message = await _own_message(uow, viewer, message_id)
+    message = await _own_message(uow, actor, message_id)
     card = (await _cards(uow, [message]))[0]
     await _emit(uow, "delete", message.chat_id, card)
     await repository.delete_message(uow.session, message)
@@ -553,13 +508,13 @@ async def delete_message(
 
 
 async def read_message(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, message_id: uuid.UUID
-) -> Card:
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, message_id: uuid.UUID
+) -> MessageCard:
     """A member who is not the sender moves their read marker to the message (``read``)."""
-    message = await _member_message(uow, viewer, message_id)
-    if message.sender_id == viewer:
+    message = await _member_message(uow, actor, message_id)
+    if message.sender_id == actor.user_id:
         raise OwnMessage
-    member = await repository.membership(uow.session, message.chat_id, viewer)
+    member = await repository.membership(uow.session, message.chat_id, actor.user_id)
     if member is None:  # _member_message checked; a concurrent leave lands here
         raise NotAMember
     member.last_read_at = rules.advance_marker(member.last_read_at, message.created_at)
@@ -572,27 +527,32 @@ async def read_message(
 
 @dataclass(frozen=True)
 class ReadAll:
+    """What ``read_all_messages`` did: the reader and the messages it marked read."""
+
     chat_id: uuid.UUID
     user_id: uuid.UUID
-    message_ids: list[str]
+    message_ids: tuple[uuid.UUID, ...]
 
 
-async def read_all(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uuid.UUID) -> ReadAll:
+async def read_all_messages(
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.UUID
+) -> ReadAll:
     """A member reads every message of a chat (emits ``read_all`` with the ids now read)."""
-    member = await _require_member(uow, viewer, chat_id)
+    member = await _require_member(uow, actor, chat_id)
     newest = await repository.newest_message(uow.session, chat_id)
     if newest is None:
-        return ReadAll(chat_id=chat_id, user_id=viewer, message_ids=[])
-    unread = await repository.unread_messages(uow.session, chat_id, viewer, member.last_read_at)
-    member.last_read_at = rules.advance_marker(member.last_read_at, newest.created_at)
-    done = ReadAll(chat_id=chat_id, user_id=viewer, message_ids=[str(m.id) for m in unread])
+        return ReadAll(chat_id=chat_id, user_id=actor.user_id, message_ids=())
+    marker = member.last_read_at
+    unread = await repository.unread_messages(uow.session, chat_id, actor.user_id, marker)
+    member.last_read_at = rules.advance_marker(marker, newest.created_at)
+    done = ReadAll(chat_id=chat_id, user_id=actor.user_id, message_ids=tuple(m.id for m in unread))
     members = await repository.members_of(uow.session, [chat_id])
     uow.emit(
         MessagesReadAll(
             chat_id=chat_id,
-            user_id=viewer,
+            user_id=done.user_id,
             message_ids=done.message_ids,
-            recipients=[str(m.user_id) for m in members],
+            recipients=tuple(m.user_id for m in members),
         )
     )
     await uow.commit()
@@ -602,16 +562,16 @@ async def read_all(uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chat_id: uui
 async def list_messages_by_offset(
     uow: SqlAlchemyUnitOfWork,
     *,
-    viewer: uuid.UUID,
+    actor: Viewer,
     chat_id: uuid.UUID,
     search: str | None,
     offset: int,
     limit: int,
-) -> Page[Any]:
-    """A page of a chat's messages, newest first, as cards; raises Invalid for unstorable
-    search text."""
+) -> Page[MessageCard]:
+    """A page of a chat's messages for a member, newest first (legacy page numbers); raises
+    Invalid for unstorable search text."""
     check_storable("search", search)
-    await _require_member(uow, viewer, chat_id)
+    await _require_member(uow, actor, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_page(uow.session, chat_id, search, offset=offset, limit=limit)
     cards = await _cards(uow, found)
@@ -621,71 +581,79 @@ async def list_messages_by_offset(
 async def list_messages(
     uow: SqlAlchemyUnitOfWork,
     *,
-    viewer: uuid.UUID,
+    actor: Viewer,
     chat_id: uuid.UUID,
     search: str | None,
     page: PageRequest,
-) -> Page[Any]:
-    """A page of a chat's messages, newest first, as cards; raises Invalid for unstorable
-    search text."""
+) -> Page[MessageCard]:
+    """A keyset page of a chat's messages for a member, newest first; raises Invalid for
+    unstorable search text."""
     check_storable("search", search)
-    await _require_member(uow, viewer, chat_id)
+    await _require_member(uow, actor, chat_id)
     total = await repository.count_messages(uow.session, chat_id, search)
     found = await repository.messages_after(uow.session, chat_id, search, page)
     cards = await _cards(uow, found[: page.first])
     return Page(items=cards, total=total, has_next=len(found) > page.first)
 
 
-# --- batches for the chat list (DataLoaders) -------------------------------------------------
-
-
-async def members_by_chat(
-    uow: SqlAlchemyUnitOfWork, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[ChatMember]]:
-    grouped = _by_chat(await repository.members_of(uow.session, chat_ids))
-    return {chat_id: grouped.get(chat_id, []) for chat_id in chat_ids}
+# --- chat lists ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ChatOverview:
-    """A chat as a chat list shows it to one viewer."""
+    """A chat as a chat list shows it to one member: a private chat is titled and pictured
+    by its companion (the placeholder name once their row is gone)."""
 
     chat: Chat
+    title: str
+    avatar: str | None  # storage key
     members: list[User]
     creator: User | None
-    last_message: Card | None
+    last_message: MessageCard | None
     unread_messages_count: int
 
 
+def _companion(chat: Chat, members: Sequence[User], viewer: uuid.UUID) -> User | None:
+    return next((user for user in members if user.id != viewer), None) if chat.is_private else None
+
+
+def _title_and_avatar(chat: Chat, companion: User | None) -> tuple[str, str | None]:
+    if not chat.is_private:
+        return chat.title or "", chat.avatar
+    if companion is None:
+        return rules.DELETED_NAME, None
+    deleted = companion.deleted_at is not None
+    name = rules.display_name(
+        companion.first_name, companion.last_name, companion.username, deleted=deleted
+    )
+    return name, companion.avatar
+
+
 async def chat_overviews(
-    uow: SqlAlchemyUnitOfWork, *, viewer: uuid.UUID, chats: Sequence[Chat]
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chats: Sequence[Chat]
 ) -> list[ChatOverview]:
-    """Members, creator, last message and unread count of each chat, in five statements for
-    any number of chats."""
+    """Title, members, creator, last message and unread count of each of these chats (which
+    this service handed to the actor), in five statements for any number of chats."""
     chat_ids = [chat.id for chat in chats]
     if not chat_ids:
         return []
     last = await repository.last_messages(uow.session, chat_ids)
     creators = [chat.creator_id for chat in chats if chat.creator_id]
     loaded = await _load(uow, chat_ids, list(last.values()), creators)
-    unread = await repository.unread_counts(uow.session, viewer, chat_ids)
-    return [
-        ChatOverview(
-            chat=chat,
-            members=[
-                loaded.users[m.user_id]
-                for m in loaded.members.get(chat.id, [])
-                if m.user_id in loaded.users
-            ],
-            creator=loaded.users.get(chat.creator_id) if chat.creator_id else None,
-            last_message=loaded.card(last[chat.id]) if chat.id in last else None,
-            unread_messages_count=unread.get(chat.id, 0),
+    unread = await repository.unread_counts(uow.session, actor.user_id, chat_ids)
+    overviews = []
+    for chat in chats:
+        members = loaded.members_of(chat.id)
+        title, avatar = _title_and_avatar(chat, _companion(chat, members, actor.user_id))
+        overviews.append(
+            ChatOverview(
+                chat=chat,
+                title=title,
+                avatar=avatar,
+                members=members,
+                creator=loaded.users.get(chat.creator_id) if chat.creator_id else None,
+                last_message=loaded.card(last[chat.id]) if chat.id in last else None,
+                unread_messages_count=unread.get(chat.id, 0),
+            )
         )
-        for chat in chats
-    ]
-
-
-async def chats_by_ids(
-    uow: SqlAlchemyUnitOfWork, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Chat]:
-    return await repository.chats_by_ids(uow.session, chat_ids)
+    return overviews

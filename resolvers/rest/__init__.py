@@ -1,4 +1,5 @@
-"""The REST compatibility router: every documented URL of the five legacy services."""
+"""The REST compatibility router: the legacy services' URLs (docs/rest.md, which also names
+the services by the numbers comments use: seed 000 to 004)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from resolvers.rest import bots, chats, mailing, messenger
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
-    """The path with and without its trailing slash, neither redirecting (COMPAT.md)."""
+    """The path with and without its trailing slash, neither redirecting: legacy clients call
+    both forms, and many turn a redirected POST into a GET."""
     bare = path.rstrip("/")
     return [Route(path, endpoint, methods=methods), Route(bare, endpoint, methods=methods)]  # type: ignore[arg-type]
 

@@ -10,23 +10,28 @@ from starlette.responses import JSONResponse, Response
 from domain.errors import Invalid, Unauthenticated
 from domain.messenger import service
 from domain.messenger.errors import PrivateChatExists
-from domain.messenger.rules import DELETED_NAME, display_name
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
 from domain.text import text_errors
 from resolvers.rest.auth import request_viewer
 from resolvers.rest.drf import drf_view, optional_string
 from resolvers.rest.forms import boolean, path_uuid, read_form, uuid_list
 from resolvers.rest.pages import envelope, fetch_page
-from resolvers.rest.serializers import iso, media_url, message_card_json, user_json
+from resolvers.rest.serializers import (
+    iso,
+    media_url,
+    message_card_json,
+    read_all_json,
+    user_json,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from starlette.requests import Request
 
-    from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
+    from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.types import Page
@@ -54,47 +59,32 @@ def search_param(request: Request) -> str | None:
 # --- chat JSON -------------------------------------------------------------------------------
 
 
-def _private_title(companion: User | None) -> str:
-    if companion is None:
-        return DELETED_NAME
-    return display_name(
-        companion.first_name,
-        companion.last_name,
-        companion.username,
-        deleted=companion.deleted_at is not None,
-    )
-
-
 class ChatRenderer:
     """Seed 001's chat objects for one request: every chat's relations are read together, so
     any number of chats costs the same five statements."""
 
     def __init__(self, request: Request, viewer: Viewer) -> None:
         self.runtime: Runtime = request.state.runtime
-        self.viewer = viewer.user.id
+        self.viewer = viewer
         self.now = self.runtime.auth.clock.now()
         self.base = base_url(request)
 
     async def many(self, chats: list[Chat]) -> list[dict[str, Any]]:
         async with self.runtime.uow() as uow:
-            overviews = await service.chat_overviews(uow, viewer=self.viewer, chats=chats)
+            overviews = await service.chat_overviews(uow, actor=self.viewer, chats=chats)
         return [self._json(overview) for overview in overviews]
 
     async def one(self, chat: Chat) -> dict[str, Any]:
         return (await self.many([chat]))[0]
 
     def _json(self, overview: ChatOverview) -> dict[str, Any]:
-        chat, members, last = overview.chat, overview.members, overview.last_message
-        title, avatar = chat.title or "", chat.avatar
-        if chat.is_private:
-            companion = next((m for m in members if m.id != self.viewer), None)
-            title, avatar = _private_title(companion), companion.avatar if companion else None
+        chat, last = overview.chat, overview.last_message
         return {
             "id": str(chat.id),
-            "title": title,
-            "members": [user_json(m, self.now, self.base) for m in members],
+            "title": overview.title,
+            "members": [user_json(m, self.now, self.base) for m in overview.members],
             "creator": user_json(overview.creator, self.now, self.base),
-            "avatar": media_url(self.base, avatar),
+            "avatar": media_url(self.base, overview.avatar),
             "created_at": iso(chat.created_at),
             "updated_at": iso(chat.updated_at),
             "is_private": chat.is_private,
@@ -119,10 +109,10 @@ async def chats(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     search = search_param(request)
 
-    async def fetch(offset: int, limit: int) -> Page[Any]:
+    async def fetch(offset: int, limit: int) -> Page[Chat]:
         async with runtime.uow() as uow:
             return await service.list_chats_by_offset(
-                uow, viewer=viewer.user.id, search=search, offset=offset, limit=limit
+                uow, actor=viewer, search=search, offset=offset, limit=limit
             )
 
     params, found = await fetch_page(request, fetch)
@@ -144,7 +134,7 @@ async def _create_chat(request: Request) -> Response:
     try:
         async with runtime.uow() as uow:
             chat, _ = await service.create_chat(
-                uow, runtime.messenger, creator=viewer.user.id, new=new, fallback=fallback
+                uow, runtime.messenger, actor=viewer, new=new, fallback=fallback
             )
     except PrivateChatExists as exc:  # seed 001 answered with a bare list here
         return JSONResponse(exc.field_errors["non_field_errors"], status_code=400)
@@ -158,13 +148,13 @@ async def chat(request: Request) -> Response:
     chat_id = path_uuid(request, "chat_id", "Chat")
     if request.method == "DELETE":
         async with runtime.uow() as uow:
-            await service.delete_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+            await service.delete_chat(uow, actor=viewer, chat_id=chat_id)
         return Response(status_code=204)
     async with runtime.uow() as uow:
         if request.method == "PATCH":
             found = await _update_chat(request, uow, viewer, chat_id)
         else:
-            found = await service.get_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+            found = await service.get_chat(uow, actor=viewer, chat_id=chat_id)
     return JSONResponse(await ChatRenderer(request, viewer).one(found))
 
 
@@ -179,7 +169,7 @@ async def _update_chat(
         avatar=form.upload("avatar"),
     )
     return await service.update_chat(
-        uow, runtime.messenger, viewer=viewer.user.id, chat_id=chat_id, changes=changes
+        uow, runtime.messenger, actor=viewer, chat_id=chat_id, changes=changes
     )
 
 
@@ -189,7 +179,7 @@ async def leave_chat(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     chat_id = path_uuid(request, "chat_id", "Chat")
     async with runtime.uow() as uow:
-        await service.leave_chat(uow, viewer=viewer.user.id, chat_id=chat_id)
+        await service.leave_chat(uow, actor=viewer, chat_id=chat_id)
     return JSONResponse({"detail": "You leave the chat"})
 
 
@@ -216,11 +206,11 @@ async def messages(request: Request) -> Response:
         return JSONResponse([exc.message], status_code=400)
     search = search_param(request)
 
-    async def fetch(offset: int, limit: int) -> Page[Any]:
+    async def fetch(offset: int, limit: int) -> Page[MessageCard]:
         async with runtime.uow() as uow:
             return await service.list_messages_by_offset(
                 uow,
-                viewer=viewer.user.id,
+                actor=viewer,
                 chat_id=chat_id,
                 search=search,
                 offset=offset,
@@ -250,7 +240,7 @@ async def _send_message(request: Request) -> Response:
         voice=form.upload("voice"),
     )
     async with runtime.uow() as uow:
-        card = await service.send_message(uow, runtime.messenger, sender=viewer.user, new=new)
+        card = await service.send_message(uow, runtime.messenger, actor=viewer, new=new)
     return JSONResponse(message_card_json(card, _now(request), base_url(request)), status_code=201)
 
 
@@ -261,16 +251,16 @@ async def message(request: Request) -> Response:
     message_id = path_uuid(request, "message_id", "Message")
     async with runtime.uow() as uow:
         if request.method == "DELETE":
-            await service.delete_message(uow, viewer=viewer.user.id, message_id=message_id)
+            await service.delete_message(uow, actor=viewer, message_id=message_id)
             return Response(status_code=204)
         if request.method == "PATCH":
             form = await read_form(request)
             text = optional_string(form.data, "text")
             card = await service.edit_message(
-                uow, runtime.messenger, viewer=viewer.user.id, message_id=message_id, text=text
+                uow, runtime.messenger, actor=viewer, message_id=message_id, text=text
             )
         else:
-            card = await service.get_message(uow, viewer=viewer.user.id, message_id=message_id)
+            card = await service.get_message(uow, actor=viewer, message_id=message_id)
     return JSONResponse(message_card_json(card, _now(request), base_url(request)))
 
 
@@ -280,7 +270,7 @@ async def read_message(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     message_id = path_uuid(request, "message_id", "Message")
     async with runtime.uow() as uow:
-        card = await service.read_message(uow, viewer=viewer.user.id, message_id=message_id)
+        card = await service.read_message(uow, actor=viewer, message_id=message_id)
     return JSONResponse(message_card_json(card, _now(request), base_url(request)))
 
 
@@ -290,6 +280,5 @@ async def read_all(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     chat_id = chat_param(request)  # here seed 001 answered {"detail": …}
     async with runtime.uow() as uow:
-        done = await service.read_all(uow, viewer=viewer.user.id, chat_id=chat_id)
-    body = {"chat": str(done.chat_id), "user": str(done.user_id), "messages": done.message_ids}
-    return JSONResponse(body)
+        done = await service.read_all_messages(uow, actor=viewer, chat_id=chat_id)
+    return JSONResponse(read_all_json(done.chat_id, done.user_id, done.message_ids))

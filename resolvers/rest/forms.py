@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from domain.errors import Invalid, NotFound
-from domain.messenger.rules import Upload
+from domain.files.rules import Upload
 from resolvers.rest.drf import read_body
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from domain.accounts import service
 from domain.accounts.service import ProfileChanges
 from domain.errors import NotFound, PermissionDenied
-from domain.messenger import service as messenger
+from domain.files import service as files
 from resolvers.permissions import client_address
 from resolvers.rest.chats import base_url, require_user, search_param
 from resolvers.rest.drf import drf_view, optional_string, required_strings
@@ -192,7 +192,7 @@ async def media(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     key = request.path_params["key"]
     async with runtime.uow() as uow:
-        stored = await messenger.find_file(uow, key)
+        stored = await files.find_file(uow, key)
     content = None if stored is None else await runtime.messenger.files.read(key)
     if stored is None or content is None:
         raise NotFound("file")

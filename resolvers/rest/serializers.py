@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts import rules
+from domain.messenger.cards import user_card
 from domain.messenger.events import MessageEvent, MessagesReadAll
-from domain.messenger.service import user_card
 
 if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable
     from datetime import datetime
 
     from domain.accounts.model import User
     from domain.accounts.service import TokenPair
     from domain.events import Event
+    from domain.messenger.cards import MessageCard, UserCard
 
 # Seed 001 shows a deleted account as this user.
 DELETED_USER: dict[str, Any] = {
@@ -37,39 +40,45 @@ def media_url(base_url: str, key: str | None) -> str | None:
 
 def user_json(user: User | None, now: datetime, base_url: str = "") -> dict[str, Any]:
     """Seed 001's user object; a deleted (or vanished) user is the placeholder."""
-    return user_card_json(user_card(user), now, base_url)
+    return user_card_json(None if user is None else user_card(user), now, base_url)
 
 
-def user_card_json(card: dict[str, Any] | None, now: datetime, base_url: str) -> dict[str, Any]:
-    """A user snapshot (``domain.messenger.service.user_card``) as seed 001's user object."""
-    if card is None or card["deleted"]:
+def user_card_json(card: UserCard | None, now: datetime, base_url: str) -> dict[str, Any]:
+    """A user card as seed 001's user object (which never shows the role)."""
+    if card is None or card.deleted:
         return dict(DELETED_USER)
-    last_online = card["last_online_at"]
     return {
-        "id": card["id"],
-        "username": card["username"],
-        "first_name": card["first_name"],
-        "last_name": card["last_name"],
-        "bio": card["bio"],
-        "avatar": media_url(base_url, card["avatar"]),
-        "is_online": card["online"] and rules.is_online_at(last_online, now),
-        "last_online_at": last_online,
+        "id": str(card.id),
+        "username": card.username,
+        "first_name": card.first_name,
+        "last_name": card.last_name,
+        "bio": card.bio,
+        "avatar": media_url(base_url, card.avatar),
+        "is_online": rules.is_online(card.last_online_at, now, announced=card.online),
+        "last_online_at": iso(card.last_online_at),
     }
 
 
-def message_card_json(card: dict[str, Any], now: datetime, base_url: str) -> dict[str, Any]:
-    """A message snapshot (``domain.messenger.service.message_card``) as seed 001's message."""
+def message_card_json(card: MessageCard, now: datetime, base_url: str) -> dict[str, Any]:
+    """A message card as seed 001's message object."""
     return {
-        "id": card["id"],
-        "text": card["text"],
-        "voice": media_url(base_url, card["voice"]),
-        "sender": user_card_json(card["sender"], now, base_url),
-        "chat": card["chat"],
-        "files": [{"item": media_url(base_url, key)} for key in card["files"]],
-        "updated_at": card["updated_at"],
-        "created_at": card["created_at"],
-        "was_read_by": [user_card_json(reader, now, base_url) for reader in card["was_read_by"]],
+        "id": str(card.id),
+        "text": card.text,
+        "voice": media_url(base_url, card.voice),
+        "sender": user_card_json(card.sender, now, base_url),
+        "chat": str(card.chat_id),
+        "files": [{"item": media_url(base_url, key)} for key in card.files],
+        "updated_at": iso(card.updated_at),
+        "created_at": iso(card.created_at),
+        "was_read_by": [user_card_json(reader, now, base_url) for reader in card.was_read_by],
     }
+
+
+def read_all_json(
+    chat_id: uuid.UUID, user_id: uuid.UUID, message_ids: Iterable[uuid.UUID]
+) -> dict[str, Any]:
+    """Seed 001's ``read_all`` message: the chat, the reader and the messages now read."""
+    return {"chat": str(chat_id), "user": str(user_id), "messages": [str(i) for i in message_ids]}
 
 
 def publication(event: Event, now: datetime, base_url: str) -> dict[str, Any] | None:
@@ -77,8 +86,8 @@ def publication(event: Event, now: datetime, base_url: str) -> dict[str, Any] | 
     if isinstance(event, MessageEvent):
         return {"event": event.kind, "message": message_card_json(event.message, now, base_url)}
     if isinstance(event, MessagesReadAll):
-        message = {"chat": str(event.chat_id), "user": str(event.user_id)}
-        return {"event": "read_all", "message": {**message, "messages": event.message_ids}}
+        message = read_all_json(event.chat_id, event.user_id, event.message_ids)
+        return {"event": "read_all", "message": message}
     return None
 
 

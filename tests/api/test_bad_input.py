@@ -159,7 +159,7 @@ async def private_chat(http: httpx.AsyncClient, token: str) -> str:
     olga = (await graphql_raw(http, "Register", registration))["data"]["register"]["user"]
     created = {"input": {"isPrivate": True, "memberIds": [olga["id"]]}}
     body = await graphql_raw(http, "CreateChat", created, token=token)
-    assert body["data"]["createChat"]["__typename"] == "ChatPayloadSuccess", body
+    assert body["data"]["createChat"]["__typename"] == "CreateChatSuccess", body
     chat_id: str = body["data"]["createChat"]["chat"]["id"]
     return chat_id
 

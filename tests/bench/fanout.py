@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -122,15 +123,8 @@ class Setup:
 
     def event_text(self, label: str) -> str:
         """The encoded event with its own text (``fanout #<label>``)."""
-        message = {**self.event.message, "text": f"{MARK}{label}"}
-        return events.encode(
-            MessageEvent(
-                kind=self.event.kind,
-                chat_id=self.event.chat_id,
-                message=message,
-                recipients=self.event.recipients,
-            )
-        )
+        message = dataclasses.replace(self.event.message, text=f"{MARK}{label}")
+        return events.encode(dataclasses.replace(self.event, message=message))
 
 
 async def prepare(name: str) -> Setup:
@@ -166,22 +160,18 @@ async def prepare(name: str) -> Setup:
             chat, _ = await messenger.create_chat(
                 uow,
                 runtime.messenger,
-                creator=sender.id,
+                actor=accounts.Viewer(user=sender, session_id=None),
                 new=NewChat(is_private=True, member_ids=[receiver.id]),
             )
         async with runtime.uow() as uow:
             card = await messenger.send_message(
-                uow, runtime.messenger, sender=sender, new=NewMessage(chat.id, text="hello")
+                uow,
+                runtime.messenger,
+                actor=accounts.Viewer(user=sender, session_id=None),
+                new=NewMessage(chat.id, text="hello"),
             )
-        # What send_message emitted (its recipients: the members, in the order they joined).
-        async with runtime.uow() as uow:
-            members = await messenger.members_by_chat(uow, [chat.id])
-        event = MessageEvent(
-            kind="create",
-            chat_id=chat.id,
-            message=card,
-            recipients=[str(m.user_id) for m in members[chat.id]],
-        )
+        # What send_message emitted (its recipients only route it: they are not encoded).
+        event = MessageEvent(kind="create", chat_id=chat.id, message=card)
         async with runtime.uow() as uow:
             pair = await accounts.login(
                 uow, runtime.auth, username=receiver.username, password=PASSWORD

@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,6 +79,7 @@ from tghub.embedded import free_port
 from tghub.migrate import upgrade_head
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
     from domain.accounts.model import User
@@ -239,6 +239,11 @@ def _plans(rng: random.Random, owner: User, companions: list[User]) -> list[_Pla
     return plans
 
 
+def as_actor(user: User) -> accounts.Viewer:
+    """The user signed in, as the messenger's services take them."""
+    return accounts.Viewer(user=user, session_id=None)
+
+
 async def _build_chat(
     runtime: Runtime, plan: _Plan, owner: User, rng: random.Random, counts: _Counts
 ) -> tuple[uuid.UUID, bool]:
@@ -247,7 +252,7 @@ async def _build_chat(
     new = NewChat(is_private=plan.private, member_ids=[m.id for m in plan.others], title=plan.title)
     async with runtime.uow() as uow:
         chat, _ = await messenger.create_chat(
-            uow, runtime.messenger, creator=plan.creator.id, new=new
+            uow, runtime.messenger, actor=as_actor(plan.creator), new=new
         )
     members = [plan.creator, *plan.others]
     others = [m for m in members if m.id != owner.id]
@@ -258,9 +263,12 @@ async def _build_chat(
         text = f"{words} #{index}"
         async with runtime.uow() as uow:
             card = await messenger.send_message(
-                uow, runtime.messenger, sender=sender, new=NewMessage(chat_id=chat.id, text=text)
+                uow,
+                runtime.messenger,
+                actor=as_actor(sender),
+                new=NewMessage(chat_id=chat.id, text=text),
             )
-        sent.append((uuid.UUID(card["id"]), sender.id))
+        sent.append((card.id, sender.id))
         counts.messages += 1
         counts.owner_messages += sender.id == owner.id
     for member in members:
@@ -270,10 +278,12 @@ async def _build_chat(
             continue
         if member.id == owner.id and roll < 0.4:
             async with runtime.uow() as uow:
-                await messenger.read_all(uow, viewer=owner.id, chat_id=chat.id)
+                await messenger.read_all_messages(uow, actor=as_actor(owner), chat_id=chat.id)
         elif (member.id == owner.id and roll < 0.75) or (member.id != owner.id and roll < 0.5):
             async with runtime.uow() as uow:
-                await messenger.read_message(uow, viewer=member.id, message_id=rng.choice(theirs))
+                await messenger.read_message(
+                    uow, actor=as_actor(member), message_id=rng.choice(theirs)
+                )
     async with runtime.uow() as uow:
         unread = await uow.session.scalar(UNREAD, {"chat": chat.id, "owner": owner.id})
     return chat.id, bool(unread)

@@ -120,7 +120,7 @@ edges AS (
         ),
         'lastMessage', CASE WHEN lm.id IS NULL THEN NULL ELSE json_build_object(
             'id', {global_id("Message", "lm.id")},
-            'chatId', lm.chat_id,
+            'chatId', {global_id("Chat", "lm.chat_id")},
             'text', lm.text,
             'voice', {media("lm.voice")},
             'files', (

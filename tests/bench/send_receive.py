@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from redis.asyncio import Redis
+from strawberry.relay import GlobalID
 from websockets.asyncio.client import connect
 
 from tests.bench.chat_list import operation_document
@@ -70,14 +71,14 @@ if TYPE_CHECKING:
 
 TIMEOUT = 10.0
 # codegen's SendMessage selects ``... on Error { message }`` (String!) next to
-# ``... on MessagePayloadSuccess { message { ... } }`` (Message!): graphql-core refuses that
+# ``... on SendMessageSuccess { message { ... } }`` (Message!): graphql-core refuses that
 # document ("Fields 'message' conflict"), so this is the same selection with the error's
 # message aliased.
 SEND_MESSAGE = """
 mutation SendMessage($input: SendMessageInput!) {
   sendMessage(input: $input) {
     __typename
-    ... on MessagePayloadSuccess { message { ...MessageFields } }
+    ... on SendMessageSuccess { message { ...MessageFields } }
     ... on Error { errorMessage: message code }
   }
 }
@@ -226,19 +227,21 @@ async def measure(args: argparse.Namespace, dataset: Dataset, a_port: int, b_por
         reader = asyncio.create_task(read_socket(socket, arrivals))
         reader.add_done_callback(_quiet)
 
+        busy_chat = str(GlobalID("Chat", str(dataset.busy_chat)))  # GraphQL takes global IDs
+
         async def send(text: str) -> tuple[float, float, float]:
             waiter = arrivals.expect(text)
             body = {
                 "query": mutation,
                 "operationName": "SendMessage",
-                "variables": {"input": {"chatId": str(dataset.busy_chat), "text": text}},
+                "variables": {"input": {"chatId": busy_chat, "text": text}},
             }
             start = time.perf_counter()
             response = await http.post("/graphql", json=body)
             answered = time.perf_counter()
             payload = response.json()
             kind = (payload.get("data") or {}).get("sendMessage", {}).get("__typename")
-            if response.status_code != 200 or kind != "MessagePayloadSuccess":
+            if response.status_code != 200 or kind != "SendMessageSuccess":
                 raise BenchError(f"SendMessage answered {response.status_code}: {payload!r}")
             received = await asyncio.wait_for(waiter, TIMEOUT)
             return start, answered, received

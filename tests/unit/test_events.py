@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.events import Event, EventDecodeError, decode, encode
 from domain.jobs.events import JobChanged
+from domain.messenger.cards import MessageCard, UserCard
 from domain.messenger.events import MessageEvent, MessagesReadAll
 
 if TYPE_CHECKING:
@@ -38,6 +39,92 @@ class TestEncode:
         assert event.channel == f"user:{user_id}"
 
 
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+def user_card(username: str, *, last_online_at: datetime | None = None) -> UserCard:
+    return UserCard(
+        id=uuid.uuid4(),
+        username=username,
+        first_name=username.title(),
+        last_name="",
+        bio=None,
+        avatar=f"{uuid.uuid4().hex}/{username}.png",
+        role="user",
+        last_online_at=last_online_at,
+        online=last_online_at is not None,
+        deleted=False,
+    )
+
+
+def message_card(*, sender: UserCard | None, readers: tuple[UserCard, ...] = ()) -> MessageCard:
+    return MessageCard(
+        id=uuid.uuid4(),
+        chat_id=uuid.uuid4(),
+        text="hello",
+        voice=None,
+        files=(f"{uuid.uuid4().hex}/a.pdf", f"{uuid.uuid4().hex}/b.png"),
+        sender=sender,
+        was_read_by=readers,
+        created_at=NOW,
+        updated_at=NOW + timedelta(seconds=1),
+    )
+
+
+class TestMessageEvent:
+    def test_a_message_event_round_trips_with_its_nested_cards(self) -> None:
+        readers = (user_card("olga", last_online_at=NOW), user_card("petr"))
+        card = message_card(sender=user_card("ivan", last_online_at=NOW), readers=readers)
+        event = MessageEvent(kind="read", chat_id=card.chat_id, message=card)
+
+        decoded = decode(encode(event))
+
+        assert decoded == event
+        assert isinstance(decoded, MessageEvent)
+        assert decoded.message.was_read_by == readers
+        assert decoded.message.created_at == NOW  # aware, to the microsecond
+
+    def test_a_vanished_sender_and_no_readers_round_trip(self) -> None:
+        event = MessageEvent(kind="delete", chat_id=uuid.uuid4(), message=message_card(sender=None))
+
+        assert decode(encode(event)) == event
+
+    def test_the_recipients_route_the_event_but_stay_off_the_wire(self) -> None:
+        recipients = tuple(uuid.uuid4() for _ in range(100))
+        card = message_card(sender=user_card("ivan"))
+        event = MessageEvent(
+            kind="create", chat_id=card.chat_id, message=card, recipients=recipients
+        )
+
+        text = encode(event)
+
+        assert event.channels == tuple(f"user:{member}" for member in recipients)
+        assert not any(str(member) in text for member in recipients)
+        assert "recipients" not in json.loads(text)["data"]
+
+    def test_a_read_all_carries_no_recipients_either(self) -> None:
+        recipients = (uuid.uuid4(), uuid.uuid4())
+        event = MessagesReadAll(
+            chat_id=uuid.uuid4(),
+            user_id=recipients[0],
+            message_ids=(uuid.uuid4(),),
+            recipients=recipients,
+        )
+
+        text = encode(event)
+
+        assert str(recipients[1]) not in text
+        assert decode(text) == event
+
+    def test_a_decoded_event_is_published_nowhere(self) -> None:
+        card = message_card(sender=None)
+        event = MessageEvent(
+            kind="create", chat_id=card.chat_id, message=card, recipients=(uuid.uuid4(),)
+        )
+
+        assert decode(encode(event)).channels == ()
+
+
 class TestDecode:
     @pytest.mark.parametrize(
         "text",
@@ -48,6 +135,17 @@ class TestDecode:
             '{"event": "session_revoked", "v": 1, "data": {"reason": "x"}}',
             '{"event": "session_revoked", "v": 1, "data": {"user_id": "bad", '
             '"session_id": "bad", "reason": "x"}}',
+            # Another version of a known event: its fields may mean something else.
+            f'{{"event": "session_revoked", "v": 9, "data": {{"user_id": "{uuid.uuid4()}", '
+            f'"session_id": "{uuid.uuid4()}", "reason": "x"}}}}',
+            # A required value missing, or of the wrong type.
+            f'{{"event": "session_revoked", "v": 1, "data": {{"user_id": null, '
+            f'"session_id": "{uuid.uuid4()}", "reason": "x"}}}}',
+            f'{{"event": "session_revoked", "v": 1, "data": {{"user_id": "{uuid.uuid4()}", '
+            f'"session_id": "{uuid.uuid4()}", "reason": 7}}}}',
+            # A nested card that is not an object.
+            f'{{"event": "message_event", "v": 2, "data": {{"kind": "create", '
+            f'"chat_id": "{uuid.uuid4()}", "message": "not a card"}}}}',
         ],
     )
     def test_garbage_raises_event_decode_error(self, text: str) -> None:
@@ -65,7 +163,7 @@ def _every_event_type() -> set[type[Event]]:
     return found
 
 
-MESSAGE_ID = str(uuid.uuid4())
+MESSAGE_ID = uuid.uuid4()
 # One of each event the subscriptions stream, and the ids a client re-queries by once it learns
 # that events were lost (pub/sub is at-most-once): every one must survive the round trip.
 SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
@@ -85,17 +183,17 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
         MessageEvent(
             kind="delete",
             chat_id=uuid.uuid4(),
-            message={"id": MESSAGE_ID, "text": "as it was"},
-            recipients=[str(uuid.uuid4())],
+            message=message_card(sender=user_card("ivan")),
+            recipients=(uuid.uuid4(),),
         ),
-        lambda e: [e.chat_id, e.message["id"]],
+        lambda e: [e.chat_id, e.message.id],
     ),
     MessagesReadAll: (
         MessagesReadAll(
             chat_id=uuid.uuid4(),
             user_id=uuid.uuid4(),
-            message_ids=[MESSAGE_ID],
-            recipients=[str(uuid.uuid4())],
+            message_ids=(MESSAGE_ID,),
+            recipients=(uuid.uuid4(),),
         ),
         lambda e: [e.chat_id, e.user_id, *e.message_ids],
     ),

@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from domain.adapters.simworld.document import (
+from domain.adapters.simulated.document import (
     ContactImported,
     LoginCodeSent,
     MessageSent,
@@ -47,7 +47,7 @@ from domain.types import TelegramID
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
 
-    from domain.adapters.simworld.document import (
+    from domain.adapters.simulated.document import (
         Account,
         Audience,
         Bot,
@@ -56,8 +56,8 @@ if TYPE_CHECKING:
         SlowMethod,
         User,
     )
-    from domain.adapters.simworld.store import WorldStore
-    from domain.adapters.simworld.world import World
+    from domain.adapters.simulated.store import WorldStore
+    from domain.adapters.simulated.world import World
     from domain.ports import TelegramGateway
     from domain.telegram.model import AccountCredentials, BotCredentials
 

@@ -115,9 +115,9 @@ def bio(scene: Scene) -> dict[str, Any]:
 CASES = [
     # name, operation, field, variables; then anonymous, outsider, member, creator
     Case("Chats", "Chats", "chats", page, UNAUTH, UNLISTED, LISTED, LISTED),
-    Case("Chat", "Chat", "chat", chat_id, UNAUTH, NOT_FOUND, OK, OK),
+    Case("Chat", "Chat", "chat", chat_id, UNAUTH, NULL, OK, OK),
     Case("Messages", "Messages", "messages", chat_page, UNAUTH, NOT_FOUND, OK, OK),
-    Case("Message", "Message", "message", message_id, UNAUTH, NOT_FOUND, OK, OK),
+    Case("Message", "Message", "message", message_id, UNAUTH, NULL, OK, OK),
     Case("node-Chat", "ChatNode", "node", chat_id, UNAUTH, NULL, OK, OK),
     Case("node-Message", "ChatNode", "node", message_id, UNAUTH, NULL, OK, OK),
     Case("users", "MessengerUsers", "users", page, UNAUTH, OK, OK, OK),

@@ -142,52 +142,44 @@ class TestChats:
 
 
 class TestChat:
-    async def test_accepts_a_raw_uuid_and_a_global_id(
+    async def test_finds_a_chat_by_its_global_id(
         self, http: httpx.AsyncClient, ivan: Person, olga: Person
     ) -> None:
         chat = await create_group(http, ivan, "Alpha", [olga])
 
-        by_global = await chat_of(http, olga, chat["id"])
-        by_uuid = await chat_of(http, olga, raw(chat["id"]))
+        found = await chat_of(http, olga, chat["id"])
 
-        assert by_global == by_uuid
-        assert by_global["id"] == chat["id"]
+        assert found["id"] == chat["id"]
         assert GlobalID.from_id(chat["id"]).type_name == "Chat"
-        assert by_global["title"] == "Alpha"
-        assert sorted(m["username"] for m in by_global["members"]) == ["ivan", "olga"]
+        assert found["title"] == "Alpha"
+        assert sorted(m["username"] for m in found["members"]) == ["ivan", "olga"]
 
     @pytest.mark.parametrize(
-        ("chat_id", "code"),
+        "chat_id",
         [
-            pytest.param(lambda: str(uuid.uuid4()), "NOT_FOUND", id="unknown-uuid"),
-            pytest.param(
-                lambda: str(GlobalID("Chat", str(uuid.uuid4()))), "NOT_FOUND", id="unknown-global"
-            ),
-            pytest.param(lambda: "garbage", "BAD_USER_INPUT", id="garbage"),
-            pytest.param(
-                lambda: str(GlobalID("Message", str(uuid.uuid4()))),
-                "BAD_USER_INPUT",
-                id="message-id",
-            ),
+            pytest.param(lambda chat: raw(chat["id"]), id="its-raw-uuid"),
+            pytest.param(lambda chat: str(GlobalID("Chat", str(uuid.uuid4()))), id="unknown"),
+            pytest.param(lambda chat: "garbage", id="garbage"),
+            pytest.param(lambda chat: str(GlobalID("Message", raw(chat["id"]))), id="other-type"),
         ],
     )
-    async def test_refuses_an_id_that_names_no_chat(
-        self, http: httpx.AsyncClient, ivan: Person, chat_id: Any, code: str
+    async def test_is_null_for_an_id_that_names_no_chat(
+        self, http: httpx.AsyncClient, ivan: Person, olga: Person, chat_id: Any
     ) -> None:
-        body = await graphql(http, "Chat", {"id": chat_id()}, token=ivan.token)
+        chat = await create_group(http, ivan, "Alpha", [olga])
 
-        assert body["data"] is None
-        assert error_codes(body) == [code]
+        body = await graphql(http, "Chat", {"id": chat_id(chat)}, token=ivan.token)
 
-    async def test_a_non_member_is_forbidden(
+        assert body == {"data": {"chat": None}}
+
+    async def test_is_null_for_a_non_member(
         self, http: httpx.AsyncClient, ivan: Person, olga: Person, petr: Person
     ) -> None:
         chat = await create_group(http, ivan, "Alpha", [olga])
 
         body = await graphql(http, "Chat", {"id": chat["id"]}, token=petr.token)
 
-        assert body["data"] is None
-        assert error_codes(body) == ["NOT_FOUND"]
+        assert body == {"data": {"chat": None}}  # as for a chat that does not exist
 
 
 class TestMessages:
@@ -204,16 +196,28 @@ class TestMessages:
         assert page["totalCount"] == 3
         stamps = [node["createdAt"] for node in nodes(page)]
         assert stamps == sorted(stamps, reverse=True)
-        assert {node["chatId"] for node in nodes(page)} == {raw(chat["id"])}
+        assert {node["chatId"] for node in nodes(page)} == {chat["id"]}
         assert [node["sender"]["username"] for node in nodes(page)] == ["ivan", "olga", "ivan"]
 
-    async def test_accepts_a_raw_uuid_for_the_chat(
-        self, http: httpx.AsyncClient, ivan: Person, olga: Person
+    @pytest.mark.parametrize(
+        "chat_id",
+        [
+            pytest.param(lambda chat: raw(chat["id"]), id="raw-uuid"),
+            pytest.param(lambda chat: str(GlobalID("Message", raw(chat["id"]))), id="other-type"),
+        ],
+    )
+    async def test_an_id_that_is_no_chat_id_is_bad_input(
+        self, http: httpx.AsyncClient, ivan: Person, olga: Person, chat_id: Any
     ) -> None:
         chat = await create_private(http, ivan, olga)
         await send(http, olga, chat["id"], "hi")
 
-        assert texts(await messages_of(http, ivan, raw(chat["id"]))) == ["hi"]
+        variables = {"chatId": chat_id(chat), "first": 5}
+        body = await graphql(http, "Messages", variables, token=ivan.token)
+
+        assert body["data"] is None
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["message"] == "Not a Chat id."
 
     async def test_pages_with_first_and_after_without_duplicates(
         self, http: httpx.AsyncClient, ivan: Person, olga: Person
@@ -274,27 +278,34 @@ class TestMessage:
         assert found["chat"] == {"id": chat["id"], "title": "Alpha"}
         assert {k: v for k, v in found.items() if k != "chat"} == sent
 
-    async def test_accepts_a_raw_uuid(
-        self, http: httpx.AsyncClient, ivan: Person, olga: Person
+    @pytest.mark.parametrize(
+        "message_id",
+        [
+            pytest.param(lambda sent: raw(sent["id"]), id="its-raw-uuid"),
+            pytest.param(lambda sent: str(GlobalID("Message", str(uuid.uuid4()))), id="unknown"),
+            pytest.param(lambda sent: "garbage", id="garbage"),
+            pytest.param(lambda sent: str(GlobalID("Chat", raw(sent["id"]))), id="other-type"),
+        ],
+    )
+    async def test_is_null_for_an_id_that_names_no_message(
+        self, http: httpx.AsyncClient, ivan: Person, olga: Person, message_id: Any
     ) -> None:
         chat = await create_private(http, ivan, olga)
         sent = await send(http, olga, chat["id"], "hello")
 
-        body = await graphql(http, "Message", {"id": raw(sent["id"])}, token=ivan.token)
+        body = await graphql(http, "Message", {"id": message_id(sent)}, token=ivan.token)
 
-        assert data(body, "message")["id"] == sent["id"]
+        assert body == {"data": {"message": None}}
 
-    async def test_refuses_unknown_and_foreign_messages(
+    async def test_is_null_for_a_non_member(
         self, http: httpx.AsyncClient, ivan: Person, olga: Person, petr: Person
     ) -> None:
         chat = await create_private(http, ivan, olga)
         sent = await send(http, olga, chat["id"], "hello")
 
-        unknown = await graphql(http, "Message", {"id": str(uuid.uuid4())}, token=ivan.token)
-        foreign = await graphql(http, "Message", {"id": sent["id"]}, token=petr.token)
+        body = await graphql(http, "Message", {"id": sent["id"]}, token=petr.token)
 
-        assert error_codes(unknown) == ["NOT_FOUND"]
-        assert error_codes(foreign) == ["NOT_FOUND"]
+        assert body == {"data": {"message": None}}
 
 
 class TestNode:

@@ -19,6 +19,7 @@ from domain.messenger import service as messenger
 from domain.messenger.service import NewChat, NewMessage
 from tests.api.graphql.factories import register_and_login
 from tests.conftest import graphql
+from tests.integration.messenger.factories import as_actor
 
 if TYPE_CHECKING:
     import httpx
@@ -59,12 +60,12 @@ async def build_chats(runtime: Runtime, viewer: User, others: list[User], kinds:
                 if kind == "private"
                 else NewChat(is_private=False, member_ids=[viewer.id, third.id], title=f"G{i}")
             )
-            chat, _ = await messenger.create_chat(uow, ports, creator=other.id, new=new)
+            chat, _ = await messenger.create_chat(uow, ports, actor=as_actor(other), new=new)
             for sender, text in ((other, f"hello {i}"), (viewer, f"hi {i}"), (other, f"news {i}")):
                 message = NewMessage(chat_id=chat.id, text=text)
-                await messenger.send_message(uow, ports, sender=sender, new=message)
+                await messenger.send_message(uow, ports, actor=as_actor(sender), new=message)
             if i % 2:
-                await messenger.read_all(uow, viewer=viewer.id, chat_id=chat.id)
+                await messenger.read_all_messages(uow, actor=as_actor(viewer), chat_id=chat.id)
 
 
 async def chats_statements(http: httpx.AsyncClient, token: str) -> tuple[int, dict[str, Any]]:

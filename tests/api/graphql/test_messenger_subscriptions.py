@@ -154,7 +154,7 @@ class TestMessageEvents:
             await send(http, olga, group["id"], "in the club")
             received = [await events.next() for _ in range(6)]
 
-        private_id, group_id = raw(private["id"]), raw(group["id"])
+        private_id, group_id = private["id"], group["id"]
         assert kinds(received) == [
             ("CREATE", private_id),
             ("UPDATE", private_id),
@@ -165,7 +165,7 @@ class TestMessageEvents:
         ]
         create, update, read, delete, read_all, other_chat = received
         assert create["message"] == sent
-        assert create["messageIds"] == [raw(sent["id"])]
+        assert create["messageIds"] == [sent["id"]]
         assert (update["message"]["text"], update["message"]["id"]) == ("hello!", sent["id"])
         assert update["message"]["updatedAt"] > sent["updatedAt"]
         assert read["message"]["id"] == first["id"]
@@ -175,8 +175,8 @@ class TestMessageEvents:
         assert read_all == {
             "kind": "READ_ALL",
             "chatId": private_id,
-            "readerId": olga.raw_id,
-            "messageIds": [raw(second["id"])],
+            "readerId": olga.id,
+            "messageIds": [second["id"]],
             "message": None,
         }
         assert other_chat["message"]["text"] == "in the club"
@@ -206,8 +206,8 @@ class TestMessageEvents:
             received = [await events.next() for _ in range(2)]
 
         assert [(e["kind"], e["chatId"], e["message"]["text"]) for e in received] == [
-            ("CREATE", raw(private["id"]), "here"),
-            ("CREATE", raw(private["id"]), "here again"),
+            ("CREATE", private["id"], "here"),
+            ("CREATE", private["id"], "here again"),
         ]
 
     async def test_events_of_chats_the_viewer_is_not_in_never_arrive(
@@ -231,7 +231,7 @@ class TestMessageEvents:
             await send(http, olga, mine["id"], "for petr")
             received = await events.next()
 
-        assert (received["chatId"], received["message"]["text"]) == (raw(mine["id"]), "for petr")
+        assert (received["chatId"], received["message"]["text"]) == (mine["id"], "for petr")
 
     async def test_a_member_who_left_gets_no_more_of_the_group(
         self,
@@ -254,13 +254,15 @@ class TestMessageEvents:
             await send(http, ivan, private["id"], "to her")
             received = await events.next()
 
-        assert (received["chatId"], received["message"]["text"]) == (raw(private["id"]), "to her")
+        assert (received["chatId"], received["message"]["text"]) == (private["id"], "to her")
 
     @pytest.mark.parametrize(
         ("chat", "code"),
         [
             pytest.param("theirs", "NOT_FOUND", id="not-a-member"),
             pytest.param("unknown", "NOT_FOUND", id="unknown"),
+            pytest.param("raw", "BAD_USER_INPUT", id="raw-uuid"),
+            pytest.param("user", "BAD_USER_INPUT", id="other-type"),
         ],
     )
     async def test_a_chat_the_viewer_is_not_in_is_refused(
@@ -274,7 +276,13 @@ class TestMessageEvents:
         code: str,
     ) -> None:
         theirs = await create_private(http, ivan, olga)
-        chat_id = theirs["id"] if chat == "theirs" else str(GlobalID("Chat", petr.raw_id))
+        mine = await create_private(http, olga, petr)
+        chat_id = {
+            "theirs": theirs["id"],
+            "unknown": str(GlobalID("Chat", petr.raw_id)),
+            "raw": raw(mine["id"]),  # his own chat, but not as a global ID
+            "user": petr.id,
+        }[chat]
 
         async with (
             session_of(server, petr.token) as session,
@@ -308,11 +316,11 @@ class TestPresence:
             offline = await graphql(http, "GoOffline", token=olga.token)
             went = await events.next()
 
-        assert (came["userId"], came["isOnline"]) == (olga.raw_id, True)
+        assert (came["userId"], came["isOnline"]) == (olga.id, True)
         # Announced by the request's own activity, a moment before goOnline wrote its time.
         assert came["lastOnlineAt"] <= online["data"]["goOnline"]["user"]["lastOnlineAt"]
         assert went == {
-            "userId": olga.raw_id,
+            "userId": olga.id,
             "isOnline": False,
             "lastOnlineAt": offline["data"]["goOffline"]["user"]["lastOnlineAt"],
         }
@@ -331,25 +339,34 @@ class TestPresence:
 
         async with (
             session_of(server, ivan.token) as session,
-            stream(session, "Presence", {"userIds": [olga.raw_id]}) as events,
+            stream(session, "Presence", {"userIds": [olga.id]}) as events,
         ):
             await until_listening(server, runtime, f"presence:{olga.raw_id}", queues=1)
             await graphql(http, "GoOnline", token=petr.token)
             await graphql(http, "GoOnline", token=olga.token)
             came = await events.next()
 
-        assert (came["userId"], came["isOnline"]) == (olga.raw_id, True)
+        assert (came["userId"], came["isOnline"]) == (olga.id, True)
 
-    async def test_refuses_ids_that_are_not_users(self, server: LiveServer, ivan: Person) -> None:
+    @pytest.mark.parametrize("user_id", ["garbage", "raw-uuid", "chat-id"])
+    async def test_refuses_ids_that_are_not_user_ids(
+        self, server: LiveServer, ivan: Person, user_id: str
+    ) -> None:
+        given = {
+            "garbage": "garbage",
+            "raw-uuid": ivan.raw_id,
+            "chat-id": str(GlobalID("Chat", ivan.raw_id)),
+        }[user_id]
         async with (
             session_of(server, ivan.token) as session,
-            stream(session, "Presence", {"userIds": ["garbage"]}) as events,
+            stream(session, "Presence", {"userIds": [ivan.id, given]}) as events,
         ):
             with pytest.raises(TransportQueryError) as refused:
                 await events.next()
 
         assert refused.value.errors is not None
         assert [e["extensions"]["code"] for e in refused.value.errors] == ["BAD_USER_INPUT"]
+        assert [e["message"] for e in refused.value.errors] == ["Every id must be a User id."]
 
 
 async def test_a_socket_whose_token_was_rotated_is_unauthenticated(

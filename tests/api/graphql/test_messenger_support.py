@@ -91,7 +91,7 @@ async def create_group(
         "input": {"isPrivate": False, "title": title, "memberIds": [m.id for m in members]}
     }
     body = await graphql(http, "CreateChat", variables, token=owner.token)
-    chat: dict[str, Any] = member(body, "createChat", "ChatPayloadSuccess")["chat"]
+    chat: dict[str, Any] = member(body, "createChat", "CreateChatSuccess")["chat"]
     return chat
 
 
@@ -100,14 +100,14 @@ async def create_private(
 ) -> dict[str, Any]:
     variables = {"input": {"isPrivate": True, "memberIds": [companion.id]}}
     body = await graphql(http, "CreateChat", variables, token=owner.token)
-    chat: dict[str, Any] = member(body, "createChat", "ChatPayloadSuccess")["chat"]
+    chat: dict[str, Any] = member(body, "createChat", "CreateChatSuccess")["chat"]
     return chat
 
 
 async def send(http: httpx.AsyncClient, sender: Person, chat_id: str, text: str) -> dict[str, Any]:
     variables = {"input": {"chatId": chat_id, "text": text}}
     body = await graphql(http, "SendMessage", variables, token=sender.token)
-    message: dict[str, Any] = member(body, "sendMessage", "MessagePayloadSuccess")["message"]
+    message: dict[str, Any] = member(body, "sendMessage", "SendMessageSuccess")["message"]
     return message
 
 

@@ -112,7 +112,7 @@ class TestSendMessageFiles:
 
         payload = await send_files(http, ivan, chat["id"], files, text="see attached")
 
-        message = is_a(payload, "MessagePayloadSuccess")["message"]
+        message = is_a(payload, "SendMessageSuccess")["message"]
         urls = [file["url"] for file in message["files"]]
         assert len(urls) == 2
         assert (message["text"], message["voice"]) == ("see attached", None)
@@ -133,7 +133,7 @@ class TestSendMessageFiles:
             http, ivan, chat["id"], [("a.bin", b"\x00\x01", "application/octet-stream")]
         )
 
-        assert payload["__typename"] == "MessagePayloadSuccess"
+        assert payload["__typename"] == "SendMessageSuccess"
         assert payload["message"]["text"] is None
 
     async def test_a_message_with_files_may_lose_its_text(
@@ -146,7 +146,7 @@ class TestSendMessageFiles:
             await graphql(http, "EditMessage", variables, token=ivan.token), "editMessage"
         )
 
-        assert edited["__typename"] == "MessagePayloadSuccess"
+        assert edited["__typename"] == "EditMessageSuccess"
         assert edited["message"]["text"] is None
         assert len(edited["message"]["files"]) == 1
 
@@ -175,7 +175,7 @@ class TestSendMessageFiles:
             http, ivan, chat["id"], [("report..final.pdf", b"%PDF-1.4", "application/pdf")]
         )
 
-        assert payload["__typename"] == "MessagePayloadSuccess"
+        assert payload["__typename"] == "SendMessageSuccess"
         [file] = payload["message"]["files"]
         assert (await fetch(http, file["url"])).content == b"%PDF-1.4"
 
@@ -203,7 +203,7 @@ class TestVoice:
             http, ivan, chat["id"], [], voice=("voice.ogg", OGG, "audio/ogg")
         )
 
-        message = is_a(payload, "MessagePayloadSuccess")["message"]
+        message = is_a(payload, "SendMessageSuccess")["message"]
         assert (message["text"], message["files"]) == (None, [])
         response = await fetch(http, message["voice"])
         assert response.content == OGG
@@ -256,7 +256,7 @@ class TestChatAvatar:
 
         body = await multipart(http, "CreateChat", variables, files, token=ivan.token)
 
-        chat = member(body, "createChat", "ChatPayloadSuccess")["chat"]
+        chat = member(body, "createChat", "CreateChatSuccess")["chat"]
         response = await fetch(http, chat["avatar"])
         assert (response.content, response.headers["content-type"]) == (PNG, "image/png")
         assert (await chat_of(http, olga, chat["id"]))["avatar"] == chat["avatar"]
@@ -295,7 +295,7 @@ class TestChatAvatar:
 
         body = await multipart(http, "UpdateChat", variables, files, token=ivan.token)
 
-        chat = member(body, "updateChat", "ChatPayloadSuccess")["chat"]
+        chat = member(body, "updateChat", "UpdateChatSuccess")["chat"]
         assert group["avatar"] is None
         assert (await fetch(http, chat["avatar"])).content == JPEG
         assert chat["title"] == "Club"
@@ -346,7 +346,7 @@ async def test_uploaded_files_are_closed_after_the_request(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         payload = await send_files(http, ivan, chat["id"], [("a.txt", b"a", "text/plain")])
-        assert payload["__typename"] == "MessagePayloadSuccess"
+        assert payload["__typename"] == "SendMessageSuccess"
         # The server's request task ends a moment after the response: look for a second.
         deadline = time.monotonic() + 1
         while time.monotonic() < deadline:

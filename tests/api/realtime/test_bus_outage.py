@@ -21,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from domain.jobs import service as jobs
-from tests.api.graphql.test_messenger_support import Person, create_private, person, raw, send
+from tests.api.graphql.test_messenger_support import Person, create_private, person, send
 from tests.api.graphql.test_websockets import (
     authenticated_socket,
     close_code,
@@ -188,7 +188,7 @@ class TestGraphQLSubscriptions:
             operations = Operations(ws)
             await subscribe(ws, "messages", "MessageEvents")
             await subscribe(ws, "task", "TaskEvents", {"id": task_id})
-            await subscribe(ws, "presence", "Presence", {"userIds": [olga.raw_id]})
+            await subscribe(ws, "presence", "Presence", {"userIds": [olga.id]})
             await subscribe(ws, "account", "AccountEvents")
             assert (await operations.next_data("task"))["taskEvents"]["status"] == "QUEUED"
             await until_listened(
@@ -230,9 +230,9 @@ class TestGraphQLSubscriptions:
             data = await resubscribed_until(operations, "MessageEvents", olga_writes)
             event = data["messageEvents"]
             assert event["kind"] == "CREATE"
-            assert event["chatId"] == raw(chat["id"])
+            assert event["chatId"] == chat["id"]
             assert event["message"]["id"]
-            assert event["messageIds"] == [raw(event["message"]["id"])]
+            assert event["messageIds"] == [event["message"]["id"]]
 
     async def test_the_session_guard_listens_again_and_closes_on_a_later_logout(
         self,
@@ -282,4 +282,4 @@ class TestCentrifugoSocket:
                         async with asyncio.timeout(POLL * 4):
                             await subscription.publications.get()
                             break
-            assert card["id"]
+            assert card.id

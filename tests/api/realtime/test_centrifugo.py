@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from domain.accounts.errors import InvalidToken
 from domain.accounts.model import AuthSession
 from domain.accounts.rules import TokenClaims, TokenType, build_claims
 from domain.accounts.service import REALTIME_TOKEN_TYPE, Viewer
+from domain.messenger.cards import MessageCard, UserCard
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from resolvers import centrifugo
 from tests.api.rest.factories import PASSWORD, create_user
@@ -107,44 +109,45 @@ def expired_token(runtime: Runtime, member: Member, channel: str | None = None) 
 # --- messenger events ------------------------------------------------------------------------
 
 
-def user_card(user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+def user_card(user_id: uuid.UUID, **overrides: Any) -> UserCard:
     """A user snapshot as message events carry it."""
-    card: dict[str, Any] = {
-        "id": str(user_id),
-        "username": "ivan",
-        "first_name": "Иван",
-        "last_name": "Петров",
-        "bio": "Programmer in VK",
-        "avatar": None,
-        "last_online_at": None,
-        "online": False,
-        "deleted": False,
-    }
-    return card | overrides
+    card = UserCard(
+        id=user_id,
+        username="ivan",
+        first_name="Иван",
+        last_name="Петров",
+        bio="Programmer in VK",
+        avatar=None,
+        role="admin",  # never shown by the legacy shapes
+        last_online_at=None,
+        online=False,
+        deleted=False,
+    )
+    return dataclasses.replace(card, **overrides)
 
 
-def message_card(chat_id: uuid.UUID, sender: dict[str, Any] | None, **overrides: Any) -> Any:
+def message_card(chat_id: uuid.UUID, sender: UserCard | None, **overrides: Any) -> MessageCard:
     """A message snapshot as message events carry it."""
-    card: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "chat": str(chat_id),
-        "text": "Привет",
-        "voice": None,
-        "files": [],
-        "sender": sender,
-        "was_read_by": [],
-        "created_at": CREATED,
-        "updated_at": CREATED,
-    }
-    return card | overrides
+    card = MessageCard(
+        id=uuid.uuid4(),
+        chat_id=chat_id,
+        text="Привет",
+        voice=None,
+        files=(),
+        sender=sender,
+        was_read_by=(),
+        created_at=datetime.fromisoformat(CREATED),
+        updated_at=datetime.fromisoformat(CREATED),
+    )
+    return dataclasses.replace(card, **overrides)
 
 
-def message_event(kind: str, card: dict[str, Any], *recipients: Member) -> MessageEvent:
+def message_event(kind: str, card: MessageCard, *recipients: Member) -> MessageEvent:
     return MessageEvent(
         kind=kind,
-        chat_id=uuid.UUID(card["chat"]),
+        chat_id=card.chat_id,
         message=card,
-        recipients=[str(user.id) for user in recipients],
+        recipients=tuple(user.id for user in recipients),
     )
 
 
@@ -349,7 +352,7 @@ class TestPublications:
     ) -> None:
         user = await create_member(runtime)
         chat_id = uuid.uuid4()
-        seen = datetime.now(UTC).isoformat()
+        seen = datetime.now(UTC)
         sender = user_card(user.id, avatar="avatars/ivan.png", online=True, last_online_at=seen)
         gone_reader = user_card(uuid.uuid4(), username="olga", deleted=True)
         offline_reader = user_card(uuid.uuid4(), username="petr", online=True)
@@ -357,8 +360,8 @@ class TestPublications:
             chat_id,
             sender,
             voice="voice/hello.ogg",
-            files=["files/a.pdf", "files/b.png"],
-            was_read_by=[gone_reader, offline_reader],
+            files=("files/a.pdf", "files/b.png"),
+            was_read_by=(gone_reader, offline_reader),
         )
 
         async with connected(server, runtime, user) as (client, _):
@@ -370,7 +373,7 @@ class TestPublications:
         assert data == {
             "event": "create",
             "message": {
-                "id": card["id"],
+                "id": str(card.id),
                 "text": "Привет",
                 "voice": f"{base}/media/voice/hello.ogg",
                 "sender": {
@@ -381,7 +384,7 @@ class TestPublications:
                     "bio": "Programmer in VK",
                     "avatar": f"{base}/media/avatars/ivan.png",
                     "is_online": True,
-                    "last_online_at": seen,
+                    "last_online_at": seen.isoformat(),
                 },
                 "chat": str(chat_id),
                 "files": [
@@ -400,7 +403,7 @@ class TestPublications:
                         "avatar": None,
                     },
                     {
-                        "id": offline_reader["id"],
+                        "id": str(offline_reader.id),
                         "username": "petr",
                         "first_name": "Иван",
                         "last_name": "Петров",
@@ -418,8 +421,10 @@ class TestPublications:
     ) -> None:
         user = await create_member(runtime)
         card = message_card(uuid.uuid4(), None)
-        edited = card | {"text": "Привет!", "updated_at": EDITED}
-        read = edited | {"was_read_by": [user_card(user.id)]}
+        edited = dataclasses.replace(
+            card, text="Привет!", updated_at=datetime.fromisoformat(EDITED)
+        )
+        read = dataclasses.replace(edited, was_read_by=(user_card(user.id),))
 
         async with connected(server, runtime, user) as (client, _):
             publications = await subscribe_own(client, runtime, user)
@@ -432,7 +437,7 @@ class TestPublications:
             received = [await publications.next_publication() for _ in range(3)]
 
         assert [data["event"] for data in received] == ["update", "delete", "read"]
-        assert {data["message"]["id"] for data in received} == {card["id"]}
+        assert {data["message"]["id"] for data in received} == {str(card.id)}
         assert received[0]["message"]["text"] == "Привет!"
         assert received[0]["message"]["updated_at"] == EDITED
         assert received[0]["message"]["sender"]["id"] == "deleted"  # a message without sender
@@ -443,9 +448,9 @@ class TestPublications:
     ) -> None:
         user = await create_member(runtime)
         reader_id, chat_id = uuid.uuid4(), uuid.uuid4()
-        message_ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+        message_ids = (uuid.uuid4(), uuid.uuid4())
         event = MessagesReadAll(
-            chat_id=chat_id, user_id=reader_id, message_ids=message_ids, recipients=[str(user.id)]
+            chat_id=chat_id, user_id=reader_id, message_ids=message_ids, recipients=(user.id,)
         )
 
         async with connected(server, runtime, user) as (client, _):
@@ -455,7 +460,11 @@ class TestPublications:
 
         assert data == {
             "event": "read_all",
-            "message": {"chat": str(chat_id), "user": str(reader_id), "messages": message_ids},
+            "message": {
+                "chat": str(chat_id),
+                "user": str(reader_id),
+                "messages": [str(message_id) for message_id in message_ids],
+            },
         }
 
     async def test_an_event_for_another_user_is_not_received(
@@ -495,7 +504,7 @@ class TestPublications:
             ]
 
         assert received[0] == received[1]
-        assert received[0]["message"]["id"] == card["id"]
+        assert received[0]["message"]["id"] == str(card.id)
 
 
 # --- channels --------------------------------------------------------------------------------
@@ -627,7 +636,7 @@ class TestChannels:
         }
         assert subscribe_reply == {"id": 2, "subscribe": {}}
         assert push["push"]["channel"] == str(user.id)
-        assert push["push"]["pub"]["data"]["message"]["id"] == card["id"]
+        assert push["push"]["pub"]["data"]["message"]["id"] == str(card.id)
 
     async def test_a_client_that_leaves_leaves_no_bus_subscription(
         self, server: LiveServer, runtime: Runtime

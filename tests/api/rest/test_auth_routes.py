@@ -1,4 +1,4 @@
-"""Legacy auth routes of seeds 001 and 003 over real HTTP (COMPAT.md, "General", 001, 003)."""
+"""Legacy auth routes of seeds 001 and 003 over real HTTP (docs/rest.md: conventions, 001, 003)."""
 
 from __future__ import annotations
 

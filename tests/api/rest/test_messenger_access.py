@@ -1,5 +1,5 @@
 """Seed 001 across routes: authentication on every route, both slash forms, the 10 MB body
-limit, and the Centrifugo tokens (COMPAT.md "001 Messenger")."""
+limit, and the Centrifugo tokens (docs/rest.md, "001 Messenger")."""
 
 from __future__ import annotations
 

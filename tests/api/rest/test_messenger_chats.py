@@ -1,5 +1,5 @@
 """Seed 001 chats over real HTTP: private and group creation, the chat list, detail, changes,
-deletion, leaving and unread counters (COMPAT.md "001 Messenger")."""
+deletion, leaving and unread counters (docs/rest.md, "001 Messenger")."""
 
 from __future__ import annotations
 

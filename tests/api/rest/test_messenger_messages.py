@@ -1,5 +1,5 @@
 """Seed 001 messages over real HTTP: listing, search, sending text, files and voice, editing,
-deleting and read markers (COMPAT.md "001 Messenger")."""
+deleting and read markers (docs/rest.md, "001 Messenger")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Seed 001 page numbers on users, chats and messages: default 10, at most 100, absolute
-links, 404 "Invalid page." (COMPAT.md "001 Messenger", DRF's PageNumberPagination)."""
+links, 404 "Invalid page." (docs/rest.md, "001 Messenger", DRF's PageNumberPagination)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Seed 001 users over real HTTP: profiles, avatars, account deletion, presence and the user
-list (COMPAT.md "001 Messenger")."""
+list (docs/rest.md, "001 Messenger")."""
 
 from __future__ import annotations
 

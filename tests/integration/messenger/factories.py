@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from sqlalchemy import delete, select
@@ -20,9 +20,10 @@ from domain.accounts import service as accounts
 from domain.accounts.model import User
 from domain.bootstrap import media_dir
 from domain.events import Event, decode
-from domain.messenger import service
-from domain.messenger.model import Chat, ChatMember, Message, MessageFile, StoredFile
-from domain.messenger.rules import Upload
+from domain.files.model import StoredFile
+from domain.files.rules import Upload
+from domain.messenger import repository, service
+from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.uow import SqlAlchemyUnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -31,14 +32,13 @@ if TYPE_CHECKING:
 
     from domain.bootstrap import Runtime
     from domain.errors import DomainError
+    from domain.messenger.cards import MessageCard
 
 E = TypeVar("E", bound="DomainError")
 T = TypeVar("T")
 
 # A bound for what a healthy bus does in milliseconds; it only matters when a test fails.
 DEADLINE = 30.0
-
-Card = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,11 @@ async def new_users(hub: Hub, count: int) -> list[User]:
     return await _add_accounts(hub, [_account() for _ in range(count)])
 
 
+def as_actor(user: User) -> accounts.Viewer:
+    """The user signed in, as the services take them (no token session: none is needed)."""
+    return accounts.Viewer(user=user, session_id=None)
+
+
 async def delete_account(hub: Hub, user: User) -> None:
     """The user deletes their account through the accounts service (the row stays)."""
     async with hub.uow() as uow:
@@ -212,7 +217,7 @@ async def create_chat(
 ) -> tuple[Chat, bool]:
     async with hub.uow() as uow:
         return await service.create_chat(
-            uow, hub.ports, creator=creator.id, new=new, fallback=fallback
+            uow, hub.ports, actor=as_actor(creator), new=new, fallback=fallback
         )
 
 
@@ -243,42 +248,42 @@ async def send(
     *,
     files: Sequence[Upload] = (),
     voice: Upload | None = None,
-) -> Card:
+) -> MessageCard:
     new = service.NewMessage(chat_id=chat.id, text=text, files=files, voice=voice)
     async with hub.uow() as uow:
-        return await service.send_message(uow, hub.ports, sender=sender, new=new)
+        return await service.send_message(uow, hub.ports, actor=as_actor(sender), new=new)
 
 
-async def read(hub: Hub, reader: User, card: Card | uuid.UUID) -> Card:
+async def read(hub: Hub, reader: User, card: MessageCard | uuid.UUID) -> MessageCard:
     async with hub.uow() as uow:
-        return await service.read_message(uow, viewer=reader.id, message_id=message_id(card))
+        return await service.read_message(uow, actor=as_actor(reader), message_id=message_id(card))
 
 
-def message_id(card: Card | uuid.UUID) -> uuid.UUID:
-    return card if isinstance(card, uuid.UUID) else uuid.UUID(card["id"])
+def message_id(card: MessageCard | uuid.UUID) -> uuid.UUID:
+    return card if isinstance(card, uuid.UUID) else card.id
 
 
 def chat_id_of(chat: Chat | uuid.UUID) -> uuid.UUID:
     return chat if isinstance(chat, uuid.UUID) else chat.id
 
 
-async def get_message(hub: Hub, viewer: User, card: Card | uuid.UUID) -> Card:
+async def get_message(hub: Hub, viewer: User, card: MessageCard | uuid.UUID) -> MessageCard:
     async with hub.uow() as uow:
-        return await service.get_message(uow, viewer=viewer.id, message_id=message_id(card))
+        return await service.get_message(uow, actor=as_actor(viewer), message_id=message_id(card))
 
 
 async def overview(hub: Hub, viewer: User, chat: Chat) -> service.ChatOverview:
     async with hub.uow() as uow:
-        fresh = await service.get_chat(uow, viewer=viewer.id, chat_id=chat.id)
-        (found,) = await service.chat_overviews(uow, viewer=viewer.id, chats=[fresh])
+        fresh = await service.get_chat(uow, actor=as_actor(viewer), chat_id=chat.id)
+        (found,) = await service.chat_overviews(uow, actor=as_actor(viewer), chats=[fresh])
         return found
 
 
 async def member_ids(hub: Hub, chat: Chat) -> list[uuid.UUID]:
-    """The chat's members in the order the service lists them."""
+    """The chat's members in the order the service lists them (as they joined)."""
     async with hub.uow() as uow:
-        grouped = await service.members_by_chat(uow, [chat.id])
-    return [member.user_id for member in grouped[chat.id]]
+        members = await repository.members_of(uow.session, [chat.id])
+    return [member.user_id for member in members]
 
 
 async def marker(hub: Hub, chat: Chat | uuid.UUID, user: User) -> datetime | None:

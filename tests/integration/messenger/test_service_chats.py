@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from domain.errors import Invalid
+from domain.files import service as files
 from domain.messenger import service
 from domain.messenger.errors import (
     ChatMustBeGroup,
@@ -23,6 +24,7 @@ from domain.messenger.errors import (
 from domain.messenger.rules import private_key
 from tests.api.rest.messenger_factories import GIF, PNG
 from tests.integration.messenger.factories import (
+    as_actor,
     chat_id_of,
     create_chat,
     delete_account,
@@ -61,23 +63,23 @@ async def update(
 ) -> Chat:
     async with hub.uow() as uow:
         return await service.update_chat(
-            uow, hub.ports, viewer=viewer.id, chat_id=chat_id_of(chat), changes=changes
+            uow, hub.ports, actor=as_actor(viewer), chat_id=chat_id_of(chat), changes=changes
         )
 
 
 async def delete(hub: Hub, viewer: User, chat: Chat | uuid.UUID) -> None:
     async with hub.uow() as uow:
-        await service.delete_chat(uow, viewer=viewer.id, chat_id=chat_id_of(chat))
+        await service.delete_chat(uow, actor=as_actor(viewer), chat_id=chat_id_of(chat))
 
 
 async def leave(hub: Hub, viewer: User, chat: Chat | uuid.UUID) -> None:
     async with hub.uow() as uow:
-        await service.leave_chat(uow, viewer=viewer.id, chat_id=chat_id_of(chat))
+        await service.leave_chat(uow, actor=as_actor(viewer), chat_id=chat_id_of(chat))
 
 
 async def get(hub: Hub, viewer: User, chat: Chat | uuid.UUID) -> Chat:
     async with hub.uow() as uow:
-        return await service.get_chat(uow, viewer=viewer.id, chat_id=chat_id_of(chat))
+        return await service.get_chat(uow, actor=as_actor(viewer), chat_id=chat_id_of(chat))
 
 
 class TestCreateChatPrivate:
@@ -157,10 +159,10 @@ class TestCreateChatPrivate:
         results = await racing(
             hub,
             lambda uow: service.create_chat(
-                uow, hub.ports, creator=ivan.id, new=private_chat(olga)
+                uow, hub.ports, actor=as_actor(ivan), new=private_chat(olga)
             ),
             lambda uow: service.create_chat(
-                uow, hub.ports, creator=olga.id, new=private_chat(ivan)
+                uow, hub.ports, actor=as_actor(olga), new=private_chat(ivan)
             ),
         )
         assert sorted(type(r).__name__ for r in results) == ["PrivateChatExists", "tuple"]
@@ -173,10 +175,10 @@ class TestCreateChatPrivate:
         results = await racing(
             hub,
             lambda uow: service.create_chat(
-                uow, hub.ports, creator=ivan.id, new=private_chat(olga), fallback=True
+                uow, hub.ports, actor=as_actor(ivan), new=private_chat(olga), fallback=True
             ),
             lambda uow: service.create_chat(
-                uow, hub.ports, creator=olga.id, new=private_chat(ivan), fallback=True
+                uow, hub.ports, actor=as_actor(olga), new=private_chat(ivan), fallback=True
             ),
         )
         made = [r for r in results if isinstance(r, tuple)]
@@ -277,7 +279,7 @@ class TestCreateChatGroup:
         assert chat.avatar is not None
         assert chat.avatar.endswith("/team_photo.png")
         async with hub.uow() as uow:
-            stored = await service.find_file(uow, chat.avatar)
+            stored = await files.find_file(uow, chat.avatar)
         assert stored is not None
         assert (stored.content_type, stored.size, stored.owner_id) == (
             "image/png",
@@ -509,7 +511,7 @@ class TestLeaveChat:
         await purge_user(hub, ivan)
 
         def leaving(member: User) -> Callable[[SqlAlchemyUnitOfWork], Awaitable[None]]:
-            return lambda uow: service.leave_chat(uow, viewer=member.id, chat_id=chat.id)
+            return lambda uow: service.leave_chat(uow, actor=as_actor(member), chat_id=chat.id)
 
         results = await racing(hub, *(leaving(member) for member in members))
         assert results == [None] * 4

@@ -5,7 +5,6 @@ and message lists with their pages and searches."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,6 +15,7 @@ from domain.messenger.events import MessageEvent, MessagesReadAll
 from domain.messenger.model import ChatMember
 from domain.types import PageRequest
 from tests.integration.messenger.factories import (
+    as_actor,
     chat_id_of,
     get_message,
     group,
@@ -33,18 +33,20 @@ from tests.integration.messenger.factories import (
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from datetime import datetime
 
     from domain.accounts.model import User
     from domain.events import Event
+    from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
-    from tests.integration.messenger.factories import Card, Hub
+    from tests.integration.messenger.factories import Hub
 
 
-def sent_at(card: Card) -> datetime:
-    return datetime.fromisoformat(card["created_at"])
+def sent_at(card: MessageCard) -> datetime:
+    return card.created_at
 
 
-async def conversation(hub: Hub, chat: Chat, *senders: User) -> list[Card]:
+async def conversation(hub: Hub, chat: Chat, *senders: User) -> list[MessageCard]:
     """One message from each sender in turn, each strictly later than the one before."""
     cards = [await send(hub, sender, chat, f"message {n}") for n, sender in enumerate(senders)]
     times = [sent_at(card) for card in cards]
@@ -54,11 +56,13 @@ async def conversation(hub: Hub, chat: Chat, *senders: User) -> list[Card]:
 
 async def read_all(hub: Hub, viewer: User, chat: Chat | uuid.UUID) -> service.ReadAll:
     async with hub.uow() as uow:
-        return await service.read_all(uow, viewer=viewer.id, chat_id=chat_id_of(chat))
+        return await service.read_all_messages(
+            uow, actor=as_actor(viewer), chat_id=chat_id_of(chat)
+        )
 
 
-def readers(card: Card) -> list[str]:
-    return [reader["id"] for reader in card["was_read_by"]]
+def readers(card: MessageCard) -> list[uuid.UUID]:
+    return [reader.id for reader in card.was_read_by]
 
 
 def marker_seen_by(hub: Hub, reader: User) -> Callable[[Event], Awaitable[object]]:
@@ -83,7 +87,7 @@ async def chat_list(
 ) -> list[uuid.UUID]:
     async with hub.uow() as uow:
         page = await service.list_chats(
-            uow, viewer=viewer.id, search=search, page=PageRequest(first=first)
+            uow, actor=as_actor(viewer), search=search, page=PageRequest(first=first)
         )
     return [chat.id for chat in page.items]
 
@@ -95,12 +99,12 @@ async def texts(
     async with hub.uow() as uow:
         page = await service.list_messages(
             uow,
-            viewer=viewer.id,
+            actor=as_actor(viewer),
             chat_id=chat_id_of(chat),
             search=search,
             page=PageRequest(first=100),
         )
-    return [card["text"] for card in page.items]
+    return [card.text for card in page.items]
 
 
 class TestReadMessage:
@@ -109,7 +113,7 @@ class TestReadMessage:
         card = await send(hub, ivan, chat)
         seen = await read(hub, olga, card)
         assert await marker(hub, chat, olga) == sent_at(card)
-        assert readers(seen) == [str(olga.id)]
+        assert readers(seen) == [olga.id]
 
     async def test_reading_one_message_reads_everything_before_it(
         self, hub: Hub, ivan: User, olga: User, petr: User
@@ -118,7 +122,7 @@ class TestReadMessage:
         first, second, third = await conversation(hub, chat, petr, ivan, ivan)
         await read(hub, olga, second)
         cards = [await get_message(hub, ivan, card) for card in (first, second, third)]
-        assert [str(olga.id) in readers(card) for card in cards] == [True, True, False]
+        assert [olga.id in readers(card) for card in cards] == [True, True, False]
         assert await unread(hub, olga, chat) == 1
 
     async def test_reading_an_older_message_unreads_nothing(
@@ -129,7 +133,7 @@ class TestReadMessage:
         await read(hub, olga, newer)
         await read(hub, olga, older)
         assert await marker(hub, chat, olga) == sent_at(newer)
-        assert readers(await get_message(hub, ivan, newer)) == [str(olga.id)]
+        assert readers(await get_message(hub, ivan, newer)) == [olga.id]
 
     async def test_readers_are_listed_in_the_order_they_joined_never_the_sender(
         self, hub: Hub, ivan: User, olga: User, petr: User
@@ -138,7 +142,7 @@ class TestReadMessage:
         card = await send(hub, olga, chat)
         await read(hub, petr, card)
         seen = await read(hub, ivan, card)
-        assert readers(seen) == [str(ivan.id), str(petr.id)]
+        assert readers(seen) == [ivan.id, petr.id]
 
     async def test_members_get_a_read_event_once_the_marker_is_committed(
         self, hub: Hub, ivan: User, olga: User
@@ -149,9 +153,7 @@ class TestReadMessage:
             with hub.watch(marker_seen_by(hub, olga)) as published:
                 seen = await read(hub, olga, card)
             event = await to_ivan.next()
-        assert event == MessageEvent(
-            kind="read", chat_id=chat.id, message=seen, recipients=[str(ivan.id), str(olga.id)]
-        )
+        assert event == MessageEvent(kind="read", chat_id=chat.id, message=seen)
         assert [(p.channel, p.seen) for p in published] == [
             (user_channel(ivan), sent_at(card)),
             (user_channel(olga), sent_at(card)),
@@ -186,7 +188,7 @@ class TestReadAll:
         first, _own, last = await conversation(hub, chat, ivan, olga, petr)
         done = await read_all(hub, olga, chat)
         assert done == service.ReadAll(
-            chat_id=chat.id, user_id=olga.id, message_ids=[first["id"], last["id"]]
+            chat_id=chat.id, user_id=olga.id, message_ids=(first.id, last.id)
         )
         assert await marker(hub, chat, olga) == sent_at(last)
         assert await unread(hub, olga, chat) == 0
@@ -198,13 +200,13 @@ class TestReadAll:
         first, second, third = await conversation(hub, chat, ivan, ivan, ivan)
         await read(hub, olga, first)
         done = await read_all(hub, olga, chat)
-        assert done.message_ids == [second["id"], third["id"]]
+        assert done.message_ids == (second.id, third.id)
 
     async def test_a_second_read_all_lists_nothing(self, hub: Hub, ivan: User, olga: User) -> None:
         chat = await group(hub, ivan, olga)
         await conversation(hub, chat, ivan, ivan)
         await read_all(hub, olga, chat)
-        assert (await read_all(hub, olga, chat)).message_ids == []
+        assert (await read_all(hub, olga, chat)).message_ids == ()
 
     async def test_the_marker_reaches_the_newest_message_even_ones_own(
         self, hub: Hub, ivan: User, olga: User
@@ -226,10 +228,12 @@ class TestReadAll:
         assert event == MessagesReadAll(
             chat_id=chat.id,
             user_id=olga.id,
-            message_ids=[card["id"]],
-            recipients=[str(ivan.id), str(olga.id)],
+            message_ids=(card.id,),
         )
-        assert [p.seen for p in published] == [sent_at(card)] * 2
+        assert [(p.channel, p.seen) for p in published] == [
+            (user_channel(ivan), sent_at(card)),
+            (user_channel(olga), sent_at(card)),
+        ]
 
     async def test_a_chat_without_messages_reads_nothing_and_publishes_nothing(
         self, hub: Hub, ivan: User, olga: User
@@ -237,7 +241,7 @@ class TestReadAll:
         chat = await group(hub, ivan, olga)
         with hub.watch() as published:
             done = await read_all(hub, olga, chat)
-        assert done.message_ids == []
+        assert done.message_ids == ()
         assert published == []
         assert await marker(hub, chat, olga) is None
 
@@ -273,13 +277,13 @@ class TestListMessages:
             async with hub.uow() as uow:
                 page = await service.list_messages(
                     uow,
-                    viewer=olga.id,
+                    actor=as_actor(olga),
                     chat_id=chat.id,
                     search=None,
                     page=PageRequest(first=2, after=after),
                 )
             assert page.total == 5
-            seen += [card["text"] for card in page.items]
+            seen += [card.text for card in page.items]
             if not page.has_next:
                 break
             after = service.message_cursor(page.items[-1])
@@ -292,11 +296,11 @@ class TestListMessages:
         async with hub.uow() as uow:
             pages = [
                 await service.list_messages_by_offset(
-                    uow, viewer=olga.id, chat_id=chat.id, search=None, offset=offset, limit=2
+                    uow, actor=as_actor(olga), chat_id=chat.id, search=None, offset=offset, limit=2
                 )
                 for offset in (0, 2)
             ]
-        assert [([c["text"] for c in p.items], p.total, p.has_next) for p in pages] == [
+        assert [([c.text for c in p.items], p.total, p.has_next) for p in pages] == [
             (["2", "1"], 3, True),
             (["0"], 3, False),
         ]
@@ -361,7 +365,7 @@ class TestListChats:
         while True:
             async with hub.uow() as uow:
                 page = await service.list_chats(
-                    uow, viewer=ivan.id, search=None, page=PageRequest(first=2, after=after)
+                    uow, actor=as_actor(ivan), search=None, page=PageRequest(first=2, after=after)
                 )
             assert page.total == 5
             seen += [chat.id for chat in page.items]
@@ -376,10 +380,10 @@ class TestListChats:
             await private(hub, ivan, companion)
         async with hub.uow() as uow:
             first = await service.list_chats_by_offset(
-                uow, viewer=ivan.id, search=None, offset=0, limit=2
+                uow, actor=as_actor(ivan), search=None, offset=0, limit=2
             )
             last = await service.list_chats_by_offset(
-                uow, viewer=ivan.id, search=None, offset=2, limit=2
+                uow, actor=as_actor(ivan), search=None, offset=2, limit=2
             )
         assert (len(first.items), first.total, first.has_next) == (2, 3, True)
         assert (len(last.items), last.total, last.has_next) == (1, 3, False)
@@ -427,7 +431,7 @@ class TestChatOverviews:
         await send(hub, ivan, chat, "mine")
         last = await send(hub, petr, chat, "last")
         async with hub.uow() as uow:
-            (seen,) = await service.chat_overviews(uow, viewer=ivan.id, chats=[chat])
+            (seen,) = await service.chat_overviews(uow, actor=as_actor(ivan), chats=[chat])
         assert [m.id for m in seen.members] == [ivan.id, olga.id, petr.id]
         assert seen.creator is not None
         assert seen.creator.id == ivan.id
@@ -439,7 +443,7 @@ class TestChatOverviews:
     ) -> None:
         chat = await group(hub, ivan, olga)
         async with hub.uow() as uow:
-            (seen,) = await service.chat_overviews(uow, viewer=olga.id, chats=[chat])
+            (seen,) = await service.chat_overviews(uow, actor=as_actor(olga), chats=[chat])
         assert (seen.last_message, seen.unread_messages_count) == (None, 0)
 
     async def test_many_chats_in_one_call_keep_their_order(
@@ -449,8 +453,8 @@ class TestChatOverviews:
         busy = await private(hub, petr, ivan)
         await send(hub, petr, busy, "hi")
         async with hub.uow() as uow:
-            seen = await service.chat_overviews(uow, viewer=ivan.id, chats=[quiet, busy])
-            assert await service.chat_overviews(uow, viewer=ivan.id, chats=[]) == []
+            seen = await service.chat_overviews(uow, actor=as_actor(ivan), chats=[quiet, busy])
+            assert await service.chat_overviews(uow, actor=as_actor(ivan), chats=[]) == []
         assert [(o.chat.id, o.unread_messages_count) for o in seen] == [(quiet.id, 0), (busy.id, 1)]
         assert [m.id for m in seen[1].members] == [petr.id, ivan.id]
 
@@ -460,8 +464,8 @@ class TestChatOverviews:
         chat = await group(hub, ivan, olga, petr)
         await purge_user(hub, ivan)
         async with hub.uow() as uow:
-            fresh = await service.get_chat(uow, viewer=olga.id, chat_id=chat.id)
-            (seen,) = await service.chat_overviews(uow, viewer=olga.id, chats=[fresh])
+            fresh = await service.get_chat(uow, actor=as_actor(olga), chat_id=chat.id)
+            (seen,) = await service.chat_overviews(uow, actor=as_actor(olga), chats=[fresh])
         assert seen.creator is None
         assert [m.id for m in seen.members] == [olga.id, petr.id]
 
@@ -487,7 +491,7 @@ class TestChatOverviews:
         (card,) = await conversation(hub, chat, petr)
         await purge_user(hub, petr)
         assert await unread(hub, olga, chat) == 1
-        assert (await get_message(hub, olga, card))["sender"] is None
+        assert (await get_message(hub, olga, card)).sender is None
 
     async def test_a_message_read_by_one_member_is_still_unread_for_another(
         self, hub: Hub, ivan: User, olga: User, petr: User
@@ -498,21 +502,55 @@ class TestChatOverviews:
         assert (await unread(hub, petr, chat), await unread(hub, olga, chat)) == (0, 1)
 
 
-class TestMembersByChat:
-    async def test_answers_every_asked_id_members_in_joining_order(
-        self, hub: Hub, ivan: User, olga: User
+class TestVisibleChats:
+    async def test_answers_only_the_chats_the_actor_is_in(
+        self, hub: Hub, ivan: User, olga: User, petr: User
+    ) -> None:
+        ours = await group(hub, ivan, olga)
+        theirs = await group(hub, olga, petr)
+        async with hub.uow() as uow:
+            found = await service.visible_chats(
+                uow, actor=as_actor(ivan), chat_ids=[ours.id, theirs.id, uuid.uuid4()]
+            )
+        assert list(found) == [ours.id]
+
+    async def test_a_chat_left_is_no_longer_visible(self, hub: Hub, ivan: User, olga: User) -> None:
+        chat = await group(hub, ivan, olga)
+        async with hub.uow() as uow:
+            await service.leave_chat(uow, actor=as_actor(olga), chat_id=chat.id)
+        async with hub.uow() as uow:
+            assert await service.visible_chats(uow, actor=as_actor(olga), chat_ids=[chat.id]) == {}
+
+    async def test_find_chat_answers_none_to_an_outsider_and_for_no_chat(
+        self, hub: Hub, ivan: User, olga: User, stranger: User
     ) -> None:
         chat = await group(hub, ivan, olga)
-        missing = uuid.uuid4()
         async with hub.uow() as uow:
-            grouped = await service.members_by_chat(uow, [chat.id, missing])
-        assert [m.user_id for m in grouped[chat.id]] == [ivan.id, olga.id]
-        assert grouped[missing] == []
+            assert await service.find_chat(uow, actor=as_actor(stranger), chat_id=chat.id) is None
+            assert await service.find_chat(uow, actor=as_actor(ivan), chat_id=uuid.uuid4()) is None
+            found = await service.find_chat(uow, actor=as_actor(olga), chat_id=chat.id)
+        assert found is not None
+        assert found.id == chat.id
 
 
-class TestChatsByIds:
-    async def test_skips_unknown_ids(self, hub: Hub, ivan: User, olga: User) -> None:
-        chat = await group(hub, ivan, olga)
+class TestVisibleMessages:
+    async def test_answers_cards_of_the_messages_in_the_actors_chats_only(
+        self, hub: Hub, ivan: User, olga: User, petr: User
+    ) -> None:
+        ours, theirs = await group(hub, ivan, olga), await group(hub, olga, petr)
+        mine, hidden = await send(hub, olga, ours), await send(hub, olga, theirs)
         async with hub.uow() as uow:
-            found = await service.chats_by_ids(uow, [chat.id, uuid.uuid4()])
-        assert list(found) == [chat.id]
+            found = await service.visible_messages(
+                uow, actor=as_actor(ivan), message_ids=[mine.id, hidden.id, uuid.uuid4()]
+            )
+        assert found == {mine.id: await get_message(hub, ivan, mine)}
+
+    async def test_find_message_answers_none_to_an_outsider_and_for_no_message(
+        self, hub: Hub, ivan: User, olga: User, stranger: User
+    ) -> None:
+        card = await send(hub, ivan, await group(hub, ivan, olga))
+        actor = as_actor(stranger)
+        async with hub.uow() as uow:
+            assert await service.find_message(uow, actor=actor, message_id=card.id) is None
+            assert await service.find_message(uow, actor=actor, message_id=uuid.uuid4()) is None
+            assert await service.find_message(uow, actor=as_actor(olga), message_id=card.id) == card

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from domain.adapters.simworld.document import WorldState
-from domain.adapters.simworld.validation import Problem, WorldInvalid, parse_document
-from domain.adapters.simworld.world import apply_document
+from domain.adapters.simulated.document import WorldState
+from domain.adapters.simulated.validation import Problem, WorldInvalid, parse_document
+from domain.adapters.simulated.world import apply_document
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from domain.adapters.simworld.document import WorldDocument
-    from domain.adapters.simworld.validation import Loc
+    from domain.adapters.simulated.document import WorldDocument
+    from domain.adapters.simulated.validation import Loc
 
 
 def read_world_file(path: Path) -> WorldDocument:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import ValidationError
 from redis.exceptions import WatchError
 
-from domain.adapters.simworld.document import WorldState
-from domain.adapters.simworld.validation import Problem
-from domain.adapters.simworld.world import World
+from domain.adapters.simulated.document import WorldState
+from domain.adapters.simulated.validation import Problem
+from domain.adapters.simulated.world import World
 from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:

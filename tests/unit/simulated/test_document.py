@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from domain.adapters.simworld.document import WorldState
-from domain.adapters.simworld.sandbox import DEMO_WORLD
-from domain.adapters.simworld.validation import WorldInvalid
-from domain.adapters.simworld.world import load_document
-from domain.adapters.simworld.worldfile import read_world_file
+from domain.adapters.simulated.document import WorldState
+from domain.adapters.simulated.sandbox import DEMO_WORLD
+from domain.adapters.simulated.validation import WorldInvalid
+from domain.adapters.simulated.world import load_document
+from domain.adapters.simulated.worldfile import read_world_file
 from domain.errors import Invalid
 from tests.world import WORLD
 

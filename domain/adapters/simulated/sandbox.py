@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.adapters.simworld.document import Admin, WorldState
-from domain.adapters.simworld.world import World, apply_document, load_document
+from domain.adapters.simulated.document import Admin, WorldState
+from domain.adapters.simulated.world import World, apply_document, load_document
 from domain.errors import Invalid
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from domain.adapters.simworld.document import WorldDocument
-    from domain.adapters.simworld.store import WorldStore
+    from domain.adapters.simulated.document import WorldDocument
+    from domain.adapters.simulated.store import WorldStore
     from domain.ports import TelegramSandbox
     from domain.types import TelegramID
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from domain.adapters.simworld.document import (
+from domain.adapters.simulated.document import (
     Account,
     Bot,
     Channel,
@@ -26,7 +26,7 @@ from domain.adapters.simworld.document import (
     WorldState,
     handle,
 )
-from domain.adapters.simworld.validation import (
+from domain.adapters.simulated.validation import (
     WorldInvalid,
     parse_document,
     reference_problems,
@@ -38,7 +38,7 @@ from domain.telegram.rules import RefKind, normalize_phone, parse_channel_ref
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from domain.adapters.simworld.document import WorldDocument
+    from domain.adapters.simulated.document import WorldDocument
 
 MAX_OUTBOX = 10_000
 MAX_CLOCK_OFFSET = 100 * 366 * 86400.0

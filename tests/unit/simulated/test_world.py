@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.adapters.simworld.document import Schedule, WorldState
-from domain.adapters.simworld.world import World, load_document
+from domain.adapters.simulated.document import Schedule, WorldState
+from domain.adapters.simulated.world import World, load_document
 from domain.adapters.telegram import simulated
 from domain.errors import RateLimited
 from domain.telegram.errors import (

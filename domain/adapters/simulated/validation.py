@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from typing_extensions import override
 
-from domain.adapters.simworld.document import WorldDocument, handle
+from domain.adapters.simulated.document import WorldDocument, handle
 from domain.errors import Invalid
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from pydantic_core import ErrorDetails
 
-    from domain.adapters.simworld.document import Admin, Entity, WorldState
+    from domain.adapters.simulated.document import Admin, Entity, WorldState
 
 Loc = tuple[str | int, ...]
 SHOWN_PROBLEMS = 5

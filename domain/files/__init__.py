@@ -1,0 +1,1 @@
+"""The files aggregate: uploads kept in the file store (avatars, attachments, voice)."""
