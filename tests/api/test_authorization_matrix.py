@@ -18,9 +18,6 @@ GraphQL outcomes: an error's ``extensions.code`` (``UNAUTHENTICATED``, ``FORBIDD
 are status codes, with the legacy groups closed (the default) and all opened by settings;
 the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``closed <code>``.
 
-A ``Pending`` mark names cells that wait for main to reach the conventions of
-docs/graphql.md: they must fail as long as it has not (as ``xfail(strict=True)``), and the
-row fails once they pass, so the mark goes with the change that lands them.
 """
 
 from __future__ import annotations
@@ -90,30 +87,10 @@ if TYPE_CHECKING:
 Changes = Literal["nothing", "things", "people"]
 
 
-@dataclass(frozen=True)
-class Pending:
-    """Cells waiting for main to reach the target conventions, and which change lands them."""
-
-    roles: tuple[Role, ...]
-    reason: str
-
-
 async def gathered(cells: dict[str, Awaitable[object]]) -> dict[str, object]:
     """Every cell's outcome; the cells run at once (each meets a scene that is ready for it,
     and none disturbs another's)."""
     return dict(zip(cells, await asyncio.gather(*cells.values()), strict=True))
-
-
-def judge(expected: dict[str, object], seen: dict[str, object], pending: Pending | None) -> None:
-    """Settled cells must hold; pending ones must still fail (strict xfail, per cell)."""
-    waiting = {key for key in expected if pending and key.split()[0] in pending.roles}
-    settled = [key for key in expected if key not in waiting]
-    assert {key: seen[key] for key in settled} == {key: expected[key] for key in settled}
-    if not waiting or pending is None:
-        return
-    if all(seen[key] == expected[key] for key in waiting):
-        pytest.fail(f"pending cells now hold: drop the Pending mark ({pending.reason})")
-    pytest.xfail(f"{pending.reason}; now { ({key: seen[key] for key in sorted(waiting)}) }")
 
 
 # --- the scenes ------------------------------------------------------------------------------
@@ -206,7 +183,6 @@ class Case:
     own_session: bool = False  # the viewer signs in anew: the cell ends its session
     listed: Lookup | None = None
     trigger: Trigger | None = None
-    pending: Pending | None = None
 
     @property
     def name(self) -> str:
@@ -351,11 +327,6 @@ def on_account(status: AccountStatus, **fields: Any) -> Variables:
     return variables
 
 
-# Pending: what main has yet to land (docs/graphql.md), by the cells it changes.
-LOOKUP_NULL = Pending(
-    ("user", "other", "admin"), "chat(id) and message(id) are nullable, null for outsiders"
-)
-
 QUERIES = [
     # operation, variables; then anonymous, user, other, member, admin
     Case("Query.node", node(chat), UNAUTH, NULL, NULL, OK, NULL, label="Chat",
@@ -369,12 +340,10 @@ QUERIES = [
     Case("Query.users", page, UNAUTH, OK, OK, OK, OK),
     Case("Query.chats", chats_like_the_chat, UNAUTH, UNLISTED, UNLISTED, LISTED, UNLISTED,
          listed=the_chat, member_is=ANY_MEMBER),
-    Case("Query.chat", node(chat), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER,
-         pending=LOOKUP_NULL),
+    Case("Query.chat", node(chat), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER),
     Case("Query.messages", chat_messages, UNAUTH, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND,
          member_is=ANY_MEMBER),
-    Case("Query.message", node(message), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER,
-         pending=LOOKUP_NULL),
+    Case("Query.message", node(message), UNAUTH, NULL, NULL, OK, NULL, member_is=ANY_MEMBER),
     Case("Query.task", task_id, UNAUTH, NULL, NULL, OK, OK, label="task id"),
     Case("Query.task", node(task), UNAUTH, NULL, NULL, OK, OK, label="global ID"),
     Case("Query.telegramAccounts", every_account, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
@@ -515,7 +484,7 @@ async def test_graphql_operation(matrix: Matrix, case: Case) -> None:
             for player in players(case.member_is)
         }
     )
-    judge(case.expected(), seen, case.pending)
+    assert seen == case.expected()
 
 
 async def subscription_cell(case: Case, scene: Scene, player: Player, live: LiveServer) -> str:
@@ -544,7 +513,7 @@ async def test_subscription(matrix: Matrix, live_server: LiveServer, case: Case)
             for player in players(case.member_is)
         }
     )
-    judge(case.expected(), seen, case.pending)
+    assert seen == case.expected()
 
 
 # --- legacy routes ---------------------------------------------------------------------------
@@ -804,7 +773,7 @@ async def test_realtime_socket(matrix: Matrix, live_server: LiveServer, entry: S
             key = f"{player.key} {path}"
             expected[key] = entry.expected()[player.role]
             cells[key] = socket_cell(matrix.shared, path, player, live_server)
-    judge(expected, await gathered(cells), None)
+    assert await gathered(cells) == expected
 
 
 # --- every route has its entry -----------------------------------------------------------
@@ -878,4 +847,4 @@ async def test_http_route(matrix: Matrix, entry: Endpoint, method: str, variant:
             expected[key] = statuses[player.role]
             scene = matrix.scene(entry.changes)
             cells[key] = http_cell(entry, method, path, client, scene, player)
-    judge(expected, await gathered(cells), None)
+    assert await gathered(cells) == expected
