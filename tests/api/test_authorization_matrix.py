@@ -17,7 +17,6 @@ GraphQL outcomes: an error's ``extensions.code`` (``UNAUTHENTICATED``, ``FORBIDD
 ``unlisted`` (is the scene's object among a connection's nodes), or ``ok``. HTTP outcomes
 are status codes, with the legacy groups closed (the default) and all opened by settings;
 the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``closed <code>``.
-
 """
 
 from __future__ import annotations
@@ -88,8 +87,8 @@ Changes = Literal["nothing", "things", "people"]
 
 
 async def gathered(cells: dict[str, Awaitable[object]]) -> dict[str, object]:
-    """Every cell's outcome; the cells run at once (each meets a scene that is ready for it,
-    and none disturbs another's)."""
+    """Every cell's outcome. The cells of a row run at once: a scene's pieces are made once
+    for all of them, and no cell changes what another meets."""
     return dict(zip(cells, await asyncio.gather(*cells.values()), strict=True))
 
 
