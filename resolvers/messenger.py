@@ -59,7 +59,16 @@ from schema.messenger import (
     UpdateChatPayload,
     UpdateChatSuccess,
 )
-from schema.relay import Connection, View, connection, global_id, page_request, uuid_of
+from schema.relay import (
+    Connection,
+    View,
+    connection,
+    global_id,
+    id_of,
+    not_an_id,
+    page_request,
+    uuid_of,
+)
 
 if TYPE_CHECKING:
     import uuid
@@ -69,20 +78,6 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 MAX_PRESENCE_USERS = 100
-
-
-def id_of(value: str, type_name: str, field: str) -> uuid.UUID:
-    """The UUID in a global ID of ``type_name``; Invalid on ``field`` for anything else (a
-    raw UUID included: GraphQL takes global IDs only)."""
-    found = uuid_of(value, type_name)
-    if found is None:
-        raise _not_an_id(field, f"Not a {type_name} id.")
-    return found
-
-
-def _not_an_id(field: str, message: str) -> Invalid:
-    # The message is the field's: a query or subscription has no field list to show.
-    return Invalid({field: [message]}, message=message)
 
 
 def chat_id_of(value: str, field: str = "chatId") -> uuid.UUID:
@@ -96,7 +91,7 @@ def message_id_of(value: str) -> uuid.UUID:
 def user_ids_of(values: Sequence[str], field: str = "memberIds") -> list[uuid.UUID]:
     ids = [uuid_of(value, "User") for value in values]
     if any(i is None for i in ids):
-        raise _not_an_id(field, "Every id must be a User id.")
+        raise not_an_id(field, "Every id must be a User id.")
     return [i for i in ids if i is not None]
 
 

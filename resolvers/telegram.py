@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from domain.errors import Invalid
 from domain.telegram import service
 from resolvers.permissions import require_viewer
 from schema.context import Info
 from schema.jobs import Task
 from schema.permissions import admin_only
-from schema.relay import Connection, connection, page_request, uuid_of
+from schema.relay import Connection, connection, id_of, page_request
 from schema.telegram import (
     AddTelegramAccountInput,
     AddTelegramAccountPayload,
@@ -34,10 +33,7 @@ if TYPE_CHECKING:
 
 
 def account_id_of(value: str) -> uuid.UUID:
-    found = uuid_of(value, "TelegramAccount")
-    if found is None:
-        raise Invalid.single("accountId", "Not a TelegramAccount id.")
-    return found
+    return id_of(value, "TelegramAccount", "accountId")
 
 
 @strawberry.type

@@ -73,8 +73,16 @@ class RateLimitedError(Error):
     retry_after: float
 
 
+def camel_case(name: str) -> str:
+    """A field name as GraphQL spells it (``first_name`` is ``firstName``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def _validation(exc: Invalid) -> ValidationError:
-    fields = [FieldError(field=name, messages=msgs) for name, msgs in exc.field_errors.items()]
+    fields = [
+        FieldError(field=camel_case(name), messages=msgs) for name, msgs in exc.field_errors.items()
+    ]
     return ValidationError(message=exc.message, code=exc.code, fields=fields)
 
 

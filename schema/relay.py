@@ -14,6 +14,7 @@ from strawberry import relay
 from strawberry.relay import GlobalIDValueError
 
 from domain.accounts.rules import role_visible
+from domain.errors import Invalid
 from domain.types import Page, PageRequest
 from schema.errors import bad_input
 
@@ -141,3 +142,17 @@ def uuid_of(value: str, type_name: str) -> uuid.UUID | None:
     except (ValueError, TypeError, GlobalIDValueError):
         return None
     return uuid_or_none(parsed.node_id) if parsed.type_name == type_name else None
+
+
+def id_of(value: str, type_name: str, field: str) -> uuid.UUID:
+    """The UUID in a global ID of ``type_name``; Invalid on ``field`` for anything else (a
+    raw UUID included: GraphQL takes global IDs only)."""
+    found = uuid_of(value, type_name)
+    if found is None:
+        raise not_an_id(field, f"Not a {type_name} id.")
+    return found
+
+
+def not_an_id(field: str, message: str) -> Invalid:
+    # The message is the field's: a query or subscription has no field list to show.
+    return Invalid({field: [message]}, message=message)

@@ -217,11 +217,6 @@ def is_online(last_online_at: datetime | None, now: datetime, *, announced: bool
     return announced and last_online_at is not None and now - last_online_at < ONLINE_WINDOW
 
 
-def is_online_at(last_online_at: str | None, now: datetime) -> bool:
-    """``is_online`` of an ISO 8601 timestamp (event snapshots carry text)."""
-    return last_online_at is not None and is_online(datetime.fromisoformat(last_online_at), now)
-
-
 def presence_needs_write(last_online_at: datetime | None, announced: bool, now: datetime) -> bool:
     """Whether activity at ``now`` must be written: the user looks offline, or the last
     write is older than the throttle interval."""

@@ -82,3 +82,11 @@ async def require_group_access(
     if not (is_open or viewer.is_admin):
         raise PermissionDenied
     return viewer
+
+
+async def require_user(request: Request) -> Viewer:
+    """The signed-in caller (a token); UNAUTHENTICATED for anyone else."""
+    viewer = await request_viewer(request)
+    if viewer is None:
+        raise Unauthenticated
+    return viewer

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
 
-from domain.errors import Invalid, Unauthenticated
+from domain.errors import Invalid
 from domain.messenger import service
 from domain.messenger.errors import PrivateChatExists
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
-from domain.text import text_errors
-from resolvers.rest.auth import request_viewer
+from resolvers.rest.auth import require_user
 from resolvers.rest.drf import drf_view, optional_string
 from resolvers.rest.forms import boolean, path_uuid, read_form, uuid_list
-from resolvers.rest.pages import envelope, fetch_page
+from resolvers.rest.pages import envelope, fetch_page, search_param
 from resolvers.rest.serializers import (
+    base_url,
     iso,
     media_url,
     message_card_json,
@@ -36,24 +36,6 @@ if TYPE_CHECKING:
     from domain.messenger.service import ChatOverview
     from domain.types import Page
     from domain.uow import SqlAlchemyUnitOfWork
-
-
-async def require_user(request: Request) -> Viewer:
-    viewer = await request_viewer(request)
-    if viewer is None:
-        raise Unauthenticated
-    return viewer
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def search_param(request: Request) -> str | None:
-    search = request.query_params.get("search")
-    if search is not None and text_errors(search):
-        raise Invalid({"search": text_errors(search)})
-    return search
 
 
 # --- chat JSON -------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from domain.accounts.service import ProfileChanges
 from domain.errors import NotFound, PermissionDenied
 from domain.files import service as files
 from resolvers.permissions import client_address
-from resolvers.rest.chats import base_url, require_user, search_param
+from resolvers.rest.auth import require_user
 from resolvers.rest.drf import drf_view, optional_string, required_strings
 from resolvers.rest.forms import read_form
-from resolvers.rest.pages import envelope, fetch_page
-from resolvers.rest.serializers import token_pair_json, user_json
+from resolvers.rest.pages import envelope, fetch_page, search_param
+from resolvers.rest.serializers import base_url, token_pair_json, user_json
 
 if TYPE_CHECKING:
     from starlette.requests import Request

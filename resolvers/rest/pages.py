@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from domain.errors import NotFound
+from domain.errors import Invalid, NotFound
+from domain.text import text_errors
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -87,3 +88,11 @@ def envelope(
         "previous": _page_url(request, params.number - 1) if params.number > 1 else None,
         "results": results,
     }
+
+
+def search_param(request: Request) -> str | None:
+    """The list's ``?search=`` words; Invalid for text no row could hold."""
+    search = request.query_params.get("search")
+    if search is not None and text_errors(search):
+        raise Invalid({"search": text_errors(search)})
+    return search

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
+    from starlette.requests import Request
+
     from domain.accounts.model import User
     from domain.accounts.service import TokenPair
     from domain.events import Event
@@ -31,6 +33,11 @@ DELETED_USER: dict[str, Any] = {
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def base_url(request: Request) -> str:
+    """The URL the caller reached us at: absolute URLs in answers start with it."""
+    return str(request.base_url).rstrip("/")
 
 
 def media_url(base_url: str, key: str | None) -> str | None:

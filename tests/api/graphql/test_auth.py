@@ -104,14 +104,14 @@ class TestRegister:
         payload = await register_with(http, firstName="Ivan2", lastName="P" * 21)
 
         assert field_errors(payload) == {
-            "first_name": ["Only letters are allowed."],
-            "last_name": ["Ensure this field has no more than 20 characters."],
+            "firstName": ["Only letters are allowed."],
+            "lastName": ["Ensure this field has no more than 20 characters."],
         }
 
     async def test_reports_every_invalid_field_at_once(self, http: httpx.AsyncClient) -> None:
         payload = await register_with(http, username="1ivan", password="123", firstName="x1")
 
-        assert set(field_errors(payload)) == {"username", "password", "first_name"}
+        assert set(field_errors(payload)) == {"username", "password", "firstName"}
 
     async def test_rejects_null_characters_instead_of_failing(
         self, http: httpx.AsyncClient

@@ -137,7 +137,7 @@ class TestCreateChat:
         payload = await create_chat(http, creator, isPrivate=True, memberIds=[companion.id])
 
         assert field_errors(payload) == {
-            "non_field_errors": ["Private chat with these members already exists"]
+            "nonFieldErrors": ["Private chat with these members already exists"]
         }
         assert payload["code"] == "invalid"
         assert (await chats_of(http, ivan))["totalCount"] == 1
@@ -443,7 +443,7 @@ class TestSendMessage:
         self, http: httpx.AsyncClient, ivan: Person, olga: Person
     ) -> None:
         chat = await create_private(http, ivan, olga)
-        nothing = {"non_field_errors": ["A message needs text, files or a voice recording."]}
+        nothing = {"nonFieldErrors": ["A message needs text, files or a voice recording."]}
         table: list[tuple[dict[str, Any], dict[str, list[str]]]] = [
             ({"text": "я" * 501}, {"text": ["Ensure this field has no more than 500 characters."]}),
             ({}, nothing),
@@ -729,8 +729,8 @@ class TestUpdateProfile:
         )
 
         assert field_errors(payload) == {
-            "first_name": ["Only letters are allowed."],
-            "last_name": ["Ensure this field has no more than 20 characters."],
+            "firstName": ["Only letters are allowed."],
+            "lastName": ["Ensure this field has no more than 20 characters."],
             "bio": ["Null characters are not allowed."],
         }
         viewer = data(await graphql(http, "Viewer", token=ivan.token), "viewer")

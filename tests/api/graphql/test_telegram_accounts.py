@@ -262,11 +262,11 @@ class TestAddTelegramAccount:
             pytest.param({"phone": "12"}, "phone", id="short_phone"),
             pytest.param({"phone": "+7999abc0001"}, "phone", id="letters_in_phone"),
             pytest.param({"phone": "+7999000\x000100"}, "phone", id="nul_in_phone"),
-            pytest.param({"apiId": 0}, "api_id", id="api_id_zero"),
-            pytest.param({"apiId": -5}, "api_id", id="api_id_negative"),
-            pytest.param({"apiHash": "0123456789abcdef"}, "api_hash", id="api_hash_short"),
-            pytest.param({"apiHash": "z" * 32}, "api_hash", id="api_hash_not_hex"),
-            pytest.param({"apiHash": API_HASH[:-1] + "\x00"}, "api_hash", id="api_hash_nul"),
+            pytest.param({"apiId": 0}, "apiId", id="api_id_zero"),
+            pytest.param({"apiId": -5}, "apiId", id="api_id_negative"),
+            pytest.param({"apiHash": "0123456789abcdef"}, "apiHash", id="api_hash_short"),
+            pytest.param({"apiHash": "z" * 32}, "apiHash", id="api_hash_not_hex"),
+            pytest.param({"apiHash": API_HASH[:-1] + "\x00"}, "apiHash", id="api_hash_nul"),
         ],
     )
     async def test_rejects_invalid_input(
@@ -280,7 +280,7 @@ class TestAddTelegramAccount:
     async def test_reports_api_id_and_api_hash_together(self, admin: Caller) -> None:
         payload = await admin.add_account(apiId=0, apiHash="nope")
 
-        assert set(field_errors(payload)) == {"api_id", "api_hash"}
+        assert set(field_errors(payload)) == {"apiId", "apiHash"}
 
     @pytest.mark.parametrize(
         "phone", [ACCOUNT_PHONE, "7 999 000 01 00"], ids=["same", "reformatted"]

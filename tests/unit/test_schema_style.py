@@ -1,0 +1,139 @@
+"""The house style of the GraphQL schema (docs/graphql.md), read off the built schema: every
+mutation one ``input`` and a ``<Mutation>Payload`` union of its success and the errors it can
+return, nullable lookups, the ``@adminOnly`` mark. A new field breaks these tests until it
+follows the style and has its entry here."""
+
+from __future__ import annotations
+
+from graphql import (
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    ObjectTypeDefinitionNode,
+    get_named_type,
+    parse,
+)
+
+from resolvers.root import GraphQLLimits, build_schema
+
+SCHEMA = build_schema(GraphQLLimits())._schema
+VALIDATION, NOT_FOUND, CONFLICT = "ValidationError", "NotFoundError", "ConflictError"
+AUTHENTICATION, RATE_LIMITED, DENIED = (
+    "AuthenticationError",
+    "RateLimitedError",
+    ("PermissionDeniedError"),
+)
+
+# What each mutation can answer besides its success: errors that are results of the call.
+# Refusals of the call itself (UNAUTHENTICATED, FORBIDDEN) are GraphQL errors, not listed.
+MUTATION_ERRORS: dict[str, set[str]] = {
+    "register": {VALIDATION},
+    "login": {AUTHENTICATION, RATE_LIMITED},
+    "refreshToken": {AUTHENTICATION},
+    "logout": set(),
+    "updateProfile": {VALIDATION},
+    "deleteAccount": set(),
+    "goOnline": set(),
+    "goOffline": set(),
+    # A wrong-form id in an input is a ValidationError; a chat outsider hears NotFoundError.
+    "createChat": {VALIDATION},
+    "updateChat": {VALIDATION, NOT_FOUND, DENIED, CONFLICT},
+    "deleteChat": {VALIDATION, NOT_FOUND, DENIED},
+    "leaveChat": {VALIDATION, NOT_FOUND},
+    "sendMessage": {VALIDATION, NOT_FOUND},
+    "editMessage": {VALIDATION, NOT_FOUND, DENIED},
+    "deleteMessage": {VALIDATION, NOT_FOUND, DENIED},
+    "readMessage": {VALIDATION, NOT_FOUND},
+    "readAllMessages": {VALIDATION, NOT_FOUND},
+    "addTelegramAccount": {VALIDATION, CONFLICT},
+    "requestTelegramLoginCode": {VALIDATION, NOT_FOUND},
+    "signInTelegramAccount": {VALIDATION, NOT_FOUND, CONFLICT},
+    "sendTelegramMessage": {VALIDATION, NOT_FOUND, CONFLICT},
+    "sandboxLoadWorld": {VALIDATION},
+    "sandboxSetUserStatus": {NOT_FOUND},
+    "sandboxSetBotRights": {VALIDATION, NOT_FOUND},
+    "sandboxAddPost": {VALIDATION, NOT_FOUND},
+    "sandboxSetAccountFlood": {VALIDATION, NOT_FOUND},
+    "sandboxAdvanceClock": {VALIDATION},
+}
+
+ADMIN_ONLY = {
+    "Query.telegramAccounts",
+    "Query.sandboxWorld",
+    "Mutation.addTelegramAccount",
+    "Mutation.requestTelegramLoginCode",
+    "Mutation.signInTelegramAccount",
+    "Mutation.sendTelegramMessage",
+    "Mutation.sandboxLoadWorld",
+    "Mutation.sandboxSetUserStatus",
+    "Mutation.sandboxSetBotRights",
+    "Mutation.sandboxAddPost",
+    "Mutation.sandboxSetAccountFlood",
+    "Mutation.sandboxAdvanceClock",
+}
+
+LOOKUPS = ("node", "chat", "message", "task")
+
+
+def mutations() -> dict[str, GraphQLField]:
+    assert SCHEMA.mutation_type is not None
+    return dict(SCHEMA.mutation_type.fields)
+
+
+def capitalised(name: str) -> str:
+    return name[0].upper() + name[1:]
+
+
+def payload_union(name: str, field: GraphQLField) -> GraphQLUnionType:
+    assert isinstance(field.type, GraphQLNonNull), name
+    union = field.type.of_type
+    assert isinstance(union, GraphQLUnionType), name
+    assert union.name == f"{capitalised(name)}Payload"
+    return union
+
+
+def implements_error(member: GraphQLObjectType) -> bool:
+    error = SCHEMA.get_type("Error")
+    assert isinstance(error, GraphQLInterfaceType)
+    return error in member.interfaces
+
+
+class TestMutations:
+    def test_every_mutation_has_an_entry(self) -> None:
+        assert set(mutations()) == set(MUTATION_ERRORS)
+
+    def test_each_takes_one_input_of_its_own_type(self) -> None:
+        for name, field in mutations().items():
+            assert list(field.args) == ["input"], name
+            assert get_named_type(field.args["input"].type).name == f"{capitalised(name)}Input"
+
+    def test_each_answers_its_success_and_only_its_errors(self) -> None:
+        for name, field in mutations().items():
+            members = payload_union(name, field).types
+            success = [m for m in members if not implements_error(m)]
+            errors = {m.name for m in members if implements_error(m)}
+            assert [m.name for m in success] == [f"{capitalised(name)}Success"], name
+            assert errors == MUTATION_ERRORS[name], name
+
+
+class TestLookups:
+    def test_lookups_by_id_are_nullable(self) -> None:
+        assert SCHEMA.query_type is not None
+        for name in LOOKUPS:
+            assert not isinstance(SCHEMA.query_type.fields[name].type, GraphQLNonNull), name
+
+
+class TestAdminOnly:
+    def test_the_directive_marks_exactly_the_admin_fields(self) -> None:
+        document = parse(build_schema(GraphQLLimits()).as_str())
+        marked = {
+            f"{definition.name.value}.{field.name.value}"
+            for definition in document.definitions
+            if isinstance(definition, ObjectTypeDefinitionNode)
+            for field in definition.fields or ()
+            if any(d.name.value == "adminOnly" for d in field.directives or ())
+        }
+
+        assert marked == ADMIN_ONLY
