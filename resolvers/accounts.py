@@ -142,7 +142,11 @@ class AccountsMutation:
         )
         async with info.context.uow() as uow:
             user = await service.update_profile(
-                uow, info.context.messenger, actor=viewer, user_id=viewer.user.id, changes=changes
+                uow,
+                info.context.messenger.files,
+                actor=viewer,
+                user_id=viewer.user.id,
+                changes=changes,
             )
         return UpdateProfileSuccess(user=User.from_model(user, View.of(info)))
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.files.service import Upload
-    from domain.ports import AuthPorts, Clock, MessengerPorts, PasswordHasher
+    from domain.ports import AuthPorts, Clock, FileStore, PasswordHasher
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -63,10 +63,10 @@ async def register_user(
     last_name: str = "",
     bio: str | None = None,
     policy: UsernamePolicy = UsernamePolicy.STRICT,
-    avatar: tuple[Upload, MessengerPorts] | None = None,
+    avatar: tuple[Upload, FileStore] | None = None,
 ) -> User:
-    """Create a ``user``-role account (with an avatar: the upload and the ports of its file
-    store); raises Invalid or UsernameTaken. Commits."""
+    """Create a ``user``-role account (with an avatar: the upload and the file store it
+    goes to); raises Invalid or UsernameTaken. Commits."""
     errors = rules.registration_errors(
         username=username,
         password=password,
@@ -91,10 +91,8 @@ async def register_user(
     )
     await repository.add_user(uow.session, user)
     if avatar is not None:
-        upload, ports = avatar
-        user.avatar = await files.store_file(
-            uow, ports.files, upload, files.FileKind.AVATAR, user.id
-        )
+        upload, store = avatar
+        user.avatar = await files.store_file(uow, store, upload, files.FileKind.AVATAR, user.id)
     await uow.commit()
     return user
 
@@ -485,7 +483,7 @@ def _profile_errors(changes: ProfileChanges) -> dict[str, list[str]]:
 
 async def update_profile(
     uow: SqlAlchemyUnitOfWork,
-    ports: MessengerPorts,
+    store: FileStore,
     *,
     actor: Actor,
     user_id: uuid.UUID,
@@ -504,7 +502,7 @@ async def update_profile(
             setattr(user, name, getattr(changes, name))
     if changes.avatar is not None:
         user.avatar = await files.store_file(
-            uow, ports.files, changes.avatar, files.FileKind.AVATAR, user.id
+            uow, store, changes.avatar, files.FileKind.AVATAR, user.id
         )
     await uow.commit()
     return user

@@ -47,7 +47,7 @@ async def register(request: Request) -> JSONResponse:
             first_name=optional_string(form.data, "first_name"),
             last_name=optional_string(form.data, "last_name"),
             bio=optional_string(form.data, "bio") or None,
-            avatar=None if avatar is None else (avatar, runtime.messenger),
+            avatar=None if avatar is None else (avatar, runtime.messenger.files),
         )
     now = runtime.auth.clock.now()
     return JSONResponse(user_json(user, now, base_url(request)), status_code=201)
@@ -109,7 +109,7 @@ async def user(request: Request) -> Response:
                 avatar=form.upload("avatar"),
             )
             found = await service.update_profile(
-                uow, runtime.messenger, actor=viewer, user_id=user_id, changes=changes
+                uow, runtime.messenger.files, actor=viewer, user_id=user_id, changes=changes
             )
         elif user_id == viewer.user.id:
             found = viewer.user  # read (and its presence written) by this very request
