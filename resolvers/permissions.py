@@ -1,4 +1,5 @@
-"""Who may call what: the viewer checks every resolver shares."""
+"""Who is calling: the authentication every resolver shares (what they may do is the
+services' to decide)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from domain.accounts import service
 from domain.accounts.rules import TokenType
-from domain.errors import DomainError, PermissionDenied, Unauthenticated
+from domain.errors import DomainError, Unauthenticated
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -20,14 +21,6 @@ def require_viewer(context: Context) -> Viewer:
     if context.viewer is not None:
         return context.viewer
     raise context.auth_error or Unauthenticated()
-
-
-def require_admin(context: Context) -> Viewer:
-    """An authenticated admin: FORBIDDEN for anyone else."""
-    viewer = require_viewer(context)
-    if not viewer.is_admin:
-        raise PermissionDenied
-    return viewer
 
 
 def client_address(request: HTTPConnection) -> str:
