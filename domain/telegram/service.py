@@ -71,6 +71,9 @@ async def ensure_account(
     another aggregate's profile of an account (a tracker) links to it. Does not commit, so
     the account and the profile's change commit together."""
     require_admin(actor)
+    errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
+    if errors:
+        raise Invalid(errors)
     normalized = rules.normalize_phone(phone)
     found = await repository.find_by_phone(uow.session, normalized)
     if found is not None:

@@ -116,7 +116,7 @@ async def locked_slots(
         )
     else:
         query = query.where(TrackerAccount.id.in_(list(only)))
-    return [rules.Slots(*row) for row in (await session.execute(query)).tuples()]
+    return [rules.Slots(*row) for row in (await session.execute(query))]
 
 
 async def count_tracker_users(session: AsyncSession, tracker_id: int) -> int:
@@ -163,7 +163,7 @@ async def tracked_states(
         .outerjoin(latest, true())
         .where(TrackedUser.id.in_(list(tracked_ids)))
     )
-    rows = (await session.execute(query)).tuples()
+    rows = (await session.execute(query))
     return {tracked_id: rules.TrackedState(online, hidden) for tracked_id, online, hidden in rows}
 
 

@@ -199,7 +199,10 @@ async def _link_phone(
         )
     except Invalid as exc:
         # The Telegram account calls it "phone"; here the field is the legacy phone_number.
-        raise Invalid({"phone_number": exc.field_errors.get("phone", [exc.message])}) from None
+        errors = dict(exc.field_errors)
+        if "phone" in errors:
+            errors["phone_number"] = errors.pop("phone")
+        raise Invalid(errors) from None
     await repository.save(uow.session, tracker)
 
 
