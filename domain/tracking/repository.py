@@ -75,9 +75,14 @@ async def get(
     return found
 
 
-async def list_all(session: AsyncSession, model: type[Entity]) -> list[Entity]:
+async def list_all(
+    session: AsyncSession, model: type[Entity], *, for_update: bool = False
+) -> list[Entity]:
     """Every row by id: the legacy lists were bare arrays, unpaginated."""
-    return list((await session.execute(select(model).order_by(model.id))).scalars())
+    query = select(model).order_by(model.id)
+    if for_update:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars())
 
 
 async def setting_of(
@@ -163,7 +168,7 @@ async def tracked_states(
         .outerjoin(latest, true())
         .where(TrackedUser.id.in_(list(tracked_ids)))
     )
-    rows = (await session.execute(query))
+    rows = await session.execute(query)
     return {tracked_id: rules.TrackedState(online, hidden) for tracked_id, online, hidden in rows}
 
 

@@ -123,6 +123,17 @@ async def delete_tracker(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id:
     await uow.commit()
 
 
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> int:
+    """Re-encrypts every tracker's api hash under the current key; returns how many. Does not
+    commit: ``tghub rotate-secrets`` commits it with the Telegram accounts' secrets, so a
+    secret no key opens changes nothing anywhere."""
+    require_admin(actor)
+    trackers = await repository.list_all(uow.session, TrackerAccount, for_update=True)
+    for tracker in trackers:
+        tracker.api_hash_enc = box.rotate(tracker.api_hash_enc)
+    return len(trackers)
+
+
 async def list_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerAccount]:
     require_admin(actor)
     return await repository.list_all(uow.session, TrackerAccount)
