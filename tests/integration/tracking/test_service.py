@@ -322,3 +322,84 @@ class TestStatuses:
                 uow, actor=SYSTEM, changes=[StatusChange(hidden, False, T0)]
             )
         assert await state() == (True, None)
+
+
+class TestUpdates:
+    async def test_api_hash_is_stored_encrypted(self, runtime: Runtime) -> None:
+        created = await tracker(runtime, 1, phone=False)
+        async with runtime.uow() as uow:
+            updated = await tracking.update_tracker(
+                uow, runtime.secrets, actor=SYSTEM, tracker_id=created, api_hash=api_hash(7)
+            )
+        assert api_hash(7) not in updated.api_hash_enc
+        assert runtime.secrets.decrypt(updated.api_hash_enc) == api_hash(7)
+
+    async def test_a_new_phone_links_the_tracker_to_that_phones_account(
+        self, runtime: Runtime
+    ) -> None:
+        created = await tracker(runtime, 1)
+        async with runtime.uow() as uow:
+            (setting,) = await tracking.list_settings(uow, actor=SYSTEM)
+            await tracking.update_setting(
+                uow,
+                runtime.secrets,
+                actor=SYSTEM,
+                setting_id=setting.id,
+                phone_number="+79995550000",
+            )
+        async with runtime.uow() as uow:
+            (found,) = await tracking.list_trackers(uow, actor=SYSTEM)
+            account = await uow.session.get(TelegramAccount, found.telegram_account_id)
+        assert found.id == created
+        assert account is not None
+        assert account.phone == "+79995550000"
+
+    async def test_a_phone_telegram_cannot_use_is_a_phone_number_error(
+        self, runtime: Runtime
+    ) -> None:
+        created = await tracker(runtime, 1, phone=False)
+        async with runtime.uow() as uow:
+            with pytest.raises(Invalid) as caught:
+                await tracking.create_setting(
+                    uow, runtime.secrets, actor=SYSTEM, tracker_id=created, phone_number="call me"
+                )
+        assert list(caught.value.field_errors) == ["phone_number"]
+        async with runtime.uow() as uow:
+            assert await tracking.list_settings(uow, actor=SYSTEM) == []
+
+    async def test_telegram_user_fields_change_and_are_validated(self, runtime: Runtime) -> None:
+        owner = await client(runtime, 500)
+        async with runtime.uow() as uow:
+            updated = await tracking.update_telegram_user(
+                uow, actor=SYSTEM, user_id=owner, role="vip", theme="dark", timezone="Europe/Moscow"
+            )
+        assert (updated.role, updated.theme, updated.timezone) == ("vip", "dark", "Europe/Moscow")
+        async with runtime.uow() as uow:
+            with pytest.raises(Invalid) as caught:
+                await tracking.update_telegram_user(uow, actor=SYSTEM, user_id=owner, role="god")
+        assert caught.value.field_errors == {"role": ['"god" is not a valid choice.']}
+
+    async def test_an_unknown_owner_is_a_field_error(self, runtime: Runtime) -> None:
+        await tracker(runtime, 1)
+        async with runtime.uow() as uow:
+            with pytest.raises(Invalid) as caught:
+                await tracking.track_user(
+                    uow, actor=SYSTEM, telegram_user_id=424242, username="nobody"
+                )
+        assert caught.value.field_errors == {
+            "telegram_user_id": ['Invalid pk "424242" - object does not exist.']
+        }
+
+    async def test_an_admins_hiding_outlives_status_changes(self, runtime: Runtime) -> None:
+        await tracker(runtime, 1)
+        tracked = await track(runtime, await client(runtime, 500), "quiet")
+        async with runtime.uow() as uow:
+            await tracking.update_tracked_user(
+                uow, actor=SYSTEM, tracked_user_id=tracked.id, visible_online=False
+            )
+            await tracking.record_statuses(
+                uow, actor=SYSTEM, changes=[StatusChange(tracked.id, True, T0)]
+            )
+        async with runtime.uow() as uow:
+            (found,) = await tracking.list_tracked_users(uow, actor=SYSTEM)
+        assert found.visible_online is False
