@@ -6,6 +6,13 @@ from domain.jobs.model import Job
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.orm import Base
 from domain.telegram.model import TelegramAccount
+from domain.tracking.model import (
+    OnlineStatus,
+    TelegramUser,
+    TrackedUser,
+    TrackerAccount,
+    TrackerSetting,
+)
 
 __all__ = [
     "AuthSession",
@@ -15,7 +22,12 @@ __all__ = [
     "Job",
     "Message",
     "MessageFile",
+    "OnlineStatus",
     "StoredFile",
     "TelegramAccount",
+    "TelegramUser",
+    "TrackedUser",
+    "TrackerAccount",
+    "TrackerSetting",
     "User",
 ]

@@ -94,7 +94,7 @@ async def cleaner(
     conn = await asyncpg.connect(database_url)
     redis = Redis.from_url(redis_url)
     # DELETE, children first: on tables this small it costs a fraction of a millisecond where
-    # TRUNCATE costs tens (no table has a sequence to restart).
+    # TRUNCATE costs tens (the integer ids keep counting: no test assumes their values).
     tables = reversed(Base.metadata.sorted_tables)
     deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in tables)  # noqa: S608 - our own names
 

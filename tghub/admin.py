@@ -10,6 +10,7 @@ from domain.adapters.secrets import FernetBox
 from domain.bootstrap import build_database, build_hasher, encryption_keys
 from domain.errors import Invalid, SecretUnreadable
 from domain.telegram import service as telegram
+from domain.tracking import service as tracking
 from tghub.embedded import embedded_services
 
 if TYPE_CHECKING:
@@ -43,14 +44,18 @@ async def rotate_secrets(settings: Settings) -> int:
     async with embedded_services(settings, with_redis=False) as resolved:
         engine, units = build_database(resolved)
         try:
+            box, actor = FernetBox(encryption_keys(resolved)), System("rotate-secrets")
             async with units() as uow:
-                count = await telegram.rotate_secrets(
-                    uow, FernetBox(encryption_keys(resolved)), actor=System("rotate-secrets")
-                )
+                # The trackers' secrets first: the Telegram accounts' rotation commits both.
+                trackers = await tracking.rotate_secrets(uow, box, actor=actor)
+                count = await telegram.rotate_secrets(uow, box, actor=actor)
         except SecretUnreadable as exc:
             print(f"rotate-secrets: {exc.message} Nothing was changed.")
             return 1
         finally:
             await engine.dispose()
-    print(f"re-encrypted the secrets of {count} Telegram account(s) under the current key")
+    print(
+        f"re-encrypted the secrets of {count} Telegram account(s) and {trackers} tracker(s)"
+        " under the current key"
+    )
     return 0

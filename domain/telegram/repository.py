@@ -43,6 +43,12 @@ async def get_account(
     return found
 
 
+async def find_by_phone(session: AsyncSession, phone: str) -> TelegramAccount | None:
+    query = select(TelegramAccount).where(TelegramAccount.phone == phone)
+    found: TelegramAccount | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
 async def list_accounts(session: AsyncSession, page: PageRequest) -> Page[TelegramAccount]:
     query = select(TelegramAccount).order_by(TelegramAccount.phone)
     if page.after:

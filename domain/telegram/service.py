@@ -58,6 +58,35 @@ async def add_account(
     return account
 
 
+async def ensure_account(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    phone: str,
+    api_id: int,
+    api_hash: str,
+) -> uuid.UUID:
+    """The id of the account with this phone, stored (to sign in later) when there is none:
+    another aggregate's profile of an account (a tracker) links to it. Does not commit, so
+    the account and the profile's change commit together."""
+    require_admin(actor)
+    errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
+    if errors:
+        raise Invalid(errors)
+    normalized = rules.normalize_phone(phone)
+    found = await repository.find_by_phone(uow.session, normalized)
+    if found is not None:
+        return found.id
+    account = TelegramAccount(phone=normalized, api_id=api_id, api_hash_enc=box.encrypt(api_hash))
+    account.status = AccountStatus.NEW
+    try:
+        await repository.add_account(uow.session, account)
+    except repository.PhoneTaken:
+        raise Conflict("A Telegram account with this phone exists already.") from None
+    return account.id
+
+
 async def list_accounts(
     uow: SqlAlchemyUnitOfWork, page: PageRequest, *, actor: Actor
 ) -> Page[TelegramAccount]:

@@ -13,6 +13,7 @@ from domain.access import System
 from domain.adapters.secrets import FernetBox
 from domain.errors import SecretUnreadable
 from domain.telegram import service as telegram
+from domain.tracking import service as tracking
 from domain.types import PageRequest
 from tests.conftest import TEST_SECRET
 from tests.integration.test_cli import ROOT
@@ -64,11 +65,19 @@ class TestRotateSecrets:
                 api_hash=API_HASH,
             )
 
+        async with runtime.uow() as uow:
+            await tracking.create_tracker(
+                uow, FernetBox([OLD]), actor=SYSTEM, telegram_id=1, api_id=2, api_hash=API_HASH
+            )
+
         done = rotate(runtime, f"{NEW},{OLD}")
 
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "1 Telegram account" in done.stdout
+        assert "1 Telegram account(s) and 1 tracker(s)" in done.stdout
         assert FernetBox([NEW]).decrypt((await stored(runtime)).api_hash_enc) == API_HASH
+        async with runtime.uow() as uow:
+            (tracker,) = await tracking.list_trackers(uow, actor=SYSTEM)
+        assert FernetBox([NEW]).decrypt(tracker.api_hash_enc) == API_HASH
 
     async def test_without_the_old_key_nothing_changes(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:

@@ -1,0 +1,1 @@
+"""Online tracking: tracker accounts, Telegram users, tracked users and their status log."""

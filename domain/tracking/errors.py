@@ -1,0 +1,26 @@
+"""Errors of online tracking, worded as the legacy service answered (400 ``detail``)."""
+
+from __future__ import annotations
+
+from domain.errors import Conflict
+
+
+class UserLimitReached(Conflict):
+    """The Telegram user tracks as many users as its ``max_users`` allows."""
+
+    code = "tracking_user_limit"
+    default_message = "Лимит отслеживаемых пользователей для данного TelegramUser исчерпан."
+
+
+class NoFreeTracker(Conflict):
+    """No active, authorised tracker (or not the one asked for) has a free slot."""
+
+    code = "no_free_tracker"
+    default_message = "Не удалось найти свободный аккаунт для привязки."
+
+
+class NotEnoughSlots(Conflict):
+    """A tracker cannot be deleted: the others cannot take all its tracked users."""
+
+    code = "not_enough_slots"
+    default_message = "Недостаточно свободных слотов, чтобы перевесить всех TrackedUser."

@@ -1,0 +1,202 @@
+"""SQL of online tracking."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy import func, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import Invalid, NotFound
+from domain.tracking import rules
+from domain.tracking.model import (
+    OnlineStatus,
+    TelegramUser,
+    TrackedUser,
+    TrackerAccount,
+    TrackerSetting,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from domain.orm import Base
+
+Entity = TypeVar("Entity", TrackerAccount, TrackerSetting, TelegramUser, TrackedUser)
+
+# A unique constraint broken by an insert or update, as the field the legacy API named and
+# DRF's message (the database decides, so two concurrent writers get the same answer).
+_UNIQUE = {
+    "uq_tracker_accounts_telegram_id": ("telegram_id", "tracker account", "telegram id"),
+    "uq_tracker_accounts_api_id": ("api_id", "tracker account", "api id"),
+    "uq_tracker_accounts_api_hash_digest": ("api_hash", "tracker account", "api hash"),
+    "uq_tracker_accounts_telegram_account_id": (
+        "phone_number",
+        "tracker account",
+        "telegram account",
+    ),
+    "uq_tracker_settings_tracker_account_id": (
+        "tracker_account_id",
+        "tracker setting",
+        "tracker account",
+    ),
+    "uq_tracker_settings_phone_number": ("phone_number", "tracker setting", "phone number"),
+    "uq_telegram_users_telegram_id": ("telegram_id", "telegram user", "telegram id"),
+}
+
+
+async def save(session: AsyncSession, entity: Base) -> None:
+    """Adds (or flushes changes of) ``entity``; a broken unique constraint is Invalid on its
+    legacy field."""
+    try:
+        async with session.begin_nested():
+            session.add(entity)
+            await session.flush()
+    except IntegrityError as exc:
+        for constraint, (name, model, label) in _UNIQUE.items():
+            if constraint in str(exc.orig):
+                raise Invalid.single(name, rules.unique_message(model, label)) from None
+        raise
+
+
+async def get(
+    session: AsyncSession, model: type[Entity], entity_id: int, *, for_update: bool = False
+) -> Entity:
+    """NotFound names the legacy model, as the legacy 404 did."""
+    query = select(model).where(model.id == entity_id)
+    if for_update:
+        query = query.with_for_update(of=model)
+    found: Entity | None = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(model.__name__, entity_id)
+    return found
+
+
+async def list_all(
+    session: AsyncSession, model: type[Entity], *, for_update: bool = False
+) -> list[Entity]:
+    """Every row by id: the legacy lists were bare arrays, unpaginated."""
+    query = select(model).order_by(model.id)
+    if for_update:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
+async def setting_of(
+    session: AsyncSession, tracker_id: int, *, for_update: bool = False
+) -> TrackerSetting | None:
+    query = select(TrackerSetting).where(TrackerSetting.tracker_account_id == tracker_id)
+    if for_update:
+        query = query.with_for_update()
+    found: TrackerSetting | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def locked_slots(
+    session: AsyncSession, *, only: Iterable[int] | None = None
+) -> list[rules.Slots]:
+    """The slots of trackers that could take a user (or of the trackers ``only``), their setting
+    rows locked until commit: concurrent assignments queue here, and each sees the counters
+    the previous one committed. Locked in id order, so two lockers never deadlock."""
+    query = (
+        select(
+            TrackerAccount.id,
+            TrackerAccount.is_active,
+            TrackerAccount.is_auth,
+            TrackerSetting.max_users,
+            TrackerSetting.current_users,
+        )
+        .join(TrackerSetting, TrackerSetting.tracker_account_id == TrackerAccount.id)
+        .order_by(TrackerAccount.id)
+        .with_for_update(of=TrackerSetting)
+    )
+    if only is None:
+        query = query.where(
+            TrackerAccount.is_active,
+            TrackerAccount.is_auth,
+            TrackerSetting.current_users < TrackerSetting.max_users,
+        )
+    else:
+        query = query.where(TrackerAccount.id.in_(list(only)))
+    return [rules.Slots(*row) for row in (await session.execute(query))]
+
+
+async def count_tracker_users(session: AsyncSession, tracker_id: int) -> int:
+    query = select(func.count()).where(TrackedUser.tracker_account_id == tracker_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def tracked_users_of(
+    session: AsyncSession, *, tracker_id: int | None = None, telegram_user_id: int | None = None
+) -> list[TrackedUser]:
+    query = select(TrackedUser).order_by(TrackedUser.id).with_for_update()
+    if tracker_id is not None:
+        query = query.where(TrackedUser.tracker_account_id == tracker_id)
+    if telegram_user_id is not None:
+        query = query.where(TrackedUser.telegram_user_id == telegram_user_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def adjust_tracker_counts(session: AsyncSession, deltas: Mapping[int, int]) -> None:
+    """Each tracker's ``current_users`` moves by its delta, in the database (no lost update)."""
+    for tracker_id, delta in sorted(deltas.items()):
+        if delta:
+            await session.execute(
+                update(TrackerSetting)
+                .where(TrackerSetting.tracker_account_id == tracker_id)
+                .values(current_users=TrackerSetting.current_users + delta)
+            )
+
+
+async def tracked_states(
+    session: AsyncSession, tracked_ids: Iterable[int]
+) -> dict[int, rules.TrackedState]:
+    """Every existing tracked user of ``tracked_ids`` with its latest status, in one statement
+    (one index probe per user on the status log)."""
+    latest = (
+        select(OnlineStatus.is_online)
+        .where(OnlineStatus.tracked_user_id == TrackedUser.id)
+        .order_by(OnlineStatus.created_at.desc(), OnlineStatus.id.desc())
+        .limit(1)
+        .lateral()
+    )
+    query = (
+        select(TrackedUser.id, latest.c.is_online, TrackedUser.hidden_reason.is_not(None))
+        .outerjoin(latest, true())
+        .where(TrackedUser.id.in_(list(tracked_ids)))
+    )
+    rows = await session.execute(query)
+    return {tracked_id: rules.TrackedState(online, hidden) for tracked_id, online, hidden in rows}
+
+
+async def write_statuses(session: AsyncSession, rows: list[tuple[int, bool, datetime]]) -> None:
+    """One insert for the whole batch."""
+    if rows:
+        values = [{"tracked_user_id": t, "is_online": o, "created_at": at} for t, o, at in rows]
+        await session.execute(insert(OnlineStatus), values)
+
+
+async def hide_statuses(session: AsyncSession, reasons: dict[int, str]) -> None:
+    """One update per distinct reason (a batch usually has one or two)."""
+    by_reason: dict[str, list[int]] = {}
+    for tracked_id, reason in reasons.items():
+        by_reason.setdefault(reason, []).append(tracked_id)
+    for reason, ids in by_reason.items():
+        await session.execute(
+            update(TrackedUser)
+            .where(TrackedUser.id.in_(ids))
+            .values(visible_online=False, hidden_reason=reason)
+        )
+
+
+async def show_statuses(session: AsyncSession, tracked_ids: set[int]) -> None:
+    """Shows again only users tracking hid; an admin's ``visible_online=false`` stays."""
+    if tracked_ids:
+        await session.execute(
+            update(TrackedUser)
+            .where(TrackedUser.id.in_(tracked_ids), TrackedUser.hidden_reason.is_not(None))
+            .values(visible_online=True, hidden_reason=None)
+        )

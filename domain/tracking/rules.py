@@ -1,0 +1,223 @@
+"""Pure rules of online tracking: legacy validation, slot choice and counters.
+
+Messages are Django REST framework's, field by field, as the legacy service answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import datetime
+
+INT_MAX = 2**31 - 1
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+ROLES = ("banned", "user", "vip", "admin")
+THEMES = ("light", "dark")
+PHONE_MAX = 15
+USERNAME_MAX = 32
+API_HASH_MAX = 255
+TIMEZONE_MAX = 64
+
+Errors = dict[str, list[str]]
+
+
+def _max_length(value: str, limit: int) -> list[str]:
+    if not value.strip():
+        return ["This field may not be blank."]
+    if len(value) > limit:
+        return [f"Ensure this field has no more than {limit} characters."]
+    return []
+
+
+def _in_range(value: int, low: int, high: int) -> list[str]:
+    if value < low:
+        return [f"Ensure this value is greater than or equal to {low}."]
+    if value > high:
+        return [f"Ensure this value is less than or equal to {high}."]
+    return []
+
+
+def _choice(value: str, choices: Sequence[str]) -> list[str]:
+    return [] if value in choices else [f'"{value}" is not a valid choice.']
+
+
+def _collect(**checks: list[str] | None) -> Errors:
+    """Field errors of the checks that found any; None is a field not given (a partial update)."""
+    return {name: messages for name, messages in checks.items() if messages}
+
+
+def tracker_errors(
+    *, telegram_id: int | None = None, api_id: int | None = None, api_hash: str | None = None
+) -> Errors:
+    return _collect(
+        telegram_id=None if telegram_id is None else _in_range(telegram_id, BIGINT_MIN, BIGINT_MAX),
+        api_id=None if api_id is None else _in_range(api_id, -INT_MAX - 1, INT_MAX),
+        api_hash=None if api_hash is None else _max_length(api_hash, API_HASH_MAX),
+    )
+
+
+def setting_errors(*, phone_number: str | None = None, max_users: int | None = None) -> Errors:
+    return _collect(
+        phone_number=None if phone_number is None else _max_length(phone_number, PHONE_MAX),
+        max_users=None if max_users is None else _in_range(max_users, 0, INT_MAX),
+    )
+
+
+def telegram_user_errors(
+    *,
+    telegram_id: int | None = None,
+    role: str | None = None,
+    max_users: int | None = None,
+    timezone: str | None = None,
+    theme: str | None = None,
+) -> Errors:
+    return _collect(
+        telegram_id=None if telegram_id is None else _in_range(telegram_id, BIGINT_MIN, BIGINT_MAX),
+        role=None if role is None else _choice(role, ROLES),
+        max_users=None if max_users is None else _in_range(max_users, 0, INT_MAX),
+        timezone=None if timezone is None else _max_length(timezone, TIMEZONE_MAX),
+        theme=None if theme is None else _choice(theme, THEMES),
+    )
+
+
+def tracked_user_errors(*, username: str | None = None) -> Errors:
+    return _collect(username=None if username is None else _max_length(username, USERNAME_MAX))
+
+
+def unique_message(model: str, field: str) -> str:
+    """DRF's UniqueValidator wording, e.g. 'tracker account with this api id already exists.'"""
+    return f"{model} with this {field.replace('_', ' ')} already exists."
+
+
+def missing_object_message(pk: int) -> str:
+    """DRF's PrimaryKeyRelatedField wording for an id that names nothing."""
+    return f'Invalid pk "{pk}" - object does not exist.'
+
+
+# -- slots ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slots:
+    """One tracker's capacity as the slot rules see it."""
+
+    tracker_id: int
+    is_active: bool
+    is_auth: bool
+    max_users: int
+    current_users: int
+
+    @property
+    def free(self) -> int:
+        return max(self.max_users - self.current_users, 0)
+
+    @property
+    def usable(self) -> bool:
+        return self.is_active and self.is_auth and self.free > 0
+
+
+def check_user_limit(*, max_users: int, current_users: int) -> None:
+    """A Telegram user tracks at most ``max_users`` users."""
+    if current_users >= max_users:
+        raise UserLimitReached
+
+
+def choose_tracker(trackers: Iterable[Slots], wanted: int | None = None) -> int:
+    """The tracker a new tracked user goes to.
+
+    An asked-for tracker is honoured only with a free slot; otherwise the least-loaded usable
+    tracker (fewest tracked users, then the most free slots, then the oldest) spreads the load
+    where the legacy service filled the first one.
+    """
+    usable = [t for t in trackers if t.usable]
+    if wanted is not None:
+        if any(t.tracker_id == wanted for t in usable):
+            return wanted
+        raise NoFreeTracker
+    if not usable:
+        raise NoFreeTracker
+    return min(usable, key=lambda t: (t.current_users, -t.free, t.tracker_id)).tracker_id
+
+
+def plan_evacuation(leaving: int, count: int, others: Iterable[Slots]) -> list[int]:
+    """Where each of the ``count`` tracked users of tracker ``leaving`` moves, in order:
+    each to the least-loaded usable tracker at that moment. NotEnoughSlots if they do not fit.
+    """
+    load = {t.tracker_id: t for t in others if t.tracker_id != leaving and t.usable}
+    if sum(t.free for t in load.values()) < count:
+        raise NotEnoughSlots
+    targets: list[int] = []
+    for _ in range(count):
+        target = choose_tracker(load.values())
+        targets.append(target)
+        load[target] = moved_in(load[target])
+    return targets
+
+
+def moved_in(slots: Slots) -> Slots:
+    return Slots(
+        slots.tracker_id, slots.is_active, slots.is_auth, slots.max_users, slots.current_users + 1
+    )
+
+
+# -- statuses ------------------------------------------------------------------------------
+
+HIDDEN = "The user's privacy settings hide their online status."
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What a tracker saw: ``online`` is None when the status cannot be known (hidden by
+    privacy, shown only as "recently", an error), ``reason`` says which."""
+
+    tracked_user_id: int
+    online: bool | None
+    observed_at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackedState:
+    """A tracked user as status recording needs it: its latest stored status (None: none
+    yet) and whether tracking hid it (an admin's own ``visible_online=false`` stays)."""
+
+    latest: bool | None
+    hidden_by_tracking: bool
+
+
+@dataclass(frozen=True)
+class StatusPlan:
+    rows: list[tuple[int, bool, datetime]] = field(default_factory=list)
+    hide: dict[int, str] = field(default_factory=dict)
+    show: set[int] = field(default_factory=set)
+
+
+def plan_statuses(
+    changes: Iterable[StatusChange], states: Mapping[int, TrackedState]
+) -> StatusPlan:
+    """The log is of changes, not samples: a status is written only when it differs from the
+    latest one (stored or written earlier in the batch). An unknowable status hides the user
+    with its reason; a known one shows again a user that tracking hid. Changes of users that
+    no longer exist are dropped."""
+    plan = StatusPlan()
+    latest = {tracked_id: state.latest for tracked_id, state in states.items()}
+    for change in sorted(changes, key=lambda c: c.observed_at):
+        tracked_id = change.tracked_user_id
+        if tracked_id not in states:
+            continue
+        if change.online is None:
+            plan.hide[tracked_id] = change.reason or HIDDEN
+            plan.show.discard(tracked_id)
+            continue
+        if tracked_id in plan.hide or states[tracked_id].hidden_by_tracking:
+            plan.hide.pop(tracked_id, None)
+            plan.show.add(tracked_id)
+        if latest[tracked_id] is not change.online:
+            plan.rows.append((tracked_id, change.online, change.observed_at))
+            latest[tracked_id] = change.online
+    return plan

@@ -1,0 +1,437 @@
+"""Use cases of online tracking: trackers and their settings, Telegram users, tracked users
+and the log of their status changes. All of it is admin work (or tghub's own, in jobs).
+
+Lock order, the same in every use case so concurrent ones queue instead of deadlocking: the
+Telegram user's row, then tracker settings (by tracker id), then tracked users.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from domain.access import require_admin
+from domain.errors import Invalid, NotFound
+from domain.telegram import service as telegram
+from domain.tracking import repository, rules
+from domain.tracking.model import (
+    Role,
+    TelegramUser,
+    Theme,
+    TrackedUser,
+    TrackerAccount,
+    TrackerSetting,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from domain.access import Actor
+    from domain.ports import SecretBox
+    from domain.uow import SqlAlchemyUnitOfWork
+
+StatusChange = rules.StatusChange
+
+
+def _check(errors: rules.Errors) -> None:
+    if errors:
+        raise Invalid(errors)
+
+
+def _digest(api_hash: str) -> str:
+    return hashlib.sha256(api_hash.encode()).hexdigest()
+
+
+# -- trackers ------------------------------------------------------------------------------
+
+
+async def create_tracker(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    telegram_id: int,
+    api_id: int,
+    api_hash: str,
+    is_active: bool = False,
+    is_auth: bool = False,
+) -> TrackerAccount:
+    """A tracker before its phone is known (its setting links it to a Telegram account).
+    Commits."""
+    require_admin(actor)
+    _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
+    tracker = TrackerAccount(
+        telegram_id=telegram_id,
+        api_id=api_id,
+        api_hash_enc=box.encrypt(api_hash),
+        api_hash_digest=_digest(api_hash),
+        is_active=is_active,
+        is_auth=is_auth,
+    )
+    await repository.save(uow.session, tracker)
+    await uow.commit()
+    return tracker
+
+
+async def update_tracker(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    tracker_id: int,
+    telegram_id: int | None = None,
+    api_id: int | None = None,
+    api_hash: str | None = None,
+    is_active: bool | None = None,
+    is_auth: bool | None = None,
+) -> TrackerAccount:
+    """Changes the fields given (None: unchanged). Commits."""
+    require_admin(actor)
+    _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
+    tracker = await repository.get(uow.session, TrackerAccount, tracker_id, for_update=True)
+    if telegram_id is not None:
+        tracker.telegram_id = telegram_id
+    if api_id is not None:
+        tracker.api_id = api_id
+    if api_hash is not None:
+        tracker.api_hash_enc, tracker.api_hash_digest = box.encrypt(api_hash), _digest(api_hash)
+    if is_active is not None:
+        tracker.is_active = is_active
+    if is_auth is not None:
+        tracker.is_auth = is_auth
+    await repository.save(uow.session, tracker)
+    await uow.commit()
+    return tracker
+
+
+async def delete_tracker(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int) -> None:
+    """Moves the tracker's users to the least-loaded other trackers first, or refuses
+    (NotEnoughSlots) when they do not all fit. Commits."""
+    require_admin(actor)
+    session = uow.session
+    tracker = await repository.get(session, TrackerAccount, tracker_id)
+    slots = await repository.locked_slots(session)
+    tracked = await repository.tracked_users_of(session, tracker_id=tracker_id)
+    targets = rules.plan_evacuation(tracker_id, len(tracked), slots)
+    for user, target in zip(tracked, targets, strict=True):
+        user.tracker_account_id = target
+    await repository.adjust_tracker_counts(session, Counter(targets))
+    # The moves first: the tracker's row is deleted only once nothing references it.
+    await session.flush()
+    await session.delete(tracker)
+    await uow.commit()
+
+
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> int:
+    """Re-encrypts every tracker's api hash under the current key; returns how many. Does not
+    commit: ``tghub rotate-secrets`` commits it with the Telegram accounts' secrets, so a
+    secret no key opens changes nothing anywhere."""
+    require_admin(actor)
+    trackers = await repository.list_all(uow.session, TrackerAccount, for_update=True)
+    for tracker in trackers:
+        tracker.api_hash_enc = box.rotate(tracker.api_hash_enc)
+    return len(trackers)
+
+
+async def list_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerAccount]:
+    require_admin(actor)
+    return await repository.list_all(uow.session, TrackerAccount)
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+async def create_setting(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    tracker_id: int,
+    phone_number: str,
+    max_users: int = 0,
+) -> TrackerSetting:
+    """The tracker's phone and capacity; the phone links the tracker to the Telegram account
+    of that phone (stored with the tracker's api credentials when none exists). Its counter
+    starts at the tracker's current number of tracked users. Commits."""
+    require_admin(actor)
+    _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
+    session = uow.session
+    tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
+    setting = TrackerSetting(
+        tracker_account_id=tracker_id,
+        phone_number=phone_number,
+        max_users=max_users,
+        current_users=await repository.count_tracker_users(session, tracker_id),
+    )
+    await repository.save(session, setting)
+    await _link_phone(uow, box, actor, tracker, phone_number)
+    await uow.commit()
+    return setting
+
+
+async def update_setting(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    setting_id: int,
+    phone_number: str | None = None,
+    max_users: int | None = None,
+) -> TrackerSetting:
+    """Changes the fields given; a new phone links the tracker to that phone's account.
+    A capacity below the current count only stops new assignments. Commits."""
+    require_admin(actor)
+    _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
+    session = uow.session
+    setting = await repository.get(session, TrackerSetting, setting_id, for_update=True)
+    if max_users is not None:
+        setting.max_users = max_users
+    if phone_number is not None and phone_number != setting.phone_number:
+        setting.phone_number = phone_number
+        tracker = await repository.get(session, TrackerAccount, setting.tracker_account_id)
+        await _link_phone(uow, box, actor, tracker, phone_number)
+    await repository.save(session, setting)
+    await uow.commit()
+    return setting
+
+
+async def _link_phone(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, actor: Actor, tracker: TrackerAccount, phone: str
+) -> None:
+    try:
+        tracker.telegram_account_id = await telegram.ensure_account(
+            uow,
+            box,
+            actor=actor,
+            phone=phone,
+            api_id=tracker.api_id,
+            api_hash=box.decrypt(tracker.api_hash_enc),
+        )
+    except Invalid as exc:
+        # The Telegram account calls it "phone"; here the field is the legacy phone_number.
+        errors = dict(exc.field_errors)
+        if "phone" in errors:
+            errors["phone_number"] = errors.pop("phone")
+        raise Invalid(errors) from None
+    await repository.save(uow.session, tracker)
+
+
+async def delete_setting(uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id: int) -> None:
+    """The tracker keeps its users and its link; without a setting it takes no new ones.
+    Commits."""
+    require_admin(actor)
+    setting = await repository.get(uow.session, TrackerSetting, setting_id, for_update=True)
+    await uow.session.delete(setting)
+    await uow.commit()
+
+
+async def list_settings(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerSetting]:
+    require_admin(actor)
+    return await repository.list_all(uow.session, TrackerSetting)
+
+
+# -- Telegram users ------------------------------------------------------------------------
+
+
+async def create_telegram_user(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    telegram_id: int,
+    role: str = Role.USER.value,
+    max_users: int = 5,
+    timezone: str = "UTC",
+    theme: str = Theme.LIGHT.value,
+) -> TelegramUser:
+    """A client of the tracking bot, tracking nobody yet. Commits."""
+    require_admin(actor)
+    _check(
+        rules.telegram_user_errors(
+            telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
+        )
+    )
+    user = TelegramUser(
+        telegram_id=telegram_id,
+        role=Role(role),
+        max_users=max_users,
+        timezone=timezone,
+        theme=Theme(theme),
+    )
+    await repository.save(uow.session, user)
+    await uow.commit()
+    return user
+
+
+async def update_telegram_user(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    user_id: int,
+    telegram_id: int | None = None,
+    role: str | None = None,
+    max_users: int | None = None,
+    timezone: str | None = None,
+    theme: str | None = None,
+) -> TelegramUser:
+    """Changes the fields given; a lower limit only stops new tracked users. Commits."""
+    require_admin(actor)
+    _check(
+        rules.telegram_user_errors(
+            telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
+        )
+    )
+    user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
+    if telegram_id is not None:
+        user.telegram_id = telegram_id
+    if role is not None:
+        user.role = Role(role)
+    if max_users is not None:
+        user.max_users = max_users
+    if timezone is not None:
+        user.timezone = timezone
+    if theme is not None:
+        user.theme = Theme(theme)
+    await repository.save(uow.session, user)
+    await uow.commit()
+    return user
+
+
+async def delete_telegram_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: int) -> None:
+    """Their tracked users (and statuses) go with them, freeing their trackers' slots.
+    Commits."""
+    require_admin(actor)
+    session = uow.session
+    user = await repository.get(session, TelegramUser, user_id, for_update=True)
+    tracked = await repository.tracked_users_of(session, telegram_user_id=user_id)
+    freed = Counter(t.tracker_account_id for t in tracked)
+    await repository.adjust_tracker_counts(session, {t: -n for t, n in freed.items()})
+    await session.delete(user)
+    await uow.commit()
+
+
+async def list_telegram_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TelegramUser]:
+    require_admin(actor)
+    return await repository.list_all(uow.session, TelegramUser)
+
+
+# -- tracked users -------------------------------------------------------------------------
+
+
+async def track_user(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    telegram_user_id: int,
+    username: str,
+    tracker_account_id: int | None = None,
+    visible_online: bool = True,
+) -> TrackedUser:
+    """A Telegram user starts tracking ``username``, within their own limit, on the tracker
+    asked for (only with a free slot) or the least-loaded active, authorised one. Both
+    counters move. Commits."""
+    require_admin(actor)
+    _check(rules.tracked_user_errors(username=username))
+    session = uow.session
+    owner = await _locked_owner(uow, telegram_user_id)
+    rules.check_user_limit(max_users=owner.max_users, current_users=owner.current_users)
+    wanted = None if tracker_account_id is None else [tracker_account_id]
+    slots = await repository.locked_slots(session, only=wanted)
+    tracker_id = rules.choose_tracker(slots, tracker_account_id)
+    tracked = TrackedUser(
+        tracker_account_id=tracker_id,
+        telegram_user_id=telegram_user_id,
+        username=username,
+        visible_online=visible_online,
+    )
+    await repository.save(session, tracked)
+    owner.current_users += 1
+    await repository.adjust_tracker_counts(session, {tracker_id: 1})
+    await uow.commit()
+    return tracked
+
+
+async def _locked_owner(uow: SqlAlchemyUnitOfWork, telegram_user_id: int) -> TelegramUser:
+    """An unknown owner is a field error, as the legacy serializer reported it."""
+    try:
+        return await repository.get(uow.session, TelegramUser, telegram_user_id, for_update=True)
+    except NotFound:
+        message = rules.missing_object_message(telegram_user_id)
+        raise Invalid.single("telegram_user_id", message) from None
+
+
+async def update_tracked_user(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    tracked_user_id: int,
+    username: str | None = None,
+    visible_online: bool | None = None,
+    tracker_account_id: int | None = None,
+) -> TrackedUser:
+    """Changes the fields given; another tracker is taken only with a free slot, and the
+    counters of both trackers move. Commits."""
+    require_admin(actor)
+    _check(rules.tracked_user_errors(username=username))
+    session = uow.session
+    tracked = await repository.get(session, TrackedUser, tracked_user_id)
+    if tracker_account_id is not None and tracker_account_id != tracked.tracker_account_id:
+        await _reassign(uow, tracked, tracker_account_id)
+    if username is not None:
+        tracked.username = username
+    if visible_online is not None:
+        tracked.visible_online = visible_online
+        tracked.hidden_reason = None
+    await repository.save(session, tracked)
+    await uow.commit()
+    return tracked
+
+
+async def _reassign(uow: SqlAlchemyUnitOfWork, tracked: TrackedUser, target: int) -> None:
+    session = uow.session
+    source = tracked.tracker_account_id
+    # Both settings are locked (in id order), so the move races no other assignment.
+    slots = await repository.locked_slots(session, only=[source, target])
+    tracked = await repository.get(session, TrackedUser, tracked.id, for_update=True)
+    tracked.tracker_account_id = rules.choose_tracker(slots, target)
+    await repository.adjust_tracker_counts(session, {source: -1, target: 1})
+
+
+async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int) -> None:
+    """Deletes the tracked user and its statuses, freeing its owner's and tracker's slots.
+    Commits."""
+    require_admin(actor)
+    session = uow.session
+    tracked = await repository.get(session, TrackedUser, tracked_user_id)
+    owner = await repository.get(session, TelegramUser, tracked.telegram_user_id, for_update=True)
+    tracked = await repository.get(session, TrackedUser, tracked_user_id, for_update=True)
+    owner.current_users = max(owner.current_users - 1, 0)
+    await repository.adjust_tracker_counts(session, {tracked.tracker_account_id: -1})
+    await session.delete(tracked)
+    await uow.commit()
+
+
+async def list_tracked_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackedUser]:
+    require_admin(actor)
+    return await repository.list_all(uow.session, TrackedUser)
+
+
+# -- statuses ------------------------------------------------------------------------------
+
+
+async def record_statuses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, changes: Sequence[StatusChange]
+) -> int:
+    """Logs the statuses that differ from each user's latest one (one lookup, one insert);
+    an unknowable status hides the user with its reason. Commits; returns rows written."""
+    require_admin(actor)
+    if not changes:
+        return 0
+    session = uow.session
+    states = await repository.tracked_states(session, {c.tracked_user_id for c in changes})
+    plan = rules.plan_statuses(changes, states)
+    await repository.write_statuses(session, plan.rows)
+    await repository.hide_statuses(session, plan.hide)
+    await repository.show_statuses(session, plan.show)
+    await uow.commit()
+    return len(plan.rows)
