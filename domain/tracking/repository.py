@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, insert, select, true, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Invalid, NotFound
@@ -173,10 +173,18 @@ async def tracked_states(
 
 
 async def write_statuses(session: AsyncSession, rows: list[tuple[int, bool, datetime]]) -> None:
-    """One insert for the whole batch."""
-    if rows:
-        values = [{"tracked_user_id": t, "is_online": o, "created_at": at} for t, o, at in rows]
-        await session.execute(insert(OnlineStatus), values)
+    """The whole batch in one ``COPY``, inside the session's transaction: PostgreSQL's bulk
+    path, about three times what a multi-row INSERT takes (tests/bench/status_ingest.py)."""
+    if not rows:
+        return
+    connection = await session.connection()
+    # asyncpg's connection, inside the session's transaction (commits and rolls back with it).
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    await driver.copy_records_to_table(
+        OnlineStatus.__tablename__,
+        records=rows,
+        columns=["tracked_user_id", "is_online", "created_at"],
+    )
 
 
 async def hide_statuses(session: AsyncSession, reasons: dict[int, str]) -> None:
