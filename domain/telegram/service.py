@@ -295,6 +295,15 @@ async def deliver_messages(
     return {"sent": sent, "failed": failed}
 
 
+async def signed_in_credentials(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor, account_id: uuid.UUID
+) -> AccountCredentials:
+    """The credentials of a signed-in account, for tghub's own work with it (another
+    aggregate's job); ends the read transaction. TelegramError when it is not signed in."""
+    require_admin(actor)
+    return await _signed_in_credentials(uow, box, account_id)
+
+
 async def _signed_in_credentials(
     uow: SqlAlchemyUnitOfWork, box: SecretBox, account_id: uuid.UUID
 ) -> AccountCredentials:

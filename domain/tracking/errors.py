@@ -24,3 +24,7 @@ class NotEnoughSlots(Conflict):
 
     code = "not_enough_slots"
     default_message = "Недостаточно свободных слотов, чтобы перевесить всех TrackedUser."
+
+
+class NoTelegramAccount(Conflict):
+    default_message = "The tracker has no Telegram account yet: give it a setting with its phone."

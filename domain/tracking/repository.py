@@ -140,6 +140,17 @@ async def tracked_users_of(
     return list((await session.execute(query)).scalars())
 
 
+async def usernames_of(session: AsyncSession, tracker_id: int) -> dict[int, str]:
+    """The tracker's tracked users, id → username, for a poll (read only, no lock)."""
+    query = (
+        select(TrackedUser.id, TrackedUser.username)
+        .where(TrackedUser.tracker_account_id == tracker_id)
+        .order_by(TrackedUser.id)
+    )
+    rows = await session.execute(query)
+    return {int(tracked_id): str(username) for tracked_id, username in rows}
+
+
 async def adjust_tracker_counts(session: AsyncSession, deltas: Mapping[int, int]) -> None:
     """Each tracker's ``current_users`` moves by its delta, in the database (no lost update)."""
     for tracker_id, delta in sorted(deltas.items()):

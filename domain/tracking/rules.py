@@ -221,3 +221,44 @@ def plan_statuses(
             plan.rows.append((tracked_id, change.online, change.observed_at))
             latest[tracked_id] = change.online
     return plan
+
+
+# --- polling ------------------------------------------------------------------------------
+
+# Users asked of Telegram in one call: a poll cycle makes one call per this many users.
+POLL_BATCH = 100
+NOT_FOUND_REASON = "not found"
+HIDDEN_REASON = "hidden"
+
+
+def poll_batches(usernames: Sequence[str]) -> list[list[str]]:
+    """The users of one poll cycle, ``POLL_BATCH`` to a call."""
+    return [list(usernames[i : i + POLL_BATCH]) for i in range(0, len(usernames), POLL_BATCH)]
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What Telegram answered of one user: ``online`` None when it hides the status."""
+
+    username: str | None
+    online: bool | None
+    observed_at: datetime
+
+
+def status_changes(
+    tracked: Mapping[int, str], observed: Iterable[Observed], now: datetime
+) -> list[StatusChange]:
+    """A change per tracked user (id → username): what Telegram said of the username
+    (case-insensitive, as Telegram's usernames are); unknowable with the reason when it hid
+    the status or did not know the name."""
+    by_name = {o.username.lower(): o for o in observed if o.username}
+    changes = []
+    for tracked_id, username in tracked.items():
+        seen = by_name.get(username.lower())
+        if seen is None:
+            changes.append(StatusChange(tracked_id, None, now, NOT_FOUND_REASON))
+        elif seen.online is None:
+            changes.append(StatusChange(tracked_id, None, seen.observed_at, HIDDEN_REASON))
+        else:
+            changes.append(StatusChange(tracked_id, seen.online, seen.observed_at))
+    return changes

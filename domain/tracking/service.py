@@ -15,6 +15,7 @@ from domain.access import require_admin
 from domain.errors import Invalid, NotFound
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
+from domain.tracking.errors import NoTelegramAccount
 from domain.tracking.model import (
     Role,
     TelegramUser,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.access import Actor
-    from domain.ports import SecretBox
+    from domain.ports import Clock, SecretBox, TelegramGateway
     from domain.uow import SqlAlchemyUnitOfWork
 
 StatusChange = rules.StatusChange
@@ -435,3 +436,31 @@ async def record_statuses(
     await repository.show_statuses(session, plan.show)
     await uow.commit()
     return len(plan.rows)
+
+
+async def poll_tracker(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    clock: Clock,
+    *,
+    actor: Actor,
+    tracker_id: int,
+) -> int:
+    """One poll cycle of a tracker: its users' statuses asked of Telegram through its
+    Telegram account, ``POLL_BATCH`` users a call (never one call per user), and the changes
+    recorded. Holds no connection while Telegram answers. Returns the rows written."""
+    require_admin(actor)
+    tracker = await repository.get(uow.session, TrackerAccount, tracker_id)
+    if tracker.telegram_account_id is None:
+        raise NoTelegramAccount
+    tracked = await repository.usernames_of(uow.session, tracker_id)
+    creds = await telegram.signed_in_credentials(
+        uow, box, actor=actor, account_id=tracker.telegram_account_id
+    )
+    observed: list[rules.Observed] = []
+    for batch in rules.poll_batches(list(tracked.values())):
+        seen = await gateway.user_statuses(creds, batch)
+        observed += [rules.Observed(o.username, o.online, o.observed_at) for o in seen]
+    changes = rules.status_changes(tracked, observed, clock.now())
+    return await record_statuses(uow, actor=actor, changes=changes)
