@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # Every worker refreshes a heartbeat key in Redis this often (it expires after three
     # intervals); /readyz reports the worker "unavailable" without a fresh one.
     worker_heartbeat_interval: float = Field(default=5.0, gt=0)
+    # The status listener: each tracker is polled this often by the one listener holding its
+    # lease (renewed every third of its ttl; a dead listener's trackers are free after it),
+    # and the trackers to listen to are looked up this often.
+    listener_poll_interval: float = Field(default=5.0, gt=0)
+    listener_lease_ttl: float = Field(default=15.0, gt=0)
+    listener_scan_interval: float = Field(default=10.0, gt=0)
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""`tghub worker` as a process of its own, for the worker tests and the jobs benchmark."""
+"""tghub's processes (`tghub worker`, `tghub listen`, the API) as processes of their own, for
+the tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
 def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
     """A worker on the same database, Redis, keys, world and channels as ``settings``."""
     return _spawn([sys.executable, "-m", "tghub", "worker"], settings, log, **variables)
+
+
+def start_listener(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
+    """A status listener (``tghub listen``) on the same stores as ``settings``."""
+    return _spawn([sys.executable, "-m", "tghub", "listen"], settings, log, **variables)
 
 
 def start_api(

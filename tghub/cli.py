@@ -106,6 +106,21 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(args: argparse.Namespace) -> int:
+    from workers.listener import run_listener
+
+    settings = Settings()
+    if settings.database_url is None or settings.redis_url is None:
+        print("tghub listen needs TGHUB_DATABASE_URL and TGHUB_REDIS_URL; `tghub serve` runs")
+        print("a listener in-process on its embedded servers.")
+        return 2
+    if error := _world_file_error(settings):
+        print(error, file=sys.stderr)
+        return 2
+    run_listener(settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tghub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the ARQ worker (jobs and the cron table)")
     worker.set_defaults(run=_worker)
+
+    listen = commands.add_parser(
+        "listen", help="run a status listener (polls the trackers whose leases it holds)"
+    )
+    listen.set_defaults(run=_listen)
 
     migrate = commands.add_parser("migrate", help="alembic upgrade head on TGHUB_DATABASE_URL")
     migrate.set_defaults(run=_migrate)

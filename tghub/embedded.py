@@ -28,6 +28,7 @@ from tghub.logs import LOG_FILE, chatter_to
 from tghub.migrate import upgrade_head
 from tghub.servers import EmbeddedPostgres, EmbeddedRedis, watching
 from tghub.servers import free_port as free_port  # where the tests have always found it
+from workers.listener import listen
 from workers.main import create_worker
 
 if TYPE_CHECKING:
@@ -152,6 +153,19 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
+async def in_process_listener(settings: Settings) -> AsyncIterator[None]:
+    """A status listener beside the API (the embedded default tracks with no extra command)."""
+    task = asyncio.create_task(listen(settings))
+    log.info("in-process listener started")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
 async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
     """The ARQ worker beside the API, as its own asyncio task (the embedded default)."""
     worker = create_worker(settings, handle_signals=False)
@@ -185,7 +199,7 @@ async def _serve(settings: Settings, listener: socket.socket) -> None:
             ws_max_size=1 << 20,
         )
         text = banner(resolved, host=host, port=port, embedded=settings.is_embedded)
-        async with in_process_worker(resolved):
+        async with in_process_worker(resolved), in_process_listener(resolved):
             await _Server(config, text).serve(sockets=[listener])
 
 

@@ -140,6 +140,19 @@ async def tracked_users_of(
     return list((await session.execute(query)).scalars())
 
 
+async def listenable_trackers(session: AsyncSession) -> list[int]:
+    query = (
+        select(TrackerAccount.id)
+        .where(
+            TrackerAccount.is_active,
+            TrackerAccount.is_auth,
+            TrackerAccount.telegram_account_id.is_not(None),
+        )
+        .order_by(TrackerAccount.id)
+    )
+    return [int(tracker_id) for tracker_id in await session.scalars(query)]
+
+
 async def usernames_of(session: AsyncSession, tracker_id: int) -> dict[int, str]:
     """The tracker's tracked users, id → username, for a poll (read only, no lock)."""
     query = (

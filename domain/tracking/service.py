@@ -464,3 +464,9 @@ async def poll_tracker(
         observed += [rules.Observed(o.username, o.online, o.observed_at) for o in seen]
     changes = rules.status_changes(tracked, observed, clock.now())
     return await record_statuses(uow, actor=actor, changes=changes)
+
+
+async def listenable_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[int]:
+    """The trackers a listener should poll: active, authorised and with a Telegram account."""
+    require_admin(actor)
+    return await repository.listenable_trackers(uow.session)

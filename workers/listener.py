@@ -1,0 +1,201 @@
+"""The status listener (``tghub listen``): every listenable tracker is polled by exactly one
+listener process, the one holding its lease.
+
+A listener looks up the listenable trackers every ``listener_scan_interval`` seconds, takes
+the lease of each one nobody holds and polls it every ``listener_poll_interval`` seconds for
+as long as it keeps the lease (renewed every third of ``listener_lease_ttl``). Several
+listeners split the trackers between them; the trackers of one that dies are free once its
+leases lapse, and the next scan of another takes them over. A tracker that stops being
+listenable is let go (its lease released).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import TYPE_CHECKING
+
+from domain.access import System
+from domain.adapters.clock import SystemClock
+from domain.adapters.lease import Lease, LeaseKeeper, default_owner
+from domain.adapters.telegram import build_gateway
+from domain.bootstrap import build_runtime
+from domain.errors import DomainError
+from domain.tracking import service as tracking
+
+if TYPE_CHECKING:
+    from domain.bootstrap import Runtime
+    from domain.ports import Clock, TelegramGateway
+    from domain.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LISTENER = System("status listener")
+CANCEL_RETRY = 1.0
+
+
+def lease_key(prefix: str, tracker_id: int) -> str:
+    return f"{prefix}:listener:tracker:{tracker_id}"
+
+
+class TrackerLoop:
+    """One owned tracker: its lease kept in the background, its poll cycle on a timer."""
+
+    def __init__(self, listener: Listener, tracker_id: int, lease: Lease) -> None:
+        self.tracker_id = tracker_id
+        self._listener = listener
+        self._keeper = LeaseKeeper(lease, self._lost)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._keeper.start()
+        self._task = asyncio.create_task(self._poll_forever(), name=f"poll:{self.tracker_id}")
+
+    async def stop(self) -> None:
+        """Stop polling and give the lease up."""
+        await self._cancel()
+        await self._keeper.stop()
+
+    async def _lost(self) -> None:
+        log.warning("lost the lease of tracker %s; another listener has it", self.tracker_id)
+        await self._cancel()
+        self._listener.forget(self.tracker_id)
+
+    async def _cancel(self) -> None:
+        task, self._task = self._task, None
+        if task is None or task is asyncio.current_task():
+            return
+        # Cancelled again until it ends: a cancellation can be swallowed on its way through
+        # redis-py, and the loop would then poll on as if nothing had happened.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=CANCEL_RETRY)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await self._listener.poll(self.tracker_id)
+            await asyncio.sleep(self._listener.runtime.settings.listener_poll_interval)
+
+
+class Listener:
+    def __init__(
+        self,
+        runtime: Runtime,
+        gateway: TelegramGateway,
+        clock: Clock,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.gateway = gateway
+        self.clock = clock
+        # One owner for every lease of this listener: an operator sees which process holds
+        # which tracker.
+        self.owner = owner or default_owner()
+        self._loops: dict[int, TrackerLoop] = {}
+
+    @property
+    def owned(self) -> set[int]:
+        return set(self._loops)
+
+    async def run(self) -> None:
+        """Scan and poll until cancelled; then let every tracker go."""
+        try:
+            while True:
+                await self.scan()
+                await asyncio.sleep(self.runtime.settings.listener_scan_interval)
+        finally:
+            await self.close()
+
+    async def scan(self) -> None:
+        """Take the free listenable trackers, let go of those no longer listenable."""
+        try:
+            async with self.runtime.uow() as uow:
+                wanted = set(await tracking.listenable_trackers(uow, actor=LISTENER))
+        except DomainError:  # the database is unavailable: keep what we have, try again
+            log.warning("could not look up the trackers to listen to", exc_info=True)
+            return
+        for tracker_id in sorted(wanted - self._loops.keys()):
+            await self._adopt(tracker_id)
+        for tracker_id in sorted(self._loops.keys() - wanted):
+            await self._loops.pop(tracker_id).stop()
+
+    async def poll(self, tracker_id: int) -> None:
+        """One poll cycle; a failure is logged and the next cycle tries again."""
+        try:
+            async with self.runtime.uow() as uow:
+                await tracking.poll_tracker(
+                    uow,
+                    self.gateway,
+                    self.runtime.secrets,
+                    self.clock,
+                    actor=LISTENER,
+                    tracker_id=tracker_id,
+                )
+        except DomainError as exc:
+            log.warning("polling tracker %s failed: %s", tracker_id, exc.message)
+        except Exception:
+            log.exception("polling tracker %s failed", tracker_id)
+
+    def forget(self, tracker_id: int) -> None:
+        self._loops.pop(tracker_id, None)
+
+    async def close(self) -> None:
+        loops, self._loops = list(self._loops.values()), {}
+        for loop in loops:
+            await loop.stop()
+
+    async def _adopt(self, tracker_id: int) -> None:
+        settings = self.runtime.settings
+        lease = Lease(
+            self.runtime.redis,
+            lease_key(settings.channel_prefix, tracker_id),
+            ttl=settings.listener_lease_ttl,
+            owner=self.owner,
+        )
+        if not await lease.acquire():
+            return  # another listener's
+        loop = TrackerLoop(self, tracker_id, lease)
+        self._loops[tracker_id] = loop
+        loop.start()
+        log.info("listening to tracker %s", tracker_id)
+
+
+async def listen(settings: Settings, runtime: Runtime | None = None) -> None:
+    """A listener until cancelled: on its own runtime (``tghub listen``), or on one it is given
+    (the embedded default's, beside the API)."""
+    own = runtime is None
+    if runtime is None:
+        runtime = build_runtime(settings)
+        await runtime.start()
+    gateway = build_gateway(settings, runtime)
+    try:
+        await Listener(runtime, gateway, SystemClock()).run()
+    finally:
+        await gateway.close()
+        if own:
+            await runtime.stop()
+
+
+def run_listener(settings: Settings) -> None:
+    """``tghub listen``: listen until SIGINT or SIGTERM, then let every tracker go."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        listening = asyncio.create_task(listen(settings))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not listening.done():
+            listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening  # a listener that failed on its own raises here
+
+    asyncio.run(main())
