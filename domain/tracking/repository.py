@@ -11,6 +11,7 @@ from domain.errors import Invalid, NotFound
 from domain.tracking import rules
 from domain.tracking.model import (
     OnlineStatus,
+    Role,
     TelegramUser,
     TrackedUser,
     TrackerAccount,
@@ -66,6 +67,8 @@ async def get(
     session: AsyncSession, model: type[Entity], entity_id: int, *, for_update: bool = False
 ) -> Entity:
     """NotFound names the legacy model, as the legacy 404 did."""
+    if not rules.fits_int(entity_id):  # an integer column: PostgreSQL would refuse the query
+        raise NotFound(model.__name__, entity_id)
     query = select(model).where(model.id == entity_id)
     if for_update:
         query = query.with_for_update(of=model)
@@ -80,6 +83,26 @@ async def list_all(
 ) -> list[Entity]:
     """Every row by id: the legacy lists were bare arrays, unpaginated."""
     query = select(model).order_by(model.id)
+    if for_update:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
+async def telegram_users(
+    session: AsyncSession, where: rules.TelegramUserFilter, *, for_update: bool = False
+) -> list[TelegramUser]:
+    """Those matching every filter given, by id; ids past the column's range match nothing."""
+    query = select(TelegramUser).order_by(TelegramUser.id)
+    if where.id is not None:
+        if not rules.fits_int(where.id):
+            return []
+        query = query.where(TelegramUser.id == where.id)
+    if where.telegram_id is not None:
+        if not rules.fits_bigint(where.telegram_id):
+            return []
+        query = query.where(TelegramUser.telegram_id == where.telegram_id)
+    if where.role is not None:
+        query = query.where(TelegramUser.role == Role(where.role))
     if for_update:
         query = query.with_for_update()
     return list((await session.execute(query)).scalars())

@@ -26,6 +26,15 @@ TIMEZONE_MAX = 64
 Errors = dict[str, list[str]]
 
 
+def fits_int(value: int) -> bool:
+    """Whether ``value`` can be an integer primary key (PostgreSQL's integer)."""
+    return -INT_MAX - 1 <= value <= INT_MAX
+
+
+def fits_bigint(value: int) -> bool:
+    return BIGINT_MIN <= value <= BIGINT_MAX
+
+
 def _max_length(value: str, limit: int) -> list[str]:
     if not value.strip():
         return ["This field may not be blank."]
@@ -83,6 +92,15 @@ def telegram_user_errors(
         timezone=None if timezone is None else _max_length(timezone, TIMEZONE_MAX),
         theme=None if theme is None else _choice(theme, THEMES),
     )
+
+
+@dataclass(frozen=True)
+class TelegramUserFilter:
+    """The legacy list's exact filters; None: not filtered on."""
+
+    id: int | None = None
+    telegram_id: int | None = None
+    role: str | None = None
 
 
 def tracked_user_errors(*, username: str | None = None) -> Errors:

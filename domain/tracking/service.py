@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from domain.access import require_admin
-from domain.errors import Invalid, NotFound
+from domain.access import Guest, require_admin
+from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
 from domain.tracking.model import (
@@ -29,9 +30,24 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.ports import SecretBox
+    from domain.settings import LegacyGroup
     from domain.uow import SqlAlchemyUnitOfWork
 
 StatusChange = rules.StatusChange
+
+
+# The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
+GROUP: LegacyGroup = "seeonline"
+
+
+def require_access(actor: Actor) -> None:
+    """Admins and tghub itself; besides them, a guest of the opened ``seeonline`` group: the
+    legacy service had no authentication, and an operator who opens the group lets anonymous
+    callers do what its callers did. A signed-in non-admin stays refused, with DRF's words."""
+    if isinstance(actor, Guest) and actor.group == GROUP:
+        return
+    if not actor.is_admin:
+        raise PermissionDenied
 
 
 def _check(errors: rules.Errors) -> None:
@@ -59,7 +75,7 @@ async def create_tracker(
 ) -> TrackerAccount:
     """A tracker before its phone is known (its setting links it to a Telegram account).
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = TrackerAccount(
         telegram_id=telegram_id,
@@ -87,7 +103,7 @@ async def update_tracker(
     is_auth: bool | None = None,
 ) -> TrackerAccount:
     """Changes the fields given (None: unchanged). Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = await repository.get(uow.session, TrackerAccount, tracker_id, for_update=True)
     if telegram_id is not None:
@@ -108,7 +124,7 @@ async def update_tracker(
 async def delete_tracker(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int) -> None:
     """Moves the tracker's users to the least-loaded other trackers first, or refuses
     (NotEnoughSlots) when they do not all fit. Commits."""
-    require_admin(actor)
+    require_access(actor)
     session = uow.session
     tracker = await repository.get(session, TrackerAccount, tracker_id)
     slots = await repository.locked_slots(session)
@@ -135,7 +151,7 @@ async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Ac
 
 
 async def list_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerAccount]:
-    require_admin(actor)
+    require_access(actor)
     return await repository.list_all(uow.session, TrackerAccount)
 
 
@@ -154,7 +170,7 @@ async def create_setting(
     """The tracker's phone and capacity; the phone links the tracker to the Telegram account
     of that phone (stored with the tracker's api credentials when none exists). Its counter
     starts at the tracker's current number of tracked users. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
     tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
@@ -181,7 +197,7 @@ async def update_setting(
 ) -> TrackerSetting:
     """Changes the fields given; a new phone links the tracker to that phone's account.
     A capacity below the current count only stops new assignments. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
     setting = await repository.get(session, TrackerSetting, setting_id, for_update=True)
@@ -220,18 +236,47 @@ async def _link_phone(
 async def delete_setting(uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id: int) -> None:
     """The tracker keeps its users and its link; without a setting it takes no new ones.
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     setting = await repository.get(uow.session, TrackerSetting, setting_id, for_update=True)
     await uow.session.delete(setting)
     await uow.commit()
 
 
 async def list_settings(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerSetting]:
-    require_admin(actor)
+    require_access(actor)
     return await repository.list_all(uow.session, TrackerSetting)
 
 
 # -- Telegram users ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TelegramUserChanges:
+    """The editable fields of a Telegram user besides its telegram id; None: unchanged."""
+
+    role: str | None = None
+    max_users: int | None = None
+    timezone: str | None = None
+    theme: str | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "max_users": self.max_users,
+            "timezone": self.timezone,
+            "theme": self.theme,
+        }
+
+    def apply(self, user: TelegramUser) -> None:
+        """On a user the rules accepted these changes for."""
+        if self.role is not None:
+            user.role = Role(self.role)
+        if self.max_users is not None:
+            user.max_users = self.max_users
+        if self.timezone is not None:
+            user.timezone = self.timezone
+        if self.theme is not None:
+            user.theme = Theme(self.theme)
 
 
 async def create_telegram_user(
@@ -245,7 +290,7 @@ async def create_telegram_user(
     theme: str = Theme.LIGHT.value,
 ) -> TelegramUser:
     """A client of the tracking bot, tracking nobody yet. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(
         rules.telegram_user_errors(
             telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
@@ -269,50 +314,105 @@ async def update_telegram_user(
     actor: Actor,
     user_id: int,
     telegram_id: int | None = None,
-    role: str | None = None,
-    max_users: int | None = None,
-    timezone: str | None = None,
-    theme: str | None = None,
+    changes: TelegramUserChanges | None = None,
 ) -> TelegramUser:
     """Changes the fields given; a lower limit only stops new tracked users. Commits."""
-    require_admin(actor)
-    _check(
-        rules.telegram_user_errors(
-            telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
-        )
-    )
+    require_access(actor)
+    changes = changes or TelegramUserChanges()
+    _check(rules.telegram_user_errors(telegram_id=telegram_id, **changes.as_fields()))
     user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
     if telegram_id is not None:
         user.telegram_id = telegram_id
-    if role is not None:
-        user.role = Role(role)
-    if max_users is not None:
-        user.max_users = max_users
-    if timezone is not None:
-        user.timezone = timezone
-    if theme is not None:
-        user.theme = Theme(theme)
+    changes.apply(user)
     await repository.save(uow.session, user)
     await uow.commit()
     return user
 
 
+async def update_telegram_users_by_role(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, role: str, changes: TelegramUserChanges
+) -> int:
+    """The legacy bulk edit: every Telegram user of ``role`` gets the changes (a telegram id,
+    unique, is never among them). Commits; returns how many changed."""
+    require_access(actor)
+    _check(rules.telegram_user_errors(role=role))  # the path's role, then the body's changes
+    _check(rules.telegram_user_errors(**changes.as_fields()))
+    users = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(role=role), for_update=True
+    )
+    for user in users:
+        changes.apply(user)
+    await uow.session.flush()
+    await uow.commit()
+    return len(users)
+
+
 async def delete_telegram_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: int) -> None:
     """Their tracked users (and statuses) go with them, freeing their trackers' slots.
     Commits."""
-    require_admin(actor)
-    session = uow.session
-    user = await repository.get(session, TelegramUser, user_id, for_update=True)
-    tracked = await repository.tracked_users_of(session, telegram_user_id=user_id)
-    freed = Counter(t.tracker_account_id for t in tracked)
-    await repository.adjust_tracker_counts(session, {t: -n for t, n in freed.items()})
-    await session.delete(user)
+    require_access(actor)
+    user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
+    await _delete_telegram_users(uow, [user])
     await uow.commit()
 
 
-async def list_telegram_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TelegramUser]:
-    require_admin(actor)
-    return await repository.list_all(uow.session, TelegramUser)
+async def delete_telegram_users_by_role(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, role: str
+) -> int:
+    """The legacy bulk delete of every Telegram user of ``role``. Commits; returns how many."""
+    require_access(actor)
+    _check(rules.telegram_user_errors(role=role))
+    users = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(role=role), for_update=True
+    )
+    await _delete_telegram_users(uow, users)
+    await uow.commit()
+    return len(users)
+
+
+async def _delete_telegram_users(uow: SqlAlchemyUnitOfWork, users: list[TelegramUser]) -> None:
+    """The users' rows are locked already (the first step of the lock order)."""
+    session = uow.session
+    freed: Counter[int] = Counter()
+    for user in users:
+        tracked = await repository.tracked_users_of(session, telegram_user_id=user.id)
+        freed.update(t.tracker_account_id for t in tracked)
+    await repository.adjust_tracker_counts(session, {t: -n for t, n in freed.items()})
+    for user in users:
+        await session.delete(user)
+    await session.flush()
+
+
+async def get_telegram_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: int
+) -> TelegramUser:
+    require_access(actor)
+    return await repository.get(uow.session, TelegramUser, user_id)
+
+
+async def telegram_user_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, telegram_id: int) -> int:
+    """The primary key of the Telegram user with this telegram id (the legacy ``by-telegram-id``
+    routes); NotFound names the legacy model."""
+    require_access(actor)
+    found = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(telegram_id=telegram_id)
+    )
+    if not found:
+        raise NotFound(TelegramUser.__name__, telegram_id)
+    return found[0].id
+
+
+async def list_telegram_users(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    where: rules.TelegramUserFilter | None = None,
+) -> list[TelegramUser]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    where = where or rules.TelegramUserFilter()
+    _check(rules.telegram_user_errors(role=where.role))
+    return await repository.telegram_users(uow.session, where)
 
 
 # -- tracked users -------------------------------------------------------------------------
@@ -330,7 +430,7 @@ async def track_user(
     """A Telegram user starts tracking ``username``, within their own limit, on the tracker
     asked for (only with a free slot) or the least-loaded active, authorised one. Both
     counters move. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracked_user_errors(username=username))
     session = uow.session
     owner = await _locked_owner(uow, telegram_user_id)
@@ -371,7 +471,7 @@ async def update_tracked_user(
 ) -> TrackedUser:
     """Changes the fields given; another tracker is taken only with a free slot, and the
     counters of both trackers move. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracked_user_errors(username=username))
     session = uow.session
     tracked = await repository.get(session, TrackedUser, tracked_user_id)
@@ -400,7 +500,7 @@ async def _reassign(uow: SqlAlchemyUnitOfWork, tracked: TrackedUser, target: int
 async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int) -> None:
     """Deletes the tracked user and its statuses, freeing its owner's and tracker's slots.
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     session = uow.session
     tracked = await repository.get(session, TrackedUser, tracked_user_id)
     owner = await repository.get(session, TelegramUser, tracked.telegram_user_id, for_update=True)
@@ -412,7 +512,7 @@ async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_
 
 
 async def list_tracked_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackedUser]:
-    require_admin(actor)
+    require_access(actor)
     return await repository.list_all(uow.session, TrackedUser)
 
 

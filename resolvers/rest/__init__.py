@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, chats, mailing, messenger
+from resolvers.rest import bots, chats, mailing, messenger, seeonline
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -38,9 +38,27 @@ def messenger_routes() -> list[BaseRoute]:
     ]
 
 
+def seeonline_routes() -> list[BaseRoute]:
+    """Seed 000; the ``by-*`` paths have more segments than the ``{id}`` ones, so no clash."""
+    one = ["GET", "PATCH", "PUT", "DELETE"]
+    return [
+        *_both("/telegram-users/", seeonline.telegram_users, ["GET", "POST"]),
+        *_both("/telegram-users/{user_id}/", seeonline.telegram_user, one),
+        *_both(
+            "/telegram-users/by-telegram-id/{telegram_id}/",
+            seeonline.telegram_user_by_telegram_id,
+            ["PATCH", "DELETE"],
+        ),
+        *_both(
+            "/telegram-users/by-role/{role}/", seeonline.telegram_users_by_role, ["PATCH", "DELETE"]
+        ),
+    ]
+
+
 def legacy_routes() -> list[BaseRoute]:
     return [
         *messenger_routes(),
+        *seeonline_routes(),
         # 002 bot management
         *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
         # 003 mailing

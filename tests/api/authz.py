@@ -40,6 +40,7 @@ from websockets.typing import Subprotocol
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.tracking import service as tracking
 from resolvers.loaders import Loaders
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
@@ -99,6 +100,11 @@ def fresh_phone() -> str:
     return f"+7998{secrets.randbelow(10**7):07d}"
 
 
+def fresh_telegram_id() -> int:
+    """A Telegram id nobody has (a tracking client's or a tracker's)."""
+    return 10**12 + secrets.randbelow(10**15)
+
+
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -145,6 +151,14 @@ class Thing:
     @property
     def id(self) -> str:
         return str(GlobalID(self.type_name, self.raw))
+
+
+@dataclass(frozen=True)
+class TrackingClient:
+    """A seed-000 Telegram user: its primary key and its Telegram id, as path parameters."""
+
+    id: str
+    telegram_id: str
 
 
 class Scene:
@@ -249,6 +263,20 @@ class Scene:
             return url.split("/media/", 1)[1]
 
         found: str = await self._once("media", make)
+        return found
+
+    async def telegram_user(self) -> TrackingClient:
+        """A client of the tracking bot (seed 000's Telegram user), role ``user``."""
+
+        async def make() -> TrackingClient:
+            telegram_id = fresh_telegram_id()
+            async with self.runtime.uow() as uow:
+                user = await tracking.create_telegram_user(
+                    uow, actor=SYSTEM, telegram_id=telegram_id
+                )
+            return TrackingClient(str(user.id), str(telegram_id))
+
+        found: TrackingClient = await self._once("telegram_user", make)
         return found
 
     async def world(self) -> None:

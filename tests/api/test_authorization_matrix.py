@@ -55,6 +55,7 @@ from tests.api.authz import (
     filled,
     fresh_name,
     fresh_phone,
+    fresh_telegram_id,
     legacy_operations,
     outcome,
     root_fields,
@@ -638,6 +639,34 @@ async def the_task(scene: Scene) -> Request:
     return Request(params={"task_id": await scene.task()})
 
 
+async def new_telegram_user(scene: Scene) -> Request:
+    return Request(json={"telegram_id": fresh_telegram_id()})
+
+
+def at_telegram_user(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        user = await scene.telegram_user()
+        params = {"user_id": user.id, "telegram_id": user.telegram_id}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_telegram_user(scene: Scene) -> Request:
+    user = await scene.telegram_user()
+    return Request(params={"user_id": user.id}, json={"telegram_id": int(user.telegram_id)})
+
+
+def at_role(role: str, **body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(params={"role": role}, json=body or None)
+
+    return build
+
+
+# Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
+ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
+
 LEGACY = [
     # path, method, request; then anonymous, user, other, member, admin
     Endpoint("/api/register/", "POST", signup, 201, 201, 201, 201, 201),
@@ -688,6 +717,29 @@ LEGACY = [
     Endpoint("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
     Endpoint("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
            group="bots", opened=(200, 404, 404, 200, 200)),
+    Endpoint("/telegram-users/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/", "POST", new_telegram_user, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/telegram-users/{user_id}/", "GET", at_telegram_user(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "PATCH", at_telegram_user(timezone="UTC"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "PUT", put_telegram_user, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "DELETE", at_telegram_user(), 401, 403, 403, 403, 204,
+           group="seeonline", opened=(204, 403, 403, 403, 204), changes="things"),
+    Endpoint("/telegram-users/by-telegram-id/{telegram_id}/", "PATCH",
+           at_telegram_user(timezone="UTC"), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/by-telegram-id/{telegram_id}/", "DELETE", at_telegram_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    # By role: a role no scene has ("banned"), so the bulk delete takes nobody else's users.
+    Endpoint("/telegram-users/by-role/{role}/", "PATCH", at_role("vip", timezone="UTC"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/by-role/{role}/", "DELETE", at_role("banned"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
     Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
