@@ -24,3 +24,11 @@ class NotEnoughSlots(Conflict):
 
     code = "not_enough_slots"
     default_message = "Недостаточно свободных слотов, чтобы перевесить всех TrackedUser."
+
+
+class AmbiguousUsername(Conflict):
+    """A ``by-username`` route met several tracked users of that username (several clients
+    track it): which one is meant only their ids say."""
+
+    code = "ambiguous_username"
+    default_message = "Several tracked users have this username; use their ids."

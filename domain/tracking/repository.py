@@ -108,6 +108,32 @@ async def telegram_users(
     return list((await session.execute(query)).scalars())
 
 
+async def tracked_users(session: AsyncSession, where: rules.TrackedUserFilter) -> list[TrackedUser]:
+    """Those matching every filter given, by id; numbers past a column's range match nothing."""
+    query = select(TrackedUser).order_by(TrackedUser.id)
+    ids = [where.id] if where.id is not None else []
+    telegram_ids = [
+        t for t in (where.tracker_telegram_id, where.client_telegram_id) if t is not None
+    ]
+    if not all(map(rules.fits_int, ids)) or not all(map(rules.fits_bigint, telegram_ids)):
+        return []
+    if where.id is not None:
+        query = query.where(TrackedUser.id == where.id)
+    if where.username is not None:
+        query = query.where(TrackedUser.username == where.username)
+    if where.visible_online is not None:
+        query = query.where(TrackedUser.visible_online.is_(where.visible_online))
+    if where.tracker_telegram_id is not None:
+        query = query.join(
+            TrackerAccount, TrackerAccount.id == TrackedUser.tracker_account_id
+        ).where(TrackerAccount.telegram_id == where.tracker_telegram_id)
+    if where.client_telegram_id is not None:
+        query = query.join(TelegramUser, TelegramUser.id == TrackedUser.telegram_user_id).where(
+            TelegramUser.telegram_id == where.client_telegram_id
+        )
+    return list((await session.execute(query)).scalars())
+
+
 async def setting_of(
     session: AsyncSession, tracker_id: int, *, for_update: bool = False
 ) -> TrackerSetting | None:
@@ -142,8 +168,8 @@ async def locked_slots(
             TrackerAccount.is_auth,
             TrackerSetting.current_users < TrackerSetting.max_users,
         )
-    else:
-        query = query.where(TrackerAccount.id.in_(list(only)))
+    else:  # ids past the column's range name no tracker (PostgreSQL would refuse them)
+        query = query.where(TrackerAccount.id.in_([i for i in only if rules.fits_int(i)]))
     return [rules.Slots(*row) for row in (await session.execute(query))]
 
 

@@ -103,6 +103,18 @@ class TelegramUserFilter:
     role: str | None = None
 
 
+@dataclass(frozen=True)
+class TrackedUserFilter:
+    """The legacy list's exact filters; None: not filtered on. The Telegram ids are the
+    tracker's and the client's (``tracker_account__telegram_id``, ``telegram_user__…``)."""
+
+    id: int | None = None
+    username: str | None = None
+    visible_online: bool | None = None
+    tracker_telegram_id: int | None = None
+    client_telegram_id: int | None = None
+
+
 def tracked_user_errors(*, username: str | None = None) -> Errors:
     return _collect(username=None if username is None else _max_length(username, USERNAME_MAX))
 

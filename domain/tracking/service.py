@@ -16,6 +16,7 @@ from domain.access import Guest, require_admin
 from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
+from domain.tracking.errors import AmbiguousUsername
 from domain.tracking.model import (
     Role,
     TelegramUser,
@@ -511,9 +512,32 @@ async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_
     await uow.commit()
 
 
-async def list_tracked_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackedUser]:
+async def list_tracked_users(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.TrackedUserFilter | None = None
+) -> list[TrackedUser]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
     require_access(actor)
-    return await repository.list_all(uow.session, TrackedUser)
+    return await repository.tracked_users(uow.session, where or rules.TrackedUserFilter())
+
+
+async def get_tracked_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int
+) -> TrackedUser:
+    require_access(actor)
+    return await repository.get(uow.session, TrackedUser, tracked_user_id)
+
+
+async def tracked_user_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, username: str) -> int:
+    """The tracked user watching ``username`` (the legacy ``by-username`` routes). Usernames
+    are not unique across clients: when several match, the caller must use ids (the
+    original failed there with a 500)."""
+    require_access(actor)
+    found = await repository.tracked_users(uow.session, rules.TrackedUserFilter(username=username))
+    if not found:
+        raise NotFound(TrackedUser.__name__, username)
+    if len(found) > 1:
+        raise AmbiguousUsername
+    return found[0].id
 
 
 # -- statuses ------------------------------------------------------------------------------

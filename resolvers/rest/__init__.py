@@ -52,6 +52,13 @@ def seeonline_routes() -> list[BaseRoute]:
         *_both(
             "/telegram-users/by-role/{role}/", seeonline.telegram_users_by_role, ["PATCH", "DELETE"]
         ),
+        *_both("/tracked-users/", seeonline.tracked_users, ["GET", "POST"]),
+        *_both("/tracked-users/{tracked_id}/", seeonline.tracked_user, one),
+        *_both(
+            "/tracked-users/by-username/{username}/",
+            seeonline.tracked_user_by_username,
+            ["PATCH", "DELETE"],
+        ),
     ]
 
 

@@ -137,3 +137,45 @@ def query_choice(params: dict[str, str], name: str, choices: tuple[str, ...]) ->
         message = f"Select a valid choice. {raw} is not one of the available choices."
         raise Invalid.single(name, message)
     return raw
+
+
+def query_boolean(params: dict[str, str], name: str) -> bool | None:
+    """``true``/``false`` (and ``1``/``0``, any case); anything else is a 400, where
+    django-filter silently dropped the filter and listed everything."""
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    lowered = raw.lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0"}:
+        return False
+    raise Invalid.single(name, "Enter a valid boolean: true or false.")
+
+
+def query_string(params: dict[str, str], name: str) -> str | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    if unstorable := text_errors(raw):
+        raise Invalid({name: unstorable})
+    return raw
+
+
+def primary_key(
+    data: dict[str, Any], name: str, errors: Errors, *, required: bool = False
+) -> int | None:
+    """DRF's PrimaryKeyRelatedField: an integer id (whether it names something is the
+    service's to say)."""
+    if name not in data:
+        if required:
+            errors[name] = [REQUIRED]
+        return None
+    value = data[name]
+    if value is None:
+        errors[name] = [NOT_NULL]
+        return None
+    parsed = to_integer(value)
+    if parsed is None:
+        errors[name] = [f"Incorrect type. Expected pk value, received {type(value).__name__}."]
+    return parsed

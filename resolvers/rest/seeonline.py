@@ -1,4 +1,5 @@
-"""Legacy 000 (SeeOnline) routes: Telegram users for now (docs/rest.md lists the rest).
+"""Legacy 000 (SeeOnline) routes: Telegram users and tracked users so far (docs/rest.md
+lists the rest).
 
 Handlers authenticate and translate; the rules are ``domain.tracking.service``'s. Lists are
 bare arrays by id; the Telegram id is shown and accepted under both of its legacy names.
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.bootstrap import Runtime
-    from domain.tracking.model import TelegramUser
+    from domain.tracking.model import TelegramUser, TrackedUser
 
 # The original had no authentication; tghub's admins sign in with HTTP Basic (or a token).
 CHALLENGE = 'Basic realm="tghub"'
@@ -191,3 +192,112 @@ async def telegram_users_by_role(request: Request) -> Response:
     async with runtime.uow() as uow:
         await tracking.update_telegram_users_by_role(uow, actor=actor, role=role, changes=changes)
     return JSONResponse({"detail": "Users updated"})
+
+
+# --- tracked users ----------------------------------------------------------------------------
+
+OTHER_OWNER = "A tracked user stays with its Telegram user; track the username anew instead."
+
+
+def tracked_user_json(tracked: TrackedUser) -> dict[str, Any]:
+    return {
+        "id": tracked.id,
+        "tracker_account_id": tracked.tracker_account_id,
+        "telegram_user_id": tracked.telegram_user_id,  # the TelegramUser's primary key
+        "username": tracked.username,
+        "visible_online": tracked.visible_online,
+        "created_at": iso(tracked.created_at),
+        "updated_at": iso(tracked.updated_at),
+    }
+
+
+def _tracked_user_filter(request: Request) -> rules.TrackedUserFilter:
+    params = dict(request.query_params)
+    return rules.TrackedUserFilter(
+        id=fields.query_integer(params, "id"),
+        username=fields.query_string(params, "username"),
+        visible_online=fields.query_boolean(params, "visible_online"),
+        tracker_telegram_id=fields.query_integer(params, "tracker_account__telegram_id"),
+        client_telegram_id=fields.query_integer(params, "telegram_user__telegram_id"),
+    )
+
+
+@seeonline_view
+async def tracked_users(request: Request) -> Response:
+    actor = await _actor(request)
+    if request.method in READS:
+        where = _tracked_user_filter(request)
+        async with _runtime(request).uow() as uow:
+            found = await tracking.list_tracked_users(uow, actor=actor, where=where)
+        return JSONResponse([tracked_user_json(tracked) for tracked in found])
+    data = await read_body(request)
+    errors: fields.Errors = {}
+    owner = fields.primary_key(data, "telegram_user_id", errors, required=True)
+    username = fields.string(data, "username", errors)
+    if username is None and "username" not in errors:
+        errors["username"] = [fields.REQUIRED]
+    tracker = fields.primary_key(data, "tracker_account_id", errors)
+    visible = fields.boolean(data, "visible_online", errors)
+    fields.check(errors)
+    if owner is None or username is None:  # errors above otherwise; this tells mypy
+        raise Invalid.single("telegram_user_id", fields.REQUIRED)
+    async with _runtime(request).uow() as uow:
+        tracked = await tracking.track_user(
+            uow,
+            actor=actor,
+            telegram_user_id=owner,
+            username=username,
+            tracker_account_id=tracker,
+            visible_online=True if visible is None else visible,
+        )
+    return JSONResponse(tracked_user_json(tracked), status_code=201)
+
+
+async def _tracked_user_at(request: Request, actor: Actor, tracked_id: int) -> Response:
+    """GET, PATCH, PUT or DELETE of one tracked user, however the route found its id."""
+    runtime = _runtime(request)
+    if request.method == "DELETE":
+        async with runtime.uow() as uow:
+            await tracking.untrack_user(uow, actor=actor, tracked_user_id=tracked_id)
+        return Response(status_code=204)
+    async with runtime.uow() as uow:
+        current = await tracking.get_tracked_user(uow, actor=actor, tracked_user_id=tracked_id)
+    if request.method in READS:
+        return JSONResponse(tracked_user_json(current))
+    data = await read_body(request)
+    errors: fields.Errors = {}
+    full = request.method == "PUT"  # DRF's full update: the fields without defaults are sent
+    owner = fields.primary_key(data, "telegram_user_id", errors, required=full)
+    username = fields.string(data, "username", errors)
+    if full and username is None and "username" not in errors:
+        errors["username"] = [fields.REQUIRED]
+    tracker = fields.primary_key(data, "tracker_account_id", errors)
+    visible = fields.boolean(data, "visible_online", errors)
+    if owner is not None and owner != current.telegram_user_id:
+        errors["telegram_user_id"] = [OTHER_OWNER]
+    fields.check(errors)
+    async with runtime.uow() as uow:
+        tracked = await tracking.update_tracked_user(
+            uow,
+            actor=actor,
+            tracked_user_id=tracked_id,
+            username=username,
+            visible_online=visible,
+            tracker_account_id=tracker,
+        )
+    return JSONResponse(tracked_user_json(tracked))
+
+
+@seeonline_view
+async def tracked_user(request: Request) -> Response:
+    actor = await _actor(request)
+    return await _tracked_user_at(request, actor, _path_integer(request, "tracked_id"))
+
+
+@seeonline_view
+async def tracked_user_by_username(request: Request) -> Response:
+    actor = await _actor(request)
+    username = request.path_params["username"]
+    async with _runtime(request).uow() as uow:
+        tracked_id = await tracking.tracked_user_id_of(uow, actor=actor, username=username)
+    return await _tracked_user_at(request, actor, tracked_id)

@@ -161,6 +161,15 @@ class TrackingClient:
     telegram_id: str
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A seed-000 tracked user: its id and username (path parameters) and its client's id."""
+
+    id: str
+    username: str
+    owner_id: int
+
+
 class Scene:
     """What the roles of a cell meet, each piece made on first use and kept.
 
@@ -271,12 +280,59 @@ class Scene:
         async def make() -> TrackingClient:
             telegram_id = fresh_telegram_id()
             async with self.runtime.uow() as uow:
+                # Room for every cell that tracks someone more.
                 user = await tracking.create_telegram_user(
-                    uow, actor=SYSTEM, telegram_id=telegram_id
+                    uow, actor=SYSTEM, telegram_id=telegram_id, max_users=1000
                 )
             return TrackingClient(str(user.id), str(telegram_id))
 
         found: TrackingClient = await self._once("telegram_user", make)
+        return found
+
+    async def tracker(self) -> int:
+        """An active, authorised tracker with room for every cell's tracked users."""
+
+        async def make() -> int:
+            n = secrets.randbelow(2**31 - 1)
+            async with self.runtime.uow() as uow:
+                created = await tracking.create_tracker(
+                    uow,
+                    self.runtime.secrets,
+                    actor=SYSTEM,
+                    telegram_id=fresh_telegram_id(),
+                    api_id=n,
+                    api_hash=secrets.token_hex(16),
+                    is_active=True,
+                    is_auth=True,
+                )
+            async with self.runtime.uow() as uow:
+                await tracking.create_setting(
+                    uow,
+                    self.runtime.secrets,
+                    actor=SYSTEM,
+                    tracker_id=created.id,
+                    phone_number=fresh_phone(),
+                    max_users=1000,
+                )
+            return created.id
+
+        found: int = await self._once("tracker", make)
+        return found
+
+    async def tracked_user(self) -> Tracked:
+        """A username the scene's tracking client watches, through the scene's tracker."""
+
+        async def make() -> Tracked:
+            owner = await self.telegram_user()
+            await self.tracker()
+            username = fresh_name("watched")
+            async with self.runtime.uow() as uow:
+                tracked = await tracking.track_user(
+                    uow, actor=SYSTEM, telegram_user_id=int(owner.id), username=username
+                )
+            return Tracked(str(tracked.id), username, int(owner.id))
+
+        found: Tracked = await self._once("tracked_user", make)
         return found
 
     async def world(self) -> None:

@@ -664,6 +664,27 @@ def at_role(role: str, **body: Any) -> Build:
     return build
 
 
+async def new_tracked_user(scene: Scene) -> Request:
+    owner = await scene.telegram_user()
+    await scene.tracker()
+    return Request(json={"telegram_user_id": int(owner.id), "username": fresh_name("w")})
+
+
+def at_tracked_user(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        tracked = await scene.tracked_user()
+        params = {"tracked_id": tracked.id, "username": tracked.username}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_tracked_user(scene: Scene) -> Request:
+    tracked = await scene.tracked_user()
+    body = {"telegram_user_id": tracked.owner_id, "username": tracked.username}
+    return Request(params={"tracked_id": tracked.id}, json=body)
+
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -740,6 +761,25 @@ LEGACY = [
            401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/telegram-users/by-role/{role}/", "DELETE", at_role("banned"),
            401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/", "POST", new_tracked_user, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracked-users/{tracked_id}/", "GET", at_tracked_user(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "PATCH", at_tracked_user(visible_online=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "PUT", put_tracked_user, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "DELETE", at_tracked_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracked-users/by-username/{username}/", "PATCH",
+           at_tracked_user(visible_online=True), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/by-username/{username}/", "DELETE", at_tracked_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
     Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
     Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
