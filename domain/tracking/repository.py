@@ -108,6 +108,42 @@ async def telegram_users(
     return list((await session.execute(query)).scalars())
 
 
+async def trackers(session: AsyncSession, where: rules.TrackerFilter) -> list[TrackerAccount]:
+    """Those matching every filter given, by id; numbers past a column's range match nothing."""
+    if (where.id is not None and not rules.fits_int(where.id)) or (
+        where.telegram_id is not None and not rules.fits_bigint(where.telegram_id)
+    ):
+        return []
+    query = select(TrackerAccount).order_by(TrackerAccount.id)
+    if where.id is not None:
+        query = query.where(TrackerAccount.id == where.id)
+    if where.telegram_id is not None:
+        query = query.where(TrackerAccount.telegram_id == where.telegram_id)
+    if where.is_active is not None:
+        query = query.where(TrackerAccount.is_active.is_(where.is_active))
+    if where.is_auth is not None:
+        query = query.where(TrackerAccount.is_auth.is_(where.is_auth))
+    return list((await session.execute(query)).scalars())
+
+
+async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[TrackerSetting]:
+    """Those matching every filter given, by id; numbers past a column's range match nothing."""
+    if (where.id is not None and not rules.fits_int(where.id)) or (
+        where.tracker_telegram_id is not None and not rules.fits_bigint(where.tracker_telegram_id)
+    ):
+        return []
+    query = select(TrackerSetting).order_by(TrackerSetting.id)
+    if where.id is not None:
+        query = query.where(TrackerSetting.id == where.id)
+    if where.phone_number is not None:
+        query = query.where(TrackerSetting.phone_number == where.phone_number)
+    if where.tracker_telegram_id is not None:
+        query = query.join(
+            TrackerAccount, TrackerAccount.id == TrackerSetting.tracker_account_id
+        ).where(TrackerAccount.telegram_id == where.tracker_telegram_id)
+    return list((await session.execute(query)).scalars())
+
+
 async def tracked_users(session: AsyncSession, where: rules.TrackedUserFilter) -> list[TrackedUser]:
     """Those matching every filter given, by id; numbers past a column's range match nothing."""
     query = select(TrackedUser).order_by(TrackedUser.id)

@@ -104,6 +104,26 @@ class TelegramUserFilter:
 
 
 @dataclass(frozen=True)
+class TrackerFilter:
+    """The legacy trackers list's exact filters; None: not filtered on."""
+
+    id: int | None = None
+    telegram_id: int | None = None
+    is_active: bool | None = None
+    is_auth: bool | None = None
+
+
+@dataclass(frozen=True)
+class SettingFilter:
+    """The legacy settings list's exact filters (``tracker_account__telegram_id``: the
+    tracker's Telegram id); None: not filtered on."""
+
+    id: int | None = None
+    phone_number: str | None = None
+    tracker_telegram_id: int | None = None
+
+
+@dataclass(frozen=True)
 class TrackedUserFilter:
     """The legacy list's exact filters; None: not filtered on. The Telegram ids are the
     tracker's and the client's (``tracker_account__telegram_id``, ``telegram_user__…``)."""

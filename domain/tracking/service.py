@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from domain.access import Guest, require_admin
+from domain.access import Guest, System, require_admin
 from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
@@ -151,9 +151,28 @@ async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Ac
     return len(trackers)
 
 
-async def list_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerAccount]:
+async def list_trackers(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.TrackerFilter | None = None
+) -> list[TrackerAccount]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
     require_access(actor)
-    return await repository.list_all(uow.session, TrackerAccount)
+    return await repository.trackers(uow.session, where or rules.TrackerFilter())
+
+
+async def get_tracker(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int
+) -> TrackerAccount:
+    require_access(actor)
+    return await repository.get(uow.session, TrackerAccount, tracker_id)
+
+
+async def tracker_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, telegram_id: int) -> int:
+    """The tracker with this Telegram id (the legacy ``by-telegram-id`` routes)."""
+    require_access(actor)
+    found = await repository.trackers(uow.session, rules.TrackerFilter(telegram_id=telegram_id))
+    if not found:
+        raise NotFound(TrackerAccount.__name__, telegram_id)
+    return found[0].id
 
 
 # -- settings ------------------------------------------------------------------------------
@@ -174,7 +193,11 @@ async def create_setting(
     require_access(actor)
     _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
-    tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
+    try:
+        tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
+    except NotFound:  # the legacy serializer's answer for an id that names nothing
+        message = rules.missing_object_message(tracker_id)
+        raise Invalid.single("tracker_account_id", message) from None
     setting = TrackerSetting(
         tracker_account_id=tracker_id,
         phone_number=phone_number,
@@ -216,11 +239,14 @@ async def update_setting(
 async def _link_phone(
     uow: SqlAlchemyUnitOfWork, box: SecretBox, actor: Actor, tracker: TrackerAccount, phone: str
 ) -> None:
+    # The link is tracking's own consequence of a change the actor was allowed (a guest of
+    # the opened group included), so tghub makes it, on the actor's behalf.
+    linker = actor if actor.is_admin else System(f"tracking: link tracker {tracker.id}")
     try:
         tracker.telegram_account_id = await telegram.ensure_account(
             uow,
             box,
-            actor=actor,
+            actor=linker,
             phone=phone,
             api_id=tracker.api_id,
             api_hash=box.decrypt(tracker.api_hash_enc),
@@ -243,9 +269,31 @@ async def delete_setting(uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id:
     await uow.commit()
 
 
-async def list_settings(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerSetting]:
+async def list_settings(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.SettingFilter | None = None
+) -> list[TrackerSetting]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
     require_access(actor)
-    return await repository.list_all(uow.session, TrackerSetting)
+    return await repository.settings(uow.session, where or rules.SettingFilter())
+
+
+async def get_setting(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id: int
+) -> TrackerSetting:
+    require_access(actor)
+    return await repository.get(uow.session, TrackerSetting, setting_id)
+
+
+async def setting_id_of(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.SettingFilter
+) -> int:
+    """The setting of this phone or tracker (the legacy ``by-phone-number`` and
+    ``by-tracker-telegram-id`` routes: both name at most one)."""
+    require_access(actor)
+    found = await repository.settings(uow.session, where)
+    if not found:
+        raise NotFound(TrackerSetting.__name__)
+    return found[0].id
 
 
 # -- Telegram users ------------------------------------------------------------------------

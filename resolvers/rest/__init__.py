@@ -42,6 +42,26 @@ def seeonline_routes() -> list[BaseRoute]:
     """Seed 000; the ``by-*`` paths have more segments than the ``{id}`` ones, so no clash."""
     one = ["GET", "PATCH", "PUT", "DELETE"]
     return [
+        *_both("/tracker-accounts/", seeonline.trackers, ["GET", "POST"]),
+        *_both("/tracker-accounts/{tracker_id}/", seeonline.tracker, one),
+        *_both(
+            "/tracker-accounts/by-telegram-id/{telegram_id}/",
+            seeonline.tracker_by_telegram_id,
+            ["PATCH", "DELETE"],
+        ),
+        *_both("/tracker-settings/", seeonline.settings, ["GET", "POST"]),
+        *_both("/tracker-settings/{setting_id}/", seeonline.setting, one),
+        # A phone's "+" arrives as sent: Starlette decodes %2B and keeps a literal "+".
+        *_both(
+            "/tracker-settings/by-phone-number/{phone_number}/",
+            seeonline.setting_by_phone_number,
+            ["PATCH", "DELETE"],
+        ),
+        *_both(
+            "/tracker-settings/by-tracker-telegram-id/{telegram_id}/",
+            seeonline.setting_by_tracker_telegram_id,
+            ["PATCH", "DELETE"],
+        ),
         *_both("/telegram-users/", seeonline.telegram_users, ["GET", "POST"]),
         *_both("/telegram-users/{user_id}/", seeonline.telegram_user, one),
         *_both(

@@ -1,5 +1,5 @@
-"""Legacy 000 (SeeOnline) routes: Telegram users and tracked users so far (docs/rest.md
-lists the rest).
+"""Legacy 000 (SeeOnline) routes: trackers, their settings, Telegram users and tracked users
+(docs/rest.md lists what is not built yet).
 
 Handlers authenticate and translate; the rules are ``domain.tracking.service``'s. Lists are
 bare arrays by id; the Telegram id is shown and accepted under both of its legacy names.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.bootstrap import Runtime
-    from domain.tracking.model import TelegramUser, TrackedUser
+    from domain.tracking.model import TelegramUser, TrackedUser, TrackerAccount, TrackerSetting
 
 # The original had no authentication; tghub's admins sign in with HTTP Basic (or a token).
 CHALLENGE = 'Basic realm="tghub"'
@@ -301,3 +301,213 @@ async def tracked_user_by_username(request: Request) -> Response:
     async with _runtime(request).uow() as uow:
         tracked_id = await tracking.tracked_user_id_of(uow, actor=actor, username=username)
     return await _tracked_user_at(request, actor, tracked_id)
+
+
+# --- trackers -------------------------------------------------------------------------------
+
+# The api hash is a secret: answers show that one is set, never what it is.
+MASKED = "********"
+
+
+def tracker_json(tracker: TrackerAccount) -> dict[str, Any]:
+    return {
+        "id": tracker.id,
+        "telegram_id": tracker.telegram_id,
+        "telegram_user_id": tracker.telegram_id,  # the README's name, as for Telegram users
+        "api_id": tracker.api_id,
+        "api_hash": MASKED,
+        "is_active": tracker.is_active,
+        "is_auth": tracker.is_auth,
+        "created_at": iso(tracker.created_at),
+        "updated_at": iso(tracker.updated_at),
+    }
+
+
+def _tracker_filter(request: Request) -> rules.TrackerFilter:
+    params = dict(request.query_params)
+    return rules.TrackerFilter(
+        id=fields.query_integer(params, "id"),
+        telegram_id=fields.query_integer(params, "telegram_id", "telegram_user_id"),
+        is_active=fields.query_boolean(params, "is_active"),
+        is_auth=fields.query_boolean(params, "is_auth"),
+    )
+
+
+def _tracker_fields(data: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    """The tracker's fields given (all three credentials when ``full``), or Invalid."""
+    errors: fields.Errors = {}
+    given = {
+        "telegram_id": _telegram_id(data, errors, required=full),
+        "api_id": fields.integer(data, "api_id", errors, required=full),
+        "api_hash": fields.string(data, "api_hash", errors),
+        "is_active": fields.boolean(data, "is_active", errors),
+        "is_auth": fields.boolean(data, "is_auth", errors),
+    }
+    if full and "api_hash" not in data:
+        errors["api_hash"] = [fields.REQUIRED]
+    fields.check(errors)
+    return {name: value for name, value in given.items() if value is not None}
+
+
+@seeonline_view
+async def trackers(request: Request) -> Response:
+    actor = await _actor(request)
+    runtime = _runtime(request)
+    if request.method in READS:
+        where = _tracker_filter(request)
+        async with runtime.uow() as uow:
+            found = await tracking.list_trackers(uow, actor=actor, where=where)
+        return JSONResponse([tracker_json(tracker) for tracker in found])
+    given = _tracker_fields(await read_body(request), full=True)
+    async with runtime.uow() as uow:
+        tracker = await tracking.create_tracker(uow, runtime.secrets, actor=actor, **given)
+    return JSONResponse(tracker_json(tracker), status_code=201)
+
+
+async def _tracker_at(request: Request, actor: Actor, tracker_id: int) -> Response:
+    runtime = _runtime(request)
+    if request.method == "DELETE":
+        async with runtime.uow() as uow:
+            await tracking.delete_tracker(uow, actor=actor, tracker_id=tracker_id)
+        return Response(status_code=204)
+    if request.method in READS:
+        async with runtime.uow() as uow:
+            tracker = await tracking.get_tracker(uow, actor=actor, tracker_id=tracker_id)
+        return JSONResponse(tracker_json(tracker))
+    given = _tracker_fields(await read_body(request), full=request.method == "PUT")
+    async with runtime.uow() as uow:
+        tracker = await tracking.update_tracker(
+            uow, runtime.secrets, actor=actor, tracker_id=tracker_id, **given
+        )
+    return JSONResponse(tracker_json(tracker))
+
+
+@seeonline_view
+async def tracker(request: Request) -> Response:
+    actor = await _actor(request)
+    return await _tracker_at(request, actor, _path_integer(request, "tracker_id"))
+
+
+@seeonline_view
+async def tracker_by_telegram_id(request: Request) -> Response:
+    actor = await _actor(request)
+    telegram_id = _path_integer(request, "telegram_id")
+    async with _runtime(request).uow() as uow:
+        tracker_id = await tracking.tracker_id_of(uow, actor=actor, telegram_id=telegram_id)
+    return await _tracker_at(request, actor, tracker_id)
+
+
+# --- tracker settings -----------------------------------------------------------------------
+
+OTHER_TRACKER = "A setting stays with its tracker; delete it and create one for the other."
+
+
+def setting_json(setting: TrackerSetting) -> dict[str, Any]:
+    return {
+        "id": setting.id,
+        "tracker_account_id": setting.tracker_account_id,
+        "phone_number": setting.phone_number,
+        # The session lives with the Telegram account the phone links to, never in answers.
+        "session_string": None,
+        "max_users": setting.max_users,
+        "current_users": setting.current_users,
+        "created_at": iso(setting.created_at),
+        "updated_at": iso(setting.updated_at),
+    }
+
+
+def _setting_filter(request: Request) -> rules.SettingFilter:
+    params = dict(request.query_params)
+    return rules.SettingFilter(
+        id=fields.query_integer(params, "id"),
+        phone_number=fields.query_string(params, "phone_number"),
+        tracker_telegram_id=fields.query_integer(params, "tracker_account__telegram_id"),
+    )
+
+
+@seeonline_view
+async def settings(request: Request) -> Response:
+    actor = await _actor(request)
+    runtime = _runtime(request)
+    if request.method in READS:
+        where = _setting_filter(request)
+        async with runtime.uow() as uow:
+            found = await tracking.list_settings(uow, actor=actor, where=where)
+        return JSONResponse([setting_json(setting) for setting in found])
+    data = await read_body(request)
+    errors: fields.Errors = {}
+    tracker_id = fields.primary_key(data, "tracker_account_id", errors, required=True)
+    phone = fields.string(data, "phone_number", errors)
+    if phone is None and "phone_number" not in errors:
+        errors["phone_number"] = [fields.REQUIRED]
+    max_users = fields.integer(data, "max_users", errors)
+    fields.check(errors)
+    if tracker_id is None or phone is None:  # errors above otherwise; this tells mypy
+        raise Invalid.single("tracker_account_id", fields.REQUIRED)
+    async with runtime.uow() as uow:
+        setting = await tracking.create_setting(
+            uow,
+            runtime.secrets,
+            actor=actor,
+            tracker_id=tracker_id,
+            phone_number=phone,
+            max_users=0 if max_users is None else max_users,
+        )
+    return JSONResponse(setting_json(setting), status_code=201)
+
+
+async def _setting_at(request: Request, actor: Actor, setting_id: int) -> Response:
+    runtime = _runtime(request)
+    if request.method == "DELETE":
+        async with runtime.uow() as uow:
+            await tracking.delete_setting(uow, actor=actor, setting_id=setting_id)
+        return Response(status_code=204)
+    async with runtime.uow() as uow:
+        current = await tracking.get_setting(uow, actor=actor, setting_id=setting_id)
+    if request.method in READS:
+        return JSONResponse(setting_json(current))
+    data = await read_body(request)
+    errors: fields.Errors = {}
+    full = request.method == "PUT"
+    tracker_id = fields.primary_key(data, "tracker_account_id", errors, required=full)
+    phone = fields.string(data, "phone_number", errors)
+    if full and phone is None and "phone_number" not in errors:
+        errors["phone_number"] = [fields.REQUIRED]
+    max_users = fields.integer(data, "max_users", errors)
+    if tracker_id is not None and tracker_id != current.tracker_account_id:
+        errors["tracker_account_id"] = [OTHER_TRACKER]
+    fields.check(errors)
+    async with runtime.uow() as uow:
+        setting = await tracking.update_setting(
+            uow,
+            runtime.secrets,
+            actor=actor,
+            setting_id=setting_id,
+            phone_number=phone,
+            max_users=max_users,
+        )
+    return JSONResponse(setting_json(setting))
+
+
+@seeonline_view
+async def setting(request: Request) -> Response:
+    actor = await _actor(request)
+    return await _setting_at(request, actor, _path_integer(request, "setting_id"))
+
+
+@seeonline_view
+async def setting_by_phone_number(request: Request) -> Response:
+    actor = await _actor(request)
+    where = rules.SettingFilter(phone_number=request.path_params["phone_number"])
+    async with _runtime(request).uow() as uow:
+        setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
+    return await _setting_at(request, actor, setting_id)
+
+
+@seeonline_view
+async def setting_by_tracker_telegram_id(request: Request) -> Response:
+    actor = await _actor(request)
+    where = rules.SettingFilter(tracker_telegram_id=_path_integer(request, "telegram_id"))
+    async with _runtime(request).uow() as uow:
+        setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
+    return await _setting_at(request, actor, setting_id)

@@ -162,6 +162,18 @@ class TrackingClient:
 
 
 @dataclass(frozen=True)
+class Tracker:
+    """A seed-000 tracker: what its routes' paths and bodies need (its setting's too)."""
+
+    id: str
+    telegram_id: str
+    api_id: int
+    api_hash: str
+    setting_id: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
 class Tracked:
     """A seed-000 tracked user: its id and username (path parameters) and its client's id."""
 
@@ -289,35 +301,40 @@ class Scene:
         found: TrackingClient = await self._once("telegram_user", make)
         return found
 
-    async def tracker(self) -> int:
-        """An active, authorised tracker with room for every cell's tracked users."""
-
-        async def make() -> int:
-            n = secrets.randbelow(2**31 - 1)
-            async with self.runtime.uow() as uow:
-                created = await tracking.create_tracker(
-                    uow,
-                    self.runtime.secrets,
-                    actor=SYSTEM,
-                    telegram_id=fresh_telegram_id(),
-                    api_id=n,
-                    api_hash=secrets.token_hex(16),
-                    is_active=True,
-                    is_auth=True,
-                )
-            async with self.runtime.uow() as uow:
-                await tracking.create_setting(
-                    uow,
-                    self.runtime.secrets,
-                    actor=SYSTEM,
-                    tracker_id=created.id,
-                    phone_number=fresh_phone(),
-                    max_users=1000,
-                )
-            return created.id
-
-        found: int = await self._once("tracker", make)
+    async def tracker(self) -> Tracker:
+        """An active, authorised tracker with a setting with room for every cell's users."""
+        found: Tracker = await self._once("tracker", self.new_tracker)
         return found
+
+    async def new_tracker(self, *, with_setting: bool = True) -> Tracker:
+        """A tracker of its own (and its setting, unless not ``with_setting``)."""
+        telegram_id, api_id = fresh_telegram_id(), secrets.randbelow(2**31 - 1)
+        api_hash = secrets.token_hex(16)
+        async with self.runtime.uow() as uow:
+            created = await tracking.create_tracker(
+                uow,
+                self.runtime.secrets,
+                actor=SYSTEM,
+                telegram_id=telegram_id,
+                api_id=api_id,
+                api_hash=api_hash,
+                is_active=True,
+                is_auth=True,
+            )
+        tracker = Tracker(str(created.id), str(telegram_id), api_id, api_hash)
+        if not with_setting:
+            return tracker
+        phone = fresh_phone()
+        async with self.runtime.uow() as uow:
+            setting = await tracking.create_setting(
+                uow,
+                self.runtime.secrets,
+                actor=SYSTEM,
+                tracker_id=created.id,
+                phone_number=phone,
+                max_users=1000,
+            )
+        return Tracker(tracker.id, tracker.telegram_id, api_id, api_hash, str(setting.id), phone)
 
     async def tracked_user(self) -> Tracked:
         """A username the scene's tracking client watches, through the scene's tracker."""

@@ -22,6 +22,7 @@ the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``clos
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -685,6 +686,57 @@ async def put_tracked_user(scene: Scene) -> Request:
     return Request(params={"tracked_id": tracked.id}, json=body)
 
 
+async def new_tracker(scene: Scene) -> Request:
+    body = {
+        "telegram_id": fresh_telegram_id(),
+        "api_id": secrets.randbelow(2**31 - 1),
+        "api_hash": secrets.token_hex(16),
+    }
+    return Request(json=body)
+
+
+def at_tracker(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        tracker = await scene.tracker()
+        params = {
+            "tracker_id": tracker.id,
+            "telegram_id": tracker.telegram_id,
+            "setting_id": tracker.setting_id,
+            "phone_number": tracker.phone,
+        }
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_tracker(scene: Scene) -> Request:
+    tracker = await scene.tracker()
+    body = {
+        "telegram_id": int(tracker.telegram_id),
+        "api_id": tracker.api_id,
+        "api_hash": tracker.api_hash,
+        "is_active": True,
+        "is_auth": True,
+    }
+    return Request(params={"tracker_id": tracker.id}, json=body)
+
+
+async def new_setting(scene: Scene) -> Request:
+    # A tracker has one setting: each cell sets up a tracker of its own.
+    tracker = await scene.new_tracker(with_setting=False)
+    return Request(json={"tracker_account_id": int(tracker.id), "phone_number": fresh_phone()})
+
+
+async def put_setting(scene: Scene) -> Request:
+    tracker = await scene.tracker()
+    body = {
+        "tracker_account_id": int(tracker.id),
+        "phone_number": tracker.phone,
+        "max_users": 1000,
+    }
+    return Request(params={"setting_id": tracker.setting_id}, json=body)
+
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -738,6 +790,50 @@ LEGACY = [
     Endpoint("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
     Endpoint("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
            group="bots", opened=(200, 404, 404, 200, 200)),
+    Endpoint("/tracker-accounts/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/", "POST", new_tracker, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracker-accounts/{tracker_id}/", "GET", at_tracker(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "PATCH", at_tracker(is_active=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "PUT", put_tracker, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-accounts/by-telegram-id/{telegram_id}/", "PATCH",
+           at_tracker(is_auth=True), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/by-telegram-id/{telegram_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/", "POST", new_setting, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracker-settings/{setting_id}/", "GET", at_tracker(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "PATCH", at_tracker(max_users=1000),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "PUT", put_setting, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/by-phone-number/{phone_number}/", "PATCH",
+           at_tracker(max_users=1000), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/by-phone-number/{phone_number}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/by-tracker-telegram-id/{telegram_id}/", "PATCH",
+           at_tracker(max_users=1000), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/by-tracker-telegram-id/{telegram_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
     Endpoint("/telegram-users/", "GET", bare, 401, 403, 403, 403, 200,
            group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/telegram-users/", "POST", new_telegram_user, 401, 403, 403, 403, 201,
