@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import func, insert, select, true, update
+from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Invalid, NotFound
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from domain.orm import Base
@@ -142,6 +143,45 @@ async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[Tr
             TrackerAccount, TrackerAccount.id == TrackerSetting.tracker_account_id
         ).where(TrackerAccount.telegram_id == where.tracker_telegram_id)
     return list((await session.execute(query)).scalars())
+
+
+def _status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
+    """The statuses matching ``where``; None when an id is past its column's range (nothing
+    can match, and PostgreSQL would refuse the comparison)."""
+    if where.id is not None and not rules.fits_bigint(where.id):
+        return None
+    if where.tracked_user_id is not None and not rules.fits_int(where.tracked_user_id):
+        return None
+    query = select(OnlineStatus).order_by(OnlineStatus.id)
+    if where.id is not None:
+        query = query.where(OnlineStatus.id == where.id)
+    if where.is_online is not None:
+        query = query.where(OnlineStatus.is_online.is_(where.is_online))
+    if where.tracked_user_id is not None:
+        query = query.where(OnlineStatus.tracked_user_id == where.tracked_user_id)
+    if where.username is not None:
+        query = query.join(TrackedUser, TrackedUser.id == OnlineStatus.tracked_user_id).where(
+            TrackedUser.username.icontains(where.username, autoescape=True)
+        )
+    if where.tracked_username is not None:
+        owned = select(TrackedUser.id).where(TrackedUser.username == where.tracked_username)
+        query = query.where(OnlineStatus.tracked_user_id.in_(owned))
+    if where.created_after is not None:
+        query = query.where(OnlineStatus.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(OnlineStatus.created_at <= where.created_before)
+    return query
+
+
+async def statuses(session: AsyncSession, where: rules.StatusFilter) -> list[OnlineStatus]:
+    query = _status_query(where)
+    return [] if query is None else list((await session.execute(query)).scalars())
+
+
+async def delete_statuses(session: AsyncSession, ids: list[int]) -> int:
+    if ids:
+        await session.execute(delete(OnlineStatus).where(OnlineStatus.id.in_(ids)))
+    return len(ids)
 
 
 async def tracked_users(session: AsyncSession, where: rules.TrackedUserFilter) -> list[TrackedUser]:

@@ -124,6 +124,20 @@ class SettingFilter:
 
 
 @dataclass(frozen=True)
+class StatusFilter:
+    """The legacy status list's filters; None: not filtered on. ``username`` matches part of
+    the tracked user's username, any case; the time bounds are both inclusive."""
+
+    id: int | None = None
+    is_online: bool | None = None
+    tracked_user_id: int | None = None
+    username: str | None = None
+    tracked_username: str | None = None  # the whole username, exactly
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
 class TrackedUserFilter:
     """The legacy list's exact filters; None: not filtered on. The Telegram ids are the
     tracker's and the client's (``tracker_account__telegram_id``, ``telegram_user__…``)."""

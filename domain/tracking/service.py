@@ -18,6 +18,7 @@ from domain.telegram import service as telegram
 from domain.tracking import repository, rules
 from domain.tracking.errors import AmbiguousUsername
 from domain.tracking.model import (
+    OnlineStatus,
     Role,
     TelegramUser,
     Theme,
@@ -607,3 +608,31 @@ async def record_statuses(
     await repository.show_statuses(session, plan.show)
     await uow.commit()
     return len(plan.rows)
+
+
+async def list_statuses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.StatusFilter | None = None
+) -> list[OnlineStatus]:
+    """The log's rows matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    return await repository.statuses(uow.session, where or rules.StatusFilter())
+
+
+async def get_status(uow: SqlAlchemyUnitOfWork, *, actor: Actor, status_id: int) -> OnlineStatus:
+    require_access(actor)
+    found = await repository.statuses(uow.session, rules.StatusFilter(id=status_id))
+    if not found:
+        raise NotFound(OnlineStatus.__name__, status_id)
+    return found[0]
+
+
+async def delete_statuses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.StatusFilter
+) -> int:
+    """Clears part of the log (one row, or a tracked user's history). The latest remaining
+    row becomes the one new observations are compared with. Commits; returns how many."""
+    require_access(actor)
+    found = await repository.statuses(uow.session, where)
+    count = await repository.delete_statuses(uow.session, [status.id for status in found])
+    await uow.commit()
+    return count

@@ -9,6 +9,7 @@ the bad filters too, and a client sends one filter wrong at a time).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import Invalid
@@ -179,3 +180,19 @@ def primary_key(
     if parsed is None:
         errors[name] = [f"Incorrect type. Expected pk value, received {type(value).__name__}."]
     return parsed
+
+
+def query_datetime(params: dict[str, str], name: str, field: str) -> datetime | None:
+    """A date (its midnight) or a date and time, ``T`` or a space between, with an offset
+    or in UTC, as Django's DateTimeField took them; the range filter reports errors under
+    its ``field``."""
+    raw = params.get(name, "").strip()
+    if raw == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # an impossible date, or one UTC cannot hold
+        raise Invalid.single(field, "Enter a valid date/time.") from None

@@ -1,5 +1,5 @@
-"""Legacy 000 (SeeOnline) routes: trackers, their settings, Telegram users and tracked users
-(docs/rest.md lists what is not built yet).
+"""Legacy 000 (SeeOnline) routes: trackers, their settings, Telegram users, tracked users and
+the status log (docs/rest.md lists what is not built yet).
 
 Handlers authenticate and translate; the rules are ``domain.tracking.service``'s. Lists are
 bare arrays by id; the Telegram id is shown and accepted under both of its legacy names.
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.bootstrap import Runtime
-    from domain.tracking.model import TelegramUser, TrackedUser, TrackerAccount, TrackerSetting
+    from domain.tracking.model import (
+        OnlineStatus,
+        TelegramUser,
+        TrackedUser,
+        TrackerAccount,
+        TrackerSetting,
+    )
 
 # The original had no authentication; tghub's admins sign in with HTTP Basic (or a token).
 CHALLENGE = 'Basic realm="tghub"'
@@ -217,8 +223,13 @@ def _tracked_user_filter(request: Request) -> rules.TrackedUserFilter:
         id=fields.query_integer(params, "id"),
         username=fields.query_string(params, "username"),
         visible_online=fields.query_boolean(params, "visible_online"),
-        tracker_telegram_id=fields.query_integer(params, "tracker_account__telegram_id"),
-        client_telegram_id=fields.query_integer(params, "telegram_user__telegram_id"),
+        # Each with the README's name of the Telegram id too.
+        tracker_telegram_id=fields.query_integer(
+            params, "tracker_account__telegram_id", "tracker_account__telegram_user_id"
+        ),
+        client_telegram_id=fields.query_integer(
+            params, "telegram_user__telegram_id", "telegram_user__telegram_user_id"
+        ),
     )
 
 
@@ -421,7 +432,9 @@ def _setting_filter(request: Request) -> rules.SettingFilter:
     return rules.SettingFilter(
         id=fields.query_integer(params, "id"),
         phone_number=fields.query_string(params, "phone_number"),
-        tracker_telegram_id=fields.query_integer(params, "tracker_account__telegram_id"),
+        tracker_telegram_id=fields.query_integer(
+            params, "tracker_account__telegram_id", "tracker_account__telegram_user_id"
+        ),
     )
 
 
@@ -511,3 +524,67 @@ async def setting_by_tracker_telegram_id(request: Request) -> Response:
     async with _runtime(request).uow() as uow:
         setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
     return await _setting_at(request, actor, setting_id)
+
+
+# --- the status log ---------------------------------------------------------------------------
+
+
+def status_json(status: OnlineStatus) -> dict[str, Any]:
+    return {
+        "id": status.id,
+        "tracked_user_id": status.tracked_user_id,
+        "is_online": status.is_online,
+        "created_at": iso(status.created_at),
+    }
+
+
+def _status_filter(request: Request) -> rules.StatusFilter:
+    params = dict(request.query_params)
+    return rules.StatusFilter(
+        id=fields.query_integer(params, "id"),
+        is_online=fields.query_boolean(params, "is_online"),
+        tracked_user_id=fields.query_integer(params, "tracked_user", "tracked_user_id"),
+        username=fields.query_string(params, "username"),
+        created_after=fields.query_datetime(params, "created_at_after", "created_at"),
+        created_before=fields.query_datetime(params, "created_at_before", "created_at"),
+    )
+
+
+@seeonline_view
+async def statuses(request: Request) -> Response:
+    actor = await _actor(request)
+    where = _status_filter(request)
+    async with _runtime(request).uow() as uow:
+        found = await tracking.list_statuses(uow, actor=actor, where=where)
+    return JSONResponse([status_json(status) for status in found])
+
+
+@seeonline_view
+async def status(request: Request) -> Response:
+    actor = await _actor(request)
+    status_id = _path_integer(request, "status_id")
+    async with _runtime(request).uow() as uow:
+        if request.method in READS:
+            found = await tracking.get_status(uow, actor=actor, status_id=status_id)
+            return JSONResponse(status_json(found))
+        await tracking.get_status(uow, actor=actor, status_id=status_id)  # 404 when unknown
+        await tracking.delete_statuses(uow, actor=actor, where=rules.StatusFilter(id=status_id))
+    return Response(status_code=204)
+
+
+@seeonline_view
+async def statuses_by_tracked_user_id(request: Request) -> Response:
+    actor = await _actor(request)
+    where = rules.StatusFilter(tracked_user_id=_path_integer(request, "tracked_id"))
+    async with _runtime(request).uow() as uow:
+        count = await tracking.delete_statuses(uow, actor=actor, where=where)
+    return JSONResponse({"deleted_count": count})
+
+
+@seeonline_view
+async def statuses_by_tracked_username(request: Request) -> Response:
+    actor = await _actor(request)
+    where = rules.StatusFilter(tracked_username=request.path_params["username"])
+    async with _runtime(request).uow() as uow:
+        count = await tracking.delete_statuses(uow, actor=actor, where=where)
+    return JSONResponse({"deleted_count": count})

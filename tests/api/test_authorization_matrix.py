@@ -737,6 +737,16 @@ async def put_setting(scene: Scene) -> Request:
     return Request(params={"setting_id": tracker.setting_id}, json=body)
 
 
+def at_status(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        status_id = await scene.status()
+        tracked = await scene.tracked_user()
+        params = {"status_id": status_id, "tracked_id": tracked.id, "username": tracked.username}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -875,6 +885,18 @@ LEGACY = [
            group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/tracked-users/by-username/{username}/", "DELETE", at_tracked_user(),
            401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/online-statuses/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "GET", at_status(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "DELETE", at_status(), 401, 403, 403, 403, 204,
+           group="seeonline", opened=(204, 403, 403, 403, 204), changes="things"),
+    Endpoint("/online-statuses/by-tracked-user-id/{tracked_id}/", "DELETE", at_status(),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS,
+           changes="things"),
+    Endpoint("/online-statuses/by-tracked-username/{username}/", "DELETE", at_status(),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS,
            changes="things"),
     Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
