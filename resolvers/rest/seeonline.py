@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse, Response
 
 from domain.errors import Invalid, NotFound
+from domain.text import is_storable
 from domain.tracking import rules
 from domain.tracking import service as tracking
 from domain.tracking.service import TelegramUserChanges
@@ -69,6 +70,14 @@ def _path_integer(request: Request, name: str) -> int:
     if parsed is None:
         raise NotFound("object", message="Not found.")
     return parsed
+
+
+def _path_text(request: Request, name: str) -> str:
+    """A path name PostgreSQL cannot hold (NUL, a lone surrogate) names nothing: 404."""
+    value: str = request.path_params[name]
+    if not is_storable(value):
+        raise NotFound("object", message="Not found.")
+    return value
 
 
 # --- Telegram users ---------------------------------------------------------------------------
@@ -308,7 +317,7 @@ async def tracked_user(request: Request) -> Response:
 @seeonline_view
 async def tracked_user_by_username(request: Request) -> Response:
     actor = await _actor(request)
-    username = request.path_params["username"]
+    username = _path_text(request, "username")
     async with _runtime(request).uow() as uow:
         tracked_id = await tracking.tracked_user_id_of(uow, actor=actor, username=username)
     return await _tracked_user_at(request, actor, tracked_id)
@@ -511,7 +520,7 @@ async def setting(request: Request) -> Response:
 @seeonline_view
 async def setting_by_phone_number(request: Request) -> Response:
     actor = await _actor(request)
-    where = rules.SettingFilter(phone_number=request.path_params["phone_number"])
+    where = rules.SettingFilter(phone_number=_path_text(request, "phone_number"))
     async with _runtime(request).uow() as uow:
         setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
     return await _setting_at(request, actor, setting_id)
@@ -584,7 +593,7 @@ async def statuses_by_tracked_user_id(request: Request) -> Response:
 @seeonline_view
 async def statuses_by_tracked_username(request: Request) -> Response:
     actor = await _actor(request)
-    where = rules.StatusFilter(tracked_username=request.path_params["username"])
+    where = rules.StatusFilter(tracked_username=_path_text(request, "username"))
     async with _runtime(request).uow() as uow:
         count = await tracking.delete_statuses(uow, actor=actor, where=where)
     return JSONResponse({"deleted_count": count})

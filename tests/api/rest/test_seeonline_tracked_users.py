@@ -391,3 +391,40 @@ class TestAccess:
 
         assert created.status_code == 201
         assert [tracked["id"] for tracked in listed.json()] == [created.json()["id"]]
+
+
+class TestOddNames:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/tracked-users/by-username/a%00b/",
+            "/tracker-settings/by-phone-number/%2B7%00/",
+            "/online-statuses/by-tracked-username/x%00/",
+        ],
+    )
+    async def test_a_name_no_row_can_hold_is_not_found(
+        self, http: httpx.AsyncClient, admin: dict[str, str], path: str
+    ) -> None:
+        response = await http.delete(path, headers=admin)
+
+        assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+
+    async def test_the_readme_names_of_the_telegram_id_filters(
+        self, runtime: Runtime, http: httpx.AsyncClient, admin: dict[str, str]
+    ) -> None:
+        _, tracker_tg = await tracker(runtime)
+        owner_id, owner_tg = await client(runtime)
+        tracked = await track(http, admin, telegram_user_id=owner_id, username="a")
+
+        for query in (
+            {"tracker_account__telegram_user_id": tracker_tg},
+            {"telegram_user__telegram_user_id": owner_tg},
+        ):
+            response = await http.get("/tracked-users/", params=query, headers=admin)
+            assert [t["id"] for t in response.json()] == [tracked["id"]], query
+        settings = await http.get(
+            "/tracker-settings/",
+            params={"tracker_account__telegram_user_id": tracker_tg},
+            headers=admin,
+        )
+        assert len(settings.json()) == 1
