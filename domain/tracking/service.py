@@ -636,3 +636,47 @@ async def delete_statuses(
     count = await repository.delete_statuses(uow.session, [status.id for status in found])
     await uow.commit()
     return count
+
+
+async def add_status(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int, is_online: bool
+) -> OnlineStatus:
+    """A row written by hand, as asked (the legacy POST): unlike ``record_statuses`` it is
+    not compared with the latest one. Commits."""
+    require_access(actor)
+    await _existing_tracked_user(uow, tracked_user_id)
+    status = OnlineStatus(tracked_user_id=tracked_user_id, is_online=is_online)
+    uow.session.add(status)
+    await uow.session.flush()
+    await uow.commit()
+    return status
+
+
+async def update_status(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    status_id: int,
+    tracked_user_id: int | None = None,
+    is_online: bool | None = None,
+) -> OnlineStatus:
+    """Changes the fields given of one row (the legacy PATCH and PUT). Commits."""
+    require_access(actor)
+    status = await get_status(uow, actor=actor, status_id=status_id)
+    if tracked_user_id is not None:
+        await _existing_tracked_user(uow, tracked_user_id)
+        status.tracked_user_id = tracked_user_id
+    if is_online is not None:
+        status.is_online = is_online
+    await uow.session.flush()
+    await uow.commit()
+    return status
+
+
+async def _existing_tracked_user(uow: SqlAlchemyUnitOfWork, tracked_user_id: int) -> None:
+    """An unknown tracked user is a field error, as the legacy serializer reported it."""
+    try:
+        await repository.get(uow.session, TrackedUser, tracked_user_id)
+    except NotFound:
+        message = rules.missing_object_message(tracked_user_id)
+        raise Invalid.single("tracked_user_id", message) from None

@@ -79,8 +79,8 @@ def seeonline_routes() -> list[BaseRoute]:
             seeonline.tracked_user_by_username,
             ["PATCH", "DELETE"],
         ),
-        *_both("/online-statuses/", seeonline.statuses, ["GET"]),
-        *_both("/online-statuses/{status_id}/", seeonline.status, ["GET", "DELETE"]),
+        *_both("/online-statuses/", seeonline.statuses, ["GET", "POST"]),
+        *_both("/online-statuses/{status_id}/", seeonline.status, one),
         *_both(
             "/online-statuses/by-tracked-user-id/{tracked_id}/",
             seeonline.statuses_by_tracked_user_id,

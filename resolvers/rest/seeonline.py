@@ -559,26 +559,57 @@ def _status_filter(request: Request) -> rules.StatusFilter:
     )
 
 
+def _status_fields(data: dict[str, Any], *, full: bool) -> tuple[int | None, bool | None]:
+    """``(tracked_user_id, is_online)`` as given (both required when ``full``), or Invalid."""
+    errors: fields.Errors = {}
+    tracked_id = fields.primary_key(data, "tracked_user_id", errors, required=full)
+    is_online = fields.boolean(data, "is_online", errors)
+    if full and "is_online" not in data:
+        errors["is_online"] = [fields.REQUIRED]
+    fields.check(errors)
+    return tracked_id, is_online
+
+
 @seeonline_view
 async def statuses(request: Request) -> Response:
     actor = await _actor(request)
-    where = _status_filter(request)
-    async with _runtime(request).uow() as uow:
-        found = await tracking.list_statuses(uow, actor=actor, where=where)
-    return JSONResponse([status_json(status) for status in found])
+    runtime = _runtime(request)
+    if request.method in READS:
+        where = _status_filter(request)
+        async with runtime.uow() as uow:
+            found = await tracking.list_statuses(uow, actor=actor, where=where)
+        return JSONResponse([status_json(status) for status in found])
+    tracked_id, is_online = _status_fields(await read_body(request), full=True)
+    if tracked_id is None or is_online is None:  # errors above otherwise; this tells mypy
+        raise Invalid.single("tracked_user_id", fields.REQUIRED)
+    async with runtime.uow() as uow:
+        added = await tracking.add_status(
+            uow, actor=actor, tracked_user_id=tracked_id, is_online=is_online
+        )
+    return JSONResponse(status_json(added), status_code=201)
 
 
 @seeonline_view
 async def status(request: Request) -> Response:
     actor = await _actor(request)
     status_id = _path_integer(request, "status_id")
+    if request.method in {"PATCH", "PUT"}:
+        return await _change_status(request, actor, status_id)
     async with _runtime(request).uow() as uow:
+        found = await tracking.get_status(uow, actor=actor, status_id=status_id)
         if request.method in READS:
-            found = await tracking.get_status(uow, actor=actor, status_id=status_id)
             return JSONResponse(status_json(found))
-        await tracking.get_status(uow, actor=actor, status_id=status_id)  # 404 when unknown
         await tracking.delete_statuses(uow, actor=actor, where=rules.StatusFilter(id=status_id))
     return Response(status_code=204)
+
+
+async def _change_status(request: Request, actor: Actor, status_id: int) -> Response:
+    tracked_id, is_online = _status_fields(await read_body(request), full=request.method == "PUT")
+    async with _runtime(request).uow() as uow:
+        changed = await tracking.update_status(
+            uow, actor=actor, status_id=status_id, tracked_user_id=tracked_id, is_online=is_online
+        )
+    return JSONResponse(status_json(changed))
 
 
 @seeonline_view

@@ -17,7 +17,6 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -41,7 +40,6 @@ from websockets.typing import Subprotocol
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
-from domain.tracking import rules as tracking_rules
 from domain.tracking import service as tracking
 from resolvers.loaders import Loaders
 from resolvers.rest import legacy_routes
@@ -359,12 +357,10 @@ class Scene:
 
         async def make() -> str:
             tracked = await self.tracked_user()
-            change = tracking.StatusChange(int(tracked.id), True, datetime.now(UTC))
-            where = tracking_rules.StatusFilter(tracked_user_id=int(tracked.id))
             async with self.runtime.uow() as uow:
-                await tracking.record_statuses(uow, actor=SYSTEM, changes=[change])
-            async with self.runtime.uow() as uow:
-                (row,) = await tracking.list_statuses(uow, actor=SYSTEM, where=where)
+                row = await tracking.add_status(
+                    uow, actor=SYSTEM, tracked_user_id=int(tracked.id), is_online=True
+                )
             return str(row.id)
 
         found: str = await self._once("status", make)

@@ -747,6 +747,17 @@ def at_status(**body: Any) -> Build:
     return build
 
 
+async def new_status(scene: Scene) -> Request:
+    tracked = await scene.tracked_user()
+    return Request(json={"tracked_user_id": int(tracked.id), "is_online": True})
+
+
+async def put_status(scene: Scene) -> Request:
+    tracked, status_id = await scene.tracked_user(), await scene.status()
+    body = {"tracked_user_id": int(tracked.id), "is_online": True}
+    return Request(params={"status_id": status_id}, json=body)
+
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -888,7 +899,13 @@ LEGACY = [
            changes="things"),
     Endpoint("/online-statuses/", "GET", bare, 401, 403, 403, 403, 200,
            group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/", "POST", new_status, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
     Endpoint("/online-statuses/{status_id}/", "GET", at_status(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "PATCH", at_status(is_online=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "PUT", put_status, 401, 403, 403, 403, 200,
            group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/online-statuses/{status_id}/", "DELETE", at_status(), 401, 403, 403, 403, 204,
            group="seeonline", opened=(204, 403, 403, 403, 204), changes="things"),

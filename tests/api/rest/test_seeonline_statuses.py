@@ -236,3 +236,51 @@ class TestAccess:
 
         assert response.status_code == 200
         assert [s["is_online"] for s in response.json()] == [True]
+
+
+class TestWritingByHand:
+    async def test_post_patch_put(
+        self, runtime: Runtime, http: httpx.AsyncClient, admin: dict[str, str]
+    ) -> None:
+        ivan, olga = await watched(runtime, ["ivan", "olga"])
+
+        for path in with_and_without_slash("/online-statuses/"):
+            body = {"tracked_user_id": ivan, "is_online": "true"}
+            response = await http.post(path, json=body, headers=admin)
+            assert response.status_code == 201, response.text
+            assert (response.json()["tracked_user_id"], response.json()["is_online"]) == (
+                ivan,
+                True,
+            )
+        row = f"/online-statuses/{response.json()['id']}/"
+        patched = await http.patch(row, json={"is_online": False}, headers=admin)
+        assert patched.json()["is_online"] is False
+        put = await http.put(row, json={"tracked_user_id": olga, "is_online": True}, headers=admin)
+        assert (put.json()["tracked_user_id"], put.json()["is_online"]) == (olga, True)
+
+    async def test_bad_bodies_are_field_errors(
+        self, runtime: Runtime, http: httpx.AsyncClient, admin: dict[str, str]
+    ) -> None:
+        (ivan,) = await watched(runtime, ["ivan"])
+        await log(runtime, ivan, (True, timedelta()))
+        (row,) = await listed(http, admin)
+
+        empty = await http.post("/online-statuses/", json={}, headers=admin)
+        unknown = await http.post(
+            "/online-statuses/", json={"tracked_user_id": 2**40, "is_online": True}, headers=admin
+        )
+        wrong = await http.patch(
+            f"/online-statuses/{row['id']}/", json={"is_online": "sometimes"}, headers=admin
+        )
+        half_put = await http.put(
+            f"/online-statuses/{row['id']}/", json={"is_online": True}, headers=admin
+        )
+
+        assert (empty.status_code, set(empty.json())) == (400, {"tracked_user_id", "is_online"})
+        assert unknown.json() == {
+            "tracked_user_id": [f'Invalid pk "{2**40}" - object does not exist.']
+        }
+        assert wrong.json() == {"is_online": ["Must be a valid boolean."]}
+        assert half_put.json() == {"tracked_user_id": ["This field is required."]}
+        missing = await http.patch("/online-statuses/999999/", json={}, headers=admin)
+        assert (missing.status_code, missing.json()) == (404, MISSING)
