@@ -144,3 +144,5 @@ class OnlineStatus(Base):
     tracked_user_id: Mapped[int] = mapped_column(ForeignKey("tracked_users.id", ondelete="CASCADE"))
     is_online: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    # Equal to created_at unless the row was edited by hand (the legacy PATCH).
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -300,7 +300,10 @@ async def tracked_states(
 async def write_statuses(session: AsyncSession, rows: list[tuple[int, bool, datetime]]) -> None:
     """One insert for the whole batch."""
     if rows:
-        values = [{"tracked_user_id": t, "is_online": o, "created_at": at} for t, o, at in rows]
+        values = [
+            {"tracked_user_id": t, "is_online": o, "created_at": at, "updated_at": at}
+            for t, o, at in rows
+        ]
         await session.execute(insert(OnlineStatus), values)
 
 

@@ -544,6 +544,7 @@ def status_json(status: OnlineStatus) -> dict[str, Any]:
         "tracked_user_id": status.tracked_user_id,
         "is_online": status.is_online,
         "created_at": iso(status.created_at),
+        "updated_at": iso(status.updated_at),
     }
 
 

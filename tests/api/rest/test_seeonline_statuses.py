@@ -102,8 +102,14 @@ class TestList:
                 (ivan, True),
                 (ivan, False),
             ]
-            assert set(body[0]) == {"id", "tracked_user_id", "is_online", "created_at"}
-            assert body[0]["created_at"] == "2024-12-31T23:30:00+00:00"
+            assert set(body[0]) == {
+                "id",
+                "tracked_user_id",
+                "is_online",
+                "created_at",
+                "updated_at",
+            }
+            assert body[0]["created_at"] == body[0]["updated_at"] == "2024-12-31T23:30:00+00:00"
             assert body[0]["id"] < body[1]["id"]
 
     async def test_filters(
