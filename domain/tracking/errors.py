@@ -28,3 +28,11 @@ class NotEnoughSlots(Conflict):
 
 class NoTelegramAccount(Conflict):
     default_message = "The tracker has no Telegram account yet: give it a setting with its phone."
+
+
+class AmbiguousUsername(Conflict):
+    """A ``by-username`` route met several tracked users of that username (several clients
+    track it): which one is meant only their ids say."""
+
+    code = "ambiguous_username"
+    default_message = "Several tracked users have this username; use their ids."

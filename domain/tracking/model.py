@@ -45,6 +45,8 @@ class Theme(enum.StrEnum):
 
 class TrackerAccount(Timestamped, Base):
     __tablename__ = "tracker_accounts"
+    # The server-made timestamps come back with the write: answers show them after commit.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -64,6 +66,8 @@ class TrackerSetting(Timestamped, Base):
     """The tracker's phone and slots: ``current_users`` counts its tracked users."""
 
     __tablename__ = "tracker_settings"
+    # The server-made timestamps come back with the write: answers show them after commit.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint("max_users >= 0", name="max_users_not_negative"),
         CheckConstraint("current_users >= 0", name="current_users_not_negative"),
@@ -82,6 +86,8 @@ class TelegramUser(Timestamped, Base):
     """A client of the tracking bot; ``current_users`` counts the users it tracks."""
 
     __tablename__ = "telegram_users"
+    # The server-made timestamps come back with the write: answers show them after commit.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint("max_users >= 0", name="max_users_not_negative"),
         CheckConstraint("current_users >= 0", name="current_users_not_negative"),
@@ -107,6 +113,8 @@ class TrackedUser(Timestamped, Base):
     """
 
     __tablename__ = "tracked_users"
+    # The server-made timestamps come back with the write: answers show them after commit.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker_account_id: Mapped[int] = mapped_column(
@@ -125,6 +133,8 @@ class OnlineStatus(Base):
     """A change of a tracked user's status: a row only when it differs from the latest."""
 
     __tablename__ = "online_statuses"
+    # The server-made timestamps come back with the write: answers show them after commit.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         # The latest status per tracked user and a user's time range read one index.
         Index("ix_online_statuses_tracked_user_created", "tracked_user_id", "created_at", "id"),
@@ -134,3 +144,5 @@ class OnlineStatus(Base):
     tracked_user_id: Mapped[int] = mapped_column(ForeignKey("tracked_users.id", ondelete="CASCADE"))
     is_online: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    # Equal to created_at unless the row was edited by hand (the legacy PATCH).
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -26,6 +26,15 @@ TIMEZONE_MAX = 64
 Errors = dict[str, list[str]]
 
 
+def fits_int(value: int) -> bool:
+    """Whether ``value`` can be an integer primary key (PostgreSQL's integer)."""
+    return -INT_MAX - 1 <= value <= INT_MAX
+
+
+def fits_bigint(value: int) -> bool:
+    return BIGINT_MIN <= value <= BIGINT_MAX
+
+
 def _max_length(value: str, limit: int) -> list[str]:
     if not value.strip():
         return ["This field may not be blank."]
@@ -83,6 +92,61 @@ def telegram_user_errors(
         timezone=None if timezone is None else _max_length(timezone, TIMEZONE_MAX),
         theme=None if theme is None else _choice(theme, THEMES),
     )
+
+
+@dataclass(frozen=True)
+class TelegramUserFilter:
+    """The legacy list's exact filters; None: not filtered on."""
+
+    id: int | None = None
+    telegram_id: int | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackerFilter:
+    """The legacy trackers list's exact filters; None: not filtered on."""
+
+    id: int | None = None
+    telegram_id: int | None = None
+    is_active: bool | None = None
+    is_auth: bool | None = None
+
+
+@dataclass(frozen=True)
+class SettingFilter:
+    """The legacy settings list's exact filters (``tracker_account__telegram_id``: the
+    tracker's Telegram id); None: not filtered on."""
+
+    id: int | None = None
+    phone_number: str | None = None
+    tracker_telegram_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusFilter:
+    """The legacy status list's filters; None: not filtered on. ``username`` matches part of
+    the tracked user's username, any case; the time bounds are both inclusive."""
+
+    id: int | None = None
+    is_online: bool | None = None
+    tracked_user_id: int | None = None
+    username: str | None = None
+    tracked_username: str | None = None  # the whole username, exactly
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TrackedUserFilter:
+    """The legacy list's exact filters; None: not filtered on. The Telegram ids are the
+    tracker's and the client's (``tracker_account__telegram_id``, ``telegram_user__…``)."""
+
+    id: int | None = None
+    username: str | None = None
+    visible_online: bool | None = None
+    tracker_telegram_id: int | None = None
+    client_telegram_id: int | None = None
 
 
 def tracked_user_errors(*, username: str | None = None) -> Errors:

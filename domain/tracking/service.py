@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from domain.access import require_admin
-from domain.errors import Invalid, NotFound
+from domain.access import Guest, System, require_admin
+from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
-from domain.tracking.errors import NoTelegramAccount
+from domain.tracking.errors import AmbiguousUsername, NoTelegramAccount
 from domain.tracking.model import (
+    OnlineStatus,
     Role,
     TelegramUser,
     Theme,
@@ -30,9 +32,24 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.ports import Clock, SecretBox, TelegramGateway
+    from domain.settings import LegacyGroup
     from domain.uow import SqlAlchemyUnitOfWork
 
 StatusChange = rules.StatusChange
+
+
+# The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
+GROUP: LegacyGroup = "seeonline"
+
+
+def require_access(actor: Actor) -> None:
+    """Admins and tghub itself; besides them, a guest of the opened ``seeonline`` group: the
+    legacy service had no authentication, and an operator who opens the group lets anonymous
+    callers do what its callers did. A signed-in non-admin stays refused, with DRF's words."""
+    if isinstance(actor, Guest) and actor.group == GROUP:
+        return
+    if not actor.is_admin:
+        raise PermissionDenied
 
 
 def _check(errors: rules.Errors) -> None:
@@ -60,7 +77,7 @@ async def create_tracker(
 ) -> TrackerAccount:
     """A tracker before its phone is known (its setting links it to a Telegram account).
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = TrackerAccount(
         telegram_id=telegram_id,
@@ -88,7 +105,7 @@ async def update_tracker(
     is_auth: bool | None = None,
 ) -> TrackerAccount:
     """Changes the fields given (None: unchanged). Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = await repository.get(uow.session, TrackerAccount, tracker_id, for_update=True)
     if telegram_id is not None:
@@ -109,7 +126,7 @@ async def update_tracker(
 async def delete_tracker(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int) -> None:
     """Moves the tracker's users to the least-loaded other trackers first, or refuses
     (NotEnoughSlots) when they do not all fit. Commits."""
-    require_admin(actor)
+    require_access(actor)
     session = uow.session
     tracker = await repository.get(session, TrackerAccount, tracker_id)
     slots = await repository.locked_slots(session)
@@ -135,9 +152,28 @@ async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Ac
     return len(trackers)
 
 
-async def list_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerAccount]:
-    require_admin(actor)
-    return await repository.list_all(uow.session, TrackerAccount)
+async def list_trackers(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.TrackerFilter | None = None
+) -> list[TrackerAccount]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    return await repository.trackers(uow.session, where or rules.TrackerFilter())
+
+
+async def get_tracker(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int
+) -> TrackerAccount:
+    require_access(actor)
+    return await repository.get(uow.session, TrackerAccount, tracker_id)
+
+
+async def tracker_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, telegram_id: int) -> int:
+    """The tracker with this Telegram id (the legacy ``by-telegram-id`` routes)."""
+    require_access(actor)
+    found = await repository.trackers(uow.session, rules.TrackerFilter(telegram_id=telegram_id))
+    if not found:
+        raise NotFound(TrackerAccount.__name__, telegram_id)
+    return found[0].id
 
 
 # -- settings ------------------------------------------------------------------------------
@@ -155,10 +191,14 @@ async def create_setting(
     """The tracker's phone and capacity; the phone links the tracker to the Telegram account
     of that phone (stored with the tracker's api credentials when none exists). Its counter
     starts at the tracker's current number of tracked users. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
-    tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
+    try:
+        tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
+    except NotFound:  # the legacy serializer's answer for an id that names nothing
+        message = rules.missing_object_message(tracker_id)
+        raise Invalid.single("tracker_account_id", message) from None
     setting = TrackerSetting(
         tracker_account_id=tracker_id,
         phone_number=phone_number,
@@ -182,7 +222,7 @@ async def update_setting(
 ) -> TrackerSetting:
     """Changes the fields given; a new phone links the tracker to that phone's account.
     A capacity below the current count only stops new assignments. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
     setting = await repository.get(session, TrackerSetting, setting_id, for_update=True)
@@ -200,11 +240,14 @@ async def update_setting(
 async def _link_phone(
     uow: SqlAlchemyUnitOfWork, box: SecretBox, actor: Actor, tracker: TrackerAccount, phone: str
 ) -> None:
+    # The link is tracking's own consequence of a change the actor was allowed (a guest of
+    # the opened group included), so tghub makes it, on the actor's behalf.
+    linker = actor if actor.is_admin else System(f"tracking: link tracker {tracker.id}")
     try:
         tracker.telegram_account_id = await telegram.ensure_account(
             uow,
             box,
-            actor=actor,
+            actor=linker,
             phone=phone,
             api_id=tracker.api_id,
             api_hash=box.decrypt(tracker.api_hash_enc),
@@ -221,18 +264,69 @@ async def _link_phone(
 async def delete_setting(uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id: int) -> None:
     """The tracker keeps its users and its link; without a setting it takes no new ones.
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     setting = await repository.get(uow.session, TrackerSetting, setting_id, for_update=True)
     await uow.session.delete(setting)
     await uow.commit()
 
 
-async def list_settings(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackerSetting]:
-    require_admin(actor)
-    return await repository.list_all(uow.session, TrackerSetting)
+async def list_settings(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.SettingFilter | None = None
+) -> list[TrackerSetting]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    return await repository.settings(uow.session, where or rules.SettingFilter())
+
+
+async def get_setting(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, setting_id: int
+) -> TrackerSetting:
+    require_access(actor)
+    return await repository.get(uow.session, TrackerSetting, setting_id)
+
+
+async def setting_id_of(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.SettingFilter
+) -> int:
+    """The setting of this phone or tracker (the legacy ``by-phone-number`` and
+    ``by-tracker-telegram-id`` routes: both name at most one)."""
+    require_access(actor)
+    found = await repository.settings(uow.session, where)
+    if not found:
+        raise NotFound(TrackerSetting.__name__)
+    return found[0].id
 
 
 # -- Telegram users ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TelegramUserChanges:
+    """The editable fields of a Telegram user besides its telegram id; None: unchanged."""
+
+    role: str | None = None
+    max_users: int | None = None
+    timezone: str | None = None
+    theme: str | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "max_users": self.max_users,
+            "timezone": self.timezone,
+            "theme": self.theme,
+        }
+
+    def apply(self, user: TelegramUser) -> None:
+        """On a user the rules accepted these changes for."""
+        if self.role is not None:
+            user.role = Role(self.role)
+        if self.max_users is not None:
+            user.max_users = self.max_users
+        if self.timezone is not None:
+            user.timezone = self.timezone
+        if self.theme is not None:
+            user.theme = Theme(self.theme)
 
 
 async def create_telegram_user(
@@ -246,7 +340,7 @@ async def create_telegram_user(
     theme: str = Theme.LIGHT.value,
 ) -> TelegramUser:
     """A client of the tracking bot, tracking nobody yet. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(
         rules.telegram_user_errors(
             telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
@@ -270,50 +364,105 @@ async def update_telegram_user(
     actor: Actor,
     user_id: int,
     telegram_id: int | None = None,
-    role: str | None = None,
-    max_users: int | None = None,
-    timezone: str | None = None,
-    theme: str | None = None,
+    changes: TelegramUserChanges | None = None,
 ) -> TelegramUser:
     """Changes the fields given; a lower limit only stops new tracked users. Commits."""
-    require_admin(actor)
-    _check(
-        rules.telegram_user_errors(
-            telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
-        )
-    )
+    require_access(actor)
+    changes = changes or TelegramUserChanges()
+    _check(rules.telegram_user_errors(telegram_id=telegram_id, **changes.as_fields()))
     user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
     if telegram_id is not None:
         user.telegram_id = telegram_id
-    if role is not None:
-        user.role = Role(role)
-    if max_users is not None:
-        user.max_users = max_users
-    if timezone is not None:
-        user.timezone = timezone
-    if theme is not None:
-        user.theme = Theme(theme)
+    changes.apply(user)
     await repository.save(uow.session, user)
     await uow.commit()
     return user
 
 
+async def update_telegram_users_by_role(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, role: str, changes: TelegramUserChanges
+) -> int:
+    """The legacy bulk edit: every Telegram user of ``role`` gets the changes (a telegram id,
+    unique, is never among them). Commits; returns how many changed."""
+    require_access(actor)
+    _check(rules.telegram_user_errors(role=role))  # the path's role, then the body's changes
+    _check(rules.telegram_user_errors(**changes.as_fields()))
+    users = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(role=role), for_update=True
+    )
+    for user in users:
+        changes.apply(user)
+    await uow.session.flush()
+    await uow.commit()
+    return len(users)
+
+
 async def delete_telegram_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: int) -> None:
     """Their tracked users (and statuses) go with them, freeing their trackers' slots.
     Commits."""
-    require_admin(actor)
-    session = uow.session
-    user = await repository.get(session, TelegramUser, user_id, for_update=True)
-    tracked = await repository.tracked_users_of(session, telegram_user_id=user_id)
-    freed = Counter(t.tracker_account_id for t in tracked)
-    await repository.adjust_tracker_counts(session, {t: -n for t, n in freed.items()})
-    await session.delete(user)
+    require_access(actor)
+    user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
+    await _delete_telegram_users(uow, [user])
     await uow.commit()
 
 
-async def list_telegram_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TelegramUser]:
-    require_admin(actor)
-    return await repository.list_all(uow.session, TelegramUser)
+async def delete_telegram_users_by_role(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, role: str
+) -> int:
+    """The legacy bulk delete of every Telegram user of ``role``. Commits; returns how many."""
+    require_access(actor)
+    _check(rules.telegram_user_errors(role=role))
+    users = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(role=role), for_update=True
+    )
+    await _delete_telegram_users(uow, users)
+    await uow.commit()
+    return len(users)
+
+
+async def _delete_telegram_users(uow: SqlAlchemyUnitOfWork, users: list[TelegramUser]) -> None:
+    """The users' rows are locked already (the first step of the lock order)."""
+    session = uow.session
+    freed: Counter[int] = Counter()
+    for user in users:
+        tracked = await repository.tracked_users_of(session, telegram_user_id=user.id)
+        freed.update(t.tracker_account_id for t in tracked)
+    await repository.adjust_tracker_counts(session, {t: -n for t, n in freed.items()})
+    for user in users:
+        await session.delete(user)
+    await session.flush()
+
+
+async def get_telegram_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, user_id: int
+) -> TelegramUser:
+    require_access(actor)
+    return await repository.get(uow.session, TelegramUser, user_id)
+
+
+async def telegram_user_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, telegram_id: int) -> int:
+    """The primary key of the Telegram user with this telegram id (the legacy ``by-telegram-id``
+    routes); NotFound names the legacy model."""
+    require_access(actor)
+    found = await repository.telegram_users(
+        uow.session, rules.TelegramUserFilter(telegram_id=telegram_id)
+    )
+    if not found:
+        raise NotFound(TelegramUser.__name__, telegram_id)
+    return found[0].id
+
+
+async def list_telegram_users(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    where: rules.TelegramUserFilter | None = None,
+) -> list[TelegramUser]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    where = where or rules.TelegramUserFilter()
+    _check(rules.telegram_user_errors(role=where.role))
+    return await repository.telegram_users(uow.session, where)
 
 
 # -- tracked users -------------------------------------------------------------------------
@@ -331,7 +480,7 @@ async def track_user(
     """A Telegram user starts tracking ``username``, within their own limit, on the tracker
     asked for (only with a free slot) or the least-loaded active, authorised one. Both
     counters move. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracked_user_errors(username=username))
     session = uow.session
     owner = await _locked_owner(uow, telegram_user_id)
@@ -372,7 +521,7 @@ async def update_tracked_user(
 ) -> TrackedUser:
     """Changes the fields given; another tracker is taken only with a free slot, and the
     counters of both trackers move. Commits."""
-    require_admin(actor)
+    require_access(actor)
     _check(rules.tracked_user_errors(username=username))
     session = uow.session
     tracked = await repository.get(session, TrackedUser, tracked_user_id)
@@ -401,7 +550,7 @@ async def _reassign(uow: SqlAlchemyUnitOfWork, tracked: TrackedUser, target: int
 async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int) -> None:
     """Deletes the tracked user and its statuses, freeing its owner's and tracker's slots.
     Commits."""
-    require_admin(actor)
+    require_access(actor)
     session = uow.session
     tracked = await repository.get(session, TrackedUser, tracked_user_id)
     owner = await repository.get(session, TelegramUser, tracked.telegram_user_id, for_update=True)
@@ -412,9 +561,32 @@ async def untrack_user(uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_
     await uow.commit()
 
 
-async def list_tracked_users(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[TrackedUser]:
-    require_admin(actor)
-    return await repository.list_all(uow.session, TrackedUser)
+async def list_tracked_users(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.TrackedUserFilter | None = None
+) -> list[TrackedUser]:
+    """Those matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    return await repository.tracked_users(uow.session, where or rules.TrackedUserFilter())
+
+
+async def get_tracked_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int
+) -> TrackedUser:
+    require_access(actor)
+    return await repository.get(uow.session, TrackedUser, tracked_user_id)
+
+
+async def tracked_user_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, username: str) -> int:
+    """The tracked user watching ``username`` (the legacy ``by-username`` routes). Usernames
+    are not unique across clients: when several match, the caller must use ids (the
+    original failed there with a 500)."""
+    require_access(actor)
+    found = await repository.tracked_users(uow.session, rules.TrackedUserFilter(username=username))
+    if not found:
+        raise NotFound(TrackedUser.__name__, username)
+    if len(found) > 1:
+        raise AmbiguousUsername
+    return found[0].id
 
 
 # -- statuses ------------------------------------------------------------------------------
@@ -470,3 +642,75 @@ async def listenable_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> lis
     """The trackers a listener should poll: active, authorised and with a Telegram account."""
     require_admin(actor)
     return await repository.listenable_trackers(uow.session)
+
+
+async def list_statuses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.StatusFilter | None = None
+) -> list[OnlineStatus]:
+    """The log's rows matching every filter given, by id (the legacy list: a bare array)."""
+    require_access(actor)
+    return await repository.statuses(uow.session, where or rules.StatusFilter())
+
+
+async def get_status(uow: SqlAlchemyUnitOfWork, *, actor: Actor, status_id: int) -> OnlineStatus:
+    require_access(actor)
+    found = await repository.statuses(uow.session, rules.StatusFilter(id=status_id))
+    if not found:
+        raise NotFound(OnlineStatus.__name__, status_id)
+    return found[0]
+
+
+async def delete_statuses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, where: rules.StatusFilter
+) -> int:
+    """Clears part of the log (one row, or a tracked user's history). The latest remaining
+    row becomes the one new observations are compared with. Commits; returns how many."""
+    require_access(actor)
+    found = await repository.statuses(uow.session, where)
+    count = await repository.delete_statuses(uow.session, [status.id for status in found])
+    await uow.commit()
+    return count
+
+
+async def add_status(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracked_user_id: int, is_online: bool
+) -> OnlineStatus:
+    """A row written by hand, as asked (the legacy POST): unlike ``record_statuses`` it is
+    not compared with the latest one. Commits."""
+    require_access(actor)
+    await _existing_tracked_user(uow, tracked_user_id)
+    status = OnlineStatus(tracked_user_id=tracked_user_id, is_online=is_online)
+    uow.session.add(status)
+    await uow.session.flush()
+    await uow.commit()
+    return status
+
+
+async def update_status(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    status_id: int,
+    tracked_user_id: int | None = None,
+    is_online: bool | None = None,
+) -> OnlineStatus:
+    """Changes the fields given of one row (the legacy PATCH and PUT). Commits."""
+    require_access(actor)
+    status = await get_status(uow, actor=actor, status_id=status_id)
+    if tracked_user_id is not None:
+        await _existing_tracked_user(uow, tracked_user_id)
+        status.tracked_user_id = tracked_user_id
+    if is_online is not None:
+        status.is_online = is_online
+    await uow.session.flush()
+    await uow.commit()
+    return status
+
+
+async def _existing_tracked_user(uow: SqlAlchemyUnitOfWork, tracked_user_id: int) -> None:
+    """An unknown tracked user is a field error, as the legacy serializer reported it."""
+    try:
+        await repository.get(uow.session, TrackedUser, tracked_user_id)
+    except NotFound:
+        message = rules.missing_object_message(tracked_user_id)
+        raise Invalid.single("tracked_user_id", message) from None

@@ -40,6 +40,7 @@ from websockets.typing import Subprotocol
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.tracking import service as tracking
 from resolvers.loaders import Loaders
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
@@ -99,6 +100,11 @@ def fresh_phone() -> str:
     return f"+7998{secrets.randbelow(10**7):07d}"
 
 
+def fresh_telegram_id() -> int:
+    """A Telegram id nobody has (a tracking client's or a tracker's)."""
+    return 10**12 + secrets.randbelow(10**15)
+
+
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -145,6 +151,35 @@ class Thing:
     @property
     def id(self) -> str:
         return str(GlobalID(self.type_name, self.raw))
+
+
+@dataclass(frozen=True)
+class TrackingClient:
+    """A seed-000 Telegram user: its primary key and its Telegram id, as path parameters."""
+
+    id: str
+    telegram_id: str
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """A seed-000 tracker: what its routes' paths and bodies need (its setting's too)."""
+
+    id: str
+    telegram_id: str
+    api_id: int
+    api_hash: str
+    setting_id: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A seed-000 tracked user: its id and username (path parameters) and its client's id."""
+
+    id: str
+    username: str
+    owner_id: int
 
 
 class Scene:
@@ -249,6 +284,86 @@ class Scene:
             return url.split("/media/", 1)[1]
 
         found: str = await self._once("media", make)
+        return found
+
+    async def telegram_user(self) -> TrackingClient:
+        """A client of the tracking bot (seed 000's Telegram user), role ``user``."""
+
+        async def make() -> TrackingClient:
+            telegram_id = fresh_telegram_id()
+            async with self.runtime.uow() as uow:
+                # Room for every cell that tracks someone more.
+                user = await tracking.create_telegram_user(
+                    uow, actor=SYSTEM, telegram_id=telegram_id, max_users=1000
+                )
+            return TrackingClient(str(user.id), str(telegram_id))
+
+        found: TrackingClient = await self._once("telegram_user", make)
+        return found
+
+    async def tracker(self) -> Tracker:
+        """An active, authorised tracker with a setting with room for every cell's users."""
+        found: Tracker = await self._once("tracker", self.new_tracker)
+        return found
+
+    async def new_tracker(self, *, with_setting: bool = True) -> Tracker:
+        """A tracker of its own (and its setting, unless not ``with_setting``)."""
+        telegram_id, api_id = fresh_telegram_id(), secrets.randbelow(2**31 - 1)
+        api_hash = secrets.token_hex(16)
+        async with self.runtime.uow() as uow:
+            created = await tracking.create_tracker(
+                uow,
+                self.runtime.secrets,
+                actor=SYSTEM,
+                telegram_id=telegram_id,
+                api_id=api_id,
+                api_hash=api_hash,
+                is_active=True,
+                is_auth=True,
+            )
+        tracker = Tracker(str(created.id), str(telegram_id), api_id, api_hash)
+        if not with_setting:
+            return tracker
+        phone = fresh_phone()
+        async with self.runtime.uow() as uow:
+            setting = await tracking.create_setting(
+                uow,
+                self.runtime.secrets,
+                actor=SYSTEM,
+                tracker_id=created.id,
+                phone_number=phone,
+                max_users=1000,
+            )
+        return Tracker(tracker.id, tracker.telegram_id, api_id, api_hash, str(setting.id), phone)
+
+    async def tracked_user(self) -> Tracked:
+        """A username the scene's tracking client watches, through the scene's tracker."""
+
+        async def make() -> Tracked:
+            owner = await self.telegram_user()
+            await self.tracker()
+            username = fresh_name("watched")
+            async with self.runtime.uow() as uow:
+                tracked = await tracking.track_user(
+                    uow, actor=SYSTEM, telegram_user_id=int(owner.id), username=username
+                )
+            return Tracked(str(tracked.id), username, int(owner.id))
+
+        found: Tracked = await self._once("tracked_user", make)
+        return found
+
+    async def status(self) -> str:
+        """The id of a row of the status log: the scene's tracked user came online."""
+
+        async def make() -> str:
+            tracked = await self.tracked_user()
+            async with self.runtime.uow() as uow:
+                row = await tracking.add_status(
+                    uow, actor=SYSTEM, tracked_user_id=int(tracked.id), is_online=True
+                )
+            return str(row.id)
+
+        found: str = await self._once("status", make)
         return found
 
     async def world(self) -> None:

@@ -22,6 +22,7 @@ the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``clos
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -55,6 +56,7 @@ from tests.api.authz import (
     filled,
     fresh_name,
     fresh_phone,
+    fresh_telegram_id,
     legacy_operations,
     outcome,
     root_fields,
@@ -638,6 +640,127 @@ async def the_task(scene: Scene) -> Request:
     return Request(params={"task_id": await scene.task()})
 
 
+async def new_telegram_user(scene: Scene) -> Request:
+    return Request(json={"telegram_id": fresh_telegram_id()})
+
+
+def at_telegram_user(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        user = await scene.telegram_user()
+        params = {"user_id": user.id, "telegram_id": user.telegram_id}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_telegram_user(scene: Scene) -> Request:
+    user = await scene.telegram_user()
+    return Request(params={"user_id": user.id}, json={"telegram_id": int(user.telegram_id)})
+
+
+def at_role(role: str, **body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(params={"role": role}, json=body or None)
+
+    return build
+
+
+async def new_tracked_user(scene: Scene) -> Request:
+    owner = await scene.telegram_user()
+    await scene.tracker()
+    return Request(json={"telegram_user_id": int(owner.id), "username": fresh_name("w")})
+
+
+def at_tracked_user(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        tracked = await scene.tracked_user()
+        params = {"tracked_id": tracked.id, "username": tracked.username}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_tracked_user(scene: Scene) -> Request:
+    tracked = await scene.tracked_user()
+    body = {"telegram_user_id": tracked.owner_id, "username": tracked.username}
+    return Request(params={"tracked_id": tracked.id}, json=body)
+
+
+async def new_tracker(scene: Scene) -> Request:
+    body = {
+        "telegram_id": fresh_telegram_id(),
+        "api_id": secrets.randbelow(2**31 - 1),
+        "api_hash": secrets.token_hex(16),
+    }
+    return Request(json=body)
+
+
+def at_tracker(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        tracker = await scene.tracker()
+        params = {
+            "tracker_id": tracker.id,
+            "telegram_id": tracker.telegram_id,
+            "setting_id": tracker.setting_id,
+            "phone_number": tracker.phone,
+        }
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def put_tracker(scene: Scene) -> Request:
+    tracker = await scene.tracker()
+    body = {
+        "telegram_id": int(tracker.telegram_id),
+        "api_id": tracker.api_id,
+        "api_hash": tracker.api_hash,
+        "is_active": True,
+        "is_auth": True,
+    }
+    return Request(params={"tracker_id": tracker.id}, json=body)
+
+
+async def new_setting(scene: Scene) -> Request:
+    # A tracker has one setting: each cell sets up a tracker of its own.
+    tracker = await scene.new_tracker(with_setting=False)
+    return Request(json={"tracker_account_id": int(tracker.id), "phone_number": fresh_phone()})
+
+
+async def put_setting(scene: Scene) -> Request:
+    tracker = await scene.tracker()
+    body = {
+        "tracker_account_id": int(tracker.id),
+        "phone_number": tracker.phone,
+        "max_users": 1000,
+    }
+    return Request(params={"setting_id": tracker.setting_id}, json=body)
+
+
+def at_status(**body: Any) -> Build:
+    async def build(scene: Scene) -> Request:
+        status_id = await scene.status()
+        tracked = await scene.tracked_user()
+        params = {"status_id": status_id, "tracked_id": tracked.id, "username": tracked.username}
+        return Request(params=params, json=body or None)
+
+    return build
+
+
+async def new_status(scene: Scene) -> Request:
+    tracked = await scene.tracked_user()
+    return Request(json={"tracked_user_id": int(tracked.id), "is_online": True})
+
+
+async def put_status(scene: Scene) -> Request:
+    tracked, status_id = await scene.tracked_user(), await scene.status()
+    body = {"tracked_user_id": int(tracked.id), "is_online": True}
+    return Request(params={"status_id": status_id}, json=body)
+
+
+# Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
+ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
+
 LEGACY = [
     # path, method, request; then anonymous, user, other, member, admin
     Endpoint("/api/register/", "POST", signup, 201, 201, 201, 201, 201),
@@ -688,6 +811,110 @@ LEGACY = [
     Endpoint("/media/{key:path}", "GET", media_file, 200, 200, 200, 200, 200),
     Endpoint("/tasks/{task_id}/", "GET", the_task, 401, 403, 403, 403, 200,
            group="bots", opened=(200, 404, 404, 200, 200)),
+    Endpoint("/tracker-accounts/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/", "POST", new_tracker, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracker-accounts/{tracker_id}/", "GET", at_tracker(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "PATCH", at_tracker(is_active=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "PUT", put_tracker, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/{tracker_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-accounts/by-telegram-id/{telegram_id}/", "PATCH",
+           at_tracker(is_auth=True), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-accounts/by-telegram-id/{telegram_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/", "POST", new_setting, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracker-settings/{setting_id}/", "GET", at_tracker(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "PATCH", at_tracker(max_users=1000),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "PUT", put_setting, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/{setting_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/by-phone-number/{phone_number}/", "PATCH",
+           at_tracker(max_users=1000), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/by-phone-number/{phone_number}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracker-settings/by-tracker-telegram-id/{telegram_id}/", "PATCH",
+           at_tracker(max_users=1000), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracker-settings/by-tracker-telegram-id/{telegram_id}/", "DELETE", at_tracker(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/telegram-users/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/", "POST", new_telegram_user, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/telegram-users/{user_id}/", "GET", at_telegram_user(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "PATCH", at_telegram_user(timezone="UTC"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "PUT", put_telegram_user, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/{user_id}/", "DELETE", at_telegram_user(), 401, 403, 403, 403, 204,
+           group="seeonline", opened=(204, 403, 403, 403, 204), changes="things"),
+    Endpoint("/telegram-users/by-telegram-id/{telegram_id}/", "PATCH",
+           at_telegram_user(timezone="UTC"), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/by-telegram-id/{telegram_id}/", "DELETE", at_telegram_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    # By role: a role no scene has ("banned"), so the bulk delete takes nobody else's users.
+    Endpoint("/telegram-users/by-role/{role}/", "PATCH", at_role("vip", timezone="UTC"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/telegram-users/by-role/{role}/", "DELETE", at_role("banned"),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/", "POST", new_tracked_user, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/tracked-users/{tracked_id}/", "GET", at_tracked_user(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "PATCH", at_tracked_user(visible_online=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "PUT", put_tracked_user, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/{tracked_id}/", "DELETE", at_tracked_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/tracked-users/by-username/{username}/", "PATCH",
+           at_tracked_user(visible_online=True), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracked-users/by-username/{username}/", "DELETE", at_tracked_user(),
+           401, 403, 403, 403, 204, group="seeonline", opened=(204, 403, 403, 403, 204),
+           changes="things"),
+    Endpoint("/online-statuses/", "GET", bare, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/", "POST", new_status, 401, 403, 403, 403, 201,
+           group="seeonline", opened=(201, 403, 403, 403, 201)),
+    Endpoint("/online-statuses/{status_id}/", "GET", at_status(), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "PATCH", at_status(is_online=True),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "PUT", put_status, 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/online-statuses/{status_id}/", "DELETE", at_status(), 401, 403, 403, 403, 204,
+           group="seeonline", opened=(204, 403, 403, 403, 204), changes="things"),
+    Endpoint("/online-statuses/by-tracked-user-id/{tracked_id}/", "DELETE", at_status(),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS,
+           changes="things"),
+    Endpoint("/online-statuses/by-tracked-username/{username}/", "DELETE", at_status(),
+           401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS,
+           changes="things"),
     Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
     Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),

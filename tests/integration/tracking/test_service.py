@@ -16,7 +16,7 @@ from domain.telegram.model import TelegramAccount
 from domain.tracking import service as tracking
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
 from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
-from domain.tracking.service import StatusChange
+from domain.tracking.service import StatusChange, TelegramUserChanges
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -175,6 +175,18 @@ class TestTrackers:
                 await tracking.list_trackers(uow, actor=Guest("see_online"))
             with pytest.raises(PermissionDenied):
                 await tracking.create_telegram_user(uow, actor=Guest("see_online"), telegram_id=1)
+
+    async def test_a_guest_of_the_opened_seeonline_group_manages_tracking(
+        self, runtime: Runtime
+    ) -> None:
+        guest = Guest("seeonline")
+        async with runtime.uow() as uow:
+            created = await tracking.create_telegram_user(uow, actor=guest, telegram_id=1)
+        async with runtime.uow() as uow:
+            listed = await tracking.list_telegram_users(uow, actor=guest)
+            assert [user.id for user in listed] == [created.id]
+            with pytest.raises(PermissionDenied):  # tghub's own work stays admins'
+                await tracking.record_statuses(uow, actor=guest, changes=[])
 
     async def test_missing_tracker_is_the_legacy_404(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
@@ -370,13 +382,16 @@ class TestUpdates:
     async def test_telegram_user_fields_change_and_are_validated(self, runtime: Runtime) -> None:
         owner = await client(runtime, 500)
         async with runtime.uow() as uow:
+            changes = TelegramUserChanges(role="vip", theme="dark", timezone="Europe/Moscow")
             updated = await tracking.update_telegram_user(
-                uow, actor=SYSTEM, user_id=owner, role="vip", theme="dark", timezone="Europe/Moscow"
+                uow, actor=SYSTEM, user_id=owner, changes=changes
             )
         assert (updated.role, updated.theme, updated.timezone) == ("vip", "dark", "Europe/Moscow")
         async with runtime.uow() as uow:
             with pytest.raises(Invalid) as caught:
-                await tracking.update_telegram_user(uow, actor=SYSTEM, user_id=owner, role="god")
+                await tracking.update_telegram_user(
+                    uow, actor=SYSTEM, user_id=owner, changes=TelegramUserChanges(role="god")
+                )
         assert caught.value.field_errors == {"role": ['"god" is not a valid choice.']}
 
     async def test_an_unknown_owner_is_a_field_error(self, runtime: Runtime) -> None:
