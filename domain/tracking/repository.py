@@ -321,6 +321,26 @@ async def tracked_states(
     return {tracked_id: rules.TrackedState(online, hidden) for tracked_id, online, hidden in rows}
 
 
+async def status_history(
+    session: AsyncSession, tracked_user_id: int, start: datetime, end: datetime
+) -> tuple[bool | None, list[tuple[datetime, bool]]]:
+    """The status in force at ``start`` (None before the first) and the changes of
+    ``[start, end)`` in time order: two index range reads."""
+    of_user = OnlineStatus.tracked_user_id == tracked_user_id
+    before = await session.scalar(
+        select(OnlineStatus.is_online)
+        .where(of_user, OnlineStatus.created_at < start)
+        .order_by(OnlineStatus.created_at.desc(), OnlineStatus.id.desc())
+        .limit(1)
+    )
+    rows = await session.execute(
+        select(OnlineStatus.created_at, OnlineStatus.is_online)
+        .where(of_user, OnlineStatus.created_at >= start, OnlineStatus.created_at < end)
+        .order_by(OnlineStatus.created_at, OnlineStatus.id)
+    )
+    return before, [(at, online) for at, online in rows]
+
+
 async def write_statuses(session: AsyncSession, rows: list[tuple[int, bool, datetime]]) -> None:
     """The whole batch in one ``COPY``, inside the session's transaction: PostgreSQL's bulk
     path, about twice what a multi-row INSERT takes (tests/bench/status_ingest.py). A row's

@@ -6,13 +6,13 @@ Messages are Django REST framework's, field by field, as the legacy service answ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-    from datetime import datetime
 
 INT_MAX = 2**31 - 1
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -326,3 +326,58 @@ def status_changes(
         else:
             changes.append(StatusChange(tracked_id, seen.online, seen.observed_at))
     return changes
+
+
+# --- online sessions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnlineSession:
+    """An interval a tracked user was online: from a change to online to the next change to
+    offline, cut to the window asked about."""
+
+    started_at: datetime
+    ended_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+def online_sessions(
+    changes: Iterable[tuple[datetime, bool]],
+    *,
+    start: datetime,
+    end: datetime,
+    online_at_start: bool,
+) -> list[OnlineSession]:
+    """The online intervals within ``[start, end)`` of a change log (time order), given the
+    status in force at ``start``; an interval still open at ``end`` is cut there."""
+    sessions: list[OnlineSession] = []
+    since: datetime | None = start if online_at_start else None
+    for at, online in changes:
+        if not start <= at < end:
+            continue
+        if online and since is None:
+            since = at
+        elif not online and since is not None:
+            sessions.append(OnlineSession(since, at))
+            since = None
+    if since is not None and since < end:
+        sessions.append(OnlineSession(since, end))
+    return [session for session in sessions if session.seconds > 0]
+
+
+def daily_totals(sessions: Iterable[OnlineSession]) -> dict[date, float]:
+    """Seconds online per calendar day (UTC), a session crossing midnight split at it."""
+    totals: dict[date, float] = {}
+    for session in sessions:
+        cursor = session.started_at.astimezone(UTC)
+        finish = session.ended_at.astimezone(UTC)
+        while cursor < finish:
+            midnight = datetime.combine(cursor.date() + timedelta(days=1), time(), UTC)
+            part_end = min(midnight, finish)
+            day = cursor.date()
+            totals[day] = totals.get(day, 0.0) + (part_end - cursor).total_seconds()
+            cursor = part_end
+    return totals

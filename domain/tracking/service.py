@@ -29,6 +29,7 @@ from domain.tracking.model import (
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date, datetime
 
     from domain.access import Actor
     from domain.ports import Clock, SecretBox, TelegramGateway
@@ -714,3 +715,36 @@ async def _existing_tracked_user(uow: SqlAlchemyUnitOfWork, tracked_user_id: int
     except NotFound:
         message = rules.missing_object_message(tracked_user_id)
         raise Invalid.single("tracked_user_id", message) from None
+
+
+async def online_sessions(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    tracked_user_id: int,
+    start: datetime,
+    end: datetime,
+) -> list[rules.OnlineSession]:
+    """The tracked user's online intervals within ``[start, end)``, from the change log; one
+    still open at ``end`` is cut there."""
+    require_access(actor)
+    if end <= start:
+        raise Invalid.single("to", "Must be later than from.")
+    await repository.get(uow.session, TrackedUser, tracked_user_id)
+    before, changes = await repository.status_history(uow.session, tracked_user_id, start, end)
+    return rules.online_sessions(changes, start=start, end=end, online_at_start=bool(before))
+
+
+async def daily_online_totals(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    tracked_user_id: int,
+    start: datetime,
+    end: datetime,
+) -> dict[date, float]:
+    """Seconds online per UTC day within ``[start, end)``."""
+    sessions = await online_sessions(
+        uow, actor=actor, tracked_user_id=tracked_user_id, start=start, end=end
+    )
+    return rules.daily_totals(sessions)
