@@ -17,7 +17,7 @@ from domain.telegram import service as telegram
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
 
     from domain.access import Actor
     from domain.accounts.model import User
@@ -27,10 +27,11 @@ if TYPE_CHECKING:
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.telegram.model import TelegramAccount
-    from domain.uow import UnitOfWorkFactory
+    from domain.uow import SqlAlchemyUnitOfWork, UnitOfWorkFactory
 
 
 KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
 ActorT = TypeVar("ActorT", bound="Actor")
 
 
@@ -65,31 +66,37 @@ class Loaders:
             found = {user.id: user for user in await accounts.users_by_ids(uow, ids)}
         return [found.get(user_id) for user_id in ids]
 
-    async def _load_jobs(self, keys: Sequence[tuple[str, Actor]]) -> list[Job | None]:
-        found: dict[tuple[str, Actor], Job] = {}
+    async def _visible(
+        self,
+        keys: Sequence[tuple[KeyT, ActorT]],
+        fetch: Callable[
+            [SqlAlchemyUnitOfWork, list[KeyT], ActorT], Awaitable[Mapping[KeyT, ValueT]]
+        ],
+    ) -> list[ValueT | None]:
+        """What each (key, actor) may see: one service call per actor, in one unit of work."""
+        found: dict[tuple[KeyT, ActorT], ValueT] = {}
         async with self._uow() as uow:
             for actor, ids in _by_actor(keys).items():
-                visible = await jobs.visible_jobs(uow, ids, actor=actor)
-                found.update({(job_id, actor): job for job_id, job in visible.items()})
+                visible = await fetch(uow, ids, actor)
+                found.update({(key, actor): value for key, value in visible.items()})
         return [found.get(key) for key in keys]
+
+    async def _load_jobs(self, keys: Sequence[tuple[str, Actor]]) -> list[Job | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: jobs.visible_jobs(uow, ids, actor=actor)
+        )
 
     async def _load_telegram_accounts(
         self, keys: Sequence[tuple[uuid.UUID, Actor]]
     ) -> list[TelegramAccount | None]:
-        found: dict[tuple[uuid.UUID, Actor], TelegramAccount] = {}
-        async with self._uow() as uow:
-            for actor, ids in _by_actor(keys).items():
-                visible = await telegram.visible_accounts(uow, ids, actor=actor)
-                found.update({(key, actor): account for key, account in visible.items()})
-        return [found.get(key) for key in keys]
+        return await self._visible(
+            keys, lambda uow, ids, actor: telegram.visible_accounts(uow, ids, actor=actor)
+        )
 
     async def _load_chats(self, keys: Sequence[tuple[uuid.UUID, Viewer]]) -> list[Chat | None]:
-        found: dict[tuple[uuid.UUID, Viewer], Chat] = {}
-        async with self._uow() as uow:
-            for actor, ids in _by_actor(keys).items():
-                visible = await messenger.visible_chats(uow, actor=actor, chat_ids=ids)
-                found.update({(chat_id, actor): chat for chat_id, chat in visible.items()})
-        return [found.get(key) for key in keys]
+        return await self._visible(
+            keys, lambda uow, ids, actor: messenger.visible_chats(uow, actor=actor, chat_ids=ids)
+        )
 
     async def _load_chat_overviews(self, keys: Sequence[tuple[Chat, Viewer]]) -> list[ChatOverview]:
         found: dict[tuple[uuid.UUID, Viewer], ChatOverview] = {}
@@ -102,9 +109,7 @@ class Loaders:
     async def _load_messages(
         self, keys: Sequence[tuple[uuid.UUID, Viewer]]
     ) -> list[MessageCard | None]:
-        found: dict[tuple[uuid.UUID, Viewer], MessageCard] = {}
-        async with self._uow() as uow:
-            for actor, ids in _by_actor(keys).items():
-                visible = await messenger.visible_messages(uow, actor=actor, message_ids=ids)
-                found.update({(message_id, actor): card for message_id, card in visible.items()})
-        return [found.get(key) for key in keys]
+        return await self._visible(
+            keys,
+            lambda uow, ids, actor: messenger.visible_messages(uow, actor=actor, message_ids=ids),
+        )
