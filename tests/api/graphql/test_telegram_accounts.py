@@ -179,6 +179,17 @@ def unknown_account_id() -> str:
     return str(GlobalID("TelegramAccount", str(uuid.uuid4())))
 
 
+# Ids an account input may get wrong, with the payload error each one is.
+BAD_ACCOUNT_IDS = [
+    pytest.param(unknown_account_id(), "NotFoundError", id="unknown"),
+    pytest.param(other_type_id(), "ValidationError", id="other_type"),
+    pytest.param(
+        str(GlobalID("TelegramAccount", "not-a-uuid")), "ValidationError", id="not_a_uuid"
+    ),
+    pytest.param(str(uuid.uuid4()), "ValidationError", id="a_raw_uuid"),
+]
+
+
 class TestFullFlow:
     async def test_add_sign_in_and_send_a_message(self, runtime: Runtime, admin: Caller) -> None:
         added = await admin.add_account()
@@ -344,14 +355,7 @@ class TestRequestTelegramLoginCode:
 
     @pytest.mark.parametrize(
         ("account_id", "error"),
-        [
-            pytest.param(unknown_account_id(), "NotFoundError", id="unknown"),
-            pytest.param(other_type_id(), "ValidationError", id="other_type"),
-            pytest.param(
-                str(GlobalID("TelegramAccount", "not-a-uuid")), "ValidationError", id="not_a_uuid"
-            ),
-            pytest.param(str(uuid.uuid4()), "ValidationError", id="a_raw_uuid"),
-        ],
+        BAD_ACCOUNT_IDS,
     )
     async def test_an_unknown_or_malformed_account(
         self, admin: Caller, account_id: str, error: str
@@ -482,14 +486,7 @@ class TestSignInTelegramAccount:
 
     @pytest.mark.parametrize(
         ("account_id", "error"),
-        [
-            pytest.param(unknown_account_id(), "NotFoundError", id="unknown"),
-            pytest.param(other_type_id(), "ValidationError", id="other_type"),
-            pytest.param(
-                str(GlobalID("TelegramAccount", "not-a-uuid")), "ValidationError", id="not_a_uuid"
-            ),
-            pytest.param(str(uuid.uuid4()), "ValidationError", id="a_raw_uuid"),
-        ],
+        BAD_ACCOUNT_IDS,
     )
     async def test_an_unknown_or_malformed_account(
         self, admin: Caller, account_id: str, error: str
@@ -564,14 +561,7 @@ class TestSendTelegramMessage:
 
     @pytest.mark.parametrize(
         ("account_id", "error"),
-        [
-            pytest.param(unknown_account_id(), "NotFoundError", id="unknown"),
-            pytest.param(other_type_id(), "ValidationError", id="other_type"),
-            pytest.param(
-                str(GlobalID("TelegramAccount", "not-a-uuid")), "ValidationError", id="not_a_uuid"
-            ),
-            pytest.param(str(uuid.uuid4()), "ValidationError", id="a_raw_uuid"),
-        ],
+        BAD_ACCOUNT_IDS,
     )
     async def test_an_unknown_or_malformed_account(
         self, admin: Caller, account_id: str, error: str
