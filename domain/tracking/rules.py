@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
+from domain.tracking.events import StatusUpdate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -259,6 +260,8 @@ class StatusPlan:
     rows: list[tuple[int, bool, datetime]] = field(default_factory=list)
     hide: dict[int, str] = field(default_factory=dict)
     show: set[int] = field(default_factory=set)
+    # What subscribers are told: each row written, each user newly hidden or shown again.
+    updates: list[StatusUpdate] = field(default_factory=list)
 
 
 def plan_statuses(
@@ -274,13 +277,21 @@ def plan_statuses(
         tracked_id = change.tracked_user_id
         if tracked_id not in states:
             continue
+        hidden = tracked_id in plan.hide or (
+            states[tracked_id].hidden_by_tracking and tracked_id not in plan.show
+        )
         if change.online is None:
-            plan.hide[tracked_id] = change.reason or HIDDEN
+            reason = change.reason or HIDDEN
+            if not hidden:
+                plan.updates.append(StatusUpdate(tracked_id, None, change.observed_at, reason))
+            plan.hide[tracked_id] = reason
             plan.show.discard(tracked_id)
             continue
-        if tracked_id in plan.hide or states[tracked_id].hidden_by_tracking:
+        if hidden:
             plan.hide.pop(tracked_id, None)
             plan.show.add(tracked_id)
+        if latest[tracked_id] is not change.online or hidden:
+            plan.updates.append(StatusUpdate(tracked_id, change.online, change.observed_at))
         if latest[tracked_id] is not change.online:
             plan.rows.append((tracked_id, change.online, change.observed_at))
             latest[tracked_id] = change.online

@@ -17,6 +17,7 @@ from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
 from domain.tracking.errors import AmbiguousUsername, NoTelegramAccount
+from domain.tracking.events import OnlineStatusChanged
 from domain.tracking.model import (
     OnlineStatus,
     Role,
@@ -597,7 +598,8 @@ async def record_statuses(
     uow: SqlAlchemyUnitOfWork, *, actor: Actor, changes: Sequence[StatusChange]
 ) -> int:
     """Logs the statuses that differ from each user's latest one (one lookup, one insert);
-    an unknowable status hides the user with its reason. Commits; returns rows written."""
+    an unknowable status hides the user with its reason. Commits, then publishes the batch's
+    changes as one ``OnlineStatusChanged``; returns rows written."""
     require_admin(actor)
     if not changes:
         return 0
@@ -607,6 +609,8 @@ async def record_statuses(
     await repository.write_statuses(session, plan.rows)
     await repository.hide_statuses(session, plan.hide)
     await repository.show_statuses(session, plan.show)
+    if plan.updates:
+        uow.emit(OnlineStatusChanged(updates=tuple(plan.updates)))
     await uow.commit()
     return len(plan.rows)
 

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 
 from domain.access import Guest, System
 from domain.errors import Invalid, NotFound, PermissionDenied
+from domain.events import decode
 from domain.telegram import service as telegram
 from domain.telegram.model import TelegramAccount
 from domain.tracking import service as tracking
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
+from domain.tracking.events import CHANNEL, OnlineStatusChanged, StatusUpdate
 from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
 from domain.tracking.service import StatusChange, TelegramUserChanges
 
@@ -309,6 +311,19 @@ class TestStatuses:
                 )
             )
             assert list(rows) == [(one, True), (two, False), (two, True)]
+
+    async def test_a_batch_is_published_once_after_commit(self, runtime: Runtime) -> None:
+        await tracker(runtime, 1)
+        owner = await client(runtime, 500)
+        one, two = (await track(runtime, owner, "one")).id, (await track(runtime, owner, "two")).id
+        async with runtime.bus.subscribe(CHANNEL) as messages:
+            async with runtime.uow() as uow:
+                changes = [StatusChange(one, True, T0), StatusChange(two, None, T0, "recently")]
+                await tracking.record_statuses(uow, actor=SYSTEM, changes=changes)
+            event = decode(await asyncio.wait_for(anext(aiter(messages)), timeout=30))
+        assert event == OnlineStatusChanged(
+            updates=(StatusUpdate(one, True, T0), StatusUpdate(two, None, T0, "recently"))
+        )
 
     async def test_unknowable_status_hides_the_user_until_seen_again(
         self, runtime: Runtime

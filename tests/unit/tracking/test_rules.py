@@ -8,6 +8,7 @@ import pytest
 
 from domain.tracking import rules
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
+from domain.tracking.events import StatusUpdate
 from domain.tracking.rules import Slots, StatusChange, TrackedState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -129,3 +130,26 @@ class TestStatuses:
         plan = rules.plan_statuses([StatusChange(9, True, T0)], {})
         assert plan.rows == []
         assert plan.show == set()
+
+    def test_updates_name_each_row_and_each_user_newly_hidden_or_shown(self) -> None:
+        states = {
+            1: TrackedState(False, False),
+            2: TrackedState(True, False),
+            3: TrackedState(True, hidden_by_tracking=True),
+            4: TrackedState(True, hidden_by_tracking=True),
+        }
+        later = T0 + timedelta(seconds=1)
+        changes = [
+            StatusChange(1, True, T0),
+            StatusChange(2, True, T0),  # no change: nothing to tell
+            StatusChange(2, None, later, "recently"),
+            StatusChange(3, True, T0),  # shown again, same status: told, not logged
+            StatusChange(4, None, T0, "hidden"),  # hidden already: nothing to tell
+        ]
+        plan = rules.plan_statuses(changes, states)
+        assert plan.rows == [(1, True, T0)]
+        assert plan.updates == [
+            StatusUpdate(1, True, T0),
+            StatusUpdate(3, True, T0),
+            StatusUpdate(2, None, later, "recently"),
+        ]
