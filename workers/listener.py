@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.access import System
 from domain.adapters.clock import SystemClock
@@ -26,14 +26,19 @@ from domain.errors import DomainError
 from domain.tracking import service as tracking
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from domain.bootstrap import Runtime
     from domain.ports import Clock, TelegramGateway
     from domain.settings import Settings
+    from domain.telegram.service import StatusObservation
 
 log = logging.getLogger(__name__)
 
 LISTENER = System("status listener")
 CANCEL_RETRY = 1.0
+# Update events written in one batch at most (a poll cycle's batches are as large).
+UPDATE_BATCH = 1000
 
 
 def lease_key(prefix: str, tracker_id: int) -> str:
@@ -41,17 +46,24 @@ def lease_key(prefix: str, tracker_id: int) -> str:
 
 
 class TrackerLoop:
-    """One owned tracker: its lease kept in the background, its poll cycle on a timer."""
+    """One owned tracker: its lease kept in the background, its poll cycle on a timer, and
+    Telegram's update events followed in between."""
 
     def __init__(self, listener: Listener, tracker_id: int, lease: Lease) -> None:
         self.tracker_id = tracker_id
         self._listener = listener
         self._keeper = LeaseKeeper(lease, self._lost)
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        # Telegram id → tracked ids, as the last poll resolved the usernames.
+        self._tracked: dict[int, list[int]] = {}
 
     def start(self) -> None:
         self._keeper.start()
-        self._task = asyncio.create_task(self._poll_forever(), name=f"poll:{self.tracker_id}")
+        name = self.tracker_id
+        self._tasks = [
+            asyncio.create_task(self._poll_forever(), name=f"poll:{name}"),
+            asyncio.create_task(self._follow_updates(), name=f"updates:{name}"),
+        ]
 
     async def stop(self) -> None:
         """Stop polling and give the lease up."""
@@ -64,21 +76,42 @@ class TrackerLoop:
         self._listener.forget(self.tracker_id)
 
     async def _cancel(self) -> None:
-        task, self._task = self._task, None
-        if task is None or task is asyncio.current_task():
-            return
-        # Cancelled again until it ends: a cancellation can be swallowed on its way through
-        # redis-py, and the loop would then poll on as if nothing had happened.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=CANCEL_RETRY)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            if task is not asyncio.current_task():
+                await _cancelled(task)
 
     async def _poll_forever(self) -> None:
         while True:
-            await self._listener.poll(self.tracker_id)
+            poll = await self._listener.poll(self.tracker_id)
+            if poll is not None:
+                self._tracked = poll.by_telegram_id
             await asyncio.sleep(self._listener.runtime.settings.listener_poll_interval)
+
+    async def _follow_updates(self) -> None:
+        """Status changes as Telegram pushes them, written in batches of what arrived while
+        the last batch was being written. A broken stream is opened again after a poll
+        interval; the poll covers the gap."""
+        while True:
+            try:
+                await self._listener.follow_updates(self.tracker_id, lambda: self._tracked)
+            except DomainError as exc:
+                log.warning("updates of tracker %s stopped: %s", self.tracker_id, exc.message)
+            except Exception:
+                log.exception("updates of tracker %s stopped", self.tracker_id)
+            else:
+                log.info("Telegram ended the updates of tracker %s", self.tracker_id)
+            await asyncio.sleep(self._listener.runtime.settings.listener_poll_interval)
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    # Cancelled again until it ends: a cancellation can be swallowed on its way through
+    # redis-py, and the loop would then poll on as if nothing had happened.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_RETRY)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class Listener:
@@ -112,8 +145,13 @@ class Listener:
             await self.close()
 
     async def scan(self) -> None:
-        """Take the free listenable trackers, let go of those no longer listenable."""
+        """Sign out the trackers without a usable session (their users move where slots
+        allow), take the free listenable trackers, let go of those no longer listenable."""
         try:
+            async with self.runtime.uow() as uow:
+                signed_out = await tracking.check_sessions(uow, actor=LISTENER)
+            for tracker_id, reason in signed_out.items():
+                log.warning("tracker %s signed out: %s", tracker_id, reason)
             async with self.runtime.uow() as uow:
                 wanted = set(await tracking.listenable_trackers(uow, actor=LISTENER))
         except DomainError:  # the database is unavailable: keep what we have, try again
@@ -124,11 +162,11 @@ class Listener:
         for tracker_id in sorted(self._loops.keys() - wanted):
             await self._loops.pop(tracker_id).stop()
 
-    async def poll(self, tracker_id: int) -> None:
-        """One poll cycle; a failure is logged and the next cycle tries again."""
+    async def poll(self, tracker_id: int) -> tracking.Poll | None:
+        """One poll cycle; a failure is logged (None) and the next cycle tries again."""
         try:
             async with self.runtime.uow() as uow:
-                await tracking.poll_tracker(
+                return await tracking.poll_tracker(
                     uow,
                     self.gateway,
                     self.runtime.secrets,
@@ -140,6 +178,32 @@ class Listener:
             log.warning("polling tracker %s failed: %s", tracker_id, exc.message)
         except Exception:
             log.exception("polling tracker %s failed", tracker_id)
+        return None
+
+    async def follow_updates(
+        self, tracker_id: int, tracked: Callable[[], Mapping[int, Sequence[int]]]
+    ) -> None:
+        """Record the status changes Telegram pushes to the tracker's account until the
+        stream ends; ``tracked`` gives the tracker's users as the last poll found them."""
+        async with self.runtime.uow() as uow:
+            creds = await tracking.listening_credentials(
+                uow, self.runtime.secrets, actor=LISTENER, tracker_id=tracker_id
+            )
+        arrived: asyncio.Queue[StatusObservation] = asyncio.Queue()
+
+        async def receive() -> None:
+            async for seen in self.gateway.status_updates(creds):
+                arrived.put_nowait(seen)
+
+        receiving = asyncio.create_task(receive(), name=f"receive:{tracker_id}")
+        try:
+            while batch := await _next_batch(arrived, receiving):
+                async with self.runtime.uow() as uow:
+                    await tracking.record_updates(
+                        uow, actor=LISTENER, tracked=tracked(), seen=batch
+                    )
+        finally:
+            await _cancelled(receiving)
 
     def forget(self, tracker_id: int) -> None:
         self._loops.pop(tracker_id, None)
@@ -163,6 +227,27 @@ class Listener:
         self._loops[tracker_id] = loop
         loop.start()
         log.info("listening to tracker %s", tracker_id)
+
+
+async def _next_batch(
+    arrived: asyncio.Queue[StatusObservation], receiving: asyncio.Task[None]
+) -> list[StatusObservation] | None:
+    """The next update and those queued behind it, up to ``UPDATE_BATCH``: what arrived while
+    the last batch was written. None once the stream has ended and nothing is left (its error,
+    if it failed, is raised)."""
+    if arrived.empty():
+        getting = asyncio.ensure_future(arrived.get())
+        await asyncio.wait({getting, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        if not getting.done():
+            await _cancelled(getting)
+            receiving.result()
+            return None
+        batch = [getting.result()]
+    else:
+        batch = [arrived.get_nowait()]
+    while not arrived.empty() and len(batch) < UPDATE_BATCH:
+        batch.append(arrived.get_nowait())
+    return batch
 
 
 async def listen(settings: Settings, runtime: Runtime | None = None) -> None:

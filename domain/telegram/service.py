@@ -13,13 +13,19 @@ from domain.access import require_admin
 from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
-from domain.telegram.errors import AccountSessionRevoked, PrivacyRestricted, TelegramError
-from domain.telegram.model import AccountCredentials, AccountStatus, TelegramAccount
+
+# Re-exported for other aggregates' jobs: what Telegram answers, and the error they catch
+# when it drops a session.
+from domain.telegram.errors import AccountSessionRevoked as AccountSessionRevoked
+from domain.telegram.errors import PrivacyRestricted, TelegramError
+from domain.telegram.model import AccountCredentials as AccountCredentials
+from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.telegram.model import StatusObservation as StatusObservation
 from domain.text import text_errors
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from domain.access import Actor
     from domain.jobs.model import Job
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 SEND_LOGIN_CODE = "telegram.send_login_code"
 SIGN_IN = "telegram.sign_in"
 SEND_MESSAGES = "telegram.send_messages"
+NOT_SIGNED_IN = "The account is not signed in."
 
 
 async def add_account(
@@ -309,10 +316,36 @@ async def _signed_in_credentials(
 ) -> AccountCredentials:
     account = await repository.get_account(uow.session, account_id)
     if account.status is not AccountStatus.ACTIVE:
-        raise TelegramError("The account is not signed in.")
+        raise TelegramError(NOT_SIGNED_IN)
     creds = credentials(box, account)
     await uow.release()
     return creds
+
+
+async def session_problems(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Which of these accounts have no usable session, and why (another aggregate's check
+    before it relies on them): an account that does not exist, or is not signed in."""
+    require_admin(actor)
+    accounts = await repository.get_accounts(uow.session, list(account_ids))
+    problems: dict[uuid.UUID, str] = {}
+    for account_id in account_ids:
+        account = accounts.get(account_id)
+        if account is None:
+            problems[account_id] = "The Telegram account no longer exists."
+        elif account.status is not AccountStatus.ACTIVE:
+            problems[account_id] = account.last_error or NOT_SIGNED_IN
+    return problems
+
+
+async def session_revoked(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID
+) -> None:
+    """Another aggregate's job met ``AccountSessionRevoked``: the account must be signed in
+    again. Commits."""
+    require_admin(actor)
+    await mark_revoked(uow, account_id)
 
 
 async def mark_revoked(uow: SqlAlchemyUnitOfWork, account_id: uuid.UUID) -> None:

@@ -57,6 +57,9 @@ class TrackerAccount(Timestamped, Base):
     api_hash_digest: Mapped[str] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=False, server_default="false")
     is_auth: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Why tghub cleared ``is_auth`` (the session is gone or Telegram revoked it); None while
+    # signed in, and when an admin set it by hand. Users of such a tracker are moved away.
+    auth_error: Mapped[str | None] = mapped_column(Text, default=None)
     telegram_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("telegram_accounts.id", ondelete="SET NULL"), unique=True, default=None
     )

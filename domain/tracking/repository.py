@@ -19,6 +19,7 @@ from domain.tracking.model import (
 )
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
@@ -276,6 +277,50 @@ async def listenable_trackers(session: AsyncSession) -> list[int]:
         .order_by(TrackerAccount.id)
     )
     return [int(tracker_id) for tracker_id in await session.scalars(query)]
+
+
+async def signed_in_claims(session: AsyncSession) -> dict[int, uuid.UUID | None]:
+    """Every tracker marked signed in (``is_auth``), with its Telegram account (None: none)."""
+    query = select(TrackerAccount.id, TrackerAccount.telegram_account_id).where(
+        TrackerAccount.is_auth
+    )
+    return {int(tracker_id): account_id for tracker_id, account_id in await session.execute(query)}
+
+
+async def sign_out(session: AsyncSession, reasons: Mapping[int, str]) -> None:
+    """``is_auth`` false with the reason, for trackers still marked signed in (a concurrent
+    sweep that got there first is left as it wrote it)."""
+    for tracker_id, reason in sorted(reasons.items()):
+        await session.execute(
+            update(TrackerAccount)
+            .where(TrackerAccount.id == tracker_id, TrackerAccount.is_auth)
+            .values(is_auth=False, auth_error=reason)
+        )
+
+
+async def sign_in(session: AsyncSession, telegram_account_id: uuid.UUID) -> int | None:
+    """The tracker of this Telegram account (if any) is signed in; returns its id."""
+    tracker_id = await session.scalar(
+        update(TrackerAccount)
+        .where(TrackerAccount.telegram_account_id == telegram_account_id)
+        .values(is_auth=True, auth_error=None)
+        .returning(TrackerAccount.id)
+    )
+    return None if tracker_id is None else int(tracker_id)
+
+
+async def stranded_users(session: AsyncSession, limit: int) -> list[TrackedUser]:
+    """Up to ``limit`` tracked users of trackers tghub signed out (``auth_error`` set), oldest
+    first, locked until commit."""
+    query = (
+        select(TrackedUser)
+        .join(TrackerAccount, TrackerAccount.id == TrackedUser.tracker_account_id)
+        .where(TrackerAccount.is_auth.is_(False), TrackerAccount.auth_error.is_not(None))
+        .order_by(TrackedUser.id)
+        .limit(limit)
+        .with_for_update(of=TrackedUser)
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def usernames_of(session: AsyncSession, tracker_id: int) -> dict[int, str]:

@@ -216,6 +216,17 @@ def plan_evacuation(leaving: int, count: int, others: Iterable[Slots]) -> list[i
     load = {t.tracker_id: t for t in others if t.tracker_id != leaving and t.usable}
     if sum(t.free for t in load.values()) < count:
         raise NotEnoughSlots
+    return _place(count, load)
+
+
+def plan_rescue(count: int, others: Iterable[Slots]) -> list[int]:
+    """Where the tracked users of signed-out trackers move, in order: as many as the usable
+    trackers have free slots for (the rest wait for a slot), least-loaded first."""
+    load = {t.tracker_id: t for t in others if t.usable}
+    return _place(min(count, sum(t.free for t in load.values())), load)
+
+
+def _place(count: int, load: dict[int, Slots]) -> list[int]:
     targets: list[int] = []
     for _ in range(count):
         target = choose_tracker(load.values())
@@ -318,6 +329,7 @@ class Observed:
     username: str | None
     online: bool | None
     observed_at: datetime
+    user_id: int | None = None
 
 
 def status_changes(
@@ -336,6 +348,37 @@ def status_changes(
             changes.append(StatusChange(tracked_id, None, seen.observed_at, HIDDEN_REASON))
         else:
             changes.append(StatusChange(tracked_id, seen.online, seen.observed_at))
+    return changes
+
+
+def by_telegram_id(
+    tracked: Mapping[int, str], observed: Iterable[Observed]
+) -> dict[int, list[int]]:
+    """Telegram user id → the tracked users (id → username) of that user, as a poll resolved
+    their usernames: update events name users by id only."""
+    ids = {o.username.lower(): o.user_id for o in observed if o.username and o.user_id is not None}
+    found: dict[int, list[int]] = {}
+    for tracked_id, username in tracked.items():
+        user_id = ids.get(username.lower())
+        if user_id is not None:
+            found.setdefault(user_id, []).append(tracked_id)
+    return found
+
+
+def update_changes(
+    tracked: Mapping[int, Sequence[int]], observed: Iterable[Observed]
+) -> list[StatusChange]:
+    """The changes an update event tells of the users a tracker tracks (Telegram id → tracked
+    ids); updates of users it does not track are ignored."""
+    changes = []
+    for seen in observed:
+        if seen.user_id is None:
+            continue
+        reason = None if seen.online is not None else HIDDEN_REASON
+        changes += [
+            StatusChange(tracked_id, seen.online, seen.observed_at, reason)
+            for tracked_id in tracked.get(seen.user_id, ())
+        ]
     return changes
 
 

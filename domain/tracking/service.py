@@ -29,7 +29,8 @@ from domain.tracking.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    import uuid
+    from collections.abc import Mapping, Sequence
     from datetime import date, datetime
 
     from domain.access import Actor
@@ -615,6 +616,15 @@ async def record_statuses(
     return len(plan.rows)
 
 
+@dataclass(frozen=True)
+class Poll:
+    """What one poll cycle did: rows written, and the Telegram ids of the tracker's users as
+    the poll resolved their usernames (update events name users by id only)."""
+
+    written: int
+    by_telegram_id: dict[int, list[int]]
+
+
 async def poll_tracker(
     uow: SqlAlchemyUnitOfWork,
     gateway: TelegramGateway,
@@ -623,23 +633,59 @@ async def poll_tracker(
     *,
     actor: Actor,
     tracker_id: int,
-) -> int:
+) -> Poll:
     """One poll cycle of a tracker: its users' statuses asked of Telegram through its
     Telegram account, ``POLL_BATCH`` users a call (never one call per user), and the changes
-    recorded. Holds no connection while Telegram answers. Returns the rows written."""
+    recorded. Holds no connection while Telegram answers. A revoked session signs the
+    tracker out (its users move where slots allow) and is raised."""
+    require_admin(actor)
+    tracker = await repository.get(uow.session, TrackerAccount, tracker_id)
+    account_id = tracker.telegram_account_id
+    if account_id is None:
+        raise NoTelegramAccount
+    tracked = await repository.usernames_of(uow.session, tracker_id)
+    creds = await telegram.signed_in_credentials(uow, box, actor=actor, account_id=account_id)
+    observed: list[rules.Observed] = []
+    try:
+        for batch in rules.poll_batches(list(tracked.values())):
+            observed += _observed(await gateway.user_statuses(creds, batch))
+    except telegram.AccountSessionRevoked as exc:
+        await telegram.session_revoked(uow, actor=actor, account_id=account_id)
+        await _sign_out(uow, {tracker_id: exc.message})
+        raise
+    changes = rules.status_changes(tracked, observed, clock.now())
+    written = await record_statuses(uow, actor=actor, changes=changes)
+    return Poll(written, rules.by_telegram_id(tracked, observed))
+
+
+async def listening_credentials(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor, tracker_id: int
+) -> telegram.AccountCredentials:
+    """The credentials a listener follows the tracker's update events with; ends the read
+    transaction. NoTelegramAccount, or TelegramError when it is not signed in."""
     require_admin(actor)
     tracker = await repository.get(uow.session, TrackerAccount, tracker_id)
     if tracker.telegram_account_id is None:
         raise NoTelegramAccount
-    tracked = await repository.usernames_of(uow.session, tracker_id)
-    creds = await telegram.signed_in_credentials(
+    return await telegram.signed_in_credentials(
         uow, box, actor=actor, account_id=tracker.telegram_account_id
     )
-    observed: list[rules.Observed] = []
-    for batch in rules.poll_batches(list(tracked.values())):
-        seen = await gateway.user_statuses(creds, batch)
-        observed += [rules.Observed(o.username, o.online, o.observed_at) for o in seen]
-    changes = rules.status_changes(tracked, observed, clock.now())
+
+
+def _observed(seen: Sequence[telegram.StatusObservation]) -> list[rules.Observed]:
+    return [rules.Observed(o.username, o.online, o.observed_at, o.user_id) for o in seen]
+
+
+async def record_updates(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    tracked: Mapping[int, Sequence[int]],
+    seen: Sequence[telegram.StatusObservation],
+) -> int:
+    """Status changes pushed by Telegram (update events) of the users a tracker tracks
+    (Telegram id → tracked ids, from its last poll), recorded like a poll's. Commits."""
+    changes = rules.update_changes(tracked, _observed(seen))
     return await record_statuses(uow, actor=actor, changes=changes)
 
 
@@ -647,6 +693,53 @@ async def listenable_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> lis
     """The trackers a listener should poll: active, authorised and with a Telegram account."""
     require_admin(actor)
     return await repository.listenable_trackers(uow.session)
+
+
+async def tracker_signed_in(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, telegram_account_id: uuid.UUID
+) -> int | None:
+    """A Telegram account signed in: the tracker it is (if any) is authorised again, and a
+    listener takes it up. Commits; returns the tracker's id."""
+    require_admin(actor)
+    tracker_id = await repository.sign_in(uow.session, telegram_account_id)
+    await uow.commit()
+    return tracker_id
+
+
+async def check_sessions(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> dict[int, str]:
+    """Signs out, with the reason, every tracker marked signed in that has no usable session
+    (no Telegram account, or one that is not signed in: a legacy PATCH may claim either), and
+    moves the users of signed-out trackers where slots allow. Commits; returns the trackers
+    signed out now."""
+    require_admin(actor)
+    claims = await repository.signed_in_claims(uow.session)
+    accounts = {account for account in claims.values() if account is not None}
+    problems = await telegram.session_problems(uow, actor=actor, account_ids=accounts)
+    reasons = {
+        tracker_id: NoTelegramAccount.default_message if account is None else problems[account]
+        for tracker_id, account in claims.items()
+        if account is None or account in problems
+    }
+    await _sign_out(uow, reasons)
+    return reasons
+
+
+async def _sign_out(uow: SqlAlchemyUnitOfWork, reasons: Mapping[int, str]) -> None:
+    """Signs the trackers out and moves the users of every signed-out tracker to usable
+    trackers with free slots; those that do not fit keep their tracker until a slot frees
+    (the next sweep tries again). Commits."""
+    session = uow.session
+    await repository.sign_out(session, reasons)
+    slots = await repository.locked_slots(session)
+    free = sum(s.free for s in slots if s.usable)
+    stranded = await repository.stranded_users(session, free) if free else []
+    targets = rules.plan_rescue(len(stranded), slots)
+    moves = Counter(targets)
+    moves.subtract(Counter(user.tracker_account_id for user in stranded))
+    for user, target in zip(stranded, targets, strict=True):
+        user.tracker_account_id = target
+    await repository.adjust_tracker_counts(session, moves)
+    await uow.commit()
 
 
 async def list_statuses(

@@ -56,7 +56,7 @@ async def tracked_scene(runtime: Runtime, *, phone: str | None = ACCOUNT_PHONE) 
     return tracker.id
 
 
-async def poll(runtime: Runtime, tracker_id: int, actor: object = SYSTEM) -> int:
+async def poll(runtime: Runtime, tracker_id: int, actor: object = SYSTEM) -> tracking.Poll:
     assert runtime.world is not None
     async with runtime.uow() as uow:
         return await tracking.poll_tracker(
@@ -107,7 +107,7 @@ class TestPollTracker:
     ) -> None:
         await set_online(runtime, 1001, True)
 
-        written = await poll(runtime, tracker_id)
+        written = (await poll(runtime, tracker_id)).written
 
         assert written == 1
         assert await log(runtime) == [("ivan_test", True)]
@@ -124,9 +124,9 @@ class TestPollTracker:
         await set_online(runtime, 1001, True)
         await poll(runtime, tracker_id)
 
-        unchanged = await poll(runtime, tracker_id)
+        unchanged = (await poll(runtime, tracker_id)).written
         await set_online(runtime, 1001, False)
-        changed = await poll(runtime, tracker_id)
+        changed = (await poll(runtime, tracker_id)).written
 
         assert (unchanged, changed) == (0, 1)
         assert await log(runtime) == [("ivan_test", True), ("ivan_test", False)]
