@@ -84,21 +84,27 @@ async def signed_in_account(runtime: Runtime, phone: str = ACCOUNT_PHONE) -> uui
         account = await telegram.add_account(
             uow, runtime.secrets, actor=SYSTEM, phone=phone, api_id=12345, api_hash=API_HASH
         )
-        await telegram.request_login_code(uow, account_id=account.id, actor=SYSTEM)
+    await sign_in(runtime, account.id)
+    return account.id
+
+
+async def sign_in(runtime: Runtime, account_id: uuid.UUID) -> None:
+    """Sends the account a code and signs it in with the world's code, through the jobs."""
+    async with runtime.uow() as uow:
+        await telegram.request_login_code(uow, account_id=account_id, actor=SYSTEM)
     await run_jobs(runtime)
     async with runtime.uow() as uow:
         await telegram.submit_login(
             uow,
             runtime.secrets,
-            account_id=account.id,
+            account_id=account_id,
             code="12345",
             password=None,
             actor=SYSTEM,
         )
     await run_jobs(runtime)
     async with runtime.uow() as uow:
-        stored = await uow.session.get(TelegramAccount, account.id)
+        stored = await uow.session.get(TelegramAccount, account_id)
         assert stored is not None
         failures = [(j.kind, j.status, j.error) for j in (await uow.session.scalars(select(Job)))]
         assert stored.status is AccountStatus.ACTIVE, failures
-    return account.id

@@ -237,9 +237,12 @@ async def _next_batch(
     if it failed, is raised)."""
     if arrived.empty():
         getting = asyncio.ensure_future(arrived.get())
-        await asyncio.wait({getting, receiving}, return_when=asyncio.FIRST_COMPLETED)
-        if not getting.done():
-            await _cancelled(getting)
+        try:
+            await asyncio.wait({getting, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not getting.done():
+                await _cancelled(getting)
+        if getting.cancelled():
             receiving.result()
             return None
         batch = [getting.result()]

@@ -4,6 +4,7 @@ taken over when a lease lapses, polled while owned, let go when no longer listen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import signal
 from typing import TYPE_CHECKING
@@ -16,11 +17,12 @@ from domain.adapters.clock import SystemClock
 from domain.adapters.lease import Lease
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.tracking import service as tracking
+from domain.tracking.errors import NoTelegramAccount
 from domain.tracking.model import OnlineStatus
 from domain.types import TelegramID
 from tests.conftest import until
 from tests.processes import start_listener, stop
-from tests.world import API_HASH, WORLD, load_world, signed_in_account
+from tests.world import API_HASH, WORLD, load_world, sign_in, signed_in_account
 from workers.listener import Listener, lease_key
 
 if TYPE_CHECKING:
@@ -152,6 +154,83 @@ class TestPolling:
                 return await status_rows(runtime) == len(ids)
 
             await until(both_logged)
+        finally:
+            await one.close()
+
+    async def test_update_events_are_recorded_between_polls(
+        self, runtime: Runtime, ids: list[int]
+    ) -> None:
+        assert runtime.sandbox is not None
+        sandbox = runtime.sandbox
+        one = listener(runtime, "one")
+        poll = await one.poll(ids[0])
+        assert poll is not None
+        assert list(poll.by_telegram_id) == [1001]  # ivan_test, resolved by the poll
+        polled = await status_rows(runtime)  # ivan's first status
+        following = asyncio.create_task(one.follow_updates(ids[0], lambda: poll.by_telegram_id))
+        online = False
+
+        async def a_change_is_logged() -> bool:
+            # Flipped until the stream has seen a flip: a change made before the stream took
+            # its first look is not an update (nor would it be on Telegram).
+            nonlocal online
+            assert not following.done(), following
+            if await status_rows(runtime) > polled:
+                return True
+            online = not online
+            await sandbox.set_user_status(TelegramID(1001), online=online)
+            return False
+
+        try:
+            await until(a_change_is_logged)
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+
+
+class TestSessions:
+    async def test_a_scan_signs_out_a_claim_without_a_session(
+        self, runtime: Runtime, ids: list[int]
+    ) -> None:
+        async with runtime.uow() as uow:
+            claim = await tracking.create_tracker(
+                uow, runtime.secrets, actor=SYSTEM, telegram_id=799, api_id=12399,
+                api_hash=f"{99:032x}", is_active=True, is_auth=True,
+            )  # fmt: skip
+        one = listener(runtime, "one")
+        try:
+            await one.scan()
+
+            assert one.owned == set(ids)
+            async with runtime.uow() as uow:
+                found = await tracking.get_tracker(uow, actor=SYSTEM, tracker_id=claim.id)
+                assert (found.is_auth, found.auth_error) == (
+                    False,
+                    NoTelegramAccount.default_message,
+                )
+        finally:
+            await one.close()
+
+    async def test_a_newly_signed_in_tracker_is_taken_up(
+        self, runtime: Runtime, ids: list[int]
+    ) -> None:
+        async with runtime.uow() as uow:
+            await tracking.update_tracker(
+                uow, runtime.secrets, actor=SYSTEM, tracker_id=ids[1], is_auth=False
+            )
+        one = listener(runtime, "one")
+        try:
+            await one.scan()
+            assert one.owned == {ids[0]}
+            async with runtime.uow() as uow:
+                account = await tracking.get_tracker(uow, actor=SYSTEM, tracker_id=ids[1])
+            assert account.telegram_account_id is not None
+            await sign_in(runtime, account.telegram_account_id)
+
+            await one.scan()
+
+            assert one.owned == set(ids)
         finally:
             await one.close()
 

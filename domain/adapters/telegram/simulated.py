@@ -342,15 +342,21 @@ class SimulatedGateway:
 
     async def status_updates(self, account: AccountCredentials) -> AsyncIterator[StatusObservation]:
         """Polls the world and yields each visible change (the world has no push)."""
-        known = await self.store.update(lambda w: visible_statuses(w, account))
+        known = await self._visible_statuses(account)
         while True:
             await asyncio.sleep(self.poll_interval)
-            current = await self.store.update(lambda w: visible_statuses(w, account))
+            current = await self._visible_statuses(account)
             for user_id, seen in current.items():
                 before = known.get(user_id)
                 if before is None or before.online != seen.online:
                     yield seen
             known = current
+
+    async def _visible_statuses(self, account: AccountCredentials) -> dict[int, StatusObservation]:
+        # Shielded: a stream is stopped by cancelling it, and a cancellation that lands while
+        # redis-py 5.3 opens a pool connection leaks that connection. The look finishes (in
+        # milliseconds) and gives its connection back; the stream stops all the same.
+        return await asyncio.shield(self.store.update(lambda w: visible_statuses(w, account)))
 
     async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
         return await self.store.update(lambda w: import_phone(w, account, phone))
