@@ -435,3 +435,39 @@ def daily_totals(sessions: Iterable[OnlineSession]) -> dict[date, float]:
             totals[day] = totals.get(day, 0.0) + (part_end - cursor).total_seconds()
             cursor = part_end
     return totals
+
+
+# -- the window of an online history (the CSV downloads) -----------------------------------
+
+# The longest window asked about at once: a leap year, so any calendar year fits in one.
+MAX_WINDOW = timedelta(days=366)
+# A window's ends stay within these: nothing was tracked before the first, and well before
+# the second a day's end (the split at midnight) still fits in a date.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+WINDOW_BEFORE_START = "Must be later than from."
+WINDOW_TOO_LONG = f"The window may span at most {MAX_WINDOW.days} days."
+OUT_OF_RANGE = f"Enter a date/time from {EARLIEST.date()} to {LATEST.date()}."
+
+
+def window_errors(start: datetime, end: datetime) -> Errors:
+    """Why ``[start, end)`` cannot be asked about, by bound (``from``, ``to``); none: it can."""
+    errors: Errors = {}
+    for name, bound in (("from", start), ("to", end)):
+        if not EARLIEST <= bound <= LATEST:
+            errors[name] = [OUT_OF_RANGE]
+    if errors:
+        return errors
+    if end <= start:
+        errors["to"] = [WINDOW_BEFORE_START]
+    elif end - start > MAX_WINDOW:
+        errors["to"] = [WINDOW_TOO_LONG]
+    return errors
+
+
+def window_days(start: datetime, end: datetime) -> list[date]:
+    """Every UTC day ``[start, end)`` touches, in order: a window ending at midnight does not
+    touch the day that starts there."""
+    first = start.astimezone(UTC).date()
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, chats, mailing, messenger, seeonline
+from resolvers.rest import bots, chats, mailing, messenger, seeonline, tracking_csv
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -90,6 +90,17 @@ def seeonline_routes() -> list[BaseRoute]:
             "/online-statuses/by-tracked-username/{username}/",
             seeonline.statuses_by_tracked_username,
             ["DELETE"],
+        ),
+        # tghub additions (docs/rest.md): file names, so no trailing-slash twin.
+        Route(
+            "/tracking/tracked-users/{tracked_id}/online-sessions.csv",
+            tracking_csv.online_sessions,
+            methods=["GET"],
+        ),
+        Route(
+            "/tracking/tracked-users/{tracked_id}/daily-online-totals.csv",
+            tracking_csv.daily_online_totals,
+            methods=["GET"],
         ),
     ]
 

@@ -758,6 +758,14 @@ async def put_status(scene: Scene) -> Request:
     return Request(params={"status_id": status_id}, json=body)
 
 
+def tracked_window(query: dict[str, str]) -> Build:
+    async def build(scene: Scene) -> Request:
+        tracked = await scene.tracked_user()
+        return Request(params={"tracked_id": tracked.id}, query=query)
+
+    return build
+
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -915,6 +923,13 @@ LEGACY = [
     Endpoint("/online-statuses/by-tracked-username/{username}/", "DELETE", at_status(),
            401, 403, 403, 403, 200, group="seeonline", opened=ADMINS_OR_GUESTS,
            changes="things"),
+    # tghub's CSV downloads beside seed 000's routes, with the same access.
+    Endpoint("/tracking/tracked-users/{tracked_id}/online-sessions.csv", "GET",
+           tracked_window({"from": "2026-01-01", "to": "2026-01-02"}), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
+    Endpoint("/tracking/tracked-users/{tracked_id}/daily-online-totals.csv", "GET",
+           tracked_window({"from": "2026-01-01", "to": "2026-01-08"}), 401, 403, 403, 403, 200,
+           group="seeonline", opened=ADMINS_OR_GUESTS),
     Endpoint("/api/v1/users/register/", "POST", signup, 201, 201, 201, 201, 201),
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
     Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
