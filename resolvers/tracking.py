@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.errors import Invalid, NotFound
+from domain.text import text_errors
 from domain.tracking import rules
 from domain.tracking import service as tracking
 from domain.tracking.events import CHANNEL, OnlineStatusChanged
@@ -127,6 +128,18 @@ def told_in_api_names(*, credentials_as_input: bool = True, query: bool = False)
         raise Invalid(renamed, message=message) from None
 
 
+def storable(**fields: str | None) -> None:
+    """Invalid for text PostgreSQL cannot hold (NUL, lone surrogates): the services take text
+    the legacy routes checked already."""
+    errors = {
+        name: found
+        for name, value in fields.items()
+        if value is not None and (found := text_errors(value))
+    }
+    if errors:
+        raise Invalid(errors)
+
+
 def _optional_id(value: strawberry.ID | None, type_name: str, field: str) -> int | None:
     return None if value is None else int_id_of(value, type_name, field)
 
@@ -172,6 +185,7 @@ def client_filter(given: TrackingClientFilter | None) -> rules.TelegramUserFilte
 def tracked_user_filter(given: TrackedUserFilter | None) -> rules.TrackedUserFilter:
     if given is None:
         return rules.TrackedUserFilter()
+    storable(username=given.username)
     return rules.TrackedUserFilter(
         id=_optional_id(given.id, "TrackedUser", "id"),
         username=given.username,
@@ -184,6 +198,7 @@ def tracked_user_filter(given: TrackedUserFilter | None) -> rules.TrackedUserFil
 def status_filter(given: OnlineStatusFilter | None) -> rules.StatusFilter:
     if given is None:
         return rules.StatusFilter()
+    storable(username=given.username)
     return rules.StatusFilter(
         id=_optional_id(given.id, "OnlineStatusEntry", "id"),
         is_online=given.is_online,
@@ -366,6 +381,7 @@ class TrackingMutation:
     async def create_tracker(self, info: Info, input: CreateTrackerInput) -> CreateTrackerPayload:
         viewer = require_viewer(info.context)
         with told_in_api_names():
+            storable(api_hash=input.api_hash)
             async with info.context.uow() as uow:
                 created = await tracking.create_tracker(
                     uow,
@@ -384,6 +400,7 @@ class TrackingMutation:
         viewer = require_viewer(info.context)
         with told_in_api_names():
             tracker_id = int_id_of(input.tracker_id, "Tracker", "trackerId")
+            storable(api_hash=input.api_hash)
             async with info.context.uow() as uow:
                 await tracking.update_tracker(
                     uow,
@@ -422,6 +439,7 @@ class TrackingMutation:
         viewer = require_viewer(info.context)
         with told_in_api_names(credentials_as_input=False):
             tracker_id = int_id_of(input.tracker_id, "Tracker", "trackerId")
+            storable(phone_number=input.phone_number)
             async with info.context.uow() as uow:
                 await tracking.get_tracker(uow, actor=viewer, tracker_id=tracker_id)
                 setting = await tracking.create_setting(
@@ -447,6 +465,7 @@ class TrackingMutation:
         viewer = require_viewer(info.context)
         with told_in_api_names(credentials_as_input=False):
             setting_id = int_id_of(input.setting_id, "TrackerSetting", "settingId")
+            storable(phone_number=input.phone_number)
             async with info.context.uow() as uow:
                 setting = await tracking.update_setting(
                     uow,
@@ -485,6 +504,7 @@ class TrackingMutation:
     ) -> CreateTrackingClientPayload:
         viewer = require_viewer(info.context)
         with told_in_api_names():
+            storable(timezone=input.timezone)
             async with info.context.uow() as uow:
                 client = await tracking.create_telegram_user(
                     uow,
@@ -510,6 +530,7 @@ class TrackingMutation:
         )
         with told_in_api_names():
             client_id = int_id_of(input.client_id, "TrackingClient", "clientId")
+            storable(timezone=input.timezone)
             async with info.context.uow() as uow:
                 client = await tracking.update_telegram_user(
                     uow,
@@ -547,6 +568,7 @@ class TrackingMutation:
         with told_in_api_names():
             client_id = int_id_of(input.client_id, "TrackingClient", "clientId")
             tracker_id = _optional_id(input.tracker_id, "Tracker", "trackerId")
+            storable(username=input.username)
             async with info.context.uow() as uow:
                 # Unknown ids are NotFoundError here (the legacy route's field errors otherwise).
                 await tracking.get_telegram_user(uow, actor=viewer, user_id=client_id)
@@ -573,6 +595,7 @@ class TrackingMutation:
         with told_in_api_names():
             tracked_id = int_id_of(input.tracked_user_id, "TrackedUser", "trackedUserId")
             tracker_id = _optional_id(input.tracker_id, "Tracker", "trackerId")
+            storable(username=input.username)
             async with info.context.uow() as uow:
                 await tracking.get_tracked_user(uow, actor=viewer, tracked_user_id=tracked_id)
                 if tracker_id is not None:
