@@ -481,7 +481,7 @@ class TestTrackedUsers:
 
 # Each mutation with an input GraphQL accepts: refused before any work for non-admins.
 SOME_ID = gid("Tracker", 1)
-MUTATIONS = {
+MUTATIONS: dict[str, dict[str, Any]] = {
     "CreateTracker": {"telegramId": "1", "apiId": 1, "apiHash": "x"},
     "UpdateTracker": {"trackerId": SOME_ID},
     "DeleteTracker": {"trackerId": SOME_ID},

@@ -269,7 +269,7 @@ class TestSessionsAndTotals:
 # Each query with arguments GraphQL accepts: refused before any work for non-admins.
 WINDOW = {"trackedUserId": gid("TrackedUser", 1), "from": "2025-01-01T00:00:00Z",
           "to": "2025-01-02T00:00:00Z"}  # fmt: skip
-QUERIES = {
+QUERIES: dict[str, dict[str, Any]] = {
     "Trackers": {"first": 10},
     "TrackingClients": {"first": 10},
     "TrackedUsers": {"first": 10},

@@ -8,6 +8,7 @@ server holds the subscriber's queue on the bus channel and Redis counts a listen
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +48,12 @@ async def tracked_pair(admin: Caller) -> tuple[dict[str, Any], dict[str, Any]]:
 
 async def refusal(server: LiveServer, token: str, variables: dict[str, Any]) -> list[Any]:
     """The errors of a subscription refused before its first event (then completed)."""
-    async with session_of(server, token) as session:
+    async with (
+        session_of(server, token) as session,
+        contextlib.aclosing(session.subscribe(request("OnlineStatus", variables))) as results,
+    ):
         with pytest.raises(TransportQueryError) as refused:
-            async for _ in session.subscribe(request("OnlineStatus", variables)):
-                pytest.fail("a refused subscription yields nothing")
+            await anext(results)
     errors = refused.value.errors or []
     return [(e.get("extensions", {}).get("code"), e["message"]) for e in errors]
 
