@@ -14,6 +14,7 @@ from domain.events import Event, EventDecodeError, decode, encode
 from domain.jobs.events import JobChanged
 from domain.messenger.cards import MessageCard, UserCard
 from domain.messenger.events import MessageEvent, MessagesReadAll
+from domain.tracking.events import OnlineStatusChanged, StatusUpdate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -196,6 +197,15 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
             recipients=(uuid.uuid4(),),
         ),
         lambda e: [e.chat_id, e.user_id, *e.message_ids],
+    ),
+    OnlineStatusChanged: (
+        OnlineStatusChanged(
+            updates=(
+                StatusUpdate(tracked_user_id=7, is_online=True, observed_at=NOW),
+                StatusUpdate(8, None, NOW + timedelta(seconds=1), "hidden"),
+            )
+        ),
+        lambda e: [u.tracked_user_id for u in e.updates],
     ),
 }
 
