@@ -14,6 +14,7 @@ from domain.accounts import service as accounts
 from domain.jobs import service as jobs
 from domain.messenger import service as messenger
 from domain.telegram import service as telegram
+from domain.tracking import service as tracking
 
 if TYPE_CHECKING:
     import uuid
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.telegram.model import TelegramAccount
+    from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
+    from domain.tracking.service import TrackerView
     from domain.uow import SqlAlchemyUnitOfWork, UnitOfWorkFactory
 
 
@@ -59,6 +62,22 @@ class Loaders:
         )
         self.messages: DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None] = DataLoader(
             self._load_messages
+        )
+        # Online tracking, by legacy integer id: admins see every row, anyone else none.
+        self.trackers: DataLoader[tuple[int, Actor], TrackerView | None] = DataLoader(
+            self._load_trackers
+        )
+        self.tracker_settings: DataLoader[tuple[int, Actor], TrackerSetting | None] = DataLoader(
+            self._load_tracker_settings
+        )
+        self.tracking_clients: DataLoader[tuple[int, Actor], TelegramUser | None] = DataLoader(
+            self._load_tracking_clients
+        )
+        self.tracked_users: DataLoader[tuple[int, Actor], TrackedUser | None] = DataLoader(
+            self._load_tracked_users
+        )
+        self.online_statuses: DataLoader[tuple[int, Actor], OnlineStatus | None] = DataLoader(
+            self._load_online_statuses
         )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -112,4 +131,37 @@ class Loaders:
         return await self._visible(
             keys,
             lambda uow, ids, actor: messenger.visible_messages(uow, actor=actor, message_ids=ids),
+        )
+
+    async def _load_trackers(self, keys: Sequence[tuple[int, Actor]]) -> list[TrackerView | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: tracking.visible_trackers(uow, ids, actor=actor)
+        )
+
+    async def _load_tracker_settings(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[TrackerSetting | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: tracking.visible_settings(uow, ids, actor=actor)
+        )
+
+    async def _load_tracking_clients(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[TelegramUser | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: tracking.visible_telegram_users(uow, ids, actor=actor)
+        )
+
+    async def _load_tracked_users(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[TrackedUser | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: tracking.visible_tracked_users(uow, ids, actor=actor)
+        )
+
+    async def _load_online_statuses(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[OnlineStatus | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: tracking.visible_statuses(uow, ids, actor=actor)
         )

@@ -29,6 +29,7 @@ from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubs
 from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
 from resolvers.telegram import TelegramMutation, TelegramQuery
+from resolvers.tracking import TrackingMutation, TrackingQuery, TrackingSubscription
 from resolvers.websocket import WebsocketOperationAuth
 from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS
@@ -53,12 +54,25 @@ class NodeQuery:
         return resolved
 
 
-QUERIES: tuple[type, ...] = (NodeQuery, AccountsQuery, MessengerQuery, JobsQuery, TelegramQuery)
-MUTATIONS: tuple[type, ...] = (AccountsMutation, MessengerMutation, TelegramMutation)
+QUERIES: tuple[type, ...] = (
+    NodeQuery,
+    AccountsQuery,
+    MessengerQuery,
+    JobsQuery,
+    TelegramQuery,
+    TrackingQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    AccountsMutation,
+    MessengerMutation,
+    TelegramMutation,
+    TrackingMutation,
+)
 SUBSCRIPTIONS: tuple[type, ...] = (
     AccountsSubscription,
     MessengerSubscription,
     JobsSubscription,
+    TrackingSubscription,
 )
 
 

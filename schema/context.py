@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from domain.messenger.service import ChatOverview
     from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
     from domain.telegram.model import TelegramAccount
+    from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
+    from domain.tracking.service import TrackerView
     from domain.uow import UnitOfWorkFactory
 
 
@@ -59,6 +61,22 @@ class Loaders(Protocol):
     def messages(self) -> DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None]:
         """Cards of messages in the viewer's chats; None for any other id."""
         ...
+
+    # Online tracking, by legacy integer id: admins see every row, anyone else none.
+    @property
+    def trackers(self) -> DataLoader[tuple[int, Actor], TrackerView | None]: ...
+
+    @property
+    def tracker_settings(self) -> DataLoader[tuple[int, Actor], TrackerSetting | None]: ...
+
+    @property
+    def tracking_clients(self) -> DataLoader[tuple[int, Actor], TelegramUser | None]: ...
+
+    @property
+    def tracked_users(self) -> DataLoader[tuple[int, Actor], TrackedUser | None]: ...
+
+    @property
+    def online_statuses(self) -> DataLoader[tuple[int, Actor], OnlineStatus | None]: ...
 
 
 @dataclass

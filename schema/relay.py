@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -156,3 +157,31 @@ def id_of(value: str, type_name: str, field: str) -> uuid.UUID:
 def not_an_id(field: str, message: str) -> Invalid:
     # The message is the field's: a query or subscription has no field list to show.
     return Invalid({field: [message]}, message=message)
+
+
+# An integer key as a global ID carries it: decimal digits, no sign, no leading zero.
+_INTEGER_KEY = re.compile(r"[1-9][0-9]{0,19}")
+
+
+def int_key(node_id: str) -> int | None:
+    """The integer key of a node id (the tracking tables' legacy ids); None for anything else
+    (no such node)."""
+    return int(node_id) if _INTEGER_KEY.fullmatch(node_id) else None
+
+
+def int_of(value: str, type_name: str) -> int | None:
+    """The integer key inside a global ID of ``type_name``; None for anything else (a bare
+    number, a global ID of another type, text): inputs take global IDs only."""
+    try:
+        parsed = relay.GlobalID.from_id(value)
+    except (ValueError, TypeError, GlobalIDValueError):
+        return None
+    return int_key(parsed.node_id) if parsed.type_name == type_name else None
+
+
+def int_id_of(value: str, type_name: str, field: str) -> int:
+    """The integer key in a global ID of ``type_name``; Invalid on ``field`` for anything else."""
+    found = int_of(value, type_name)
+    if found is None:
+        raise not_an_id(field, f"Not a {type_name} id.")
+    return found

@@ -27,6 +27,7 @@ from domain.tracking.model import (
     TrackerAccount,
     TrackerSetting,
 )
+from domain.types import Page
 
 if TYPE_CHECKING:
     import uuid
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from domain.access import Actor
     from domain.ports import Clock, SecretBox, TelegramGateway
     from domain.settings import LegacyGroup
+    from domain.types import PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
 StatusChange = rules.StatusChange
@@ -845,3 +847,156 @@ async def daily_online_totals(
         uow, actor=actor, tracked_user_id=tracked_user_id, start=start, end=end
     )
     return rules.daily_totals(sessions)
+
+
+# -- the GraphQL API: keyset pages and lookups by id -------------------------------------------
+# Added for the GraphQL API; the legacy routes keep the unpaginated lists above.
+
+
+@dataclass(frozen=True)
+class TrackerView:
+    """A tracker with its setting (None: it has none yet), as the GraphQL API shows it."""
+
+    tracker: TrackerAccount
+    setting: TrackerSetting | None
+
+
+def may_access(actor: Actor) -> bool:
+    """Whether ``require_access`` lets ``actor`` in (lookups answer nothing otherwise)."""
+    try:
+        require_access(actor)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def id_cursor(entity: TrackerAccount | TelegramUser | TrackedUser | OnlineStatus) -> tuple[str]:
+    """The keyset position of a row in its page: pages are ordered by id."""
+    return (str(entity.id),)
+
+
+def tracker_view_cursor(view: TrackerView) -> tuple[str]:
+    return id_cursor(view.tracker)
+
+
+async def _views(
+    uow: SqlAlchemyUnitOfWork, trackers: Sequence[TrackerAccount]
+) -> list[TrackerView]:
+    settings = await repository.settings_of_trackers(uow.session, [t.id for t in trackers])
+    return [TrackerView(tracker, settings.get(tracker.id)) for tracker in trackers]
+
+
+async def tracker_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.TrackerFilter | None = None,
+) -> Page[TrackerView]:
+    """Trackers matching every filter given, by id, each with its setting."""
+    require_access(actor)
+    query = repository.tracker_query(where or rules.TrackerFilter())
+    found = await repository.id_page(uow.session, TrackerAccount, query, page)
+    return Page(items=await _views(uow, found.items), has_next=found.has_next, total=found.total)
+
+
+async def telegram_user_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.TelegramUserFilter | None = None,
+) -> Page[TelegramUser]:
+    """Telegram users (the tracking bot's clients) matching every filter given, by id."""
+    require_access(actor)
+    where = where or rules.TelegramUserFilter()
+    _check(rules.telegram_user_errors(role=where.role))
+    query = repository.telegram_user_query(where)
+    return await repository.id_page(uow.session, TelegramUser, query, page)
+
+
+async def tracked_user_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.TrackedUserFilter | None = None,
+) -> Page[TrackedUser]:
+    """Tracked users matching every filter given, by id."""
+    require_access(actor)
+    query = repository.tracked_user_query(where or rules.TrackedUserFilter())
+    return await repository.id_page(uow.session, TrackedUser, query, page)
+
+
+async def status_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.StatusFilter | None = None,
+) -> Page[OnlineStatus]:
+    """Rows of the status log matching every filter given, by id (the order written)."""
+    require_access(actor)
+    query = repository.status_query(where or rules.StatusFilter())
+    return await repository.id_page(uow.session, OnlineStatus, query, page)
+
+
+async def visible_trackers(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, TrackerView]:
+    """These trackers (with their settings) by id; for an actor without access none exist."""
+    if not may_access(actor):
+        return {}
+    found = await repository.by_ids(uow.session, TrackerAccount, ids)
+    return {view.tracker.id: view for view in await _views(uow, list(found.values()))}
+
+
+async def visible_settings(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, TrackerSetting]:
+    if not may_access(actor):
+        return {}
+    return await repository.by_ids(uow.session, TrackerSetting, ids)
+
+
+async def visible_telegram_users(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, TelegramUser]:
+    if not may_access(actor):
+        return {}
+    return await repository.by_ids(uow.session, TelegramUser, ids)
+
+
+async def visible_tracked_users(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, TrackedUser]:
+    if not may_access(actor):
+        return {}
+    return await repository.by_ids(uow.session, TrackedUser, ids)
+
+
+async def visible_statuses(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, OnlineStatus]:
+    if not may_access(actor):
+        return {}
+    return await repository.by_ids(uow.session, OnlineStatus, ids)
+
+
+async def get_tracker_view(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, tracker_id: int
+) -> TrackerView:
+    """One tracker with its setting; NotFound names the legacy model."""
+    tracker = await get_tracker(uow, actor=actor, tracker_id=tracker_id)
+    return (await _views(uow, [tracker]))[0]
+
+
+async def require_tracked_users(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> None:
+    """NotFound unless every one of these tracked users exists (a subscription's check)."""
+    require_access(actor)
+    found = await repository.by_ids(uow.session, TrackedUser, ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(TrackedUser.__name__, missing[0])

@@ -22,14 +22,19 @@ the realtime socket's are Centrifugo's: ``subscribed``, ``error <code>``, ``clos
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 from dataclasses import KW_ONLY, dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pytest
+from strawberry.relay import GlobalID
 
 from domain.settings import LegacyGroup
 from domain.telegram.model import AccountStatus
+from domain.tracking import service as tracking
+from domain.tracking.service import StatusChange
 from tests.api.authz import (
     DENIED,
     FORBIDDEN,
@@ -65,7 +70,7 @@ from tests.api.authz import (
     twins,
 )
 from tests.conftest import running_app
-from tests.world import ACCOUNT_PHONE, API_HASH
+from tests.world import ACCOUNT_PHONE, API_HASH, SYSTEM
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -328,6 +333,117 @@ def on_account(status: AccountStatus, **fields: Any) -> Variables:
     return variables
 
 
+# --- online tracking (admins only; the scene's tracking things are made as tghub itself) -----
+
+
+def tracking_id(type_name: str, key: object) -> str:
+    return str(GlobalID(type_name, str(key)))
+
+
+async def tracker_thing(scene: Scene) -> Thing:
+    return Thing("Tracker", (await scene.tracker()).id)
+
+
+async def setting_thing(scene: Scene) -> Thing:
+    return Thing("TrackerSetting", (await scene.tracker()).setting_id)
+
+
+async def client_thing(scene: Scene) -> Thing:
+    return Thing("TrackingClient", (await scene.telegram_user()).id)
+
+
+async def tracked_thing(scene: Scene) -> Thing:
+    return Thing("TrackedUser", (await scene.tracked_user()).id)
+
+
+async def status_thing(scene: Scene) -> Thing:
+    return Thing("OnlineStatusEntry", await scene.status())
+
+
+def listing(thing: Callable[[Scene], Awaitable[Thing]]) -> tuple[Variables, Lookup]:
+    """A connection filtered to the scene's thing (by its id), and the id to find listed."""
+
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"first": 10, "filter": {"id": (await thing(scene)).id}}
+
+    async def lookup(scene: Scene) -> str:
+        return (await thing(scene)).id
+
+    return variables, lookup
+
+
+async def status_window(scene: Scene) -> dict[str, Any]:
+    tracked = await tracked_thing(scene)
+    return {
+        "trackedUserId": tracked.id,
+        "from": "2025-01-01T00:00:00Z",
+        "to": "2025-01-02T00:00:00Z",
+    }
+
+
+async def tracker_input(scene: Scene) -> dict[str, Any]:
+    return {"input": {"telegramId": str(fresh_telegram_id()), "apiId": 12345,
+                      "apiHash": secrets.token_hex(16)}}  # fmt: skip
+
+
+async def on_tracker(scene: Scene) -> dict[str, Any]:
+    return {"input": {"trackerId": (await tracker_thing(scene)).id, "isActive": True}}
+
+
+async def on_lone_tracker(scene: Scene) -> dict[str, Any]:
+    """A tracker of the cell's own, without a setting or users."""
+    tracker = await scene.new_tracker(with_setting=False)
+    return {"input": {"trackerId": tracking_id("Tracker", tracker.id)}}
+
+
+async def setting_of_lone_tracker(scene: Scene) -> dict[str, Any]:
+    tracker = await scene.new_tracker(with_setting=False)
+    return {
+        "input": {"trackerId": tracking_id("Tracker", tracker.id), "phoneNumber": fresh_phone()}
+    }
+
+
+async def on_setting(scene: Scene) -> dict[str, Any]:
+    return {"input": {"settingId": (await setting_thing(scene)).id, "maxUsers": 1000}}
+
+
+async def on_own_setting(scene: Scene) -> dict[str, Any]:
+    tracker = await scene.new_tracker()
+    return {"input": {"settingId": tracking_id("TrackerSetting", tracker.setting_id)}}
+
+
+async def new_client(scene: Scene) -> dict[str, Any]:
+    return {"input": {"telegramId": str(fresh_telegram_id())}}
+
+
+async def on_client(scene: Scene) -> dict[str, Any]:
+    return {"input": {"clientId": (await client_thing(scene)).id, "maxUsers": 1000}}
+
+
+async def the_client(scene: Scene) -> dict[str, Any]:
+    return {"input": {"clientId": (await client_thing(scene)).id}}
+
+
+async def tracked_user_input(scene: Scene) -> dict[str, Any]:
+    await scene.tracker()  # a free slot
+    client = await client_thing(scene)
+    return {"input": {"clientId": client.id, "username": fresh_name("watched")}}
+
+
+async def on_tracked_user(scene: Scene) -> dict[str, Any]:
+    return {"input": {"trackedUserId": (await tracked_thing(scene)).id, "visibleOnline": True}}
+
+
+async def the_tracked_user(scene: Scene) -> dict[str, Any]:
+    return {"input": {"trackedUserId": (await tracked_thing(scene)).id}}
+
+
+TRACKERS, THE_TRACKER = listing(tracker_thing)
+CLIENTS, THE_CLIENT = listing(client_thing)
+TRACKED_USERS, THE_TRACKED_USER = listing(tracked_thing)
+STATUSES, THE_STATUS = listing(status_thing)
+
+
 QUERIES = [
     # operation, variables; then anonymous, user, other, member, admin
     Case("Query.node", node(chat), UNAUTH, NULL, NULL, OK, NULL, label="Chat",
@@ -350,6 +466,22 @@ QUERIES = [
     Case("Query.telegramAccounts", every_account, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
          listed=the_account),
     Case("Query.sandboxWorld", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.node", node(tracker_thing), UNAUTH, NULL, NULL, NULL, OK, label="Tracker"),
+    Case("Query.node", node(setting_thing), UNAUTH, NULL, NULL, NULL, OK, label="TrackerSetting"),
+    Case("Query.node", node(client_thing), UNAUTH, NULL, NULL, NULL, OK, label="TrackingClient"),
+    Case("Query.node", node(tracked_thing), UNAUTH, NULL, NULL, NULL, OK, label="TrackedUser"),
+    Case("Query.node", node(status_thing), UNAUTH, NULL, NULL, NULL, OK,
+         label="OnlineStatusEntry"),
+    Case("Query.trackers", TRACKERS, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=THE_TRACKER),
+    Case("Query.trackingClients", CLIENTS, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=THE_CLIENT),
+    Case("Query.trackedUsers", TRACKED_USERS, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=THE_TRACKED_USER),
+    Case("Query.onlineStatuses", STATUSES, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=THE_STATUS),
+    Case("Query.onlineSessions", status_window, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.dailyOnlineTotals", status_window, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
 ]  # fmt: skip
 
 MUTATIONS = [
@@ -411,6 +543,28 @@ MUTATIONS = [
          UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     Case("Mutation.sandboxAdvanceClock", in_world(seconds=1),
          UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.createTracker", tracker_input, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.updateTracker", on_tracker, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.deleteTracker", on_lone_tracker, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+         changes="things"),
+    Case("Mutation.createTrackerSetting", setting_of_lone_tracker, UNAUTH, FORBIDDEN, FORBIDDEN,
+         FORBIDDEN, OK, changes="things"),
+    Case("Mutation.updateTrackerSetting", on_setting, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK),
+    Case("Mutation.deleteTrackerSetting", on_own_setting, UNAUTH, FORBIDDEN, FORBIDDEN,
+         FORBIDDEN, OK, changes="things"),
+    Case("Mutation.createTrackingClient", new_client, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK),
+    Case("Mutation.updateTrackingClient", on_client, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK),
+    Case("Mutation.deleteTrackingClient", the_client, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK, changes="things"),
+    Case("Mutation.createTrackedUser", tracked_user_input, UNAUTH, FORBIDDEN, FORBIDDEN,
+         FORBIDDEN, OK),
+    Case("Mutation.updateTrackedUser", on_tracked_user, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK),
+    Case("Mutation.deleteTrackedUser", the_tracked_user, UNAUTH, FORBIDDEN, FORBIDDEN,
+         FORBIDDEN, OK, changes="things"),
 ]  # fmt: skip
 
 
@@ -433,6 +587,22 @@ async def owner_signs_off(scene: Scene, viewer: Person, session: Tokens) -> None
     assert response.status_code == 200, response.text
 
 
+_flips = itertools.count()
+
+
+async def status_changes(scene: Scene, viewer: Person, session: Tokens) -> None:
+    """The scene's tracked user comes online or goes offline (tghub's listener records it):
+    each call the other way, so each is a change."""
+    tracked = await scene.tracked_user()
+    change = StatusChange(int(tracked.id), next(_flips) % 2 == 0, datetime.now(UTC))
+    async with scene.runtime.uow() as uow:
+        await tracking.record_statuses(uow, actor=SYSTEM, changes=[change])
+
+
+async def watched_users(scene: Scene) -> dict[str, Any]:
+    return {"trackedUserIds": [(await tracked_thing(scene)).id]}
+
+
 async def chat_events(scene: Scene) -> dict[str, Any]:
     return {"chatId": (await scene.chat()).id}
 
@@ -450,6 +620,8 @@ SUBSCRIPTIONS = [
     Case("Subscription.presence", owner_presence, UNAUTH, OK, OK, OK, OK,
          member_is="member", trigger=owner_signs_off),
     Case("Subscription.taskEvents", task_id, UNAUTH, NOT_FOUND, NOT_FOUND, OK, OK),
+    Case("Subscription.onlineStatus", watched_users, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+         trigger=status_changes),
 ]  # fmt: skip
 
 

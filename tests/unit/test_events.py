@@ -201,8 +201,8 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
     OnlineStatusChanged: (
         OnlineStatusChanged(
             updates=(
-                StatusUpdate(7, True, datetime.now(UTC)),
-                StatusUpdate(8, None, datetime.now(UTC), "hidden"),
+                StatusUpdate(tracked_user_id=7, is_online=True, observed_at=NOW),
+                StatusUpdate(8, None, NOW + timedelta(seconds=1), "hidden"),
             )
         ),
         lambda e: [u.tracked_user_id for u in e.updates],

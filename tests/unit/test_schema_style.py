@@ -57,6 +57,21 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "sandboxAddPost": {VALIDATION, NOT_FOUND},
     "sandboxSetAccountFlood": {VALIDATION, NOT_FOUND},
     "sandboxAdvanceClock": {VALIDATION},
+    # Online tracking: a wrong-form id is a ValidationError, an unknown one NotFoundError;
+    # ConflictError is a slot refusal (codes tracking_user_limit, no_free_tracker,
+    # not_enough_slots), or for a setting a phone's Telegram account made concurrently.
+    "createTracker": {VALIDATION},
+    "updateTracker": {VALIDATION, NOT_FOUND},
+    "deleteTracker": {VALIDATION, NOT_FOUND, CONFLICT},
+    "createTrackerSetting": {VALIDATION, NOT_FOUND, CONFLICT},
+    "updateTrackerSetting": {VALIDATION, NOT_FOUND, CONFLICT},
+    "deleteTrackerSetting": {VALIDATION, NOT_FOUND},
+    "createTrackingClient": {VALIDATION},
+    "updateTrackingClient": {VALIDATION, NOT_FOUND},
+    "deleteTrackingClient": {VALIDATION, NOT_FOUND},
+    "createTrackedUser": {VALIDATION, NOT_FOUND, CONFLICT},
+    "updateTrackedUser": {VALIDATION, NOT_FOUND, CONFLICT},
+    "deleteTrackedUser": {VALIDATION, NOT_FOUND},
 }
 
 ADMIN_ONLY = {
@@ -72,6 +87,25 @@ ADMIN_ONLY = {
     "Mutation.sandboxAddPost",
     "Mutation.sandboxSetAccountFlood",
     "Mutation.sandboxAdvanceClock",
+    "Query.trackers",
+    "Query.trackingClients",
+    "Query.trackedUsers",
+    "Query.onlineStatuses",
+    "Query.onlineSessions",
+    "Query.dailyOnlineTotals",
+    "Mutation.createTracker",
+    "Mutation.updateTracker",
+    "Mutation.deleteTracker",
+    "Mutation.createTrackerSetting",
+    "Mutation.updateTrackerSetting",
+    "Mutation.deleteTrackerSetting",
+    "Mutation.createTrackingClient",
+    "Mutation.updateTrackingClient",
+    "Mutation.deleteTrackingClient",
+    "Mutation.createTrackedUser",
+    "Mutation.updateTrackedUser",
+    "Mutation.deleteTrackedUser",
+    "Subscription.onlineStatus",
 }
 
 LOOKUPS = ("node", "chat", "message", "task")
