@@ -18,7 +18,6 @@ from domain.adapters.simulated.document import (
     MessageSent,
     UserInvited,
 )
-from domain.errors import NotFound
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
@@ -205,13 +204,7 @@ def user_statuses(
     world: World, creds: AccountCredentials, users: Sequence[str]
 ) -> list[StatusObservation]:
     account = _signed_in(world, creds, "user_statuses")
-    found = []
-    for ref in users:
-        try:
-            found.append(observe(world, account, world.user(ref)))
-        except NotFound:
-            continue
-    return found
+    return [observe(world, account, user) for user in world.users(users) if user is not None]
 
 
 def visible_statuses(world: World, creds: AccountCredentials) -> dict[int, StatusObservation]:

@@ -19,6 +19,7 @@ from domain.telegram.errors import (
     PasswordRequired,
     PeerFlood,
     PrivacyRestricted,
+    TelegramNotFound,
 )
 from domain.telegram.model import AccountCredentials, BotCredentials
 from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
@@ -167,3 +168,27 @@ class TestRights:
         )
         assert posted.message_id == 2
         assert doc.outbox[-1].type == "post"
+
+
+class TestUserLookup:
+    def test_many_refs_at_once_find_what_one_ref_finds(self) -> None:
+        doc = state()
+        # A username that reads as another user's id: the first in the list wins, as one by one.
+        doc.users.append(doc.users[0].model_copy(update={"id": 2001, "username": "1002"}))
+        doc.users.append(doc.users[0].model_copy(update={"id": 2002, "username": "IVAN_test"}))
+        doc.users.insert(0, doc.users[0].model_copy(update={"id": 2003, "username": "1003"}))
+        world = at(doc)
+        refs: list[str | int] = ["ivan_test", "@Maria_Test", " 1003 ", 1001, "1002", "nobody", ""]
+
+        def one(ref: str | int) -> int | None:
+            try:
+                return world.user(ref).id
+            except TelegramNotFound:
+                return None
+
+        found = world.users(refs)
+
+        assert [None if u is None else u.id for u in found] == [one(ref) for ref in refs]
+        assert [None if u is None else u.id for u in found] == [
+            1001, 1002, 2003, 1001, 1002, None, None
+        ]  # fmt: skip
