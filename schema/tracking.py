@@ -98,6 +98,10 @@ class Tracker(relay.Node):
     api_id: int
     is_active: bool
     is_auth: bool = strawberry.field(description="Whether it is signed in to Telegram.")
+    auth_error: str | None = strawberry.field(
+        description="Why tghub signed it out (its session was revoked or is missing); null "
+        "while signed in, and when an admin cleared isAuth by hand."
+    )
     telegram_account_id: strawberry.ID | None = strawberry.field(
         description="The global ID of its TelegramAccount; null until a setting gives it a phone."
     )
@@ -120,6 +124,7 @@ class Tracker(relay.Node):
             api_id=tracker.api_id,
             is_active=tracker.is_active,
             is_auth=tracker.is_auth,
+            auth_error=tracker.auth_error,
             telegram_account_id=None if account is None else global_id("TelegramAccount", account),
             setting=None if setting is None else TrackerSetting.from_model(setting),
             phone_number=None if setting is None else setting.phone_number,

@@ -263,6 +263,10 @@ async def _link_phone(
         if "phone" in errors:
             errors["phone_number"] = errors.pop("phone")
         raise Invalid(errors) from None
+    account_ids = [tracker.telegram_account_id]
+    if not await telegram.session_problems(uow, actor=linker, account_ids=account_ids):
+        # Linked to an account signed in already: the tracker is signed in, as after a login.
+        tracker.is_auth, tracker.auth_error = True, None
     await repository.save(uow.session, tracker)
 
 

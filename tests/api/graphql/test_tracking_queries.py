@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.access import System
+from domain.tracking import service as tracking
+from domain.tracking.errors import NoTelegramAccount
 from tests.api.graphql.tracking_support import (
     Caller,
     admin_caller,
@@ -58,6 +61,18 @@ class TestTrackers:
         assert await admin.nodes("Trackers", filter={"id": gid("Tracker", 10**19)}) == []
         [shown] = await admin.nodes("Trackers", filter={"isAuth": True})
         assert shown == ready
+
+    async def test_a_tracker_signed_out_by_tghub_says_why(
+        self, admin: Caller, runtime: Runtime
+    ) -> None:
+        claim = await admin.tracker(isActive=True, isAuth=True)  # no setting: no account
+        assert (claim["isAuth"], claim["authError"]) == (True, None)
+        async with runtime.uow() as uow:
+            await tracking.check_sessions(uow, actor=System("tests"))
+
+        [shown] = await admin.nodes("Trackers", filter={"id": claim["id"]})
+
+        assert (shown["isAuth"], shown["authError"]) == (False, NoTelegramAccount.default_message)
 
     async def test_pages(self, admin: Caller) -> None:
         made = [(await admin.tracker())["id"] for _ in range(5)]

@@ -19,7 +19,7 @@ from domain.tracking import service as tracking
 from domain.tracking.errors import NoTelegramAccount
 from domain.tracking.model import TrackedUser, TrackerAccount, TrackerSetting
 from domain.tracking.rules import SettingFilter
-from tests.world import WORLD, load_world, sign_in
+from tests.world import WORLD, load_world, sign_in, signed_in_account
 
 if TYPE_CHECKING:
     import uuid
@@ -144,6 +144,19 @@ class TestSigningIn:
         await sign_in(runtime, await account_of(runtime, tracker_id))
 
         assert await auth(runtime, tracker_id) == (True, None)
+
+    async def test_a_setting_naming_a_signed_in_account_signs_the_tracker_in(
+        self, runtime: Runtime
+    ) -> None:
+        await signed_in_account(runtime, PHONES[0])
+
+        tracker_id = await new_tracker(runtime, 1, phone=PHONES[0])
+
+        assert await auth(runtime, tracker_id) == (True, None)
+        assert await auth(runtime, await new_tracker(runtime, 2, phone="+79990000555")) == (
+            False,
+            None,
+        )
 
     async def test_signing_in_again_clears_the_reason(self, runtime: Runtime) -> None:
         tracker_id = await signed_in_tracker(runtime, 1)
