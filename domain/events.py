@@ -54,17 +54,31 @@ def routing(default: tuple[Any, ...] = ()) -> Any:
     return dataclasses.field(default=default, compare=False, repr=False, metadata={_ROUTING: True})
 
 
-def _wire_fields(cls: type[Any]) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(cls) if not f.metadata.get(_ROUTING)]
+_WIRE_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _wire_fields(cls: type[Any]) -> tuple[str, ...]:
+    """The names of the fields that travel, looked up once per class (a batch event has a
+    thousand items to encode)."""
+    if cls not in _WIRE_FIELDS:
+        fields = dataclasses.fields(cls)
+        _WIRE_FIELDS[cls] = tuple(f.name for f in fields if not f.metadata.get(_ROUTING))
+    return _WIRE_FIELDS[cls]
 
 
 # --- encoding ----------------------------------------------------------------------------------
 
 
+# Values json.dumps (with ``_to_json``) takes as they are: the common case, checked first.
+_LEAVES = (str, int, float, bool, type(None), datetime, uuid.UUID)
+
+
 def _plain(value: Any) -> Any:
     """Dataclasses as objects and tuples as lists, recursively; other values as they are."""
+    if isinstance(value, _LEAVES):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in _wire_fields(type(value))}
+        return {name: _plain(getattr(value, name)) for name in _wire_fields(type(value))}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value
@@ -100,7 +114,7 @@ def _build(cls: type[Any], data: Any) -> Any:
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__} expects an object")
     types_ = _field_types(cls)
-    return cls(**{f.name: _coerce(types_[f.name], data[f.name]) for f in _wire_fields(cls)})
+    return cls(**{name: _coerce(types_[name], data[name]) for name in _wire_fields(cls)})
 
 
 def _coerce_union(field_type: Any, value: Any) -> Any:

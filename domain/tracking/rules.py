@@ -260,10 +260,11 @@ class StatusChange:
 @dataclass(frozen=True)
 class TrackedState:
     """A tracked user as status recording needs it: its latest stored status (None: none
-    yet) and whether tracking hid it (an admin's own ``visible_online=false`` stays)."""
+    yet) and why tracking hid it (None: not hidden by tracking; an admin's own
+    ``visible_online=false`` stays)."""
 
     latest: bool | None
-    hidden_by_tracking: bool
+    hidden_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,24 +285,27 @@ def plan_statuses(
     no longer exist are dropped."""
     plan = StatusPlan()
     latest = {tracked_id: state.latest for tracked_id, state in states.items()}
+    hidden = {tracked_id: state.hidden_reason for tracked_id, state in states.items()}
     for change in sorted(changes, key=lambda c: c.observed_at):
         tracked_id = change.tracked_user_id
         if tracked_id not in states:
             continue
-        hidden = tracked_id in plan.hide or (
-            states[tracked_id].hidden_by_tracking and tracked_id not in plan.show
-        )
+        was_hidden = hidden[tracked_id] is not None
         if change.online is None:
             reason = change.reason or HIDDEN
-            if not hidden:
+            if not was_hidden:
                 plan.updates.append(StatusUpdate(tracked_id, None, change.observed_at, reason))
-            plan.hide[tracked_id] = reason
+            if hidden[tracked_id] != reason:  # already hidden for this reason: nothing to write
+                plan.hide[tracked_id] = reason
             plan.show.discard(tracked_id)
+            hidden[tracked_id] = reason
             continue
-        if hidden:
+        if was_hidden:
             plan.hide.pop(tracked_id, None)
-            plan.show.add(tracked_id)
-        if latest[tracked_id] is not change.online or hidden:
+            if states[tracked_id].hidden_reason is not None:
+                plan.show.add(tracked_id)
+            hidden[tracked_id] = None
+        if latest[tracked_id] is not change.online or was_hidden:
             plan.updates.append(StatusUpdate(tracked_id, change.online, change.observed_at))
         if latest[tracked_id] is not change.online:
             plan.rows.append((tracked_id, change.online, change.observed_at))

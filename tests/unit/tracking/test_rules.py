@@ -99,8 +99,8 @@ class TestSlots:
 class TestStatuses:
     def test_only_changes_are_logged(self) -> None:
         states = {
-            1: TrackedState(latest=True, hidden_by_tracking=False),
-            2: TrackedState(None, False),
+            1: TrackedState(latest=True),
+            2: TrackedState(None),
         }
         changes = [
             StatusChange(1, True, T0),
@@ -114,14 +114,14 @@ class TestStatuses:
         assert plan.show == set()
 
     def test_unknowable_status_hides_with_its_reason_and_logs_nothing(self) -> None:
-        states = {1: TrackedState(True, False), 2: TrackedState(False, False)}
+        states = {1: TrackedState(True), 2: TrackedState(False)}
         changes = [StatusChange(1, None, T0, "recently"), StatusChange(2, None, T0)]
         plan = rules.plan_statuses(changes, states)
         assert plan.rows == []
         assert plan.hide == {1: "recently", 2: rules.HIDDEN}
 
     def test_known_status_shows_again_a_user_tracking_hid(self) -> None:
-        states = {1: TrackedState(False, hidden_by_tracking=True)}
+        states = {1: TrackedState(False, hidden_reason="hidden")}
         plan = rules.plan_statuses([StatusChange(1, True, T0)], states)
         assert plan.rows == [(1, True, T0)]
         assert plan.show == {1}
@@ -133,10 +133,10 @@ class TestStatuses:
 
     def test_updates_name_each_row_and_each_user_newly_hidden_or_shown(self) -> None:
         states = {
-            1: TrackedState(False, False),
-            2: TrackedState(True, False),
-            3: TrackedState(True, hidden_by_tracking=True),
-            4: TrackedState(True, hidden_by_tracking=True),
+            1: TrackedState(False),
+            2: TrackedState(True),
+            3: TrackedState(True, hidden_reason="hidden"),
+            4: TrackedState(True, hidden_reason="hidden"),
         }
         later = T0 + timedelta(seconds=1)
         changes = [
@@ -153,3 +153,24 @@ class TestStatuses:
             StatusUpdate(3, True, T0),
             StatusUpdate(2, None, later, "recently"),
         ]
+        assert plan.hide == {2: "recently"}  # 4 is hidden for that reason already
+        assert plan.show == {3}
+
+    def test_a_new_reason_is_written_a_repeated_one_is_not(self) -> None:
+        states = {1: TrackedState(None, hidden_reason="hidden")}
+        later = T0 + timedelta(seconds=1)
+
+        same = rules.plan_statuses([StatusChange(1, None, T0, "hidden")], states)
+        other = rules.plan_statuses([StatusChange(1, None, later, "not found")], states)
+
+        assert (same.hide, same.updates) == ({}, [])
+        assert (other.hide, other.updates) == ({1: "not found"}, [])
+
+    def test_hidden_and_shown_again_within_a_batch_writes_no_hiding(self) -> None:
+        states = {1: TrackedState(False)}
+        changes = [StatusChange(1, None, T0, "hidden"), StatusChange(1, True, T0 + timedelta(1))]
+
+        plan = rules.plan_statuses(changes, states)
+
+        assert (plan.hide, plan.show) == ({}, set())
+        assert plan.rows == [(1, True, T0 + timedelta(1))]
