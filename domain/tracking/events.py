@@ -7,13 +7,14 @@ from datetime import datetime  # noqa: TC003 (the event decoder reads the field 
 
 from typing_extensions import override
 
-from domain.events import Event
+from domain.events import Event, compact
 
 # Every batch of every tracker goes out on one channel; a subscriber keeps the users it asked
 # for. One publish per batch keeps the cost of realtime off the ingest path.
 CHANNEL = "online-status"
 
 
+@compact
 @dataclasses.dataclass(frozen=True)
 class StatusUpdate:
     """A tracked user's status as it now stands: ``is_online`` None when it cannot be known,

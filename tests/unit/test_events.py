@@ -72,6 +72,17 @@ def message_card(*, sender: UserCard | None, readers: tuple[UserCard, ...] = ())
     )
 
 
+class TestCompactItems:
+    def test_travel_as_arrays_of_their_fields(self) -> None:
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        event = OnlineStatusChanged(updates=(StatusUpdate(7, None, at, "hidden"),))
+
+        assert json.loads(encode(event))["data"] == {
+            "updates": [[7, None, "2026-01-01T00:00:00+00:00", "hidden"]]
+        }
+        assert decode(encode(event)) == event
+
+
 class TestMessageEvent:
     def test_a_message_event_round_trips_with_its_nested_cards(self) -> None:
         readers = (user_card("olga", last_online_at=NOW), user_card("petr"))
@@ -147,6 +158,11 @@ class TestDecode:
             # A nested card that is not an object.
             f'{{"event": "message_event", "v": 2, "data": {{"kind": "create", '
             f'"chat_id": "{uuid.uuid4()}", "message": "not a card"}}}}',
+            # A compact item (an array of its fields) too short, or an object.
+            '{"event": "online_status_changed", "v": 1, "data": {"updates": [[7, true]]}}',
+            '{"event": "online_status_changed", "v": 1, "data": {"updates": '
+            '[{"tracked_user_id": 7, "is_online": true, "observed_at": "2026-01-01T00:00:00",'
+            ' "hidden_reason": null}]}}',
         ],
     )
     def test_garbage_raises_event_decode_error(self, text: str) -> None:
