@@ -16,7 +16,7 @@ from domain.tracking import service as tracking
 from domain.tracking.errors import NoTelegramAccount
 from domain.tracking.model import OnlineStatus, TrackedUser
 from domain.types import TelegramID
-from tests.world import ACCOUNT_PHONE, API_HASH, load_world, signed_in_account
+from tests.world import ACCOUNT_PHONE, API_HASH, WORLD, load_world, signed_in_account
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -130,6 +130,22 @@ class TestPollTracker:
 
         assert (unchanged, changed) == (0, 1)
         assert await log(runtime) == [("ivan_test", True), ("ivan_test", False)]
+
+    async def test_a_user_on_a_schedule_is_logged_coming_and_going(
+        self, runtime: Runtime, tracker_id: int
+    ) -> None:
+        assert runtime.sandbox is not None
+        ivan = next(u for u in WORLD["users"] if u["username"] == "ivan_test")
+        schedule = {"online_every": 600, "online_for": 300}  # half of every ten minutes
+        await runtime.sandbox.load_world({"users": [{**ivan, "schedule": schedule}]}, merge=True)
+
+        await poll(runtime, tracker_id)
+        [(_, first)] = await log(runtime)
+        for _ in range(2):
+            await runtime.sandbox.advance_clock(300)  # half a cycle: the other status
+            assert (await poll(runtime, tracker_id)).written == 1
+
+        assert await log(runtime) == [(NAMES[0], first), (NAMES[0], not first), (NAMES[0], first)]
 
     async def test_only_tghub_itself_or_an_admin_polls(
         self, runtime: Runtime, tracker_id: int
