@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from typing import TYPE_CHECKING, Any
 
 from domain.access import System
@@ -39,6 +40,8 @@ LISTENER = System("status listener")
 CANCEL_RETRY = 1.0
 # Update events written in one batch at most (a poll cycle's batches are as large).
 UPDATE_BATCH = 1000
+# Seconds the cache of written states is trusted before everyone is looked up again.
+CACHE_LIFETIME = 60.0
 
 
 def lease_key(prefix: str, tracker_id: int) -> str:
@@ -130,6 +133,12 @@ class Listener:
         # which tracker.
         self.owner = owner or default_owner()
         self._loops: dict[int, TrackerLoop] = {}
+        # The states this listener last wrote, so most batches skip the latest-status lookup.
+        # Emptied every CACHE_LIFETIME: what others changed meanwhile (an admin's row written
+        # by hand) is looked up again within it (a user untracked meanwhile is noticed at
+        # once: its batch is written again with everyone looked up).
+        self.known: tracking.StateCache = {}
+        self._known_since = time.monotonic()
 
     @property
     def owned(self) -> set[int]:
@@ -147,6 +156,9 @@ class Listener:
     async def scan(self) -> None:
         """Sign out the trackers without a usable session (their users move where slots
         allow), take the free listenable trackers, let go of those no longer listenable."""
+        if time.monotonic() - self._known_since >= CACHE_LIFETIME:
+            self.known.clear()
+            self._known_since = time.monotonic()
         try:
             async with self.runtime.uow() as uow:
                 signed_out = await tracking.check_sessions(uow, actor=LISTENER)
@@ -173,6 +185,7 @@ class Listener:
                     self.clock,
                     actor=LISTENER,
                     tracker_id=tracker_id,
+                    known=self.known,
                 )
         except DomainError as exc:
             log.warning("polling tracker %s failed: %s", tracker_id, exc.message)
@@ -200,7 +213,7 @@ class Listener:
             while batch := await _next_batch(arrived, receiving):
                 async with self.runtime.uow() as uow:
                     await tracking.record_updates(
-                        uow, actor=LISTENER, tracked=tracked(), seen=batch
+                        uow, actor=LISTENER, tracked=tracked(), seen=batch, known=self.known
                     )
         finally:
             await _cancelled(receiving)

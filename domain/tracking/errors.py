@@ -36,3 +36,11 @@ class AmbiguousUsername(Conflict):
 
     code = "ambiguous_username"
     default_message = "Several tracked users have this username; use their ids."
+
+
+class TrackedUserGone(Conflict):
+    """A status was written for a tracked user deleted meanwhile (a writer's cache still had
+    it): the batch is written again without the cache."""
+
+    code = "tracked_user_gone"
+    default_message = "A tracked user of this batch no longer exists."

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import asyncpg
 from sqlalchemy import Integer, any_, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Invalid, NotFound
 from domain.tracking import rules
+from domain.tracking.errors import TrackedUserGone
 from domain.tracking.model import (
     OnlineStatus,
     Role,
@@ -405,11 +407,14 @@ async def write_statuses(session: AsyncSession, rows: list[tuple[int, bool, date
     connection = await session.connection()
     # asyncpg's connection, inside the session's transaction (commits and rolls back with it).
     driver: Any = (await connection.get_raw_connection()).driver_connection
-    await driver.copy_records_to_table(
-        OnlineStatus.__tablename__,
-        records=[(tracked_id, online, at, at) for tracked_id, online, at in rows],
-        columns=["tracked_user_id", "is_online", "created_at", "updated_at"],
-    )
+    try:
+        await driver.copy_records_to_table(
+            OnlineStatus.__tablename__,
+            records=[(tracked_id, online, at, at) for tracked_id, online, at in rows],
+            columns=["tracked_user_id", "is_online", "created_at", "updated_at"],
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise TrackedUserGone from None
 
 
 async def hide_statuses(session: AsyncSession, reasons: dict[int, str]) -> None:

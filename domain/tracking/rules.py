@@ -274,6 +274,8 @@ class StatusPlan:
     show: set[int] = field(default_factory=set)
     # What subscribers are told: each row written, each user newly hidden or shown again.
     updates: list[StatusUpdate] = field(default_factory=list)
+    # Each user's state once the plan is written (what a writer's cache keeps).
+    after: dict[int, TrackedState] = field(default_factory=dict)
 
 
 def plan_statuses(
@@ -310,6 +312,7 @@ def plan_statuses(
         if latest[tracked_id] is not change.online:
             plan.rows.append((tracked_id, change.online, change.observed_at))
             latest[tracked_id] = change.online
+    plan.after.update({i: TrackedState(latest[i], hidden[i]) for i in latest})
     return plan
 
 

@@ -16,7 +16,7 @@ from domain.access import Guest, System, require_admin
 from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
-from domain.tracking.errors import AmbiguousUsername, NoTelegramAccount
+from domain.tracking.errors import AmbiguousUsername, NoTelegramAccount, TrackedUserGone
 from domain.tracking.events import OnlineStatusChanged
 from domain.tracking.model import (
     OnlineStatus,
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from domain.uow import SqlAlchemyUnitOfWork
 
 StatusChange = rules.StatusChange
+# A status writer's cache: tracked user id → the state it last wrote.
+StateCache = dict[int, rules.TrackedState]
 
 
 # The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
@@ -602,16 +604,45 @@ async def tracked_user_id_of(uow: SqlAlchemyUnitOfWork, *, actor: Actor, usernam
 
 
 async def record_statuses(
-    uow: SqlAlchemyUnitOfWork, *, actor: Actor, changes: Sequence[StatusChange]
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    changes: Sequence[StatusChange],
+    known: StateCache | None = None,
 ) -> int:
     """Logs the statuses that differ from each user's latest one (one lookup, one insert);
     an unknowable status hides the user with its reason. Commits, then publishes the batch's
-    changes as one ``OnlineStatusChanged``; returns rows written."""
+    changes as one ``OnlineStatusChanged``; returns rows written.
+
+    ``known``: a writer's cache of the states it last wrote (a listener's, emptied every
+    minute): the users in it are not looked up, and it is kept up to date. A cached user
+    deleted meanwhile makes the batch go again with everyone looked up; any other failure
+    empties the cache too."""
     require_admin(actor)
     if not changes:
         return 0
+    cache: StateCache = {} if known is None else known
+    try:
+        return await _record(uow, changes, cache)
+    except TrackedUserGone:
+        if not cache:
+            raise  # looked up, and deleted since: the caller's next batch will do
+        await uow.rollback()
+    except BaseException:
+        cache.clear()
+        raise
+    cache.clear()
+    return await _record(uow, changes, cache)
+
+
+async def _record(
+    uow: SqlAlchemyUnitOfWork, changes: Sequence[StatusChange], cache: StateCache
+) -> int:
     session = uow.session
-    states = await repository.tracked_states(session, {c.tracked_user_id for c in changes})
+    wanted = {c.tracked_user_id for c in changes}
+    states = {i: cache[i] for i in wanted if i in cache}
+    if len(states) < len(wanted):
+        states |= await repository.tracked_states(session, wanted - states.keys())
     plan = rules.plan_statuses(changes, states)
     await repository.write_statuses(session, plan.rows)
     await repository.hide_statuses(session, plan.hide)
@@ -619,6 +650,7 @@ async def record_statuses(
     if plan.updates:
         uow.emit(OnlineStatusChanged(updates=tuple(plan.updates)))
     await uow.commit()
+    cache.update(plan.after)
     return len(plan.rows)
 
 
@@ -639,6 +671,7 @@ async def poll_tracker(
     *,
     actor: Actor,
     tracker_id: int,
+    known: StateCache | None = None,
 ) -> Poll:
     """One poll cycle of a tracker: its users' statuses asked of Telegram through its
     Telegram account, ``POLL_BATCH`` users a call (never one call per user), and the changes
@@ -660,7 +693,7 @@ async def poll_tracker(
         await _sign_out(uow, {tracker_id: exc.message})
         raise
     changes = rules.status_changes(tracked, observed, clock.now())
-    written = await record_statuses(uow, actor=actor, changes=changes)
+    written = await record_statuses(uow, actor=actor, changes=changes, known=known)
     return Poll(written, rules.by_telegram_id(tracked, observed))
 
 
@@ -688,11 +721,12 @@ async def record_updates(
     actor: Actor,
     tracked: Mapping[int, Sequence[int]],
     seen: Sequence[telegram.StatusObservation],
+    known: StateCache | None = None,
 ) -> int:
     """Status changes pushed by Telegram (update events) of the users a tracker tracks
     (Telegram id → tracked ids, from its last poll), recorded like a poll's. Commits."""
     changes = rules.update_changes(tracked, _observed(seen))
-    return await record_statuses(uow, actor=actor, changes=changes)
+    return await record_statuses(uow, actor=actor, changes=changes, known=known)
 
 
 async def listenable_trackers(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[int]:

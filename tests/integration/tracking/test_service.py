@@ -14,10 +14,12 @@ from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.events import decode
 from domain.telegram import service as telegram
 from domain.telegram.model import TelegramAccount
+from domain.tracking import rules
 from domain.tracking import service as tracking
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
 from domain.tracking.events import CHANNEL, OnlineStatusChanged, StatusUpdate
 from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
+from domain.tracking.rules import TrackedState
 from domain.tracking.service import StatusChange, TelegramUserChanges
 
 if TYPE_CHECKING:
@@ -311,6 +313,54 @@ class TestStatuses:
                 )
             )
             assert list(rows) == [(one, True), (two, False), (two, True)]
+
+    async def test_a_writers_cache_holds_what_it_wrote_and_spares_the_lookup(
+        self, runtime: Runtime
+    ) -> None:
+        await tracker(runtime, 1)
+        owner = await client(runtime, 500)
+        one, two = (await track(runtime, owner, "one")).id, (await track(runtime, owner, "two")).id
+        known: tracking.StateCache = {}
+
+        async def record(*changes: StatusChange) -> int:
+            async with runtime.uow() as uow:
+                return await tracking.record_statuses(
+                    uow, actor=SYSTEM, changes=changes, known=known
+                )
+
+        assert await record(StatusChange(one, True, T0), StatusChange(two, None, T0)) == 1
+        assert known == {one: TrackedState(True), two: TrackedState(None, rules.HIDDEN)}
+        # What the cache says is what is compared with: a hand-written row (an admin's) is
+        # not seen until the cache is emptied (the listener empties it every scan).
+        async with runtime.uow() as uow:
+            await tracking.add_status(uow, actor=SYSTEM, tracked_user_id=one, is_online=False)
+        later = T0 + timedelta(seconds=5)
+        assert await record(StatusChange(one, True, later)) == 0
+        known.clear()
+        assert await record(StatusChange(one, True, later)) == 1
+
+    async def test_a_cached_user_deleted_meanwhile_costs_nobody_else_their_change(
+        self, runtime: Runtime
+    ) -> None:
+        await tracker(runtime, 1)
+        owner = await client(runtime, 500)
+        one, two = (await track(runtime, owner, "one")).id, (await track(runtime, owner, "two")).id
+        known: tracking.StateCache = {}
+        async with runtime.uow() as uow:
+            changes = [StatusChange(one, True, T0), StatusChange(two, True, T0)]
+            await tracking.record_statuses(uow, actor=SYSTEM, changes=changes, known=known)
+        async with runtime.uow() as uow:
+            await tracking.untrack_user(uow, actor=SYSTEM, tracked_user_id=one)
+
+        later = T0 + timedelta(seconds=5)
+        async with runtime.uow() as uow:
+            changes = [StatusChange(one, False, later), StatusChange(two, False, later)]
+            written = await tracking.record_statuses(
+                uow, actor=SYSTEM, changes=changes, known=known
+            )
+
+        assert written == 1
+        assert known == {two: TrackedState(False)}
 
     async def test_a_batch_is_published_once_after_commit(self, runtime: Runtime) -> None:
         await tracker(runtime, 1)
