@@ -99,38 +99,15 @@ async def telegram_users(
     session: AsyncSession, where: rules.TelegramUserFilter, *, for_update: bool = False
 ) -> list[TelegramUser]:
     """Those matching every filter given, by id; ids past the column's range match nothing."""
-    query = select(TelegramUser).order_by(TelegramUser.id)
-    if where.id is not None:
-        if not rules.fits_int(where.id):
-            return []
-        query = query.where(TelegramUser.id == where.id)
-    if where.telegram_id is not None:
-        if not rules.fits_bigint(where.telegram_id):
-            return []
-        query = query.where(TelegramUser.telegram_id == where.telegram_id)
-    if where.role is not None:
-        query = query.where(TelegramUser.role == Role(where.role))
-    if for_update:
+    query = telegram_user_query(where)
+    if query is not None and for_update:
         query = query.with_for_update()
-    return list((await session.execute(query)).scalars())
+    return await _listed(session, query, TelegramUser)
 
 
 async def trackers(session: AsyncSession, where: rules.TrackerFilter) -> list[TrackerAccount]:
     """Those matching every filter given, by id; numbers past a column's range match nothing."""
-    if (where.id is not None and not rules.fits_int(where.id)) or (
-        where.telegram_id is not None and not rules.fits_bigint(where.telegram_id)
-    ):
-        return []
-    query = select(TrackerAccount).order_by(TrackerAccount.id)
-    if where.id is not None:
-        query = query.where(TrackerAccount.id == where.id)
-    if where.telegram_id is not None:
-        query = query.where(TrackerAccount.telegram_id == where.telegram_id)
-    if where.is_active is not None:
-        query = query.where(TrackerAccount.is_active.is_(where.is_active))
-    if where.is_auth is not None:
-        query = query.where(TrackerAccount.is_auth.is_(where.is_auth))
-    return list((await session.execute(query)).scalars())
+    return await _listed(session, tracker_query(where), TrackerAccount)
 
 
 async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[TrackerSetting]:
@@ -151,14 +128,14 @@ async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[Tr
     return list((await session.execute(query)).scalars())
 
 
-def _status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
+def status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
     """The statuses matching ``where``; None when an id is past its column's range (nothing
     can match, and PostgreSQL would refuse the comparison)."""
     if where.id is not None and not rules.fits_bigint(where.id):
         return None
     if where.tracked_user_id is not None and not rules.fits_int(where.tracked_user_id):
         return None
-    query = select(OnlineStatus).order_by(OnlineStatus.id)
+    query = select(OnlineStatus)
     if where.id is not None:
         query = query.where(OnlineStatus.id == where.id)
     if where.is_online is not None:
@@ -180,8 +157,7 @@ def _status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
 
 
 async def statuses(session: AsyncSession, where: rules.StatusFilter) -> list[OnlineStatus]:
-    query = _status_query(where)
-    return [] if query is None else list((await session.execute(query)).scalars())
+    return await _listed(session, status_query(where), OnlineStatus)
 
 
 async def delete_statuses(session: AsyncSession, ids: list[int]) -> int:
@@ -192,28 +168,19 @@ async def delete_statuses(session: AsyncSession, ids: list[int]) -> int:
 
 async def tracked_users(session: AsyncSession, where: rules.TrackedUserFilter) -> list[TrackedUser]:
     """Those matching every filter given, by id; numbers past a column's range match nothing."""
-    query = select(TrackedUser).order_by(TrackedUser.id)
-    ids = [where.id] if where.id is not None else []
-    telegram_ids = [
-        t for t in (where.tracker_telegram_id, where.client_telegram_id) if t is not None
-    ]
-    if not all(map(rules.fits_int, ids)) or not all(map(rules.fits_bigint, telegram_ids)):
+    return await _listed(session, tracked_user_query(where), TrackedUser)
+
+
+ListedEntity = TypeVar("ListedEntity", TrackerAccount, TelegramUser, TrackedUser, OnlineStatus)
+
+
+async def _listed(
+    session: AsyncSession, query: Select[ListedEntity] | None, model: type[ListedEntity]
+) -> list[ListedEntity]:
+    """The legacy list: every match by id, a bare array (None: nothing can match)."""
+    if query is None:
         return []
-    if where.id is not None:
-        query = query.where(TrackedUser.id == where.id)
-    if where.username is not None:
-        query = query.where(TrackedUser.username == where.username)
-    if where.visible_online is not None:
-        query = query.where(TrackedUser.visible_online.is_(where.visible_online))
-    if where.tracker_telegram_id is not None:
-        query = query.join(
-            TrackerAccount, TrackerAccount.id == TrackedUser.tracker_account_id
-        ).where(TrackerAccount.telegram_id == where.tracker_telegram_id)
-    if where.client_telegram_id is not None:
-        query = query.join(TelegramUser, TelegramUser.id == TrackedUser.telegram_user_id).where(
-            TelegramUser.telegram_id == where.client_telegram_id
-        )
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(query.order_by(None).order_by(model.id))).scalars())
 
 
 async def setting_of(
@@ -440,10 +407,10 @@ async def show_statuses(session: AsyncSession, tracked_ids: set[int]) -> None:
         )
 
 
-# -- keyset pages and lookups by id (the GraphQL API) ------------------------------------------
-# Added for the GraphQL connections; the list functions above keep the legacy routes'
-# unpaginated arrays. Each ``*_query`` applies the same filters as its legacy twin above and
-# answers None when a number is past its column's range (nothing can match).
+# -- filters, keyset pages and lookups by id ---------------------------------------------------
+# Each ``*_query`` is the legacy routes' filters (their lists above order it by id, unpaginated;
+# the GraphQL connections page it by id); None when a number is past its column's range
+# (nothing can match, and PostgreSQL would refuse the comparison).
 
 
 def tracker_query(where: rules.TrackerFilter) -> Select[TrackerAccount] | None:
@@ -501,10 +468,6 @@ def tracked_user_query(where: rules.TrackedUserFilter) -> Select[TrackedUser] | 
             TelegramUser.telegram_id == where.client_telegram_id
         )
     return query
-
-
-def status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
-    return _status_query(where)
 
 
 PageEntity = TypeVar(
