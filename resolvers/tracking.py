@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -79,13 +79,16 @@ from schema.tracking import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+    from domain.access import Actor
+    from domain.types import Page, PageRequest
+    from domain.uow import SqlAlchemyUnitOfWork
+    from schema.relay import ModelT, NodeT
 
 
 # At most this many tracked users per onlineStatus subscription.
 MAX_SUBSCRIBED_USERS = 100
-# The longest window onlineSessions and dailyOnlineTotals read (the log is read whole).
-MAX_WINDOW = timedelta(days=366)
 
 # The legacy models' names, as this API calls them.
 TYPE_NAMES = {
@@ -210,13 +213,8 @@ def status_filter(given: OnlineStatusFilter | None) -> rules.StatusFilter:
 
 
 def window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The window asked for, in UTC; too long a one is refused (``to <= from`` is the
-    service's to refuse)."""
-    start, end = _utc(start), _utc(end)
-    if end - start > MAX_WINDOW:
-        message = f"The window may span at most {MAX_WINDOW.days} days."
-        raise Invalid({"to": [message]}, message=message)
-    return start, end
+    """The window asked for, in UTC (the service refuses one it cannot read)."""
+    return _utc(start), _utc(end)
 
 
 def tracked_user_ids_of(values: Sequence[strawberry.ID]) -> list[int]:
@@ -231,6 +229,24 @@ def tracked_user_ids_of(values: Sequence[strawberry.ID]) -> list[int]:
     return list(dict.fromkeys(found))
 
 
+async def _connection(
+    info: Info,
+    first: int,
+    after: str | None,
+    fetch: Callable[[SqlAlchemyUnitOfWork, PageRequest, Actor], Awaitable[Page[ModelT]]],
+    to_node: Callable[[ModelT], NodeT],
+    cursor: Callable[[ModelT], Sequence[str]],
+) -> Connection[NodeT]:
+    """One page of a tracking list: the filter (read inside ``fetch``) and the service's
+    errors told in this API's names."""
+    viewer = require_viewer(info.context)
+    page = page_request(first, after, max_size=info.context.max_page_size)
+    with told_in_api_names(query=True):
+        async with info.context.uow() as uow:
+            found = await fetch(uow, page, viewer)
+    return connection(found, to_node, cursor, has_previous=bool(after))
+
+
 @strawberry.type
 class TrackingQuery:
     @strawberry.field(description="Trackers, by id.", extensions=admin_only())
@@ -241,14 +257,15 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackerFilter | None = None,
     ) -> Connection[Tracker]:
-        viewer = require_viewer(info.context)
-        page = page_request(first, after, max_size=info.context.max_page_size)
-        with told_in_api_names(query=True):
-            where = tracker_filter(filter)
-            async with info.context.uow() as uow:
-                found = await tracking.tracker_page(uow, page, actor=viewer, where=where)
-        return connection(
-            found, Tracker.from_view, tracking.tracker_view_cursor, has_previous=bool(after)
+        return await _connection(
+            info,
+            first,
+            after,
+            lambda uow, page, actor: tracking.tracker_page(
+                uow, page, actor=actor, where=tracker_filter(filter)
+            ),
+            Tracker.from_view,
+            tracking.tracker_view_cursor,
         )
 
     @strawberry.field(
@@ -262,14 +279,15 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackingClientFilter | None = None,
     ) -> Connection[TrackingClient]:
-        viewer = require_viewer(info.context)
-        page = page_request(first, after, max_size=info.context.max_page_size)
-        with told_in_api_names(query=True):
-            where = client_filter(filter)
-            async with info.context.uow() as uow:
-                found = await tracking.telegram_user_page(uow, page, actor=viewer, where=where)
-        return connection(
-            found, TrackingClient.from_model, tracking.id_cursor, has_previous=bool(after)
+        return await _connection(
+            info,
+            first,
+            after,
+            lambda uow, page, actor: tracking.telegram_user_page(
+                uow, page, actor=actor, where=client_filter(filter)
+            ),
+            TrackingClient.from_model,
+            tracking.id_cursor,
         )
 
     @strawberry.field(description="Tracked users, by id.", extensions=admin_only())
@@ -280,14 +298,15 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackedUserFilter | None = None,
     ) -> Connection[TrackedUser]:
-        viewer = require_viewer(info.context)
-        page = page_request(first, after, max_size=info.context.max_page_size)
-        with told_in_api_names(query=True):
-            where = tracked_user_filter(filter)
-            async with info.context.uow() as uow:
-                found = await tracking.tracked_user_page(uow, page, actor=viewer, where=where)
-        return connection(
-            found, TrackedUser.from_model, tracking.id_cursor, has_previous=bool(after)
+        return await _connection(
+            info,
+            first,
+            after,
+            lambda uow, page, actor: tracking.tracked_user_page(
+                uow, page, actor=actor, where=tracked_user_filter(filter)
+            ),
+            TrackedUser.from_model,
+            tracking.id_cursor,
         )
 
     @strawberry.field(
@@ -301,14 +320,15 @@ class TrackingQuery:
         after: str | None = None,
         filter: OnlineStatusFilter | None = None,
     ) -> Connection[OnlineStatusEntry]:
-        viewer = require_viewer(info.context)
-        page = page_request(first, after, max_size=info.context.max_page_size)
-        with told_in_api_names(query=True):
-            where = status_filter(filter)
-            async with info.context.uow() as uow:
-                found = await tracking.status_page(uow, page, actor=viewer, where=where)
-        return connection(
-            found, OnlineStatusEntry.from_model, tracking.id_cursor, has_previous=bool(after)
+        return await _connection(
+            info,
+            first,
+            after,
+            lambda uow, page, actor: tracking.status_page(
+                uow, page, actor=actor, where=status_filter(filter)
+            ),
+            OnlineStatusEntry.from_model,
+            tracking.id_cursor,
         )
 
     @strawberry.field(

@@ -444,7 +444,7 @@ def daily_totals(sessions: Iterable[OnlineSession]) -> dict[date, float]:
     return totals
 
 
-# -- the window of an online history (the CSV downloads) -----------------------------------
+# -- the window of an online history ------------------------------------------------------
 
 # The longest window asked about at once: a leap year, so any calendar year fits in one.
 MAX_WINDOW = timedelta(days=366)

@@ -862,11 +862,11 @@ async def online_sessions(
     start: datetime,
     end: datetime,
 ) -> list[rules.OnlineSession]:
-    """The tracked user's online intervals within ``[start, end)``, from the change log; one
-    still open at ``end`` is cut there."""
+    """The tracked user's online intervals within ``[start, end)`` (at most
+    ``rules.MAX_WINDOW``: the log is read whole), from the change log; one still open at
+    ``end`` is cut there."""
     require_access(actor)
-    if end <= start:
-        raise Invalid.single("to", "Must be later than from.")
+    _check(rules.window_errors(start, end))
     await repository.get(uow.session, TrackedUser, tracked_user_id)
     before, changes = await repository.status_history(uow.session, tracked_user_id, start, end)
     return rules.online_sessions(changes, start=start, end=end, online_at_start=bool(before))
