@@ -55,16 +55,16 @@ def seeonline_view(handler: Handler) -> Handler:
     return wrapper
 
 
-async def _actor(request: Request) -> Actor:
+async def request_actor(request: Request) -> Actor:
     return await require_group_access(request, tracking.GROUP, allow_basic=True)
 
 
-def _runtime(request: Request) -> Runtime:
+def request_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.state.runtime
     return runtime
 
 
-def _path_integer(request: Request, name: str) -> int:
+def path_integer(request: Request, name: str) -> int:
     """A path id that is no number names nothing: DRF's bare 404."""
     parsed = fields.to_integer(request.path_params[name])
     if parsed is None:
@@ -128,10 +128,10 @@ def _telegram_user_filter(request: Request) -> rules.TelegramUserFilter:
 
 @seeonline_view
 async def telegram_users(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     if request.method in READS:
         where = _telegram_user_filter(request)
-        async with _runtime(request).uow() as uow:
+        async with request_runtime(request).uow() as uow:
             found = await tracking.list_telegram_users(uow, actor=actor, where=where)
         return JSONResponse([telegram_user_json(user) for user in found])
     data = await read_body(request)
@@ -142,7 +142,7 @@ async def telegram_users(request: Request) -> Response:
     if telegram_id is None:  # a missing or bad one is an error above; this tells mypy
         raise Invalid.single("telegram_id", fields.REQUIRED)
     given = {name: value for name, value in changes.as_fields().items() if value is not None}
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         user = await tracking.create_telegram_user(
             uow,
             actor=actor,
@@ -154,7 +154,7 @@ async def telegram_users(request: Request) -> Response:
 
 async def _telegram_user_at(request: Request, actor: Actor, user_id: int) -> Response:
     """GET, PATCH, PUT or DELETE of one Telegram user, however the route found its id."""
-    runtime = _runtime(request)
+    runtime = request_runtime(request)
     if request.method == "DELETE":
         async with runtime.uow() as uow:
             await tracking.delete_telegram_user(uow, actor=actor, user_id=user_id)
@@ -178,24 +178,24 @@ async def _telegram_user_at(request: Request, actor: Actor, user_id: int) -> Res
 
 @seeonline_view
 async def telegram_user(request: Request) -> Response:
-    actor = await _actor(request)
-    return await _telegram_user_at(request, actor, _path_integer(request, "user_id"))
+    actor = await request_actor(request)
+    return await _telegram_user_at(request, actor, path_integer(request, "user_id"))
 
 
 @seeonline_view
 async def telegram_user_by_telegram_id(request: Request) -> Response:
-    actor = await _actor(request)
-    telegram_id = _path_integer(request, "telegram_id")
-    async with _runtime(request).uow() as uow:
+    actor = await request_actor(request)
+    telegram_id = path_integer(request, "telegram_id")
+    async with request_runtime(request).uow() as uow:
         user_id = await tracking.telegram_user_id_of(uow, actor=actor, telegram_id=telegram_id)
     return await _telegram_user_at(request, actor, user_id)
 
 
 @seeonline_view
 async def telegram_users_by_role(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     role = request.path_params["role"]
-    runtime = _runtime(request)
+    runtime = request_runtime(request)
     if request.method == "DELETE":
         async with runtime.uow() as uow:
             count = await tracking.delete_telegram_users_by_role(uow, actor=actor, role=role)
@@ -244,10 +244,10 @@ def _tracked_user_filter(request: Request) -> rules.TrackedUserFilter:
 
 @seeonline_view
 async def tracked_users(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     if request.method in READS:
         where = _tracked_user_filter(request)
-        async with _runtime(request).uow() as uow:
+        async with request_runtime(request).uow() as uow:
             found = await tracking.list_tracked_users(uow, actor=actor, where=where)
         return JSONResponse([tracked_user_json(tracked) for tracked in found])
     data = await read_body(request)
@@ -261,7 +261,7 @@ async def tracked_users(request: Request) -> Response:
     fields.check(errors)
     if owner is None or username is None:  # errors above otherwise; this tells mypy
         raise Invalid.single("telegram_user_id", fields.REQUIRED)
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         tracked = await tracking.track_user(
             uow,
             actor=actor,
@@ -275,7 +275,7 @@ async def tracked_users(request: Request) -> Response:
 
 async def _tracked_user_at(request: Request, actor: Actor, tracked_id: int) -> Response:
     """GET, PATCH, PUT or DELETE of one tracked user, however the route found its id."""
-    runtime = _runtime(request)
+    runtime = request_runtime(request)
     if request.method == "DELETE":
         async with runtime.uow() as uow:
             await tracking.untrack_user(uow, actor=actor, tracked_user_id=tracked_id)
@@ -310,15 +310,15 @@ async def _tracked_user_at(request: Request, actor: Actor, tracked_id: int) -> R
 
 @seeonline_view
 async def tracked_user(request: Request) -> Response:
-    actor = await _actor(request)
-    return await _tracked_user_at(request, actor, _path_integer(request, "tracked_id"))
+    actor = await request_actor(request)
+    return await _tracked_user_at(request, actor, path_integer(request, "tracked_id"))
 
 
 @seeonline_view
 async def tracked_user_by_username(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     username = _path_text(request, "username")
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         tracked_id = await tracking.tracked_user_id_of(uow, actor=actor, username=username)
     return await _tracked_user_at(request, actor, tracked_id)
 
@@ -371,8 +371,8 @@ def _tracker_fields(data: dict[str, Any], *, full: bool) -> dict[str, Any]:
 
 @seeonline_view
 async def trackers(request: Request) -> Response:
-    actor = await _actor(request)
-    runtime = _runtime(request)
+    actor = await request_actor(request)
+    runtime = request_runtime(request)
     if request.method in READS:
         where = _tracker_filter(request)
         async with runtime.uow() as uow:
@@ -385,7 +385,7 @@ async def trackers(request: Request) -> Response:
 
 
 async def _tracker_at(request: Request, actor: Actor, tracker_id: int) -> Response:
-    runtime = _runtime(request)
+    runtime = request_runtime(request)
     if request.method == "DELETE":
         async with runtime.uow() as uow:
             await tracking.delete_tracker(uow, actor=actor, tracker_id=tracker_id)
@@ -404,15 +404,15 @@ async def _tracker_at(request: Request, actor: Actor, tracker_id: int) -> Respon
 
 @seeonline_view
 async def tracker(request: Request) -> Response:
-    actor = await _actor(request)
-    return await _tracker_at(request, actor, _path_integer(request, "tracker_id"))
+    actor = await request_actor(request)
+    return await _tracker_at(request, actor, path_integer(request, "tracker_id"))
 
 
 @seeonline_view
 async def tracker_by_telegram_id(request: Request) -> Response:
-    actor = await _actor(request)
-    telegram_id = _path_integer(request, "telegram_id")
-    async with _runtime(request).uow() as uow:
+    actor = await request_actor(request)
+    telegram_id = path_integer(request, "telegram_id")
+    async with request_runtime(request).uow() as uow:
         tracker_id = await tracking.tracker_id_of(uow, actor=actor, telegram_id=telegram_id)
     return await _tracker_at(request, actor, tracker_id)
 
@@ -449,8 +449,8 @@ def _setting_filter(request: Request) -> rules.SettingFilter:
 
 @seeonline_view
 async def settings(request: Request) -> Response:
-    actor = await _actor(request)
-    runtime = _runtime(request)
+    actor = await request_actor(request)
+    runtime = request_runtime(request)
     if request.method in READS:
         where = _setting_filter(request)
         async with runtime.uow() as uow:
@@ -479,7 +479,7 @@ async def settings(request: Request) -> Response:
 
 
 async def _setting_at(request: Request, actor: Actor, setting_id: int) -> Response:
-    runtime = _runtime(request)
+    runtime = request_runtime(request)
     if request.method == "DELETE":
         async with runtime.uow() as uow:
             await tracking.delete_setting(uow, actor=actor, setting_id=setting_id)
@@ -513,24 +513,24 @@ async def _setting_at(request: Request, actor: Actor, setting_id: int) -> Respon
 
 @seeonline_view
 async def setting(request: Request) -> Response:
-    actor = await _actor(request)
-    return await _setting_at(request, actor, _path_integer(request, "setting_id"))
+    actor = await request_actor(request)
+    return await _setting_at(request, actor, path_integer(request, "setting_id"))
 
 
 @seeonline_view
 async def setting_by_phone_number(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     where = rules.SettingFilter(phone_number=_path_text(request, "phone_number"))
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
     return await _setting_at(request, actor, setting_id)
 
 
 @seeonline_view
 async def setting_by_tracker_telegram_id(request: Request) -> Response:
-    actor = await _actor(request)
-    where = rules.SettingFilter(tracker_telegram_id=_path_integer(request, "telegram_id"))
-    async with _runtime(request).uow() as uow:
+    actor = await request_actor(request)
+    where = rules.SettingFilter(tracker_telegram_id=path_integer(request, "telegram_id"))
+    async with request_runtime(request).uow() as uow:
         setting_id = await tracking.setting_id_of(uow, actor=actor, where=where)
     return await _setting_at(request, actor, setting_id)
 
@@ -573,8 +573,8 @@ def _status_fields(data: dict[str, Any], *, full: bool) -> tuple[int | None, boo
 
 @seeonline_view
 async def statuses(request: Request) -> Response:
-    actor = await _actor(request)
-    runtime = _runtime(request)
+    actor = await request_actor(request)
+    runtime = request_runtime(request)
     if request.method in READS:
         where = _status_filter(request)
         async with runtime.uow() as uow:
@@ -592,11 +592,11 @@ async def statuses(request: Request) -> Response:
 
 @seeonline_view
 async def status(request: Request) -> Response:
-    actor = await _actor(request)
-    status_id = _path_integer(request, "status_id")
+    actor = await request_actor(request)
+    status_id = path_integer(request, "status_id")
     if request.method in {"PATCH", "PUT"}:
         return await _change_status(request, actor, status_id)
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         found = await tracking.get_status(uow, actor=actor, status_id=status_id)
         if request.method in READS:
             return JSONResponse(status_json(found))
@@ -606,7 +606,7 @@ async def status(request: Request) -> Response:
 
 async def _change_status(request: Request, actor: Actor, status_id: int) -> Response:
     tracked_id, is_online = _status_fields(await read_body(request), full=request.method == "PUT")
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         changed = await tracking.update_status(
             uow, actor=actor, status_id=status_id, tracked_user_id=tracked_id, is_online=is_online
         )
@@ -615,17 +615,17 @@ async def _change_status(request: Request, actor: Actor, status_id: int) -> Resp
 
 @seeonline_view
 async def statuses_by_tracked_user_id(request: Request) -> Response:
-    actor = await _actor(request)
-    where = rules.StatusFilter(tracked_user_id=_path_integer(request, "tracked_id"))
-    async with _runtime(request).uow() as uow:
+    actor = await request_actor(request)
+    where = rules.StatusFilter(tracked_user_id=path_integer(request, "tracked_id"))
+    async with request_runtime(request).uow() as uow:
         count = await tracking.delete_statuses(uow, actor=actor, where=where)
     return JSONResponse({"deleted_count": count})
 
 
 @seeonline_view
 async def statuses_by_tracked_username(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await request_actor(request)
     where = rules.StatusFilter(tracked_username=_path_text(request, "username"))
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         count = await tracking.delete_statuses(uow, actor=actor, where=where)
     return JSONResponse({"deleted_count": count})

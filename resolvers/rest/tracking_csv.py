@@ -18,7 +18,7 @@ from domain.errors import Invalid
 from domain.tracking import rules
 from domain.tracking import service as tracking
 from resolvers.rest import fields
-from resolvers.rest.seeonline import _actor, _path_integer, _runtime, seeonline_view
+from resolvers.rest.seeonline import path_integer, request_actor, request_runtime, seeonline_view
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -84,10 +84,10 @@ def _utc(moment: datetime) -> str:
 
 @seeonline_view
 async def online_sessions(request: Request) -> Response:
-    actor = await _actor(request)
-    tracked_id = _path_integer(request, "tracked_id")
+    actor = await request_actor(request)
+    tracked_id = path_integer(request, "tracked_id")
     start, end = _window(request)
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         sessions = await tracking.online_sessions(
             uow, actor=actor, tracked_user_id=tracked_id, start=start, end=end
         )
@@ -99,10 +99,10 @@ async def online_sessions(request: Request) -> Response:
 @seeonline_view
 async def daily_online_totals(request: Request) -> Response:
     """Every UTC day the window touches has its row, a day without a session as 0."""
-    actor = await _actor(request)
-    tracked_id = _path_integer(request, "tracked_id")
+    actor = await request_actor(request)
+    tracked_id = path_integer(request, "tracked_id")
     start, end = _window(request)
-    async with _runtime(request).uow() as uow:
+    async with request_runtime(request).uow() as uow:
         totals = await tracking.daily_online_totals(
             uow, actor=actor, tracked_user_id=tracked_id, start=start, end=end
         )
