@@ -1,6 +1,7 @@
 """Every aggregate's model, imported so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from domain.accounts.model import AuthSession, User
+from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
 from domain.files.model import StoredFile
 from domain.jobs.model import Job
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
@@ -17,6 +18,10 @@ from domain.tracking.model import (
 __all__ = [
     "AuthSession",
     "Base",
+    "Bot",
+    "ChannelDailyStats",
+    "ChannelLink",
+    "ChannelPost",
     "Chat",
     "ChatMember",
     "Job",

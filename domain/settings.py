@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     listener_poll_interval: float = Field(default=5.0, gt=0)
     listener_lease_ttl: float = Field(default=15.0, gt=0)
     listener_scan_interval: float = Field(default=10.0, gt=0)
+    # The hourly check of bot links asks Telegram about at most this many of one bot's
+    # channels at a time.
+    bot_check_concurrency: int = Field(default=4, ge=1)
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

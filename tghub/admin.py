@@ -8,6 +8,7 @@ from domain.access import System
 from domain.accounts import service
 from domain.adapters.secrets import FernetBox
 from domain.bootstrap import build_database, build_hasher, encryption_keys
+from domain.bots import service as bots
 from domain.errors import Invalid, SecretUnreadable
 from domain.telegram import service as telegram
 from domain.tracking import service as tracking
@@ -46,8 +47,10 @@ async def rotate_secrets(settings: Settings) -> int:
         try:
             box, actor = FernetBox(encryption_keys(resolved)), System("rotate-secrets")
             async with units() as uow:
-                # The trackers' secrets first: the Telegram accounts' rotation commits both.
+                # The trackers' and bots' secrets first: the Telegram accounts' rotation
+                # commits them all.
                 trackers = await tracking.rotate_secrets(uow, box, actor=actor)
+                bots_count = await bots.rotate_secrets(uow, box, actor=actor)
                 count = await telegram.rotate_secrets(uow, box, actor=actor)
         except SecretUnreadable as exc:
             print(f"rotate-secrets: {exc.message} Nothing was changed.")
@@ -55,7 +58,7 @@ async def rotate_secrets(settings: Settings) -> int:
         finally:
             await engine.dispose()
     print(
-        f"re-encrypted the secrets of {count} Telegram account(s) and {trackers} tracker(s)"
-        " under the current key"
+        f"re-encrypted the secrets of {count} Telegram account(s), {trackers} tracker(s)"
+        f" and {bots_count} bot(s) under the current key"
     )
     return 0

@@ -12,11 +12,13 @@ from domain.adapters.heartbeat import WorkerHeartbeat
 from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime, queue_name
+from domain.bots import service as bots
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from workers import cron
 from workers.deps import WorkerDeps
 from workers.durable import durable
+from workers.jobs import bots as bots_jobs
 from workers.jobs import jobs as jobs_jobs
 from workers.jobs import telegram as telegram_jobs
 from workers.resilient import ResilientWorker
@@ -31,6 +33,10 @@ HANDLERS: dict[str, Handler] = {
     telegram.SEND_LOGIN_CODE: telegram_jobs.send_login_code,
     telegram.SIGN_IN: telegram_jobs.sign_in,
     telegram.SEND_MESSAGES: telegram_jobs.send_messages,
+    bots.REGISTER_BOT: bots_jobs.register_bot,
+    bots.LINK_CHANNEL: bots_jobs.link_channel,
+    bots.POST_MESSAGE: bots_jobs.post_message,
+    bots.CHECK_LINKS: bots_jobs.check_links,
 }
 
 

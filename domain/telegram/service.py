@@ -14,12 +14,21 @@ from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
 
-# Re-exported for other aggregates' jobs: what Telegram answers, and the error they catch
-# when it drops a session.
+# Re-exported for other aggregates' jobs: what Telegram answers (about accounts, bots and
+# channels), a bot's credentials, and the refusals they tell apart (a dropped session, a
+# refused bot token, missing admin rights).
 from domain.telegram.errors import AccountSessionRevoked as AccountSessionRevoked
-from domain.telegram.errors import PrivacyRestricted, TelegramError
+from domain.telegram.errors import ChatAdminRequired as ChatAdminRequired
+from domain.telegram.errors import InvalidBotToken as InvalidBotToken
+from domain.telegram.errors import PrivacyRestricted
+from domain.telegram.errors import TelegramError as TelegramError
 from domain.telegram.model import AccountCredentials as AccountCredentials
 from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.telegram.model import AdminRights as AdminRights
+from domain.telegram.model import BotCredentials as BotCredentials
+from domain.telegram.model import BotInfo as BotInfo
+from domain.telegram.model import ChannelInfo as ChannelInfo
+from domain.telegram.model import PostedMessage as PostedMessage
 from domain.telegram.model import StatusObservation as StatusObservation
 from domain.text import text_errors
 

@@ -73,7 +73,7 @@ class TestRotateSecrets:
         done = rotate(runtime, f"{NEW},{OLD}")
 
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "1 Telegram account(s) and 1 tracker(s)" in done.stdout
+        assert "1 Telegram account(s), 1 tracker(s) and 0 bot(s)" in done.stdout
         assert FernetBox([NEW]).decrypt((await stored(runtime)).api_hash_enc) == API_HASH
         async with runtime.uow() as uow:
             (tracker,) = await tracking.list_trackers(uow, actor=SYSTEM)

@@ -1,0 +1,600 @@
+"""Use cases of bot management (legacy 002): bots, their links to channels, posting, the
+hourly rights check and the daily stats.
+
+The API side checks and records intent and queues a job; the job side talks to Telegram
+through the gateway, holding no database connection while Telegram answers. Bot tokens are
+secrets: stored encrypted, carried encrypted in job arguments, shown only masked.
+
+Lock order: bots (active ones, by id), then links (by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from domain.access import Guest, require_admin
+from domain.bots import repository, rules
+from domain.bots.errors import (
+    BotInactive,
+    BotInUse,
+    ChannelAlreadyLinked,
+    ChannelUnresolvable,
+    LinkNotFound,
+    NoActiveBot,
+    NoUsableBot,
+)
+from domain.bots.events import BotChannelEvent
+from domain.bots.model import Bot, ChannelLink, LinkStatus
+from domain.errors import ExternalUnavailable, Invalid, NotFound, PermissionDenied, RateLimited
+from domain.jobs import service as jobs
+from domain.telegram import service as telegram
+from domain.text import text_errors
+from domain.types import TelegramID
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from domain.access import Actor
+    from domain.bots.model import ChannelDailyStats, ChannelPost
+    from domain.jobs.model import Job
+    from domain.ports import Clock, SecretBox, TelegramGateway
+    from domain.settings import LegacyGroup
+    from domain.uow import SqlAlchemyUnitOfWork
+
+__all__ = [
+    "Bot",
+    "BotInUse",
+    "BotInactive",
+    "ChannelAlreadyLinked",
+    "ChannelLink",
+    "ChannelUnresolvable",
+    "LinkStatus",
+    "NoActiveBot",
+    "NoUsableBot",
+]
+
+REGISTER_BOT = "bots.register_bot"
+LINK_CHANNEL = "bots.link_channel"
+POST_MESSAGE = "bots.post_message"
+CHECK_LINKS = "bots.check_links"
+COLLECT_STATS = "bots.collect_stats"
+
+# The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
+GROUP: LegacyGroup = "bots"
+
+
+def require_access(actor: Actor) -> None:
+    """Admins and tghub itself; besides them, a guest of the opened ``bots`` group: the
+    legacy service had no authentication, and an operator who opens the group lets anonymous
+    callers do what its callers did. A signed-in non-admin stays refused."""
+    if isinstance(actor, Guest) and actor.group == GROUP:
+        return
+    if not actor.is_admin:
+        raise PermissionDenied
+
+
+def _check(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise Invalid(errors)
+
+
+def _storable(**fields: str | None) -> dict[str, list[str]]:
+    return {
+        name: errors
+        for name, value in fields.items()
+        if value is not None and (errors := text_errors(value))
+    }
+
+
+def _credentials(box: SecretBox, bot: Bot) -> telegram.BotCredentials:
+    return telegram.BotCredentials(token=box.decrypt(bot.token_enc))
+
+
+# -- bots ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BotView:
+    """A bot as it is shown: its token masked (``rules.mask_token``), never whole."""
+
+    id: int
+    alias: str
+    description: str
+    name: str
+    token: str
+    telegram_id: int
+    username: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(box: SecretBox, bot: Bot) -> BotView:
+    return BotView(
+        id=bot.id,
+        alias=bot.alias,
+        description=bot.description,
+        name=bot.name,
+        token=rules.mask_token(box.decrypt(bot.token_enc)),
+        telegram_id=bot.telegram_id,
+        username=bot.username,
+        is_active=bot.is_active,
+        created_at=bot.created_at,
+        updated_at=bot.updated_at,
+    )
+
+
+async def request_bot(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    token: str,
+    alias: str = "",
+    description: str = "",
+    name: str = "",
+) -> Job:
+    """Queues the job that checks the token with Telegram and then stores the bot (or
+    updates the one Telegram knows by that id); the legacy handler waits for it. The token
+    travels encrypted in the job's arguments. Commits."""
+    require_access(actor)
+    _check(
+        rules.bot_errors(alias=alias, name=name, token=token)
+        | _storable(alias=alias, description=description, name=name)
+    )
+    args = {
+        "token_enc": box.encrypt(token.strip()),
+        "alias": alias,
+        "description": description,
+        "name": name,
+    }
+    job = await jobs.create_job(uow, kind=REGISTER_BOT, args=args, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def update_bot(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    bot_id: int,
+    alias: str | None = None,
+    description: str | None = None,
+    name: str | None = None,
+    is_active: bool | None = None,
+) -> BotView:
+    """Changes the fields given (None: unchanged). A new token goes through ``request_bot``
+    (Telegram checks it first). Commits."""
+    require_access(actor)
+    _check(
+        rules.bot_errors(alias=alias, name=name)
+        | _storable(alias=alias, description=description, name=name)
+    )
+    bot = await repository.get_bot(uow.session, bot_id, for_update=True)
+    if alias is not None:
+        bot.alias = alias
+    if description is not None:
+        bot.description = description
+    if name is not None:
+        bot.name = name
+    if is_active is not None:
+        bot.is_active = is_active
+    await uow.flush()
+    await uow.commit()
+    return _view(box, bot)
+
+
+async def get_bot(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor, bot_id: int
+) -> BotView:
+    require_access(actor)
+    return _view(box, await repository.get_bot(uow.session, bot_id))
+
+
+async def list_bots(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> list[BotView]:
+    """Every bot, by id, tokens masked."""
+    require_access(actor)
+    return [_view(box, bot) for bot in await repository.list_bots(uow.session)]
+
+
+async def delete_bot(uow: SqlAlchemyUnitOfWork, *, actor: Actor, bot_id: int) -> None:
+    """Refused (BotInUse) while the bot serves a channel (a new or active link); its other
+    links go with it, posts and stats stay. Commits."""
+    require_access(actor)
+    session = uow.session
+    await repository.lock_active_bots(session)
+    bot = await repository.get_bot(session, bot_id, for_update=True)
+    if await repository.count_current_links(session, bot_id):
+        raise BotInUse
+    await session.delete(bot)
+    await uow.commit()
+
+
+async def rotate_secrets(uow: SqlAlchemyUnitOfWork, box: SecretBox, *, actor: Actor) -> int:
+    """Re-encrypts every bot token under the current key; returns how many. Does not commit
+    (the caller commits it with the other aggregates' secrets)."""
+    require_admin(actor)
+    bots = await repository.list_bots(uow.session)
+    for bot in bots:
+        bot.token_enc = box.rotate(bot.token_enc)
+    return len(bots)
+
+
+# -- channel links ---------------------------------------------------------------------------
+
+
+async def request_link(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, channel: str, bot_id: int | None = None
+) -> Job:
+    """Queues the job that links the channel (a t.me link, invite link or numeric id) to
+    the bot given, or to the least-loaded active bot. Commits."""
+    require_access(actor)
+    reference = channel.strip()
+    if not reference or len(reference) > 255:
+        raise Invalid.single("channel", "A t.me link, an invite link or a numeric channel id.")
+    _check(_storable(channel=reference))
+    if bot_id is not None:
+        bot = await repository.get_bot(uow.session, bot_id)
+        if not bot.is_active:
+            raise BotInactive
+    args = {"channel": reference, "bot_id": bot_id}
+    job = await jobs.create_job(uow, kind=LINK_CHANNEL, args=args, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def deactivate_link(uow: SqlAlchemyUnitOfWork, *, actor: Actor, link_id: int) -> ChannelLink:
+    """The link stops serving its channel (``inactive``); the channel may be linked again.
+    Commits."""
+    require_access(actor)
+    link = await repository.get_link(uow.session, link_id, for_update=True)
+    _set_status(uow, link, LinkStatus.INACTIVE, None)
+    await uow.flush()
+    await uow.commit()
+    return link
+
+
+async def get_channel(uow: SqlAlchemyUnitOfWork, *, actor: Actor, channel_id: int) -> ChannelLink:
+    """The link serving this Telegram channel (new or active), else its latest link."""
+    require_access(actor)
+    found = await repository.links(uow.session, channel_id=channel_id)
+    if not found:
+        raise LinkNotFound(channel_id)
+    current = [link for link in found if link.status in rules.CURRENT]
+    return current[0] if current else found[-1]
+
+
+async def list_links(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[ChannelLink]:
+    """Every link, by id."""
+    require_access(actor)
+    return await repository.links(uow.session)
+
+
+# -- posting and stats, the API side ---------------------------------------------------------
+
+
+async def queue_post(uow: SqlAlchemyUnitOfWork, *, actor: Actor, channel_id: int, text: str) -> Job:
+    """Queues the job posting ``text`` (markdown) into the channel through its link's bot;
+    an empty or too long text, or a channel no active link serves, fails the job with a
+    readable error. Commits."""
+    require_access(actor)
+    _check(_storable(message=text))
+    args = {"channel_id": channel_id, "text": text}
+    job = await jobs.create_job(uow, kind=POST_MESSAGE, args=args, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def queue_check(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> Job:
+    """Queues the rights check of every new and active link (the hourly job). Commits."""
+    require_admin(actor)
+    job = await jobs.create_job(uow, kind=CHECK_LINKS, args={}, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def queue_stats(uow: SqlAlchemyUnitOfWork, *, actor: Actor, day: date | None = None) -> Job:
+    """Queues the daily stats of ``day`` (default: the day before the job runs). Commits."""
+    require_admin(actor)
+    args = {} if day is None else {"day": day.isoformat()}
+    job = await jobs.create_job(uow, kind=COLLECT_STATS, args=args, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def channel_posts(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, channel_id: int
+) -> list[ChannelPost]:
+    require_access(actor)
+    return await repository.posts_of(uow.session, channel_id)
+
+
+async def daily_stats(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    channel_id: int | None = None,
+    day: date | None = None,
+) -> list[ChannelDailyStats]:
+    require_access(actor)
+    return await repository.daily_stats(uow.session, channel_id=channel_id, day=day)
+
+
+# -- job side --------------------------------------------------------------------------------
+
+
+def _set_status(
+    uow: SqlAlchemyUnitOfWork, link: ChannelLink, status: LinkStatus, reason: str | None
+) -> None:
+    changed = link.status is not status
+    link.status, link.reason = status, reason
+    if changed:
+        uow.emit(
+            BotChannelEvent(
+                what="link_status",
+                link_id=link.id,
+                channel_id=link.channel_id,
+                status=status.value,
+                reason=reason,
+            )
+        )
+
+
+async def register_bot(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    token_enc: str,
+    alias: str,
+    description: str,
+    name: str,
+) -> dict[str, Any]:
+    """Telegram checks the token (``InvalidBotToken`` when it refuses it), then the bot is
+    stored, or updated when tghub knows its Telegram id already (``new`` false). The job.
+    Commits."""
+    require_admin(actor)
+    token = box.decrypt(token_enc)
+    info = await gateway.verify_bot(telegram.BotCredentials(token=token))
+    values: dict[str, object] = {
+        "telegram_id": int(info.id),
+        "username": info.username,
+        "token_enc": box.encrypt(token),
+        "token_digest": rules.token_digest(token),
+        "alias": alias,
+        "description": description,
+        "name": name or info.first_name,
+    }
+    bot_id, inserted = await repository.upsert_bot(uow.session, values)
+    await uow.commit()
+    return {"id": bot_id, "new": inserted}
+
+
+async def link_channel(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    job_id: str,
+    channel: str,
+    bot_id: int | None,
+) -> dict[str, Any]:
+    """Links the channel (the job): a bot is chosen and the link reserved ``new`` under the
+    active bots' row locks (so concurrent links spread evenly), then the chosen bot resolves
+    the channel. Unresolvable: the link is ``invalid`` with Telegram's reason and
+    ChannelUnresolvable fails the job; linked already: ``invalid`` and ChannelAlreadyLinked.
+    A re-run continues the link its first run reserved. Commits."""
+    require_admin(actor)
+    session = uow.session
+    link = await repository.link_of_job(session, job_id)
+    if link is None:
+        link = await _reserve(uow, job_id=job_id, channel=channel, bot_id=bot_id)
+    elif link.channel_id is not None or link.status is not LinkStatus.NEW:
+        return await _finished_link(uow, link, job_id)
+    link_id = link.id
+    bot = await repository.get_bot(session, link.bot_id)
+    creds, username = _credentials(box, bot), bot.username
+    await uow.release()
+    try:
+        info = await gateway.resolve_channel(creds, channel)
+    except (NotFound, Invalid, telegram.TelegramError) as exc:
+        link = await repository.get_link(session, link_id, for_update=True)
+        _set_status(uow, link, LinkStatus.INVALID, exc.message)
+        await uow.commit()
+        raise ChannelUnresolvable from None
+    link = await repository.get_link(session, link_id, for_update=True)
+    _resolved(link, info)
+    try:
+        await repository.save_resolved(session, link)
+    except repository.ChannelTaken:
+        await uow.rollback()
+        link = await repository.get_link(session, link_id, for_update=True)
+        _resolved(link, info)
+        _set_status(uow, link, LinkStatus.INVALID, ChannelAlreadyLinked.default_message)
+        await uow.commit()
+        raise ChannelAlreadyLinked from None
+    await uow.commit()
+    return _link_answer(info.id, username, job_id)
+
+
+def _resolved(link: ChannelLink, info: telegram.ChannelInfo) -> None:
+    link.channel_id, link.title, link.username = int(info.id), info.title, info.username
+
+
+def _link_answer(channel_id: int, username: str, job_id: str) -> dict[str, Any]:
+    return {
+        "channel_id": channel_id,
+        "bot_link": f"@{username}",
+        "message": rules.LINK_ADDED,
+        "task_id": job_id,
+    }
+
+
+async def _reserve(
+    uow: SqlAlchemyUnitOfWork, *, job_id: str, channel: str, bot_id: int | None
+) -> ChannelLink:
+    """The link, ``new`` and not yet resolved, on the bot given or the least-loaded active
+    one. The active bots' rows are locked first, so concurrent reservations queue and each
+    counts the links the previous ones committed. Commits."""
+    session = uow.session
+    active = await repository.lock_active_bots(session)
+    if bot_id is not None:
+        if bot_id not in active:
+            await repository.get_bot(session, bot_id)  # BotNotFound when it does not exist
+            raise BotInactive
+        chosen = bot_id
+    else:
+        choice = rules.choose_bot(await repository.current_loads(session, active))
+        if choice is None:
+            raise NoActiveBot
+        chosen = choice
+    link = ChannelLink(channel_ref=channel, bot_id=chosen, job_id=job_id)
+    link.status = LinkStatus.NEW
+    await repository.add_link(session, link)
+    await uow.commit()
+    return link
+
+
+async def _finished_link(
+    uow: SqlAlchemyUnitOfWork, link: ChannelLink, job_id: str
+) -> dict[str, Any]:
+    """A re-run of a link job whose outcome was committed: the same answer, or error."""
+    if link.status is LinkStatus.INVALID:
+        if link.reason == ChannelAlreadyLinked.default_message:
+            raise ChannelAlreadyLinked
+        raise ChannelUnresolvable
+    bot = await repository.get_bot(uow.session, link.bot_id)
+    return _link_answer(link.channel_id or 0, bot.username, job_id)
+
+
+async def publish_post(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    job_id: str,
+    channel_id: int,
+    text: str,
+) -> dict[str, Any]:
+    """Posts ``text`` (markdown) into the channel through the bot of its active link, and
+    records the post (the job). A re-run of a job whose post was recorded posts nothing.
+    Flood waits raise RateLimited (the job retries after them). Commits."""
+    require_admin(actor)
+    errors = rules.post_errors(text)
+    if errors:
+        raise Invalid({"message": errors})
+    session = uow.session
+    done = await repository.post_of_job(session, job_id)
+    if done is not None:
+        return _post_answer(done.channel_id, done.message_id, done.date)
+    link = await repository.current_link(session, channel_id, statuses=(LinkStatus.ACTIVE,))
+    if link is None:
+        raise NoUsableBot
+    bot = await repository.get_bot(session, link.bot_id)
+    if not bot.is_active:
+        raise NoUsableBot("The bot of this channel's link is not active.")
+    creds, link_id = _credentials(box, bot), link.id
+    await uow.release()
+    posted = await gateway.post_markdown(creds, TelegramID(channel_id), text)
+    row = {
+        "channel_id": channel_id,
+        "link_id": link_id,
+        "message_id": posted.message_id,
+        "text": posted.text,
+        "views": posted.views,
+        "date": posted.date,
+        "job_id": job_id,
+    }
+    await repository.record_posts(session, [row])
+    uow.emit(
+        BotChannelEvent(
+            what="post_published",
+            link_id=link_id,
+            channel_id=channel_id,
+            status=LinkStatus.ACTIVE.value,
+            message_id=posted.message_id,
+        )
+    )
+    await uow.commit()
+    return _post_answer(channel_id, posted.message_id, posted.date)
+
+
+def _post_answer(channel_id: int, message_id: int, date: datetime) -> dict[str, Any]:
+    return {"channel_id": channel_id, "message_id": message_id, "date": date.isoformat()}
+
+
+@dataclass(frozen=True)
+class _Checked:
+    link_id: int
+    was: LinkStatus
+    can_post: bool | None  # None: Telegram did not answer; the link is left as it is
+    problem: str | None = None
+
+
+async def check_links(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    clock: Clock,
+    *,
+    actor: Actor,
+    per_bot: int,
+) -> dict[str, int]:
+    """The hourly check (the job): every active link whose bot can no longer post becomes
+    ``invalid`` with the reason; every new link whose bot can becomes ``active``, one that
+    cannot keeps the reason and the time of the check. At most ``per_bot`` checks at a time
+    per bot; no database connection is held while Telegram answers. A link changed while it
+    was checked (deactivated) keeps the change. Commits."""
+    require_admin(actor)
+    session = uow.session
+    targets = [
+        link
+        for link in await repository.links(session, statuses=rules.CURRENT)
+        if link.channel_id is not None
+    ]
+    bots = await repository.get_bots(session, sorted({link.bot_id for link in targets}))
+    creds = {bot_id: _credentials(box, bot) for bot_id, bot in bots.items()}
+    plan = [
+        (link.id, link.bot_id, TelegramID(link.channel_id or 0), link.status) for link in targets
+    ]
+    await uow.release()
+    limits = {bot_id: asyncio.Semaphore(max(per_bot, 1)) for bot_id in creds}
+
+    async def check(link_id: int, bot_id: int, channel_id: TelegramID, was: LinkStatus) -> _Checked:
+        async with limits[bot_id]:
+            try:
+                rights = await gateway.bot_rights(creds[bot_id], channel_id)
+            except (RateLimited, ExternalUnavailable):
+                return _Checked(link_id, was, None)
+            except (NotFound, Invalid, telegram.TelegramError) as exc:
+                return _Checked(link_id, was, False, exc.message)
+        return _Checked(link_id, was, rights.is_admin and rights.post_messages)
+
+    results = await asyncio.gather(*(check(*entry) for entry in plan))
+    return await _apply_checks(uow, clock, results)
+
+
+async def _apply_checks(
+    uow: SqlAlchemyUnitOfWork, clock: Clock, results: list[_Checked]
+) -> dict[str, int]:
+    now, counts = clock.now(), {"checked": 0, "activated": 0, "invalidated": 0, "skipped": 0}
+    for result in sorted(results, key=lambda r: r.link_id):
+        link = await repository.get_link(uow.session, result.link_id, for_update=True)
+        if result.can_post is None or link.status is not result.was:
+            counts["skipped"] += 1
+            continue
+        outcome = rules.checked(link.status, can_post=result.can_post, problem=result.problem)
+        if outcome.status is not link.status:
+            key = "activated" if outcome.status is LinkStatus.ACTIVE else "invalidated"
+            counts[key] += 1
+        _set_status(uow, link, outcome.status, outcome.reason)
+        link.last_checked_at = now
+        counts["checked"] += 1
+    await uow.commit()
+    return counts
