@@ -97,3 +97,9 @@ async def check(runtime: Runtime) -> Job:
 async def link_status(runtime: Runtime, channel: int) -> bots.ChannelLink:
     async with runtime.uow() as uow:
         return await bots.get_channel(uow, actor=SYSTEM, channel_id=channel)
+
+
+def result(done: Job) -> dict[str, Any]:
+    """The job's result; the job's error when it has none."""
+    assert isinstance(done.result, dict), (done.status, done.error)
+    return done.result

@@ -15,7 +15,7 @@ from domain.bots.model import Bot
 from domain.errors import Invalid, NotFound, PermissionDenied
 from domain.jobs.model import JobStatus
 from tests.api.rest.factories import create_user
-from tests.integration.bots.scene import SECRET, SYSTEM, link, load, register, token
+from tests.integration.bots.scene import SECRET, SYSTEM, link, load, register, result, token
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -28,9 +28,9 @@ class TestRegistration:
         done = await register(runtime, token(1), alias="news", description="d", name="")
 
         assert done.status is JobStatus.SUCCEEDED, done.error
-        assert done.result == {"id": done.result["id"], "new": True}
+        assert done.result == {"id": result(done)["id"], "new": True}
         async with runtime.uow() as uow:
-            view = await bots.get_bot(uow, runtime.secrets, actor=SYSTEM, bot_id=done.result["id"])
+            view = await bots.get_bot(uow, runtime.secrets, actor=SYSTEM, bot_id=result(done)["id"])
         assert (view.telegram_id, view.username, view.alias, view.name) == (
             5001,
             "bot_1",
@@ -55,7 +55,7 @@ class TestRegistration:
 
         again = await register(runtime, token(1), alias="new alias", name="Renamed")
 
-        assert again.result == {"id": first.result["id"], "new": False}
+        assert again.result == {"id": result(first)["id"], "new": False}
         async with runtime.uow() as uow:
             views = await bots.list_bots(uow, runtime.secrets, actor=SYSTEM)
         assert [(v.alias, v.name) for v in views] == [("new alias", "Renamed")]
@@ -91,7 +91,7 @@ class TestBotManagement:
 
         async with runtime.uow() as uow:
             view = await bots.update_bot(
-                uow, runtime.secrets, actor=SYSTEM, bot_id=done.result["id"], is_active=False
+                uow, runtime.secrets, actor=SYSTEM, bot_id=result(done)["id"], is_active=False
             )
         assert (view.alias, view.description, view.is_active) == ("a", "d", False)
 
@@ -102,17 +102,17 @@ class TestBotManagement:
 
         async with runtime.uow() as uow:
             with pytest.raises(bots.BotInUse):
-                await bots.delete_bot(uow, actor=SYSTEM, bot_id=done.result["id"])
+                await bots.delete_bot(uow, actor=SYSTEM, bot_id=result(done)["id"])
 
     async def test_a_deleted_bot_is_gone(self, runtime: Runtime) -> None:
         await load(runtime)
         done = await register(runtime, token(1))
 
         async with runtime.uow() as uow:
-            await bots.delete_bot(uow, actor=SYSTEM, bot_id=done.result["id"])
+            await bots.delete_bot(uow, actor=SYSTEM, bot_id=result(done)["id"])
         async with runtime.uow() as uow:
             with pytest.raises(NotFound):
-                await bots.get_bot(uow, runtime.secrets, actor=SYSTEM, bot_id=done.result["id"])
+                await bots.get_bot(uow, runtime.secrets, actor=SYSTEM, bot_id=result(done)["id"])
 
 
 class TestWhoMay:
