@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from domain.accounts.events import PresenceChanged, SessionRevoked
+from domain.bots.events import BotChannelEvent
 from domain.events import Event, EventDecodeError, decode, encode
 from domain.jobs.events import JobChanged
 from domain.messenger.cards import MessageCard, UserCard
@@ -222,6 +223,16 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
             )
         ),
         lambda e: [u.tracked_user_id for u in e.updates],
+    ),
+    BotChannelEvent: (
+        BotChannelEvent(
+            what="post_published",
+            link_id=3,
+            channel_id=-1001234567890,
+            status="active",
+            message_id=42,
+        ),
+        lambda e: [e.link_id, e.channel_id, e.message_id],
     ),
 }
 

@@ -12,9 +12,12 @@ from sqlalchemy import select
 
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.bots import service as bots
+from domain.bots.events import CHANNEL, BotChannelEvent
 from domain.bots.model import ChannelLink
 from domain.bots.rules import LINK_ADDED, NO_RIGHTS, LinkStatus
+from domain.events import decode
 from domain.jobs.model import JobStatus
+from tests.conftest import DEADLINE
 from tests.integration.bots.scene import (
     SYSTEM,
     channel_id,
@@ -223,3 +226,21 @@ class TestHourlyCheck:
         done = await check(runtime)
 
         assert result(done)["activated"] == 12
+
+
+class TestEvents:
+    async def test_status_changes_and_posts_are_published_after_commit(
+        self, runtime: Runtime
+    ) -> None:
+        await load(runtime, admins=True)
+        await registered(runtime, 1)
+        await link(runtime, "@chan_1")
+        stored = await link_status(runtime, channel_id(1))
+
+        async with runtime.bus.subscribe(CHANNEL) as messages:
+            await check(runtime)
+            event = decode(await asyncio.wait_for(anext(messages), DEADLINE))
+
+        assert event == BotChannelEvent(
+            what="link_status", link_id=stored.id, channel_id=channel_id(1), status="active"
+        )
