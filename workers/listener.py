@@ -16,11 +16,12 @@ import contextlib
 import logging
 import signal
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.access import System
 from domain.adapters.clock import SystemClock
 from domain.adapters.lease import Lease, LeaseKeeper, default_owner
+from domain.adapters.tasks import cancelled
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime
 from domain.errors import DomainError
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LISTENER = System("status listener")
-CANCEL_RETRY = 1.0
 # Update events written in one batch at most (a poll cycle's batches are as large).
 UPDATE_BATCH = 1000
 # Seconds the cache of written states is trusted before everyone is looked up again.
@@ -82,7 +82,7 @@ class TrackerLoop:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             if task is not asyncio.current_task():
-                await _cancelled(task)
+                await cancelled(task)
 
     async def _poll_forever(self) -> None:
         while True:
@@ -105,16 +105,6 @@ class TrackerLoop:
             else:
                 log.info("Telegram ended the updates of tracker %s", self.tracker_id)
             await asyncio.sleep(self._listener.runtime.settings.listener_poll_interval)
-
-
-async def _cancelled(task: asyncio.Future[Any]) -> None:
-    # Cancelled again until it ends: a cancellation can be swallowed on its way through
-    # redis-py, and the loop would then poll on as if nothing had happened.
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_RETRY)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 class Listener:
@@ -216,7 +206,7 @@ class Listener:
                         uow, actor=LISTENER, tracked=tracked(), seen=batch, known=self.known
                     )
         finally:
-            await _cancelled(receiving)
+            await cancelled(receiving)
 
     def forget(self, tracker_id: int) -> None:
         self._loops.pop(tracker_id, None)
@@ -254,7 +244,7 @@ async def _next_batch(
             await asyncio.wait({getting, receiving}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not getting.done():
-                await _cancelled(getting)
+                await cancelled(getting)
         if getting.cancelled():
             receiving.result()
             return None

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import LockError, RedisError
 
+from domain.adapters.tasks import cancelled
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -108,9 +110,7 @@ class LeaseKeeper:
         """Stop renewing and release the lease (also safe from inside ``on_lost``)."""
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancelled(task)
         try:
             await self.lease.release()
         except RedisError:
