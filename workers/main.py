@@ -37,6 +37,7 @@ HANDLERS: dict[str, Handler] = {
     bots.LINK_CHANNEL: bots_jobs.link_channel,
     bots.POST_MESSAGE: bots_jobs.post_message,
     bots.CHECK_LINKS: bots_jobs.check_links,
+    bots.COLLECT_STATS: bots_jobs.collect_stats,
 }
 
 

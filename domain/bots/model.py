@@ -78,6 +78,9 @@ class ChannelLink(Timestamped, Base):
     )
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     last_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The highest message id the daily stats have read the channel up to: the next run reads
+    # on from there (bots cannot read history, only messages by id).
+    scanned_to: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The link job that made it: its re-run finds the link instead of making another.
     job_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 

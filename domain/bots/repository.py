@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -155,6 +155,16 @@ async def record_posts(session: AsyncSession, rows: list[dict[str, object]]) -> 
         },
     )
     await session.execute(statement)
+
+
+async def set_views(session: AsyncSession, channel_id: int, views: dict[int, int]) -> None:
+    """The views Telegram counts now, of these posts of the channel (by message id)."""
+    for message_id, count in views.items():
+        await session.execute(
+            update(ChannelPost)
+            .where(ChannelPost.channel_id == channel_id, ChannelPost.message_id == message_id)
+            .values(views=count)
+        )
 
 
 async def last_message_id(session: AsyncSession, channel_id: int) -> int:

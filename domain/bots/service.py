@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.access import Guest, require_admin
 from domain.bots import repository, rules
@@ -34,6 +34,7 @@ from domain.text import text_errors
 from domain.types import TelegramID
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date, datetime
 
     from domain.access import Actor
@@ -598,3 +599,151 @@ async def _apply_checks(
         counts["checked"] += 1
     await uow.commit()
     return counts
+
+
+# -- daily stats -----------------------------------------------------------------------------
+
+
+class StatsGateway(Protocol):
+    """The gateway's verbs the daily stats use (``channel_messages`` came with the bots'
+    gateway work; every ``TelegramGateway`` has both)."""
+
+    async def channel_messages(
+        self, bot: telegram.BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> list[telegram.PostedMessage]: ...
+
+    async def message_views(
+        self, bot: telegram.BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> dict[int, int]: ...
+
+
+@dataclass(frozen=True)
+class _Scan:
+    link_id: int
+    channel_id: TelegramID
+    bot_id: int
+    scanned_to: int
+    known_of_day: tuple[int, ...]  # message ids tghub knows from the day, to refresh views
+
+
+@dataclass
+class _Read:
+    scan: _Scan
+    found: list[telegram.PostedMessage]
+    views: dict[int, int]
+    problem: str | None = None
+
+
+async def collect_stats(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: StatsGateway,
+    box: SecretBox,
+    clock: Clock,
+    *,
+    actor: Actor,
+    day: date,
+    per_bot: int,
+) -> dict[str, Any]:
+    """The daily stats of ``day`` (UTC) for every active link (the job): posts made outside
+    tghub are found by reading message ids forward from where the last run stopped, 100 a
+    call, until a batch holds none; the views of the day's known posts are read again; then
+    each channel's posts of the day and their views are written (one row per channel and
+    day, replaced by a re-run). A channel Telegram refuses (the bot was removed) is skipped
+    and named in the result; a flood wait or an outage fails the run, which is retried
+    whole. Commits."""
+    require_admin(actor)
+    start, end = rules.day_bounds(day)
+    session = uow.session
+    scans: list[_Scan] = []
+    for link in await repository.links(session, statuses=(LinkStatus.ACTIVE,)):
+        if link.channel_id is None:
+            continue
+        known = await repository.posts_between(session, link.channel_id, start, end)
+        scans.append(
+            _Scan(
+                link.id,
+                TelegramID(link.channel_id),
+                link.bot_id,
+                link.scanned_to,
+                tuple(p.message_id for p in known),
+            )
+        )
+    bots = await repository.get_bots(session, sorted({scan.bot_id for scan in scans}))
+    creds = {bot_id: _credentials(box, bot) for bot_id, bot in bots.items()}
+    await uow.release()
+    limits = {bot_id: asyncio.Semaphore(max(per_bot, 1)) for bot_id in creds}
+
+    async def read(scan: _Scan) -> _Read:
+        bot = creds[scan.bot_id]
+        async with limits[scan.bot_id]:
+            try:
+                found: list[telegram.PostedMessage] = []
+                for ids in rules.id_batches(scan.scanned_to):
+                    batch = await gateway.channel_messages(bot, scan.channel_id, ids)
+                    if not batch:
+                        break
+                    found.extend(batch)
+                views = {}
+                if scan.known_of_day:
+                    views = await gateway.message_views(bot, scan.channel_id, scan.known_of_day)
+            except (NotFound, Invalid, telegram.TelegramError) as exc:
+                return _Read(scan, [], {}, exc.message)
+        return _Read(scan, found, views)
+
+    reads = await asyncio.gather(*(read(scan) for scan in scans))
+    return await _write_stats(uow, clock, day, reads)
+
+
+async def _write_stats(
+    uow: SqlAlchemyUnitOfWork, clock: Clock, day: date, reads: Sequence[_Read]
+) -> dict[str, Any]:
+    session, now = uow.session, clock.now()
+    start, end = rules.day_bounds(day)
+    skipped: dict[str, str] = {}
+    collected = 0
+    for outcome in reads:
+        scan = outcome.scan
+        if outcome.problem is not None:
+            skipped[str(scan.channel_id)] = outcome.problem
+            continue
+        rows = [_post_row(scan, message) for message in outcome.found]
+        await repository.record_posts(session, rows)
+        await repository.set_views(session, scan.channel_id, outcome.views)
+        link = await repository.get_link(session, scan.link_id, for_update=True)
+        if outcome.found:
+            link.scanned_to = max(link.scanned_to, max(m.message_id for m in outcome.found))
+        posts = await repository.posts_between(session, scan.channel_id, start, end)
+        await repository.upsert_daily_stats(
+            session,
+            {
+                "channel_id": int(scan.channel_id),
+                "link_id": scan.link_id,
+                "day": day,
+                "posts": len(posts),
+                "views": sum(post.views for post in posts),
+                "collected_at": now,
+            },
+        )
+        uow.emit(
+            BotChannelEvent(
+                what="stats_collected",
+                link_id=scan.link_id,
+                channel_id=int(scan.channel_id),
+                status=link.status.value,
+                day=day.isoformat(),
+            )
+        )
+        collected += 1
+    await uow.commit()
+    return {"day": day.isoformat(), "channels": collected, "skipped": skipped}
+
+
+def _post_row(scan: _Scan, message: telegram.PostedMessage) -> dict[str, object]:
+    return {
+        "channel_id": int(scan.channel_id),
+        "link_id": scan.link_id,
+        "message_id": message.message_id,
+        "text": message.text,
+        "views": message.views,
+        "date": message.date,
+    }

@@ -60,6 +60,7 @@ def upgrade() -> None:
         ),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("scanned_to", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("job_id", sa.String(length=64), nullable=True),
         sa.Column(
             "created_at",

@@ -3,9 +3,11 @@ and the daily stats."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
 
 from domain.access import System
+from domain.bots import rules
 from domain.bots import service as bots
 
 if TYPE_CHECKING:
@@ -66,5 +68,25 @@ async def check_links(deps: WorkerDeps, job_id: str) -> dict[str, Any]:
             deps.secrets,
             deps.clock,
             actor=System(bots.CHECK_LINKS),
+            per_bot=deps.runtime.settings.bot_check_concurrency,
+        )
+
+
+async def collect_stats(deps: WorkerDeps, job_id: str, *, day: str | None = None) -> dict[str, Any]:
+    """The daily stats of ``day`` (ISO), by default the UTC day before now on Telegram's
+    clock: the simulated world's when Telegram is simulated (its clock moves with the
+    sandbox), the system's otherwise."""
+    sandbox = deps.runtime.sandbox
+    now = await sandbox.now() if sandbox is not None else deps.clock.now()
+    wanted = date.fromisoformat(day) if day is not None else rules.previous_day(now)
+    gateway = cast("bots.StatsGateway", deps.gateway)
+    async with deps.uow() as uow:
+        return await bots.collect_stats(
+            uow,
+            gateway,
+            deps.secrets,
+            deps.clock,
+            actor=System(bots.COLLECT_STATS),
+            day=wanted,
             per_bot=deps.runtime.settings.bot_check_concurrency,
         )
