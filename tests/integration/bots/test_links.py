@@ -36,14 +36,7 @@ if TYPE_CHECKING:
 class TestLinking:
     @pytest.mark.parametrize(
         "reference",
-        [
-            "https://t.me/chan_1",
-            "t.me/chan_1",
-            "@chan_1",
-            "https://t.me/+Invite0001",
-            "https://t.me/joinchat/Invite0001",
-            str(channel_id(1)),
-        ],
+        ["https://t.me/chan_1", "t.me/chan_1", "@chan_1", str(channel_id(1))],
     )
     async def test_each_reference_form_links_the_channel(
         self, runtime: Runtime, reference: str
@@ -78,6 +71,31 @@ class TestLinking:
             stored = (await uow.session.scalars(select(ChannelLink))).one()
         assert stored.status is LinkStatus.INVALID
         assert stored.reason == "Telegram has no channel https://t.me/no_such_channel."
+
+    @pytest.mark.skipif(
+        not hasattr(SimulatedGateway, "channel_messages"),
+        reason="bots cannot open invite links once the bots-gateway branch lands",
+    )
+    @pytest.mark.parametrize(
+        "reference", ["https://t.me/+Invite0001", "https://t.me/joinchat/Invite0001"]
+    )
+    async def test_a_private_invite_link_is_stored_invalid_with_the_bots_reason(
+        self, runtime: Runtime, reference: str
+    ) -> None:
+        await load(runtime)
+        await registered(runtime, 1)
+
+        done = await link(runtime, reference)
+
+        assert (done.status, done.error) == (
+            JobStatus.FAILED,
+            bots.ChannelUnresolvable.default_message,
+        )
+        async with runtime.uow() as uow:
+            stored = (await uow.session.scalars(select(ChannelLink))).one()
+        assert stored.status is LinkStatus.INVALID
+        assert stored.reason is not None
+        assert "invite links" in stored.reason
 
     async def test_a_channel_linked_already_is_a_conflict(self, runtime: Runtime) -> None:
         await load(runtime)
