@@ -127,5 +127,5 @@ class TestCronTable:
 
     def test_a_job_without_a_handler_stops_the_worker_from_starting(self) -> None:
         schedule = Schedule((ScheduledJob("bots.unknown", Cron("0 * * * *"), "no handler"),))
-        with pytest.raises(RuntimeError, match="bots.unknown"):
+        with pytest.raises(RuntimeError, match=r"bots\.unknown"):
             cron.cron_jobs(schedule, HANDLERS)
