@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import RedisSettings
@@ -12,12 +13,14 @@ from domain.adapters.heartbeat import WorkerHeartbeat
 from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime, queue_name
+from domain.jobs import schedule
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from workers import cron
 from workers.deps import WorkerDeps
 from workers.durable import durable
 from workers.jobs import jobs as jobs_jobs
+from workers.jobs import presence as presence_jobs
 from workers.jobs import telegram as telegram_jobs
 from workers.resilient import ResilientWorker
 
@@ -31,6 +34,9 @@ HANDLERS: dict[str, Handler] = {
     telegram.SEND_LOGIN_CODE: telegram_jobs.send_login_code,
     telegram.SIGN_IN: telegram_jobs.sign_in,
     telegram.SEND_MESSAGES: telegram_jobs.send_messages,
+    # Scheduled jobs (domain/jobs/schedule.py): the cron table and "run now" run these.
+    schedule.JOBS_SWEEP: jobs_jobs.sweep_jobs,
+    schedule.PRESENCE_SWEEP: presence_jobs.sweep_presence,
 }
 
 
@@ -65,7 +71,8 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
         raise RuntimeError("redis_url must be resolved before building a worker")
     return {
         "functions": functions(),
-        "cron_jobs": cron.cron_jobs(settings),
+        "cron_jobs": cron.cron_jobs(jobs.scheduled_jobs(settings), HANDLERS),
+        "timezone": UTC,  # cron schedules are UTC
         "on_startup": startup,
         "on_shutdown": shutdown,
         "ctx": {"settings": settings, "runtime": runtime},
