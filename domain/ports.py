@@ -139,19 +139,48 @@ class TelegramGateway(Protocol):
         ...
 
     async def resolve_channel(self, bot: BotCredentials, ref: str) -> ChannelInfo:
-        """A channel by t.me link (public or invite), @username or numeric id."""
+        """A channel by ``@name``, ``name``, ``t.me/name``, ``t.me/c/<id>/<post>`` or numeric
+        id (``-100…`` or bare digits).
+
+        ``Invalid`` (field ``channel``) when ``ref`` is none of these forms; ``TelegramNotFound``
+        when Telegram has no such channel. A private invite link (``t.me/+hash``,
+        ``t.me/joinchat/hash``) is ``BotCannotOpenInvite``, a ``TelegramNotFound``: Telegram
+        lets only user accounts open invite links.
+        """
         ...
 
-    async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights: ...
+    async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
+        """What the bot may do in the channel; ``AdminRights.none()`` when it is no admin."""
+        ...
 
     async def post_markdown(
         self, bot: BotCredentials, channel_id: TelegramID, text: str
-    ) -> PostedMessage: ...
+    ) -> PostedMessage:
+        """Post ``text`` as the bot, its Markdown turned into entities by Telethon's parser.
+
+        ``Invalid`` (field ``text``) before anything is sent when nothing is left to post or
+        the parsed text is over 4096 characters (UTF-16 code units, as Telegram counts);
+        ``ChatAdminRequired`` without the right to post; ``RateLimited`` on a flood wait. The
+        answer carries the message's id, date and plain text.
+        """
+        ...
 
     async def message_views(
         self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
     ) -> dict[int, int]:
         """Views per message id; ids that do not exist are left out."""
+        ...
+
+    async def channel_messages(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> list[PostedMessage]:
+        """The channel's messages of these ids that exist, in id order: id, date, plain text
+        and views. Ids without a message (never posted, deleted) and service messages are
+        left out; repeated ids count once.
+
+        Bots cannot read a channel's history, but they can fetch messages by id: reading ids
+        forward from the last known one, a batch at a time, finds posts made outside tghub.
+        """
         ...
 
     async def send_login_code(self, account: AccountCredentials) -> LoginCode: ...

@@ -1,4 +1,5 @@
-"""Jobs: the ``task`` query and the ``taskEvents`` subscription."""
+"""Jobs: the ``task`` query and the ``taskEvents`` subscription; the scheduled jobs, which an
+admin lists and runs now."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from domain.jobs import rules
 from domain.jobs import service as jobs
 from resolvers.permissions import require_viewer
 from schema.context import Info
-from schema.jobs import Task
+from schema.jobs import (
+    RunScheduledJobInput,
+    RunScheduledJobPayload,
+    RunScheduledJobSuccess,
+    ScheduledJob,
+    Task,
+)
+from schema.permissions import admin_only
 
 if TYPE_CHECKING:
     from domain.accounts.service import Viewer
@@ -36,6 +44,32 @@ class JobsQuery:
         viewer = require_viewer(info.context)
         job = await info.context.loaders.jobs.load((task_key(id), viewer))
         return None if job is None else Task.from_model(job)
+
+    @strawberry.field(
+        description="The jobs the workers run on a schedule, and when.", extensions=admin_only()
+    )
+    async def scheduled_jobs(self, info: Info) -> list[ScheduledJob]:
+        viewer = require_viewer(info.context)
+        entries = jobs.list_scheduled_jobs(info.context.schedule, actor=viewer)
+        return [ScheduledJob.from_entry(entry) for entry in entries]
+
+
+@strawberry.type
+class JobsMutation:
+    @strawberry.mutation(
+        description="Run a scheduled job now (a task); while a run is queued or running, "
+        "that run's task.",
+        extensions=admin_only(),
+    )
+    async def run_scheduled_job(
+        self, info: Info, input: RunScheduledJobInput
+    ) -> RunScheduledJobPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            job = await jobs.run_scheduled_job(
+                uow, info.context.schedule, actor=viewer, name=input.name
+            )
+        return RunScheduledJobSuccess(task=Task.from_model(job))
 
 
 @strawberry.type

@@ -24,7 +24,7 @@ from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.errors import ErrorPolicy
-from resolvers.jobs import JobsQuery, JobsSubscription
+from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
 from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
@@ -65,6 +65,7 @@ QUERIES: tuple[type, ...] = (
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
     MessengerMutation,
+    JobsMutation,
     TelegramMutation,
     TrackingMutation,
 )

@@ -17,6 +17,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from typing_extensions import override
 
+from domain.jobs import service as jobs
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context, bearer_token
 from resolvers.uploads import with_files
@@ -68,6 +69,7 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders(runtime.uow),
             secrets=runtime.secrets,
             messenger=runtime.messenger,
+            schedule=jobs.scheduled_jobs(runtime.settings),
             sandbox=runtime.sandbox,
         )
         if isinstance(response, Response):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.errors import DomainError
     from domain.jobs.model import Job
+    from domain.jobs.schedule import Schedule
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
@@ -89,6 +90,8 @@ class Context:
     loaders: Loaders
     secrets: SecretBox
     messenger: MessengerPorts
+    # The scheduled jobs (domain/jobs/schedule.py), built from the app's settings.
+    schedule: Schedule
     # The simulated Telegram's controls; None when tghub talks to real Telegram.
     sandbox: TelegramSandbox | None = None
     max_page_size: int = MAX_PAGE_SIZE

@@ -93,6 +93,20 @@ def _rotate_secrets(args: argparse.Namespace) -> int:
     return asyncio.run(rotate_secrets(Settings()))
 
 
+def _run_job(args: argparse.Namespace) -> int:
+    from tghub.run_job import run_job, unknown_name
+
+    settings = Settings()
+    if error := unknown_name(settings, args.name):
+        print(f"tghub run-job: {error}", file=sys.stderr)
+        return 2
+    if settings.database_url is None or settings.redis_url is None:
+        print("tghub run-job needs TGHUB_DATABASE_URL and TGHUB_REDIS_URL; on the embedded")
+        print("servers of `tghub serve`, ask for the run with the runScheduledJob mutation.")
+        return 2
+    return asyncio.run(run_job(settings, args.name, wait=args.wait))
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from strawberry.printer import print_schema
 
@@ -152,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-secrets", help="re-encrypt stored secrets under the first TGHUB_ENCRYPTION_KEYS key"
     )
     rotate.set_defaults(run=_rotate_secrets)
+
+    run_job = commands.add_parser(
+        "run-job", help="queue a run of a scheduled job now (a task) and print its task id"
+    )
+    run_job.add_argument("name", help="a scheduled job's name (an unknown one lists them)")
+    run_job.add_argument(
+        "--wait", action="store_true", help="wait for the run; print its status and result"
+    )
+    run_job.set_defaults(run=_run_job)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="schema/schema.graphql")

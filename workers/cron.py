@@ -1,41 +1,59 @@
-"""The one cron table of the worker processes."""
+"""The one cron table of the worker processes, built from the registry of scheduled jobs
+(``domain/jobs/schedule.py``), which "run now" reads too."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from arq.cron import CronJob, cron
 
-from workers.jobs.jobs import sweep_jobs
-from workers.jobs.presence import sweep_presence
+from domain.access import System
+from domain.jobs import service as jobs
 
 if TYPE_CHECKING:
-    from domain.settings import Settings
+    from domain.jobs.schedule import Schedule, ScheduledJob
+    from workers.deps import WorkerDeps
+    from workers.durable import Handler
+
+# A tick only queues a task, or runs a sweep: a minute is plenty.
+TICK_TIMEOUT = 60
 
 
-def every(seconds: int) -> dict[str, set[int] | int]:
-    """ARQ cron fields for "every ``seconds``" (under a minute, or whole minutes)."""
-    if seconds < 60:
-        return {"second": set(range(0, 60, seconds))}
-    return {"second": 0, "minute": set(range(0, 60, max(seconds // 60, 1)))}
-
-
-def cron_jobs(settings: Settings) -> list[CronJob]:
-    # unique (ARQ's default): one run per tick across every worker process.
+def cron_jobs(schedule: Schedule, handlers: dict[str, Handler]) -> list[CronJob]:
+    """One ARQ cron job per scheduled job; ``handlers`` are the worker's, by job kind."""
+    missing = [entry.name for entry in schedule if entry.name not in handlers]
+    if missing:
+        raise RuntimeError(f"scheduled jobs without a handler: {missing}")
     return [
         cron(
-            sweep_jobs,
-            name="jobs.sweep",
-            run_at_startup=True,
-            timeout=60,
+            _tick(schedule, entry, handlers[entry.name]),
+            # Not the kind itself: ARQ keeps cron jobs and functions in one table by name,
+            # and the kind is the durable function that runs the task.
+            name=f"cron:{entry.name}",
+            run_at_startup=entry.at_startup,
+            # unique (ARQ's default): one run per tick across every worker process.
+            timeout=TICK_TIMEOUT,
             keep_result=0,
-            **every(settings.sweep_interval),  # type: ignore[arg-type]
-        ),
-        cron(
-            sweep_presence,
-            name="presence.sweep",
-            timeout=60,
-            keep_result=0,
-            **every(30),  # type: ignore[arg-type]
-        ),
+            **entry.cron.arq_fields(),  # type: ignore[arg-type]
+        )
+        for entry in schedule
     ]
+
+
+def _tick(schedule: Schedule, entry: ScheduledJob, handler: Handler) -> Any:
+    if not entry.tick_is_task:
+
+        async def run_directly(ctx: dict[str, Any]) -> Any:
+            return await handler(ctx["deps"], None)
+
+        return run_directly
+
+    async def queue_task(ctx: dict[str, Any]) -> str | None:
+        deps: WorkerDeps = ctx["deps"]
+        async with deps.uow() as uow:
+            job = await jobs.tick_scheduled_job(
+                uow, schedule, actor=System(f"cron {entry.name}"), name=entry.name
+            )
+        return None if job is None else job.id
+
+    return queue_task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import RedisSettings
@@ -13,6 +14,7 @@ from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime, queue_name
 from domain.bots import service as bots
+from domain.jobs import schedule
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from workers import cron
@@ -20,6 +22,7 @@ from workers.deps import WorkerDeps
 from workers.durable import durable
 from workers.jobs import bots as bots_jobs
 from workers.jobs import jobs as jobs_jobs
+from workers.jobs import presence as presence_jobs
 from workers.jobs import telegram as telegram_jobs
 from workers.resilient import ResilientWorker
 
@@ -38,6 +41,9 @@ HANDLERS: dict[str, Handler] = {
     bots.POST_MESSAGE: bots_jobs.post_message,
     bots.CHECK_LINKS: bots_jobs.check_links,
     bots.COLLECT_STATS: bots_jobs.collect_stats,
+    # Scheduled jobs (domain/jobs/schedule.py): the cron table and "run now" run these.
+    schedule.JOBS_SWEEP: jobs_jobs.sweep_jobs,
+    schedule.PRESENCE_SWEEP: presence_jobs.sweep_presence,
 }
 
 
@@ -72,7 +78,8 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
         raise RuntimeError("redis_url must be resolved before building a worker")
     return {
         "functions": functions(),
-        "cron_jobs": cron.cron_jobs(settings),
+        "cron_jobs": cron.cron_jobs(jobs.scheduled_jobs(settings), HANDLERS),
+        "timezone": UTC,  # cron schedules are UTC
         "on_startup": startup,
         "on_shutdown": shutdown,
         "ctx": {"settings": settings, "runtime": runtime},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from domain.jobs.model import Job, JobStatus
 from domain.jobs.rules import OPEN
@@ -59,3 +59,17 @@ async def list_silent_jobs(session: AsyncSession, before: datetime, limit: int) 
         .with_for_update(skip_locked=True)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def lock_kind(session: AsyncSession, kind: str) -> None:
+    """Until the transaction ends, the one writer of open jobs of this kind (a scheduled
+    job's tick and a run asked for now look for an open run, then add one)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"job kind {kind}"))))
+
+
+async def find_open_job_of_kind(session: AsyncSession, kind: str) -> Job | None:
+    query = (
+        select(Job).where(Job.kind == kind, Job.status.in_(OPEN)).order_by(Job.created_at).limit(1)
+    )
+    job: Job | None = (await session.execute(query)).scalar_one_or_none()
+    return job

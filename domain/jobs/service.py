@@ -7,16 +7,21 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.access import Guest, require_admin
+from domain.errors import Invalid
 from domain.jobs import repository, rules
 from domain.jobs.errors import JobNotFound
 from domain.jobs.events import JobChanged
 from domain.jobs.model import Job, JobStatus
+
+# Re-exported: the registry of scheduled jobs, for the cron table, the API and the CLI.
+from domain.jobs.schedule import scheduled_jobs as scheduled_jobs
 from domain.ports import QueueState
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.access import Actor
+    from domain.jobs.schedule import Schedule, ScheduledJob
     from domain.ports import Clock, JobQueue
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -39,6 +44,49 @@ async def create_job(
     uow.defer(job.id, kind)
     _emit(uow, job)
     return job
+
+
+def list_scheduled_jobs(schedule: Schedule, *, actor: Actor) -> list[ScheduledJob]:
+    """Admins see every scheduled job, in the registry's order."""
+    require_admin(actor)
+    return list(schedule)
+
+
+async def run_scheduled_job(
+    uow: SqlAlchemyUnitOfWork, schedule: Schedule, *, actor: Actor, name: str
+) -> Job:
+    """An admin (or tghub itself) asks for a run of a scheduled job now: its task, queued,
+    or the run already queued or running (a second would only repeat it). Unknown names are
+    ``Invalid`` on ``name``, listing the valid ones. Commits."""
+    require_admin(actor)
+    entry = schedule.find(name)
+    if not entry.can_run_now:
+        raise Invalid.single("name", f"{entry.name} runs only on its schedule.")
+    job, _ = await _open_run(uow, entry.name, owner_id=actor.user_id)
+    await uow.commit()
+    return job
+
+
+async def tick_scheduled_job(
+    uow: SqlAlchemyUnitOfWork, schedule: Schedule, *, actor: Actor, name: str
+) -> Job | None:
+    """The cron table's tick of a scheduled job whose ticks are tasks: its task, queued;
+    None (the tick skipped) while the previous run is still open. Commits."""
+    require_admin(actor)
+    job, queued = await _open_run(uow, schedule.find(name).name, owner_id=None)
+    await uow.commit()
+    return job if queued else None
+
+
+async def _open_run(
+    uow: SqlAlchemyUnitOfWork, kind: str, *, owner_id: uuid.UUID | None
+) -> tuple[Job, bool]:
+    """The open run of this kind, or a new one (True) when there is none."""
+    await repository.lock_kind(uow.session, kind)
+    found = await repository.find_open_job_of_kind(uow.session, kind)
+    if found is not None:
+        return found, False
+    return await create_job(uow, kind=kind, args={}, owner_id=owner_id), True
 
 
 def _visible(job: Job, actor: Actor) -> bool:

@@ -57,8 +57,22 @@ def _field(name: str, message: str) -> tuple[dict[str, list[str]], str]:
 
 
 class TelegramNotFound(NotFound):
-    def __init__(self, entity: str, key: object = None) -> None:
-        super().__init__(entity, key, f"Telegram has no {entity} {key!s}.".replace(" None.", "."))
+    def __init__(self, entity: str, key: object = None, message: str | None = None) -> None:
+        shown = f"Telegram has no {entity} {key!s}.".replace(" None.", ".")
+        super().__init__(entity, key, message or shown)
+
+
+class BotCannotOpenInvite(TelegramNotFound):
+    """Telegram lets only user accounts open invite links (``messages.checkChatInvite``): a
+    bot cannot learn which channel a private link names."""
+
+    def __init__(self, ref: object = None) -> None:
+        super().__init__(
+            "channel",
+            ref,
+            "A bot cannot open private invite links (Telegram allows that only to user "
+            "accounts): give the channel's id (-100…) or a link to one of its posts (t.me/c/…).",
+        )
 
 
 class InvalidBotToken(Invalid):

@@ -11,6 +11,7 @@ from domain.errors import Invalid
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(.+?)/?$", re.IGNORECASE)
+_POST_LINK = re.compile(r"c/(\d{1,20})(?:/\d+)?", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 
 
@@ -27,12 +28,16 @@ class ChannelRef:
 
 
 def parse_channel_ref(ref: str) -> ChannelRef:
-    """``@name``, ``name``, ``t.me/name``, ``t.me/+hash``, ``t.me/joinchat/hash`` or an id."""
+    """``@name``, ``name``, ``t.me/name``, ``t.me/+hash``, ``t.me/joinchat/hash``, an id, or
+    ``t.me/c/<id>/<post>`` (a link to a post of a private channel, which names its id)."""
     text = ref.strip()
     if re.fullmatch(r"-?\d{1,20}", text):
         return ChannelRef(RefKind.ID, text)
     link = _LINK.match(text)
     path = link.group(1) if link else text.removeprefix("@")
+    if link and (post_link := _POST_LINK.fullmatch(path)):
+        # t.me/c/<id>/<post>: a private channel's post; the id is the channel's, unmarked.
+        return ChannelRef(RefKind.ID, f"-100{post_link.group(1)}")
     if path.startswith("+"):
         return _invite(path[1:], ref)
     if path.lower().startswith("joinchat/"):
@@ -64,10 +69,16 @@ def random_id(*parts: str) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
-MAX_MESSAGE_LENGTH = 4096
+MAX_MESSAGE_LENGTH = 4096  # Telegram's limit, in UTF-16 code units (see ``utf16_length``)
 MAX_RECIPIENTS = 100
 _API_HASH = re.compile(r"^[0-9a-fA-F]{32}$")
 _RECIPIENT = re.compile(r"^(@?[A-Za-z][A-Za-z0-9_]{3,31}|\d{1,20})$")
+
+
+def utf16_length(text: str) -> int:
+    """A text's length as Telegram counts it (and its entities' offsets): UTF-16 code units,
+    so a character outside the BMP (most emoji) counts two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def account_errors(*, api_id: int, api_hash: str) -> dict[str, list[str]]:

@@ -583,6 +583,7 @@ async def subscribe_anonymously(
         loaders=Loaders(runtime.uow),
         secrets=runtime.secrets,
         messenger=runtime.messenger,
+        schedule=jobs.scheduled_jobs(runtime.settings),
         sandbox=runtime.sandbox,
     )
     stream = await strawberry_schema().subscribe(

@@ -143,7 +143,7 @@ async def raw_throughput(runtime: Runtime, count: int) -> float:
 async def _running_raw_jobs(arq: Any) -> bool:
     # A cron job's in-progress key outlives its run (ARQ's once-per-tick guard): skip those.
     keys = await arq.keys(f"{in_progress_key_prefix}*")
-    return any(b"jobs.sweep" not in key for key in keys)
+    return any(b"cron:" not in key for key in keys)
 
 
 async def start_latencies(runtime: Runtime, count: int) -> list[float]:

@@ -253,6 +253,11 @@ class CountingGateway:
     ) -> dict[int, int]:
         return await self._counted(self.inner.message_views(bot, channel_id, message_ids))
 
+    async def channel_messages(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> list[PostedMessage]:
+        return await self._counted(self.inner.channel_messages(bot, channel_id, message_ids))
+
     async def send_login_code(self, account: AccountCredentials) -> LoginCode:
         return await self._counted(self.inner.send_login_code(account))
 

@@ -15,7 +15,7 @@ import pytest
 
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.errors import Invalid, NotFound
-from domain.telegram.errors import AccountNotSignedIn, InvalidBotToken
+from domain.telegram.errors import AccountNotSignedIn, BotCannotOpenInvite, InvalidBotToken
 from domain.telegram.model import AccountCredentials, BotCredentials
 from domain.telegram.rules import random_id
 from domain.types import TelegramID
@@ -161,6 +161,27 @@ class TestBots:
         )
         assert set(views) == {posted.message_id}
         assert views[posted.message_id] >= 0
+
+    async def test_posts_are_fetched_by_id(self, telegram: Fixture) -> None:
+        channel = await telegram.gateway.resolve_channel(telegram.bot, telegram.channel_username)
+        posted = await telegram.gateway.post_markdown(telegram.bot, channel.id, "**contract** test")
+        assert posted.text == "contract test"  # the Markdown became entities
+        ids = [posted.message_id + 1_000_000, posted.message_id, posted.message_id]
+        found = await telegram.gateway.channel_messages(telegram.bot, channel.id, ids)
+        assert [(m.message_id, m.text, m.date) for m in found] == [
+            (posted.message_id, "contract test", posted.date)
+        ]
+        assert found[0].channel_id == channel.id
+        assert found[0].views >= 0
+
+    async def test_a_post_too_long_for_telegram_is_invalid(self, telegram: Fixture) -> None:
+        channel = await telegram.gateway.resolve_channel(telegram.bot, telegram.channel_username)
+        with pytest.raises(Invalid):
+            await telegram.gateway.post_markdown(telegram.bot, channel.id, "x" * 4097)
+
+    async def test_a_bot_cannot_open_invite_links(self, telegram: Fixture) -> None:
+        with pytest.raises(BotCannotOpenInvite):
+            await telegram.gateway.resolve_channel(telegram.bot, "https://t.me/+AbCdEf")
 
 
 class TestAccounts:

@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
+from sqlalchemy import select
 
 from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials
+from domain.adapters.clock import SystemClock
+from domain.jobs import service as jobs
+from domain.jobs.model import Job, JobStatus
 from domain.settings import Settings
-from tests.conftest import ADMIN_URL, TEST_SECRET
+from tests.conftest import ADMIN_URL, TEST_SECRET, until
+from tests.world import run_jobs
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -107,6 +112,88 @@ class TestMigrate:
         result = run_tghub("migrate")
         assert result.returncode == 2
         assert "TGHUB_DATABASE_URL" in result.stdout
+
+
+def run_job(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tghub run-job`` on the test's database, Redis and job queue (the channel prefix)."""
+    prefix = {"TGHUB_CHANNEL_PREFIX": settings.channel_prefix}
+    return run_tghub("run-job", *args, settings=settings, variables=prefix)
+
+
+async def stored_job(runtime: Runtime, job_id: str) -> Job | None:
+    async with runtime.uow() as uow:
+        return await uow.session.get(Job, job_id)
+
+
+async def the_only_job(runtime: Runtime) -> Job | None:
+    async with runtime.uow() as uow:
+        found = (await uow.session.scalars(select(Job))).all()
+    return found[0] if len(found) == 1 else None
+
+
+class TestRunJob:
+    async def test_queues_a_task_and_prints_its_id(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        result = await asyncio.to_thread(run_job, settings, "jobs.sweep")
+
+        assert result.returncode == 0, result.stderr
+        job = await stored_job(runtime, result.stdout.strip())
+        assert job is not None
+        assert (job.kind, job.status, job.owner_id) == ("jobs.sweep", JobStatus.QUEUED, None)
+        await run_jobs(runtime)  # ARQ has it: a worker runs it
+        done = await stored_job(runtime, job.id)
+        assert done is not None
+        assert done.status is JobStatus.SUCCEEDED
+
+    async def test_waits_for_the_run_and_prints_its_status_and_result(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        waiting = asyncio.create_task(
+            asyncio.to_thread(run_job, settings, "presence.sweep", "--wait")
+        )
+
+        async def ran() -> bool:
+            await run_jobs(runtime)  # again until the command has queued it, and it ran
+            job = await the_only_job(runtime)
+            return job is not None and job.status is JobStatus.SUCCEEDED
+
+        await until(ran)
+        result = await waiting
+
+        assert result.returncode == 0, result.stderr
+        job = await the_only_job(runtime)
+        assert job is not None
+        assert result.stdout.splitlines() == [job.id, "SUCCEEDED", '{"offline": 0}']
+
+    async def test_a_failed_run_exits_1_with_its_error(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        waiting = asyncio.create_task(asyncio.to_thread(run_job, settings, "jobs.sweep", "--wait"))
+
+        async def queued() -> bool:
+            return await the_only_job(runtime) is not None
+
+        await until(queued)
+        job = await the_only_job(runtime)
+        assert job is not None
+        async with runtime.uow() as uow:  # as a run that failed for good would leave it
+            await jobs.fail_job(uow, SystemClock(), job.id, "The sweep broke.")
+
+        result = await waiting
+
+        assert result.returncode == 1
+        assert result.stdout.splitlines() == [job.id, "FAILED"]
+        assert result.stderr.strip().endswith("The sweep broke.")
+
+    def test_an_unknown_name_exits_2_listing_the_valid_ones(self, settings: Settings) -> None:
+        result = run_job(settings, "bots.nope")
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "tghub run-job: No scheduled job is named 'bots.nope'. "
+            "The scheduled jobs are: jobs.sweep, presence.sweep.\n"
+        )
 
 
 class TestExportSchema:

@@ -51,6 +51,8 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "requestTelegramLoginCode": {VALIDATION, NOT_FOUND},
     "signInTelegramAccount": {VALIDATION, NOT_FOUND, CONFLICT},
     "sendTelegramMessage": {VALIDATION, NOT_FOUND, CONFLICT},
+    # An unknown name is a ValidationError on ``name`` listing the valid ones.
+    "runScheduledJob": {VALIDATION},
     "sandboxLoadWorld": {VALIDATION},
     "sandboxSetUserStatus": {NOT_FOUND},
     "sandboxSetBotRights": {VALIDATION, NOT_FOUND},
@@ -75,6 +77,8 @@ MUTATION_ERRORS: dict[str, set[str]] = {
 }
 
 ADMIN_ONLY = {
+    "Query.scheduledJobs",
+    "Mutation.runScheduledJob",
     "Query.telegramAccounts",
     "Query.sandboxWorld",
     "Mutation.addTelegramAccount",

@@ -15,14 +15,15 @@ async def noop(deps: WorkerDeps, job_id: str) -> dict[str, Any]:
     return {"ok": True}
 
 
-async def sweep_jobs(ctx: dict[str, Any]) -> list[str]:
-    """Cron: queue again the jobs a dead worker or a lost Redis left behind."""
-    deps: WorkerDeps = ctx["deps"]
+async def sweep_jobs(deps: WorkerDeps, job_id: str | None) -> dict[str, Any]:
+    """Scheduled (``jobs.sweep``): queue again the jobs a dead worker or a lost Redis left
+    behind. ``job_id`` is None when a tick runs it directly."""
     async with deps.uow() as uow:
-        return await jobs.sweep_stuck_jobs(
+        requeued = await jobs.sweep_stuck_jobs(
             uow,
             deps.queue,
             deps.clock,
             actor=System("jobs sweep"),
             grace=deps.runtime.settings.job_stale_after,
         )
+    return {"requeued": requeued}

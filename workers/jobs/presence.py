@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from workers.deps import WorkerDeps
 
 
-async def sweep_presence(ctx: dict[str, Any]) -> int:
-    """Cron: users silent for the online window (5 min) get their "offline" event."""
-    deps: WorkerDeps = ctx["deps"]
+async def sweep_presence(deps: WorkerDeps, job_id: str | None) -> dict[str, Any]:
+    """Scheduled (``presence.sweep``): users silent for the online window (5 min) get their
+    "offline" event. ``job_id`` is None when a tick runs it directly."""
     async with deps.uow() as uow:
-        return await accounts.sweep_presence(uow, deps.clock, actor=System("presence sweep"))
+        offline = await accounts.sweep_presence(uow, deps.clock, actor=System("presence sweep"))
+    return {"offline": offline}

@@ -44,8 +44,13 @@ FloodMethod = Literal[
     "export_invite_link",
     "send_message",
 ]
+# The bot methods the world counts calls of, for flood limits.
+BotFloodMethod = Literal["post_markdown"]
 # The methods that answer after an account's configured latency.
 SlowMethod = Literal["invite_to_channel", "send_message"]
+# The kinds of formatting a post's text carries, as Telegram's MessageEntity constructors name
+# them (messageEntityBold is "bold"); Telethon's Markdown makes these.
+EntityType = Literal["bold", "italic", "strike", "code", "pre", "text_url", "mention_name"]
 
 
 def handle(name: str) -> str:
@@ -98,10 +103,18 @@ class User(Entity):
     contacts: list[int] = Field(default_factory=list)  # accounts this user has as contacts
 
 
+class FloodLimit(Model):
+    per_minute: PositiveInt
+
+
 class Bot(Entity):
     token: str = Field(min_length=1)
     username: str
     first_name: str = ""
+    flood: dict[BotFloodMethod, FloodLimit] = Field(default_factory=dict)
+    # What Telegram keeps about the bot as it is used; a document may set them too.
+    flood_until: float = 0.0
+    calls: dict[BotFloodMethod, list[float]] = Field(default_factory=dict)
 
 
 class Admin(Model):
@@ -134,9 +147,27 @@ class Admin(Model):
         }
 
 
+class TextEntity(Model):
+    """One formatting span of a post's text, as Telegram stores it: offset and length count
+    UTF-16 code units (an emoji outside the BMP counts two)."""
+
+    type: EntityType
+    offset: NonNegativeInt
+    length: PositiveInt
+    url: str | None = None  # text_url
+    language: str | None = None  # pre
+    user_id: int | None = None  # mention_name
+
+    @model_serializer(mode="wrap")
+    def _set_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        fields: dict[str, Any] = handler(self)
+        return {key: value for key, value in fields.items() if value is not None}
+
+
 class Post(Model):
     id: int
-    text: str = ""
+    text: str = ""  # the plain text, without Markdown: the formatting is in ``entities``
+    entities: list[TextEntity] = Field(default_factory=list)
     views: NonNegativeInt = 0  # views when posted; they grow with the post's age
     date: float | None = None  # epoch seconds; None in a document: loading dates it "now"
 
@@ -148,10 +179,6 @@ class Channel(Entity):
     admins: list[Admin] = Field(default_factory=list)
     members: list[int] = Field(default_factory=list)  # user ids
     posts: list[Post] = Field(default_factory=list)
-
-
-class FloodLimit(Model):
-    per_minute: PositiveInt
 
 
 class Account(Entity):

@@ -18,13 +18,14 @@ from typing_extensions import override
 
 from domain.adapters.simulated.document import WorldDocument, handle
 from domain.errors import Invalid
+from domain.telegram.rules import utf16_length
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from pydantic_core import ErrorDetails
 
-    from domain.adapters.simulated.document import Admin, Entity, WorldState
+    from domain.adapters.simulated.document import Admin, Entity, Post, WorldState
 
 Loc = tuple[str | int, ...]
 SHOWN_PROBLEMS = 5
@@ -220,6 +221,17 @@ def _channel_problems(document: WorldDocument, world: WorldState) -> Iterator[Pr
         yield from _admin_problems((*at, "admins"), channel.admins, bots, may_admin)
         yield from _unknown((*at, "members"), channel.members, users, "user")
         yield from _repeated((*at, "posts"), [post.id for post in channel.posts], "id")
+        for number, post in enumerate(channel.posts):
+            yield from _entity_problems((*at, "posts", number, "entities"), post)
+
+
+def _entity_problems(at: Loc, post: Post) -> Iterator[Problem]:
+    """Each formatting span lies within the post's text (counted in UTF-16 code units)."""
+    size = utf16_length(post.text)
+    for index, entity in enumerate(post.entities):
+        if entity.offset + entity.length > size:
+            message = f"The span ends at {entity.offset + entity.length}; the text is {size} long."
+            yield Problem((*at, index), message)
 
 
 def _admin_problems(

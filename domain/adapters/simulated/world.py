@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, TypeVar
 from domain.adapters.simulated.document import (
     Account,
     Bot,
+    BotFloodMethod,
     Channel,
     Entity,
+    FloodLimit,
     FloodMethod,
     OutboxEntry,
     Post,
     PostPublished,
+    TextEntity,
     User,
     WorldState,
     handle,
@@ -180,9 +183,17 @@ class World:
         self.state.outbox.append(entry)
         del self.state.outbox[:-MAX_OUTBOX]
 
-    def add_post(self, channel: Channel, text: str, views: int, author: str) -> Post:
+    def add_post(
+        self,
+        channel: Channel,
+        text: str,
+        views: int,
+        author: str,
+        entities: Sequence[TextEntity] = (),
+    ) -> Post:
+        """A new post dated now, numbered after the channel's last one."""
         message_id = max((p.id for p in channel.posts), default=0) + 1
-        post = Post(id=message_id, text=text, views=views, date=self.now)
+        post = Post(id=message_id, text=text, entities=list(entities), views=views, date=self.now)
         channel.posts.append(post)
         self.record(
             PostPublished(channel_id=channel.id, message_id=message_id, text=text, by=author)
@@ -265,13 +276,22 @@ class World:
 
     def check_flood(self, account: Account, method: FloodMethod) -> None:
         """Telegram's flood limits: an explicit wait, then a per-method rate per minute."""
-        if account.flood_until > self.now:
-            raise RateLimited(retry_after=account.flood_until - self.now)
-        limit = account.flood.get(method)
-        calls = [t for t in account.calls.get(method, []) if t > self.now - 60]
-        if limit is not None and len(calls) >= limit.per_minute:
-            raise RateLimited(retry_after=max(calls[0] + 60 - self.now, 1.0))
-        account.calls[method] = [*calls, self.now][-1000:]
+        calls = account.calls.get(method, [])
+        account.calls[method] = self._counted(account.flood_until, account.flood.get(method), calls)
+
+    def check_bot_flood(self, bot: Bot, method: BotFloodMethod) -> None:
+        """The same flood limits for a bot's calls (``flood_until``, ``flood``)."""
+        calls = bot.calls.get(method, [])
+        bot.calls[method] = self._counted(bot.flood_until, bot.flood.get(method), calls)
+
+    def _counted(self, until: float, limit: FloodLimit | None, calls: list[float]) -> list[float]:
+        """The calls of the last minute with this one, or RateLimited with the wait."""
+        if until > self.now:
+            raise RateLimited(retry_after=until - self.now)
+        recent = [t for t in calls if t > self.now - 60]
+        if limit is not None and len(recent) >= limit.per_minute:
+            raise RateLimited(retry_after=max(recent[0] + 60 - self.now, 1.0))
+        return [*recent, self.now][-1000:]
 
 
 def _user_key(ref: str | int) -> str:

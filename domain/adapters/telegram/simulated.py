@@ -12,15 +12,21 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from telethon.tl import types
+
 from domain.adapters.simulated.document import (
     ContactImported,
+    EntityType,
     LoginCodeSent,
     MessageSent,
+    TextEntity,
     UserInvited,
 )
+from domain.adapters.telegram.markdown import parse_post
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
+    BotCannotOpenInvite,
     ChatAdminRequired,
     InvalidBotToken,
     InvalidLoginCode,
@@ -41,10 +47,13 @@ from domain.telegram.model import (
     StatusObservation,
     TelegramUser,
 )
+from domain.telegram.rules import RefKind, parse_channel_ref
 from domain.types import TelegramID
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
+
+    from telethon.tl.types import TypeMessageEntity
 
     from domain.adapters.simulated.document import (
         Account,
@@ -52,6 +61,7 @@ if TYPE_CHECKING:
         Bot,
         Channel,
         FloodMethod,
+        Post,
         SlowMethod,
         User,
     )
@@ -62,6 +72,16 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+# Telethon's Markdown entities by the names the world keeps them under.
+_ENTITY_TYPES: dict[type, EntityType] = {
+    types.MessageEntityBold: "bold",
+    types.MessageEntityItalic: "italic",
+    types.MessageEntityStrike: "strike",
+    types.MessageEntityCode: "code",
+    types.MessageEntityPre: "pre",
+    types.MessageEntityTextUrl: "text_url",
+    types.MessageEntityMentionName: "mention_name",
+}
 
 
 # -- rules of the world, one function per verb ------------------------------------------------
@@ -147,6 +167,8 @@ def verify_bot(world: World, bot: BotCredentials) -> BotInfo:
 
 def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
     _bot(world, bot)
+    if parse_channel_ref(ref).kind is RefKind.INVITE:
+        raise BotCannotOpenInvite(ref)  # messages.checkChatInvite is for user accounts only
     return _channel_info(world.channel(ref))
 
 
@@ -154,14 +176,60 @@ def bot_rights(world: World, bot: BotCredentials, channel_id: int) -> AdminRight
     return _rights(world.channel(channel_id), _bot(world, bot).id)
 
 
-def post_markdown(world: World, bot: BotCredentials, channel_id: int, text: str) -> PostedMessage:
+def post_markdown(
+    world: World, bot: BotCredentials, channel_id: int, text: str, entities: Sequence[TextEntity]
+) -> PostedMessage:
+    """Post ``text`` (plain, Markdown already parsed into ``entities``) as the bot."""
     found, channel = _bot(world, bot), world.channel(channel_id)
+    world.check_bot_flood(found, "post_markdown")
     if not _rights(channel, found.id).post_messages:
         raise ChatAdminRequired
-    post = world.add_post(channel, text, 0, f"@{found.username}")
+    post = world.add_post(channel, text, 0, f"@{found.username}", entities)
+    return _posted(world, channel, post)
+
+
+def _posted(world: World, channel: Channel, post: Post) -> PostedMessage:
+    date = world.now if post.date is None else post.date
     return PostedMessage(
-        channel_id=TelegramID(channel.id), message_id=post.id, date=world.now_dt, text=text
+        channel_id=TelegramID(channel.id),
+        message_id=post.id,
+        date=datetime.fromtimestamp(date, UTC),
+        text=post.text,
+        views=world.views(channel, post),
     )
+
+
+def stored_entities(entities: Sequence[TypeMessageEntity]) -> list[TextEntity]:
+    """Telethon's entities as the world keeps them (Telegram's constructor names, lower case)."""
+    stored = []
+    for entity in entities:
+        kind = _ENTITY_TYPES.get(type(entity))
+        if kind is None:
+            continue  # Telethon's Markdown makes none other
+        url = entity.url if isinstance(entity, types.MessageEntityTextUrl) else None
+        language = entity.language if isinstance(entity, types.MessageEntityPre) else None
+        user_id = entity.user_id if isinstance(entity, types.MessageEntityMentionName) else None
+        stored.append(
+            TextEntity(
+                type=kind,
+                offset=entity.offset,
+                length=entity.length,
+                url=url,
+                language=language,
+                user_id=user_id,
+            )
+        )
+    return stored
+
+
+def channel_messages(
+    world: World, bot: BotCredentials, channel_id: int, ids: Sequence[int]
+) -> list[PostedMessage]:
+    _bot(world, bot)
+    channel = world.channel(channel_id)
+    wanted = set(ids)
+    found = sorted((p for p in channel.posts if p.id in wanted), key=lambda p: p.id)
+    return [_posted(world, channel, post) for post in found]
 
 
 def message_views(
@@ -306,7 +374,14 @@ class SimulatedGateway:
     async def post_markdown(
         self, bot: BotCredentials, channel_id: TelegramID, text: str
     ) -> PostedMessage:
-        return await self.store.update(lambda w: post_markdown(w, bot, channel_id, text))
+        plain, entities = parse_post(text)  # refused before anything is sent
+        stored = stored_entities(entities)
+        return await self.store.update(lambda w: post_markdown(w, bot, channel_id, plain, stored))
+
+    async def channel_messages(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> list[PostedMessage]:
+        return await self.store.view(lambda w: channel_messages(w, bot, channel_id, message_ids))
 
     async def message_views(
         self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]

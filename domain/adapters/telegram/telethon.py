@@ -25,12 +25,14 @@ from telethon.sessions.string import StringSession
 from telethon.tl import functions, types
 
 from domain.adapters.lease import Lease, LeaseKeeper
+from domain.adapters.telegram.markdown import parse_post
 from domain.adapters.telegram.translate import (
     bot_from_tl,
     channel_from_tl,
     channel_peer,
     marked_channel_id,
     peer_user_id,
+    posted_from_messages,
     posted_from_tl,
     rights_from_participant,
     sent_from_tl,
@@ -39,10 +41,11 @@ from domain.adapters.telegram.translate import (
     user_from_tl,
     views_from_tl,
 )
-from domain.errors import ExternalUnavailable, Invalid, NotFound, RateLimited
+from domain.errors import ExternalUnavailable, NotFound, RateLimited
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
+    BotCannotOpenInvite,
     InvalidBotToken,
     InvalidLoginCode,
     PrivacyRestricted,
@@ -152,7 +155,7 @@ class TelethonGateway:
         parsed = parse_channel_ref(ref)
         if parsed.kind is RefKind.INVITE:
             # messages.checkChatInvite is a user-only method: no bot can resolve this link.
-            raise Invalid.single("channel", "A bot cannot open invite links; use @name or id.")
+            raise BotCannotOpenInvite(ref)
         key = parsed.value if parsed.kind is RefKind.USERNAME else channel_peer(int(parsed.value))
         return await self._as_bot(bot, lambda c: _find_channel(c, key, ref))
 
@@ -163,7 +166,13 @@ class TelethonGateway:
     async def post_markdown(
         self, bot: BotCredentials, channel_id: TelegramID, text: str
     ) -> PostedMessage:
-        """Post ``text`` (Telegram markdown) in the channel as the bot."""
+        """Post ``text`` (Telethon's Markdown) in the channel as the bot.
+
+        The text is parsed first, with the parser the client then sends with, so a post
+        Telegram would refuse (empty, or over 4096 characters once parsed) is ``Invalid``
+        before any connection.
+        """
+        parse_post(text)
         return await self._as_bot(bot, lambda c: _post(c, channel_id, text))
 
     async def message_views(
@@ -173,6 +182,14 @@ class TelethonGateway:
         if not message_ids:
             return {}
         return await self._as_bot(bot, lambda c: _views(c, channel_id, message_ids))
+
+    async def channel_messages(
+        self, bot: BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
+    ) -> list[PostedMessage]:
+        """The channel's messages of these ids that exist, in id order (``get_messages``)."""
+        if not message_ids:
+            return []
+        return await self._as_bot(bot, lambda c: _messages(c, channel_id, message_ids))
 
     # -- account verbs -----------------------------------------------------------------------
 
@@ -537,6 +554,23 @@ async def _views(
         result = await client(functions.channels.GetMessagesRequest(channel, chunk))
         views.update(views_from_tl(result.messages))
     return views
+
+
+async def _messages(
+    client: TelegramClient, channel_id: TelegramID, message_ids: Sequence[int]
+) -> list[PostedMessage]:
+    channel = await _input_channel(client, channel_peer(channel_id), channel_id)
+    peer = types.InputPeerChannel(channel.channel_id, channel.access_hash)
+    marked = marked_channel_id(channel.channel_id)
+    ids = sorted(set(message_ids))
+    found: list[PostedMessage] = []
+    # At most 100 ids a call: past 300 Telethon would sleep between its own chunks.
+    for start in range(0, len(ids), _MESSAGES_PER_CALL):
+        chunk = ids[start : start + _MESSAGES_PER_CALL]
+        # With a list of ids Telethon answers a list, None where an id has no message.
+        messages = cast("list[object]", await client.get_messages(peer, ids=chunk))
+        found += posted_from_messages(messages, marked)
+    return sorted(found, key=lambda posted: posted.message_id)
 
 
 async def _statuses(client: TelegramClient, refs: Sequence[str]) -> list[StatusObservation]:

@@ -62,6 +62,11 @@ def _phone(message: str) -> Callable[[BaseException], DomainError]:
     return lambda _: Invalid.single("phone", message)
 
 
+def _text(message: str) -> Callable[[BaseException], DomainError]:
+    # The same words as the message: a failed job shows only the message.
+    return lambda _: Invalid({"text": [message]}, message)
+
+
 def _constant(make: Callable[[], DomainError]) -> Callable[[BaseException], DomainError]:
     return lambda _: make()
 
@@ -117,6 +122,8 @@ _RULES: tuple[tuple[_Classes, Callable[[BaseException], DomainError]], ...] = (
         lambda _: TelegramNotFound("user"),
     ),
     (errors.MessageIdInvalidError, lambda _: TelegramNotFound("message")),
+    (errors.MessageTooLongError, _text("Telegram refused the message as too long.")),
+    (errors.MessageEmptyError, _text("Telegram refused an empty message.")),
     (
         (errors.ServerError, errors.TimedOutError, ConnectionError, OSError, asyncio.TimeoutError),
         _unavailable,
@@ -238,6 +245,12 @@ def posted_from_tl(message: types.Message, channel_id: TelegramID) -> PostedMess
         text=message.message or "",
         views=message.views or 0,
     )
+
+
+def posted_from_messages(messages: Iterable[object], channel_id: TelegramID) -> list[PostedMessage]:
+    """The posts among messages fetched by id: ids without a message (None, MessageEmpty) and
+    service messages (a pin, a new title) are left out."""
+    return [posted_from_tl(m, channel_id) for m in messages if isinstance(m, types.Message)]
 
 
 def views_from_tl(messages: Iterable[object]) -> dict[int, int]:

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
 from domain.accounts.model import User
+from domain.jobs import service as jobs
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context
 from resolvers.root import schema
@@ -164,6 +165,7 @@ async def account_events_through_the_schema(runtime: Runtime, token: str) -> lis
         loaders=Loaders(runtime.uow),
         secrets=runtime.secrets,
         messenger=runtime.messenger,
+        schedule=jobs.scheduled_jobs(runtime.settings),
         token=token,
     )
     await authenticate_context(context, token)

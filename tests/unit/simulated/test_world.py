@@ -159,12 +159,14 @@ class TestRights:
         doc = state()
         doc.channels[0].admins = []
         with pytest.raises(ChatAdminRequired):
-            simulated.post_markdown(at(doc), BotCredentials("5001:test-token"), -1001234567890, "x")
+            simulated.post_markdown(
+                at(doc), BotCredentials("5001:test-token"), -1001234567890, "x", []
+            )
 
     def test_a_post_is_recorded_in_the_outbox(self) -> None:
         doc = state()
         posted = simulated.post_markdown(
-            at(doc), BotCredentials("5001:test-token"), -1001234567890, "news"
+            at(doc), BotCredentials("5001:test-token"), -1001234567890, "news", []
         )
         assert posted.message_id == 2
         assert doc.outbox[-1].type == "post"

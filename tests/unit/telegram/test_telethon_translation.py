@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from telethon import TelegramClient, errors, utils
 from telethon.crypto.authkey import AuthKey
 from telethon.events.userupdate import UserUpdate
+from telethon.extensions import markdown
 from telethon.network.mtprotosender import MTProtoSender
 from telethon.sessions.string import StringSession
 from telethon.tl import functions, types
@@ -28,6 +29,7 @@ from domain.adapters.telegram.telethon import TelethonGateway, default_client
 from domain.adapters.telegram.translate import (
     channel_from_tl,
     channel_peer,
+    posted_from_messages,
     posted_from_tl,
     rights_from_participant,
     sent_from_tl,
@@ -40,6 +42,7 @@ from domain.errors import DomainError, ExternalUnavailable, Invalid, NotFound, R
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
+    BotCannotOpenInvite,
     ChatAdminRequired,
     InvalidBotToken,
     InvalidLoginCode,
@@ -190,6 +193,8 @@ TRANSLATIONS = [
     (errors.InviteHashExpiredError(request=None), ("TelegramNotFound", "channel")),
     (errors.InviteHashInvalidError(request=None), ("TelegramNotFound", "channel")),
     (errors.MessageIdInvalidError(request=None), ("TelegramNotFound", "message")),
+    (errors.MessageTooLongError(request=None), ("Invalid", ("text",))),
+    (errors.MessageEmptyError(request=None), ("Invalid", ("text",))),
     (errors.AccessTokenInvalidError(request=None), ("InvalidBotToken", ("token",))),
     (errors.AccessTokenExpiredError(request=None), ("InvalidBotToken", ("token",))),
     (errors.PhoneCodeInvalidError(request=None), ("InvalidLoginCode", ("code",))),
@@ -346,6 +351,22 @@ class TestPostedFromTl:
             id=7, peer_id=types.PeerChannel(CHANNEL.id), date=NOW, message="hi", views=5, post=True
         )
         assert posted_from_tl(message, CHANNEL_ID) == PostedMessage(CHANNEL_ID, 7, NOW, "hi", 5)
+
+    def test_posts_among_messages_fetched_by_id(self) -> None:
+        peer = types.PeerChannel(CHANNEL.id)
+        pin = types.MessageService(
+            id=3, peer_id=peer, date=NOW, action=types.MessageActionPinMessage()
+        )
+        found = posted_from_messages(
+            [
+                types.Message(id=1, peer_id=peer, date=NOW, message="a", views=10),
+                None,
+                pin,
+                types.MessageEmpty(id=4, peer_id=peer),
+            ],
+            CHANNEL_ID,
+        )
+        assert found == [PostedMessage(CHANNEL_ID, 1, NOW, "a", 10)]
 
     def test_views_leave_out_missing_messages(self) -> None:
         peer = types.PeerChannel(CHANNEL.id)
@@ -641,10 +662,19 @@ class TestResolveChannel:
     ) -> None:
         await raised(gateway.resolve_channel(bot, "@ivan"), TelegramNotFound)
 
-    async def test_bots_cannot_open_invite_links(
-        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    async def test_by_a_link_to_a_private_channels_post(
+        self, gateway: TelethonGateway, bot: BotCredentials
     ) -> None:
-        await raised(gateway.resolve_channel(bot, "https://t.me/+AbCdEf12"), Invalid)
+        found = await gateway.resolve_channel(bot, f"https://t.me/c/{CHANNEL.id}/15")
+        assert found == ChannelInfo(CHANNEL_ID, "Demo", "demo_channel")
+
+    @pytest.mark.parametrize("ref", ["https://t.me/+AbCdEf12", "t.me/joinchat/AbCdEf12"])
+    async def test_bots_cannot_open_invite_links(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials, ref: str
+    ) -> None:
+        # messages.checkChatInvite is for user accounts only: not even asked.
+        error = await raised(gateway.resolve_channel(bot, ref), BotCannotOpenInvite)
+        assert isinstance(error, TelegramNotFound)
         assert server.requests == []
 
 
@@ -699,10 +729,57 @@ class TestPostMarkdown:
             )
 
         server.on(functions.messages.SendMessageRequest, reply)
-        posted = await gateway.post_markdown(bot, CHANNEL_ID, "**Hello** there")
-        assert posted == PostedMessage(CHANNEL_ID, 7, NOW, "Hello there", views=1)
+        text = "**Hello** 🎉 [there](https://example.com) `x`"
+        posted = await gateway.post_markdown(bot, CHANNEL_ID, text)
+        assert posted == PostedMessage(CHANNEL_ID, 7, NOW, "Hello 🎉 there x", views=1)
         [sent] = server.sent(functions.messages.SendMessageRequest)
-        assert isinstance(sent.entities[0], types.MessageEntityBold)
+        # Telethon's own Markdown parser, offsets in UTF-16 units (the emoji counts two).
+        assert (sent.message, sent.entities) == markdown.parse(text)
+        assert sent.entities == [
+            types.MessageEntityBold(0, 5),
+            types.MessageEntityTextUrl(9, 5, "https://example.com"),
+            types.MessageEntityCode(15, 1),
+        ]
+
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [("x" * 4097, "has 4097."), ("🎉" * 2049, "has 4098."), ("** **", "no text")],
+        ids=["long", "long_in_utf16", "empty"],
+    )
+    async def test_refused_before_anything_is_sent(
+        self,
+        gateway: TelethonGateway,
+        server: FakeTelegram,
+        bot: BotCredentials,
+        text: str,
+        shown: str,
+    ) -> None:
+        error = await raised(gateway.post_markdown(bot, CHANNEL_ID, text), Invalid)
+        assert isinstance(error, Invalid)
+        assert shown in error.message
+        assert tuple(error.field_errors) == ("text",)
+        assert server.clients == []
+
+    async def test_at_most_4096_once_parsed(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(
+            functions.messages.SendMessageRequest,
+            types.UpdateShortSentMessage(id=8, pts=1, pts_count=1, date=NOW, out=True),
+        )
+        await gateway.post_markdown(bot, CHANNEL_ID, "**" + "x" * 4096 + "**")
+        [sent] = server.sent(functions.messages.SendMessageRequest)
+        assert (len(sent.message), sent.entities) == (4096, [types.MessageEntityBold(0, 4096)])
+
+    async def test_a_flood_wait_is_rate_limited(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(
+            functions.messages.SendMessageRequest, errors.FloodWaitError(request=None, capture=42)
+        )
+        error = await raised(gateway.post_markdown(bot, CHANNEL_ID, "hi"), RateLimited)
+        assert isinstance(error, RateLimited)
+        assert error.retry_after == 42
 
     async def test_a_bot_without_the_post_right(
         self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
@@ -741,6 +818,69 @@ class TestMessageViews:
     ) -> None:
         assert await gateway.message_views(bot, CHANNEL_ID, []) == {}
         assert server.clients == []
+
+
+class TestChannelMessages:
+    @staticmethod
+    def answer(request: Any) -> types.messages.ChannelMessages:
+        """Posts 1 to 250 exist but for 2 (deleted) and 3 (a pin, a service message)."""
+        peer = types.PeerChannel(CHANNEL.id)
+        messages: list[types.TypeMessage] = []
+        for asked in request.id:
+            number = asked.id
+            if number == 2 or number > 250:
+                messages.append(types.MessageEmpty(id=number, peer_id=peer))
+            elif number == 3:
+                action = types.MessageActionPinMessage()
+                messages.append(types.MessageService(id=3, peer_id=peer, date=NOW, action=action))
+            else:
+                text = f"post {number}"
+                messages.append(
+                    types.Message(id=number, peer_id=peer, date=NOW, message=text, views=number)
+                )
+        return types.messages.ChannelMessages(
+            pts=1, count=len(messages), messages=messages, topics=[], chats=[CHANNEL], users=[]
+        )
+
+    async def test_the_posts_of_those_ids_in_id_order(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(functions.channels.GetMessagesRequest, self.answer)
+        found = await gateway.channel_messages(bot, CHANNEL_ID, [5, 1, 2, 3, 5, 999])
+        assert found == [
+            PostedMessage(CHANNEL_ID, 1, NOW, "post 1", 1),
+            PostedMessage(CHANNEL_ID, 5, NOW, "post 5", 5),
+        ]
+        [asked] = server.sent(functions.channels.GetMessagesRequest)
+        assert asked.channel == types.InputChannel(CHANNEL.id, CHANNEL_HASH)
+        assert asked.id == [types.InputMessageID(i) for i in (1, 2, 3, 5, 999)]
+
+    async def test_reads_forward_a_hundred_ids_a_call(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(functions.channels.GetMessagesRequest, self.answer)
+        found = await gateway.channel_messages(bot, CHANNEL_ID, range(1, 351))
+        assert [m.message_id for m in found] == [1, *range(4, 251)]
+        asked = server.sent(functions.channels.GetMessagesRequest)
+        assert [len(request.id) for request in asked] == [100, 100, 100, 50]
+
+    async def test_all_ids_missing(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(functions.channels.GetMessagesRequest, errors.MessageIdsEmptyError(request=None))
+        assert await gateway.channel_messages(bot, CHANNEL_ID, [7000, 7001]) == []
+
+    async def test_no_ids_ask_nothing(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        assert await gateway.channel_messages(bot, CHANNEL_ID, []) == []
+        assert server.clients == []
+
+    async def test_a_channel_the_bot_cannot_see_is_not_found(
+        self, gateway: TelethonGateway, server: FakeTelegram, bot: BotCredentials
+    ) -> None:
+        server.on(functions.channels.GetMessagesRequest, errors.ChannelPrivateError(request=None))
+        await raised(gateway.channel_messages(bot, CHANNEL_ID, [1]), TelegramNotFound)
 
 
 class TestSendLoginCode:
