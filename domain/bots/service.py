@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from domain.access import Guest, require_admin
 from domain.bots import repository, rules
@@ -604,19 +604,6 @@ async def _apply_checks(
 # -- daily stats -----------------------------------------------------------------------------
 
 
-class StatsGateway(Protocol):
-    """The gateway's verbs the daily stats use (``channel_messages`` came with the bots'
-    gateway work; every ``TelegramGateway`` has both)."""
-
-    async def channel_messages(
-        self, bot: telegram.BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
-    ) -> list[telegram.PostedMessage]: ...
-
-    async def message_views(
-        self, bot: telegram.BotCredentials, channel_id: TelegramID, message_ids: Sequence[int]
-    ) -> dict[int, int]: ...
-
-
 @dataclass(frozen=True)
 class _Scan:
     link_id: int
@@ -636,7 +623,7 @@ class _Read:
 
 async def collect_stats(
     uow: SqlAlchemyUnitOfWork,
-    gateway: StatsGateway,
+    gateway: TelegramGateway,
     box: SecretBox,
     clock: Clock,
     *,

@@ -4,7 +4,7 @@ and the daily stats."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from domain.access import System
 from domain.bots import rules
@@ -79,11 +79,10 @@ async def collect_stats(deps: WorkerDeps, job_id: str, *, day: str | None = None
     sandbox = deps.runtime.sandbox
     now = await sandbox.now() if sandbox is not None else deps.clock.now()
     wanted = date.fromisoformat(day) if day is not None else rules.previous_day(now)
-    gateway = cast("bots.StatsGateway", deps.gateway)
     async with deps.uow() as uow:
         return await bots.collect_stats(
             uow,
-            gateway,
+            deps.gateway,
             deps.secrets,
             deps.clock,
             actor=System(bots.COLLECT_STATS),

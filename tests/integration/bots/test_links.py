@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 class TestLinking:
     @pytest.mark.parametrize(
         "reference",
-        ["https://t.me/chan_1", "t.me/chan_1", "@chan_1", str(channel_id(1))],
+        [
+            "https://t.me/chan_1",
+            "t.me/chan_1",
+            "@chan_1",
+            str(channel_id(1)),
+            "https://t.me/c/1000000001/1",
+        ],
     )
     async def test_each_reference_form_links_the_channel(
         self, runtime: Runtime, reference: str
@@ -72,10 +78,6 @@ class TestLinking:
         assert stored.status is LinkStatus.INVALID
         assert stored.reason == "Telegram has no channel https://t.me/no_such_channel."
 
-    @pytest.mark.skipif(
-        not hasattr(SimulatedGateway, "channel_messages"),
-        reason="bots cannot open invite links once the bots-gateway branch lands",
-    )
     @pytest.mark.parametrize(
         "reference", ["https://t.me/+Invite0001", "https://t.me/joinchat/Invite0001"]
     )

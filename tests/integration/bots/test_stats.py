@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
-
-from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.bots import service as bots
 from domain.jobs.model import JobStatus
 from tests.integration.bots.scene import SYSTEM, channel_id, check, job, link, load, registered
@@ -17,11 +14,6 @@ from tests.world import run_jobs
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(SimulatedGateway, "channel_messages"),
-    reason="needs the gateway's channel_messages (branch bots-gateway)",
-)
 
 
 async def to_next_noon(runtime: Runtime) -> datetime:
