@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 JOBS_SWEEP = "jobs.sweep"
 PRESENCE_SWEEP = "presence.sweep"
+# The bots aggregate's job kinds (domain.bots.service names them too; a worker refuses to
+# start when a scheduled job has no handler).
+BOTS_CHECK_LINKS = "bots.check_links"
+BOTS_COLLECT_STATS = "bots.collect_stats"
 
 # ARQ's cron argument for one field: one value, a set of values, or None for any.
 CronValue = int | set[int] | None
@@ -209,6 +213,16 @@ def scheduled_jobs(settings: Settings) -> Schedule:
                 every_seconds(30),
                 "Announce as offline the messenger users silent for the online window.",
                 tick_is_task=False,
+            ),
+            ScheduledJob(
+                BOTS_CHECK_LINKS,
+                Cron("0 * * * *"),
+                "Check every active and new channel link: may its bot still post there?",
+            ),
+            ScheduledJob(
+                BOTS_COLLECT_STATS,
+                Cron("0 0 * * *"),
+                "Count each active channel's posts and views of the previous UTC day.",
             ),
         )
     )

@@ -38,14 +38,22 @@ class TestScheduledJobs:
 
         assert "errors" not in body, body
         listed = {job["name"]: job for job in body["data"]["scheduledJobs"]}
-        assert list(listed) == ["jobs.sweep", "presence.sweep"]
+        assert list(listed) == [
+            "jobs.sweep",
+            "presence.sweep",
+            "bots.check_links",
+            "bots.collect_stats",
+        ]
+        assert listed["bots.check_links"]["schedule"]["cron"] == "0 * * * *"
+        assert listed["bots.collect_stats"]["schedule"]["cron"] == "0 0 * * *"
         assert listed["jobs.sweep"]["schedule"] == {"text": "every minute", "cron": "* * * * *"}
         assert listed["presence.sweep"]["schedule"] == {
             "text": "every 30 seconds",
             "cron": "*/30 * * * * *",
         }
         assert all(job["canRunNow"] for job in listed.values())
-        assert not any(job["ticksAreTasks"] for job in listed.values())
+        ticks_are_tasks = {name for name, job in listed.items() if job["ticksAreTasks"]}
+        assert ticks_are_tasks == {"bots.check_links", "bots.collect_stats"}
         assert all(job["description"] for job in listed.values())
 
 
@@ -98,7 +106,8 @@ class TestRunScheduledJob:
                 "field": "name",
                 "messages": [
                     "No scheduled job is named 'bots.nope'. "
-                    "The scheduled jobs are: jobs.sweep, presence.sweep."
+                    "The scheduled jobs are: jobs.sweep, presence.sweep, bots.check_links, "
+                    "bots.collect_stats."
                 ],
             }
         ]

@@ -11,7 +11,7 @@ from domain.adapters.clock import SystemClock
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from domain.jobs.schedule import Cron, Schedule, ScheduledJob
-from tests.world import run_jobs
+from tests.world import load_world, run_jobs
 from workers import cron
 from workers.deps import WorkerDeps
 from workers.main import HANDLERS
@@ -70,6 +70,20 @@ class TestRunNow:
         await run_jobs(runtime)
         done = await read_job(runtime, queued.id)
         assert (done.status, done.result) == (JobStatus.SUCCEEDED, {"offline": 0})
+
+    async def test_the_bots_jobs_run_now_as_tasks_that_succeed(self, runtime: Runtime) -> None:
+        await load_world(runtime)  # the stats read the simulated Telegram's clock
+        queued = [
+            await run_now(runtime, name) for name in ("bots.check_links", "bots.collect_stats")
+        ]
+
+        await run_jobs(runtime)
+
+        done = [await read_job(runtime, job.id) for job in queued]
+        assert [(job.kind, job.status) for job in done] == [
+            ("bots.check_links", JobStatus.SUCCEEDED),
+            ("bots.collect_stats", JobStatus.SUCCEEDED),
+        ], [job.error for job in done]
 
     async def test_while_a_run_is_queued_asking_again_answers_that_run(
         self, runtime: Runtime

@@ -83,7 +83,8 @@ class TestSchedule:
         assert raised.value.field_errors == {
             "name": [
                 "No scheduled job is named 'nope'. "
-                "The scheduled jobs are: jobs.sweep, presence.sweep."
+                "The scheduled jobs are: jobs.sweep, presence.sweep, bots.check_links, "
+                "bots.collect_stats."
             ]
         }
 
