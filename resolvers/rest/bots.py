@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.bots.model import ChannelLink
 
+# Starlette answers HEAD with the GET route: a HEAD is a read, its body dropped.
+READS = {"GET", "HEAD"}
 # Column ranges: a number past them names nothing (and must not reach PostgreSQL).
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
@@ -221,7 +223,7 @@ def _bot_id(request: Request) -> int:
 @fastapi_view
 async def bots_collection(request: Request) -> Response:
     actor, runtime = await _actor(request), _runtime(request)
-    if request.method == "GET":
+    if request.method in READS:
         async with runtime.uow() as uow:
             found = await bots.list_bots(uow, runtime.secrets, actor=actor)
         return JSONResponse([bot_json(bot) for bot in found])
@@ -251,7 +253,7 @@ async def bots_collection(request: Request) -> Response:
 async def bot(request: Request) -> Response:
     actor, runtime = await _actor(request), _runtime(request)
     bot_id = _bot_id(request)
-    if request.method == "GET":
+    if request.method in READS:
         async with runtime.uow() as uow:
             found = await bots.get_bot(uow, runtime.secrets, actor=actor, bot_id=bot_id)
         return JSONResponse(bot_json(found))
@@ -313,7 +315,7 @@ async def _bot_usernames(runtime: Runtime, actor: Actor) -> dict[int, str]:
 @fastapi_view
 async def channels(request: Request) -> Response:
     actor, runtime = await _actor(request), _runtime(request)
-    if request.method == "GET":
+    if request.method in READS:
         async with runtime.uow() as uow:
             found = await bots.list_links(uow, actor=actor)
         usernames = await _bot_usernames(runtime, actor)

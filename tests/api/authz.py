@@ -37,6 +37,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from domain.bots import repository as bot_repository
+from domain.bots import rules as bot_rules
+from domain.bots.model import ChannelLink, LinkStatus
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -377,6 +380,42 @@ class Scene:
             return await self._group(person, [await self.person("companion")])
 
         found: Thing = await self._once(f"own:{person.username}", make)
+        return found
+
+    async def bot(self) -> int:
+        """The id of a bot of seed 002, stored as registration stores one (no Telegram)."""
+        found: int = await self._once("bot", self._bot)
+        return found
+
+    async def _bot(self) -> int:
+        token = f"{secrets.randbelow(10**9) + 1}:{secrets.token_urlsafe(26)}"
+        values: dict[str, object] = {
+            "telegram_id": fresh_telegram_id(),
+            "username": fresh_name("bot"),
+            "token_enc": self.runtime.secrets.encrypt(token),
+            "token_digest": bot_rules.token_digest(token),
+            "alias": "",
+            "description": "",
+            "name": "Bot",
+        }
+        async with self.runtime.uow() as uow:
+            bot_id, _ = await bot_repository.upsert_bot(uow.session, values)
+            await uow.commit()
+        return bot_id
+
+    async def channel_link(self) -> tuple[int, int]:
+        """A new link of a channel to the scene's bot: (the link's id, the channel's id)."""
+
+        async def make() -> tuple[int, int]:
+            channel = -(10**12) - secrets.randbelow(10**11)
+            found = ChannelLink(channel_ref=str(channel), bot_id=await self.bot(), job_id=None)
+            found.channel_id, found.status, found.title = channel, LinkStatus.NEW, "Channel"
+            async with self.runtime.uow() as uow:
+                await bot_repository.add_link(uow.session, found)
+                await uow.commit()
+            return found.id, channel
+
+        found: tuple[int, int] = await self._once("channel_link", make)
         return found
 
     # --- how: legacy routes and domain services, whose shapes stay put --------------------
