@@ -153,6 +153,11 @@ class TelegramGateway(Protocol):
         """What the bot may do in the channel; ``AdminRights.none()`` when it is no admin."""
         ...
 
+    async def open_invite(self, account: AccountCredentials, ref: str) -> ChannelInfo:
+        """The channel a private invite link names, as a user account sees it: Telegram shows
+        it only to the channel's members (TelegramNotFound otherwise); bots cannot ask."""
+        ...
+
     async def post_markdown(
         self, bot: BotCredentials, channel_id: TelegramID, text: str
     ) -> PostedMessage:

@@ -402,7 +402,7 @@ async def link_channel(
     creds, username = _credentials(box, bot), bot.username
     await uow.release()
     try:
-        info = await gateway.resolve_channel(creds, channel)
+        info = await _resolve(uow, gateway, box, actor, creds, channel)
     except (NotFound, Invalid, telegram.TelegramError) as exc:
         link = await repository.get_link(session, link_id, for_update=True)
         _set_status(uow, link, LinkStatus.INVALID, exc.message)
@@ -421,6 +421,21 @@ async def link_channel(
         raise ChannelAlreadyLinked from None
     await uow.commit()
     return _link_answer(info.id, username, job_id)
+
+
+async def _resolve(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    actor: Actor,
+    bot: telegram.BotCredentials,
+    channel: str,
+) -> telegram.ChannelInfo:
+    """The channel a reference names: asked by the bot, or, for a private invite link (which
+    bots cannot open), by the signed-in Telegram accounts that are in the channel."""
+    if telegram.is_invite_link(channel):
+        return await telegram.open_invite_link(uow, gateway, box, actor=actor, ref=channel)
+    return await gateway.resolve_channel(bot, channel)
 
 
 def _resolved(link: ChannelLink, info: telegram.ChannelInfo) -> None:

@@ -112,3 +112,16 @@ class SessionBusy(RateLimited):
 
     def __init__(self, retry_after: float = 30.0) -> None:
         super().__init__(retry_after, "The Telegram session is in use by another process.")
+
+
+class InviteNotVisible(TelegramNotFound):
+    """``messages.checkChatInvite`` shows a non-member only the invite's title: which channel
+    a private link names only its members can learn."""
+
+    def __init__(self, ref: object = None) -> None:
+        super().__init__(
+            "channel",
+            ref,
+            "No signed-in account is in the channel this invite link names (Telegram shows it "
+            "only to members): give the channel's id (-100…) or a link to one of its posts.",
+        )

@@ -13,6 +13,7 @@ from domain.access import require_admin
 from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
+from domain.telegram.errors import AccountNotSignedIn, PrivacyRestricted
 
 # Re-exported for other aggregates' jobs: what Telegram answers (about accounts, bots and
 # channels), a bot's credentials, and the refusals they tell apart (a dropped session, a
@@ -20,7 +21,7 @@ from domain.telegram import repository, rules
 from domain.telegram.errors import AccountSessionRevoked as AccountSessionRevoked
 from domain.telegram.errors import ChatAdminRequired as ChatAdminRequired
 from domain.telegram.errors import InvalidBotToken as InvalidBotToken
-from domain.telegram.errors import PrivacyRestricted
+from domain.telegram.errors import InviteNotVisible as InviteNotVisible
 from domain.telegram.errors import TelegramError as TelegramError
 from domain.telegram.model import AccountCredentials as AccountCredentials
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -309,6 +310,42 @@ async def deliver_messages(
             await mark_revoked(uow, account_id)
             raise
     return {"sent": sent, "failed": failed}
+
+
+def is_invite_link(ref: str) -> bool:
+    """Whether a channel reference is a private invite link (``t.me/+…``, ``t.me/joinchat/…``);
+    a malformed one is not (resolving it says what is wrong)."""
+    try:
+        return rules.parse_channel_ref(ref).kind is rules.RefKind.INVITE
+    except Invalid:
+        return False
+
+
+# Accounts asked, at most, which channel an invite link names (each ask is a Telegram call).
+INVITE_ASKERS = 5
+
+
+async def open_invite_link(
+    uow: SqlAlchemyUnitOfWork,
+    gateway: TelegramGateway,
+    box: SecretBox,
+    *,
+    actor: Actor,
+    ref: str,
+) -> ChannelInfo:
+    """The channel a private invite link names, asked through the signed-in accounts (bots
+    cannot ask; Telegram answers only a member): the first that is in the channel answers.
+    InviteNotVisible when none is; ends the read transaction before asking."""
+    require_admin(actor)
+    accounts = await repository.all_accounts(uow.session)
+    askers = [credentials(box, a) for a in accounts if a.status is AccountStatus.ACTIVE]
+    await uow.release()
+    for creds in askers[:INVITE_ASKERS]:
+        try:
+            return await gateway.open_invite(creds, ref)
+        except (NotFound, AccountSessionRevoked, AccountNotSignedIn):
+            continue
+    raise InviteNotVisible(ref)
 
 
 async def signed_in_credentials(

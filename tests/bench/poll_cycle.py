@@ -243,6 +243,9 @@ class CountingGateway:
     async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
         return await self._counted(self.inner.bot_rights(bot, channel_id))
 
+    async def open_invite(self, account: AccountCredentials, ref: str) -> ChannelInfo:
+        return await self._counted(self.inner.open_invite(account, ref))
+
     async def post_markdown(
         self, bot: BotCredentials, channel_id: TelegramID, text: str
     ) -> PostedMessage:

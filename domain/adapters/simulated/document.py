@@ -43,6 +43,7 @@ FloodMethod = Literal[
     "invite_to_channel",
     "export_invite_link",
     "send_message",
+    "open_invite",
 ]
 # The bot methods the world counts calls of, for flood limits.
 BotFloodMethod = Literal["post_markdown"]

@@ -31,6 +31,7 @@ from domain.telegram.errors import (
     InvalidBotToken,
     InvalidLoginCode,
     InvalidPassword,
+    InviteNotVisible,
     PasswordRequired,
     PeerFlood,
     PrivacyRestricted,
@@ -170,6 +171,15 @@ def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
     if parse_channel_ref(ref).kind is RefKind.INVITE:
         raise BotCannotOpenInvite(ref)  # messages.checkChatInvite is for user accounts only
     return _channel_info(world.channel(ref))
+
+
+def open_invite(world: World, creds: AccountCredentials, ref: str) -> ChannelInfo:
+    account = _signed_in(world, creds, "open_invite")
+    channel = world.channel(ref)
+    if account.id not in channel.members and _rights(channel, account.id) == AdminRights.none():
+        # messages.checkChatInvite shows a non-member only the invite's title, not the channel.
+        raise InviteNotVisible(ref)
+    return _channel_info(channel)
 
 
 def bot_rights(world: World, bot: BotCredentials, channel_id: int) -> AdminRights:
@@ -367,6 +377,9 @@ class SimulatedGateway:
 
     async def resolve_channel(self, bot: BotCredentials, ref: str) -> ChannelInfo:
         return await self.store.view(lambda w: resolve_channel(w, bot, ref))
+
+    async def open_invite(self, account: AccountCredentials, ref: str) -> ChannelInfo:
+        return await self.store.update(lambda w: open_invite(w, account, ref))
 
     async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
         return await self.store.view(lambda w: bot_rights(w, bot, channel_id))

@@ -48,6 +48,7 @@ from domain.telegram.errors import (
     BotCannotOpenInvite,
     InvalidBotToken,
     InvalidLoginCode,
+    InviteNotVisible,
     PrivacyRestricted,
     SessionBusy,
     TelegramNotFound,
@@ -158,6 +159,10 @@ class TelethonGateway:
             raise BotCannotOpenInvite(ref)
         key = parsed.value if parsed.kind is RefKind.USERNAME else channel_peer(int(parsed.value))
         return await self._as_bot(bot, lambda c: _find_channel(c, key, ref))
+
+    async def open_invite(self, account: AccountCredentials, ref: str) -> ChannelInfo:
+        """The channel of a private invite link; the account must be one of its members."""
+        return await self._as_account(account, lambda c: _open_invite(c, ref))
 
     async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
         """What the bot may do in the channel; no rights when it is not an admin there."""
@@ -513,6 +518,17 @@ async def _account_channel(client: TelegramClient, ref: str) -> types.InputChann
     if not isinstance(chat, types.Channel):
         raise TelegramNotFound("channel", ref)
     return types.InputChannel(chat.id, chat.access_hash or 0)
+
+
+async def _open_invite(client: TelegramClient, ref: str) -> ChannelInfo:
+    parsed = parse_channel_ref(ref)
+    if parsed.kind is not RefKind.INVITE:
+        return await _find_channel(client, ref, ref)
+    invite = await client(functions.messages.CheckChatInviteRequest(hash=parsed.value))
+    chat = getattr(invite, "chat", None)  # ChatInviteAlready/Peek; a bare ChatInvite: not in it
+    if not isinstance(chat, types.Channel):
+        raise InviteNotVisible(ref)
+    return channel_from_tl(chat)
 
 
 async def _find_channel(client: TelegramClient, key: EntitiesLike, shown: str) -> ChannelInfo:

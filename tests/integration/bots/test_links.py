@@ -17,9 +17,11 @@ from domain.bots.model import ChannelLink
 from domain.bots.rules import LINK_ADDED, NO_RIGHTS, LinkStatus
 from domain.events import decode
 from domain.jobs.model import JobStatus
+from domain.telegram.errors import InviteNotVisible
 from tests.conftest import DEADLINE
 from tests.integration.bots.scene import (
     SYSTEM,
+    bots_world,
     channel_id,
     check,
     link,
@@ -28,6 +30,7 @@ from tests.integration.bots.scene import (
     registered,
     result,
 )
+from tests.world import ACCOUNT_PHONE, signed_in_account
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -81,7 +84,7 @@ class TestLinking:
     @pytest.mark.parametrize(
         "reference", ["https://t.me/+Invite0001", "https://t.me/joinchat/Invite0001"]
     )
-    async def test_a_private_invite_link_is_stored_invalid_with_the_bots_reason(
+    async def test_a_private_invite_link_no_account_can_open_is_stored_invalid(
         self, runtime: Runtime, reference: str
     ) -> None:
         await load(runtime)
@@ -96,8 +99,25 @@ class TestLinking:
         async with runtime.uow() as uow:
             stored = (await uow.session.scalars(select(ChannelLink))).one()
         assert stored.status is LinkStatus.INVALID
-        assert stored.reason is not None
-        assert "invite links" in stored.reason
+        assert stored.reason == InviteNotVisible().message
+
+    async def test_a_private_invite_link_is_opened_by_an_account_in_the_channel(
+        self, runtime: Runtime
+    ) -> None:
+        # Bots cannot open invite links; a signed-in account that is a member can.
+        world = bots_world()
+        world["accounts"] = [{"id": 9001, "phone": ACCOUNT_PHONE, "code": "12345"}]
+        world["channels"][0]["admins"].append({"id": 9001, "invite_users": True})
+        assert runtime.sandbox is not None
+        await runtime.sandbox.load_world(world, merge=False)
+        await signed_in_account(runtime)
+        await registered(runtime, 1)
+
+        done = await link(runtime, "https://t.me/+Invite0001")
+
+        assert done.status is JobStatus.SUCCEEDED, done.error
+        stored = await link_status(runtime, channel_id(1))
+        assert (stored.status, stored.title) == (LinkStatus.NEW, "Channel 1")
 
     async def test_a_channel_linked_already_is_a_conflict(self, runtime: Runtime) -> None:
         await load(runtime)

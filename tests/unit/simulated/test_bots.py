@@ -28,9 +28,10 @@ from domain.telegram.errors import (
     BotCannotOpenInvite,
     ChatAdminRequired,
     InvalidBotToken,
+    InviteNotVisible,
     TelegramNotFound,
 )
-from domain.telegram.model import AdminRights, BotCredentials, ChannelInfo
+from domain.telegram.model import AccountCredentials, AdminRights, BotCredentials, ChannelInfo
 from domain.types import TelegramID
 from tests.world import WORLD
 
@@ -57,6 +58,26 @@ def post(doc: WorldState, text: str, seconds: float = 0.0) -> int:
     plain, entities = parse_post(text)
     stored = simulated.stored_entities(entities)
     return simulated.post_markdown(at(doc, seconds), BOT, CHANNEL, plain, stored).message_id
+
+
+class TestOpenInvite:
+    ACCOUNT = AccountCredentials("+79990000100", 12345, "0" * 32, session="s1")
+
+    def signed_in(self) -> WorldState:
+        doc = state()
+        doc.accounts[0].sessions.append("s1")
+        return doc
+
+    def test_an_account_in_the_channel_learns_it(self) -> None:
+        # The world's account 9001 is an admin (invite right) of the test channel.
+        found = simulated.open_invite(at(self.signed_in()), self.ACCOUNT, "t.me/+AbCdEf")
+        assert found == TEST_CHANNEL
+
+    def test_an_account_not_in_it_does_not(self) -> None:
+        doc = self.signed_in()
+        doc.channels[0].admins = [a for a in doc.channels[0].admins if a.id != 9001]
+        with pytest.raises(InviteNotVisible):
+            simulated.open_invite(at(doc), self.ACCOUNT, "https://t.me/joinchat/AbCdEf")
 
 
 class TestResolveChannel:

@@ -47,6 +47,7 @@ from domain.telegram.errors import (
     InvalidBotToken,
     InvalidLoginCode,
     InvalidPassword,
+    InviteNotVisible,
     InviteRejected,
     PasswordRequired,
     PeerFlood,
@@ -1250,6 +1251,28 @@ class TestExportInviteLink:
         assert await gateway.export_invite_link(account, "@demo_channel") == "https://t.me/+XyZ123"
         [request] = server.sent(functions.messages.ExportChatInviteRequest)
         assert request.peer == types.InputPeerChannel(CHANNEL.id, CHANNEL_HASH)
+
+
+class TestOpenInvite:
+    async def test_a_member_learns_the_channel(
+        self, gateway: TelethonGateway, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        server.on(functions.messages.CheckChatInviteRequest, types.ChatInviteAlready(CHANNEL))
+        info = await gateway.open_invite(account, "https://t.me/+AbCdEf12")
+        assert (info.id, info.title, info.username) == (CHANNEL_ID, "Demo", "demo_channel")
+        [request] = server.sent(functions.messages.CheckChatInviteRequest)
+        assert request.hash == "AbCdEf12"
+
+    async def test_a_non_member_sees_only_the_title(
+        self, gateway: TelethonGateway, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        invite = types.ChatInvite(
+            title="Demo", photo=types.PhotoEmpty(id=0), participants_count=3, broadcast=True,
+            color=0,
+        )  # fmt: skip
+        server.on(functions.messages.CheckChatInviteRequest, invite)
+        with pytest.raises(InviteNotVisible):
+            await gateway.open_invite(account, "https://t.me/joinchat/AbCdEf12")
 
 
 class TestSendMessage:
