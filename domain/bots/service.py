@@ -823,7 +823,7 @@ def _window_errors(
 ) -> dict[str, list[str]]:
     if start is None or end is None or start < end or (inclusive and start == end):
         return {}
-    return {end_name: [f"Must be after {start_name}."]}
+    return {end_name: ["The window ends before it starts."]}
 
 
 async def visible_bots(
