@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # The hourly check of bot links asks Telegram about at most this many of one bot's
     # channels at a time.
     bot_check_concurrency: int = Field(default=4, ge=1)
+    # The legacy POST /bots/ and POST /channels/ wait this many seconds for their job's
+    # outcome; still running then, they answer 202 with the task's id.
+    bot_job_wait: float = Field(default=10.0, ge=0, le=120)
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

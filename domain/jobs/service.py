@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.access import Guest, require_admin
-from domain.errors import Invalid
+from domain.errors import ExternalUnavailable, Invalid
 from domain.jobs import repository, rules
 from domain.jobs.errors import JobNotFound
 from domain.jobs.events import JobChanged
@@ -18,12 +20,12 @@ from domain.jobs.schedule import scheduled_jobs as scheduled_jobs
 from domain.ports import QueueState
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from domain.access import Actor
     from domain.jobs.schedule import Schedule, ScheduledJob
-    from domain.ports import Clock, JobQueue
-    from domain.uow import SqlAlchemyUnitOfWork
+    from domain.ports import Clock, EventSource, JobQueue
+    from domain.uow import SqlAlchemyUnitOfWork, UnitOfWorkFactory
 
 
 # A job that does nothing: probes that workers run, and measures the queue.
@@ -102,6 +104,64 @@ async def get_visible_job(uow: SqlAlchemyUnitOfWork, job_id: str, *, actor: Acto
     if job is None or not _visible(job, actor):
         raise JobNotFound(job_id)
     return job
+
+
+async def wait_for_job(
+    uow: UnitOfWorkFactory,
+    events: EventSource,
+    job_id: str,
+    *,
+    actor: Actor,
+    within: float,
+    poll: float = 0.5,
+) -> Job:
+    """The job once it has finished, or as it is when ``within`` seconds have passed (a
+    handler that answers with a job's outcome when it comes soon). Follows the job's changes
+    on ``task:<id>`` and reads its row again at least every ``poll`` seconds, since an event
+    may be lost; without the event bus, reads alone. JobNotFound when the actor may not see
+    it."""
+    deadline = asyncio.get_running_loop().time() + max(within, 0.0)
+    try:
+        async with events.subscribe(f"task:{job_id}") as messages:
+            return await _follow(uow, job_id, actor, deadline, poll, aiter(messages))
+    except ExternalUnavailable:  # the bus is unavailable: reading alone
+        return await _follow(uow, job_id, actor, deadline, poll, None)
+
+
+async def _follow(
+    uow: UnitOfWorkFactory,
+    job_id: str,
+    actor: Actor,
+    deadline: float,
+    poll: float,
+    changes: AsyncIterator[str] | None,
+) -> Job:
+    loop = asyncio.get_running_loop()
+    # One pending read of the next change, kept across waits: cancelling an async
+    # generator's ``anext`` would close it.
+    pending: asyncio.Future[str | None] | None = None
+    try:
+        while True:
+            async with uow() as unit:
+                job = await get_visible_job(unit, job_id, actor=actor)
+            remaining = deadline - loop.time()
+            if not rules.is_open(job.status) or remaining <= 0:
+                return job
+            if changes is None:
+                await asyncio.sleep(min(remaining, poll))
+                continue
+            if pending is None:
+                pending = asyncio.ensure_future(anext(changes, None))
+            done, _ = await asyncio.wait({pending}, timeout=min(remaining, poll))
+            if done:
+                finished, pending = pending, None
+                if finished.result() is None:  # the subscription ended: reading alone
+                    changes = None
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ExternalUnavailable):
+                await pending
 
 
 async def visible_jobs(

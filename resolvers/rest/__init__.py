@@ -105,12 +105,25 @@ def seeonline_routes() -> list[BaseRoute]:
     ]
 
 
+def bots_routes() -> list[BaseRoute]:
+    """Seed 002. ``/channels/{id}/`` is two routes: GET takes the channel's Telegram id,
+    DELETE the link's id (or a channel's Telegram id)."""
+    return [
+        *_both("/bots/", bots.bots_collection, ["GET", "POST"]),
+        *_both("/bots/{bot_id}/", bots.bot, ["GET", "PATCH", "DELETE"]),
+        *_both("/channels/", bots.channels, ["GET", "POST"]),
+        *_both("/channels/{tg_id}/", bots.channel, ["GET"]),
+        *_both("/channels/{link_id}/", bots.channel_link, ["DELETE"]),
+        *_both("/messages/", bots.messages, ["POST"]),
+        *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
+    ]
+
+
 def legacy_routes() -> list[BaseRoute]:
     return [
         *messenger_routes(),
         *seeonline_routes(),
-        # 002 bot management
-        *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
+        *bots_routes(),
         # 003 mailing
         *_both("/api/v1/users/register/", mailing.register, ["POST"]),
         *_both("/api/token/", messenger.obtain_tokens, ["POST"]),

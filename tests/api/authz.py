@@ -38,9 +38,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from domain.bots import repository as bot_repository
 from domain.bots import rules as bot_rules
-from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
-from domain.bots.rules import LinkStatus
+from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -370,11 +370,6 @@ class Scene:
         found: str = await self._once("status", make)
         return found
 
-    async def bot(self) -> int:
-        """The id of an active bot the scene's links and posts go through."""
-        found: int = await self._once("bot", self.new_bot)
-        return found
-
     async def new_bot(self) -> int:
         """A bot of its own (stored as its registration would store it), by id."""
         token = f"{secrets.randbelow(10**9) + 1}:{secrets.token_urlsafe(26)}"
@@ -390,9 +385,9 @@ class Scene:
             await uow.commit()
         return bot.id
 
-    async def channel_link(self) -> int:
+    async def active_link(self) -> int:
         """The id of the scene's active link (of the scene's bot to a channel of its own)."""
-        found: int = await self._once("channel_link", self.new_link)
+        found: int = await self._once("active_link", self.new_link)
         return found
 
     async def new_link(self, status: LinkStatus = LinkStatus.ACTIVE) -> int:
@@ -410,7 +405,7 @@ class Scene:
     async def channel_of_link(self) -> int:
         """The Telegram id of the channel the scene's link serves."""
         async with self.runtime.uow() as uow:
-            link = await uow.session.get(ChannelLink, await self.channel_link())
+            link = await uow.session.get(ChannelLink, await self.active_link())
             assert link is not None
             assert link.channel_id is not None
             return link.channel_id
@@ -419,7 +414,7 @@ class Scene:
         """The id of a post of the scene's channel."""
 
         async def make() -> int:
-            link_id, channel = await self.channel_link(), await self.channel_of_link()
+            link_id, channel = await self.active_link(), await self.channel_of_link()
             async with self.runtime.uow() as uow:
                 post = ChannelPost(
                     channel_id=channel,
@@ -440,7 +435,7 @@ class Scene:
         """The id of a daily row of the scene's channel."""
 
         async def make() -> int:
-            link_id, channel = await self.channel_link(), await self.channel_of_link()
+            link_id, channel = await self.active_link(), await self.channel_of_link()
             async with self.runtime.uow() as uow:
                 row = ChannelDailyStats(
                     channel_id=channel,
@@ -468,6 +463,42 @@ class Scene:
             return await self._group(person, [await self.person("companion")])
 
         found: Thing = await self._once(f"own:{person.username}", make)
+        return found
+
+    async def bot(self) -> int:
+        """The id of a bot of seed 002, stored as registration stores one (no Telegram)."""
+        found: int = await self._once("bot", self._bot)
+        return found
+
+    async def _bot(self) -> int:
+        token = f"{secrets.randbelow(10**9) + 1}:{secrets.token_urlsafe(26)}"
+        values: dict[str, object] = {
+            "telegram_id": fresh_telegram_id(),
+            "username": fresh_name("bot"),
+            "token_enc": self.runtime.secrets.encrypt(token),
+            "token_digest": bot_rules.token_digest(token),
+            "alias": "",
+            "description": "",
+            "name": "Bot",
+        }
+        async with self.runtime.uow() as uow:
+            bot_id, _ = await bot_repository.upsert_bot(uow.session, values)
+            await uow.commit()
+        return bot_id
+
+    async def channel_link(self) -> tuple[int, int]:
+        """A new link of a channel to the scene's bot: (the link's id, the channel's id)."""
+
+        async def make() -> tuple[int, int]:
+            channel = -(10**12) - secrets.randbelow(10**11)
+            found = ChannelLink(channel_ref=str(channel), bot_id=await self.bot(), job_id=None)
+            found.channel_id, found.status, found.title = channel, LinkStatus.NEW, "Channel"
+            async with self.runtime.uow() as uow:
+                await bot_repository.add_link(uow.session, found)
+                await uow.commit()
+            return found.id, channel
+
+        found: tuple[int, int] = await self._once("channel_link", make)
         return found
 
     # --- how: legacy routes and domain services, whose shapes stay put --------------------
