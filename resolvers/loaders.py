@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.accounts import service as accounts
+from domain.bots import service as bots
 from domain.jobs import service as jobs
 from domain.messenger import service as messenger
 from domain.telegram import service as telegram
@@ -23,10 +24,13 @@ if TYPE_CHECKING:
     from domain.access import Actor
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
+    from domain.bots.model import ChannelDailyStats, ChannelLink, ChannelPost
+    from domain.bots.service import BotView
     from domain.jobs.model import Job
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
+    from domain.ports import SecretBox
     from domain.telegram.model import TelegramAccount
     from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
     from domain.tracking.service import TrackerView
@@ -47,8 +51,10 @@ def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
 
 
 class Loaders:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, secrets: SecretBox | None = None) -> None:
         self._uow = uow
+        # Bots are shown with their tokens masked: reading one needs the box.
+        self._secrets = secrets
         self.users: DataLoader[uuid.UUID, User | None] = DataLoader(self._load_users)
         # Keyed by (id, actor): the services answer only what the actor may see.
         self.jobs: DataLoader[tuple[str, Actor], Job | None] = DataLoader(self._load_jobs)
@@ -78,6 +84,17 @@ class Loaders:
         )
         self.online_statuses: DataLoader[tuple[int, Actor], OnlineStatus | None] = DataLoader(
             self._load_online_statuses
+        )
+        # Bot management, by legacy integer id: admins see every row, anyone else none.
+        self.bots: DataLoader[tuple[int, Actor], BotView | None] = DataLoader(self._load_bots)
+        self.channel_links: DataLoader[tuple[int, Actor], ChannelLink | None] = DataLoader(
+            self._load_channel_links
+        )
+        self.channel_posts: DataLoader[tuple[int, Actor], ChannelPost | None] = DataLoader(
+            self._load_channel_posts
+        )
+        self.channel_daily_stats: DataLoader[tuple[int, Actor], ChannelDailyStats | None] = (
+            DataLoader(self._load_channel_daily_stats)
         )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -164,4 +181,33 @@ class Loaders:
     ) -> list[OnlineStatus | None]:
         return await self._visible(
             keys, lambda uow, ids, actor: tracking.visible_statuses(uow, ids, actor=actor)
+        )
+
+    async def _load_bots(self, keys: Sequence[tuple[int, Actor]]) -> list[BotView | None]:
+        box = self._secrets
+        if box is None:
+            raise RuntimeError("Loaders built without the secret box cannot show bots.")
+        return await self._visible(
+            keys, lambda uow, ids, actor: bots.visible_bots(uow, box, ids, actor=actor)
+        )
+
+    async def _load_channel_links(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[ChannelLink | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: bots.visible_links(uow, ids, actor=actor)
+        )
+
+    async def _load_channel_posts(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[ChannelPost | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: bots.visible_posts(uow, ids, actor=actor)
+        )
+
+    async def _load_channel_daily_stats(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[ChannelDailyStats | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: bots.visible_daily_stats(uow, ids, actor=actor)
         )

@@ -23,6 +23,7 @@ from strawberry.types.execution import PreExecutionError
 from typing_extensions import override
 
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
@@ -61,6 +62,7 @@ QUERIES: tuple[type, ...] = (
     JobsQuery,
     TelegramQuery,
     TrackingQuery,
+    BotsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -68,12 +70,14 @@ MUTATIONS: tuple[type, ...] = (
     JobsMutation,
     TelegramMutation,
     TrackingMutation,
+    BotsMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     AccountsSubscription,
     MessengerSubscription,
     JobsSubscription,
     TrackingSubscription,
+    BotsSubscription,
 )
 
 

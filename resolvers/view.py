@@ -66,7 +66,7 @@ class GraphQLView(GraphQL[Context, None]):
             uow=runtime.uow,
             auth=runtime.auth,
             events=runtime.bus,
-            loaders=Loaders(runtime.uow),
+            loaders=Loaders(runtime.uow, runtime.secrets),
             secrets=runtime.secrets,
             messenger=runtime.messenger,
             schedule=jobs.scheduled_jobs(runtime.settings),

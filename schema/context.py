@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from domain.access import Actor
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
+    from domain.bots.model import ChannelDailyStats, ChannelLink, ChannelPost
+    from domain.bots.service import BotView
     from domain.errors import DomainError
     from domain.jobs.model import Job
     from domain.jobs.schedule import Schedule
@@ -78,6 +80,19 @@ class Loaders(Protocol):
 
     @property
     def online_statuses(self) -> DataLoader[tuple[int, Actor], OnlineStatus | None]: ...
+
+    # Bot management, by legacy integer id: admins see every row, anyone else none.
+    @property
+    def bots(self) -> DataLoader[tuple[int, Actor], BotView | None]: ...
+
+    @property
+    def channel_links(self) -> DataLoader[tuple[int, Actor], ChannelLink | None]: ...
+
+    @property
+    def channel_posts(self) -> DataLoader[tuple[int, Actor], ChannelPost | None]: ...
+
+    @property
+    def channel_daily_stats(self) -> DataLoader[tuple[int, Actor], ChannelDailyStats | None]: ...
 
 
 @dataclass

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import Select, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from domain.bots.errors import BotNotFound, LinkNotFound
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
 from domain.bots.rules import CURRENT, LinkStatus
+from domain.errors import Invalid
+from domain.types import Page
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import date, datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from domain.types import PageRequest
 
 
 class ChannelTaken(Exception):
@@ -216,3 +221,104 @@ async def daily_stats(
     if day is not None:
         query = query.where(ChannelDailyStats.day == day)
     return list((await session.execute(query)).scalars())
+
+
+# -- pages and lookups of the GraphQL API (bots-graphql) -------------------------------------
+
+PageRow = TypeVar("PageRow", Bot, ChannelLink, ChannelPost, ChannelDailyStats)
+
+
+async def id_page(
+    session: AsyncSession, model: type[PageRow], query: Select[PageRow], page: PageRequest
+) -> Page[PageRow]:
+    """Up to ``page.first`` rows of ``query`` by id after the cursor (an id), with the count
+    of all that match."""
+    after = _after_id(page.after)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if after is not None:
+        query = query.where(model.id > after)
+    query = query.order_by(None).order_by(model.id).limit(page.first + 1)
+    rows = list((await session.execute(query)).scalars())
+    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
+
+
+_MAX_ID = 2**31 - 1  # the tables' integer ids
+
+
+def _after_id(after: tuple[str, ...] | None) -> int | None:
+    if after is None:
+        return None
+    if len(after) != 1 or not after[0].isascii() or not after[0].isdigit():
+        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
+    value = int(after[0])
+    if value > _MAX_ID:
+        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
+    return value
+
+
+def bot_query(*, is_active: bool | None = None) -> Select[Bot]:
+    query = select(Bot)
+    if is_active is not None:
+        query = query.where(Bot.is_active.is_(is_active))
+    return query
+
+
+def link_query(
+    *,
+    status: LinkStatus | None = None,
+    bot_id: int | None = None,
+    channel_id: int | None = None,
+) -> Select[ChannelLink]:
+    query = select(ChannelLink)
+    if status is not None:
+        query = query.where(ChannelLink.status == status)
+    if bot_id is not None:
+        query = query.where(ChannelLink.bot_id == bot_id)
+    if channel_id is not None:
+        query = query.where(ChannelLink.channel_id == channel_id)
+    return query
+
+
+def post_query(
+    *,
+    channel_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[ChannelPost]:
+    """Posts of the channel dated within [since, until)."""
+    query = select(ChannelPost)
+    if channel_id is not None:
+        query = query.where(ChannelPost.channel_id == channel_id)
+    if since is not None:
+        query = query.where(ChannelPost.date >= since)
+    if until is not None:
+        query = query.where(ChannelPost.date < until)
+    return query
+
+
+def daily_stats_query(
+    *,
+    channel_id: int | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> Select[ChannelDailyStats]:
+    """Daily rows of the channel for the days within [first_day, last_day]."""
+    query = select(ChannelDailyStats)
+    if channel_id is not None:
+        query = query.where(ChannelDailyStats.channel_id == channel_id)
+    if first_day is not None:
+        query = query.where(ChannelDailyStats.day >= first_day)
+    if last_day is not None:
+        query = query.where(ChannelDailyStats.day <= last_day)
+    return query
+
+
+async def rows_by_ids(
+    session: AsyncSession, model: type[PageRow], ids: Iterable[int]
+) -> dict[int, PageRow]:
+    """The rows of these ids; ids past the column's range name nothing."""
+    wanted = sorted({i for i in ids if 0 < i <= _MAX_ID})
+    if not wanted:
+        return {}
+    query = select(model).where(model.id.in_(wanted))
+    return {row.id: row for row in (await session.execute(query)).scalars()}

@@ -26,22 +26,22 @@ from domain.bots.errors import (
     NoUsableBot,
 )
 from domain.bots.events import BotChannelEvent
-from domain.bots.model import Bot, ChannelLink, LinkStatus
+from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
 from domain.errors import ExternalUnavailable, Invalid, NotFound, PermissionDenied, RateLimited
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.text import text_errors
-from domain.types import TelegramID
+from domain.types import Page, TelegramID
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date, datetime
 
     from domain.access import Actor
-    from domain.bots.model import ChannelDailyStats, ChannelPost
     from domain.jobs.model import Job
     from domain.ports import Clock, SecretBox, TelegramGateway
     from domain.settings import LegacyGroup
+    from domain.types import PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
 __all__ = [
@@ -749,3 +749,169 @@ def _post_row(scan: _Scan, message: telegram.PostedMessage) -> dict[str, object]
         "views": message.views,
         "date": message.date,
     }
+
+
+# -- pages, lookups and checked requests of the GraphQL API (bots-graphql) -------------------
+
+
+def may_access(actor: Actor) -> bool:
+    """Whether ``require_access`` lets ``actor`` in (lookups answer nothing otherwise)."""
+    try:
+        require_access(actor)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def id_cursor(row: BotView | ChannelLink | ChannelPost | ChannelDailyStats) -> tuple[str]:
+    """The keyset position of a row in its page: pages are ordered by id."""
+    return (str(row.id),)
+
+
+async def bot_page(
+    uow: SqlAlchemyUnitOfWork,
+    box: SecretBox,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    is_active: bool | None = None,
+) -> Page[BotView]:
+    """Bots matching the filter, by id, tokens masked."""
+    require_access(actor)
+    query = repository.bot_query(is_active=is_active)
+    found = await repository.id_page(uow.session, Bot, query, page)
+    items = [_view(box, bot) for bot in found.items]
+    return Page(items=items, has_next=found.has_next, total=found.total)
+
+
+async def link_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    status: LinkStatus | None = None,
+    bot_id: int | None = None,
+    channel_id: int | None = None,
+) -> Page[ChannelLink]:
+    """Links matching every filter given, by id."""
+    require_access(actor)
+    query = repository.link_query(status=status, bot_id=bot_id, channel_id=channel_id)
+    return await repository.id_page(uow.session, ChannelLink, query, page)
+
+
+async def post_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    channel_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[ChannelPost]:
+    """Posts of linked channels dated within [since, until), by id."""
+    require_access(actor)
+    _check(_window_errors(since, until, "posted_after", "posted_before"))
+    query = repository.post_query(channel_id=channel_id, since=since, until=until)
+    return await repository.id_page(uow.session, ChannelPost, query, page)
+
+
+async def daily_stats_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    channel_id: int | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> Page[ChannelDailyStats]:
+    """Daily rows of the days within [first_day, last_day], by id."""
+    require_access(actor)
+    _check(_window_errors(first_day, last_day, "from", "to", inclusive=True))
+    query = repository.daily_stats_query(
+        channel_id=channel_id, first_day=first_day, last_day=last_day
+    )
+    return await repository.id_page(uow.session, ChannelDailyStats, query, page)
+
+
+def _window_errors(
+    start: date | None, end: date | None, start_name: str, end_name: str, *, inclusive: bool = False
+) -> dict[str, list[str]]:
+    if start is None or end is None or start < end or (inclusive and start == end):
+        return {}
+    return {end_name: ["The window ends before it starts."]}
+
+
+async def visible_bots(
+    uow: SqlAlchemyUnitOfWork, box: SecretBox, ids: Sequence[int], *, actor: Actor
+) -> dict[int, BotView]:
+    """These bots by id, tokens masked; for an actor without access none exist."""
+    if not may_access(actor):
+        return {}
+    found = await repository.rows_by_ids(uow.session, Bot, ids)
+    return {bot_id: _view(box, bot) for bot_id, bot in found.items()}
+
+
+async def visible_links(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, ChannelLink]:
+    if not may_access(actor):
+        return {}
+    return await repository.rows_by_ids(uow.session, ChannelLink, ids)
+
+
+async def visible_posts(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, ChannelPost]:
+    if not may_access(actor):
+        return {}
+    return await repository.rows_by_ids(uow.session, ChannelPost, ids)
+
+
+async def visible_daily_stats(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, ChannelDailyStats]:
+    if not may_access(actor):
+        return {}
+    return await repository.rows_by_ids(uow.session, ChannelDailyStats, ids)
+
+
+async def get_link(uow: SqlAlchemyUnitOfWork, *, actor: Actor, link_id: int) -> ChannelLink:
+    """The link (LinkNotFound when there is none)."""
+    require_access(actor)
+    return await repository.get_link(uow.session, link_id)
+
+
+async def queue_checked_post(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    text: str,
+    link_id: int | None = None,
+    channel_id: int | None = None,
+) -> Job:
+    """``queue_post`` with what the job would refuse refused now: exactly one of the link
+    and the channel (a Telegram id), a text Telegram takes (``text``), a link or channel
+    known (LinkNotFound) and served by an active link whose bot is active (NoUsableBot).
+    The job checks again when it runs. Commits."""
+    require_access(actor)
+    if (link_id is None) == (channel_id is None):
+        raise Invalid({"non_field_errors": ["Give either the channel link or the channel."]})
+    _check({"text": errors} if (errors := rules.post_errors(text)) else _storable(text=text))
+    session = uow.session
+    if link_id is not None:
+        link = await repository.get_link(session, link_id)
+        if link.status is not LinkStatus.ACTIVE or link.channel_id is None:
+            raise NoUsableBot("This channel link is not active.")
+        channel = link.channel_id
+    else:
+        channel = int(channel_id or 0)
+        if not await repository.links(session, channel_id=channel):
+            raise LinkNotFound(channel)
+        active = await repository.current_link(session, channel, statuses=(LinkStatus.ACTIVE,))
+        if active is None:
+            raise NoUsableBot
+        link = active
+    bot = await repository.get_bot(session, link.bot_id)
+    if not bot.is_active:
+        raise NoUsableBot("The bot of this channel's link is not active.")
+    return await queue_post(uow, actor=actor, channel_id=channel, text=text)

@@ -17,6 +17,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -39,7 +40,7 @@ from websockets.typing import Subprotocol
 
 from domain.bots import repository as bot_repository
 from domain.bots import rules as bot_rules
-from domain.bots.model import ChannelLink, LinkStatus
+from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -369,6 +370,88 @@ class Scene:
         found: str = await self._once("status", make)
         return found
 
+    async def new_bot(self) -> int:
+        """A bot of its own (stored as its registration would store it), by id."""
+        token = f"{secrets.randbelow(10**9) + 1}:{secrets.token_urlsafe(26)}"
+        async with self.runtime.uow() as uow:
+            bot = Bot(
+                alias=fresh_name("alias"),
+                token_enc=self.runtime.secrets.encrypt(token),
+                token_digest=bot_rules.token_digest(token),
+                telegram_id=fresh_telegram_id(),
+                username=fresh_name("bot"),
+            )
+            uow.session.add(bot)
+            await uow.commit()
+        return bot.id
+
+    async def active_link(self) -> int:
+        """The id of the scene's active link (of the scene's bot to a channel of its own)."""
+        found: int = await self._once("active_link", self.new_link)
+        return found
+
+    async def new_link(self, status: LinkStatus = LinkStatus.ACTIVE) -> int:
+        """A link of the scene's bot to a new channel, in ``status``, by id."""
+        bot_id, channel = await self.bot(), -(10**12) - fresh_telegram_id()
+        async with self.runtime.uow() as uow:
+            link = ChannelLink(
+                channel_ref=str(channel), channel_id=channel, title="T", bot_id=bot_id
+            )
+            link.status = status
+            uow.session.add(link)
+            await uow.commit()
+        return link.id
+
+    async def channel_of_link(self) -> int:
+        """The Telegram id of the channel the scene's link serves."""
+        async with self.runtime.uow() as uow:
+            link = await uow.session.get(ChannelLink, await self.active_link())
+            assert link is not None
+            assert link.channel_id is not None
+            return link.channel_id
+
+    async def channel_post(self) -> int:
+        """The id of a post of the scene's channel."""
+
+        async def make() -> int:
+            link_id, channel = await self.active_link(), await self.channel_of_link()
+            async with self.runtime.uow() as uow:
+                post = ChannelPost(
+                    channel_id=channel,
+                    link_id=link_id,
+                    message_id=1,
+                    text="hi",
+                    views=1,
+                    date=datetime.now(UTC),
+                )
+                uow.session.add(post)
+                await uow.commit()
+            return post.id
+
+        found: int = await self._once("channel_post", make)
+        return found
+
+    async def channel_daily_stats(self) -> int:
+        """The id of a daily row of the scene's channel."""
+
+        async def make() -> int:
+            link_id, channel = await self.active_link(), await self.channel_of_link()
+            async with self.runtime.uow() as uow:
+                row = ChannelDailyStats(
+                    channel_id=channel,
+                    link_id=link_id,
+                    day=date(2025, 1, 1),
+                    posts=1,
+                    views=1,
+                    collected_at=datetime.now(UTC),
+                )
+                uow.session.add(row)
+                await uow.commit()
+            return row.id
+
+        found: int = await self._once("channel_daily_stats", make)
+        return found
+
     async def world(self) -> None:
         """The simulated Telegram holds the tests' world (tests/world.py)."""
         await self._once("world", lambda: load_world(self.runtime))
@@ -619,7 +702,7 @@ async def subscribe_anonymously(
         uow=runtime.uow,
         auth=runtime.auth,
         events=runtime.bus,
-        loaders=Loaders(runtime.uow),
+        loaders=Loaders(runtime.uow, runtime.secrets),
         secrets=runtime.secrets,
         messenger=runtime.messenger,
         schedule=jobs.scheduled_jobs(runtime.settings),

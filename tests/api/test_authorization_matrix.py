@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import pytest
 from strawberry.relay import GlobalID
 
+from domain.bots import service as bots
 from domain.settings import LegacyGroup
 from domain.telegram.model import AccountStatus
 from domain.tracking import service as tracking
@@ -442,6 +443,73 @@ async def the_tracked_user(scene: Scene) -> dict[str, Any]:
     return {"input": {"trackedUserId": (await tracked_thing(scene)).id}}
 
 
+# --- bot management (admins only; the scene's bots and channels are stored as tghub would) ---
+
+
+async def bot_thing(scene: Scene) -> Thing:
+    return Thing("Bot", str(await scene.bot()))
+
+
+async def link_thing(scene: Scene) -> Thing:
+    return Thing("ChannelLink", str(await scene.active_link()))
+
+
+async def post_thing(scene: Scene) -> Thing:
+    return Thing("ChannelPost", str(await scene.channel_post()))
+
+
+async def daily_stats_thing(scene: Scene) -> Thing:
+    return Thing("ChannelDailyStats", str(await scene.channel_daily_stats()))
+
+
+def listed_by(thing: Callable[[Scene], Awaitable[Thing]]) -> Lookup:
+    async def lookup(scene: Scene) -> str:
+        return (await thing(scene)).id
+
+    return lookup
+
+
+async def active_bots(scene: Scene) -> dict[str, Any]:
+    await scene.bot()
+    return {"first": 100, "filter": {"isActive": True}}
+
+
+async def links_of_the_bot(scene: Scene) -> dict[str, Any]:
+    await scene.active_link()
+    return {"first": 100, "filter": {"botId": (await bot_thing(scene)).id}}
+
+
+async def of_the_channel(scene: Scene) -> dict[str, Any]:
+    await scene.channel_post()
+    await scene.channel_daily_stats()
+    return {"first": 100, "filter": {"channelTelegramId": str(await scene.channel_of_link())}}
+
+
+async def bot_registration(scene: Scene) -> dict[str, Any]:
+    return {"input": {"token": f"{secrets.randbelow(10**9) + 1}:{secrets.token_urlsafe(26)}"}}
+
+
+async def on_bot(scene: Scene) -> dict[str, Any]:
+    return {"input": {"botId": (await bot_thing(scene)).id, "isActive": True}}
+
+
+async def on_lone_bot(scene: Scene) -> dict[str, Any]:
+    return {"input": {"botId": str(GlobalID("Bot", str(await scene.new_bot())))}}
+
+
+async def channel_to_link(scene: Scene) -> dict[str, Any]:
+    return {"input": {"channel": "@chan_matrix", "botId": (await bot_thing(scene)).id}}
+
+
+async def on_own_link(scene: Scene) -> dict[str, Any]:
+    link_id = await scene.new_link()
+    return {"input": {"channelLinkId": str(GlobalID("ChannelLink", str(link_id)))}}
+
+
+async def post_text(scene: Scene) -> dict[str, Any]:
+    return {"input": {"channelLinkId": (await link_thing(scene)).id, "text": "*hi*"}}
+
+
 TRACKERS, THE_TRACKER = listing(tracker_thing)
 CLIENTS, THE_CLIENT = listing(client_thing)
 TRACKED_USERS, THE_TRACKED_USER = listing(tracked_thing)
@@ -487,6 +555,19 @@ QUERIES = [
          listed=THE_STATUS),
     Case("Query.onlineSessions", status_window, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     Case("Query.dailyOnlineTotals", status_window, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.node", node(bot_thing), UNAUTH, NULL, NULL, NULL, OK, label="Bot"),
+    Case("Query.node", node(link_thing), UNAUTH, NULL, NULL, NULL, OK, label="ChannelLink"),
+    Case("Query.node", node(post_thing), UNAUTH, NULL, NULL, NULL, OK, label="ChannelPost"),
+    Case("Query.node", node(daily_stats_thing), UNAUTH, NULL, NULL, NULL, OK,
+         label="ChannelDailyStats"),
+    Case("Query.bots", active_bots, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=listed_by(bot_thing)),
+    Case("Query.channelLinks", links_of_the_bot, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=listed_by(link_thing)),
+    Case("Query.channelPosts", of_the_channel, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, LISTED,
+         listed=listed_by(post_thing)),
+    Case("Query.channelDailyStats", of_the_channel, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         LISTED, listed=listed_by(daily_stats_thing)),
 ]  # fmt: skip
 
 MUTATIONS = [
@@ -574,6 +655,14 @@ MUTATIONS = [
          OK),
     Case("Mutation.deleteTrackedUser", the_tracked_user, UNAUTH, FORBIDDEN, FORBIDDEN,
          FORBIDDEN, OK, changes="things"),
+    Case("Mutation.registerBot", bot_registration, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.updateBot", on_bot, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.deleteBot", on_lone_bot, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+         changes="things"),
+    Case("Mutation.linkChannel", channel_to_link, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.deactivateChannelLink", on_own_link, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         OK, changes="things"),
+    Case("Mutation.postToChannel", post_text, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
 ]  # fmt: skip
 
 
@@ -608,6 +697,13 @@ async def status_changes(scene: Scene, viewer: Person, session: Tokens) -> None:
         await tracking.record_statuses(uow, actor=SYSTEM, changes=[change])
 
 
+async def link_deactivated(scene: Scene, viewer: Person, session: Tokens) -> None:
+    """A new link of the scene's bot is deactivated (as an admin would): a status change."""
+    link_id = await scene.new_link()
+    async with scene.runtime.uow() as uow:
+        await bots.deactivate_link(uow, actor=SYSTEM, link_id=link_id)
+
+
 async def watched_users(scene: Scene) -> dict[str, Any]:
     return {"trackedUserIds": [(await tracked_thing(scene)).id]}
 
@@ -631,6 +727,8 @@ SUBSCRIPTIONS = [
     Case("Subscription.taskEvents", task_id, UNAUTH, NOT_FOUND, NOT_FOUND, OK, OK),
     Case("Subscription.onlineStatus", watched_users, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
          trigger=status_changes),
+    Case("Subscription.botChannelEvents", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+         trigger=link_deactivated),
 ]  # fmt: skip
 
 

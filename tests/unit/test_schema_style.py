@@ -74,6 +74,15 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "createTrackedUser": {VALIDATION, NOT_FOUND, CONFLICT},
     "updateTrackedUser": {VALIDATION, NOT_FOUND, CONFLICT},
     "deleteTrackedUser": {VALIDATION, NOT_FOUND},
+    # Bots: a wrong-form id, a malformed channel reference or post text is a ValidationError,
+    # an unknown id NotFoundError; ConflictError is bot_in_use (delete), bot_inactive
+    # (link to a bot given) and no_usable_bot (post without an active link and bot).
+    "registerBot": {VALIDATION},
+    "updateBot": {VALIDATION, NOT_FOUND},
+    "deleteBot": {VALIDATION, NOT_FOUND, CONFLICT},
+    "linkChannel": {VALIDATION, NOT_FOUND, CONFLICT},
+    "deactivateChannelLink": {VALIDATION, NOT_FOUND},
+    "postToChannel": {VALIDATION, NOT_FOUND, CONFLICT},
 }
 
 ADMIN_ONLY = {
@@ -110,6 +119,17 @@ ADMIN_ONLY = {
     "Mutation.updateTrackedUser",
     "Mutation.deleteTrackedUser",
     "Subscription.onlineStatus",
+    "Query.bots",
+    "Query.channelLinks",
+    "Query.channelPosts",
+    "Query.channelDailyStats",
+    "Mutation.registerBot",
+    "Mutation.updateBot",
+    "Mutation.deleteBot",
+    "Mutation.linkChannel",
+    "Mutation.deactivateChannelLink",
+    "Mutation.postToChannel",
+    "Subscription.botChannelEvents",
 }
 
 LOOKUPS = ("node", "chat", "message", "task")

@@ -162,7 +162,7 @@ async def account_events_through_the_schema(runtime: Runtime, token: str) -> lis
         uow=runtime.uow,
         auth=runtime.auth,
         events=runtime.bus,
-        loaders=Loaders(runtime.uow),
+        loaders=Loaders(runtime.uow, runtime.secrets),
         secrets=runtime.secrets,
         messenger=runtime.messenger,
         schedule=jobs.scheduled_jobs(runtime.settings),
