@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.access import Guest, require_admin
 from domain.bots import repository, rules
@@ -34,7 +34,7 @@ from domain.text import text_errors
 from domain.types import Page, TelegramID
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Coroutine, Iterable, Sequence
     from datetime import date, datetime
 
     from domain.access import Actor
@@ -59,6 +59,8 @@ __all__ = [
 REGISTER_BOT = "bots.register_bot"
 LINK_CHANNEL = "bots.link_channel"
 POST_MESSAGE = "bots.post_message"
+T = TypeVar("T")
+
 CHECK_LINKS = "bots.check_links"
 COLLECT_STATS = "bots.collect_stats"
 
@@ -592,8 +594,20 @@ async def check_links(
                 return _Checked(link_id, was, False, exc.message)
         return _Checked(link_id, was, rights.is_admin and rights.post_messages)
 
-    results = await asyncio.gather(*(check(*entry) for entry in plan))
+    results = await _all(check(*entry) for entry in plan)
     return await _apply_checks(uow, clock, results)
+
+
+async def _all(calls: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every call's result, in order. The first that fails cancels the others and is raised
+    as itself: a failed job leaves nothing calling Telegram (a retry beside leftovers would
+    multiply the per-bot limit)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def _apply_checks(
@@ -692,7 +706,7 @@ async def collect_stats(
                 return _Read(scan, [], {}, exc.message)
         return _Read(scan, found, views)
 
-    reads = await asyncio.gather(*(read(scan) for scan in scans))
+    reads = await _all(read(scan) for scan in scans)
     return await _write_stats(uow, clock, day, reads)
 
 

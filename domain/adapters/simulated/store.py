@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
-from redis.exceptions import WatchError
+from redis.exceptions import RedisError, WatchError
 
 from domain.adapters.simulated.document import WorldState
 from domain.adapters.simulated.validation import Problem
@@ -14,7 +15,7 @@ from domain.adapters.simulated.world import World
 from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from redis.asyncio import Redis
 
@@ -40,6 +41,19 @@ def _state(raw: bytes | str | None) -> WorldState:
         ) from None
 
 
+@contextlib.contextmanager
+def _redis_errors() -> Iterator[None]:
+    """Redis failing under the simulated Telegram is Telegram being unavailable: callers
+    handle ExternalUnavailable (a check leaves the link for the next round), not redis-py's
+    own errors."""
+    try:
+        yield
+    except RedisError as exc:
+        raise ExternalUnavailable(
+            f"The simulated Telegram is unavailable ({type(exc).__name__}); try again."
+        ) from exc
+
+
 class WorldStore:
     def __init__(self, redis: Redis, key: str) -> None:
         self.redis = redis
@@ -57,7 +71,8 @@ class WorldStore:
         return _state(raw)
 
     async def read(self) -> WorldState:
-        return _state(await self.redis.get(self.key))
+        with _redis_errors():
+            return _state(await self.redis.get(self.key))
 
     async def view(self, step: Callable[[World], T]) -> T:
         """Run a read-only step on the current world."""
@@ -69,6 +84,10 @@ class WorldStore:
         A step that raises writes nothing. ``fresh``: the step starts from an empty world,
         whatever Redis holds.
         """
+        with _redis_errors():
+            return await self._update(step, fresh=fresh)
+
+    async def _update(self, step: Callable[[World], T], *, fresh: bool) -> T:
         for _ in range(MAX_CONFLICTS):
             async with self.redis.pipeline(transaction=True) as pipe:
                 try:

@@ -6,13 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from redis.asyncio import Redis
 
 from domain.adapters.simulated.document import WorldState
 from domain.adapters.simulated.store import WorldStore
 from domain.adapters.telegram.simulated import SimulatedGateway
+from domain.errors import ExternalUnavailable
 from domain.telegram.model import AccountCredentials
 from domain.types import TelegramID
 from tests.world import ACCOUNT_PHONE, API_HASH, load_world
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from domain.adapters.simulated.world import World
@@ -81,3 +84,16 @@ class TestKeptWorld:
 
         assert await store.update(lambda w: w.user(1001).online) is True
         assert await online(store, 1001) is True
+
+
+class TestRedisFailing:
+    async def test_is_telegram_unavailable_not_a_redis_error(self) -> None:
+        nowhere = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=5)
+        store = WorldStore(nowhere, "tghub-test:world")
+        try:
+            with pytest.raises(ExternalUnavailable, match="simulated Telegram is unavailable"):
+                await store.view(lambda world: world.now)
+            with pytest.raises(ExternalUnavailable, match="simulated Telegram is unavailable"):
+                await store.update(lambda world: world.now)
+        finally:
+            await nowhere.aclose()
