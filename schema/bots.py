@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -21,15 +21,12 @@ from domain.bots.rules import LinkStatus
 from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, ValidationError
 from schema.jobs import Task
-from schema.relay import global_id, int_key
+from schema.relay import global_id, int_nodes
 from schema.scalars import BigInt
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
-    from strawberry.dataloader import DataLoader
-
-    from domain.access import Actor
     from domain.bots.model import ChannelDailyStats as StatsModel
     from domain.bots.model import ChannelLink as LinkModel
     from domain.bots.model import ChannelPost as PostModel
@@ -50,26 +47,6 @@ class BotChannelEventKind(enum.Enum):
     LINK_STATUS = "link_status"
     POST_PUBLISHED = "post_published"
     STATS_COLLECTED = "stats_collected"
-
-
-ModelT = TypeVar("ModelT")
-NodeT = TypeVar("NodeT")
-
-
-async def _resolve(
-    info: Info,
-    loader: DataLoader[tuple[int, Actor], ModelT | None],
-    node_ids: Iterable[str],
-    build: Callable[[ModelT], NodeT],
-) -> list[NodeT | None]:
-    """The nodes of these ids that the viewer may see (admins); None for the rest."""
-    keys = [int_key(node_id) for node_id in node_ids]
-    viewer = info.context.viewer
-    wanted = [key for key in keys if key is not None]
-    if viewer is None or not wanted:
-        return [None for _ in keys]
-    found = dict(zip(wanted, await loader.load_many([(k, viewer) for k in wanted]), strict=True))
-    return [None if key is None or (model := found[key]) is None else build(model) for key in keys]
 
 
 @strawberry.type(description="A Telegram bot tghub posts through. Its token is shown masked.")
@@ -107,7 +84,7 @@ class Bot(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Bot | None]:
-        return await _resolve(info, info.context.loaders.bots, node_ids, cls.from_view)
+        return await int_nodes(info, info.context.loaders.bots, node_ids, cls.from_view)
 
 
 @strawberry.type(description="A channel served by a bot: tghub posts into it through the bot.")
@@ -160,7 +137,7 @@ class ChannelLink(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChannelLink | None]:
-        return await _resolve(info, info.context.loaders.channel_links, node_ids, cls.from_model)
+        return await int_nodes(info, info.context.loaders.channel_links, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A post of a linked channel: published by tghub or found later.")
@@ -193,7 +170,7 @@ class ChannelPost(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChannelPost | None]:
-        return await _resolve(info, info.context.loaders.channel_posts, node_ids, cls.from_model)
+        return await int_nodes(info, info.context.loaders.channel_posts, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A channel's posts of one UTC date and their views.")
@@ -226,7 +203,7 @@ class ChannelDailyStats(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChannelDailyStats | None]:
-        return await _resolve(
+        return await int_nodes(
             info, info.context.loaders.channel_daily_stats, node_ids, cls.from_model
         )
 

@@ -20,8 +20,13 @@ from domain.types import Page, PageRequest
 from schema.errors import bad_input
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
+
+    from strawberry.dataloader import DataLoader
+
+    from domain.access import Actor
+    from schema.context import Info
 
 NodeT = TypeVar("NodeT")
 ModelT = TypeVar("ModelT")
@@ -167,6 +172,23 @@ def int_key(node_id: str) -> int | None:
     """The integer key of a node id (the tracking tables' legacy ids); None for anything else
     (no such node)."""
     return int(node_id) if _INTEGER_KEY.fullmatch(node_id) else None
+
+
+async def int_nodes(
+    info: Info,
+    loader: DataLoader[tuple[int, Actor], ModelT | None],
+    node_ids: Iterable[str],
+    build: Callable[[ModelT], NodeT],
+) -> list[NodeT | None]:
+    """The integer-keyed nodes of these ids that the viewer may see (the loader asks the
+    service, which decides); None for the rest, and for every id an anonymous caller asks."""
+    keys = [int_key(node_id) for node_id in node_ids]
+    viewer = info.context.viewer
+    wanted = [key for key in keys if key is not None]
+    if viewer is None or not wanted:
+        return [None for _ in keys]
+    found = dict(zip(wanted, await loader.load_many([(k, viewer) for k in wanted]), strict=True))
+    return [None if key is None or (model := found[key]) is None else build(model) for key in keys]
 
 
 def int_of(value: str, type_name: str) -> int | None:

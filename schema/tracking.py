@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -17,15 +17,12 @@ from typing_extensions import override
 
 from domain.tracking.model import Role, Theme
 from schema.errors import ConflictError, NotFoundError, ValidationError
-from schema.relay import global_id, int_key
+from schema.relay import global_id, int_nodes
 from schema.scalars import BigInt
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
-    from strawberry.dataloader import DataLoader
-
-    from domain.access import Actor
     from domain.tracking.model import OnlineStatus as StatusModel
     from domain.tracking.model import TelegramUser
     from domain.tracking.model import TrackedUser as TrackedUserModel
@@ -35,25 +32,6 @@ if TYPE_CHECKING:
 
 TrackingRole = strawberry.enum(Role, name="TrackingRole", description="A client's role.")
 TrackingTheme = strawberry.enum(Theme, name="TrackingTheme", description="A client's theme.")
-
-ModelT = TypeVar("ModelT")
-NodeT = TypeVar("NodeT")
-
-
-async def _resolve(
-    info: Info,
-    loader: DataLoader[tuple[int, Actor], ModelT | None],
-    node_ids: Iterable[str],
-    build: Callable[[ModelT], NodeT],
-) -> list[NodeT | None]:
-    """The nodes of these ids that the viewer may see (admins); None for the rest."""
-    keys = [int_key(node_id) for node_id in node_ids]
-    viewer = info.context.viewer
-    wanted = [key for key in keys if key is not None]
-    if viewer is None or not wanted:
-        return [None for _ in keys]
-    found = dict(zip(wanted, await loader.load_many([(k, viewer) for k in wanted]), strict=True))
-    return [None if key is None or (model := found[key]) is None else build(model) for key in keys]
 
 
 @strawberry.type(description="A tracker's phone and slots (its session stays with tghub).")
@@ -83,7 +61,9 @@ class TrackerSetting(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TrackerSetting | None]:
-        return await _resolve(info, info.context.loaders.tracker_settings, node_ids, cls.from_model)
+        return await int_nodes(
+            info, info.context.loaders.tracker_settings, node_ids, cls.from_model
+        )
 
 
 @strawberry.type(
@@ -139,7 +119,7 @@ class Tracker(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tracker | None]:
-        return await _resolve(info, info.context.loaders.trackers, node_ids, cls.from_view)
+        return await int_nodes(info, info.context.loaders.trackers, node_ids, cls.from_view)
 
 
 @strawberry.type(description="A client of the tracking bot (the legacy service's Telegram user).")
@@ -173,7 +153,9 @@ class TrackingClient(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TrackingClient | None]:
-        return await _resolve(info, info.context.loaders.tracking_clients, node_ids, cls.from_model)
+        return await int_nodes(
+            info, info.context.loaders.tracking_clients, node_ids, cls.from_model
+        )
 
 
 @strawberry.type(description="A Telegram username a client watches, through one tracker.")
@@ -211,7 +193,7 @@ class TrackedUser(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TrackedUser | None]:
-        return await _resolve(info, info.context.loaders.tracked_users, node_ids, cls.from_model)
+        return await int_nodes(info, info.context.loaders.tracked_users, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A row of the status log: a tracked user's status changed.")
@@ -239,7 +221,7 @@ class OnlineStatusEntry(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[OnlineStatusEntry | None]:
-        return await _resolve(info, info.context.loaders.online_statuses, node_ids, cls.from_model)
+        return await int_nodes(info, info.context.loaders.online_statuses, node_ids, cls.from_model)
 
 
 @strawberry.type(description="An interval a tracked user was online, cut to the window asked.")
