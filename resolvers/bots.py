@@ -21,6 +21,7 @@ from domain.bots.events import BotChannelEvent as ChannelEventModel
 from domain.bots.rules import LinkStatus
 from domain.errors import Invalid, NotFound
 from domain.telegram import rules as telegram_rules
+from resolvers.connections import page_of
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.bots import (
@@ -56,17 +57,16 @@ from schema.bots import (
 from schema.context import Info
 from schema.jobs import Task
 from schema.permissions import admin_only
-from schema.relay import Connection, connection, global_id, int_id_of, page_request
+from schema.relay import Connection, global_id, int_id_of
 from schema.scalars import BigInt
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Sequence
+    from collections.abc import Iterator
 
     from domain.access import Actor
     from domain.bots.model import ChannelLink as ChannelLink_
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
-    from schema.relay import ModelT, NodeT
 
 # The service's entity names, as this API calls them.
 TYPE_NAMES = {"Bot": "Bot", "Channel": "ChannelLink"}
@@ -117,24 +117,6 @@ def channel_reference(value: str) -> str:
     return value
 
 
-async def _connection(
-    info: Info,
-    first: int,
-    after: str | None,
-    fetch: Callable[[SqlAlchemyUnitOfWork, PageRequest, Actor], Awaitable[Page[ModelT]]],
-    to_node: Callable[[ModelT], NodeT],
-    cursor: Callable[[ModelT], Sequence[str]],
-) -> Connection[NodeT]:
-    """One page of a bots list: the filter (read inside ``fetch``) and the service's errors
-    told in this API's names."""
-    viewer = require_viewer(info.context)
-    page = page_request(first, after, max_size=info.context.max_page_size)
-    with told_in_api_names(query=True):
-        async with info.context.uow() as uow:
-            found = await fetch(uow, page, viewer)
-    return connection(found, to_node, cursor, has_previous=bool(after))
-
-
 @strawberry.type
 class BotsQuery:
     @strawberry.field(description="Bots, by id; tokens masked.", extensions=admin_only())
@@ -146,7 +128,7 @@ class BotsQuery:
         filter: BotFilter | None = None,
     ) -> Connection[Bot]:
         is_active = None if filter is None else filter.is_active
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -155,6 +137,7 @@ class BotsQuery:
             ),
             Bot.from_view,
             bots.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(description="Links of bots to channels, by id.", extensions=admin_only())
@@ -179,7 +162,15 @@ class BotsQuery:
                 channel_id=given.channel_telegram_id,
             )
 
-        return await _connection(info, first, after, fetch, ChannelLink.from_model, bots.id_cursor)
+        return await page_of(
+            info,
+            first,
+            after,
+            fetch,
+            ChannelLink.from_model,
+            bots.id_cursor,
+            told=told_in_api_names(query=True),
+        )
 
     @strawberry.field(
         description="Posts of linked channels (published by tghub or found by the daily "
@@ -194,7 +185,7 @@ class BotsQuery:
         filter: ChannelPostFilter | None = None,
     ) -> Connection[ChannelPost]:
         given = filter or ChannelPostFilter()
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -208,6 +199,7 @@ class BotsQuery:
             ),
             ChannelPost.from_model,
             bots.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(
@@ -222,7 +214,7 @@ class BotsQuery:
         filter: ChannelDailyStatsFilter | None = None,
     ) -> Connection[ChannelDailyStats]:
         given = filter or ChannelDailyStatsFilter()
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -236,6 +228,7 @@ class BotsQuery:
             ),
             ChannelDailyStats.from_model,
             bots.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
 

@@ -22,11 +22,12 @@ from domain.tracking import service as tracking
 from domain.tracking.events import CHANNEL, OnlineStatusChanged
 from domain.tracking.model import Role, Theme
 from domain.tracking.service import TelegramUserChanges
+from resolvers.connections import page_of
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.context import Info
 from schema.permissions import admin_only
-from schema.relay import Connection, connection, global_id, int_id_of, int_of, page_request
+from schema.relay import Connection, global_id, int_id_of, int_of
 from schema.tracking import (
     CreateTrackedUserInput,
     CreateTrackedUserPayload,
@@ -79,12 +80,7 @@ from schema.tracking import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Sequence
-
-    from domain.access import Actor
-    from domain.types import Page, PageRequest
-    from domain.uow import SqlAlchemyUnitOfWork
-    from schema.relay import ModelT, NodeT
+    from collections.abc import Iterator, Sequence
 
 
 # At most this many tracked users per onlineStatus subscription.
@@ -229,24 +225,6 @@ def tracked_user_ids_of(values: Sequence[strawberry.ID]) -> list[int]:
     return list(dict.fromkeys(found))
 
 
-async def _connection(
-    info: Info,
-    first: int,
-    after: str | None,
-    fetch: Callable[[SqlAlchemyUnitOfWork, PageRequest, Actor], Awaitable[Page[ModelT]]],
-    to_node: Callable[[ModelT], NodeT],
-    cursor: Callable[[ModelT], Sequence[str]],
-) -> Connection[NodeT]:
-    """One page of a tracking list: the filter (read inside ``fetch``) and the service's
-    errors told in this API's names."""
-    viewer = require_viewer(info.context)
-    page = page_request(first, after, max_size=info.context.max_page_size)
-    with told_in_api_names(query=True):
-        async with info.context.uow() as uow:
-            found = await fetch(uow, page, viewer)
-    return connection(found, to_node, cursor, has_previous=bool(after))
-
-
 @strawberry.type
 class TrackingQuery:
     @strawberry.field(description="Trackers, by id.", extensions=admin_only())
@@ -257,7 +235,7 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackerFilter | None = None,
     ) -> Connection[Tracker]:
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -266,6 +244,7 @@ class TrackingQuery:
             ),
             Tracker.from_view,
             tracking.tracker_view_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(
@@ -279,7 +258,7 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackingClientFilter | None = None,
     ) -> Connection[TrackingClient]:
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -288,6 +267,7 @@ class TrackingQuery:
             ),
             TrackingClient.from_model,
             tracking.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(description="Tracked users, by id.", extensions=admin_only())
@@ -298,7 +278,7 @@ class TrackingQuery:
         after: str | None = None,
         filter: TrackedUserFilter | None = None,
     ) -> Connection[TrackedUser]:
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -307,6 +287,7 @@ class TrackingQuery:
             ),
             TrackedUser.from_model,
             tracking.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(
@@ -320,7 +301,7 @@ class TrackingQuery:
         after: str | None = None,
         filter: OnlineStatusFilter | None = None,
     ) -> Connection[OnlineStatusEntry]:
-        return await _connection(
+        return await page_of(
             info,
             first,
             after,
@@ -329,6 +310,7 @@ class TrackingQuery:
             ),
             OnlineStatusEntry.from_model,
             tracking.id_cursor,
+            told=told_in_api_names(query=True),
         )
 
     @strawberry.field(
