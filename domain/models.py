@@ -4,6 +4,7 @@ from domain.accounts.model import AuthSession, User
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
 from domain.files.model import StoredFile
 from domain.jobs.model import Job
+from domain.mailing.model import Client, Mailing
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.orm import Base
 from domain.telegram.model import TelegramAccount
@@ -24,7 +25,9 @@ __all__ = [
     "ChannelPost",
     "Chat",
     "ChatMember",
+    "Client",
     "Job",
+    "Mailing",
     "Message",
     "MessageFile",
     "OnlineStatus",

@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from domain.accounts.errors import UsernameTaken
@@ -38,6 +39,38 @@ async def add_user(session: AsyncSession, user: User) -> None:
         await session.flush()
     except IntegrityError as exc:
         raise UsernameTaken from exc
+
+
+# Django's mark of a password that matches nothing; argon2 cannot read it, so no login.
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - no password: a hash no password matches
+
+
+async def find_service_user(session: AsyncSession, username: str) -> uuid.UUID | None:
+    query = select(User.id).where(
+        User.username == username, User.password_hash == UNUSABLE_PASSWORD
+    )
+    found: uuid.UUID | None = await session.scalar(query)
+    return found
+
+
+async def ensure_service_user(session: AsyncSession, username: str) -> uuid.UUID:
+    """The id of tghub's own user of this name, inserted when missing: inactive, with an
+    unusable password. ``INSERT … ON CONFLICT DO NOTHING`` then a read, so two concurrent
+    first uses make one row (the loser waits for the winner's commit, then reads its row)."""
+    await session.execute(
+        insert(User)
+        .values(
+            id=uuid.uuid4(),
+            username=username,
+            password_hash=UNUSABLE_PASSWORD,
+            is_active=False,
+        )
+        .on_conflict_do_nothing(index_elements=[User.username])
+    )
+    found = await find_service_user(session, username)
+    if found is None:  # pragma: no cover - the insert or the conflicting row put it there
+        raise RuntimeError(f"service user {username!r} vanished")
+    return found
 
 
 def add_auth_session(session: AsyncSession, family: AuthSession) -> None:

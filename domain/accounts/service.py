@@ -323,6 +323,27 @@ async def _upsert_admin(uow: SqlAlchemyUnitOfWork, username: str, password_hash:
     return user
 
 
+async def ensure_service_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, username: str
+) -> uuid.UUID:
+    """The id of a user tghub itself owns things as (e.g. the mailing group's shared guest
+    workspace), created on first use: inactive, with an unusable password, so nobody signs in
+    as it, and hidden from user searches. Pick a ``username`` no registration rule accepts
+    (a ``:`` in it), so nobody can register it first. Race-safe; does not commit: the row
+    commits with the caller's work. tghub's own work (admins, ``System``)."""
+    require_admin(actor)
+    return await repository.ensure_service_user(uow.session, username)
+
+
+async def find_service_user(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, username: str
+) -> uuid.UUID | None:
+    """The id of tghub's own user of this name (``ensure_service_user``), None before its
+    first use."""
+    require_admin(actor)
+    return await repository.find_service_user(uow.session, username)
+
+
 def user_cursor(user: User) -> tuple[str, str]:
     """The position of ``user`` in ``list_users``, for connection cursors."""
     return repository.user_sort_key(user)

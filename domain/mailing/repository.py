@@ -1,0 +1,102 @@
+"""SQL of the mailing service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import Invalid
+from domain.mailing import rules
+from domain.mailing.errors import ClientNotFound, MailingNotFound
+from domain.mailing.model import Client, Mailing
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# PostgreSQL's integer: a larger id names nothing (and must not reach the query).
+INT_MAX = 2**31 - 1
+
+
+def _fits(entity_id: int) -> bool:
+    return -INT_MAX - 1 <= entity_id <= INT_MAX
+
+
+async def save_client(session: AsyncSession, client: Client) -> None:
+    """Adds (or flushes the changes of) ``client``; another client of the owner with its
+    phone is the legacy field error, also when a concurrent writer took the phone first."""
+    try:
+        async with session.begin_nested():
+            session.add(client)
+            await session.flush()
+    except IntegrityError as exc:
+        if "uq_mailing_clients_owner_phone" in str(exc.orig):
+            raise Invalid.single("phone_number", rules.PHONE_TAKEN) from None
+        raise
+
+
+async def get_client(
+    session: AsyncSession, client_id: int, *, owner_id: uuid.UUID | None
+) -> Client:
+    """The client, if ``owner_id`` (None: anyone's) owns it; else ClientNotFound."""
+    query = select(Client).where(Client.id == client_id)
+    if owner_id is not None:
+        query = query.where(Client.owner_id == owner_id)
+    found = (await session.execute(query)).scalar_one_or_none() if _fits(client_id) else None
+    if found is None:
+        raise ClientNotFound(client_id)
+    return found
+
+
+async def list_clients(session: AsyncSession, *, owner_id: uuid.UUID | None) -> list[Client]:
+    query = select(Client).order_by(Client.id)
+    if owner_id is not None:
+        query = query.where(Client.owner_id == owner_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def delete(session: AsyncSession, entity: Client | Mailing) -> None:
+    await session.delete(entity)
+    await session.flush()
+
+
+async def save_mailing(session: AsyncSession, mailing: Mailing) -> None:
+    session.add(mailing)
+    await session.flush()
+
+
+async def get_mailing(
+    session: AsyncSession, mailing_id: int, *, owner_id: uuid.UUID | None
+) -> Mailing:
+    query = select(Mailing).where(Mailing.id == mailing_id)
+    if owner_id is not None:
+        query = query.where(Mailing.owner_id == owner_id)
+    found = (await session.execute(query)).scalar_one_or_none() if _fits(mailing_id) else None
+    if found is None:
+        raise MailingNotFound(mailing_id)
+    return found
+
+
+async def list_mailings(session: AsyncSession, *, owner_id: uuid.UUID | None) -> list[Mailing]:
+    """Newest start first (the id breaks ties, newest first too)."""
+    query = select(Mailing).order_by(Mailing.start_time.desc(), Mailing.id.desc())
+    if owner_id is not None:
+        query = query.where(Mailing.owner_id == owner_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def matching_clients(session: AsyncSession, mailing: Mailing) -> list[int]:
+    """The ids, in id order, of the mailing owner's clients its filters pick (AND-ed: tag
+    equality, operator code equality); ``rules.matches`` is the same rule over values."""
+    query = select(Client.id).where(Client.owner_id == mailing.owner_id).order_by(Client.id)
+    values = rules.match_values(mailing.filter_params)
+    if not values:  # refused when stored; never "every client"
+        return []
+    if "tag" in values:
+        query = query.where(Client.tag == values["tag"])
+    if "operator_code" in values:
+        query = query.where(Client.operator_code == values["operator_code"])
+    return list((await session.execute(query)).scalars())

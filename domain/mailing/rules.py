@@ -1,0 +1,135 @@
+"""Pure rules of the mailing service (legacy 003): what a client and a mailing may hold, in
+the legacy API's words, and which clients a mailing's filters pick."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+
+from domain.text import text_errors
+
+# ASCII digits only: Python's \d would take other scripts' digits too.
+PHONE_PATTERN = re.compile(r"7[0-9]{10}")
+# The legacy validator's words, trailing space included.
+PHONE_MESSAGE = 'The phone number must be in the format: "7XXXXXXXXXX" '
+# DRF's wording for a broken unique constraint (the phone is unique per owner).
+PHONE_TAKEN = "client with this phone number already exists."
+MAX_TAG = 255
+MAX_TIMEZONE = 64
+DEFAULT_TIMEZONE = "UTC"
+BLANK = "This field may not be blank."
+
+DATES_MESSAGE = "The start date exceeds the end date"
+NO_FILTER_MESSAGE = "At least one filter parameter (tag or operator_code) must be specified"
+FILTER_KEYS = ("tag", "operator_code")
+
+
+def operator_code(phone_number: str) -> str:
+    """Digits 2–4 of a valid phone (``7 912 …`` → ``912``)."""
+    return phone_number[1:4]
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """An IANA zone name zoneinfo knows (``UTC``, ``Europe/Moscow``, ``US/Eastern``)."""
+    return name in _timezones()
+
+
+def client_errors(
+    *,
+    phone_number: str | None = None,
+    tag: str | None = None,
+    timezone: str | None = None,
+) -> dict[str, list[str]]:
+    """Field errors of a client's fields (None: not given, nothing to check)."""
+    errors: dict[str, list[str]] = {}
+    if phone_number is not None and not PHONE_PATTERN.fullmatch(phone_number):
+        errors["phone_number"] = [PHONE_MESSAGE]
+    if tag is not None:
+        if bad := text_errors(tag):
+            errors["tag"] = bad
+        elif len(tag) > MAX_TAG:
+            errors["tag"] = [f"Ensure this field has no more than {MAX_TAG} characters."]
+    if timezone is not None:
+        if timezone == "":
+            errors["timezone"] = [BLANK]
+        elif text_errors(timezone) or not is_timezone(timezone):
+            errors["timezone"] = [f'"{_shown(timezone)}" is not a valid choice.']
+    return errors
+
+
+def _shown(value: str) -> str:
+    """Text safe to echo in a message (PostgreSQL and JSON take no NUL or lone surrogate)."""
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def mailing_field_errors(
+    *, message_text: str | None = None, filter_params: object = None
+) -> dict[str, list[str]]:
+    """Field errors of a mailing's fields (None: not given)."""
+    errors: dict[str, list[str]] = {}
+    if message_text is not None:
+        if message_text.strip() == "":
+            errors["message_text"] = [BLANK]
+        elif bad := text_errors(message_text):
+            errors["message_text"] = bad
+    if filter_params is not None:
+        if not isinstance(filter_params, Mapping):
+            kind = type(filter_params).__name__
+            errors["filter_params"] = [f'Expected a dictionary of items but got type "{kind}".']
+        elif bad_text := [
+            message
+            for key, value in filter_params.items()
+            for text in (key, value)
+            if isinstance(text, str)
+            for message in text_errors(text)
+        ]:
+            errors["filter_params"] = bad_text[:1]
+    return errors
+
+
+def _filter_value_ok(value: object) -> bool:
+    # Strings, and integers as Django's CharField lookups took them (``999`` → ``"999"``).
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def mailing_errors(
+    *, start_time: datetime, end_time: datetime, filter_params: Mapping[str, object]
+) -> list[str]:
+    """The legacy ``non_field_errors`` of a mailing whose fields are each valid: one message,
+    the first that applies (the legacy ``validate`` stopped at the first)."""
+    if aware(end_time) <= aware(start_time):
+        return [DATES_MESSAGE]
+    if not any(key in filter_params for key in FILTER_KEYS):
+        return [NO_FILTER_MESSAGE]
+    for key, value in filter_params.items():
+        if key not in FILTER_KEYS:
+            return [f"Invalid filtering parameter: {key}"]
+        if not _filter_value_ok(value):
+            return [f"Invalid value of filtering parameter: {key}"]
+    return []
+
+
+def aware(moment: datetime) -> datetime:
+    """A naive time is read as UTC (Django's default ``TIME_ZONE``)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def match_values(filter_params: Mapping[str, object]) -> dict[str, str]:
+    """What a mailing's filters compare clients' columns with: each given key's value as
+    text (an integer ``999`` matches ``"999"``, as Django's lookups did)."""
+    return {key: str(filter_params[key]) for key in FILTER_KEYS if key in filter_params}
+
+
+def matches(filter_params: Mapping[str, object], *, tag: str, operator_code: str) -> bool:
+    """Whether a client with this tag and operator code is a recipient (filters AND-ed)."""
+    values = match_values(filter_params)
+    client = {"tag": tag, "operator_code": operator_code}
+    return all(client[key] == value for key, value in values.items())

@@ -1,0 +1,266 @@
+"""Use cases of the mailing service (legacy 003): clients and mailings, each per owner.
+
+Who sees what: a signed-in user their own clients and mailings (another owner's id is
+NotFound, as the legacy 404), admins and tghub itself everyone's. When the operator opens the
+legacy group ``mailing``, anonymous callers (``Guest("mailing")``) share one workspace owned by
+tghub's service user ``GUEST_OWNER``, created on the first guest write in that write's
+transaction (``accounts.ensure_service_user``: race-safe, committed with the write).
+
+Every writing use case commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from domain.access import Guest, System
+from domain.accounts import service as accounts
+from domain.errors import Invalid, PermissionDenied, Unauthenticated
+from domain.mailing import repository, rules
+from domain.mailing.errors import ClientNotFound, MailingNotFound
+from domain.mailing.model import Client, Mailing
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from domain.access import Actor
+    from domain.settings import LegacyGroup
+    from domain.uow import SqlAlchemyUnitOfWork
+
+__all__ = ["GROUP", "GUEST_OWNER", "Client", "ClientNotFound", "Mailing", "MailingNotFound"]
+
+# The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
+GROUP: LegacyGroup = "mailing"
+# The owner of the guests' shared workspace: a ``:`` no registration rule accepts, so nobody
+# can register the name before tghub makes it.
+GUEST_OWNER = "tghub:mailing-guests"
+# Owns nothing: what a guest sees before the workspace exists.
+NOBODY = uuid.UUID(int=0)
+
+
+# The guests' workspace is made by the mailing service on their behalf, not by them.
+WORKSPACE = System("mailing guest workspace")
+
+
+def _is_guest(actor: Actor) -> bool:
+    return isinstance(actor, Guest) and actor.group == GROUP
+
+
+def _admit(actor: Actor) -> None:
+    """Users, admins, tghub itself and the open group's guests; anyone else is anonymous."""
+    if not (actor.is_admin or actor.user_id is not None or _is_guest(actor)):
+        raise Unauthenticated
+
+
+async def _scope(uow: SqlAlchemyUnitOfWork, actor: Actor) -> uuid.UUID | None:
+    """Whose rows the actor sees: one owner's id, or None for everyone's (admins, System).
+    Reads never create the guests' workspace."""
+    _admit(actor)
+    if actor.is_admin:
+        return None
+    if actor.user_id is not None:
+        return actor.user_id
+    found = await accounts.find_service_user(uow, actor=WORKSPACE, username=GUEST_OWNER)
+    return found or NOBODY
+
+
+async def _new_owner(
+    uow: SqlAlchemyUnitOfWork, actor: Actor, owner_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Who owns what the actor creates: themself, a guest the shared workspace (made now if
+    missing); admins and tghub itself may name another user."""
+    if owner_id is not None:
+        if not actor.is_admin:
+            if owner_id != actor.user_id:
+                raise PermissionDenied("Only admins may create for another user.")
+            return owner_id
+        if not await accounts.users_by_ids(uow, [owner_id]):
+            raise Invalid.single("owner", f'Invalid pk "{owner_id}" - object does not exist.')
+        return owner_id
+    if actor.user_id is not None:
+        return actor.user_id
+    if _is_guest(actor):
+        return await accounts.ensure_service_user(uow, actor=WORKSPACE, username=GUEST_OWNER)
+    raise PermissionDenied("tghub itself owns no mailing workspace: name an owner.")
+
+
+def _check(errors: Mapping[str, list[str]]) -> None:
+    if errors:
+        raise Invalid(errors, message=next(iter(errors.values()))[0])
+
+
+# -- clients ---------------------------------------------------------------------------------
+
+
+async def create_client(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    phone_number: str,
+    tag: str = "",
+    timezone: str = rules.DEFAULT_TIMEZONE,
+    owner_id: uuid.UUID | None = None,
+) -> Client:
+    """A client of the actor's workspace; its operator code comes from the phone. Commits."""
+    _admit(actor)
+    _check(rules.client_errors(phone_number=phone_number, tag=tag, timezone=timezone))
+    client = Client(
+        owner_id=await _new_owner(uow, actor, owner_id),
+        phone_number=phone_number,
+        operator_code=rules.operator_code(phone_number),
+        tag=tag,
+        timezone=timezone,
+    )
+    await repository.save_client(uow.session, client)
+    await uow.commit()
+    return client
+
+
+async def get_client(uow: SqlAlchemyUnitOfWork, *, actor: Actor, client_id: int) -> Client:
+    owner = await _scope(uow, actor)
+    return await repository.get_client(uow.session, client_id, owner_id=owner)
+
+
+async def list_clients(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[Client]:
+    """The clients the actor sees, by id."""
+    owner = await _scope(uow, actor)
+    return await repository.list_clients(uow.session, owner_id=owner)
+
+
+async def update_client(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    client_id: int,
+    phone_number: str | None = None,
+    tag: str | None = None,
+    timezone: str | None = None,
+) -> Client:
+    """Changes the fields given (None: unchanged; a PUT gives all). A new phone recomputes
+    the operator code; the client's own phone sent again is no conflict. Commits."""
+    owner = await _scope(uow, actor)
+    client = await repository.get_client(uow.session, client_id, owner_id=owner)
+    _check(rules.client_errors(phone_number=phone_number, tag=tag, timezone=timezone))
+    if phone_number is not None:
+        client.phone_number = phone_number
+        client.operator_code = rules.operator_code(phone_number)
+    if tag is not None:
+        client.tag = tag
+    if timezone is not None:
+        client.timezone = timezone
+    await repository.save_client(uow.session, client)
+    await uow.commit()
+    return client
+
+
+async def delete_client(uow: SqlAlchemyUnitOfWork, *, actor: Actor, client_id: int) -> None:
+    owner = await _scope(uow, actor)
+    client = await repository.get_client(uow.session, client_id, owner_id=owner)
+    await repository.delete(uow.session, client)
+    await uow.commit()
+
+
+# -- mailings --------------------------------------------------------------------------------
+
+
+def _mailing_errors(
+    *,
+    start_time: datetime,
+    end_time: datetime,
+    message_text: str,
+    filter_params: object,
+) -> None:
+    """Field errors first; the legacy ``non_field_errors`` only once every field is valid."""
+    _check(rules.mailing_field_errors(message_text=message_text, filter_params=filter_params))
+    params: Mapping[str, object] = filter_params  # type: ignore[assignment]  # checked above
+    problems = rules.mailing_errors(start_time=start_time, end_time=end_time, filter_params=params)
+    _check({"non_field_errors": problems} if problems else {})
+
+
+async def create_mailing(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    start_time: datetime,
+    end_time: datetime,
+    message_text: str,
+    filter_params: Mapping[str, Any],
+    owner_id: uuid.UUID | None = None,
+) -> Mailing:
+    """A mailing of the actor's workspace; its filters kept exactly as sent. A window that is
+    already past is accepted (the legacy service did). Commits."""
+    _admit(actor)
+    _mailing_errors(
+        start_time=start_time,
+        end_time=end_time,
+        message_text=message_text,
+        filter_params=filter_params,
+    )
+    mailing = Mailing(
+        owner_id=await _new_owner(uow, actor, owner_id),
+        start_time=rules.aware(start_time),
+        end_time=rules.aware(end_time),
+        message_text=message_text,
+        filter_params=dict(filter_params),
+    )
+    await repository.save_mailing(uow.session, mailing)
+    await uow.commit()
+    return mailing
+
+
+async def get_mailing(uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int) -> Mailing:
+    owner = await _scope(uow, actor)
+    return await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
+
+
+async def list_mailings(uow: SqlAlchemyUnitOfWork, *, actor: Actor) -> list[Mailing]:
+    """The mailings the actor sees, newest start first."""
+    owner = await _scope(uow, actor)
+    return await repository.list_mailings(uow.session, owner_id=owner)
+
+
+async def update_mailing(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    mailing_id: int,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+    message_text: str | None = None,
+    filter_params: Mapping[str, Any] | None = None,
+) -> Mailing:
+    """Changes the fields given (None: unchanged; new filters replace the old whole); the
+    result is checked as a whole, as a new mailing would be. Commits."""
+    owner = await _scope(uow, actor)
+    mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
+    start = start_time if start_time is not None else mailing.start_time
+    end = end_time if end_time is not None else mailing.end_time
+    text = message_text if message_text is not None else mailing.message_text
+    params = filter_params if filter_params is not None else mailing.filter_params
+    _mailing_errors(start_time=start, end_time=end, message_text=text, filter_params=params)
+    mailing.start_time = rules.aware(start)
+    mailing.end_time = rules.aware(end)
+    mailing.message_text = text
+    mailing.filter_params = dict(params)
+    await repository.save_mailing(uow.session, mailing)
+    await uow.commit()
+    return mailing
+
+
+async def delete_mailing(uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int) -> None:
+    owner = await _scope(uow, actor)
+    mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
+    await repository.delete(uow.session, mailing)
+    await uow.commit()
+
+
+async def matching_clients(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int
+) -> list[int]:
+    """The ids, in id order, of the clients the mailing goes to: its owner's clients whose
+    tag and operator code equal the filters given (AND-ed). For dispatch."""
+    owner = await _scope(uow, actor)
+    mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
+    return await repository.matching_clients(uow.session, mailing)

@@ -1,0 +1,130 @@
+"""Pure rules of the mailing service: the legacy messages, word for word."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.mailing import rules
+
+PHONE = 'The phone number must be in the format: "7XXXXXXXXXX" '
+START = datetime(2030, 1, 1, 12, tzinfo=UTC)
+END = START + timedelta(hours=1)
+
+
+class TestPhone:
+    def test_the_legacy_message_keeps_its_trailing_space(self) -> None:
+        assert rules.PHONE_MESSAGE == PHONE
+
+    @pytest.mark.parametrize("phone", ["79123456789", "70000000000"], ids=["typical", "zeros"])
+    def test_seven_and_ten_digits_pass(self, phone: str) -> None:
+        assert rules.client_errors(phone_number=phone) == {}
+
+    @pytest.mark.parametrize(
+        "phone",
+        [
+            "89123456789",
+            "7912345678",
+            "791234567890",
+            "+79123456789",
+            "7912345678a",
+            "",
+            "7912345678\n",
+            "7٩١٢٣٤٥٦٧٨٩",
+        ],
+    )
+    def test_anything_else_is_the_legacy_field_error(self, phone: str) -> None:
+        assert rules.client_errors(phone_number=phone) == {"phone_number": [PHONE]}
+
+    def test_the_operator_code_is_digits_two_to_four(self) -> None:
+        assert rules.operator_code("79123456789") == "912"
+
+
+class TestClientFields:
+    def test_a_tag_may_be_empty_but_not_longer_than_255(self) -> None:
+        assert rules.client_errors(tag="") == {}
+        assert rules.client_errors(tag="x" * 255) == {}
+        assert rules.client_errors(tag="x" * 256) == {
+            "tag": ["Ensure this field has no more than 255 characters."]
+        }
+
+    def test_text_postgresql_cannot_store_is_refused(self) -> None:
+        assert rules.client_errors(tag="a\x00") == {"tag": ["Null characters are not allowed."]}
+
+    @pytest.mark.parametrize("name", ["UTC", "Europe/Moscow", "Asia/Vladivostok", "US/Eastern"])
+    def test_iana_zones_pass(self, name: str) -> None:
+        assert rules.client_errors(timezone=name) == {}
+
+    @pytest.mark.parametrize("name", ["Mars/Olympus", "utc", "../etc/passwd", "Europe/", "+03:00"])
+    def test_other_zone_names_are_no_valid_choice(self, name: str) -> None:
+        assert rules.client_errors(timezone=name) == {
+            "timezone": [f'"{name}" is not a valid choice.']
+        }
+
+    def test_a_blank_zone_is_blank(self) -> None:
+        assert rules.client_errors(timezone="") == {"timezone": ["This field may not be blank."]}
+
+
+class TestMailing:
+    def test_end_at_or_before_start_is_refused_first(self) -> None:
+        for end in (START, START - timedelta(seconds=1)):
+            assert rules.mailing_errors(start_time=START, end_time=end, filter_params={}) == [
+                "The start date exceeds the end date"
+            ]
+
+    def test_a_naive_time_is_utc(self) -> None:
+        naive_end = datetime(2030, 1, 1, 12, 30)  # noqa: DTZ001 - naive on purpose
+        assert (
+            rules.mailing_errors(start_time=START, end_time=naive_end, filter_params={"tag": "a"})
+            == []
+        )
+
+    def test_without_a_filter_key(self) -> None:
+        assert rules.mailing_errors(start_time=START, end_time=END, filter_params={}) == [
+            "At least one filter parameter (tag or operator_code) must be specified"
+        ]
+
+    def test_an_unknown_key_is_named(self) -> None:
+        params = {"tag": "vip", "region": "77"}
+        assert rules.mailing_errors(start_time=START, end_time=END, filter_params=params) == [
+            "Invalid filtering parameter: region"
+        ]
+
+    def test_either_key_or_both_pass(self) -> None:
+        for params in ({"tag": "vip"}, {"operator_code": "912"}, {"tag": "", "operator_code": 912}):
+            assert rules.mailing_errors(start_time=START, end_time=END, filter_params=params) == []
+
+    @pytest.mark.parametrize("value", [None, True, 9.5, ["912"], {"a": 1}])
+    def test_a_filter_value_is_text_or_an_integer(self, value: object) -> None:
+        params = {"operator_code": value}
+        assert rules.mailing_errors(start_time=START, end_time=END, filter_params=params) == [
+            "Invalid value of filtering parameter: operator_code"
+        ]
+
+    def test_field_errors(self) -> None:
+        assert rules.mailing_field_errors(message_text=" ") == {
+            "message_text": ["This field may not be blank."]
+        }
+        assert rules.mailing_field_errors(filter_params=["tag"]) == {
+            "filter_params": ['Expected a dictionary of items but got type "list".']
+        }
+        assert rules.mailing_field_errors(message_text="hi", filter_params={"tag": "v"}) == {}
+
+
+class TestMatches:
+    def test_filters_are_anded(self) -> None:
+        params = {"tag": "vip", "operator_code": "912"}
+        assert rules.matches(params, tag="vip", operator_code="912")
+        assert not rules.matches(params, tag="vip", operator_code="913")
+        assert not rules.matches(params, tag="other", operator_code="912")
+
+    def test_one_filter_ignores_the_other_column(self) -> None:
+        assert rules.matches({"tag": "vip"}, tag="vip", operator_code="999")
+        assert rules.matches({"operator_code": "999"}, tag="", operator_code="999")
+
+    def test_an_integer_code_matches_its_digits(self) -> None:
+        assert rules.match_values({"operator_code": 999, "tag": "a"}) == {
+            "tag": "a",
+            "operator_code": "999",
+        }
