@@ -5,6 +5,7 @@ their first write, once, also when two first writes race."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -99,6 +100,17 @@ class TestAdmins:
                 uow, actor=boss, phone_number="79123456789", owner_id=someone.user_id
             )
         assert made.owner_id == someone.user_id
+
+    async def test_a_named_owner_must_exist(self, runtime: Runtime) -> None:
+        nobody = uuid.uuid4()
+        async with runtime.uow() as uow:
+            with pytest.raises(Invalid) as caught:
+                await mailing.create_client(
+                    uow, actor=await admin(runtime), phone_number="79123456789", owner_id=nobody
+                )
+        assert caught.value.field_errors == {
+            "owner": [f'Invalid pk "{nobody}" - object does not exist.']
+        }
 
     async def test_tghub_itself_must_name_an_owner(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
