@@ -3,8 +3,9 @@
 A world file (YAML or JSON, or the ``world`` of ``sandboxLoadWorld``) is a ``WorldDocument``:
 users, bots, channels and accounts, each with the settings a test or a demo chooses. The state
 kept in Redis is a ``WorldState``: the same entities, plus what happens to them over time (the
-clock's offset, the outbox, the messages already delivered). Entities carry their runtime
-fields too (sessions, flood bookkeeping), so a document may set those as well.
+clock's offset, the last outbox number). Entities carry their runtime fields too (sessions,
+flood bookkeeping), so a document may set those as well. What grows with every message (the
+outbox, the index of messages delivered) is kept beside it in Redis (``store.py``).
 
 Every model forbids keys it does not know: a misspelt setting is an error, never a setting
 silently ignored.
@@ -272,7 +273,11 @@ OutboxEntry = Annotated[
 
 
 class WorldState(Model):
-    """The whole world as Redis keeps it: a document's entities and what happened since."""
+    """The world's document as Redis keeps it: a document's entities and their state.
+
+    Its size follows the entities, not the traffic: the outbox and the index of messages
+    delivered are Redis structures of their own beside it (``store.WorldStore``).
+    """
 
     seed: int = 0
     clock_offset: float = 0.0  # the simulated clock is real time plus this
@@ -280,6 +285,8 @@ class WorldState(Model):
     bots: list[Bot] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
+    # Only in a world stored by an older tghub, which kept them in the document: the store
+    # moves them into their own structures on the next step and never writes them here.
     outbox: list[OutboxEntry] = Field(default_factory=list)
     sent: dict[str, int] = Field(default_factory=dict)  # "phone:random_id" → message id
     seq: int = 0  # the last outbox entry's number

@@ -70,10 +70,10 @@ class SimulatedSandbox:
         await self.store.update(lambda w: _seed(w, document), fresh=True)
 
     async def world(self) -> dict[str, Any]:
-        def snapshot(world: World) -> dict[str, Any]:
-            return {**world.state.model_dump(mode="json"), "now": world.now_dt.isoformat()}
-
-        return await self.store.view(snapshot)
+        world, outbox, sent = await self.store.snapshot()
+        state = world.state.model_dump(mode="json")
+        state["outbox"], state["sent"] = outbox, sent  # kept beside the document
+        return {**state, "now": world.now_dt.isoformat()}
 
     async def set_user_status(self, telegram_id: TelegramID, *, online: bool) -> None:
         await self.store.update(lambda w: _set_status(w, telegram_id, online))

@@ -1,8 +1,17 @@
-"""The world state in Redis: every process of a deployment steps the same world."""
+"""The world state in Redis: every process of a deployment steps the same world.
+
+Three keys under the world's key: the document (``key``, a ``WorldState`` as JSON, its size
+following the entities), the outbox (``key:outbox``, a list of entries as JSON, oldest first,
+at most ``MAX_OUTBOX``) and the index of messages delivered (``key:sent``, a hash of
+"phone:random_id" → message id). A step reads the document and the few sent keys it names,
+and writes the document plus what it appended, in one MULTI under WATCH of all three: what a
+step costs does not grow with the messages sent.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from typing import TYPE_CHECKING, TypeVar
 
@@ -11,13 +20,15 @@ from redis.exceptions import RedisError, WatchError
 
 from domain.adapters.simulated.document import WorldState
 from domain.adapters.simulated.validation import Problem
-from domain.adapters.simulated.world import World
+from domain.adapters.simulated.world import MAX_OUTBOX, World
 from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any
 
     from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
 
 T = TypeVar("T")
 MAX_CONFLICTS = 100
@@ -58,11 +69,18 @@ class WorldStore:
     def __init__(self, redis: Redis, key: str) -> None:
         self.redis = redis
         self.key = key
+        self.outbox_key = f"{key}:outbox"
+        self.sent_key = f"{key}:sent"
         # The world this store last wrote, with the exact JSON it wrote: a step that reads
         # that same JSON back starts from it instead of parsing the whole world again (most
         # of a step's cost in a large world). One step at a time takes it, as a step changes
         # the world in place; it is kept again only once that step's write went through.
         self._kept: tuple[bytes, WorldState] | None = None
+
+    @property
+    def keys(self) -> tuple[str, str, str]:
+        """Every key the world occupies in Redis."""
+        return self.key, self.outbox_key, self.sent_key
 
     def _take(self, raw: bytes | str | None) -> WorldState:
         kept, self._kept = self._kept, None
@@ -75,29 +93,48 @@ class WorldStore:
             return _state(await self.redis.get(self.key))
 
     async def view(self, step: Callable[[World], T]) -> T:
-        """Run a read-only step on the current world."""
-        return step(World(await self.read(), time.time()))
+        """Run a read-only step on the current world (one that looks up no sent key)."""
+        return step(World(await self.read(), time.time(), sent={}))
 
-    async def update(self, step: Callable[[World], T], *, fresh: bool = False) -> T:
+    async def snapshot(self) -> tuple[World, list[dict[str, Any]], dict[str, int]]:
+        """The world with its whole outbox (as JSON data, oldest first) and sent index, read
+        at one instant."""
+        with _redis_errors():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.get(self.key)
+                pipe.lrange(self.outbox_key, 0, -1)
+                pipe.hgetall(self.sent_key)
+                raw, entries, sent = await pipe.execute()
+        state = _state(raw)
+        outbox = [entry.model_dump(mode="json") for entry in state.outbox]
+        outbox.extend(json.loads(entry) for entry in entries)
+        index = {**state.sent, **{_text(k): int(v) for k, v in sent.items()}}
+        return World(state, time.time(), sent={}), outbox[-MAX_OUTBOX:], index
+
+    async def update(
+        self, step: Callable[[World], T], *, fresh: bool = False, sent_keys: Sequence[str] = ()
+    ) -> T:
         """Run ``step`` and store the world it leaves, atomically (optimistic, WATCH/MULTI).
 
         A step that raises writes nothing. ``fresh``: the step starts from an empty world,
-        whatever Redis holds.
+        whatever Redis holds (its outbox and sent index too). ``sent_keys``: the keys of the
+        sent index the step may ask ``World.sent_message`` about, read under the same WATCH.
         """
         with _redis_errors():
-            return await self._update(step, fresh=fresh)
+            return await self._update(step, fresh=fresh, sent_keys=sent_keys)
 
-    async def _update(self, step: Callable[[World], T], *, fresh: bool) -> T:
+    async def _update(
+        self, step: Callable[[World], T], *, fresh: bool, sent_keys: Sequence[str]
+    ) -> T:
         for _ in range(MAX_CONFLICTS):
             async with self.redis.pipeline(transaction=True) as pipe:
                 try:
-                    await pipe.watch(self.key)
+                    await pipe.watch(*self.keys)
                     state = WorldState() if fresh else self._take(await pipe.get(self.key))
-                    world = World(state, time.time())
+                    known = {} if fresh else await self._looked_up(pipe, sent_keys)
+                    world = World(state, time.time(), sent=known)
                     result = step(world)
-                    text = world.state.model_dump_json().encode()
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(self.key, text)
+                    text = self._write(pipe, world, fresh=fresh)
                     await pipe.execute()
                     # Not a world made from scratch: it may hold the caller's own objects (a
                     # document given to ``replace_world``), which the next step would change.
@@ -106,3 +143,32 @@ class WorldStore:
                 except WatchError:
                     continue
         raise ExternalUnavailable("The simulated Telegram is too busy; try again.")
+
+    async def _looked_up(self, pipe: Pipeline, keys: Sequence[str]) -> dict[str, int | None]:
+        if not keys:
+            return {}
+        values: list[bytes | None] = await pipe.hmget(self.sent_key, list(keys))  # type: ignore[misc]
+        return {key: None if v is None else int(v) for key, v in zip(keys, values, strict=True)}
+
+    def _write(self, pipe: Pipeline, world: World, *, fresh: bool) -> bytes:
+        """Queue the step's writes (MULTI): the document, and what it appended beside it. A
+        world stored by an older tghub moves its outbox and sent index out of the document."""
+        state = world.state
+        entries = [*state.outbox, *world.recorded]
+        sent = {**state.sent, **world.newly_sent}
+        state.outbox, state.sent = [], {}
+        text = state.model_dump_json(exclude={"outbox", "sent"}).encode()
+        pipe.multi()  # type: ignore[no-untyped-call]
+        pipe.set(self.key, text)
+        if fresh:
+            pipe.delete(self.outbox_key, self.sent_key)
+        if entries:
+            pipe.rpush(self.outbox_key, *(entry.model_dump_json() for entry in entries))
+            pipe.ltrim(self.outbox_key, -MAX_OUTBOX, -1)
+        if sent:
+            pipe.hset(self.sent_key, mapping=sent)
+        return text
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

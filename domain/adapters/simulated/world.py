@@ -156,9 +156,18 @@ def _settled(channel: Channel, bots: list[Bot], now: float) -> Channel:
 class World:
     """One step of the world at simulated time ``now`` (epoch seconds)."""
 
-    def __init__(self, state: WorldState, real_now: float) -> None:
+    def __init__(
+        self, state: WorldState, real_now: float, *, sent: Mapping[str, int | None] | None = None
+    ) -> None:
         self.state = state
         self.now = real_now + state.clock_offset
+        # What the step adds to the records kept beside the document; the store writes them
+        # with the document, in the same transaction.
+        self.recorded: list[OutboxEntry] = []
+        self.newly_sent: dict[str, int] = {}
+        # The sent keys the store looked up for this step (None: a world without a store, in
+        # which nothing was sent before it).
+        self._sent = sent
 
     # -- clock and outbox ---------------------------------------------------------------
 
@@ -180,8 +189,26 @@ class World:
         """Append what the service made Telegram do to the outbox, numbered and dated."""
         self.state.seq += 1
         entry.seq, entry.at = self.state.seq, self.now_dt.isoformat()
-        self.state.outbox.append(entry)
-        del self.state.outbox[:-MAX_OUTBOX]
+        self.recorded.append(entry)
+
+    def sent_message(self, key: str) -> int | None:
+        """The id of the message already delivered under ``key`` ("phone:random_id"), if any.
+
+        The store looks the key up in the step's read (``WorldStore.update(sent_keys=...)``);
+        asking for a key it was not given is a bug, not a message never sent.
+        """
+        if key in self.newly_sent:
+            return self.newly_sent[key]
+        if key in self.state.sent:  # a world stored by an older tghub
+            return self.state.sent[key]
+        if self._sent is None:
+            return None
+        if key not in self._sent:
+            raise LookupError(f"This step did not ask the world store for sent key {key!r}.")
+        return self._sent[key]
+
+    def mark_sent(self, key: str, message_id: int) -> None:
+        self.newly_sent[key] = message_id
 
     def add_post(
         self,
@@ -285,13 +312,17 @@ class World:
         bot.calls[method] = self._counted(bot.flood_until, bot.flood.get(method), calls)
 
     def _counted(self, until: float, limit: FloodLimit | None, calls: list[float]) -> list[float]:
-        """The calls of the last minute with this one, or RateLimited with the wait."""
+        """The calls of the last minute the limit needs, with this one (at most ``per_minute``;
+        none without a limit, so the document does not grow with the calls), or RateLimited
+        with the wait."""
         if until > self.now:
             raise RateLimited(retry_after=until - self.now)
+        if limit is None:
+            return []
         recent = [t for t in calls if t > self.now - 60]
-        if limit is not None and len(recent) >= limit.per_minute:
-            raise RateLimited(retry_after=max(recent[0] + 60 - self.now, 1.0))
-        return [*recent, self.now][-1000:]
+        if len(recent) >= limit.per_minute:
+            raise RateLimited(retry_after=max(recent[-limit.per_minute] + 60 - self.now, 1.0))
+        return [*recent, self.now][-limit.per_minute :]
 
 
 def _user_key(ref: str | int) -> str:

@@ -23,6 +23,7 @@ from domain.adapters.simulated.document import (
     UserInvited,
 )
 from domain.adapters.telegram.markdown import parse_post
+from domain.errors import Invalid
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
@@ -48,7 +49,7 @@ from domain.telegram.model import (
     StatusObservation,
     TelegramUser,
 )
-from domain.telegram.rules import RefKind, parse_channel_ref
+from domain.telegram.rules import RefKind, normalize_phone, parse_channel_ref
 from domain.types import TelegramID
 
 if TYPE_CHECKING:
@@ -341,15 +342,30 @@ def send_message(
     if account.peer_flood:
         raise PeerFlood
     user = world.user(user_ref)
-    key = f"{account.phone}:{random_id}"
-    sent = world.state.sent
-    if key not in sent:  # Telegram delivers one message per random_id
+    key = sent_key(account.phone, random_id)
+    message_id = world.sent_message(key)
+    if message_id is None:  # Telegram delivers one message per random_id
         entry = MessageSent(
             account=account.phone, user_id=user.id, text=text, random_id=str(random_id)
         )
         world.record(entry)
-        sent[key] = entry.seq
-    return SentMessage(user_id=TelegramID(user.id), message_id=sent[key], date=world.now_dt)
+        world.mark_sent(key, entry.seq)
+        message_id = entry.seq
+    return SentMessage(user_id=TelegramID(user.id), message_id=message_id, date=world.now_dt)
+
+
+def sent_key(phone: str, random_id: int) -> str:
+    """The key of the sent index a message is delivered under: an account's random_id."""
+    return f"{phone}:{random_id}"
+
+
+def _sent_keys(phone: str, random_id: int) -> list[str]:
+    """The sent key ``send_message`` will look up, for the store to read with the world (none
+    for a phone no account can have: the step fails before it looks)."""
+    try:
+        return [sent_key(normalize_phone(phone), random_id)]
+    except Invalid:
+        return []
 
 
 # -- the adapter --------------------------------------------------------------------------------
@@ -360,7 +376,13 @@ class SimulatedGateway:
         self.store = store
         self.poll_interval = poll_interval
 
-    async def _answered(self, phone: str, method: SlowMethod, step: Callable[[World], T]) -> T:
+    async def _answered(
+        self,
+        phone: str,
+        method: SlowMethod,
+        step: Callable[[World], T],
+        sent_keys: Sequence[str] = (),
+    ) -> T:
         """One step of the world, answered after the account's configured latency for
         ``method`` (a real RPC takes time too), read in the same step."""
 
@@ -368,7 +390,7 @@ class SimulatedGateway:
             result = step(world)
             return result, world.account(phone).latency.get(method, 0.0)
 
-        result, latency = await self.store.update(timed)
+        result, latency = await self.store.update(timed, sent_keys=sent_keys)
         await asyncio.sleep(latency)
         return result
 
@@ -458,7 +480,10 @@ class SimulatedGateway:
         self, account: AccountCredentials, user: str, text: str, *, random_id: int
     ) -> SentMessage:
         return await self._answered(
-            account.phone, "send_message", lambda w: send_message(w, account, user, text, random_id)
+            account.phone,
+            "send_message",
+            lambda w: send_message(w, account, user, text, random_id),
+            _sent_keys(account.phone, random_id),
         )
 
     async def close(self) -> None:

@@ -143,7 +143,10 @@ class TestBotRights:
 class TestPostMarkdown:
     def test_the_post_keeps_plain_text_and_entities(self) -> None:
         doc = state()
-        message_id = post(doc, "**Big** news: [read](https://example.com) `now` 🎉 __ok__")
+        world = at(doc)
+        plain, entities = parse_post("**Big** news: [read](https://example.com) `now` 🎉 __ok__")
+        stored_entities = simulated.stored_entities(entities)
+        message_id = simulated.post_markdown(world, BOT, CHANNEL, plain, stored_entities).message_id
         stored = doc.channels[0].posts[-1]
         assert (stored.id, stored.text) == (message_id, "Big news: read now 🎉 ok")
         assert [e.model_dump() for e in stored.entities] == [
@@ -153,7 +156,7 @@ class TestPostMarkdown:
             # The emoji counts two UTF-16 code units, as Telegram counts offsets.
             {"type": "italic", "offset": 22, "length": 2},
         ]
-        assert doc.outbox[-1].model_dump(include={"type", "message_id", "text", "by"}) == {
+        assert world.recorded[-1].model_dump(include={"type", "message_id", "text", "by"}) == {
             "type": "post",
             "message_id": message_id,
             "text": "Big news: read now 🎉 ok",
@@ -277,7 +280,7 @@ async def store(redis_url: str) -> AsyncIterator[WorldStore]:
     store = WorldStore(redis, key)
     await SimulatedSandbox(store).load_world(copy.deepcopy(WORLD), merge=False)
     yield store
-    await redis.delete(key)
+    await redis.delete(*store.keys)
     await redis.aclose()
 
 

@@ -164,12 +164,12 @@ class TestRights:
             )
 
     def test_a_post_is_recorded_in_the_outbox(self) -> None:
-        doc = state()
+        world = at(state())
         posted = simulated.post_markdown(
-            at(doc), BotCredentials("5001:test-token"), -1001234567890, "news", []
+            world, BotCredentials("5001:test-token"), -1001234567890, "news", []
         )
         assert posted.message_id == 2
-        assert doc.outbox[-1].type == "post"
+        assert world.recorded[-1].type == "post"
 
 
 class TestUserLookup:
