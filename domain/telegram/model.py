@@ -11,10 +11,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Enum, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.orm import Base, Timestamped
+from domain.telegram.rules import ALL_USES, AccountUse
 from domain.types import TelegramID
 
 
@@ -136,10 +138,18 @@ class AccountStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+# The column's literal of every use: the default of new and (in 0010) existing rows.
+_ALL_USES_SQL = "ARRAY[" + ",".join(f"'{u.value}'" for u in ALL_USES) + "]::varchar(16)[]"
+
+
 class TelegramAccount(Timestamped, Base):
     """A Telegram user account tghub logs into; trackers and invite pools reference it."""
 
     __tablename__ = "telegram_accounts"
+    __table_args__ = (
+        # Only known uses; an empty array is allowed: the account is kept but serves nothing.
+        CheckConstraint("uses <@ " + _ALL_USES_SQL, name="known_uses"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     phone: Mapped[str] = mapped_column(String(32), unique=True)
@@ -163,3 +173,20 @@ class TelegramAccount(Timestamped, Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     signed_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The uses the account serves, sorted, no repeats (stored as their values; see ``uses``).
+    # A plain varchar array: ``'mailings' = ANY(uses)`` picks a pool, no enum type to migrate.
+    uses_values: Mapped[list[str]] = mapped_column(
+        "uses",
+        ARRAY(String(16)),
+        default=lambda: [u.value for u in ALL_USES],
+        server_default=text(_ALL_USES_SQL),
+    )
+
+    @property
+    def uses(self) -> frozenset[AccountUse]:
+        return frozenset(AccountUse(value) for value in self.uses_values)
+
+    @uses.setter
+    def uses(self, uses: frozenset[AccountUse] | set[AccountUse]) -> None:
+        # A new list each time: the ORM sees a reassignment, not an in-place change.
+        self.uses_values = sorted(u.value for u in uses)

@@ -8,13 +8,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.telegram.errors import TelegramNotFound
-from domain.telegram.model import TelegramAccount
+from domain.telegram.model import AccountStatus, TelegramAccount
 from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
     import uuid
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from domain.telegram.rules import AccountUse
 
 
 class PhoneTaken(Exception):
@@ -69,4 +71,17 @@ async def all_accounts(session: AsyncSession, *, for_update: bool = False) -> li
     query = select(TelegramAccount).order_by(TelegramAccount.phone)
     if for_update:
         query = query.with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
+async def pool(session: AsyncSession, use: AccountUse) -> list[TelegramAccount]:
+    """The signed-in accounts serving ``use``, by phone (unique: a stable order)."""
+    query = (
+        select(TelegramAccount)
+        .where(
+            TelegramAccount.status == AccountStatus.ACTIVE,
+            TelegramAccount.uses_values.contains([use.value]),
+        )
+        .order_by(TelegramAccount.phone)
+    )
     return list((await session.execute(query)).scalars())

@@ -6,13 +6,28 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from domain.errors import Invalid
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(.+?)/?$", re.IGNORECASE)
 _POST_LINK = re.compile(r"c/(\d{1,20})(?:/\d+)?", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+class AccountUse(enum.StrEnum):
+    """What an account may be used for; the pools of the dispatchers pick by it."""
+
+    TRACKING = "tracking"
+    MAILINGS = "mailings"
+    INVITES = "invites"
+
+
+ALL_USES: tuple[AccountUse, ...] = tuple(AccountUse)
 
 
 class RefKind(enum.StrEnum):
@@ -105,3 +120,14 @@ def login_code_errors(code: str) -> dict[str, list[str]]:
     if not re.fullmatch(r"\d{4,8}", code):
         return {"code": ["The login code is the 4 to 8 digits Telegram sent."]}
     return {}
+
+
+def account_uses(uses: Iterable[str]) -> frozenset[AccountUse]:
+    """The set of uses named (repeats collapse). Empty is allowed: the account is kept but
+    serves nothing. Invalid on an unknown use."""
+    known = {use.value: use for use in AccountUse}
+    given = list(uses)
+    if bad := [u for u in given if u not in known]:
+        choices = ", ".join(known)
+        raise Invalid.single("uses", f"Unknown use {bad[0][:40]!r}; the uses are {choices}.")
+    return frozenset(known[u] for u in given)

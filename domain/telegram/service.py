@@ -31,6 +31,7 @@ from domain.telegram.model import BotInfo as BotInfo
 from domain.telegram.model import ChannelInfo as ChannelInfo
 from domain.telegram.model import PostedMessage as PostedMessage
 from domain.telegram.model import StatusObservation as StatusObservation
+from domain.telegram.rules import ALL_USES, AccountUse
 from domain.text import text_errors
 
 if TYPE_CHECKING:
@@ -57,16 +58,20 @@ async def add_account(
     phone: str,
     api_id: int,
     api_hash: str,
+    uses: Collection[str] | None = None,
 ) -> TelegramAccount:
-    """An admin stores an account to sign in later (api_hash encrypted). Commits."""
+    """An admin stores an account to sign in later (api_hash encrypted), serving ``uses``
+    (every use when not given). Commits."""
     require_admin(actor)
     errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
     if errors:
         raise Invalid(errors)
+    chosen = ALL_USES if uses is None else rules.account_uses(uses)
     account = TelegramAccount(
         phone=rules.normalize_phone(phone), api_id=api_id, api_hash_enc=box.encrypt(api_hash)
     )
     account.status = AccountStatus.NEW
+    account.uses = frozenset(chosen)
     try:
         await repository.add_account(uow.session, account)
     except repository.PhoneTaken:
@@ -119,6 +124,27 @@ async def visible_accounts(
     if not actor.is_admin:
         return {}
     return await repository.get_accounts(uow.session, list(ids))
+
+
+async def set_account_uses(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID, uses: Collection[str]
+) -> TelegramAccount:
+    """An admin sets what the account serves (replacing its uses; empty: nothing). Commits."""
+    require_admin(actor)
+    chosen = rules.account_uses(uses)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    account.uses = chosen
+    await uow.commit()
+    return account
+
+
+async def pool(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse
+) -> list[TelegramAccount]:
+    """The signed-in (ACTIVE) accounts serving ``use``, by phone: what a dispatcher (mailings,
+    invites, tracking) may send through."""
+    require_admin(actor)
+    return await repository.pool(uow.session, use)
 
 
 def account_cursor(account: TelegramAccount) -> tuple[str]:
