@@ -22,6 +22,9 @@ from schema.telegram import (
     SendTelegramMessageInput,
     SendTelegramMessagePayload,
     SendTelegramMessageSuccess,
+    SetTelegramAccountUsesInput,
+    SetTelegramAccountUsesPayload,
+    SetTelegramAccountUsesSuccess,
     SignInTelegramAccountInput,
     SignInTelegramAccountPayload,
     SignInTelegramAccountSuccess,
@@ -71,8 +74,27 @@ class TelegramMutation:
                 phone=input.phone,
                 api_id=input.api_id,
                 api_hash=input.api_hash,
+                uses=None if input.uses is None else list(input.uses),
             )
         return AddTelegramAccountSuccess(account=TelegramAccount.from_model(account))
+
+    @strawberry.mutation(
+        description="Set what the account serves (tracking, mailings, invites), replacing its "
+        "uses; an empty list keeps the account but takes it out of every pool.",
+        extensions=admin_only(),
+    )
+    async def set_telegram_account_uses(
+        self, info: Info, input: SetTelegramAccountUsesInput
+    ) -> SetTelegramAccountUsesPayload:
+        viewer = require_viewer(info.context)
+        async with info.context.uow() as uow:
+            account = await service.set_account_uses(
+                uow,
+                actor=viewer,
+                account_id=account_id_of(input.account_id),
+                uses=list(input.uses),
+            )
+        return SetTelegramAccountUsesSuccess(account=TelegramAccount.from_model(account))
 
     @strawberry.mutation(
         description="Ask Telegram to send the account a login code (a task).",

@@ -10,6 +10,7 @@ from strawberry import relay
 from typing_extensions import override
 
 from domain.telegram.model import AccountStatus
+from domain.telegram.rules import AccountUse
 from schema.errors import ConflictError, NotFoundError, ValidationError
 from schema.jobs import Task
 from schema.relay import uuid_or_none
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from schema.context import Info
 
 TelegramAccountStatus = strawberry.enum(AccountStatus, name="TelegramAccountStatus")
+TelegramAccountUse = strawberry.enum(
+    AccountUse,
+    name="TelegramAccountUse",
+    description="What a Telegram account may be used for: the pools of the dispatchers "
+    "(online tracking, mailings, invites) draw only on the signed-in accounts serving it.",
+)
 
 
 @strawberry.type(description="A Telegram user account tghub signs into (secrets never shown).")
@@ -34,6 +41,9 @@ class TelegramAccount(relay.Node):
     last_error: str | None
     signed_in_at: datetime | None
     created_at: datetime
+    uses: list[TelegramAccountUse] = strawberry.field(  # type: ignore[valid-type]
+        description="What the account serves, in a fixed order; empty: kept but serving nothing."
+    )
 
     @classmethod
     def from_model(cls, account: AccountModel) -> TelegramAccount:
@@ -46,6 +56,7 @@ class TelegramAccount(relay.Node):
             last_error=account.last_error,
             signed_in_at=account.signed_in_at,
             created_at=account.created_at,
+            uses=[use for use in AccountUse if use in account.uses],
         )
 
     @override
@@ -68,6 +79,17 @@ class AddTelegramAccountInput:
     phone: str = strawberry.field(description="International format, e.g. +79990000001.")
     api_id: int
     api_hash: str = strawberry.field(description="Stored encrypted; never returned.")
+    uses: list[TelegramAccountUse] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="What the account serves; every use when not given."
+    )
+
+
+@strawberry.input
+class SetTelegramAccountUsesInput:
+    account_id: strawberry.ID = strawberry.field(description="A TelegramAccount's global ID.")
+    uses: list[TelegramAccountUse] = strawberry.field(  # type: ignore[valid-type]
+        description="The uses the account serves from now on (replacing them); empty: none."
+    )
 
 
 @strawberry.input
@@ -97,6 +119,11 @@ class AddTelegramAccountSuccess:
 
 
 @strawberry.type
+class SetTelegramAccountUsesSuccess:
+    account: TelegramAccount
+
+
+@strawberry.type
 class RequestTelegramLoginCodeSuccess:
     task: Task
 
@@ -114,6 +141,10 @@ class SendTelegramMessageSuccess:
 AddTelegramAccountPayload = Annotated[
     AddTelegramAccountSuccess | ValidationError | ConflictError,
     strawberry.union("AddTelegramAccountPayload"),
+]
+SetTelegramAccountUsesPayload = Annotated[
+    SetTelegramAccountUsesSuccess | ValidationError | NotFoundError,
+    strawberry.union("SetTelegramAccountUsesPayload"),
 ]
 RequestTelegramLoginCodePayload = Annotated[
     RequestTelegramLoginCodeSuccess | ValidationError | NotFoundError,

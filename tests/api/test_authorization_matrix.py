@@ -331,6 +331,14 @@ async def new_account(scene: Scene) -> dict[str, Any]:
     return {"input": {"phone": fresh_phone(), "apiId": 12345, "apiHash": API_HASH}}
 
 
+def new_account_using(*uses: str) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        fields = (await new_account(scene))["input"]
+        return {"input": {**fields, "uses": list(uses)}}
+
+    return variables
+
+
 def on_account(status: AccountStatus, **fields: Any) -> Variables:
     async def variables(scene: Scene) -> dict[str, Any]:
         return {"input": {"accountId": (await scene.account(status)).id, **fields}}
@@ -613,6 +621,10 @@ MUTATIONS = [
          FORBIDDEN, INVALID, label="an unknown name"),
     Case("Mutation.addTelegramAccount", new_account, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
          OK),
+    Case("Mutation.addTelegramAccount", new_account_using("INVITES"), UNAUTH, FORBIDDEN,
+         FORBIDDEN, FORBIDDEN, OK, label="with uses"),
+    Case("Mutation.setTelegramAccountUses", on_account(AccountStatus.ACTIVE, uses=["MAILINGS"]),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     Case("Mutation.requestTelegramLoginCode", on_account(AccountStatus.NEW), UNAUTH, FORBIDDEN,
          FORBIDDEN, FORBIDDEN, OK),
     Case("Mutation.signInTelegramAccount", on_account(AccountStatus.CODE_SENT, code="12345"),

@@ -85,6 +85,11 @@ class Caller:
             text=text,
         )
 
+    async def set_uses(self, account_id: str, uses: list[str]) -> dict[str, Any]:
+        return await self.mutate(
+            "SetTelegramAccountUses", "setTelegramAccountUses", accountId=account_id, uses=uses
+        )
+
     async def task(self, task_id: str) -> dict[str, Any]:
         body = await self.call("Task", {"id": task_id})
         task: dict[str, Any] = body["data"]["task"]
@@ -587,6 +592,77 @@ class TestSendTelegramMessage:
             http,
             "SendTelegramMessage",
             {"input": {"accountId": unknown_account_id(), "recipients": ["x"], "text": "hi"}},
+        )
+
+        assert body["data"] is None
+        assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+ALL_USES = ["TRACKING", "MAILINGS", "INVITES"]
+
+
+class TestAccountUses:
+    async def test_a_new_account_serves_every_use(self, admin: Caller) -> None:
+        payload = await admin.add_account()
+
+        assert payload["account"]["uses"] == ALL_USES
+
+    async def test_added_with_some_uses(self, admin: Caller) -> None:
+        payload = await admin.add_account(uses=["INVITES", "TRACKING", "INVITES"])
+
+        assert payload["account"]["uses"] == ["TRACKING", "INVITES"]
+
+    async def test_set_replaces_the_uses(self, admin: Caller) -> None:
+        account_id = await admin.added_account()
+
+        payload = await admin.set_uses(account_id, ["MAILINGS"])
+
+        assert payload["__typename"] == "SetTelegramAccountUsesSuccess", payload
+        assert payload["account"]["uses"] == ["MAILINGS"]
+        assert (await admin.account(account_id))["uses"] == ["MAILINGS"]
+
+    async def test_an_empty_set_keeps_the_account_serving_nothing(self, admin: Caller) -> None:
+        account_id = await admin.added_account()
+
+        payload = await admin.set_uses(account_id, [])
+
+        assert payload["account"]["uses"] == []
+        assert (await admin.account(account_id))["uses"] == []
+
+    async def test_an_unknown_use_is_refused_by_the_schema(self, admin: Caller) -> None:
+        account_id = await admin.added_account()
+
+        payload = await admin.set_uses(account_id, ["SPAM"])
+
+        # A variable outside the enum fails coercion: the call is refused as a whole.
+        assert set(payload) == {"refused"}
+        assert "TelegramAccountUse" in json.dumps(admin.bodies[-1]["errors"])
+        assert (await admin.account(account_id))["uses"] == ALL_USES
+
+    @pytest.mark.parametrize(
+        ("account_id", "error"),
+        BAD_ACCOUNT_IDS,
+    )
+    async def test_an_unknown_or_malformed_account(
+        self, admin: Caller, account_id: str, error: str
+    ) -> None:
+        payload = await admin.set_uses(account_id, ["MAILINGS"])
+
+        assert payload["__typename"] == error
+
+    async def test_a_plain_user_is_denied(self, admin: Caller, user: Caller) -> None:
+        account_id = await admin.added_account()
+
+        payload = await user.set_uses(account_id, ["MAILINGS"])
+
+        assert payload == {"refused": ["FORBIDDEN"]}
+        assert (await admin.account(account_id))["uses"] == ALL_USES
+
+    async def test_anonymous_is_unauthenticated(self, http: httpx.AsyncClient) -> None:
+        body = await graphql(
+            http,
+            "SetTelegramAccountUses",
+            {"input": {"accountId": unknown_account_id(), "uses": ["MAILINGS"]}},
         )
 
         assert body["data"] is None
