@@ -53,6 +53,19 @@ def require_admin(actor: Actor) -> None:
         raise PermissionDenied("Only admins may do this.")
 
 
+def admits(actor: Actor, group: str) -> bool:
+    """Whether ``actor`` may use a legacy group's use cases: admins and tghub itself, and a
+    guest of that group once the operator opened it (the original services had no
+    authentication; its callers did what anyone could). A signed-in non-admin may not."""
+    return actor.is_admin or (isinstance(actor, Guest) and actor.group == group)
+
+
+def require_admitted(actor: Actor, group: str) -> None:
+    """``admits`` or FORBIDDEN, in DRF's words (the legacy routes answer them)."""
+    if not admits(actor, group):
+        raise PermissionDenied
+
+
 def require_user(actor: Actor) -> uuid.UUID:
     """The acting user's id, for work only a user does (a chat member, a profile owner)."""
     if actor.user_id is None:

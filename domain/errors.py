@@ -60,6 +60,12 @@ class Invalid(DomainError):
     def single(cls, field: str, message: str) -> Invalid:
         return cls({field: [message]})
 
+    @classmethod
+    def check(cls, field_errors: Mapping[str, Sequence[str]]) -> None:
+        """Raises for the errors found, if any (a validation's result, often empty)."""
+        if field_errors:
+            raise cls(field_errors)
+
 
 class RateLimited(DomainError):
     code = "rate_limited"

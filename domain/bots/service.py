@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from domain.access import Guest, require_admin
+from domain.access import admits, require_admin, require_admitted
 from domain.bots import repository, rules
 from domain.bots.errors import (
     BotInactive,
@@ -27,7 +27,7 @@ from domain.bots.errors import (
 )
 from domain.bots.events import BotChannelEvent
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
-from domain.errors import ExternalUnavailable, Invalid, NotFound, PermissionDenied, RateLimited
+from domain.errors import ExternalUnavailable, Invalid, NotFound, RateLimited
 from domain.jobs import service as jobs
 from domain.telegram import service as telegram
 from domain.text import text_errors
@@ -69,18 +69,8 @@ GROUP: LegacyGroup = "bots"
 
 
 def require_access(actor: Actor) -> None:
-    """Admins and tghub itself; besides them, a guest of the opened ``bots`` group: the
-    legacy service had no authentication, and an operator who opens the group lets anonymous
-    callers do what its callers did. A signed-in non-admin stays refused."""
-    if isinstance(actor, Guest) and actor.group == GROUP:
-        return
-    if not actor.is_admin:
-        raise PermissionDenied
-
-
-def _check(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid(errors)
+    """Admins, tghub itself, and guests of the opened ``bots`` group."""
+    require_admitted(actor, GROUP)
 
 
 def _storable(**fields: str | None) -> dict[str, list[str]]:
@@ -143,7 +133,7 @@ async def request_bot(
     updates the one Telegram knows by that id); the legacy handler waits for it. The token
     travels encrypted in the job's arguments. Commits."""
     require_access(actor)
-    _check(
+    Invalid.check(
         rules.bot_errors(alias=alias, name=name, token=token)
         | _storable(alias=alias, description=description, name=name)
     )
@@ -172,7 +162,7 @@ async def update_bot(
     """Changes the fields given (None: unchanged). A new token goes through ``request_bot``
     (Telegram checks it first). Commits."""
     require_access(actor)
-    _check(
+    Invalid.check(
         rules.bot_errors(alias=alias, name=name)
         | _storable(alias=alias, description=description, name=name)
     )
@@ -238,7 +228,7 @@ async def request_link(
     reference = channel.strip()
     if not reference or len(reference) > 255:
         raise Invalid.single("channel", "A t.me link, an invite link or a numeric channel id.")
-    _check(_storable(channel=reference))
+    Invalid.check(_storable(channel=reference))
     if bot_id is not None:
         bot = await repository.get_bot(uow.session, bot_id)
         if not bot.is_active:
@@ -284,7 +274,7 @@ async def queue_post(uow: SqlAlchemyUnitOfWork, *, actor: Actor, channel_id: int
     an empty or too long text, or a channel no active link serves, fails the job with a
     readable error. Commits."""
     require_access(actor)
-    _check(_storable(message=text))
+    Invalid.check(_storable(message=text))
     args = {"channel_id": channel_id, "text": text}
     job = await jobs.create_job(uow, kind=POST_MESSAGE, args=args, owner_id=actor.user_id)
     await uow.commit()
@@ -770,11 +760,7 @@ def _post_row(scan: _Scan, message: telegram.PostedMessage) -> dict[str, object]
 
 def may_access(actor: Actor) -> bool:
     """Whether ``require_access`` lets ``actor`` in (lookups answer nothing otherwise)."""
-    try:
-        require_access(actor)
-    except PermissionDenied:
-        return False
-    return True
+    return admits(actor, GROUP)
 
 
 def id_cursor(row: BotView | ChannelLink | ChannelPost | ChannelDailyStats) -> tuple[str]:
@@ -824,7 +810,7 @@ async def post_page(
 ) -> Page[ChannelPost]:
     """Posts of linked channels dated within [since, until), by id."""
     require_access(actor)
-    _check(_window_errors(since, until, "posted_after", "posted_before"))
+    Invalid.check(_window_errors(since, until, "posted_after", "posted_before"))
     query = repository.post_query(channel_id=channel_id, since=since, until=until)
     return await repository.id_page(uow.session, ChannelPost, query, page)
 
@@ -840,7 +826,7 @@ async def daily_stats_page(
 ) -> Page[ChannelDailyStats]:
     """Daily rows of the days within [first_day, last_day], by id."""
     require_access(actor)
-    _check(_window_errors(first_day, last_day, "from", "to", inclusive=True))
+    Invalid.check(_window_errors(first_day, last_day, "from", "to", inclusive=True))
     query = repository.daily_stats_query(
         channel_id=channel_id, first_day=first_day, last_day=last_day
     )
@@ -910,7 +896,7 @@ async def queue_checked_post(
     require_access(actor)
     if (link_id is None) == (channel_id is None):
         raise Invalid({"non_field_errors": ["Give either the channel link or the channel."]})
-    _check({"text": errors} if (errors := rules.post_errors(text)) else _storable(text=text))
+    Invalid.check({"text": errors} if (errors := rules.post_errors(text)) else _storable(text=text))
     session = uow.session
     if link_id is not None:
         link = await repository.get_link(session, link_id)

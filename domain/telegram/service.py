@@ -63,9 +63,7 @@ async def add_account(
     """An admin stores an account to sign in later (api_hash encrypted), serving ``uses``
     (every use when not given). Commits."""
     require_admin(actor)
-    errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
-    if errors:
-        raise Invalid(errors)
+    Invalid.check(rules.account_errors(api_id=api_id, api_hash=api_hash))
     chosen = ALL_USES if uses is None else rules.account_uses(uses)
     account = TelegramAccount(
         phone=rules.normalize_phone(phone), api_id=api_id, api_hash_enc=box.encrypt(api_hash)
@@ -93,9 +91,7 @@ async def ensure_account(
     another aggregate's profile of an account (a tracker) links to it. Does not commit, so
     the account and the profile's change commit together."""
     require_admin(actor)
-    errors = rules.account_errors(api_id=api_id, api_hash=api_hash)
-    if errors:
-        raise Invalid(errors)
+    Invalid.check(rules.account_errors(api_id=api_id, api_hash=api_hash))
     normalized = rules.normalize_phone(phone)
     found = await repository.find_by_phone(uow.session, normalized)
     if found is not None:
@@ -177,9 +173,7 @@ async def submit_login(
     """An admin hands in the code (and 2FA password), kept encrypted for the sign-in job,
     which is queued. Commits."""
     require_admin(actor)
-    errors = rules.login_code_errors(code) | _unstorable(password=password or "")
-    if errors:
-        raise Invalid(errors)
+    Invalid.check(rules.login_code_errors(code) | _unstorable(password=password or ""))
     account = await repository.get_account(uow.session, account_id, for_update=True)
     if account.status is not AccountStatus.CODE_SENT:
         raise Conflict("Request a login code first.")
@@ -202,9 +196,7 @@ async def queue_messages(
     """An admin queues one job sending ``text`` to each recipient from the account.
     Commits."""
     require_admin(actor)
-    errors = rules.message_errors(recipients=recipients, text=text) | _unstorable(text=text)
-    if errors:
-        raise Invalid(errors)
+    Invalid.check(rules.message_errors(recipients=recipients, text=text) | _unstorable(text=text))
     account = await repository.get_account(uow.session, account_id)
     if account.status is not AccountStatus.ACTIVE:
         raise Conflict("The account is not signed in.")

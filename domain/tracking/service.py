@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from domain.access import Guest, System, require_admin
-from domain.errors import Invalid, NotFound, PermissionDenied
+from domain.access import System, admits, require_admin, require_admitted
+from domain.errors import Invalid, NotFound
 from domain.telegram import service as telegram
 from domain.tracking import repository, rules
 from domain.tracking.errors import AmbiguousUsername, NoTelegramAccount, TrackedUserGone
@@ -50,18 +50,8 @@ GROUP: LegacyGroup = "seeonline"
 
 
 def require_access(actor: Actor) -> None:
-    """Admins and tghub itself; besides them, a guest of the opened ``seeonline`` group: the
-    legacy service had no authentication, and an operator who opens the group lets anonymous
-    callers do what its callers did. A signed-in non-admin stays refused, with DRF's words."""
-    if isinstance(actor, Guest) and actor.group == GROUP:
-        return
-    if not actor.is_admin:
-        raise PermissionDenied
-
-
-def _check(errors: rules.Errors) -> None:
-    if errors:
-        raise Invalid(errors)
+    """Admins, tghub itself, and guests of the opened ``seeonline`` group."""
+    require_admitted(actor, GROUP)
 
 
 def _digest(api_hash: str) -> str:
@@ -85,7 +75,7 @@ async def create_tracker(
     """A tracker before its phone is known (its setting links it to a Telegram account).
     Commits."""
     require_access(actor)
-    _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
+    Invalid.check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = TrackerAccount(
         telegram_id=telegram_id,
         api_id=api_id,
@@ -113,7 +103,7 @@ async def update_tracker(
 ) -> TrackerAccount:
     """Changes the fields given (None: unchanged). Commits."""
     require_access(actor)
-    _check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
+    Invalid.check(rules.tracker_errors(telegram_id=telegram_id, api_id=api_id, api_hash=api_hash))
     tracker = await repository.get(uow.session, TrackerAccount, tracker_id, for_update=True)
     if telegram_id is not None:
         tracker.telegram_id = telegram_id
@@ -199,7 +189,7 @@ async def create_setting(
     of that phone (stored with the tracker's api credentials when none exists). Its counter
     starts at the tracker's current number of tracked users. Commits."""
     require_access(actor)
-    _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
+    Invalid.check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
     try:
         tracker = await repository.get(session, TrackerAccount, tracker_id, for_update=True)
@@ -230,7 +220,7 @@ async def update_setting(
     """Changes the fields given; a new phone links the tracker to that phone's account.
     A capacity below the current count only stops new assignments. Commits."""
     require_access(actor)
-    _check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
+    Invalid.check(rules.setting_errors(phone_number=phone_number, max_users=max_users))
     session = uow.session
     setting = await repository.get(session, TrackerSetting, setting_id, for_update=True)
     if max_users is not None:
@@ -352,7 +342,7 @@ async def create_telegram_user(
 ) -> TelegramUser:
     """A client of the tracking bot, tracking nobody yet. Commits."""
     require_access(actor)
-    _check(
+    Invalid.check(
         rules.telegram_user_errors(
             telegram_id=telegram_id, role=role, max_users=max_users, timezone=timezone, theme=theme
         )
@@ -380,7 +370,7 @@ async def update_telegram_user(
     """Changes the fields given; a lower limit only stops new tracked users. Commits."""
     require_access(actor)
     changes = changes or TelegramUserChanges()
-    _check(rules.telegram_user_errors(telegram_id=telegram_id, **changes.as_fields()))
+    Invalid.check(rules.telegram_user_errors(telegram_id=telegram_id, **changes.as_fields()))
     user = await repository.get(uow.session, TelegramUser, user_id, for_update=True)
     if telegram_id is not None:
         user.telegram_id = telegram_id
@@ -396,8 +386,8 @@ async def update_telegram_users_by_role(
     """The legacy bulk edit: every Telegram user of ``role`` gets the changes (a telegram id,
     unique, is never among them). Commits; returns how many changed."""
     require_access(actor)
-    _check(rules.telegram_user_errors(role=role))  # the path's role, then the body's changes
-    _check(rules.telegram_user_errors(**changes.as_fields()))
+    Invalid.check(rules.telegram_user_errors(role=role))  # the path's role, then the body's changes
+    Invalid.check(rules.telegram_user_errors(**changes.as_fields()))
     users = await repository.telegram_users(
         uow.session, rules.TelegramUserFilter(role=role), for_update=True
     )
@@ -422,7 +412,7 @@ async def delete_telegram_users_by_role(
 ) -> int:
     """The legacy bulk delete of every Telegram user of ``role``. Commits; returns how many."""
     require_access(actor)
-    _check(rules.telegram_user_errors(role=role))
+    Invalid.check(rules.telegram_user_errors(role=role))
     users = await repository.telegram_users(
         uow.session, rules.TelegramUserFilter(role=role), for_update=True
     )
@@ -472,7 +462,7 @@ async def list_telegram_users(
     """Those matching every filter given, by id (the legacy list: a bare array)."""
     require_access(actor)
     where = where or rules.TelegramUserFilter()
-    _check(rules.telegram_user_errors(role=where.role))
+    Invalid.check(rules.telegram_user_errors(role=where.role))
     return await repository.telegram_users(uow.session, where)
 
 
@@ -492,7 +482,7 @@ async def track_user(
     asked for (only with a free slot) or the least-loaded active, authorised one. Both
     counters move. Commits."""
     require_access(actor)
-    _check(rules.tracked_user_errors(username=username))
+    Invalid.check(rules.tracked_user_errors(username=username))
     session = uow.session
     owner = await _locked_owner(uow, telegram_user_id)
     rules.check_user_limit(max_users=owner.max_users, current_users=owner.current_users)
@@ -533,7 +523,7 @@ async def update_tracked_user(
     """Changes the fields given; another tracker is taken only with a free slot, and the
     counters of both trackers move. Commits."""
     require_access(actor)
-    _check(rules.tracked_user_errors(username=username))
+    Invalid.check(rules.tracked_user_errors(username=username))
     session = uow.session
     tracked = await repository.get(session, TrackedUser, tracked_user_id)
     if tracker_account_id is not None and tracker_account_id != tracked.tracker_account_id:
@@ -866,7 +856,7 @@ async def online_sessions(
     ``rules.MAX_WINDOW``: the log is read whole), from the change log; one still open at
     ``end`` is cut there."""
     require_access(actor)
-    _check(rules.window_errors(start, end))
+    Invalid.check(rules.window_errors(start, end))
     await repository.get(uow.session, TrackedUser, tracked_user_id)
     before, changes = await repository.status_history(uow.session, tracked_user_id, start, end)
     return rules.online_sessions(changes, start=start, end=end, online_at_start=bool(before))
@@ -901,11 +891,7 @@ class TrackerView:
 
 def may_access(actor: Actor) -> bool:
     """Whether ``require_access`` lets ``actor`` in (lookups answer nothing otherwise)."""
-    try:
-        require_access(actor)
-    except PermissionDenied:
-        return False
-    return True
+    return admits(actor, GROUP)
 
 
 def id_cursor(entity: TrackerAccount | TelegramUser | TrackedUser | OnlineStatus) -> tuple[str]:
@@ -948,7 +934,7 @@ async def telegram_user_page(
     """Telegram users (the tracking bot's clients) matching every filter given, by id."""
     require_access(actor)
     where = where or rules.TelegramUserFilter()
-    _check(rules.telegram_user_errors(role=where.role))
+    Invalid.check(rules.telegram_user_errors(role=where.role))
     query = repository.telegram_user_query(where)
     return await repository.id_page(uow.session, TelegramUser, query, page)
 
