@@ -8,7 +8,6 @@ about a ``ChannelLink``; the post's ``message`` is the input's ``text``).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -19,9 +18,10 @@ from domain.bots import service as bots
 from domain.bots.events import CHANNEL
 from domain.bots.events import BotChannelEvent as ChannelEventModel
 from domain.bots.rules import LinkStatus
-from domain.errors import Invalid, NotFound
+from domain.errors import Invalid
 from domain.telegram import rules as telegram_rules
 from resolvers.connections import page_of
+from resolvers.errors import told_in_names
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.bots import (
@@ -61,7 +61,7 @@ from schema.relay import Connection, global_id, int_id_of
 from schema.scalars import BigInt
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
 
     from domain.access import Actor
     from domain.bots.model import ChannelLink as ChannelLink_
@@ -75,22 +75,9 @@ TYPE_NAMES = {"Bot": "Bot", "Channel": "ChannelLink"}
 FIELD_NAMES = {"message": "text"}
 
 
-@contextlib.contextmanager
-def told_in_api_names(*, query: bool = False) -> Iterator[None]:
-    """Domain errors renamed for this API: NotFound names the GraphQL type, Invalid the input
-    fields. In a query (no field list to show) Invalid is told by its first message."""
-    try:
-        yield
-    except NotFound as exc:
-        raise NotFound(TYPE_NAMES.get(exc.entity, exc.entity), exc.key) from None
-    except Invalid as exc:
-        renamed: dict[str, list[str]] = {}
-        for field, messages in exc.field_errors.items():
-            renamed.setdefault(FIELD_NAMES.get(field, field), []).extend(messages)
-        message = exc.message
-        if query and message == Invalid.default_message and renamed:
-            message = next(iter(renamed.values()))[0]
-        raise Invalid(renamed, message=message) from None
+def told_in_api_names(*, query: bool = False) -> AbstractContextManager[None]:
+    """Domain errors in this API's names (``told_in_names``)."""
+    return told_in_names(TYPE_NAMES, lambda f, m: (FIELD_NAMES.get(f, f), m), query=query)
 
 
 def _optional_id(value: strawberry.ID | None, type_name: str, field: str) -> int | None:

@@ -8,6 +8,7 @@ for every result a subscription streams, each shaped before it is sent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -15,11 +16,11 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from typing_extensions import override
 
-from domain.errors import DomainError
+from domain.errors import DomainError, Invalid, NotFound
 from schema.errors import code_for, public_error
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from strawberry.types import StreamExecutionResult
 
@@ -99,3 +100,28 @@ def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -
         path=error.path,
         extensions=extensions,
     )
+
+
+@contextlib.contextmanager
+def told_in_names(
+    type_names: Mapping[str, str],
+    rename: Callable[[str, list[str]], tuple[str, list[str]]],
+    *,
+    query: bool = False,
+) -> Iterator[None]:
+    """Domain errors in an API's names: NotFound names the API's type, Invalid its input
+    fields (``rename``: a service field and its messages as the API tells them). In a query
+    (no field list to show) Invalid is told by its first message."""
+    try:
+        yield
+    except NotFound as exc:
+        raise NotFound(type_names.get(exc.entity, exc.entity), exc.key) from None
+    except Invalid as exc:
+        renamed: dict[str, list[str]] = {}
+        for field, messages in exc.field_errors.items():
+            name, told = rename(field, messages)
+            renamed.setdefault(name, []).extend(told)
+        message = exc.message
+        if query and message == Invalid.default_message and renamed:
+            message = next(iter(renamed.values()))[0]
+        raise Invalid(renamed, message=message) from None

@@ -8,14 +8,13 @@ the result rendered. The services speak the legacy service's names (``tracker_ac
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.errors import Invalid, NotFound
+from domain.errors import Invalid
 from domain.text import text_errors
 from domain.tracking import rules
 from domain.tracking import service as tracking
@@ -23,6 +22,7 @@ from domain.tracking.events import CHANNEL, OnlineStatusChanged
 from domain.tracking.model import Role, Theme
 from domain.tracking.service import TelegramUserChanges
 from resolvers.connections import page_of
+from resolvers.errors import told_in_names
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.context import Info
@@ -80,7 +80,8 @@ from schema.tracking import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
+    from contextlib import AbstractContextManager
 
 
 # At most this many tracked users per onlineStatus subscription.
@@ -103,28 +104,18 @@ FIELD_NAMES = {
 CREDENTIALS = {"api_id", "api_hash"}
 
 
-@contextlib.contextmanager
-def told_in_api_names(*, credentials_as_input: bool = True, query: bool = False) -> Iterator[None]:
-    """Domain errors renamed for this API: NotFound names the GraphQL type, Invalid the input
-    fields (the tracker's credentials, when they are not the input's, concern the input as a
-    whole). In a query (no field list to show) Invalid is told by its first message."""
-    try:
-        yield
-    except NotFound as exc:
-        name = TYPE_NAMES.get(exc.entity, exc.entity)
-        raise NotFound(name, exc.key) from None
-    except Invalid as exc:
-        renamed: dict[str, list[str]] = {}
-        for field, messages in exc.field_errors.items():
-            if field in CREDENTIALS and not credentials_as_input:
-                name, messages = "non_field_errors", [f"The tracker's {m}" for m in messages]
-            else:
-                name = FIELD_NAMES.get(field, field)
-            renamed.setdefault(name, []).extend(messages)
-        message = exc.message
-        if query and message == Invalid.default_message and renamed:
-            message = next(iter(renamed.values()))[0]
-        raise Invalid(renamed, message=message) from None
+def told_in_api_names(
+    *, credentials_as_input: bool = True, query: bool = False
+) -> AbstractContextManager[None]:
+    """Domain errors in this API's names (``told_in_names``); the tracker's credentials, when
+    they are not the input's, concern the input as a whole."""
+
+    def rename(field: str, messages: list[str]) -> tuple[str, list[str]]:
+        if field in CREDENTIALS and not credentials_as_input:
+            return "non_field_errors", [f"The tracker's {m}" for m in messages]
+        return FIELD_NAMES.get(field, field), messages
+
+    return told_in_names(TYPE_NAMES, rename, query=query)
 
 
 def storable(**fields: str | None) -> None:
