@@ -115,6 +115,19 @@ class Settings(BaseSettings):
     # The legacy POST /bots/ and POST /channels/ wait this many seconds for their job's
     # outcome; still running then, they answer 202 with the task's id.
     bot_job_wait: float = Field(default=10.0, ge=0, le=120)
+    # Mailing dispatch (one dispatcher per deployment, under a lease): each account sends at
+    # most one message every mailing_pacing seconds (0: no pacing); a pass runs for
+    # mailing_pass_seconds, looking for work every mailing_poll_interval, and a new pass is
+    # tried every mailing_tick seconds; a claim on a delivery lapses mailing_claim_seconds
+    # after its batch's pacing time; PeerFlood pauses an account mailing_peer_flood_pause.
+    mailing_pacing: float = Field(default=1.0, ge=0, le=3600)
+    mailing_claim_batch: int = Field(default=100, ge=1, le=10_000)
+    mailing_claim_seconds: float = Field(default=60.0, gt=0)
+    mailing_peer_flood_pause: float = Field(default=6 * 3600.0, gt=0)
+    mailing_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    mailing_tick: int = Field(default=5, ge=1, le=59)
+    mailing_pass_seconds: float = Field(default=45.0, gt=0, le=50)
+    mailing_lease_ttl: float = Field(default=15.0, gt=0)
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from workers.deps import WorkerDeps
 from workers.durable import durable
 from workers.jobs import bots as bots_jobs
 from workers.jobs import jobs as jobs_jobs
+from workers.jobs import mailing as mailing_jobs
 from workers.jobs import presence as presence_jobs
 from workers.jobs import telegram as telegram_jobs
 from workers.resilient import ResilientWorker
@@ -44,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     # Scheduled jobs (domain/jobs/schedule.py): the cron table and "run now" run these.
     schedule.JOBS_SWEEP: jobs_jobs.sweep_jobs,
     schedule.PRESENCE_SWEEP: presence_jobs.sweep_presence,
+    schedule.MAILING_DISPATCH: mailing_jobs.dispatch_mailings,
 }
 
 

@@ -27,6 +27,7 @@ PRESENCE_SWEEP = "presence.sweep"
 # start when a scheduled job has no handler).
 BOTS_CHECK_LINKS = "bots.check_links"
 BOTS_COLLECT_STATS = "bots.collect_stats"
+MAILING_DISPATCH = "mailing.dispatch"
 
 # ARQ's cron argument for one field: one value, a set of values, or None for any.
 CronValue = int | set[int] | None
@@ -213,6 +214,14 @@ def scheduled_jobs(settings: Settings) -> Schedule:
                 every_seconds(30),
                 "Announce as offline the messenger users silent for the online window.",
                 tick_is_task=False,
+            ),
+            ScheduledJob(
+                MAILING_DISPATCH,
+                every_seconds(settings.mailing_tick),
+                "Start mailings at their start, send their messages, expire what is left at "
+                "their end (one pass at a time in the deployment).",
+                tick_is_task=False,
+                at_startup=True,
             ),
             ScheduledJob(
                 BOTS_CHECK_LINKS,

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Invalid
 from domain.mailing import rules
 from domain.mailing.errors import ClientNotFound, MailingNotFound
-from domain.mailing.model import Client, Mailing
+from domain.mailing.model import Client, Delivery, DeliveryStatus, Mailing
+from domain.types import Page
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Sequence
+    from datetime import datetime
 
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from domain.types import PageRequest
 
 # PostgreSQL's integer: a larger id names nothing (and must not reach the query).
 INT_MAX = 2**31 - 1
@@ -69,15 +77,26 @@ async def save_mailing(session: AsyncSession, mailing: Mailing) -> None:
 
 
 async def get_mailing(
-    session: AsyncSession, mailing_id: int, *, owner_id: uuid.UUID | None
+    session: AsyncSession,
+    mailing_id: int,
+    *,
+    owner_id: uuid.UUID | None,
+    for_update: bool = False,
 ) -> Mailing:
     query = select(Mailing).where(Mailing.id == mailing_id)
     if owner_id is not None:
         query = query.where(Mailing.owner_id == owner_id)
+    if for_update:
+        query = query.with_for_update()
     found = (await session.execute(query)).scalar_one_or_none() if _fits(mailing_id) else None
     if found is None:
         raise MailingNotFound(mailing_id)
     return found
+
+
+async def mailings_by_ids(session: AsyncSession, mailing_ids: Sequence[int]) -> list[Mailing]:
+    query = select(Mailing).where(Mailing.id.in_(list(mailing_ids))).order_by(Mailing.id)
+    return list((await session.execute(query)).scalars())
 
 
 async def list_mailings(session: AsyncSession, *, owner_id: uuid.UUID | None) -> list[Mailing]:
@@ -100,3 +119,362 @@ async def matching_clients(session: AsyncSession, mailing: Mailing) -> list[int]
     if "operator_code" in values:
         query = query.where(Client.operator_code == values["operator_code"])
     return list((await session.execute(query)).scalars())
+
+
+# -- dispatch --------------------------------------------------------------------------------
+
+
+async def mailings_to_start(session: AsyncSession, now: datetime, limit: int) -> list[Mailing]:
+    """Mailings whose start has come and whose clients are not matched yet; locked, skipping
+    those another dispatcher holds."""
+    query = (
+        select(Mailing)
+        .where(
+            Mailing.matched_at.is_(None),
+            Mailing.cancelled_at.is_(None),
+            Mailing.finished_at.is_(None),
+            Mailing.start_time <= now,
+        )
+        .order_by(Mailing.start_time, Mailing.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def create_deliveries(
+    session: AsyncSession, mailing: Mailing, status: DeliveryStatus, error: str | None
+) -> int:
+    """One delivery per client the mailing's filters pick, in one statement; a delivery made
+    already is left as it is. Returns how many were made."""
+    values = rules.match_values(mailing.filter_params)
+    if not values:  # refused when stored; never "every client"
+        return 0
+    picked = select(
+        literal(mailing.id),
+        Client.id,
+        Client.phone_number,
+        Client.timezone,
+        literal(status.value).cast(Delivery.__table__.c.status.type),
+        literal(error, type_=Delivery.__table__.c.error.type),
+    ).where(Client.owner_id == mailing.owner_id)
+    if "tag" in values:
+        picked = picked.where(Client.tag == values["tag"])
+    if "operator_code" in values:
+        picked = picked.where(Client.operator_code == values["operator_code"])
+    statement = (
+        insert(Delivery)
+        .from_select(
+            ["mailing_id", "client_id", "phone_number", "timezone", "status", "error"], picked
+        )
+        .on_conflict_do_nothing(constraint="uq_mailing_deliveries_mailing_client")
+    )
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expire_ended(session: AsyncSession, now: datetime, error: str) -> set[int]:
+    """Pending deliveries of mailings whose window has closed become ``expired``, except
+    those a live claim holds (their send may be under way: its outcome decides). Returns the
+    mailings touched."""
+    ended = select(Mailing.id).where(Mailing.end_time <= now, Mailing.finished_at.is_(None))
+    statement = (
+        update(Delivery)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.mailing_id.in_(ended.scalar_subquery()),
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        .values(status=DeliveryStatus.EXPIRED, error=error, claimed_until=None)
+        .returning(Delivery.mailing_id)
+        .execution_options(synchronize_session=False)
+    )
+    return set((await session.execute(statement)).scalars())
+
+
+async def finish_mailings(session: AsyncSession, now: datetime) -> list[int]:
+    """Started mailings with nothing pending any more are finished now. Returns their ids."""
+    pending = exists().where(
+        Delivery.mailing_id == Mailing.id, Delivery.status == DeliveryStatus.PENDING
+    )
+    statement = (
+        update(Mailing)
+        .where(Mailing.matched_at.is_not(None), Mailing.finished_at.is_(None), ~pending)
+        .values(finished_at=now)
+        .returning(Mailing.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def cancel_pending(session: AsyncSession, mailing_id: int, error: str) -> int:
+    """Every pending delivery of the mailing expires, claimed or not (a send already under
+    way still records its outcome). Returns how many."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.mailing_id == mailing_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.EXPIRED, error=error, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _ready(now: datetime) -> Any:
+    """SQL: the delivery may go now through some account (binding aside): pending, of a
+    running mailing, not held by a live claim, not waiting for a retry, in daytime."""
+    return and_(
+        Delivery.status == DeliveryStatus.PENDING,
+        Mailing.cancelled_at.is_(None),
+        Mailing.matched_at.is_not(None),
+        Mailing.start_time <= now,
+        Mailing.end_time > now,
+        or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        _in_daytime(now),
+    )
+
+
+async def work_ready(session: AsyncSession, now: datetime) -> bool:
+    """Whether some delivery may go now."""
+    query = select(
+        exists().where(Delivery.mailing_id == Mailing.id, _ready(now)).select_from(Delivery)
+    )
+    return bool((await session.execute(query)).scalar())
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery a dispatcher holds, with what its send needs."""
+
+    id: int
+    mailing_id: int
+    phone_number: str
+    attempts: int
+    message_text: str
+    end_time: datetime
+
+
+def _in_daytime(now: datetime) -> Any:
+    """SQL: the client's local time of day is in the mailing's daytime window (or it has none);
+    ``rules.in_daytime`` is the same rule over values."""
+    local = func.cast(func.timezone(Delivery.timezone, literal(now)), Mailing.daytime_start.type)
+    start, end = Mailing.daytime_start, Mailing.daytime_end
+    return or_(
+        start.is_(None),
+        end.is_(None),
+        case(
+            (start < end, and_(local >= start, local < end)),
+            else_=or_(local >= start, local < end),
+        ),
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    pool: Sequence[uuid.UUID],
+    now: datetime,
+    until: datetime,
+    limit: int,
+) -> list[Claimed]:
+    """Claim up to ``limit`` deliveries ready to go through ``account_id``, oldest first: of
+    running mailings (started, not cancelled, window open), due (no back-off ahead), in the
+    client's daytime, not held by a live claim, and either unbound or bound to this account
+    or to one that left the ``pool`` (a resend must go through the account that tried, as
+    Telegram matches a repeated random_id per account). Locked rows are skipped, so
+    dispatchers never claim the same delivery."""
+    ready = (
+        select(Delivery.id)
+        .join(Mailing, Mailing.id == Delivery.mailing_id)
+        .where(
+            _ready(now),
+            or_(
+                Delivery.account_id.is_(None),
+                Delivery.account_id == account_id,
+                Delivery.account_id != func.all(bindparam("pool", list(pool), ARRAY(Uuid))),
+            ),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    )
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(ready.scalar_subquery()), Mailing.id == Delivery.mailing_id)
+        .values(account_id=account_id, claimed_until=until)
+        .returning(
+            Delivery.id,
+            Delivery.mailing_id,
+            Delivery.phone_number,
+            Delivery.attempts,
+            Mailing.message_text,
+            Mailing.end_time,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
+
+
+DELIVERIES = cast("Table", Delivery.__table__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed delivery's send: ``status`` sent / failed (for good) /
+    pending (to try again through the same account, not before ``retry_at``)."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    attempts: int
+    error: str | None = None
+    sent_at: datetime | None = None
+    retry_at: datetime | None = None
+
+
+async def record_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Write the outcomes, releasing the claims. A message sent is recorded whatever the
+    delivery's status meanwhile (a cancel may have expired it: it went all the same); any
+    other outcome only while the delivery is still pending. One executemany per kind (Core:
+    the ORM's bulk update by primary key takes no extra condition)."""
+    sent = [o for o in outcomes if o.status is DeliveryStatus.SENT]
+    others = [o for o in outcomes if o.status is not DeliveryStatus.SENT]
+    if sent:
+        await session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == bindparam("delivery_id"))
+            .values(
+                status=DeliveryStatus.SENT,
+                attempts=bindparam("attempts"),
+                sent_at=bindparam("sent_at"),
+                error=None,
+                claimed_until=None,
+                next_attempt_at=None,
+            ),
+            [
+                {"delivery_id": o.delivery_id, "attempts": o.attempts, "sent_at": o.sent_at}
+                for o in sent
+            ],
+        )
+    if others:
+        await session.execute(
+            update(DELIVERIES)
+            .where(
+                DELIVERIES.c.id == bindparam("delivery_id"),
+                DELIVERIES.c.status == DeliveryStatus.PENDING,
+            )
+            .values(
+                status=bindparam("new_status"),
+                attempts=bindparam("attempts"),
+                error=bindparam("error"),
+                claimed_until=None,
+                next_attempt_at=bindparam("retry_at"),
+            ),
+            [
+                {
+                    "delivery_id": o.delivery_id,
+                    "new_status": o.status,
+                    "attempts": o.attempts,
+                    "error": o.error,
+                    "retry_at": o.retry_at,
+                }
+                for o in others
+            ],
+        )
+
+
+async def release(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """Give back claims whose send was not tried: free for any account again, unless an
+    earlier send was tried (then it stays with that account)."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(
+            claimed_until=None,
+            account_id=case((Delivery.attempts > 0, Delivery.account_id), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A mailing's deliveries by status, and its first and last message sent."""
+
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    expired: int = 0
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sent + self.failed + self.expired
+
+
+async def delivery_counts(session: AsyncSession, mailing_ids: Sequence[int]) -> dict[int, Counts]:
+    """Counts of each mailing asked for (zeros for one without deliveries)."""
+    query = (
+        select(
+            Delivery.mailing_id,
+            Delivery.status,
+            func.count(),
+            func.min(Delivery.sent_at),
+            func.max(Delivery.sent_at),
+        )
+        .where(Delivery.mailing_id.in_(list(mailing_ids)))
+        .group_by(Delivery.mailing_id, Delivery.status)
+    )
+    found: dict[int, dict[str, Any]] = {mailing_id: {} for mailing_id in mailing_ids}
+    for mailing_id, status, count, first, last in (await session.execute(query)).all():
+        fields = found[mailing_id]
+        fields[DeliveryStatus(status).value] = count
+        if first is not None:
+            fields["first_sent_at"], fields["last_sent_at"] = first, last
+    return {mailing_id: Counts(**fields) for mailing_id, fields in found.items()}
+
+
+async def database_now(session: AsyncSession) -> datetime:
+    """The transaction's time on the database's clock."""
+    now: datetime = (await session.execute(select(func.now()))).scalar_one()
+    return now
+
+
+# Delivery ids are bigint; a cursor past this names nothing.
+_MAX_DELIVERY_ID = 2**63 - 1
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    mailing_id: int,
+    page: PageRequest,
+    *,
+    status: DeliveryStatus | None = None,
+) -> Page[Delivery]:
+    """Up to ``page.first`` deliveries of the mailing by id after the cursor (an id), with
+    the count of all that match."""
+    query = select(Delivery).where(Delivery.mailing_id == mailing_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    after = _delivery_cursor(page.after)
+    if after is not None:
+        query = query.where(Delivery.id > after)
+    rows = list(
+        (await session.execute(query.order_by(Delivery.id).limit(page.first + 1))).scalars()
+    )
+    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
+
+
+def _delivery_cursor(after: tuple[str, ...] | None) -> int | None:
+    if after is None:
+        return None
+    text = after[0] if len(after) == 1 else ""
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_DELIVERY_ID:
+        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
+    return int(text)

@@ -3,10 +3,12 @@ the legacy API's words, and which clients a mailing's filters pick."""
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import re
 import zoneinfo
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from functools import cache
 
 from domain.text import text_errors
@@ -133,3 +135,54 @@ def matches(filter_params: Mapping[str, object], *, tag: str, operator_code: str
     values = match_values(filter_params)
     client = {"tag": tag, "operator_code": operator_code}
     return all(client[key] == value for key, value in values.items())
+
+
+# -- delivery --------------------------------------------------------------------------------
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+NOT_ON_TELEGRAM = "The phone number has no Telegram account."
+WINDOW_CLOSED = "The mailing's window closed before the message went."
+CANCELLED = "The mailing was cancelled before the message went."
+# Back-off of a failed send: 30 s, 1 min, 2 min … capped at 30 minutes (it stops at the end).
+RETRY_BASE_SECONDS = 30.0
+RETRY_CAP_SECONDS = 1800.0
+
+
+def random_id(delivery_id: int) -> int:
+    """The ``random_id`` of a delivery's message: the same for every send of it, so Telegram
+    delivers a resend after a crash (between its answer and our commit) once. A signed 64-bit
+    integer, never 0, as MTProto's ``long`` takes."""
+    digest = hashlib.blake2b(f"tghub mailing delivery {delivery_id}".encode(), digest_size=8)
+    value = int.from_bytes(digest.digest(), "big", signed=True)
+    return value or 1
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next send of a delivery whose ``attempts``-th send failed."""
+    return min(RETRY_BASE_SECONDS * 2.0 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+
+
+def in_daytime(local: time, start: time | None, end: time | None) -> bool:
+    """Whether a client's local time of day is in the mailing's daytime window
+    ``[start, end)``; a window with start after end wraps midnight; no window: always."""
+    if start is None or end is None:
+        return True
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def daytime_errors(start: time | None, end: time | None) -> dict[str, list[str]]:
+    """Both ends or neither, and not the same time (an empty window would never send)."""
+    if (start is None) != (end is None):
+        return {"daytime": ["Give both ends of the daytime window, or neither."]}
+    if start is not None and start == end:
+        return {"daytime": ["The daytime window is empty: its start equals its end."]}
+    return {}

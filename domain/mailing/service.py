@@ -16,20 +16,33 @@ from typing import TYPE_CHECKING, Any
 
 from domain.access import Guest, System
 from domain.accounts import service as accounts
-from domain.errors import Invalid, PermissionDenied, Unauthenticated
-from domain.mailing import repository, rules
+from domain.errors import Conflict, Invalid, PermissionDenied, Unauthenticated
+from domain.mailing import dispatch, repository, rules
 from domain.mailing.errors import ClientNotFound, MailingNotFound
-from domain.mailing.model import Client, Mailing
+from domain.mailing.model import Client, Delivery, DeliveryStatus, Mailing
+from domain.mailing.repository import Counts
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from datetime import datetime
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime, time
 
     from domain.access import Actor
+    from domain.mailing.events import MailingProgress
     from domain.settings import LegacyGroup
+    from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
-__all__ = ["GROUP", "GUEST_OWNER", "Client", "ClientNotFound", "Mailing", "MailingNotFound"]
+__all__ = [
+    "GROUP",
+    "GUEST_OWNER",
+    "Client",
+    "ClientNotFound",
+    "Counts",
+    "Delivery",
+    "DeliveryStatus",
+    "Mailing",
+    "MailingNotFound",
+]
 
 # The legacy group whose routes these use cases serve (TGHUB_LEGACY_OPEN).
 GROUP: LegacyGroup = "mailing"
@@ -171,9 +184,13 @@ def _mailing_errors(
     end_time: datetime,
     message_text: str,
     filter_params: object,
+    daytime: tuple[time | None, time | None] = (None, None),
 ) -> None:
     """Field errors first; the legacy ``non_field_errors`` only once every field is valid."""
-    _check(rules.mailing_field_errors(message_text=message_text, filter_params=filter_params))
+    _check(
+        rules.mailing_field_errors(message_text=message_text, filter_params=filter_params)
+        | rules.daytime_errors(*daytime)
+    )
     params: Mapping[str, object] = filter_params  # type: ignore[assignment]  # checked above
     problems = rules.mailing_errors(start_time=start_time, end_time=end_time, filter_params=params)
     _check({"non_field_errors": problems} if problems else {})
@@ -188,15 +205,20 @@ async def create_mailing(
     message_text: str,
     filter_params: Mapping[str, Any],
     owner_id: uuid.UUID | None = None,
+    daytime_start: time | None = None,
+    daytime_end: time | None = None,
 ) -> Mailing:
     """A mailing of the actor's workspace; its filters kept exactly as sent. A window that is
-    already past is accepted (the legacy service did). Commits."""
+    already past is accepted (the legacy service did). With a daytime window, messages go
+    only while each client's local time is in it. Commits; the dispatcher starts it at its
+    start (at once when that has come)."""
     _admit(actor)
     _mailing_errors(
         start_time=start_time,
         end_time=end_time,
         message_text=message_text,
         filter_params=filter_params,
+        daytime=(daytime_start, daytime_end),
     )
     mailing = Mailing(
         owner_id=await _new_owner(uow, actor, owner_id),
@@ -204,6 +226,8 @@ async def create_mailing(
         end_time=rules.aware(end_time),
         message_text=message_text,
         filter_params=dict(filter_params),
+        daytime_start=daytime_start,
+        daytime_end=daytime_end,
     )
     await repository.save_mailing(uow.session, mailing)
     await uow.commit()
@@ -230,20 +254,27 @@ async def update_mailing(
     end_time: datetime | None = None,
     message_text: str | None = None,
     filter_params: Mapping[str, Any] | None = None,
+    daytime: tuple[time | None, time | None] | None = None,
 ) -> Mailing:
-    """Changes the fields given (None: unchanged; new filters replace the old whole); the
-    result is checked as a whole, as a new mailing would be. Commits."""
+    """Changes the fields given (None: unchanged; new filters replace the old whole;
+    ``daytime`` (start, end), (None, None) to remove it); the result is checked as a whole,
+    as a new mailing would be. Once started, a mailing's recipients are fixed: new filters
+    change nothing then, a new text or window applies to the messages still to go. Commits."""
     owner = await _scope(uow, actor)
     mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
     start = start_time if start_time is not None else mailing.start_time
     end = end_time if end_time is not None else mailing.end_time
     text = message_text if message_text is not None else mailing.message_text
     params = filter_params if filter_params is not None else mailing.filter_params
-    _mailing_errors(start_time=start, end_time=end, message_text=text, filter_params=params)
+    window = daytime if daytime is not None else (mailing.daytime_start, mailing.daytime_end)
+    _mailing_errors(
+        start_time=start, end_time=end, message_text=text, filter_params=params, daytime=window
+    )
     mailing.start_time = rules.aware(start)
     mailing.end_time = rules.aware(end)
     mailing.message_text = text
     mailing.filter_params = dict(params)
+    mailing.daytime_start, mailing.daytime_end = window
     await repository.save_mailing(uow.session, mailing)
     await uow.commit()
     return mailing
@@ -264,3 +295,59 @@ async def matching_clients(
     owner = await _scope(uow, actor)
     mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
     return await repository.matching_clients(uow.session, mailing)
+
+
+# -- dispatch: progress, cancel, deliveries ---------------------------------------------------
+
+
+async def mailing_stats(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_ids: Sequence[int]
+) -> dict[int, Counts]:
+    """Each visible mailing's deliveries by status and first/last send (ids the actor does
+    not see are left out)."""
+    owner = await _scope(uow, actor)
+    visible = await repository.mailings_by_ids(uow.session, mailing_ids)
+    ids = [m.id for m in visible if owner is None or m.owner_id == owner]
+    return await repository.delivery_counts(uow.session, ids)
+
+
+async def cancel_mailing(uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int) -> Mailing:
+    """Stop a mailing: it never starts, or its pending deliveries expire now (a send already
+    under way still records its outcome). Cancelling again changes nothing; a finished
+    mailing cannot be cancelled. Commits."""
+    owner = await _scope(uow, actor)
+    mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner, for_update=True)
+    if mailing.cancelled_at is not None:
+        return mailing
+    if mailing.finished_at is not None:
+        raise Conflict("The mailing has finished; there is nothing left to cancel.")
+    now = await repository.database_now(uow.session)
+    mailing.cancelled_at = mailing.finished_at = now
+    await repository.cancel_pending(uow.session, mailing.id, rules.CANCELLED)
+    await uow.flush()
+    for event in await dispatch.progress_events(uow, [mailing.id]):
+        uow.emit(event)
+    await uow.commit()
+    return mailing
+
+
+async def mailing_progress(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int
+) -> MailingProgress:
+    """The mailing's progress now (what a subscriber gets first)."""
+    await get_mailing(uow, actor=actor, mailing_id=mailing_id)
+    (event,) = await dispatch.progress_events(uow, [mailing_id])
+    return event
+
+
+async def list_deliveries(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    mailing_id: int,
+    page: PageRequest,
+    status: DeliveryStatus | None = None,
+) -> Page[Delivery]:
+    """A visible mailing's deliveries by id (a keyset page), of one status if given."""
+    await get_mailing(uow, actor=actor, mailing_id=mailing_id)
+    return await repository.list_deliveries(uow.session, mailing_id, page, status=status)

@@ -173,6 +173,10 @@ class TelegramAccount(Timestamped, Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     signed_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Telegram asked this account to wait (FloodWait) or flagged it for spam (PeerFlood):
+    # dispatchers (mailings, invites) leave it alone until then; the reason says which.
+    paused_until: Mapped[datetime | None] = mapped_column(default=None)
+    pause_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # The uses the account serves, sorted, no repeats (stored as their values; see ``uses``).
     # A plain varchar array: ``'mailings' = ANY(uses)`` picks a pool, no enum type to migrate.
     uses_values: Mapped[list[str]] = mapped_column(

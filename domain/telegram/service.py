@@ -22,6 +22,7 @@ from domain.telegram.errors import AccountSessionRevoked as AccountSessionRevoke
 from domain.telegram.errors import ChatAdminRequired as ChatAdminRequired
 from domain.telegram.errors import InvalidBotToken as InvalidBotToken
 from domain.telegram.errors import InviteNotVisible as InviteNotVisible
+from domain.telegram.errors import PeerFlood as PeerFlood
 from domain.telegram.errors import TelegramError as TelegramError
 from domain.telegram.model import AccountCredentials as AccountCredentials
 from domain.telegram.model import AccountStatus, TelegramAccount
@@ -31,12 +32,14 @@ from domain.telegram.model import BotInfo as BotInfo
 from domain.telegram.model import ChannelInfo as ChannelInfo
 from domain.telegram.model import PostedMessage as PostedMessage
 from domain.telegram.model import StatusObservation as StatusObservation
-from domain.telegram.rules import ALL_USES, AccountUse
+from domain.telegram.rules import ALL_USES
+from domain.telegram.rules import AccountUse as AccountUse
 from domain.text import text_errors
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Collection, Sequence
+    from datetime import datetime
 
     from domain.access import Actor
     from domain.jobs.model import Job
@@ -135,12 +138,29 @@ async def set_account_uses(
 
 
 async def pool(
-    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse, unpaused_at: datetime | None = None
 ) -> list[TelegramAccount]:
     """The signed-in (ACTIVE) accounts serving ``use``, by phone: what a dispatcher (mailings,
-    invites, tracking) may send through."""
+    invites, tracking) may send through; with ``unpaused_at``, only those not paused then."""
     require_admin(actor)
-    return await repository.pool(uow.session, use)
+    return await repository.pool(uow.session, use, unpaused_at=unpaused_at)
+
+
+async def pause_account(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    account_id: uuid.UUID,
+    until: datetime,
+    reason: str,
+) -> None:
+    """Telegram asked the account to wait (FloodWait) or flagged it (PeerFlood): dispatchers
+    leave it alone until ``until`` (a longer pause already set stays). Commits."""
+    require_admin(actor)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    if account.paused_until is None or account.paused_until < until:
+        account.paused_until, account.pause_reason = until, reason
+    await uow.commit()
 
 
 def account_cursor(account: TelegramAccount) -> tuple[str]:

@@ -13,6 +13,7 @@ from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.bots.events import BotChannelEvent
 from domain.events import Event, EventDecodeError, decode, encode
 from domain.jobs.events import JobChanged
+from domain.mailing.events import MailingProgress
 from domain.messenger.cards import MessageCard, UserCard
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from domain.tracking.events import OnlineStatusChanged, StatusUpdate
@@ -233,6 +234,22 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
             message_id=42,
         ),
         lambda e: [e.link_id, e.channel_id, e.message_id],
+    ),
+    MailingProgress: (
+        MailingProgress(
+            mailing_id=7,
+            total=3,
+            pending=1,
+            sent=1,
+            failed=1,
+            expired=0,
+            first_sent_at=datetime(2030, 1, 1, 9, tzinfo=UTC),
+            last_sent_at=datetime(2030, 1, 1, 9, 5, tzinfo=UTC),
+            started=True,
+            finished=False,
+            cancelled=False,
+        ),
+        lambda e: [e.mailing_id, e.first_sent_at, e.last_sent_at],
     ),
 }
 

@@ -41,6 +41,7 @@ class TestScheduledJobs:
         assert list(listed) == [
             "jobs.sweep",
             "presence.sweep",
+            "mailing.dispatch",
             "bots.check_links",
             "bots.collect_stats",
         ]
@@ -50,6 +51,10 @@ class TestScheduledJobs:
         assert listed["presence.sweep"]["schedule"] == {
             "text": "every 30 seconds",
             "cron": "*/30 * * * * *",
+        }
+        assert listed["mailing.dispatch"]["schedule"] == {
+            "text": "every 5 seconds",
+            "cron": "*/5 * * * * *",
         }
         assert all(job["canRunNow"] for job in listed.values())
         ticks_are_tasks = {name for name, job in listed.items() if job["ticksAreTasks"]}
@@ -106,7 +111,8 @@ class TestRunScheduledJob:
                 "field": "name",
                 "messages": [
                     "No scheduled job is named 'bots.nope'. "
-                    "The scheduled jobs are: jobs.sweep, presence.sweep, bots.check_links, "
+                    "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+                    "bots.check_links, "
                     "bots.collect_stats."
                 ],
             }

@@ -1,0 +1,126 @@
+"""A simulated world of mailing recipients, signed-in sending accounts, and a dispatcher on a
+clock the tests move."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import select
+
+from domain.adapters.telegram import build_gateway
+from domain.mailing.dispatch import Dispatcher, DispatchOptions, PassReport
+from domain.mailing.model import Delivery
+from tests.fakes import FrozenClock
+from tests.world import API_HASH, SYSTEM, sign_in
+
+if TYPE_CHECKING:
+    import uuid
+
+    from domain.bootstrap import Runtime
+
+NOW = datetime(2030, 3, 1, 12, tzinfo=UTC)
+FIRST_USER = 2001
+ACCOUNT_PHONES = ("+79990000100", "+79990000101", "+79990000102")
+# Generous: a pass is a few short transactions, but CI machines are slow at times.
+DEADLINE = 60.0
+
+
+def phone(n: int) -> str:
+    """The n-th recipient's phone, as a mailing client stores it."""
+    return f"7999111{n:04d}"
+
+
+def recipients_world(users: int, *, accounts: int = 1, **account_fields: Any) -> dict[str, Any]:
+    """Users 1…``users`` with phones ``phone(n)`` (ids FIRST_USER + n - 1), and ``accounts``
+    sending accounts (``account_fields`` go to the first)."""
+    return {
+        "seed": 5,
+        "users": [
+            {"id": FIRST_USER + n - 1, "phone": f"+{phone(n)}", "first_name": f"User {n}"}
+            for n in range(1, users + 1)
+        ],
+        "accounts": [
+            {"id": 9100 + i, "phone": ACCOUNT_PHONES[i], "code": "12345", "password": None}
+            | (account_fields if i == 0 else {})
+            for i in range(accounts)
+        ],
+    }
+
+
+async def sending_accounts(runtime: Runtime, count: int = 1) -> list[uuid.UUID]:
+    """``count`` accounts of the world, added and signed in through the real jobs."""
+    from domain.telegram import service as telegram
+
+    made = []
+    for account_phone in ACCOUNT_PHONES[:count]:
+        async with runtime.uow() as uow:
+            account = await telegram.add_account(
+                uow,
+                runtime.secrets,
+                actor=SYSTEM,
+                phone=account_phone,
+                api_id=12345,
+                api_hash=API_HASH,
+            )
+        await sign_in(runtime, account.id)
+        made.append(account.id)
+    return made
+
+
+@dataclass
+class Dispatch:
+    runtime: Runtime
+    clock: FrozenClock
+    options: DispatchOptions
+
+    def dispatcher(self) -> Dispatcher:
+        gateway = build_gateway(self.runtime.settings, self.runtime)
+        return Dispatcher(self.runtime.uow, gateway, self.runtime.secrets, self.clock, self.options)
+
+    async def run(self, seconds: float = 0.3) -> PassReport:
+        return await self.dispatcher().run(seconds)
+
+    async def until(self, condition: Any, *, within: float = DEADLINE) -> None:
+        """Dispatch passes until ``await condition()`` holds; fails past the deadline."""
+        deadline = time.monotonic() + within
+        while not await condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"still not true after {within:.0f} s of dispatch")
+            await self.run()
+
+    async def advance(self, seconds: float) -> None:
+        """Our clock and the simulated Telegram's move together."""
+        self.clock.advance(seconds)
+        assert self.runtime.sandbox is not None
+        await self.runtime.sandbox.advance_clock(seconds)
+
+
+def dispatch(runtime: Runtime, **options: Any) -> Dispatch:
+    fields = {"pacing": 0.0, "poll_interval": 0.02, "claim_seconds": 30.0} | options
+    return Dispatch(runtime, FrozenClock(NOW), DispatchOptions(**fields))
+
+
+async def deliveries(runtime: Runtime, mailing_id: int) -> list[Delivery]:
+    async with runtime.uow() as uow:
+        query = select(Delivery).where(Delivery.mailing_id == mailing_id).order_by(Delivery.id)
+        return list((await uow.session.execute(query)).scalars())
+
+
+async def statuses(runtime: Runtime, mailing_id: int) -> dict[str, str]:
+    """Each delivery's status, by the client's phone."""
+    return {d.phone_number: d.status.value for d in await deliveries(runtime, mailing_id)}
+
+
+async def messages(runtime: Runtime) -> list[dict[str, Any]]:
+    """The messages the simulated Telegram delivered, oldest first."""
+    assert runtime.sandbox is not None
+    world = await runtime.sandbox.world()
+    return [entry for entry in world["outbox"] if entry["type"] == "message"]
+
+
+def later(minutes: float) -> datetime:
+    return NOW + timedelta(minutes=minutes)

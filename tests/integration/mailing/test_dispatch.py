@@ -1,0 +1,348 @@
+"""Mailing dispatch through the simulated Telegram: one message per matching client and none
+to others, start at the start, nothing at or after the end, claims that survive a crash
+without a duplicate, flood limits that slow a mailing down, cancel, the daytime window."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from domain.errors import Conflict
+from domain.mailing import repository, rules
+from domain.mailing import service as mailing
+from domain.telegram.model import TelegramAccount
+from tests.integration.mailing.dispatch_scene import (
+    FIRST_USER,
+    NOW,
+    deliveries,
+    dispatch,
+    later,
+    messages,
+    phone,
+    recipients_world,
+    sending_accounts,
+    statuses,
+)
+from tests.integration.mailing.scene import SYSTEM, client, user
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from domain.accounts.service import Viewer
+    from domain.bootstrap import Runtime
+    from domain.mailing.service import Mailing
+
+
+async def load(runtime: Runtime, world: dict[str, Any]) -> None:
+    assert runtime.sandbox is not None
+    await runtime.sandbox.load_world(world, merge=False)
+
+
+async def new_mailing(
+    runtime: Runtime,
+    me: Viewer,
+    *,
+    start: datetime,
+    end: datetime,
+    tag: str = "vip",
+    text: str = "Sale!",
+    daytime: tuple[time, time] | None = None,
+) -> Mailing:
+    start_of_day, end_of_day = daytime or (None, None)
+    async with runtime.uow() as uow:
+        return await mailing.create_mailing(
+            uow,
+            actor=me,
+            start_time=start,
+            end_time=end,
+            message_text=text,
+            filter_params={"tag": tag},
+            daytime_start=start_of_day,
+            daytime_end=end_of_day,
+        )
+
+
+async def finished(runtime: Runtime, me: Viewer, mailing_id: int) -> bool:
+    async with runtime.uow() as uow:
+        found = await mailing.get_mailing(uow, actor=me, mailing_id=mailing_id)
+    return found.finished_at is not None
+
+
+async def stats(runtime: Runtime, me: Viewer, mailing_id: int) -> repository.Counts:
+    async with runtime.uow() as uow:
+        return (await mailing.mailing_stats(uow, actor=me, mailing_ids=[mailing_id]))[mailing_id]
+
+
+async def test_one_message_per_matching_client_and_none_to_others(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(4))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    for n, tag in ((1, "vip"), (2, "vip"), (3, "other"), (4, "vip")):
+        await client(runtime, me, phone(n), tag=tag)
+    await client(runtime, me, phone(5), tag="vip")  # no Telegram account has this phone
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime)
+
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    sent = await messages(runtime)
+    assert sorted(m["user_id"] for m in sent) == [FIRST_USER, FIRST_USER + 1, FIRST_USER + 3]
+    assert {m["text"] for m in sent} == {"Sale!"}
+    assert await statuses(runtime, made.id) == {
+        phone(1): "sent",
+        phone(2): "sent",
+        phone(4): "sent",
+        phone(5): "failed",
+    }
+    (failed,) = [d for d in await deliveries(runtime, made.id) if d.status.value == "failed"]
+    assert failed.error == rules.NOT_ON_TELEGRAM
+    counts = await stats(runtime, me, made.id)
+    assert (counts.total, counts.sent, counts.failed, counts.pending) == (4, 3, 1, 0)
+    assert counts.first_sent_at is not None
+    assert counts.last_sent_at is not None
+    assert counts.first_sent_at <= counts.last_sent_at
+
+
+async def test_a_future_mailing_starts_at_its_start(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(2))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    await client(runtime, me, phone(1), tag="vip")
+    made = await new_mailing(runtime, me, start=later(10), end=later(70))
+    run = dispatch(runtime)
+
+    await run.run()  # before the start: nothing matched, nothing sent
+    assert await deliveries(runtime, made.id) == []
+    await client(runtime, me, phone(2), tag="vip")  # matched at the start, so it counts
+    await run.advance(10 * 60)
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    assert await statuses(runtime, made.id) == {phone(1): "sent", phone(2): "sent"}
+    assert len(await messages(runtime)) == 2
+
+
+async def test_a_past_window_sends_nothing(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(2))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    await client(runtime, me, phone(1), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-120), end=later(-60))
+
+    await dispatch(runtime).until(lambda: finished(runtime, me, made.id))
+
+    assert await statuses(runtime, made.id) == {phone(1): "expired"}
+    assert await messages(runtime) == []
+
+
+async def test_nothing_goes_at_or_after_the_end(runtime: Runtime) -> None:
+    # The one account may send once a minute: the window closes with two messages to go.
+    world = recipients_world(3, flood={"send_message": {"per_minute": 1}})
+    await load(runtime, world)
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(0.5))
+    run = dispatch(runtime)
+
+    await run.until(lambda: _counted(runtime, me, made.id, sent=1))
+    await run.advance(60)  # past the end, and past the flood wait
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    assert Counter((await statuses(runtime, made.id)).values()) == {"sent": 1, "expired": 2}
+    assert len(await messages(runtime)) == 1
+
+
+async def _counted(runtime: Runtime, me: Viewer, mailing_id: int, **wanted: int) -> bool:
+    counts = await stats(runtime, me, mailing_id)
+    return all(getattr(counts, name) == value for name, value in wanted.items())
+
+
+async def test_a_resend_after_a_crash_is_delivered_once(runtime: Runtime) -> None:
+    """A pass claimed a batch, Telegram delivered it, the pass died before its commit: the
+    claims lapse, the next pass sends again through the same account with the same
+    random_ids, and Telegram recognises every one."""
+    await load(runtime, recipients_world(3, accounts=2))
+    first, _ = await sending_accounts(runtime, 2)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime, claim_seconds=30.0)
+    await run.dispatcher().housekeep()  # started: the deliveries exist
+    claimed = await _claim_and_send_without_commit(runtime, run.clock.now(), first)
+    assert len(claimed) == 3
+
+    await run.run()  # the claims still hold: nothing is sent twice meanwhile
+    assert await _sent_count(runtime, made.id) == 0
+    await run.advance(60)  # the dead pass's claims lapse
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    sent = await messages(runtime)
+    assert sorted(m["user_id"] for m in sent) == [FIRST_USER, FIRST_USER + 1, FIRST_USER + 2]
+    assert {d.account_id for d in await deliveries(runtime, made.id)} == {first}
+
+
+async def _claim_and_send_without_commit(
+    runtime: Runtime, now: datetime, account_id: Any
+) -> list[repository.Claimed]:
+    from domain.adapters.telegram import build_gateway
+    from domain.telegram import service as telegram
+
+    async with runtime.uow() as uow:
+        account = await uow.session.get(TelegramAccount, account_id)
+        assert account is not None
+        creds = telegram.credentials(runtime.secrets, account)
+        accounts = await telegram.pool(uow, actor=SYSTEM, use=telegram.AccountUse.MAILINGS)
+        pool = [a.id for a in accounts]
+        claimed = await repository.claim(
+            uow.session,
+            account_id=account_id,
+            pool=pool,
+            now=now,
+            until=now + timedelta(seconds=30),
+            limit=10,
+        )
+        await uow.commit()
+    gateway = build_gateway(runtime.settings, runtime)
+    for item in claimed:
+        user_found = await gateway.import_phone(creds, f"+{item.phone_number}")
+        assert user_found is not None
+        await gateway.send_message(
+            creds, str(user_found.id), item.message_text, random_id=rules.random_id(item.id)
+        )
+    return claimed
+
+
+async def _sent_count(runtime: Runtime, mailing_id: int) -> int:
+    return sum(d.status.value == "sent" for d in await deliveries(runtime, mailing_id))
+
+
+async def test_a_flood_wait_slows_the_mailing_instead_of_failing_it(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(3))
+    (account_id,) = await sending_accounts(runtime)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    assert runtime.sandbox is not None
+    await runtime.sandbox.set_account_flood("+79990000100", 120)
+    run = dispatch(runtime)
+
+    report = await run.run()
+
+    assert report.paused == ["+79990000100"]
+    assert Counter((await statuses(runtime, made.id)).values()) == {"pending": 3}
+    async with runtime.uow() as uow:
+        account = await uow.session.get(TelegramAccount, account_id)
+        assert account is not None
+        assert account.paused_until is not None
+        assert account.paused_until >= NOW + timedelta(seconds=119)
+    await run.run()  # still paused: the account is left alone
+    assert await messages(runtime) == []
+    await run.advance(121)
+    await run.until(lambda: finished(runtime, me, made.id))
+    assert Counter((await statuses(runtime, made.id)).values()) == {"sent": 3}
+
+
+async def test_peer_flood_pauses_the_account_and_another_sends(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(3, accounts=2, peer_flood=True))
+    flagged, healthy = await sending_accounts(runtime, 2)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    await _set_uses(runtime, healthy, [])  # first the flagged account alone
+    run = dispatch(runtime)
+
+    report = await run.run()
+    assert report.paused == ["+79990000100"]
+    assert Counter((await statuses(runtime, made.id)).values()) == {"pending": 3}
+    await _set_uses(runtime, healthy, ["mailings"])
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    assert Counter((await statuses(runtime, made.id)).values()) == {"sent": 3}
+    assert {m["account"] for m in await messages(runtime)} == {"+79990000101"}
+    async with runtime.uow() as uow:
+        paused = await uow.session.get(TelegramAccount, flagged)
+        assert paused is not None
+        assert paused.paused_until is not None
+        assert paused.pause_reason is not None
+        assert "PEER_FLOOD" in paused.pause_reason
+    assert {d.account_id for d in await deliveries(runtime, made.id)} == {healthy}
+
+
+async def _set_uses(runtime: Runtime, account_id: Any, uses: list[str]) -> None:
+    from domain.telegram import service as telegram
+
+    async with runtime.uow() as uow:
+        await telegram.set_account_uses(uow, actor=SYSTEM, account_id=account_id, uses=uses)
+
+
+async def test_cancel_expires_what_is_pending(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(2))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    for n in (1, 2):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime)
+    await run.dispatcher().housekeep()
+
+    async with runtime.uow() as uow:
+        cancelled = await mailing.cancel_mailing(uow, actor=me, mailing_id=made.id)
+    assert cancelled.cancelled_at is not None
+    await run.run()
+
+    assert await statuses(runtime, made.id) == {phone(1): "expired", phone(2): "expired"}
+    assert await messages(runtime) == []
+    assert {d.error for d in await deliveries(runtime, made.id)} == {rules.CANCELLED}
+    async with runtime.uow() as uow:  # again: nothing changes
+        again = await mailing.cancel_mailing(uow, actor=me, mailing_id=made.id)
+    assert again.cancelled_at == cancelled.cancelled_at
+
+
+async def test_a_finished_mailing_cannot_be_cancelled(runtime: Runtime) -> None:
+    await load(runtime, recipients_world(1))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    await client(runtime, me, phone(1), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    await dispatch(runtime).until(lambda: finished(runtime, me, made.id))
+
+    async with runtime.uow() as uow:
+        with pytest.raises(Conflict):
+            await mailing.cancel_mailing(uow, actor=me, mailing_id=made.id)
+
+
+async def test_the_daytime_window_follows_each_clients_timezone(runtime: Runtime) -> None:
+    # 12:00 UTC: daytime in London, 01:00 the next day in Auckland (UTC+13 in March).
+    await load(runtime, recipients_world(2))
+    await sending_accounts(runtime)
+    me = await user(runtime)
+    await client(runtime, me, phone(1), tag="vip", timezone="Europe/London")
+    await client(runtime, me, phone(2), tag="vip", timezone="Pacific/Auckland")
+    made = await new_mailing(
+        runtime, me, start=later(-1), end=later(24 * 60), daytime=(time(9), time(21))
+    )
+    run = dispatch(runtime)
+
+    await run.until(lambda: _counted(runtime, me, made.id, sent=1))
+    await run.run()
+    assert await statuses(runtime, made.id) == {phone(1): "sent", phone(2): "pending"}
+    await run.advance(8 * 3600)  # 09:00 in Auckland
+    await run.until(lambda: finished(runtime, me, made.id))
+    assert await statuses(runtime, made.id) == {phone(1): "sent", phone(2): "sent"}
+
+
+async def test_another_owners_mailing_is_not_found(runtime: Runtime) -> None:
+    me, other = await user(runtime), await user(runtime)
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+
+    async with runtime.uow() as uow:
+        with pytest.raises(mailing.MailingNotFound):
+            await mailing.cancel_mailing(uow, actor=other, mailing_id=made.id)
+        assert await mailing.mailing_stats(uow, actor=other, mailing_ids=[made.id]) == {}
