@@ -119,14 +119,26 @@ def bots_routes() -> list[BaseRoute]:
     ]
 
 
+def mailing_routes() -> list[BaseRoute]:
+    """Seed 003. ``create/`` comes before the ``{id}`` route: a POST there is a new mailing
+    (a GET reaches the ``{id}`` route, where a name that is no number is 404)."""
+    return [
+        *_both("/api/v1/users/register/", mailing.register, ["POST"]),
+        *_both("/api/token/", messenger.obtain_tokens, ["POST"]),
+        *_both("/api/token/refresh/", messenger.refresh_tokens, ["POST"]),
+        *_both("/api/token/verify/", mailing.verify_token, ["POST"]),
+        *_both("/api/v1/clients/", mailing.clients, ["GET", "POST"]),
+        *_both("/api/v1/clients/{client_id}/", mailing.client, ["GET", "PUT", "PATCH", "DELETE"]),
+        *_both("/api/v1/mailing/", mailing.mailings, ["GET"]),
+        *_both("/api/v1/mailing/create/", mailing.create_mailing, ["POST"]),
+        *_both("/api/v1/mailing/{mailing_id}/", mailing.mailing_detail, ["GET"]),
+    ]
+
+
 def legacy_routes() -> list[BaseRoute]:
     return [
         *messenger_routes(),
         *seeonline_routes(),
         *bots_routes(),
-        # 003 mailing
-        *_both("/api/v1/users/register/", mailing.register, ["POST"]),
-        *_both("/api/token/", messenger.obtain_tokens, ["POST"]),
-        *_both("/api/token/refresh/", messenger.refresh_tokens, ["POST"]),
-        *_both("/api/token/verify/", mailing.verify_token, ["POST"]),
+        *mailing_routes(),
     ]

@@ -84,6 +84,20 @@ async def require_group_access(
     return viewer
 
 
+async def require_user_or_guest(request: Request, group: LegacyGroup) -> Actor:
+    """The actor of a legacy group whose services keep each user's rows apart (``mailing``):
+    any signed-in caller (a token; the services show a user their own rows, admins
+    everyone's); an anonymous caller is the group's ``Guest`` when the operator opened it,
+    and is refused otherwise. A presented but bad token is refused, open or not."""
+    viewer = await request_viewer(request)
+    if viewer is not None:
+        return viewer
+    runtime: Runtime = request.state.runtime
+    if group not in runtime.settings.legacy_open:
+        raise Unauthenticated
+    return Guest(group)
+
+
 async def require_user(request: Request) -> Viewer:
     """The signed-in caller (a token); UNAUTHENTICATED for anyone else."""
     viewer = await request_viewer(request)

@@ -9,7 +9,7 @@ the bad filters too, and a client sends one filter wrong at a time).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from domain.errors import Invalid
@@ -25,6 +25,21 @@ NOT_STRING = "Not a valid string."
 # Above this many digits Python refuses to parse a number; no column holds one anyway.
 MAX_DIGITS = 50
 _INTEGRAL = re.compile(r"^[+-]?\d+(\.0*)?$")
+
+# DRF's DateTimeField messages; its default input format is ISO 8601, which it names so.
+WRONG_DATETIME = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+DATETIME_OUT_OF_RANGE = "Datetime value out of range."
+# What Django's parse_datetime takes that Python's ISO reading does not: one-digit fields,
+# spaces before the offset (ASCII digits only: int() would read other scripts' too).
+_LOOSE_DATETIME = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
+    r"[T ](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2})"
+    r"(?::(?P<second>[0-9]{1,2})(?:[.,](?P<fraction>[0-9]{1,6})[0-9]{0,6})?)?"
+    r"\s*(?P<offset>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
 
 _TRUE = {"true", "True", "TRUE", "1", "on", "On", "ON", "yes", "Yes", "YES", "t", "T", "y", "Y"}
 _FALSE = {"false", "False", "FALSE", "0", "off", "Off", "OFF", "no", "No", "NO", "f", "F", "n", "N"}
@@ -97,6 +112,13 @@ def string(data: dict[str, Any], name: str, errors: Errors) -> str | None:
     return text
 
 
+def trimmed_string(data: dict[str, Any], name: str, errors: Errors) -> str | None:
+    """``string`` with DRF's default ``trim_whitespace``: the text without the whitespace
+    around it (so whitespace alone is blank)."""
+    text = string(data, name, errors)
+    return None if text is None else text.strip()
+
+
 def choice(data: dict[str, Any], name: str, errors: Errors) -> str | None:
     """DRF's ChoiceField compares the value's text; the rules say whether it is a choice."""
     if name not in data:
@@ -106,6 +128,67 @@ def choice(data: dict[str, Any], name: str, errors: Errors) -> str | None:
         errors[name] = [NOT_NULL]
         return None
     return value if isinstance(value, str) else str(value)
+
+
+def date_time(data: dict[str, Any], name: str, errors: Errors) -> datetime | None:
+    """DRF's DateTimeField (required) under Django's ``USE_TZ`` and ``TIME_ZONE = "UTC"``: a
+    string Django's ``parse_datetime`` reads, as a UTC moment (an offset converted, none
+    meaning UTC); None, and the field's error, when absent or invalid."""
+    if name not in data:
+        errors[name] = [REQUIRED]
+        return None
+    value = data[name]
+    if value is None:
+        errors[name] = [NOT_NULL]
+        return None
+    parsed = _parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        errors[name] = [WRONG_DATETIME]
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        errors[name] = [DATETIME_OUT_OF_RANGE]
+        return None
+
+
+def _parse_datetime(text: str) -> datetime | None:
+    """Django's ``parse_datetime``: Python's ISO 8601 reading, else its looser pattern; None
+    when neither reads the text or it names no real moment (year 0, February 30)."""
+    if "\x00" in text:  # CPython 3.11's reading stops at a NUL, taking what came before
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _LOOSE_DATETIME.fullmatch(text)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    try:
+        return datetime(
+            int(parts["year"]),
+            int(parts["month"]),
+            int(parts["day"]),
+            int(parts["hour"]),
+            int(parts["minute"]),
+            int(parts["second"] or 0),
+            int((parts["fraction"] or "0").ljust(6, "0")),
+            tzinfo=_offset(parts["offset"]),
+        )
+    except ValueError:  # no such date or time, or an offset of a day or more
+        return None
+
+
+def _offset(text: str | None) -> timezone | None:
+    if text is None:
+        return None
+    if text == "Z":
+        return UTC
+    minutes = 60 * int(text[1:3]) + (int(text[-2:]) if len(text) > 3 else 0)
+    return timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
 
 
 def check(errors: Errors) -> None:

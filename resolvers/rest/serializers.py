@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts import rules
@@ -33,6 +34,13 @@ DELETED_USER: dict[str, Any] = {
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def drf_datetime(value: datetime) -> str:
+    """DRF's DateTimeField output under Django's ``USE_TZ`` and ``TIME_ZONE = "UTC"``: ISO
+    8601 in UTC, ``Z`` for the offset (``2024-03-20T12:00:00Z``)."""
+    text = value.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 def base_url(request: Request) -> str:

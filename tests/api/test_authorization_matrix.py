@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import uuid
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -32,6 +33,7 @@ import pytest
 from strawberry.relay import GlobalID
 
 from domain.bots import service as bots
+from domain.mailing import service as mailing
 from domain.settings import LegacyGroup
 from domain.telegram.model import AccountStatus
 from domain.tracking import service as tracking
@@ -1083,6 +1085,59 @@ def tracked_window(query: dict[str, str]) -> Build:
     return build
 
 
+# --- seed 003's clients and mailings: each cell acts on one of the owner's, made for it ----
+
+
+def mailing_phone() -> str:
+    return f"7{secrets.randbelow(10**10):010d}"
+
+
+async def owner_id(scene: Scene) -> uuid.UUID:
+    return uuid.UUID((await scene.person("owner")).raw_id)
+
+
+async def new_client_body(scene: Scene) -> Request:
+    return Request(json={"phone_number": mailing_phone()})
+
+
+def at_owners_client(*, full: bool = False, **body: Any) -> Build:
+    """A new client of the owner's; ``full``: the body of a PUT (its own phone again)."""
+
+    async def build(scene: Scene) -> Request:
+        async with scene.runtime.uow() as uow:
+            made = await mailing.create_client(
+                uow, actor=SYSTEM, phone_number=mailing_phone(), owner_id=await owner_id(scene)
+            )
+        sent = {"phone_number": made.phone_number, **body} if full else body
+        return Request(params={"client_id": str(made.id)}, json=sent or None)
+
+    return build
+
+
+async def new_mailing_request(scene: Scene) -> Request:
+    window = {"start_time": "2030-01-01T09:00:00Z", "end_time": "2030-01-02T09:00:00Z"}
+    return Request(json={**window, "message_text": "Hello", "filter_params": {"tag": "vip"}})
+
+
+async def at_owners_mailing(scene: Scene) -> Request:
+    async with scene.runtime.uow() as uow:
+        made = await mailing.create_mailing(
+            uow,
+            actor=SYSTEM,
+            start_time=datetime(2030, 1, 1, 9, tzinfo=UTC),
+            end_time=datetime(2030, 1, 2, 9, tzinfo=UTC),
+            message_text="Hello",
+            filter_params={"tag": "vip"},
+            owner_id=await owner_id(scene),
+        )
+    return Request(params={"mailing_id": str(made.id)})
+
+
+# Seed 003's: any signed-in user, each their own rows (admins everyone's); anonymous callers
+# only when the group is open, in a workspace of their own (so another's id is 404 to them).
+EVERYONE_READS: Statuses = (200, 200, 200, 200, 200)
+OWNERS_AND_ADMINS: Statuses = (401, 404, 404, 200, 200)
+
 # Seed 000's routes: admins only, or anyone but a signed-in non-admin when the group is open.
 ADMINS_OR_GUESTS: Statuses = (200, 403, 403, 403, 200)
 
@@ -1274,6 +1329,24 @@ LEGACY = [
     Endpoint("/api/token/", "POST", sign_in, 200, 200, 200, 200, 200),
     Endpoint("/api/token/refresh/", "POST", refresh_pair, 200, 200, 200, 200, 200),
     Endpoint("/api/token/verify/", "POST", a_token, 200, 200, 200, 200, 200),
+    Endpoint("/api/v1/clients/", "GET", bare, 401, 200, 200, 200, 200,
+           group="mailing", opened=EVERYONE_READS),
+    Endpoint("/api/v1/clients/", "POST", new_client_body, 401, 201, 201, 201, 201,
+           group="mailing", opened=(201, 201, 201, 201, 201)),
+    Endpoint("/api/v1/clients/{client_id}/", "GET", at_owners_client(), *OWNERS_AND_ADMINS,
+           group="mailing", opened=(404, 404, 404, 200, 200)),
+    Endpoint("/api/v1/clients/{client_id}/", "PUT", at_owners_client(full=True, tag="vip"),
+           *OWNERS_AND_ADMINS, group="mailing", opened=(404, 404, 404, 200, 200)),
+    Endpoint("/api/v1/clients/{client_id}/", "PATCH", at_owners_client(tag="vip"),
+           *OWNERS_AND_ADMINS, group="mailing", opened=(404, 404, 404, 200, 200)),
+    Endpoint("/api/v1/clients/{client_id}/", "DELETE", at_owners_client(),
+           401, 404, 404, 204, 204, group="mailing", opened=(404, 404, 404, 204, 204)),
+    Endpoint("/api/v1/mailing/", "GET", bare, 401, 200, 200, 200, 200,
+           group="mailing", opened=EVERYONE_READS),
+    Endpoint("/api/v1/mailing/create/", "POST", new_mailing_request, 401, 201, 201, 201, 201,
+           group="mailing", opened=(201, 201, 201, 201, 201)),
+    Endpoint("/api/v1/mailing/{mailing_id}/", "GET", at_owners_mailing, *OWNERS_AND_ADMINS,
+           group="mailing", opened=(404, 404, 404, 200, 200)),
 ]  # fmt: skip
 
 
