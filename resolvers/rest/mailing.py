@@ -29,6 +29,7 @@ from resolvers.rest.forms import MULTIPART
 from resolvers.rest.serializers import drf_datetime
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from starlette.requests import Request
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from domain.access import Actor
     from domain.bootstrap import Runtime
     from domain.mailing.service import Client, Mailing
+    from domain.uow import SqlAlchemyUnitOfWork
 
 # Starlette answers HEAD with the GET route: a HEAD is a read, its body dropped.
 READS = {"GET", "HEAD"}
@@ -172,16 +174,32 @@ async def client(request: Request) -> Response:
 # --- mailings ---------------------------------------------------------------------------------
 
 
-def mailing_json(found: Mailing) -> dict[str, Any]:
+def mailing_json(found: Mailing, counts: mailing.Counts) -> dict[str, Any]:
     """A mailing as the routes show it: the original's fields, ``filter_params`` exactly as
-    sent. The one place its shape is built (what a mailing shows more joins here)."""
+    sent, and (ours) its deliveries by status in ``stats``. The one place its shape is
+    built."""
     return {
         "id": found.id,
         "start_time": drf_datetime(found.start_time),
         "end_time": drf_datetime(found.end_time),
         "message_text": found.message_text,
         "filter_params": found.filter_params,
+        "stats": {
+            "total": counts.total,
+            "pending": counts.pending,
+            "sent": counts.sent,
+            "failed": counts.failed,
+            "expired": counts.expired,
+        },
     }
+
+
+async def _with_stats(
+    uow: SqlAlchemyUnitOfWork, actor: Actor, found: Sequence[Mailing]
+) -> list[dict[str, Any]]:
+    ids = [each.id for each in found]
+    counts = await mailing.mailing_stats(uow, actor=actor, mailing_ids=ids)
+    return [mailing_json(each, counts.get(each.id, mailing.Counts())) for each in found]
 
 
 @dataclass(frozen=True)
@@ -235,7 +253,8 @@ async def mailings(request: Request) -> Response:
     actor, runtime = await _actor(request), _runtime(request)
     async with runtime.uow() as uow:
         found = await mailing.list_mailings(uow, actor=actor)
-    return JSONResponse([mailing_json(each) for each in found])
+        shown = await _with_stats(uow, actor, found)
+    return JSONResponse(shown)
 
 
 @drf_view
@@ -251,7 +270,7 @@ async def create_mailing(request: Request) -> Response:
             message_text=given.message_text,
             filter_params=given.filter_params,
         )
-    return JSONResponse(mailing_json(created), status_code=201)
+    return JSONResponse(mailing_json(created, mailing.Counts()), status_code=201)
 
 
 @drf_view
@@ -260,4 +279,5 @@ async def mailing_detail(request: Request) -> Response:
     mailing_id = _path_id(request, "mailing_id")
     async with runtime.uow() as uow:
         found = await mailing.get_mailing(uow, actor=actor, mailing_id=mailing_id)
-    return JSONResponse(mailing_json(found))
+        (shown,) = await _with_stats(uow, actor, [found])
+    return JSONResponse(shown)

@@ -10,6 +10,7 @@ import pytest
 from tests.api.rest.factories import with_and_without_slash
 from tests.api.rest.mailing_factories import (
     BLANK,
+    CLIENTS,
     CREATE_MAILING,
     MAILINGS,
     NO_MAILING,
@@ -24,6 +25,14 @@ from tests.api.rest.mailing_factories import (
     opened,
     signed_in,
 )
+from tests.integration.mailing.dispatch_scene import (
+    dispatch,
+    later,
+    phone,
+    recipients_world,
+    sending_accounts,
+)
+from tests.integration.mailing.dispatch_scene import load as load_recipients
 
 if TYPE_CHECKING:
     import httpx
@@ -56,6 +65,9 @@ async def refused(
     return body
 
 
+NO_DELIVERIES = {"total": 0, "pending": 0, "sent": 0, "failed": 0, "expired": 0}
+
+
 class TestCreate:
     @pytest.mark.parametrize("path", with_and_without_slash(CREATE_MAILING))
     async def test_creates_and_answers_the_original_fields(
@@ -73,7 +85,8 @@ class TestCreate:
         assert response.status_code == 201, response.text
         made = response.json()
         assert isinstance(made["id"], int)
-        assert made == {"id": made["id"], **body}  # a past window is accepted, as it was
+        # a past window is accepted, as it was; ours: the deliveries by status
+        assert made == {"id": made["id"], **body, "stats": NO_DELIVERIES}
 
     async def test_filters_come_back_exactly_as_sent(
         self, http: httpx.AsyncClient, me: dict[str, str]
@@ -412,3 +425,34 @@ class TestAccess:
         assert response.status_code == 401
         assert response.json()["code"] == "token_not_valid"
         assert listed.json() == []
+
+
+class TestStats:
+    async def test_the_deliveries_by_status_follow_the_dispatch(
+        self, http: httpx.AsyncClient, me: dict[str, str], runtime: Runtime
+    ) -> None:
+        """One client on Telegram gets the message, one is not on Telegram: the mailing's
+        ``stats`` say so, in the list and the detail alike."""
+        await load_recipients(runtime, recipients_world(1))
+        await sending_accounts(runtime)
+        for n in (1, 2):
+            made_client = await http.post(
+                CLIENTS, json={"phone_number": phone(n), "tag": "vip"}, headers=me
+            )
+            assert made_client.status_code == 201, made_client.text
+        window = {"start_time": later(-1).isoformat(), "end_time": later(60).isoformat()}
+        created = await http.post(CREATE_MAILING, json=mailing_body(**window), headers=me)
+        assert created.status_code == 201, created.text
+        run = dispatch(runtime)
+
+        async def finished() -> bool:
+            detail = (await http.get(at(created.json()), headers=me)).json()
+            return bool(detail["stats"]["pending"] == 0 and detail["stats"]["total"] == 2)
+
+        await run.until(finished)
+
+        detail = (await http.get(at(created.json()), headers=me)).json()
+        listed = (await http.get(MAILINGS, headers=me)).json()
+        stats = {"total": 2, "pending": 0, "sent": 1, "failed": 1, "expired": 0}
+        assert detail["stats"] == stats
+        assert [each["stats"] for each in listed] == [stats]

@@ -51,6 +51,11 @@ def recipients_world(users: int, *, accounts: int = 1, **account_fields: Any) ->
     }
 
 
+async def load(runtime: Runtime, world: dict[str, Any]) -> None:
+    assert runtime.sandbox is not None
+    await runtime.sandbox.load_world(world, merge=False)
+
+
 async def sending_accounts(runtime: Runtime, count: int = 1) -> list[uuid.UUID]:
     """``count`` accounts of the world, added and signed in through the real jobs."""
     from domain.telegram import service as telegram

@@ -20,6 +20,7 @@ from tests.integration.mailing.dispatch_scene import (
     deliveries,
     dispatch,
     later,
+    load,
     messages,
     phone,
     recipients_world,
@@ -34,11 +35,6 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.bootstrap import Runtime
     from domain.mailing.service import Mailing
-
-
-async def load(runtime: Runtime, world: dict[str, Any]) -> None:
-    assert runtime.sandbox is not None
-    await runtime.sandbox.load_world(world, merge=False)
 
 
 async def new_mailing(
