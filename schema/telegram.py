@@ -44,6 +44,14 @@ class TelegramAccount(relay.Node):
     uses: list[TelegramAccountUse] = strawberry.field(  # type: ignore[valid-type]
         description="What the account serves, in a fixed order; empty: kept but serving nothing."
     )
+    paused_until: datetime | None = strawberry.field(
+        description="Dispatchers (mailings, invites) leave the account alone until then: "
+        "Telegram asked it to wait (FloodWait) or flagged it for spam (PeerFlood). Past or "
+        "null: not paused."
+    )
+    pause_reason: str | None = strawberry.field(
+        description="Telegram's reason for the last pause (pausedUntil)."
+    )
 
     @classmethod
     def from_model(cls, account: AccountModel) -> TelegramAccount:
@@ -57,6 +65,8 @@ class TelegramAccount(relay.Node):
             signed_in_at=account.signed_in_at,
             created_at=account.created_at,
             uses=[use for use in AccountUse if use in account.uses],
+            paused_until=account.paused_until,
+            pause_reason=account.pause_reason,
         )
 
     @override

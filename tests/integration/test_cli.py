@@ -192,7 +192,8 @@ class TestRunJob:
         assert result.returncode == 2
         assert result.stderr == (
             "tghub run-job: No scheduled job is named 'bots.nope'. "
-            "The scheduled jobs are: jobs.sweep, presence.sweep, bots.check_links, "
+            "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+            "bots.check_links, "
             "bots.collect_stats.\n"
         )
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from strawberry.relay import GlobalID
 
+from domain.access import System
+from domain.telegram import service as telegram
 from tests.api.graphql.factories import Tokens, error_codes, login, register_and_login
 from tests.api.rest.factories import PASSWORD, create_admin
 from tests.conftest import graphql
@@ -698,3 +701,21 @@ class TestTelegramAccounts:
 
         assert body["data"] is None
         assert error_codes(body) == ["UNAUTHENTICATED"]
+
+    async def test_shows_a_pause_telegram_asked_for(self, runtime: Runtime, admin: Caller) -> None:
+        account_id = await admin.added_account()
+        until = datetime(2031, 1, 1, tzinfo=UTC)
+        async with runtime.uow() as uow:
+            await telegram.pause_account(
+                uow,
+                actor=System("tests"),
+                account_id=uuid.UUID(GlobalID.from_id(account_id).node_id),
+                until=until,
+                reason="Telegram limits this account for spam (PEER_FLOOD).",
+            )
+
+        shown = await admin.account(account_id)
+
+        assert shown["pausedUntil"] == until.isoformat()
+        assert shown["pauseReason"] == "Telegram limits this account for spam (PEER_FLOOD)."
+        assert (await admin.accounts())[0]["pausedUntil"] == until.isoformat()

@@ -83,7 +83,8 @@ class TestSchedule:
         assert raised.value.field_errors == {
             "name": [
                 "No scheduled job is named 'nope'. "
-                "The scheduled jobs are: jobs.sweep, presence.sweep, bots.check_links, "
+                "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+                "bots.check_links, "
                 "bots.collect_stats."
             ]
         }
