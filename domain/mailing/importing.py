@@ -14,7 +14,6 @@ line it starts on, and a quoted value holding line breaks counts each of its lin
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from domain.errors import Invalid
 from domain.mailing import rules
 
 if TYPE_CHECKING:
-    from _csv import Reader
     from collections.abc import Iterable, Iterator
 
 MB = 1024 * 1024
@@ -42,7 +40,7 @@ MAX_MESSAGE_CHARS = 300
 
 PHONE, TAG, TIMEZONE = "phone_number", "tag", "timezone"
 COLUMNS = (PHONE, TAG, TIMEZONE)
-# The field of a problem that concerns the row as a whole (unreadable, too many values).
+# The field of a problem that concerns the row as a whole (more values than columns).
 ROW = "row"
 # Tried in this order on the header line: spreadsheets in many locales (Russian Excel among
 # them) save CSV with semicolons.
@@ -58,6 +56,7 @@ ZIP = "The file is a ZIP archive (an Excel workbook?), not CSV text: save it as 
 NUL = "The file holds NUL bytes, which CSV text never has (is it UTF-16?): save it as CSV UTF-8."
 TOO_LARGE = f"The file is larger than {MAX_FILE_BYTES // MB} MB."
 LINE_TOO_LONG = f"Line {{line}} is longer than {MAX_LINE_CHARS} characters: not a client list."
+BROKEN = 'The row on line {line} is not valid CSV ({reason}): check its quotes (").'
 UTF8_BOM = b"\xef\xbb\xbf"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -88,13 +87,12 @@ class NewClient:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive rows of the file: those to insert, the problems of the others, how many
-    rows (blank lines aside) it held, and the lines read up to its end (the header's too)."""
+    """Consecutive rows of the file: those to insert, the problems of the others, and how
+    many rows (blank lines aside) it held."""
 
     clients: list[NewClient]
     problems: list[Problem]
     rows: int
-    lines_read: int
 
 
 @dataclass
@@ -195,15 +193,14 @@ def _header_cells(text: str) -> tuple[int, list[str]]:
 
 def _read_header(text: str) -> Header:
     number, first = _header_cells(text)
+    firsts: list[str] = []
     for delimiter in DELIMITERS:
-        try:
-            cells = next(csv.reader(first, delimiter=delimiter))
-        except csv.Error as exc:
-            raise _refused(f"The header (line {number}) could not be read: {exc}.") from None
+        cells = next(csv.reader(first, delimiter=delimiter, skipinitialspace=True), [])
         names = [cell.strip().lower() for cell in cells]
         if PHONE in names:
             return _header(number, delimiter, names)
-    if cells and rules.PHONE_PATTERN.fullmatch(cells[0].strip()):
+        firsts += names[:1]
+    if any(rules.PHONE_PATTERN.fullmatch(name) for name in firsts):
         message = f"Line {number} holds a phone number; the first line must be the header"
     else:
         message = f'The header (line {number}) has no "{PHONE}" column'
@@ -225,6 +222,11 @@ def _header(number: int, delimiter: str, names: list[str]) -> Header:
     return Header(number, delimiter, columns, len(names))
 
 
+def _is_row(cells: list[str]) -> bool:
+    """A blank line (or a line of empty values) is no row."""
+    return any(cell.strip() for cell in cells)
+
+
 def _bounded(message: str) -> str:
     if len(message) <= MAX_MESSAGE_CHARS:
         return message
@@ -232,48 +234,45 @@ def _bounded(message: str) -> str:
 
 
 class ClientFile:
-    """A CSV file of clients whose header was read; its rows are read in chunks, once."""
+    """A CSV file of clients, read through once before any row is used (the header, every
+    record parsed, the rows counted), so that a file wrong as a whole is refused before the
+    first row is imported; then read again in chunks of rows, once."""
 
     def __init__(self, content: bytes) -> None:
         """Invalid on ``file`` for what is wrong with the file as a whole."""
         self._text = decode(content)
         self.lines = _count_lines(self._text)
         self.header = _read_header(self._text)
+        self.rows = sum(1 for _, cells in self._records() if _is_row(cells))
         # The line each phone was first read on, among the rows to insert.
         self._first_line: dict[str, int] = {}
 
-    @property
-    def data_lines(self) -> int:
-        """The lines after the header: what progress counts to."""
-        return self.lines - self.header.line
-
     def chunks(self, size: int) -> Iterator[Chunk]:
         """The rows after the header, ``size`` rows (blank lines aside) at a time."""
-        reader = csv.reader(_lines(self._text), delimiter=self.header.delimiter)
         clients: list[NewClient] = []
         problems: list[Problem] = []
         rows = 0
-        for line, cells, error in self._records(reader):
-            if error is None and not any(cell.strip() for cell in cells):
-                continue  # a blank line (or a row of empty cells) is no row
+        for line, cells in self._records():
+            if not _is_row(cells):
+                continue
             rows += 1
-            if error is not None:
-                message = _bounded(f"This row could not be read: {error}.")
-                problems.append(Problem(line, ROW, message))
-            else:
-                self._check(line, cells, clients, problems)
+            self._check(line, cells, clients, problems)
             if rows == size:
-                yield Chunk(clients, problems, rows, reader.line_num)
+                yield Chunk(clients, problems, rows)
                 clients, problems, rows = [], [], 0
         if rows:
-            yield Chunk(clients, problems, rows, reader.line_num)
+            yield Chunk(clients, problems, rows)
 
-    def _records(self, reader: Reader) -> Iterator[tuple[int, list[str], str | None]]:
-        """Each record after the header with the line it starts on; a record the csv module
-        cannot read (a value past its field size limit) as its error instead of its cells."""
-        while reader.line_num < self.header.line:  # blank lines, then the header
-            with contextlib.suppress(csv.Error):
-                next(reader)
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        """Each record after the header with the line it starts on. Strict: a quote left
+        open, text after a closing quote or a value past the csv module's field size limit
+        is Invalid on ``file`` (what follows a broken quote cannot be trusted)."""
+        reader = csv.reader(
+            _lines(self._text),
+            delimiter=self.header.delimiter,
+            skipinitialspace=True,
+            strict=True,
+        )
         while True:
             start = reader.line_num + 1
             try:
@@ -281,9 +280,9 @@ class ClientFile:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, [], str(exc)
-                continue
-            yield start, cells, None
+                raise _refused(BROKEN.format(line=start, reason=exc)) from None
+            if start > self.header.line:
+                yield start, cells
 
     def _check(
         self, line: int, cells: list[str], clients: list[NewClient], problems: list[Problem]

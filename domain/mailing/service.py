@@ -194,7 +194,7 @@ async def import_clients(
 
     Commits every ``batch`` rows, so an interrupted import leaves whole batches, and running
     it again adds the rest (the rows imported before are reported as clients already).
-    ``on_progress(lines_read, lines)`` follows each batch: the file's lines after the header.
+    ``on_progress(rows_done, rows)`` follows each batch (rows: blank lines aside).
     """
     _admit(actor)
     owner = await _new_owner(uow, actor, owner_id)
@@ -209,7 +209,7 @@ async def import_clients(
         await uow.commit()
         report.add(chunk, added)
         if on_progress is not None:
-            on_progress(chunk.lines_read - file.header.line, file.data_lines)
+            on_progress(report.rows, file.rows)
     return report
 
 
