@@ -3,8 +3,9 @@ row checked by the client rules (``rules.client_errors``, word for word) and aga
 rows before it, every problem told with its line in the file.
 
 What is wrong with the file as a whole (not UTF-8, empty, too large, no ``phone_number``
-column, an unknown column, a line too long to be a client's) is ``Invalid`` on ``file``,
-raised before any row is read: such a file imports nothing. What is wrong with a row is a
+column, an unknown column, a line too long to be a client's, broken quoting) is ``Invalid``
+on ``file``, raised when the file is opened, before any row is used: such a file imports
+nothing. What is wrong with a row is a
 ``Problem`` of that row, which is skipped; the other rows are imported.
 
 Lines are the file's physical lines, 1-based, the header's included: a row is told by the
@@ -170,7 +171,10 @@ def _count_lines(text: str) -> int:
 
 
 def _quoted(names: Iterable[str]) -> str:
-    return ", ".join(f'"{name[:40]}"' for name in names)
+    """Column names as a message shows them: cut short, nothing that moves a terminal's
+    cursor."""
+    shown = ("".join(c if c.isprintable() else "?" for c in name[:40]) for name in names)
+    return ", ".join(f'"{name}"' for name in shown)
 
 
 @dataclass(frozen=True)

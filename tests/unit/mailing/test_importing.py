@@ -146,6 +146,10 @@ class TestHeader:
             'and optionally "tag" and "timezone".'
         )
 
+    def test_unknown_names_are_shown_short_and_printable(self) -> None:
+        message = refusal(f'phone_number,"a\x1bb{"x" * 60}"\n')
+        assert message.startswith(f'Unknown column(s) "a?b{"x" * 37}" on line 1')
+
     def test_a_repeated_column_is_refused(self) -> None:
         assert refusal("phone_number,tag,Tag\n79123456789,a,b\n") == (
             'The column(s) "tag" appear twice on line 1.'
