@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from domain.mailing.importing import MAX_FILE_BYTES
 from domain.mailing.model import Client
 from tests.api.rest.factories import create_user
 from tests.integration.mailing.scene import PHONE_MESSAGE
@@ -114,6 +115,20 @@ class TestRefusals:
             'it as CSV in UTF-8 (in Excel: "CSV UTF-8").\n'
         )
         assert await phones_of(runtime, owner.id) == []
+
+    async def test_a_file_over_the_limit_is_exit_2(
+        self, settings: Settings, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        owner = await create_user(runtime)
+        path = tmp_path / "clients.csv"
+        with path.open("wb") as handle:
+            handle.write(b"phone_number\n")
+            handle.truncate(MAX_FILE_BYTES + 1)  # the rest NUL bytes, never read
+
+        result = await import_clients(settings, path, owner.username)
+
+        assert result.returncode == 2
+        assert result.stderr == f"tghub import-clients: {path}: The file is larger than 20 MB.\n"
 
     async def test_a_missing_file_is_exit_2(self, settings: Settings, tmp_path: Path) -> None:
         path = tmp_path / "missing.csv"
