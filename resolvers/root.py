@@ -26,6 +26,7 @@ from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscrip
 from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
+from resolvers.mailing_import import MailingImportMutation
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
 from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
@@ -71,6 +72,7 @@ MUTATIONS: tuple[type, ...] = (
     TelegramMutation,
     TrackingMutation,
     BotsMutation,
+    MailingImportMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     AccountsSubscription,

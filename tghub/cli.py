@@ -107,6 +107,15 @@ def _run_job(args: argparse.Namespace) -> int:
     return asyncio.run(run_job(settings, args.name, wait=args.wait))
 
 
+def _import_clients(args: argparse.Namespace) -> int:
+    # Its stderr is the progress bar and the errors: Telethon's import-time notice (the
+    # bootstrap imports it) would only break the bar's line.
+    logging.getLogger("telethon").setLevel(logging.WARNING)
+    from tghub.import_clients import import_clients
+
+    return asyncio.run(import_clients(Settings(), Path(args.file), args.owner))
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from strawberry.printer import print_schema
 
@@ -175,6 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="wait for the run; print its status and result"
     )
     run_job.set_defaults(run=_run_job)
+
+    importer = commands.add_parser(
+        "import-clients",
+        help="add mailing clients from a CSV file (phone_number[,tag][,timezone]) to a user's",
+        description="Adds mailing clients from a CSV file with a header row (phone_number, "
+        "optionally tag and timezone) to a user's workspace, and reports each row skipped. "
+        "Exit 0: every row imported; 1: some rows skipped; 2: nothing imported (the file, the "
+        "owner) or the import stopped (run it again: imported rows are skipped).",
+    )
+    importer.add_argument("file", help="the CSV file (UTF-8, at most 20 MB)")
+    importer.add_argument("--owner", required=True, help="the username of the clients' owner")
+    importer.set_defaults(run=_import_clients)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="schema/schema.graphql")

@@ -344,6 +344,18 @@ async def find_service_user(
     return await repository.find_service_user(uow.session, username)
 
 
+async def find_user_id(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, username: str
+) -> uuid.UUID | None:
+    """The id of the user of this name, for tghub's own tools naming a user (admins,
+    ``System``): inactive users and tghub's own users too, deleted accounts not (they have
+    no name any more). None when nobody has the name."""
+    require_admin(actor)
+    check_storable("username", username)
+    user = await repository.find_user_by_username(uow.session, username)
+    return None if user is None or user.deleted_at is not None else user.id
+
+
 def user_cursor(user: User) -> tuple[str, str]:
     """The position of ``user`` in ``list_users``, for connection cursors."""
     return repository.user_sort_key(user)

@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import (
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Invalid
@@ -22,7 +34,9 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.dml import ReturningInsert
 
+    from domain.mailing.importing import NewClient
     from domain.types import PageRequest
 
 # PostgreSQL's integer: a larger id names nothing (and must not reach the query).
@@ -44,6 +58,48 @@ async def save_client(session: AsyncSession, client: Client) -> None:
         if "uq_mailing_clients_owner_phone" in str(exc.orig):
             raise Invalid.single("phone_number", rules.PHONE_TAKEN) from None
         raise
+
+
+# What an imported row brings, in the order of the statement's arrays.
+IMPORTED_COLUMNS = ("phone_number", "operator_code", "tag", "timezone")
+
+
+def _insert_new_clients() -> ReturningInsert[str]:
+    """``INSERT … SELECT`` from parallel arrays (``unnest``): a statement of one text whatever
+    the batch's size, so it is compiled and prepared once; a phone the owner has already (a
+    concurrent writer's too, once committed) is skipped by the unique constraint."""
+    arrays = [bindparam(name, type_=ARRAY(String)) for name in IMPORTED_COLUMNS]
+    rows = func.unnest(*arrays).table_valued(*IMPORTED_COLUMNS).render_derived("imported")
+    owner = bindparam("owner_id", type_=UUID(as_uuid=True))
+    # On the table, not the entity: the ORM would read a dict of parameters as rows to
+    # insert in bulk.
+    table = Client.metadata.tables[Client.__tablename__]
+    return (
+        insert(table)
+        .from_select(["owner_id", *IMPORTED_COLUMNS], select(owner, *rows.c))
+        .on_conflict_do_nothing(constraint="uq_mailing_clients_owner_phone")
+        .returning(table.c.phone_number)
+    )
+
+
+INSERT_NEW_CLIENTS = _insert_new_clients()
+
+
+async def insert_new_clients(
+    session: AsyncSession, owner_id: uuid.UUID, clients: Sequence[NewClient]
+) -> list[str]:
+    """Adds the owner's clients of these rows whose phone the owner does not have yet; the
+    phones added. Sorted by phone, so concurrent imports take the unique index's locks in one
+    order (no deadlock between two of them)."""
+    ordered = sorted(clients, key=lambda client: client.phone_number)
+    values: dict[str, object] = {
+        "owner_id": owner_id,
+        "phone_number": [c.phone_number for c in ordered],
+        "operator_code": [c.operator_code for c in ordered],
+        "tag": [c.tag for c in ordered],
+        "timezone": [c.timezone for c in ordered],
+    }
+    return list((await session.execute(INSERT_NEW_CLIENTS, values)).scalars())
 
 
 async def get_client(

@@ -52,6 +52,7 @@ from tests.api.authz import (
     UNAUTH,
     UNLISTED,
     Cast,
+    FilePart,
     Person,
     Role,
     Scene,
@@ -520,6 +521,24 @@ async def post_text(scene: Scene) -> dict[str, Any]:
     return {"input": {"channelLinkId": (await link_thing(scene)).id, "text": "*hi*"}}
 
 
+# --- mailing clients' CSV import (each user into their own workspace; admins anyone's) ------
+
+CLIENTS_CSV = b"phone_number,tag\n79990001122,matrix\n"
+
+
+def clients_file(*, into_owners: bool = False) -> Variables:
+    """A one-row CSV file of clients, into the viewer's workspace or (``into_owners``) the
+    scene owner's, named by id."""
+
+    async def variables(scene: Scene) -> dict[str, Any]:
+        fields: dict[str, Any] = {"file": FilePart("clients.csv", CLIENTS_CSV, "text/csv")}
+        if into_owners:
+            fields["ownerId"] = (await scene.person("owner")).id
+        return {"input": fields}
+
+    return variables
+
+
 TRACKERS, THE_TRACKER = listing(tracker_thing)
 CLIENTS, THE_CLIENT = listing(client_thing)
 TRACKED_USERS, THE_TRACKED_USER = listing(tracked_thing)
@@ -677,6 +696,9 @@ MUTATIONS = [
     Case("Mutation.deactivateChannelLink", on_own_link, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
          OK, changes="things"),
     Case("Mutation.postToChannel", post_text, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.importClients", clients_file(), UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.importClients", clients_file(into_owners=True), UNAUTH, DENIED, DENIED, OK, OK,
+         label="into the owner's workspace"),
 ]  # fmt: skip
 
 

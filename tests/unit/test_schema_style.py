@@ -84,6 +84,9 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "linkChannel": {VALIDATION, NOT_FOUND, CONFLICT},
     "deactivateChannelLink": {VALIDATION, NOT_FOUND},
     "postToChannel": {VALIDATION, NOT_FOUND, CONFLICT},
+    # Mailing clients' CSV import: a file wrong as a whole, or a wrong-form or unknown owner
+    # id, is a ValidationError; a non-admin naming another owner PermissionDeniedError.
+    "importClients": {VALIDATION, DENIED},
 }
 
 ADMIN_ONLY = {
