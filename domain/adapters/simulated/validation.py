@@ -309,19 +309,26 @@ def _population_problems(document: WorldDocument, world: WorldState) -> Iterator
     for index, population in enumerate(document.populations):
         at: Loc = ("populations", index)
         yield from _rule_problems(at, population)
+        # Two of the document that overlap: named once, on the later one.
+        later = {p.first_id for p in document.populations[index:]}
         for other in world.populations:
-            if other.first_id != population.first_id:
+            if other.first_id not in later:
                 yield from _overlaps(at, population, other)
         for user in kept:
             for field, own, value, n in _clashes(user, population):
-                message = f"User {user.id} has the {own} {value}, as user {n} of this population."
-                yield Problem((*at, field), message)
+                yield Problem((*at, field), _kept_clash(user, own, value, n))
         yield from _unknown((*at, "contacts"), population.contacts, accounts, "account")
     for index, user in enumerate(document.users):
         for population in world.populations:
             for _, own, value, n in _clashes(user, population):
                 message = f"{value} is also the {own} of user {n} of the population from id "
                 yield Problem(("users", index, own), f"{message}{population.first_id}.")
+
+
+def _kept_clash(user: User, field: str, value: str, n: int) -> str:
+    if field == "id":
+        return f"It would have user {n}, whom this world lists one by one."
+    return f"It would give user {n} the {field} {value} of user {user.id} of this world."
 
 
 def _rule_problems(at: Loc, population: Population) -> Iterator[Problem]:
@@ -342,7 +349,9 @@ def _rule_problems(at: Loc, population: Population) -> Iterator[Problem]:
             yield Problem((*at, "username_prefix"), message)
         elif len(f"{prefix}{population.count - 1}") > MAX_USERNAME:
             last = f"{prefix}{population.count - 1}"
-            yield Problem((*at, "username_prefix"), f"The last username, {last}, is over 32 long.")
+            yield Problem(
+                (*at, "username_prefix"), f"The last username, {last}, is over 32 characters."
+            )
 
 
 def _overlaps(at: Loc, population: Population, other: Population) -> Iterator[Problem]:
