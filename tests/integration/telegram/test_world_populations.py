@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+import yaml
 
 from domain.adapters.simulated.store import WorldStore
 from domain.adapters.telegram import simulated
@@ -18,14 +19,17 @@ from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.telegram.errors import PrivacyRestricted
 from domain.telegram.model import AccountCredentials
 from domain.types import TelegramID
+from tests.conftest import started_runtime
 from tests.world import ACCOUNT_PHONE, API_HASH, load_world, world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
+    from pathlib import Path
 
     from domain.adapters.simulated.sandbox import SimulatedSandbox
     from domain.adapters.simulated.world import World
     from domain.bootstrap import Runtime
+    from domain.settings import Settings
     from domain.telegram.model import StatusObservation
 
 FIRST = 7_000_000_000
@@ -262,3 +266,22 @@ class TestPopulationsInRedis:
         online, offline = await gateway.user_statuses(creds, [str(FIRST + 7), str(FIRST + 8)])
         assert (online.online, offline.online) == (True, False)
         assert list((await document(store))["population_statuses"]) == [str(FIRST + 7)]
+
+
+class TestAWorldFile:
+    async def test_a_population_in_the_world_file_seeds_the_world(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "world.yaml"
+        path.write_text(yaml.safe_dump(with_populations()))
+        seeded = settings.model_copy(update={"telegram_world": path})
+
+        async with started_runtime(seeded) as runtime:  # seeds a world Redis does not hold
+            assert runtime.world is not None
+            gateway = SimulatedGateway(runtime.world)
+            creds = await signed_in(gateway)
+            user = await gateway.import_phone(creds, "+79000012345")
+
+            assert user is not None
+            assert user.id == FIRST + 12_345
+            assert await runtime.world.redis.strlen(runtime.world.key) < 5_000
