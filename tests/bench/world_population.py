@@ -9,8 +9,9 @@ Run from the repository root with the project's interpreter::
 A mailing sends each client one ``import_phone`` (the client's phone becomes the account's
 contact) and one ``send_message`` (to the user found, with its own ``random_id``): two steps of
 the world. This script times such pairs, through the ``SimulatedGateway``, in two worlds under
-fresh keys of Redis (``TGHUB_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/13``; their
-keys are deleted at the end, nothing else there is touched):
+fresh keys of Redis (``TGHUB_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/13``, a
+database no test run empties meanwhile; their keys are deleted at the end, nothing else there
+is touched):
 
 - **baseline**: the test world (``tests/world.py``) plus 1,000 users listed one by one;
 - **population**: the test world plus a population of 100,000 users (one rule), 50,000 of
