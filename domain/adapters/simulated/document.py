@@ -1,11 +1,13 @@
 """The simulated world as typed models: the world file, and the state the world steps through.
 
 A world file (YAML or JSON, or the ``world`` of ``sandboxLoadWorld``) is a ``WorldDocument``:
-users, bots, channels and accounts, each with the settings a test or a demo chooses. The state
-kept in Redis is a ``WorldState``: the same entities, plus what happens to them over time (the
-clock's offset, the last outbox number). Entities carry their runtime fields too (sessions,
-flood bookkeeping), so a document may set those as well. What grows with every message (the
-outbox, the index of messages delivered) is kept beside it in Redis (``store.py``).
+users, populations (users by a rule), bots, channels and accounts, each with the settings a
+test or a demo chooses. The state kept in Redis is a ``WorldState``: the same entities, plus
+what happens to them over time (the clock's offset, the last outbox number, the statuses the
+sandbox set for population users). Entities carry their runtime fields too (sessions, flood
+bookkeeping), so a document may set those as well. What grows with every message (the outbox,
+the index of messages delivered, the accounts' contacts) is kept beside it in Redis
+(``store.py``).
 
 Every model forbids keys it does not know: a misspelt setting is an error, never a setting
 silently ignored.
@@ -105,6 +107,83 @@ class User(Entity):
     contacts: list[int] = Field(default_factory=list)  # accounts this user has as contacts
 
 
+class Population(Model):
+    """Users given by a rule instead of one by one, so a world of 100,000 people is a few
+    bytes: user ``n`` (0 ≤ n < ``count``) has the id ``first_id + n``, the phone ``phone_from``
+    plus ``n`` (as a number) and the username ``username_prefix`` followed by ``n``. The world
+    makes a user when it looks one up and never stores them; they are offline until the
+    sandbox sets their status (kept in ``WorldState.population_statuses``).
+    """
+
+    first_id: PositiveInt
+    count: PositiveInt
+    phone_from: Phone | None = None
+    username_prefix: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    privacy: Privacy = Field(default_factory=Privacy)
+    contacts: list[int] = Field(default_factory=list)  # accounts each of them has as a contact
+
+    @property
+    def last_id(self) -> int:
+        return self.first_id + self.count - 1
+
+    @property
+    def phone_base(self) -> int:
+        """The first phone as a number (0 without phones)."""
+        return 0 if self.phone_from is None else int(self.phone_from.removeprefix("+"))
+
+    @property
+    def last_phone(self) -> str | None:
+        return None if self.phone_from is None else f"+{self.phone_base + self.count - 1}"
+
+    def _index(self, offset: int) -> int | None:
+        return offset if 0 <= offset < self.count else None
+
+    def index_of_id(self, user_id: int) -> int | None:
+        """Which of the population has this id (None: none of them)."""
+        return self._index(user_id - self.first_id)
+
+    def index_of_phone(self, phone: str) -> int | None:
+        """Which of the population has this (normalised) phone."""
+        if self.phone_from is None or phone.startswith("+0"):
+            return None
+        return self._index(int(phone.removeprefix("+")) - self.phone_base)
+
+    def index_of_username(self, name: str) -> int | None:
+        """Which of the population has this username (as ``handle`` gives it: no ``@``, lower
+        case). Only the number as written for the user counts: ``user007`` names nobody."""
+        if self.username_prefix is None:
+            return None
+        number = name.removeprefix(self.username_prefix.lower())
+        if number == name or not (number.isascii() and number.isdigit()):
+            return None
+        if len(number) > len(str(self.count)) or number != str(int(number)):
+            return None  # longer than any of theirs, or with a leading zero
+        return self._index(int(number))
+
+    def user(self, n: int, status: StatusSet | None = None) -> User:
+        """The population's user ``n``, with the status the sandbox set, if any."""
+        return User(
+            id=self.first_id + n,
+            username=None if self.username_prefix is None else f"{self.username_prefix}{n}",
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=None if self.phone_from is None else f"+{self.phone_base + n}",
+            privacy=self.privacy,
+            online=False if status is None else status.online,
+            changed_at=0.0 if status is None else status.changed_at,
+            contacts=self.contacts,
+        )
+
+
+class StatusSet(Model):
+    """The status the sandbox set for a population's user (the rest of them stay offline)."""
+
+    online: bool
+    changed_at: float
+
+
 class FloodLimit(Model):
     per_minute: PositiveInt
 
@@ -197,7 +276,9 @@ class Account(Entity):
     sessions: list[str] = Field(default_factory=list)
     code_hash: str | None = None
     pending_session: str | None = None
-    contacts: list[int] = Field(default_factory=list)  # user ids imported by phone
+    # User ids imported by phone. The store keeps them beside the document (``key:contacts``):
+    # here only as a document gives them (or an older tghub stored them), until the next step.
+    contacts: list[int] = Field(default_factory=list)
     calls: dict[FloodMethod, list[float]] = Field(default_factory=dict)
 
 
@@ -217,6 +298,7 @@ class WorldDocument(Model):
 
     seed: int = 0
     users: Listed[User] = Field(default_factory=list)
+    populations: Listed[Population] = Field(default_factory=list)
     bots: Listed[Bot] = Field(default_factory=list)
     channels: Listed[Channel] = Field(default_factory=list)
     accounts: Listed[Account] = Field(default_factory=list)
@@ -275,13 +357,17 @@ OutboxEntry = Annotated[
 class WorldState(Model):
     """The world's document as Redis keeps it: a document's entities and their state.
 
-    Its size follows the entities, not the traffic: the outbox and the index of messages
-    delivered are Redis structures of their own beside it (``store.WorldStore``).
+    Its size follows the entities, not the traffic nor the populations' sizes: the outbox, the
+    index of messages delivered and the accounts' contacts are Redis structures of their own
+    beside it (``store.WorldStore``).
     """
 
     seed: int = 0
     clock_offset: float = 0.0  # the simulated clock is real time plus this
     users: list[User] = Field(default_factory=list)
+    populations: list[Population] = Field(default_factory=list)
+    # Population users whose status the sandbox set, by id: the only ones of them stored.
+    population_statuses: dict[int, StatusSet] = Field(default_factory=dict)
     bots: list[Bot] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)

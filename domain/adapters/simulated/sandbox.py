@@ -22,10 +22,7 @@ DEMO_WORLD = Path(__file__).with_name("demo_world.yaml")
 
 
 def _set_status(world: World, telegram_id: int, online: bool) -> None:
-    user = world.user(telegram_id)
-    if user.schedule is not None or user.online != online:
-        user.changed_at = world.now
-    user.online, user.schedule = online, None
+    world.set_status(world.user(telegram_id), online)
 
 
 def _set_bot_rights(world: World, bot_ref: str, channel_ref: str, post_messages: bool) -> None:
@@ -70,9 +67,11 @@ class SimulatedSandbox:
         await self.store.update(lambda w: _seed(w, document), fresh=True)
 
     async def world(self) -> dict[str, Any]:
-        world, outbox, sent = await self.store.snapshot()
+        world, outbox, sent, contacts = await self.store.snapshot()
         state = world.state.model_dump(mode="json")
         state["outbox"], state["sent"] = outbox, sent  # kept beside the document
+        for account in state["accounts"]:  # and so are the contacts
+            account["contacts"] = contacts.get(account["id"], [])
         return {**state, "now": world.now_dt.isoformat()}
 
     async def set_user_status(self, telegram_id: TelegramID, *, online: bool) -> None:

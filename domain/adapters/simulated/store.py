@@ -1,11 +1,13 @@
 """The world state in Redis: every process of a deployment steps the same world.
 
-Three keys under the world's key: the document (``key``, a ``WorldState`` as JSON, its size
-following the entities), the outbox (``key:outbox``, a list of entries as JSON, oldest first,
-at most ``MAX_OUTBOX``) and the index of messages delivered (``key:sent``, a hash of
-"phone:random_id" → message id). A step reads the document and the few sent keys it names,
-and writes the document plus what it appended, in one MULTI under WATCH of all three: what a
-step costs does not grow with the messages sent.
+Four keys under the world's key: the document (``key``, a ``WorldState`` as JSON, its size
+following the entities, a population being one rule however many users it has), the outbox
+(``key:outbox``, a list of entries as JSON, oldest first, at most ``MAX_OUTBOX``), the index
+of messages delivered (``key:sent``, a hash of "phone:random_id" → message id) and the
+accounts' contacts (``key:contacts``, a set of "account id:user id"). A step reads the
+document and the few sent keys it names, and writes the document plus what it appended, in
+one MULTI under WATCH of all four: what a step costs does not grow with the messages sent,
+the contacts imported or the users a population has.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING, TypeVar
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError, WatchError
@@ -25,13 +28,21 @@ from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from typing import Any
 
     from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
 
 T = TypeVar("T")
 MAX_CONFLICTS = 100
+
+
+class Snapshot(NamedTuple):
+    """The world as ``sandboxWorld`` shows it, with what the store keeps beside the document."""
+
+    world: World
+    outbox: list[dict[str, Any]]  # JSON data, oldest first
+    sent: dict[str, int]  # "phone:random_id" → message id
+    contacts: dict[int, list[int]]  # account id → user ids, in id order
 
 
 class WorldUnreadable(ExternalUnavailable):
@@ -71,6 +82,7 @@ class WorldStore:
         self.key = key
         self.outbox_key = f"{key}:outbox"
         self.sent_key = f"{key}:sent"
+        self.contacts_key = f"{key}:contacts"
         # The world this store last wrote, with the exact JSON it wrote: a step that reads
         # that same JSON back starts from it instead of parsing the whole world again (most
         # of a step's cost in a large world). One step at a time takes it, as a step changes
@@ -78,9 +90,9 @@ class WorldStore:
         self._kept: tuple[bytes, WorldState] | None = None
 
     @property
-    def keys(self) -> tuple[str, str, str]:
+    def keys(self) -> tuple[str, str, str, str]:
         """Every key the world occupies in Redis."""
-        return self.key, self.outbox_key, self.sent_key
+        return self.key, self.outbox_key, self.sent_key, self.contacts_key
 
     def _take(self, raw: bytes | str | None) -> WorldState:
         kept, self._kept = self._kept, None
@@ -96,20 +108,26 @@ class WorldStore:
         """Run a read-only step on the current world (one that looks up no sent key)."""
         return step(World(await self.read(), time.time(), sent={}))
 
-    async def snapshot(self) -> tuple[World, list[dict[str, Any]], dict[str, int]]:
-        """The world with its whole outbox (as JSON data, oldest first) and sent index, read
-        at one instant."""
+    async def snapshot(self) -> Snapshot:
+        """The world with its whole outbox (as JSON data, oldest first), sent index and
+        contacts, read at one instant."""
         with _redis_errors():
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.get(self.key)
                 pipe.lrange(self.outbox_key, 0, -1)
                 pipe.hgetall(self.sent_key)
-                raw, entries, sent = await pipe.execute()
+                pipe.smembers(self.contacts_key)
+                raw, entries, sent, contacts = await pipe.execute()
         state = _state(raw)
         outbox = [entry.model_dump(mode="json") for entry in state.outbox]
         outbox.extend(json.loads(entry) for entry in entries)
         index = {**state.sent, **{_text(k): int(v) for k, v in sent.items()}}
-        return World(state, time.time(), sent={}), outbox[-MAX_OUTBOX:], index
+        return Snapshot(
+            World(state, time.time(), sent={}),
+            outbox[-MAX_OUTBOX:],
+            index,
+            _by_account(state, contacts),
+        )
 
     async def update(
         self, step: Callable[[World], T], *, fresh: bool = False, sent_keys: Sequence[str] = ()
@@ -151,24 +169,43 @@ class WorldStore:
         return {key: None if v is None else int(v) for key, v in zip(keys, values, strict=True)}
 
     def _write(self, pipe: Pipeline, world: World, *, fresh: bool) -> bytes:
-        """Queue the step's writes (MULTI): the document, and what it appended beside it. A
-        world stored by an older tghub moves its outbox and sent index out of the document."""
+        """Queue the step's writes (MULTI): the document, and what it appended beside it.
+        Contacts in the document (a world file's, or a world stored by an older tghub) move
+        beside it, and so do an older world's outbox and sent index."""
         state = world.state
         entries = [*state.outbox, *world.recorded]
         sent = {**state.sent, **world.newly_sent}
+        contacts = {f"{account}:{user}" for account, user in world.new_contacts}
+        for account in state.accounts:
+            contacts.update(f"{account.id}:{user}" for user in account.contacts)
+            account.contacts = []
         state.outbox, state.sent = [], {}
         text = state.model_dump_json(exclude={"outbox", "sent"}).encode()
         pipe.multi()  # type: ignore[no-untyped-call]
         pipe.set(self.key, text)
         if fresh:
-            pipe.delete(self.outbox_key, self.sent_key)
+            pipe.delete(self.outbox_key, self.sent_key, self.contacts_key)
         if entries:
             pipe.rpush(self.outbox_key, *(entry.model_dump_json() for entry in entries))
             pipe.ltrim(self.outbox_key, -MAX_OUTBOX, -1)
         if sent:
             pipe.hset(self.sent_key, mapping=sent)
+        if contacts:
+            pipe.sadd(self.contacts_key, *contacts)
         return text
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _by_account(state: WorldState, members: set[bytes]) -> dict[int, list[int]]:
+    """The contacts set ("account id:user id") as each account's user ids, in id order, with
+    any the document still holds (a world stored by an older tghub, before its next step)."""
+    contacts: dict[int, set[int]] = defaultdict(set)
+    for member in members:
+        account, _, user = _text(member).partition(":")
+        contacts[int(account)].add(int(user))
+    for listed in state.accounts:
+        contacts[listed.id].update(listed.contacts)
+    return {account: sorted(users) for account, users in contacts.items()}

@@ -8,6 +8,7 @@ adds the line (see ``worldfile``).
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -21,14 +22,26 @@ from domain.errors import Invalid
 from domain.telegram.rules import utf16_length
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Container, Iterator, Sequence
 
     from pydantic_core import ErrorDetails
 
-    from domain.adapters.simulated.document import Admin, Entity, Post, WorldState
+    from domain.adapters.simulated.document import (
+        Admin,
+        Entity,
+        Population,
+        Post,
+        User,
+        WorldState,
+    )
 
 Loc = tuple[str | int, ...]
 SHOWN_PROBLEMS = 5
+# Telegram's limits a population's rule must keep to for each of its users.
+MAX_PHONE_DIGITS = 15
+MAX_USERNAME = 32
+MAX_ID = 2**63 - 1
+USERNAME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,24 @@ def reference_problems(document: WorldDocument, world: WorldState) -> list[Probl
         *_shared_names(document, world),
         *_channel_problems(document, world),
         *_contact_problems(document, world),
+        *_population_problems(document, world),
     ]
+
+
+class _UserIds:
+    """The ids of a world's users, listed one by one or in a population (``in`` costs the
+    populations' number, not their sizes)."""
+
+    def __init__(self, world: WorldState) -> None:
+        self.listed = {user.id for user in world.users}
+        self.populations = world.populations
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        return value in self.listed or any(
+            population.index_of_id(value) is not None for population in self.populations
+        )
 
 
 def _repeated_ids(document: WorldDocument) -> Iterator[Problem]:
@@ -215,7 +245,7 @@ def _shared(
 def _channel_problems(document: WorldDocument, world: WorldState) -> Iterator[Problem]:
     bots = {handle(bot.username): bot.id for bot in world.bots}
     may_admin = {bot.id for bot in world.bots} | {account.id for account in world.accounts}
-    users = {user.id for user in world.users}
+    users = _UserIds(world)
     for index, channel in enumerate(document.channels):
         at: Loc = ("channels", index)
         yield from _admin_problems((*at, "admins"), channel.admins, bots, may_admin)
@@ -251,14 +281,119 @@ def _admin_problems(
 
 def _contact_problems(document: WorldDocument, world: WorldState) -> Iterator[Problem]:
     accounts = {account.id for account in world.accounts}
-    users = {user.id for user in world.users}
+    users = _UserIds(world)
     for index, user in enumerate(document.users):
         yield from _unknown(("users", index, "contacts"), user.contacts, accounts, "account")
     for index, account in enumerate(document.accounts):
         yield from _unknown(("accounts", index, "contacts"), account.contacts, users, "user")
 
 
-def _unknown(at: Loc, ids: Sequence[int], known: set[int], kind: str) -> Iterator[Problem]:
+def _unknown(at: Loc, ids: Sequence[int], known: Container[int], kind: str) -> Iterator[Problem]:
     for index, value in enumerate(ids):
         if value not in known:
             yield Problem((*at, index), f"No {kind} of this world has id {value}.")
+
+
+# -- populations --------------------------------------------------------------------------------
+
+
+def _population_problems(document: WorldDocument, world: WorldState) -> Iterator[Problem]:
+    """Each population's rule gives every one of its users a valid id, phone and username, and
+    none that another population or a user listed one by one has. Checked against the rules,
+    never user by user: a population of a million costs what one of ten does."""
+    firsts = [population.first_id for population in document.populations]
+    yield from _repeated(("populations",), firsts, "first_id")
+    accounts = {account.id for account in world.accounts}
+    given = {user.id for user in document.users}
+    kept = [user for user in world.users if user.id not in given]  # given ones: below
+    for index, population in enumerate(document.populations):
+        at: Loc = ("populations", index)
+        yield from _rule_problems(at, population)
+        # Two of the document that overlap: named once, on the later one.
+        later = {p.first_id for p in document.populations[index:]}
+        for other in world.populations:
+            if other.first_id not in later:
+                yield from _overlaps(at, population, other)
+        for user in kept:
+            for field, own, value, n in _clashes(user, population):
+                yield Problem((*at, field), _kept_clash(user, own, value, n))
+        yield from _unknown((*at, "contacts"), population.contacts, accounts, "account")
+    for index, user in enumerate(document.users):
+        for population in world.populations:
+            for _, own, value, n in _clashes(user, population):
+                message = f"{value} is also the {own} of user {n} of the population from id "
+                yield Problem(("users", index, own), f"{message}{population.first_id}.")
+
+
+def _kept_clash(user: User, field: str, value: str, n: int) -> str:
+    if field == "id":
+        return f"It would have user {n}, whom this world lists one by one."
+    return f"It would give user {n} the {field} {value} of user {user.id} of this world."
+
+
+def _rule_problems(at: Loc, population: Population) -> Iterator[Problem]:
+    if population.last_id > MAX_ID:
+        message = f"The last id, {population.last_id}, is past Telegram's 64-bit ids."
+        yield Problem((*at, "count"), message)
+    if population.phone_from is not None:
+        if population.phone_from.startswith("+0"):
+            message = "A population's phones are counted up as numbers: they cannot start with 0."
+            yield Problem((*at, "phone_from"), message)
+        elif len(str(population.last_phone)) - 1 > MAX_PHONE_DIGITS:
+            message = f"The last phone, {population.last_phone}, has more than 15 digits."
+            yield Problem((*at, "phone_from"), message)
+    prefix = population.username_prefix
+    if prefix is not None:
+        if not USERNAME_PREFIX.fullmatch(prefix):
+            message = "A username starts with a letter, then letters, digits and underscores."
+            yield Problem((*at, "username_prefix"), message)
+        elif len(f"{prefix}{population.count - 1}") > MAX_USERNAME:
+            last = f"{prefix}{population.count - 1}"
+            yield Problem(
+                (*at, "username_prefix"), f"The last username, {last}, is over 32 characters."
+            )
+
+
+def _overlaps(at: Loc, population: Population, other: Population) -> Iterator[Problem]:
+    """What ``population`` gives a user that ``other`` gives one too."""
+    theirs = f"those of the population from id {other.first_id}"
+    if population.first_id <= other.last_id and other.first_id <= population.last_id:
+        ids = f"{population.first_id}–{population.last_id}"
+        message = f"Its ids ({ids}) overlap {theirs} ({other.first_id}–{other.last_id})."
+        yield Problem((*at, "first_id"), message)
+    if population.phone_from is not None and other.phone_from is not None:
+        mine = (population.phone_base, population.phone_base + population.count - 1)
+        if mine[0] <= other.phone_base + other.count - 1 and other.phone_base <= mine[1]:
+            phones = f"{population.phone_from}–{population.last_phone}"
+            message = f"Its phones ({phones}) overlap {theirs} ({other.phone_from}–"
+            yield Problem((*at, "phone_from"), f"{message}{other.last_phone}).")
+    shared = _shared_username(population, other) or _shared_username(other, population)
+    if shared is not None:
+        message = f"Its usernames meet {theirs}: {shared!r} would name a user of each."
+        yield Problem((*at, "username_prefix"), message)
+
+
+def _shared_username(one: Population, other: Population) -> str | None:
+    """A username both populations give, when ``other``'s prefix is ``one``'s with digits
+    added (only then can they meet), else None. ``other``'s first username, its prefix and
+    ``0``, is the smallest number ``one`` could read in any of them, so it decides."""
+    if one.username_prefix is None or other.username_prefix is None:
+        return None
+    mine, theirs = one.username_prefix.lower(), other.username_prefix.lower()
+    added = theirs.removeprefix(mine)
+    if not theirs.startswith(mine) or not (added == "" or added.isdigit()):
+        return None
+    first = f"{theirs}0"
+    return first if one.index_of_username(first) is not None else None
+
+
+def _clashes(user: User, population: Population) -> Iterator[tuple[str, str, str, int]]:
+    """What a user listed one by one shares with a population's: the population's field, the
+    user's, the value, and the population's user who has it too."""
+    if (n := population.index_of_id(user.id)) is not None:
+        yield "first_id", "id", str(user.id), population.first_id + n
+    if user.phone is not None and (n := population.index_of_phone(user.phone)) is not None:
+        yield "phone_from", "phone", user.phone, population.first_id + n
+    name = user.username
+    if name is not None and (n := population.index_of_username(handle(name))) is not None:
+        yield "username_prefix", "username", repr(name), population.first_id + n

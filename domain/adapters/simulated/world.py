@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from pydantic import BaseModel
+
 from domain.adapters.simulated.document import (
     Account,
     Bot,
@@ -22,8 +24,10 @@ from domain.adapters.simulated.document import (
     FloodLimit,
     FloodMethod,
     OutboxEntry,
+    Population,
     Post,
     PostPublished,
+    StatusSet,
     TextEntity,
     User,
     WorldState,
@@ -39,13 +43,17 @@ from domain.telegram.errors import TelegramNotFound
 from domain.telegram.rules import RefKind, normalize_phone, parse_channel_ref
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from domain.adapters.simulated.document import WorldDocument
 
 MAX_OUTBOX = 10_000
 MAX_CLOCK_OFFSET = 100 * 366 * 86400.0
-E = TypeVar("E", bound=Entity)
+E = TypeVar("E", bound=BaseModel)
+# Where a merge finds the entity an entry is about: by ``id``, a population by ``first_id``.
+_KEYS = {"users": "id", "populations": "first_id", "bots": "id", "channels": "id", "accounts": "id"}
+# The most digits a Telegram id has (64 bits); a reference with more names nobody.
+_ID_DIGITS = 20
 
 
 def stable_int(*parts: object) -> int:
@@ -70,8 +78,9 @@ def _over_known(raw: object, base: WorldState) -> object:
     names only the fields it changes; the result is validated as a whole document."""
     if not isinstance(raw, Mapping):
         return raw
-    known: dict[str, Sequence[Entity]] = {
+    known: dict[str, Sequence[BaseModel]] = {
         "users": base.users,
+        "populations": base.populations,
         "bots": base.bots,
         "channels": base.channels,
         "accounts": base.accounts,
@@ -80,15 +89,16 @@ def _over_known(raw: object, base: WorldState) -> object:
     for kind, entities in known.items():
         entries = raw.get(kind)
         if isinstance(entries, list):
-            by_id = {entity.id: entity for entity in entities}
-            patched[kind] = [_over(entry, by_id) for entry in entries]
+            field = _KEYS[kind]
+            by_id = {getattr(entity, field): entity for entity in entities}
+            patched[kind] = [_over(entry, by_id, field) for entry in entries]
     return patched
 
 
-def _over(entry: object, known: Mapping[int, Entity]) -> object:
+def _over(entry: object, known: Mapping[int, BaseModel], field: str) -> object:
     if not isinstance(entry, Mapping):
         return entry
-    entity_id = _id_of(entry.get("id"))
+    entity_id = _id_of(entry.get(field))
     existing = None if entity_id is None else known.get(entity_id)
     return entry if existing is None else {**existing.model_dump(), **entry}
 
@@ -104,14 +114,17 @@ def _id_of(value: object) -> int | None:
 
 
 def apply_document(base: WorldState, document: WorldDocument, now: float) -> WorldState:
-    """``document``'s entities upserted by id into (a copy of) ``base``, checked as a whole.
-    Neither ``base`` nor ``document`` changes."""
+    """``document``'s entities upserted by id (populations by ``first_id``) into (a copy of)
+    ``base``, checked as a whole. Neither ``base`` nor ``document`` changes."""
+    populations = _upserted(base.populations, document.populations, _first_id)
     world = base.model_copy(
         update={
-            "users": _upserted(base.users, document.users),
-            "bots": _upserted(base.bots, document.bots),
-            "channels": _upserted(base.channels, document.channels),
-            "accounts": _upserted(base.accounts, document.accounts),
+            "users": _upserted(base.users, document.users, _id),
+            "populations": populations,
+            "population_statuses": _still_in(base.population_statuses, populations),
+            "bots": _upserted(base.bots, document.bots, _id),
+            "channels": _upserted(base.channels, document.channels, _id),
+            "accounts": _upserted(base.accounts, document.accounts, _id),
         }
     )
     if "seed" in document.model_fields_set:
@@ -120,20 +133,39 @@ def apply_document(base: WorldState, document: WorldDocument, now: float) -> Wor
     if problems:
         raise WorldInvalid(problems)
     settled = [_settled(channel, world.bots, now) for channel in document.channels]
-    world.channels = _upserted(base.channels, settled)
+    world.channels = _upserted(base.channels, settled, _id)
     return world
 
 
-def _upserted(entities: list[E], given: list[E]) -> list[E]:
+def _id(entity: Entity) -> int:
+    return entity.id
+
+
+def _first_id(population: Population) -> int:
+    return population.first_id
+
+
+def _upserted(entities: list[E], given: list[E], key: Callable[[E], int]) -> list[E]:
     result = list(entities)
-    where = {entity.id: index for index, entity in enumerate(result)}
+    where = {key(entity): index for index, entity in enumerate(result)}
     for entity in given:
-        if entity.id in where:
-            result[where[entity.id]] = entity
+        if key(entity) in where:
+            result[where[key(entity)]] = entity
         else:
-            where[entity.id] = len(result)
+            where[key(entity)] = len(result)
             result.append(entity)
     return result
+
+
+def _still_in(
+    statuses: dict[int, StatusSet], populations: list[Population]
+) -> dict[int, StatusSet]:
+    """The statuses set for users some population still has (a merge may shrink one)."""
+    return {
+        user_id: status
+        for user_id, status in statuses.items()
+        if any(population.index_of_id(user_id) is not None for population in populations)
+    }
 
 
 def _settled(channel: Channel, bots: list[Bot], now: float) -> Channel:
@@ -165,6 +197,7 @@ class World:
         # with the document, in the same transaction.
         self.recorded: list[OutboxEntry] = []
         self.newly_sent: dict[str, int] = {}
+        self.new_contacts: set[tuple[int, int]] = set()  # (account id, user id)
         # The sent keys the store looked up for this step (None: a world without a store, in
         # which nothing was sent before it).
         self._sent = sent
@@ -210,6 +243,11 @@ class World:
     def mark_sent(self, key: str, message_id: int) -> None:
         self.newly_sent[key] = message_id
 
+    def add_contact(self, account: Account, user: User) -> None:
+        """The user is in the account's contacts from now on. The store adds them to the
+        account's contacts beside the document: a step needs none of them, so it reads none."""
+        self.new_contacts.add((account.id, user.id))
+
     def add_post(
         self,
         channel: Channel,
@@ -230,11 +268,16 @@ class World:
     # -- lookups ------------------------------------------------------------------------
 
     def user(self, ref: str | int) -> User:
+        """The user ``ref`` names by id or username: one listed one by one (the first that
+        matches), else a population's."""
         text = _user_key(ref)
         for user in self.state.users:
             if str(user.id) == text or (user.username or "").lower() == text:
                 return user
-        raise TelegramNotFound("user", ref)
+        found = self._population_user(text)
+        if found is None:
+            raise TelegramNotFound("user", ref)
+        return found
 
     def users(self, refs: Sequence[str | int]) -> list[User | None]:
         """``user`` of each ref (None where it names nobody), in one pass over the users
@@ -245,11 +288,49 @@ class World:
             for key in (str(user.id), (user.username or "").lower()):
                 if key in wanted and key not in found:
                     found[key] = user
+        for key in wanted - found.keys():
+            if (member := self._population_user(key)) is not None:
+                found[key] = member
         return [found.get(_user_key(ref)) for ref in refs]
 
     def user_by_phone(self, phone: str) -> User | None:
         wanted = normalize_phone(phone)
-        return next((u for u in self.state.users if u.phone == wanted), None)
+        listed = next((u for u in self.state.users if u.phone == wanted), None)
+        if listed is not None:
+            return listed
+        for population in self.state.populations:
+            if (n := population.index_of_phone(wanted)) is not None:
+                return self._member(population, n)
+        return None
+
+    def _population_user(self, key: str) -> User | None:
+        """The population's user that ``key`` (an id, or a username as ``_user_key`` gives it)
+        names: computed from the populations' rules, whatever their sizes."""
+        by_id = key.isascii() and key.isdigit() and len(key) <= _ID_DIGITS
+        for population in self.state.populations:
+            if by_id:
+                n = population.index_of_id(int(key)) if key == str(int(key)) else None
+            else:
+                n = population.index_of_username(key)
+            if n is not None:
+                return self._member(population, n)
+        return None
+
+    def _member(self, population: Population, n: int) -> User:
+        user_id = population.first_id + n
+        return population.user(n, self.state.population_statuses.get(user_id))
+
+    def _in_population(self, user_id: int) -> bool:
+        return any(p.index_of_id(user_id) is not None for p in self.state.populations)
+
+    def changing_users(self) -> Iterator[User]:
+        """The users whose status can change: every one listed one by one, and the population
+        users whose status the sandbox set (the others stay offline, as loaded)."""
+        yield from self.state.users
+        for user_id in self.state.population_statuses:
+            member = self._population_user(str(user_id))
+            if member is not None:
+                yield member
 
     def bot(self, token: str) -> Bot | None:
         return next((b for b in self.state.bots if b.token == token), None)
@@ -277,6 +358,16 @@ class World:
         raise Invalid({"phone": [message]}, message)
 
     # -- behaviour over time --------------------------------------------------------------
+
+    def set_status(self, user: User, online: bool) -> None:
+        """The user goes online or offline now, and their schedule ends. For a population's
+        user that is a status set for them: the one trace of them the document keeps."""
+        if user.schedule is not None or user.online != online:
+            user.changed_at = self.now
+        user.online, user.schedule = online, None
+        if self._in_population(user.id):
+            status = StatusSet(online=online, changed_at=user.changed_at)
+            self.state.population_statuses[user.id] = status
 
     def is_online(self, user: User) -> bool:
         if user.schedule is None:

@@ -288,7 +288,7 @@ def user_statuses(
 
 def visible_statuses(world: World, creds: AccountCredentials) -> dict[int, StatusObservation]:
     account = _signed_in(world, creds, "updates")
-    return {u.id: observe(world, account, u) for u in world.state.users}
+    return {u.id: observe(world, account, u) for u in world.changing_users()}
 
 
 def import_phone(world: World, creds: AccountCredentials, phone: str) -> TelegramUser | None:
@@ -299,8 +299,7 @@ def import_phone(world: World, creds: AccountCredentials, phone: str) -> Telegra
     )
     if user is None:
         return None
-    if user.id not in account.contacts:
-        account.contacts.append(user.id)
+    world.add_contact(account, user)
     return _user_value(user)
 
 

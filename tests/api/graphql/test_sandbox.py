@@ -413,6 +413,11 @@ class TestSandboxLoadWorld:
             ({"channels": [{"id": -1, "admins": [{"bot": "ghost"}]}]}, "channels[0].admins[0].bot"),
             ({"channels": [{"id": -1, "admins": [{"id": 1001}]}]}, "channels[0].admins[0].id"),
             ({"users": [{"id": 1005}, {"id": 1005}]}, "users[1].id"),
+            (
+                {"populations": [{"first_id": 2000, "count": 2, "contacts": [1]}]},
+                "populations[0].contacts[0]",
+            ),
+            ({"populations": [{"first_id": 5, "count": 0}]}, "populations[0].count"),
         ],
     )
     async def test_the_error_names_the_field(
@@ -436,6 +441,60 @@ class TestSandboxLoadWorld:
         assert "sandboxLoadWorld(merge: false)" in stuck["errors"][0]["message"]
         sandbox_result(payload)
         assert [u["id"] for u in (await admin.world())["users"]] == [1004]
+
+
+POPULATION = {"first_id": 7_000_000_000, "count": 100_000, "phone_from": "+79000000000"}
+
+
+class TestSandboxPopulations:
+    """A population (users by a rule) loads as a rule; the sandbox sets a status for one of its
+    users, and only that one is kept."""
+
+    async def test_loads_as_a_rule_beside_the_listed_users(self, admin: Caller) -> None:
+        payload = await admin.mutate("SandboxLoadWorld", world={"populations": [POPULATION]})
+
+        sandbox_result(payload)
+        state = await admin.world()
+        assert [(p["first_id"], p["count"]) for p in state["populations"]] == [
+            (7_000_000_000, 100_000)
+        ]
+        assert [u["id"] for u in state["users"]] == [1001, 1002, 1003]
+        assert state["population_statuses"] == {}
+
+    async def test_puts_a_population_user_online(self, admin: Caller) -> None:
+        await admin.mutate("SandboxLoadWorld", world={"populations": [POPULATION]})
+
+        payload = await admin.mutate("SandboxSetUserStatus", telegramId="7000099999", online=True)
+
+        now = instant(sandbox_result(payload)["now"]).timestamp()
+        statuses = (await admin.world())["population_statuses"]
+        assert list(statuses) == ["7000099999"]
+        assert statuses["7000099999"]["online"] is True
+        assert statuses["7000099999"]["changed_at"] == pytest.approx(now, abs=1)
+
+    async def test_one_past_the_last_is_not_found(self, admin: Caller) -> None:
+        await admin.mutate("SandboxLoadWorld", world={"populations": [POPULATION]})
+
+        payload = await admin.mutate("SandboxSetUserStatus", telegramId="7000100000", online=True)
+
+        assert "7000100000" in not_found(payload)
+
+    async def test_one_overlapping_another_is_invalid_and_changes_nothing(
+        self, admin: Caller
+    ) -> None:
+        await admin.mutate("SandboxLoadWorld", world={"populations": [POPULATION]})
+        before = await admin.world()
+        overlapping = {"first_id": 6_999_999_999, "count": 2}
+
+        payload = await admin.mutate("SandboxLoadWorld", world={"populations": [overlapping]})
+
+        assert len(field_errors(payload)) == 1
+        assert (
+            "populations[0].first_id: Its ids (6999999999–7000000000) overlap"
+            in (payload["message"])
+        )
+        after = await admin.world()
+        assert after["populations"] == before["populations"]
 
 
 class TestSandboxPermissions:
