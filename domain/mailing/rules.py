@@ -8,10 +8,15 @@ import hashlib
 import re
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
+from typing import TYPE_CHECKING
 
 from domain.text import text_errors
+
+if TYPE_CHECKING:
+    import uuid
 
 # ASCII digits only: Python's \d would take other scripts' digits too.
 PHONE_PATTERN = re.compile(r"7[0-9]{10}")
@@ -186,3 +191,41 @@ def daytime_errors(start: time | None, end: time | None) -> dict[str, list[str]]
     if start is not None and start == end:
         return {"daytime": ["The daytime window is empty: its start equals its end."]}
     return {}
+
+
+# -- what lists are narrowed to (the GraphQL API's filters) -----------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    """Clients matching every filter given (None: any): an owner, a tag and an operator code
+    exactly (``""`` is the clients without a tag), and a phone's first digits."""
+
+    owner_id: uuid.UUID | None = None
+    tag: str | None = None
+    operator_code: str | None = None
+    phone_number_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class MailingFilter:
+    """Mailings matching every filter given (None: any): an owner, and whether the window is
+    open now (``start_time <= now < end_time``, when dispatch sends) or not."""
+
+    owner_id: uuid.UUID | None = None
+    active: bool | None = None
+
+
+def client_filter_errors(where: ClientFilter) -> dict[str, list[str]]:
+    """Text a query cannot carry (NUL, lone surrogates); any other text simply matches what
+    it matches."""
+    given = {
+        "tag": where.tag,
+        "operator_code": where.operator_code,
+        "phone_number_prefix": where.phone_number_prefix,
+    }
+    return {
+        name: found
+        for name, value in given.items()
+        if value is not None and (found := text_errors(value))
+    }

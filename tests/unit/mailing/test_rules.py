@@ -128,3 +128,13 @@ class TestMatches:
             "tag": "a",
             "operator_code": "999",
         }
+
+
+class TestClientFilter:
+    def test_any_storable_text_is_a_filter(self) -> None:
+        where = rules.ClientFilter(tag="", operator_code="x", phone_number_prefix="7%_")
+        assert rules.client_filter_errors(where) == {}
+
+    def test_text_a_query_cannot_carry_is_refused(self) -> None:
+        where = rules.ClientFilter(tag="a\x00", phone_number_prefix="\ud800")
+        assert set(rules.client_filter_errors(where)) == {"tag", "phone_number_prefix"}
