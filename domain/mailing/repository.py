@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -652,8 +652,8 @@ def _start_key(cursor: tuple[str, ...], name: str) -> tuple[datetime, int]:
     match cursor:
         case (start, digits) if (found := _cursor_id(digits)) is not None:
             try:
-                return rules.aware(datetime.fromisoformat(start)), found
-            except ValueError:
+                return rules.aware(datetime.fromisoformat(start)).astimezone(UTC), found
+            except (ValueError, OverflowError):  # no time, or one UTC cannot hold
                 pass
     raise _bad_cursor(name)
 

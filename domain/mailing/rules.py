@@ -28,6 +28,8 @@ MAX_TAG = 255
 MAX_TIMEZONE = 64
 DEFAULT_TIMEZONE = "UTC"
 BLANK = "This field may not be blank."
+# Django's DateTimeField's words, for a time UTC cannot hold (the legacy service failed).
+TIME_MESSAGE = "Enter a valid date/time."
 
 DATES_MESSAGE = "The start date exceeds the end date"
 NO_FILTER_MESSAGE = "At least one filter parameter (tag or operator_code) must be specified"
@@ -78,10 +80,17 @@ def _shown(value: str) -> str:
 
 
 def mailing_field_errors(
-    *, message_text: str | None = None, filter_params: object = None
+    *,
+    message_text: str | None = None,
+    filter_params: object = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
 ) -> dict[str, list[str]]:
     """Field errors of a mailing's fields (None: not given)."""
     errors: dict[str, list[str]] = {}
+    for name, moment in (("start_time", start_time), ("end_time", end_time)):
+        if moment is not None and not has_utc_reading(moment):
+            errors[name] = [TIME_MESSAGE]
     if message_text is not None:
         if message_text.strip() == "":
             errors["message_text"] = [BLANK]
@@ -122,6 +131,16 @@ def mailing_errors(
         if not _filter_value_ok(value):
             return [f"Invalid value of filtering parameter: {key}"]
     return []
+
+
+def has_utc_reading(moment: datetime) -> bool:
+    """Whether the time can be told in UTC, as PostgreSQL stores it: year 1 at +05:00 cannot
+    (nor 9999-12-31 late at a negative offset)."""
+    try:
+        aware(moment).astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def aware(moment: datetime) -> datetime:

@@ -237,7 +237,12 @@ def _mailing_errors(
 ) -> None:
     """Field errors first; the legacy ``non_field_errors`` only once every field is valid."""
     _check(
-        rules.mailing_field_errors(message_text=message_text, filter_params=filter_params)
+        rules.mailing_field_errors(
+            message_text=message_text,
+            filter_params=filter_params,
+            start_time=start_time,
+            end_time=end_time,
+        )
         | rules.daytime_errors(*daytime)
     )
     params: Mapping[str, object] = filter_params  # type: ignore[assignment]  # checked above
