@@ -28,8 +28,8 @@ MAX_TAG = 255
 MAX_TIMEZONE = 64
 DEFAULT_TIMEZONE = "UTC"
 BLANK = "This field may not be blank."
-# Django's DateTimeField's words, for a time UTC cannot hold (the legacy service failed).
-TIME_MESSAGE = "Enter a valid date/time."
+# DRF's DateTimeField's words for a time UTC cannot hold (the REST routes answer them too).
+TIME_MESSAGE = "Datetime value out of range."
 
 DATES_MESSAGE = "The start date exceeds the end date"
 NO_FILTER_MESSAGE = "At least one filter parameter (tag or operator_code) must be specified"

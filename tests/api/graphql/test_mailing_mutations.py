@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 NO_CLIENT = "No MailingClient matches the given query."
 NO_MAILING = "No Mailing matches the given query."
-TIME = "Enter a valid date/time."  # Django's words (the legacy service failed with a 500)
+TIME = "Datetime value out of range."  # DRF's words, as the REST routes answer
 NOBODY = gid("User", "00000000-0000-0000-0000-00000000abcd")
 WINDOW = {"startTime": START.isoformat(), "endTime": (START + timedelta(hours=1)).isoformat()}
 

@@ -150,8 +150,8 @@ class TestTimes:
         at = datetime.fromisoformat(moment)
 
         assert rules.mailing_field_errors(start_time=at, end_time=at) == {
-            "start_time": ["Enter a valid date/time."],
-            "end_time": ["Enter a valid date/time."],
+            "start_time": ["Datetime value out of range."],
+            "end_time": ["Datetime value out of range."],
         }
 
     def test_the_extremes_utc_holds_pass(self) -> None:
