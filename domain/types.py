@@ -13,14 +13,30 @@ TelegramID = NewType("TelegramID", int)
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """Keyset page: ``after`` is the sort key of the last item already seen."""
+    """Keyset page: ``after`` is the sort key of the last item already seen.
 
-    first: int = 20
+    Lists that page both ways (Relay's ``last``/``before``) also read ``last``: given, the page
+    holds the ``last`` items just before ``before`` (or the end of the list); ``after`` and
+    ``before`` together bound the list on both sides. Lists that page forward only are never
+    given them."""
+
+    first: int = DEFAULT_PAGE_SIZE
     after: tuple[str, ...] | None = None
+    last: int | None = None
+    before: tuple[str, ...] | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def size(self) -> int:
+        return self.first if self.last is None else self.last
 
 
 @dataclass(frozen=True)
@@ -28,3 +44,6 @@ class Page(Generic[T]):
     items: Sequence[T]
     has_next: bool
     total: int
+    # Whether items come before the first one, as a backward page finds out (a forward
+    # page's connection says so when it was asked for the items after a cursor).
+    has_previous: bool = False

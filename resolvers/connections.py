@@ -1,4 +1,4 @@
-"""One page of an admin list over GraphQL, shared by the aggregates' resolvers."""
+"""One page of a list over GraphQL, shared by the aggregates' resolvers."""
 
 from __future__ import annotations
 
@@ -20,19 +20,22 @@ if TYPE_CHECKING:
 
 async def page_of(
     info: Info,
-    first: int,
+    first: int | None,
     after: str | None,
     fetch: Callable[[SqlAlchemyUnitOfWork, PageRequest, Actor], Awaitable[Page[ModelT]]],
     to_node: Callable[[ModelT], NodeT],
     cursor: Callable[[ModelT], Sequence[str]],
     *,
     told: AbstractContextManager[None],
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[NodeT]:
     """One page: the filter is read inside ``fetch``, and ``told`` words the service's errors
-    (and the filter's) in the API's names."""
+    (and the filter's) in the API's names. ``last`` and ``before`` only for a list whose
+    ``fetch`` pages backward too."""
     viewer = require_viewer(info.context)
-    page = page_request(first, after, max_size=info.context.max_page_size)
+    page = page_request(first, after, max_size=info.context.max_page_size, last=last, before=before)
     with told:
         async with info.context.uow() as uow:
             found = await fetch(uow, page, viewer)
-    return connection(found, to_node, cursor, has_previous=bool(after))
+    return connection(found, to_node, cursor, has_previous=bool(after) or found.has_previous)

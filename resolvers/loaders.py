@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from domain.accounts import service as accounts
 from domain.bots import service as bots
 from domain.jobs import service as jobs
+from domain.mailing import service as mailing
 from domain.messenger import service as messenger
 from domain.telegram import service as telegram
 from domain.tracking import service as tracking
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from domain.bots.model import ChannelDailyStats, ChannelLink, ChannelPost
     from domain.bots.service import BotView
     from domain.jobs.model import Job
+    from domain.mailing.model import Client as MailingClient
+    from domain.mailing.model import Mailing
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
@@ -95,6 +98,13 @@ class Loaders:
         )
         self.channel_daily_stats: DataLoader[tuple[int, Actor], ChannelDailyStats | None] = (
             DataLoader(self._load_channel_daily_stats)
+        )
+        # Mailing, by legacy integer id: a user sees their own rows, admins every owner's.
+        self.mailing_clients: DataLoader[tuple[int, Actor], MailingClient | None] = DataLoader(
+            self._load_mailing_clients
+        )
+        self.mailings: DataLoader[tuple[int, Actor], Mailing | None] = DataLoader(
+            self._load_mailings
         )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -210,4 +220,16 @@ class Loaders:
     ) -> list[ChannelDailyStats | None]:
         return await self._visible(
             keys, lambda uow, ids, actor: bots.visible_daily_stats(uow, ids, actor=actor)
+        )
+
+    async def _load_mailing_clients(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[MailingClient | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: mailing.visible_clients(uow, ids, actor=actor)
+        )
+
+    async def _load_mailings(self, keys: Sequence[tuple[int, Actor]]) -> list[Mailing | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: mailing.visible_mailings(uow, ids, actor=actor)
         )

@@ -26,6 +26,7 @@ from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscrip
 from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
+from resolvers.mailing import MailingMutation, MailingQuery
 from resolvers.mailing_import import MailingImportMutation
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
 from resolvers.permissions import require_viewer
@@ -64,6 +65,7 @@ QUERIES: tuple[type, ...] = (
     TelegramQuery,
     TrackingQuery,
     BotsQuery,
+    MailingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -72,6 +74,7 @@ MUTATIONS: tuple[type, ...] = (
     TelegramMutation,
     TrackingMutation,
     BotsMutation,
+    MailingMutation,
     MailingImportMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (

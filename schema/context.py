@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from domain.errors import DomainError
     from domain.jobs.model import Job
     from domain.jobs.schedule import Schedule
+    from domain.mailing.model import Client as MailingClient
+    from domain.mailing.model import Mailing
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
@@ -93,6 +95,13 @@ class Loaders(Protocol):
 
     @property
     def channel_daily_stats(self) -> DataLoader[tuple[int, Actor], ChannelDailyStats | None]: ...
+
+    # Mailing, by legacy integer id: a user sees their own rows, admins every owner's.
+    @property
+    def mailing_clients(self) -> DataLoader[tuple[int, Actor], MailingClient | None]: ...
+
+    @property
+    def mailings(self) -> DataLoader[tuple[int, Actor], Mailing | None]: ...
 
 
 @dataclass

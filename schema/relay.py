@@ -16,7 +16,7 @@ from strawberry.relay import GlobalIDValueError
 
 from domain.accounts.rules import role_visible
 from domain.errors import Invalid
-from domain.types import Page, PageRequest
+from domain.types import DEFAULT_PAGE_SIZE, Page, PageRequest
 from schema.errors import bad_input
 
 if TYPE_CHECKING:
@@ -71,10 +71,27 @@ def decode_cursor(cursor: str) -> tuple[str, ...]:
     return tuple(key)
 
 
-def page_request(first: int, after: str | None, *, max_size: int) -> PageRequest:
-    if not 0 <= first <= max_size:
-        raise bad_input(f"first must be between 0 and {max_size}.")
-    return PageRequest(first=first, after=None if after is None else decode_cursor(after))
+def page_request(
+    first: int | None,
+    after: str | None,
+    *,
+    max_size: int,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """The page asked for: forward with ``first`` (20 when neither size is given), backward
+    with ``last``; not both."""
+    if first is not None and last is not None:
+        raise bad_input("Give first or last, not both.")
+    for name, size in (("first", first), ("last", last)):
+        if size is not None and not 0 <= size <= max_size:
+            raise bad_input(f"{name} must be between 0 and {max_size}.")
+    return PageRequest(
+        first=DEFAULT_PAGE_SIZE if first is None else first,
+        after=None if after is None else decode_cursor(after),
+        last=last,
+        before=None if before is None else decode_cursor(before),
+    )
 
 
 def connection(

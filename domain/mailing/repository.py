@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import (
     String,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
@@ -29,15 +31,16 @@ from domain.types import Page
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Sequence
-    from datetime import datetime
+    from collections.abc import Callable, Sequence
 
-    from sqlalchemy import Table
+    from sqlalchemy import Select, Table
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import InstrumentedAttribute
     from sqlalchemy.sql.dml import ReturningInsert
 
     from domain.mailing.importing import NewClient
     from domain.types import PageRequest
+
 
 # PostgreSQL's integer: a larger id names nothing (and must not reach the query).
 INT_MAX = 2**31 - 1
@@ -534,3 +537,129 @@ def _delivery_cursor(after: tuple[str, ...] | None) -> int | None:
     if not (text.isascii() and text.isdigit()) or int(text) > _MAX_DELIVERY_ID:
         raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
     return int(text)
+
+
+# -- pages and lookups of the GraphQL API (mailing-graphql) ----------------------------------
+
+Row = TypeVar("Row", Client, Mailing)
+
+
+async def owned_clients(
+    session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
+) -> dict[int, Client]:
+    """The clients of these ids that ``owner_id`` (None: anyone) owns."""
+    query = select(Client).where(Client.id.in_([i for i in ids if _fits(i)]))
+    if owner_id is not None:
+        query = query.where(Client.owner_id == owner_id)
+    return {client.id: client for client in (await session.execute(query)).scalars()}
+
+
+async def owned_mailings(
+    session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
+) -> dict[int, Mailing]:
+    query = select(Mailing).where(Mailing.id.in_([i for i in ids if _fits(i)]))
+    if owner_id is not None:
+        query = query.where(Mailing.owner_id == owner_id)
+    return {mailing.id: mailing for mailing in (await session.execute(query)).scalars()}
+
+
+async def client_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    owner_id: uuid.UUID | None,
+    where: rules.ClientFilter,
+) -> Page[Client]:
+    """The clients ``owner_id`` (None: anyone) owns that match ``where``, by id."""
+    query = select(Client)
+    for owner in {owner_id, where.owner_id} - {None}:  # both given and apart: nothing
+        query = query.where(Client.owner_id == owner)
+    if where.tag is not None:
+        query = query.where(Client.tag == where.tag)
+    if where.operator_code is not None:
+        query = query.where(Client.operator_code == where.operator_code)
+    if where.phone_number_prefix is not None:
+        prefix = where.phone_number_prefix
+        query = query.where(Client.phone_number.startswith(prefix, autoescape=True))
+    return await _keyset_page(session, query, (Client.id,), _id_key, page, descending=False)
+
+
+async def mailing_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    owner_id: uuid.UUID | None,
+    where: rules.MailingFilter,
+    now: datetime,
+) -> Page[Mailing]:
+    """The mailings ``owner_id`` (None: anyone) owns that match ``where``, newest start first
+    (then newest id), as ``list_mailings``."""
+    query = select(Mailing)
+    for owner in {owner_id, where.owner_id} - {None}:
+        query = query.where(Mailing.owner_id == owner)
+    if where.active is not None:
+        is_open = (Mailing.start_time <= now) & (Mailing.end_time > now)
+        query = query.where(is_open if where.active else ~is_open)
+    key = (Mailing.start_time, Mailing.id)
+    return await _keyset_page(session, query, key, _start_key, page, descending=True)
+
+
+async def _keyset_page(
+    session: AsyncSession,
+    query: Select[Row],
+    key: tuple[InstrumentedAttribute[Any], ...],
+    position: Callable[[tuple[str, ...], str], tuple[object, ...]],
+    page: PageRequest,
+    *,
+    descending: bool,
+) -> Page[Row]:
+    """One page of ``query`` in the order of ``key`` (its columns all ascending, or all
+    descending), within the cursors' positions (``position`` reads one), with the count of all
+    that match. A backward page is read against the order, then turned round."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    row = tuple_(*key)
+    if page.after is not None:
+        after = tuple_(*position(page.after, "after"))
+        query = query.where(row < after if descending else row > after)
+    if page.before is not None:
+        before = tuple_(*position(page.before, "before"))
+        query = query.where(row > before if descending else row < before)
+    against = descending != page.backward
+    query = query.order_by(*(c.desc() if against else c.asc() for c in key))
+    rows = list((await session.execute(query.limit(page.size + 1))).scalars())
+    more, rows = len(rows) > page.size, rows[: page.size]
+    if page.backward:
+        return Page(
+            rows[::-1], has_next=page.before is not None, total=total or 0, has_previous=more
+        )
+    return Page(rows, has_next=more, total=total or 0)
+
+
+def _bad_cursor(name: str) -> Invalid:
+    return Invalid({name: ["Invalid cursor."]}, message="Invalid cursor.")
+
+
+def _id_key(cursor: tuple[str, ...], name: str) -> tuple[int]:
+    """A client's position (``service.client_cursor``): its id."""
+    match cursor:
+        case (digits,) if (found := _cursor_id(digits)) is not None:
+            return (found,)
+    raise _bad_cursor(name)
+
+
+def _start_key(cursor: tuple[str, ...], name: str) -> tuple[datetime, int]:
+    """A mailing's position (``service.mailing_cursor``): its start time and id."""
+    match cursor:
+        case (start, digits) if (found := _cursor_id(digits)) is not None:
+            try:
+                return rules.aware(datetime.fromisoformat(start)).astimezone(UTC), found
+            except (ValueError, OverflowError):  # no time, or one UTC cannot hold
+                pass
+    raise _bad_cursor(name)
+
+
+def _cursor_id(digits: str) -> int | None:
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(INT_MAX))):
+        return None
+    found = int(digits)
+    return found if _fits(found) else None

@@ -8,10 +8,15 @@ import hashlib
 import re
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
+from typing import TYPE_CHECKING
 
 from domain.text import text_errors
+
+if TYPE_CHECKING:
+    import uuid
 
 # ASCII digits only: Python's \d would take other scripts' digits too.
 PHONE_PATTERN = re.compile(r"7[0-9]{10}")
@@ -23,6 +28,8 @@ MAX_TAG = 255
 MAX_TIMEZONE = 64
 DEFAULT_TIMEZONE = "UTC"
 BLANK = "This field may not be blank."
+# DRF's DateTimeField's words for a time UTC cannot hold (the REST routes answer them too).
+TIME_MESSAGE = "Datetime value out of range."
 
 DATES_MESSAGE = "The start date exceeds the end date"
 NO_FILTER_MESSAGE = "At least one filter parameter (tag or operator_code) must be specified"
@@ -73,10 +80,17 @@ def _shown(value: str) -> str:
 
 
 def mailing_field_errors(
-    *, message_text: str | None = None, filter_params: object = None
+    *,
+    message_text: str | None = None,
+    filter_params: object = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
 ) -> dict[str, list[str]]:
     """Field errors of a mailing's fields (None: not given)."""
     errors: dict[str, list[str]] = {}
+    for name, moment in (("start_time", start_time), ("end_time", end_time)):
+        if moment is not None and not has_utc_reading(moment):
+            errors[name] = [TIME_MESSAGE]
     if message_text is not None:
         if message_text.strip() == "":
             errors["message_text"] = [BLANK]
@@ -117,6 +131,16 @@ def mailing_errors(
         if not _filter_value_ok(value):
             return [f"Invalid value of filtering parameter: {key}"]
     return []
+
+
+def has_utc_reading(moment: datetime) -> bool:
+    """Whether the time can be told in UTC, as PostgreSQL stores it: year 1 at +05:00 cannot
+    (nor 9999-12-31 late at a negative offset)."""
+    try:
+        aware(moment).astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def aware(moment: datetime) -> datetime:
@@ -186,3 +210,41 @@ def daytime_errors(start: time | None, end: time | None) -> dict[str, list[str]]
     if start is not None and start == end:
         return {"daytime": ["The daytime window is empty: its start equals its end."]}
     return {}
+
+
+# -- what lists are narrowed to (the GraphQL API's filters) -----------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    """Clients matching every filter given (None: any): an owner, a tag and an operator code
+    exactly (``""`` is the clients without a tag), and a phone's first digits."""
+
+    owner_id: uuid.UUID | None = None
+    tag: str | None = None
+    operator_code: str | None = None
+    phone_number_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class MailingFilter:
+    """Mailings matching every filter given (None: any): an owner, and whether the window is
+    open now (``start_time <= now < end_time``, when dispatch sends) or not."""
+
+    owner_id: uuid.UUID | None = None
+    active: bool | None = None
+
+
+def client_filter_errors(where: ClientFilter) -> dict[str, list[str]]:
+    """Text a query cannot carry (NUL, lone surrogates); any other text simply matches what
+    it matches."""
+    given = {
+        "tag": where.tag,
+        "operator_code": where.operator_code,
+        "phone_number_prefix": where.phone_number_prefix,
+    }
+    return {
+        name: found
+        for name, value in given.items()
+        if value is not None and (found := text_errors(value))
+    }

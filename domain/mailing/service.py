@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from domain.access import Actor
     from domain.mailing.events import MailingProgress
+    from domain.ports import Clock
     from domain.settings import LegacyGroup
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
@@ -65,9 +66,13 @@ def _is_guest(actor: Actor) -> bool:
     return isinstance(actor, Guest) and actor.group == GROUP
 
 
-def _admit(actor: Actor) -> None:
+def _admits(actor: Actor) -> bool:
     """Users, admins, tghub itself and the open group's guests; anyone else is anonymous."""
-    if not (actor.is_admin or actor.user_id is not None or _is_guest(actor)):
+    return actor.is_admin or actor.user_id is not None or _is_guest(actor)
+
+
+def _admit(actor: Actor) -> None:
+    if not _admits(actor):
         raise Unauthenticated
 
 
@@ -232,7 +237,12 @@ def _mailing_errors(
 ) -> None:
     """Field errors first; the legacy ``non_field_errors`` only once every field is valid."""
     _check(
-        rules.mailing_field_errors(message_text=message_text, filter_params=filter_params)
+        rules.mailing_field_errors(
+            message_text=message_text,
+            filter_params=filter_params,
+            start_time=start_time,
+            end_time=end_time,
+        )
         | rules.daytime_errors(*daytime)
     )
     params: Mapping[str, object] = filter_params  # type: ignore[assignment]  # checked above
@@ -395,3 +405,71 @@ async def list_deliveries(
     """A visible mailing's deliveries by id (a keyset page), of one status if given."""
     await get_mailing(uow, actor=actor, mailing_id=mailing_id)
     return await repository.list_deliveries(uow.session, mailing_id, page, status=status)
+
+
+# -- pages and lookups of the GraphQL API (mailing-graphql) ----------------------------------
+
+
+def client_cursor(client: Client) -> tuple[str]:
+    """A client's keyset position in its list (by id)."""
+    return (str(client.id),)
+
+
+def mailing_cursor(mailing: Mailing) -> tuple[str, str]:
+    """A mailing's keyset position in its list (newest start first, then newest id)."""
+    return (mailing.start_time.isoformat(), str(mailing.id))
+
+
+async def client_page(
+    uow: SqlAlchemyUnitOfWork,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.ClientFilter | None = None,
+) -> Page[Client]:
+    """The clients the actor sees that match ``where``, by id; pages go both ways. Naming
+    another owner than the one a user sees narrows to nothing."""
+    owner = await _scope(uow, actor)
+    given = where or rules.ClientFilter()
+    _check(rules.client_filter_errors(given))
+    return await repository.client_page(uow.session, page, owner_id=owner, where=given)
+
+
+async def mailing_page(
+    uow: SqlAlchemyUnitOfWork,
+    clock: Clock,
+    page: PageRequest,
+    *,
+    actor: Actor,
+    where: rules.MailingFilter | None = None,
+) -> Page[Mailing]:
+    """The mailings the actor sees that match ``where`` (``active``: at the clock's now),
+    newest start first as ``list_mailings``; pages go both ways."""
+    owner = await _scope(uow, actor)
+    return await repository.mailing_page(
+        uow.session,
+        page,
+        owner_id=owner,
+        where=where or rules.MailingFilter(),
+        now=clock.now(),
+    )
+
+
+async def visible_clients(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, Client]:
+    """The clients of these ids the actor sees (lookups: none for an anonymous actor)."""
+    if not _admits(actor):
+        return {}
+    owner = await _scope(uow, actor)
+    return await repository.owned_clients(uow.session, ids, owner_id=owner)
+
+
+async def visible_mailings(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, Mailing]:
+    """The mailings of these ids the actor sees (lookups: none for an anonymous actor)."""
+    if not _admits(actor):
+        return {}
+    owner = await _scope(uow, actor)
+    return await repository.owned_mailings(uow.session, ids, owner_id=owner)

@@ -17,7 +17,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -42,6 +42,7 @@ from domain.bots import repository as bot_repository
 from domain.bots import rules as bot_rules
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
 from domain.jobs import service as jobs
+from domain.mailing import service as mailing
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
 from domain.tracking import service as tracking
@@ -102,6 +103,11 @@ def fresh_name(prefix: str) -> str:
 def fresh_phone() -> str:
     """A phone number nobody has (the tests' world uses +7999…)."""
     return f"+7998{secrets.randbelow(10**7):07d}"
+
+
+def fresh_mailing_phone() -> str:
+    """A mailing client's phone nobody has (7 and ten digits)."""
+    return f"79{secrets.randbelow(10**9):09d}"
 
 
 def fresh_telegram_id() -> int:
@@ -229,6 +235,8 @@ class Scene:
             chat = await self._group(person, [await self.person("companion")])
             await self._send(person, chat, "the other's")
             await self._job(person)
+            await self.new_mailing_client(person)
+            await self.new_mailing(person)
         return person
 
     async def session_of(self, username: str) -> Tokens:
@@ -500,6 +508,46 @@ class Scene:
 
         found: tuple[int, int] = await self._once("channel_link", make)
         return found
+
+    async def mailing_client(self) -> Thing:
+        """A mailing client of the owner's workspace (its unique phone as the title)."""
+
+        async def make() -> Thing:
+            return await self.new_mailing_client(await self.person("owner"))
+
+        found: Thing = await self._once("mailing_client", make)
+        return found
+
+    async def new_mailing_client(self, owner: Person) -> Thing:
+        phone = fresh_mailing_phone()
+        async with self.runtime.uow() as uow:
+            client = await mailing.create_client(
+                uow, actor=SYSTEM, phone_number=phone, owner_id=uuid.UUID(owner.raw_id)
+            )
+        return Thing("MailingClient", str(client.id), phone)
+
+    async def mailing(self) -> Thing:
+        """A mailing of the owner's workspace."""
+
+        async def make() -> Thing:
+            return await self.new_mailing(await self.person("owner"))
+
+        found: Thing = await self._once("mailing", make)
+        return found
+
+    async def new_mailing(self, owner: Person) -> Thing:
+        start = datetime(2030, 1, 1, tzinfo=UTC)
+        async with self.runtime.uow() as uow:
+            made = await mailing.create_mailing(
+                uow,
+                actor=SYSTEM,
+                start_time=start,
+                end_time=start + timedelta(hours=1),
+                message_text="hi",
+                filter_params={"tag": "vip"},
+                owner_id=uuid.UUID(owner.raw_id),
+            )
+        return Thing("Mailing", str(made.id))
 
     # --- how: legacy routes and domain services, whose shapes stay put --------------------
 

@@ -63,6 +63,7 @@ from tests.api.authz import (
     client_of,
     execute,
     filled,
+    fresh_mailing_phone,
     fresh_name,
     fresh_phone,
     fresh_telegram_id,
@@ -539,6 +540,67 @@ def clients_file(*, into_owners: bool = False) -> Variables:
     return variables
 
 
+# --- mailing (signed-in users: each their own workspace, admins every owner's) ----------------
+
+
+async def mailing_client_thing(scene: Scene) -> Thing:
+    return await scene.mailing_client()
+
+
+async def mailing_thing(scene: Scene) -> Thing:
+    return await scene.mailing()
+
+
+async def the_mailing_clients_phone(scene: Scene) -> dict[str, Any]:
+    # By its unique phone: admins see every owner's clients of the module.
+    phone = (await scene.mailing_client()).title
+    return {"first": 10, "filter": {"phoneNumberPrefix": phone}}
+
+
+async def the_owners_mailings(scene: Scene) -> dict[str, Any]:
+    await scene.mailing()
+    return {"first": 100, "filter": {"ownerId": (await scene.person("owner")).id}}
+
+
+def mailing_client_input(*, for_owner: bool = False) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        fields: dict[str, Any] = {"phoneNumber": fresh_mailing_phone()}
+        if for_owner:
+            fields["ownerId"] = (await scene.person("owner")).id
+        return {"input": fields}
+
+    return variables
+
+
+def mailing_input(*, for_owner: bool = False) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "startTime": "2030-01-01T00:00:00Z",
+            "endTime": "2030-01-01T01:00:00Z",
+            "messageText": "hi",
+            "filter": {"operatorCode": "912"},
+        }
+        if for_owner:
+            fields["ownerId"] = (await scene.person("owner")).id
+        return {"input": fields}
+
+    return variables
+
+
+def on_mailing_client(**fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": {"mailingClientId": (await scene.mailing_client()).id, **fields}}
+
+    return variables
+
+
+def on_mailing(**fields: Any) -> Variables:
+    async def variables(scene: Scene) -> dict[str, Any]:
+        return {"input": {"mailingId": (await scene.mailing()).id, **fields}}
+
+    return variables
+
+
 TRACKERS, THE_TRACKER = listing(tracker_thing)
 CLIENTS, THE_CLIENT = listing(client_thing)
 TRACKED_USERS, THE_TRACKED_USER = listing(tracked_thing)
@@ -597,6 +659,14 @@ QUERIES = [
          listed=listed_by(post_thing)),
     Case("Query.channelDailyStats", of_the_channel, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
          LISTED, listed=listed_by(daily_stats_thing)),
+    # Mailing: the owner's own, and admins'; "other" has a client and a mailing of their own.
+    Case("Query.node", node(mailing_client_thing), UNAUTH, NULL, NULL, OK, OK,
+         label="MailingClient"),
+    Case("Query.node", node(mailing_thing), UNAUTH, NULL, NULL, OK, OK, label="Mailing"),
+    Case("Query.mailingClients", the_mailing_clients_phone, UNAUTH, UNLISTED, UNLISTED, LISTED,
+         LISTED, listed=listed_by(mailing_client_thing)),
+    Case("Query.mailings", the_owners_mailings, UNAUTH, UNLISTED, UNLISTED, LISTED, LISTED,
+         listed=listed_by(mailing_thing)),
 ]  # fmt: skip
 
 MUTATIONS = [
@@ -699,6 +769,18 @@ MUTATIONS = [
     Case("Mutation.importClients", clients_file(), UNAUTH, OK, OK, OK, OK),
     Case("Mutation.importClients", clients_file(into_owners=True), UNAUTH, DENIED, DENIED, OK, OK,
          label="into the owner's workspace"),
+    Case("Mutation.createMailingClient", mailing_client_input(), UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.createMailingClient", mailing_client_input(for_owner=True), UNAUTH, DENIED,
+         DENIED, OK, OK, label="for the owner"),
+    Case("Mutation.updateMailingClient", on_mailing_client(tag="matrix"), UNAUTH, GONE, GONE, OK,
+         OK),
+    Case("Mutation.deleteMailingClient", on_mailing_client(), UNAUTH, GONE, GONE, OK, OK,
+         changes="things"),
+    Case("Mutation.createMailing", mailing_input(), UNAUTH, OK, OK, OK, OK),
+    Case("Mutation.createMailing", mailing_input(for_owner=True), UNAUTH, DENIED, DENIED, OK, OK,
+         label="for the owner"),
+    Case("Mutation.updateMailing", on_mailing(messageText="matrix"), UNAUTH, GONE, GONE, OK, OK),
+    Case("Mutation.deleteMailing", on_mailing(), UNAUTH, GONE, GONE, OK, OK, changes="things"),
 ]  # fmt: skip
 
 

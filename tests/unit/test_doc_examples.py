@@ -1,7 +1,7 @@
-"""The examples of the README, docs/world.md and docs/operations.md, as a newcomer uses them:
-each GraphQL block one operation to paste into GraphiQL, valid against the schema, selecting
-``__typename``, and every mutation the errors' ``message``, so a failure shows; each world
-file a valid world."""
+"""The examples of the README, docs/world.md, docs/operations.md and docs/mailing.md, as a
+newcomer uses them: each GraphQL block one operation to paste into GraphiQL, valid against the
+schema, selecting ``__typename``, and every mutation the errors' ``message``, so a failure
+shows; each world file a valid world."""
 
 from __future__ import annotations
 
@@ -29,7 +29,12 @@ if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "world.md", ROOT / "docs" / "operations.md")
+DOCUMENTS = (
+    ROOT / "README.md",
+    ROOT / "docs" / "world.md",
+    ROOT / "docs" / "operations.md",
+    ROOT / "docs" / "mailing.md",
+)
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
 WORLD_FILE = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 

@@ -87,6 +87,15 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     # Mailing clients' CSV import: a file wrong as a whole, or a wrong-form or unknown owner
     # id, is a ValidationError; a non-admin naming another owner PermissionDeniedError.
     "importClients": {VALIDATION, DENIED},
+    # Mailing (signed-in users): a wrong-form id is a ValidationError, an unknown id or another
+    # owner's NotFoundError (an admin naming an ownerId nobody has, too); PermissionDeniedError
+    # is a non-admin naming an ownerId other than themself.
+    "createMailingClient": {VALIDATION, NOT_FOUND, DENIED},
+    "updateMailingClient": {VALIDATION, NOT_FOUND},
+    "deleteMailingClient": {VALIDATION, NOT_FOUND},
+    "createMailing": {VALIDATION, NOT_FOUND, DENIED},
+    "updateMailing": {VALIDATION, NOT_FOUND},
+    "deleteMailing": {VALIDATION, NOT_FOUND},
 }
 
 ADMIN_ONLY = {

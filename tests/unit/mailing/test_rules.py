@@ -128,3 +128,34 @@ class TestMatches:
             "tag": "a",
             "operator_code": "999",
         }
+
+
+class TestClientFilter:
+    def test_any_storable_text_is_a_filter(self) -> None:
+        where = rules.ClientFilter(tag="", operator_code="x", phone_number_prefix="7%_")
+        assert rules.client_filter_errors(where) == {}
+
+    def test_text_a_query_cannot_carry_is_refused(self) -> None:
+        where = rules.ClientFilter(tag="a\x00", phone_number_prefix="\ud800")
+        assert set(rules.client_filter_errors(where)) == {"tag", "phone_number_prefix"}
+
+
+class TestTimes:
+    @pytest.mark.parametrize(
+        "moment",
+        ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"],
+        ids=["before year 1 in UTC", "past 9999 in UTC"],
+    )
+    def test_a_time_utc_cannot_hold_is_a_field_error(self, moment: str) -> None:
+        at = datetime.fromisoformat(moment)
+
+        assert rules.mailing_field_errors(start_time=at, end_time=at) == {
+            "start_time": ["Datetime value out of range."],
+            "end_time": ["Datetime value out of range."],
+        }
+
+    def test_the_extremes_utc_holds_pass(self) -> None:
+        first = datetime.fromisoformat("0001-01-01T00:00:00")  # naive: UTC
+        last = datetime.fromisoformat("9999-12-31T23:59:59+00:00")
+
+        assert rules.mailing_field_errors(start_time=first, end_time=last) == {}
