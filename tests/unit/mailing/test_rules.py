@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -159,3 +159,57 @@ class TestTimes:
         last = datetime.fromisoformat("9999-12-31T23:59:59+00:00")
 
         assert rules.mailing_field_errors(start_time=first, end_time=last) == {}
+
+
+class TestDelivery:
+    def test_a_deliverys_random_id_is_stable_signed_64_bit_and_never_zero(self) -> None:
+        ids = [rules.random_id(n) for n in range(1, 20_001)]
+
+        assert ids == [rules.random_id(n) for n in range(1, 20_001)]
+        assert len(set(ids)) == len(ids)
+        assert all(-(2**63) <= value < 2**63 and value != 0 for value in ids)
+        assert any(value < 0 for value in ids)  # the whole signed range, as MTProto's long
+
+    @pytest.mark.parametrize(
+        ("attempts", "seconds"), [(1, 30.0), (2, 60.0), (3, 120.0), (7, 1800.0), (40, 1800.0)]
+    )
+    def test_retries_back_off_up_to_half_an_hour(self, attempts: int, seconds: float) -> None:
+        assert rules.retry_delay(attempts) == seconds
+
+    @pytest.mark.parametrize(
+        ("local", "expected"),
+        [(time(8, 59), False), (time(9), True), (time(20, 59), True), (time(21), False)],
+    )
+    def test_a_daytime_window_includes_its_start_not_its_end(
+        self, local: time, expected: bool
+    ) -> None:
+        assert rules.in_daytime(local, time(9), time(21)) is expected
+
+    @pytest.mark.parametrize(
+        ("local", "expected"),
+        [(time(21, 59), False), (time(22), True), (time(0, 30), True), (time(6), False)],
+    )
+    def test_a_window_may_wrap_midnight(self, local: time, expected: bool) -> None:
+        assert rules.in_daytime(local, time(22), time(6)) is expected
+
+    def test_no_window_is_any_time(self) -> None:
+        assert rules.in_daytime(time(3), None, None)
+
+    @pytest.mark.parametrize(
+        ("start", "end", "errors"),
+        [
+            (None, None, {}),
+            (time(9), time(21), {}),
+            (time(22), time(6), {}),
+            (time(9), None, {"daytime": ["Give both ends of the daytime window, or neither."]}),
+            (
+                time(9),
+                time(9),
+                {"daytime": ["The daytime window is empty: its start equals its end."]},
+            ),
+        ],
+    )
+    def test_a_daytime_window_has_both_ends_and_is_not_empty(
+        self, start: time | None, end: time | None, errors: dict[str, list[str]]
+    ) -> None:
+        assert rules.daytime_errors(start, end) == errors
