@@ -9,20 +9,14 @@ import strawberry
 
 from domain.errors import Invalid
 from domain.mailing import service as mailing
-from resolvers.errors import told_in_names
+from resolvers.mailing import told_in_api_names
 from resolvers.permissions import require_viewer
 from resolvers.uploads import upload_of
 from schema.context import Info
 from schema.mailing_import import ImportClientsInput, ImportClientsPayload, ImportClientsSuccess
 from schema.relay import id_of
 
-# The service's field names as this API's input names them.
-FIELD_NAMES = {"owner": "ownerId", "owner_id": "ownerId"}
 NO_FILE = "No file was submitted."
-
-
-def _renamed(field: str, messages: list[str]) -> tuple[str, list[str]]:
-    return FIELD_NAMES.get(field, field), messages
 
 
 @strawberry.type
@@ -39,7 +33,7 @@ class MailingImportMutation:
         upload = await upload_of(input.file)
         if upload is None:  # a variable sent as JSON, not as a file part
             raise Invalid({"file": [NO_FILE]}, message=NO_FILE)
-        with told_in_names({}, _renamed):
+        with told_in_api_names():
             async with info.context.uow() as uow:
                 report = await mailing.import_clients(
                     uow, actor=viewer, content=upload.content, owner_id=owner

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.file_uploads import Upload
 
-from schema.errors import PermissionDeniedError, ValidationError
+from schema.errors import NotFoundError, PermissionDeniedError, ValidationError
 
 if TYPE_CHECKING:
     from domain.mailing.service import ImportReport
@@ -60,6 +60,6 @@ class ImportClientsSuccess:
 
 
 ImportClientsPayload = Annotated[
-    ImportClientsSuccess | ValidationError | PermissionDeniedError,
+    ImportClientsSuccess | ValidationError | NotFoundError | PermissionDeniedError,
     strawberry.union("ImportClientsPayload"),
 ]

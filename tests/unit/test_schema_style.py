@@ -84,9 +84,10 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "linkChannel": {VALIDATION, NOT_FOUND, CONFLICT},
     "deactivateChannelLink": {VALIDATION, NOT_FOUND},
     "postToChannel": {VALIDATION, NOT_FOUND, CONFLICT},
-    # Mailing clients' CSV import: a file wrong as a whole, or a wrong-form or unknown owner
-    # id, is a ValidationError; a non-admin naming another owner PermissionDeniedError.
-    "importClients": {VALIDATION, DENIED},
+    # Mailing clients' CSV import: a file wrong as a whole, or a wrong-form owner id, is a
+    # ValidationError; an owner id nobody has NotFoundError (as in the other mailing
+    # mutations); a non-admin naming another owner PermissionDeniedError.
+    "importClients": {VALIDATION, NOT_FOUND, DENIED},
     # Mailing (signed-in users): a wrong-form id is a ValidationError, an unknown id or another
     # owner's NotFoundError (an admin naming an ownerId nobody has, too); PermissionDeniedError
     # is a non-admin naming an ownerId other than themself.

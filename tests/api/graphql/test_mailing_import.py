@@ -210,16 +210,27 @@ class TestWho:
         assert payload["imported"] == 1
         assert await phones_of(runtime, ivan.raw_id) == ["79000000001"]
 
+    async def test_an_owner_id_naming_no_user_is_not_found(
+        self, http: httpx.AsyncClient, runtime: Runtime, boss: str
+    ) -> None:
+        nobody = str(GlobalID("User", str(uuid.uuid4())))
+        body = await send(http, "phone_number\n79000000001\n", token=boss, owner_id=nobody)
+        payload = payload_of(body)
+        assert (payload["__typename"], payload["message"]) == (
+            "NotFoundError",
+            "No User matches the given query.",
+        )
+        assert await every_phone(runtime) == []
+
     @pytest.mark.parametrize(
         ("owner_id", "message"),
         [
-            (str(GlobalID("User", str(uuid.uuid4()))), "object does not exist."),
             (str(uuid.uuid4()), "Not a User id."),
             (str(GlobalID("Chat", str(uuid.uuid4()))), "Not a User id."),
         ],
-        ids=["nobody's id", "a raw uuid", "a chat's id"],
+        ids=["a raw uuid", "a chat's id"],
     )
-    async def test_an_owner_id_naming_no_user_is_a_validation_error(
+    async def test_an_owner_id_of_another_kind_is_a_validation_error(
         self, http: httpx.AsyncClient, runtime: Runtime, boss: str, owner_id: str, message: str
     ) -> None:
         body = await send(http, "phone_number\n79000000001\n", token=boss, owner_id=owner_id)
