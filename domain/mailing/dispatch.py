@@ -34,6 +34,7 @@ from domain.telegram import service as telegram
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Collection, Sequence
+    from datetime import datetime
 
     from domain.ports import Clock, SecretBox, TelegramGateway
     from domain.telegram.model import AccountCredentials, TelegramAccount
@@ -128,14 +129,15 @@ class Dispatcher:
         """A sender for each account of the pool that has none running, when some delivery
         may go now. False when nothing is left to do in this pass."""
         now = self._clock.now()
+        use = telegram.AccountUse.MAILINGS
         async with self._uow() as uow:
             ready = await repository.work_ready(uow.session, now)
-            pool = await telegram.pool(
-                uow, actor=DISPATCHER, use=telegram.AccountUse.MAILINGS, unpaused_at=now
-            )
+            pool = await telegram.pool(uow, actor=DISPATCHER, use=use)
         if ready:
+            # A delivery bound to a paused account waits for it (its first send may have
+            # gone); only one bound to an account that left the pool is free for others.
             pool_ids = [account.id for account in pool]
-            for account in pool:
+            for account in _unpaused(pool, now):
                 task = senders.get(account.id)
                 if task is None or task.done():
                     task = asyncio.create_task(self._send_through(account, pool_ids, deadline))
@@ -295,6 +297,10 @@ class Dispatcher:
                 self._report.failed += 1
             else:
                 self._report.retried += 1
+
+
+def _unpaused(pool: Sequence[TelegramAccount], now: datetime) -> list[TelegramAccount]:
+    return [a for a in pool if a.paused_until is None or a.paused_until <= now]
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:

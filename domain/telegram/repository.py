@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.telegram.errors import TelegramNotFound
@@ -13,7 +13,6 @@ from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
     import uuid
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,11 +74,8 @@ async def all_accounts(session: AsyncSession, *, for_update: bool = False) -> li
     return list((await session.execute(query)).scalars())
 
 
-async def pool(
-    session: AsyncSession, use: AccountUse, *, unpaused_at: datetime | None = None
-) -> list[TelegramAccount]:
-    """The signed-in accounts serving ``use``, by phone (unique: a stable order); with
-    ``unpaused_at``, only those not paused then."""
+async def pool(session: AsyncSession, use: AccountUse) -> list[TelegramAccount]:
+    """The signed-in accounts serving ``use``, by phone (unique: a stable order)."""
     query = (
         select(TelegramAccount)
         .where(
@@ -88,8 +84,4 @@ async def pool(
         )
         .order_by(TelegramAccount.phone)
     )
-    if unpaused_at is not None:
-        query = query.where(
-            or_(TelegramAccount.paused_until.is_(None), TelegramAccount.paused_until <= unpaused_at)
-        )
     return list((await session.execute(query)).scalars())

@@ -138,12 +138,12 @@ async def set_account_uses(
 
 
 async def pool(
-    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse, unpaused_at: datetime | None = None
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse
 ) -> list[TelegramAccount]:
     """The signed-in (ACTIVE) accounts serving ``use``, by phone: what a dispatcher (mailings,
-    invites, tracking) may send through; with ``unpaused_at``, only those not paused then."""
+    invites, tracking) may send through (``paused_until`` says which must wait)."""
     require_admin(actor)
-    return await repository.pool(uow.session, use, unpaused_at=unpaused_at)
+    return await repository.pool(uow.session, use)
 
 
 async def pause_account(

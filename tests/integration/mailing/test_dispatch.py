@@ -13,6 +13,7 @@ import pytest
 from domain.errors import Conflict
 from domain.mailing import repository, rules
 from domain.mailing import service as mailing
+from domain.telegram import service as telegram
 from domain.telegram.model import TelegramAccount
 from tests.integration.mailing.dispatch_scene import (
     FIRST_USER,
@@ -186,7 +187,6 @@ async def _claim_and_send_without_commit(
     runtime: Runtime, now: datetime, account_id: Any
 ) -> list[repository.Claimed]:
     from domain.adapters.telegram import build_gateway
-    from domain.telegram import service as telegram
 
     async with runtime.uow() as uow:
         account = await uow.session.get(TelegramAccount, account_id)
@@ -272,8 +272,6 @@ async def test_peer_flood_pauses_the_account_and_another_sends(runtime: Runtime)
 
 
 async def _set_uses(runtime: Runtime, account_id: Any, uses: list[str]) -> None:
-    from domain.telegram import service as telegram
-
     async with runtime.uow() as uow:
         await telegram.set_account_uses(uow, actor=SYSTEM, account_id=account_id, uses=uses)
 
@@ -342,3 +340,30 @@ async def test_another_owners_mailing_is_not_found(runtime: Runtime) -> None:
         with pytest.raises(mailing.MailingNotFound):
             await mailing.cancel_mailing(uow, actor=other, mailing_id=made.id)
         assert await mailing.mailing_stats(uow, actor=other, mailing_ids=[made.id]) == {}
+
+
+async def test_a_delivery_waits_for_its_paused_account(runtime: Runtime) -> None:
+    """Sent through one account just before a crash, then that account is paused: the resend
+    waits for it (another account would deliver the message a second time)."""
+    await load(runtime, recipients_world(2, accounts=2))
+    first, _ = await sending_accounts(runtime, 2)
+    me = await user(runtime)
+    for n in (1, 2):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(24 * 60))
+    run = dispatch(runtime, claim_seconds=30.0)
+    await run.dispatcher().housekeep()
+    await _claim_and_send_without_commit(runtime, run.clock.now(), first)
+    async with runtime.uow() as uow:
+        await telegram.pause_account(
+            uow, actor=SYSTEM, account_id=first, until=later(30), reason="FloodWait"
+        )
+    await run.advance(60)  # the dead pass's claims lapse; the account is still paused
+
+    await run.run()
+    assert Counter((await statuses(runtime, made.id)).values()) == {"pending": 2}
+    await run.advance(30 * 60)
+    await run.until(lambda: finished(runtime, me, made.id))
+
+    assert sorted(m["user_id"] for m in await messages(runtime)) == [FIRST_USER, FIRST_USER + 1]
+    assert {m["account"] for m in await messages(runtime)} == {"+79990000100"}
