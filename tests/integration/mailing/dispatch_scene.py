@@ -34,15 +34,26 @@ def phone(n: int) -> str:
     return f"7999111{n:04d}"
 
 
-def recipients_world(users: int, *, accounts: int = 1, **account_fields: Any) -> dict[str, Any]:
+def recipients_world(
+    users: int, *, accounts: int = 1, population: bool = False, **account_fields: Any
+) -> dict[str, Any]:
     """Users 1…``users`` with phones ``phone(n)`` (ids FIRST_USER + n - 1), and ``accounts``
-    sending accounts (``account_fields`` go to the first)."""
+    sending accounts (``account_fields`` go to the first). ``population``: the same users by
+    one rule (docs/world.md), so a step costs no more for thousands of them."""
+    if population:
+        people: dict[str, Any] = {
+            "populations": [{"first_id": FIRST_USER, "count": users, "phone_from": f"+{phone(1)}"}]
+        }
+    else:
+        people = {
+            "users": [
+                {"id": FIRST_USER + n - 1, "phone": f"+{phone(n)}", "first_name": f"User {n}"}
+                for n in range(1, users + 1)
+            ]
+        }
     return {
         "seed": 5,
-        "users": [
-            {"id": FIRST_USER + n - 1, "phone": f"+{phone(n)}", "first_name": f"User {n}"}
-            for n in range(1, users + 1)
-        ],
+        **people,
         "accounts": [
             {"id": 9100 + i, "phone": ACCOUNT_PHONES[i], "code": "12345", "password": None}
             | (account_fields if i == 0 else {})
