@@ -9,8 +9,8 @@ killed anywhere leaves nothing a later pass cannot finish:
 - a delivery is **claimed** (bound to an account, held until a deadline) before its send, so
   two passes never send it at once; a dead pass's claims lapse and another claims them again;
 - its ``random_id`` comes from the delivery, and a resend goes through the account that tried
-  first, so when a pass died between Telegram's answer and its commit, Telegram recognises
-  the resend and delivers nothing new;
+  first (waiting for it while it is paused), so when a pass died between Telegram's answer
+  and its commit, Telegram recognises the resend and delivers nothing new;
 - outcomes are written per claimed batch, so a crash costs at most a batch of resends, each
   recognised as above.
 """
@@ -126,8 +126,8 @@ class Dispatcher:
     async def _keep_senders(
         self, senders: dict[uuid.UUID, asyncio.Task[None]], deadline: float
     ) -> bool:
-        """A sender for each account of the pool that has none running, when some delivery
-        may go now. False when nothing is left to do in this pass."""
+        """A sender for each unpaused account of the pool that has none running, when some
+        delivery may go now. False when nothing is left to do in this pass."""
         now = self._clock.now()
         use = telegram.AccountUse.MAILINGS
         async with self._uow() as uow:
@@ -213,17 +213,17 @@ class Dispatcher:
         """Send each claimed delivery, then record the outcomes and give back the claims not
         tried. True when the account must stop (Telegram paused or revoked it)."""
         outcomes: list[Outcome] = []
-        untried: list[int] = []
+        untried: list[Claimed] = []
         stop = False
         for item in batch:
             if stop or self._clock.now() >= item.end_time:
-                untried.append(item.id)
+                untried.append(item)
                 continue
             await self._pace(account.id)
             try:
                 outcomes.append(await self._send_one(creds, item))
             except (RateLimited, telegram.PeerFlood, telegram.AccountSessionRevoked) as exc:
-                untried.append(item.id)
+                untried.append(item)
                 stop = True
                 await self._stop_account(account, exc)
         async with self._uow() as uow:

@@ -312,6 +312,10 @@ class Claimed:
     attempts: int
     message_text: str
     end_time: datetime
+    # Bound to this account before the claim (a retry, or a claim that lapsed with the pass
+    # that made it): a send of it through this account may have gone already, so no other
+    # account may send it (Telegram recognises a repeated random_id per account only).
+    resend: bool = False
 
 
 def _in_daytime(now: datetime) -> Any:
@@ -341,11 +345,12 @@ async def claim(
     """Claim up to ``limit`` deliveries ready to go through ``account_id``, oldest first: of
     running mailings (started, not cancelled, window open), due (no back-off ahead), in the
     client's daytime, not held by a live claim, and either unbound or bound to this account
-    or to one that left the ``pool`` (a resend must go through the account that tried, as
-    Telegram matches a repeated random_id per account). Locked rows are skipped, so
-    dispatchers never claim the same delivery."""
-    ready = (
-        select(Delivery.id)
+    or to one that left the ``pool`` (the accounts serving mailings, paused ones included: a
+    resend must go through the account that tried, as Telegram matches a repeated random_id
+    per account, so it waits for a paused one). Locked rows are skipped, so dispatchers never
+    claim the same delivery."""
+    picked = (
+        select(Delivery.id, Delivery.account_id)
         .join(Mailing, Mailing.id == Delivery.mailing_id)
         .where(
             _ready(now),
@@ -358,10 +363,11 @@ async def claim(
         .order_by(Delivery.id)
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
+        .subquery("picked")
     )
     statement = (
         update(Delivery)
-        .where(Delivery.id.in_(ready.scalar_subquery()), Mailing.id == Delivery.mailing_id)
+        .where(Delivery.id == picked.c.id, Mailing.id == Delivery.mailing_id)
         .values(account_id=account_id, claimed_until=until)
         .returning(
             Delivery.id,
@@ -370,6 +376,8 @@ async def claim(
             Delivery.attempts,
             Mailing.message_text,
             Mailing.end_time,
+            # The binding before this claim (RETURNING gives the new row's values).
+            picked.c.account_id.is_not_distinct_from(account_id),
         )
         .execution_options(synchronize_session=False)
     )
@@ -444,17 +452,22 @@ async def record_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) ->
         )
 
 
-async def release(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
-    """Give back claims whose send was not tried: free for any account again, unless an
-    earlier send was tried (then it stays with that account)."""
-    if not delivery_ids:
+async def release(session: AsyncSession, claims: Sequence[Claimed]) -> None:
+    """Give back claims whose send was not tried: free for any account again, unless the
+    delivery may have gone through its account already (``Claimed.resend``: then it stays
+    with that account)."""
+    if not claims:
         return
+    fresh = [claimed.id for claimed in claims if not claimed.resend]
     await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
+        .where(
+            Delivery.id.in_([claimed.id for claimed in claims]),
+            Delivery.status == DeliveryStatus.PENDING,
+        )
         .values(
             claimed_until=None,
-            account_id=case((Delivery.attempts > 0, Delivery.account_id), else_=None),
+            account_id=case((Delivery.id.in_(fresh), None), else_=Delivery.account_id),
         )
         .execution_options(synchronize_session=False)
     )

@@ -16,6 +16,7 @@ from domain.mailing import service as mailing
 from domain.telegram import service as telegram
 from domain.telegram.model import TelegramAccount
 from tests.integration.mailing.dispatch_scene import (
+    ACCOUNT_PHONES,
     FIRST_USER,
     NOW,
     deliveries,
@@ -184,7 +185,7 @@ async def test_a_resend_after_a_crash_is_delivered_once(runtime: Runtime) -> Non
 
 
 async def _claim_and_send_without_commit(
-    runtime: Runtime, now: datetime, account_id: Any
+    runtime: Runtime, now: datetime, account_id: Any, *, limit: int = 10
 ) -> list[repository.Claimed]:
     from domain.adapters.telegram import build_gateway
 
@@ -200,7 +201,7 @@ async def _claim_and_send_without_commit(
             pool=pool,
             now=now,
             until=now + timedelta(seconds=30),
-            limit=10,
+            limit=limit,
         )
         await uow.commit()
     gateway = build_gateway(runtime.settings, runtime)
@@ -215,6 +216,74 @@ async def _claim_and_send_without_commit(
 
 async def _sent_count(runtime: Runtime, mailing_id: int) -> int:
     return sum(d.status.value == "sent" for d in await deliveries(runtime, mailing_id))
+
+
+async def test_a_resend_cut_short_by_a_flood_wait_stays_with_its_account(
+    runtime: Runtime,
+) -> None:
+    """A dead pass's sends went; the account that made them, claiming them again, is told to
+    wait before it sends the first: the rest it gave back must wait for it too, as another
+    account's send would be a second message."""
+    await load(runtime, recipients_world(3, accounts=2))
+    first, _ = await sending_accounts(runtime, 2)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime, claim_seconds=30.0)
+    await run.dispatcher().housekeep()
+    assert len(await _claim_and_send_without_commit(runtime, run.clock.now(), first)) == 3
+    await run.advance(60)  # the dead pass's claims lapse
+    assert runtime.sandbox is not None
+    await runtime.sandbox.set_account_flood(ACCOUNT_PHONES[0], 120)
+
+    report = await run.run()  # the first account claims them again, and is told to wait
+
+    assert report.paused == [ACCOUNT_PHONES[0]]
+    assert Counter((await statuses(runtime, made.id)).values()) == {"pending": 3}
+    await run.advance(121)
+    await run.until(lambda: finished(runtime, me, made.id))
+    sent = await messages(runtime)
+    assert sorted(m["user_id"] for m in sent) == [FIRST_USER, FIRST_USER + 1, FIRST_USER + 2]
+    assert {d.account_id for d in await deliveries(runtime, made.id)} == {first}
+
+
+async def test_a_resend_waits_for_its_paused_account_while_the_rest_go(
+    runtime: Runtime,
+) -> None:
+    """A dead pass sent two messages through an account that is paused since: those two wait
+    for it (``test_a_delivery_waits_for_its_paused_account``), but only those: the mailing's
+    other client goes through another account meanwhile."""
+    await load(runtime, recipients_world(3, accounts=2))
+    first, second = await sending_accounts(runtime, 2)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime, claim_seconds=30.0)
+    await run.dispatcher().housekeep()
+    dead = await _claim_and_send_without_commit(runtime, run.clock.now(), first, limit=2)
+    assert len(dead) == 2
+    async with runtime.uow() as uow:
+        await telegram.pause_account(
+            uow, actor=SYSTEM, account_id=first, until=later(10), reason="FloodWait"
+        )
+    await run.advance(60)  # the dead pass's claims lapse; the first account is still paused
+
+    async def third_sent() -> bool:
+        return (await statuses(runtime, made.id))[phone(3)] == "sent"
+
+    await run.until(third_sent)
+    await run.run()
+
+    assert Counter((await statuses(runtime, made.id)).values()) == {"sent": 1, "pending": 2}
+    assert [m["user_id"] for m in await messages(runtime)][2:] == [FIRST_USER + 2]
+    await run.advance(10 * 60)  # the pause ends
+    await run.until(lambda: finished(runtime, me, made.id))
+    sent = await messages(runtime)
+    assert sorted(m["user_id"] for m in sent) == [FIRST_USER, FIRST_USER + 1, FIRST_USER + 2]
+    accounts = {d.phone_number: d.account_id for d in await deliveries(runtime, made.id)}
+    assert accounts == {phone(1): first, phone(2): first, phone(3): second}
 
 
 async def test_a_flood_wait_slows_the_mailing_instead_of_failing_it(runtime: Runtime) -> None:
