@@ -189,7 +189,7 @@ class Dispatcher:
             return
         while loop.time() < deadline:
             batch = await self._claim(account.id, pool)
-            if not batch or await self._send_batch(account, creds, batch):
+            if not batch or await self._send_batch(account, creds, batch, deadline):
                 return
 
     async def _claim(self, account_id: uuid.UUID, pool: Sequence[uuid.UUID]) -> list[Claimed]:
@@ -208,15 +208,21 @@ class Dispatcher:
         return batch
 
     async def _send_batch(
-        self, account: TelegramAccount, creds: AccountCredentials, batch: Sequence[Claimed]
+        self,
+        account: TelegramAccount,
+        creds: AccountCredentials,
+        batch: Sequence[Claimed],
+        deadline: float,
     ) -> bool:
-        """Send each claimed delivery, then record the outcomes and give back the claims not
-        tried. True when the account must stop (Telegram paused or revoked it)."""
+        """Send each claimed delivery until the pass's deadline, then record the outcomes and
+        give back the claims not tried. True when the account must stop (Telegram paused or
+        revoked it)."""
+        loop = asyncio.get_running_loop()
         outcomes: list[Outcome] = []
         untried: list[Claimed] = []
         stop = False
         for item in batch:
-            if stop or self._clock.now() >= item.end_time:
+            if stop or loop.time() >= deadline or self._clock.now() >= item.end_time:
                 untried.append(item)
                 continue
             await self._pace(account.id)
