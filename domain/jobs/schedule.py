@@ -221,7 +221,6 @@ def scheduled_jobs(settings: Settings) -> Schedule:
                 "Start mailings at their start, send their messages, expire what is left at "
                 "their end (one pass at a time in the deployment).",
                 tick_is_task=False,
-                at_startup=True,
             ),
             ScheduledJob(
                 BOTS_CHECK_LINKS,
