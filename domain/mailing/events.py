@@ -38,3 +38,20 @@ class MailingProgress(Event):
     @override
     def channel(self) -> str:
         return channel_of(self.mailing_id)
+
+    def supersedes(self, earlier: MailingProgress) -> bool:
+        """Whether this may be newer news than ``earlier`` of the same mailing, for a reader
+        who got ``earlier`` from another source (a read of its own) than the channel: a
+        mailing only moves forward (not started, started, ended) and, once started, its
+        pending deliveries only go down. The same news again is no news."""
+        if self == earlier:
+            return False
+        stage, earlier_stage = self._stage(), earlier._stage()
+        if stage != earlier_stage:
+            return stage > earlier_stage
+        return self.pending <= earlier.pending
+
+    def _stage(self) -> int:
+        if self.finished or self.cancelled:
+            return 2
+        return 1 if self.started else 0

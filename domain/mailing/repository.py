@@ -576,6 +576,18 @@ async def owned_mailings(
     return {mailing.id: mailing for mailing in (await session.execute(query)).scalars()}
 
 
+async def owned_deliveries(
+    session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
+) -> dict[int, Delivery]:
+    """The deliveries of these ids whose mailing ``owner_id`` (None: anyone) owns."""
+    query = select(Delivery).where(Delivery.id.in_([i for i in ids if 0 < i <= _MAX_DELIVERY_ID]))
+    if owner_id is not None:
+        query = query.join(Mailing, Mailing.id == Delivery.mailing_id).where(
+            Mailing.owner_id == owner_id
+        )
+    return {delivery.id: delivery for delivery in (await session.execute(query)).scalars()}
+
+
 async def client_page(
     session: AsyncSession,
     page: PageRequest,

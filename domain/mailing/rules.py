@@ -203,13 +203,41 @@ def in_daytime(local: time, start: time | None, end: time | None) -> bool:
     return local >= start or local < end
 
 
+DAYTIME_OFFSET = (
+    "Give the daytime window's times without an offset: they are each client's local time."
+)
+
+
 def daytime_errors(start: time | None, end: time | None) -> dict[str, list[str]]:
-    """Both ends or neither, and not the same time (an empty window would never send)."""
+    """Both ends or neither, each a plain time of day (the window is read in each client's
+    own timezone, so an offset means nothing), and not the same time (an empty window would
+    never send)."""
     if (start is None) != (end is None):
         return {"daytime": ["Give both ends of the daytime window, or neither."]}
+    if any(moment is not None and moment.tzinfo is not None for moment in (start, end)):
+        return {"daytime": [DAYTIME_OFFSET]}
     if start is not None and start == end:
         return {"daytime": ["The daytime window is empty: its start equals its end."]}
     return {}
+
+
+class MailingState(enum.StrEnum):
+    """Where a mailing stands: not started yet; started (its clients matched) with messages
+    still pending; finished (nothing pending any more); cancelled (before or while it ran)."""
+
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+def mailing_state(*, started: bool, finished: bool, cancelled: bool) -> MailingState:
+    """A cancel also finishes a mailing: cancelled wins over finished."""
+    if cancelled:
+        return MailingState.CANCELLED
+    if finished:
+        return MailingState.FINISHED
+    return MailingState.RUNNING if started else MailingState.SCHEDULED
 
 
 # -- what lists are narrowed to (the GraphQL API's filters) -----------------------------------

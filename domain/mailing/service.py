@@ -390,8 +390,10 @@ async def mailing_progress(
 ) -> MailingProgress:
     """The mailing's progress now (what a subscriber gets first)."""
     await get_mailing(uow, actor=actor, mailing_id=mailing_id)
-    (event,) = await dispatch.progress_events(uow, [mailing_id])
-    return event
+    found = await dispatch.progress_events(uow, [mailing_id])
+    if not found:  # deleted between the two reads
+        raise MailingNotFound(mailing_id)
+    return found[0]
 
 
 async def list_deliveries(
@@ -473,3 +475,14 @@ async def visible_mailings(
         return {}
     owner = await _scope(uow, actor)
     return await repository.owned_mailings(uow.session, ids, owner_id=owner)
+
+
+async def visible_deliveries(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, Delivery]:
+    """The deliveries of these ids whose mailing the actor sees (lookups: none for an
+    anonymous actor)."""
+    if not _admits(actor):
+        return {}
+    owner = await _scope(uow, actor)
+    return await repository.owned_deliveries(uow.session, ids, owner_id=owner)
