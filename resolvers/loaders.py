@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from domain.accounts import service as accounts
 from domain.bots import service as bots
+from domain.errors import DomainError
 from domain.jobs import service as jobs
 from domain.mailing import service as mailing
 from domain.messenger import service as messenger
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from domain.bots.service import BotView
     from domain.jobs.model import Job
     from domain.mailing.model import Client as MailingClient
-    from domain.mailing.model import Mailing
+    from domain.mailing.model import Delivery, DeliveryStatus, Mailing
+    from domain.mailing.repository import Counts
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
@@ -37,12 +39,15 @@ if TYPE_CHECKING:
     from domain.telegram.model import TelegramAccount
     from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
     from domain.tracking.service import TrackerView
+    from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork, UnitOfWorkFactory
 
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
 ActorT = TypeVar("ActorT", bound="Actor")
+# A page of one mailing's deliveries: the mailing, the page, the status asked for, the actor.
+DeliveryPageKey = tuple[int, "PageRequest", "DeliveryStatus | None", "Actor"]
 
 
 def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
@@ -105,6 +110,15 @@ class Loaders:
         )
         self.mailings: DataLoader[tuple[int, Actor], Mailing | None] = DataLoader(
             self._load_mailings
+        )
+        self.mailing_stats: DataLoader[tuple[int, Actor], Counts | None] = DataLoader(
+            self._load_mailing_stats
+        )
+        self.mailing_deliveries: DataLoader[tuple[int, Actor], Delivery | None] = DataLoader(
+            self._load_mailing_deliveries
+        )
+        self.delivery_pages: DataLoader[DeliveryPageKey, Page[Delivery]] = DataLoader(
+            self._load_delivery_pages
         )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -233,3 +247,33 @@ class Loaders:
         return await self._visible(
             keys, lambda uow, ids, actor: mailing.visible_mailings(uow, ids, actor=actor)
         )
+
+    async def _load_mailing_stats(self, keys: Sequence[tuple[int, Actor]]) -> list[Counts | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: mailing.mailing_stats(uow, actor=actor, mailing_ids=ids)
+        )
+
+    async def _load_mailing_deliveries(
+        self, keys: Sequence[tuple[int, Actor]]
+    ) -> list[Delivery | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: mailing.visible_deliveries(uow, ids, actor=actor)
+        )
+
+    async def _load_delivery_pages(
+        self, keys: Sequence[DeliveryPageKey]
+    ) -> list[Page[Delivery] | BaseException]:
+        """One query per page (pages of several mailings are rare: a client follows one), in
+        one unit of work; a page's error (a cursor it did not give) is that page's alone."""
+        found: list[Page[Delivery] | BaseException] = []
+        async with self._uow() as uow:
+            for mailing_id, page, status, actor in keys:
+                try:
+                    found.append(
+                        await mailing.list_deliveries(
+                            uow, actor=actor, mailing_id=mailing_id, page=page, status=status
+                        )
+                    )
+                except DomainError as exc:
+                    found.append(exc)
+        return found

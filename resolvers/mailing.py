@@ -1,5 +1,6 @@
 """The mailing service (legacy 003) for signed-in users: clients and mailings of the viewer's
-workspace (admins: every owner's, and they may create in another's).
+workspace (admins: every owner's, and they may create in another's), cancelling one, and the
+``mailingProgress`` subscription.
 
 Resolvers translate: global IDs in (integer keys, owners' UUIDs), the viewer as the actor,
 one service call, the result rendered. The service speaks the legacy names (``Client``,
@@ -11,24 +12,33 @@ routes only.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 import strawberry
+from strawberry import UNSET
 
 from domain.errors import Invalid, NotFound
 from domain.mailing import rules
 from domain.mailing import service as mailing
+from domain.mailing.events import MailingProgress as ProgressEvent
+from domain.mailing.events import channel_of
 from resolvers.connections import page_of
 from resolvers.errors import told_in_names
+from resolvers.events import decoded
 from resolvers.permissions import require_viewer
 from schema.context import Info
 from schema.mailing import (
+    CancelMailingInput,
+    CancelMailingPayload,
+    CancelMailingSuccess,
     CreateMailingClientInput,
     CreateMailingClientPayload,
     CreateMailingClientSuccess,
     CreateMailingInput,
     CreateMailingPayload,
     CreateMailingSuccess,
+    DaytimeWindowInput,
     DeleteMailingClientInput,
     DeleteMailingClientPayload,
     DeleteMailingClientSuccess,
@@ -39,6 +49,7 @@ from schema.mailing import (
     MailingClient,
     MailingClientFilter,
     MailingFilter,
+    MailingProgress,
     RecipientFilterInput,
     UpdateMailingClientInput,
     UpdateMailingClientPayload,
@@ -52,6 +63,7 @@ from schema.relay import Connection, global_id, id_of, int_id_of
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Iterator
+    from datetime import time
 
 # The service's entity names, as this API calls them.
 TYPE_NAMES = {"Client": "MailingClient", "Mailing": "Mailing"}
@@ -90,6 +102,11 @@ def filter_params(given: RecipientFilterInput) -> dict[str, object]:
     """The legacy ``filter_params``: the filters given (not null), under the legacy keys."""
     values = {"tag": given.tag, "operator_code": given.operator_code}
     return {key: value for key, value in values.items() if value is not None}
+
+
+def daytime_window(given: DaytimeWindowInput | None) -> tuple[time | None, time | None]:
+    """The service's (start, end) of a daytime window; (None, None): none."""
+    return (None, None) if given is None else (given.start, given.end)
 
 
 def client_filter(given: MailingClientFilter | None) -> rules.ClientFilter:
@@ -230,6 +247,7 @@ class MailingMutation:
     )
     async def create_mailing(self, info: Info, input: CreateMailingInput) -> CreateMailingPayload:
         viewer = require_viewer(info.context)
+        daytime = daytime_window(input.daytime)
         with told_in_api_names():
             owner_id = _owner_id(input.owner_id)
             async with info.context.uow() as uow:
@@ -241,6 +259,8 @@ class MailingMutation:
                     message_text=input.message_text,
                     filter_params=filter_params(input.filter),
                     owner_id=owner_id,
+                    daytime_start=daytime[0],
+                    daytime_end=daytime[1],
                 )
         return CreateMailingSuccess(mailing=Mailing.from_model(created))
 
@@ -261,6 +281,8 @@ class MailingMutation:
                     end_time=input.end_time,
                     message_text=input.message_text,
                     filter_params=None if input.filter is None else filter_params(input.filter),
+                    # Left out: unchanged; null: removed.
+                    daytime=None if input.daytime is UNSET else daytime_window(input.daytime),
                 )
         return UpdateMailingSuccess(mailing=Mailing.from_model(updated))
 
@@ -272,3 +294,53 @@ class MailingMutation:
             async with info.context.uow() as uow:
                 await mailing.delete_mailing(uow, actor=viewer, mailing_id=mailing_id)
         return DeleteMailingSuccess(mailing_id=global_id("Mailing", mailing_id))
+
+    @strawberry.mutation(
+        description="Stop a mailing: one not started never starts, a running one's pending "
+        "deliveries expire now. Cancelling again changes nothing; a finished mailing cannot "
+        "be cancelled (ConflictError)."
+    )
+    async def cancel_mailing(self, info: Info, input: CancelMailingInput) -> CancelMailingPayload:
+        viewer = require_viewer(info.context)
+        with told_in_api_names():
+            mailing_id = _mailing_id(input.mailing_id)
+            async with info.context.uow() as uow:
+                cancelled = await mailing.cancel_mailing(uow, actor=viewer, mailing_id=mailing_id)
+        return CancelMailingSuccess(mailing=Mailing.from_model(cancelled))
+
+
+@strawberry.type
+class MailingSubscription:
+    @strawberry.subscription(
+        description="A mailing's progress now, then as it changes (about once a second while "
+        "messages go), until it has finished or is cancelled."
+    )
+    async def mailing_progress(
+        self, info: Info, mailing_id: strawberry.ID
+    ) -> AsyncGenerator[MailingProgress, None]:
+        viewer = require_viewer(info.context)
+        with told_in_api_names(query=True):
+            wanted = _mailing_id(mailing_id)
+        # Listen first, read second: a change between the two is not missed.
+        async with info.context.events.subscribe(channel_of(wanted)) as messages:
+            with told_in_api_names(query=True):
+                async with info.context.uow() as uow:
+                    last = await mailing.mailing_progress(uow, actor=viewer, mailing_id=wanted)
+            yield MailingProgress.from_event(last)
+            if _ended(last):
+                return
+            async for text in messages:
+                event = decoded(text)
+                # News published before the read above may arrive after it: passed over.
+                if not isinstance(event, ProgressEvent) or event.mailing_id != wanted:
+                    continue
+                if not event.supersedes(last):
+                    continue
+                last = event
+                yield MailingProgress.from_event(event)
+                if _ended(event):
+                    return
+
+
+def _ended(progress: ProgressEvent) -> bool:
+    return progress.finished or progress.cancelled

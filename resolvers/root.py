@@ -26,7 +26,7 @@ from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscrip
 from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
-from resolvers.mailing import MailingMutation, MailingQuery
+from resolvers.mailing import MailingMutation, MailingQuery, MailingSubscription
 from resolvers.mailing_import import MailingImportMutation
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
 from resolvers.permissions import require_viewer
@@ -83,6 +83,7 @@ SUBSCRIPTIONS: tuple[type, ...] = (
     JobsSubscription,
     TrackingSubscription,
     BotsSubscription,
+    MailingSubscription,
 )
 
 

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from domain.jobs.model import Job
     from domain.jobs.schedule import Schedule
     from domain.mailing.model import Client as MailingClient
-    from domain.mailing.model import Mailing
+    from domain.mailing.model import Delivery, DeliveryStatus, Mailing
+    from domain.mailing.repository import Counts
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from domain.telegram.model import TelegramAccount
     from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
     from domain.tracking.service import TrackerView
+    from domain.types import Page, PageRequest
     from domain.uow import UnitOfWorkFactory
 
 
@@ -102,6 +104,23 @@ class Loaders(Protocol):
 
     @property
     def mailings(self) -> DataLoader[tuple[int, Actor], Mailing | None]: ...
+
+    @property
+    def mailing_stats(self) -> DataLoader[tuple[int, Actor], Counts | None]:
+        """Each mailing's deliveries by status: a page of mailings in one query."""
+        ...
+
+    @property
+    def mailing_deliveries(self) -> DataLoader[tuple[int, Actor], Delivery | None]:
+        """Deliveries by id, of the mailings the actor sees."""
+        ...
+
+    @property
+    def delivery_pages(
+        self,
+    ) -> DataLoader[tuple[int, PageRequest, DeliveryStatus | None, Actor], Page[Delivery]]:
+        """A page of a mailing's deliveries (of one status, if given): one query per page."""
+        ...
 
 
 @dataclass

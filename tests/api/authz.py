@@ -42,10 +42,13 @@ from domain.bots import repository as bot_repository
 from domain.bots import rules as bot_rules
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
 from domain.jobs import service as jobs
+from domain.mailing import repository as mailing_repository
 from domain.mailing import service as mailing
+from domain.mailing.model import DeliveryStatus
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountStatus, TelegramAccount
 from domain.tracking import service as tracking
+from domain.types import PageRequest
 from resolvers.loaders import Loaders
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
@@ -548,6 +551,45 @@ class Scene:
                 owner_id=uuid.UUID(owner.raw_id),
             )
         return Thing("Mailing", str(made.id))
+
+    async def mailing_delivery(self) -> Thing:
+        """A delivery of a started mailing of the owner's workspace, to a client of its own
+        (a unique tag), made as dispatch makes one when the mailing starts."""
+
+        async def make() -> Thing:
+            owner_id = uuid.UUID((await self.person("owner")).raw_id)
+            tag = fresh_name("tag")
+            start = datetime(2030, 1, 1, tzinfo=UTC)
+            async with self.runtime.uow() as uow:
+                await mailing.create_client(
+                    uow,
+                    actor=SYSTEM,
+                    phone_number=fresh_mailing_phone(),
+                    tag=tag,
+                    owner_id=owner_id,
+                )
+                made = await mailing.create_mailing(
+                    uow,
+                    actor=SYSTEM,
+                    start_time=start,
+                    end_time=start + timedelta(hours=1),
+                    message_text="hi",
+                    filter_params={"tag": tag},
+                    owner_id=owner_id,
+                )
+                await mailing_repository.create_deliveries(
+                    uow.session, made, DeliveryStatus.PENDING, None
+                )
+                made.matched_at = start
+                await uow.commit()
+                page = await mailing.list_deliveries(
+                    uow, actor=SYSTEM, mailing_id=made.id, page=PageRequest()
+                )
+            [delivery] = page.items
+            return Thing("MailingDelivery", str(delivery.id))
+
+        found: Thing = await self._once("mailing_delivery", make)
+        return found
 
     # --- how: legacy routes and domain services, whose shapes stay put --------------------
 

@@ -551,6 +551,14 @@ async def mailing_thing(scene: Scene) -> Thing:
     return await scene.mailing()
 
 
+async def delivery_thing(scene: Scene) -> Thing:
+    return await scene.mailing_delivery()
+
+
+async def mailing_id(scene: Scene) -> dict[str, Any]:
+    return {"mailingId": (await scene.mailing()).id}
+
+
 async def the_mailing_clients_phone(scene: Scene) -> dict[str, Any]:
     # By its unique phone: admins see every owner's clients of the module.
     phone = (await scene.mailing_client()).title
@@ -663,6 +671,8 @@ QUERIES = [
     Case("Query.node", node(mailing_client_thing), UNAUTH, NULL, NULL, OK, OK,
          label="MailingClient"),
     Case("Query.node", node(mailing_thing), UNAUTH, NULL, NULL, OK, OK, label="Mailing"),
+    Case("Query.node", node(delivery_thing), UNAUTH, NULL, NULL, OK, OK,
+         label="MailingDelivery"),
     Case("Query.mailingClients", the_mailing_clients_phone, UNAUTH, UNLISTED, UNLISTED, LISTED,
          LISTED, listed=listed_by(mailing_client_thing)),
     Case("Query.mailings", the_owners_mailings, UNAUTH, UNLISTED, UNLISTED, LISTED, LISTED,
@@ -781,6 +791,7 @@ MUTATIONS = [
          label="for the owner"),
     Case("Mutation.updateMailing", on_mailing(messageText="matrix"), UNAUTH, GONE, GONE, OK, OK),
     Case("Mutation.deleteMailing", on_mailing(), UNAUTH, GONE, GONE, OK, OK, changes="things"),
+    Case("Mutation.cancelMailing", on_mailing(), UNAUTH, GONE, GONE, OK, OK, changes="things"),
 ]  # fmt: skip
 
 
@@ -847,6 +858,8 @@ SUBSCRIPTIONS = [
          trigger=status_changes),
     Case("Subscription.botChannelEvents", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
          trigger=link_deactivated),
+    # The progress now comes first: no event needed.
+    Case("Subscription.mailingProgress", mailing_id, UNAUTH, NOT_FOUND, NOT_FOUND, OK, OK),
 ]  # fmt: skip
 
 

@@ -97,6 +97,8 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "createMailing": {VALIDATION, NOT_FOUND, DENIED},
     "updateMailing": {VALIDATION, NOT_FOUND},
     "deleteMailing": {VALIDATION, NOT_FOUND},
+    # Cancelling: ConflictError is a finished mailing (a cancelled one cancels again: success).
+    "cancelMailing": {VALIDATION, NOT_FOUND, CONFLICT},
 }
 
 ADMIN_ONLY = {
