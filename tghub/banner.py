@@ -62,8 +62,18 @@ def world_summary(path: Path) -> str:
         "accounts": ", ".join(f"{a.phone} (login code {a.code})" for a in world.accounts),
     }
     parts = [f"{len(world.users)} users"]
+    for people in world.populations:
+        phones = _phone_range(people.phone_from, people.count)
+        parts.append(f"{people.count:,} people" + (f" ({phones})" if phones else ""))
     parts += [f"{label} {value}" for label, value in listed.items() if value]
     return f"{name}: " + "; ".join(parts)
+
+
+def _phone_range(first: str | None, count: int) -> str:
+    if first is None:
+        return ""
+    last = f"+{int(first.removeprefix('+')) + count - 1}"
+    return f"phones {first} to {last}"
 
 
 def _telegram(settings: Settings) -> str:

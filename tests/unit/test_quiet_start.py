@@ -72,6 +72,7 @@ class TestBanner:
         summary = world_summary(DEMO_WORLD)
 
         assert summary.startswith("the demo world: 4 users")
+        assert "10,000 people (phones +79991000000 to +79991009999)" in summary
         assert "bots @demo_bot" in summary
         assert "channels @demo_channel" in summary
         assert "+79990000100 (login code 12345)" in summary
