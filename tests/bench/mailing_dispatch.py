@@ -455,8 +455,9 @@ class Duplicates:
 
 
 async def duplicates(bench: Bench, mailing_id: int) -> Duplicates:
-    assert bench.runtime.world is not None
-    _, outbox, index = await bench.runtime.world.snapshot()
+    assert bench.runtime.sandbox is not None
+    world = await bench.runtime.sandbox.world()  # what sandboxWorld answers
+    outbox, index = world["outbox"], world["sent"]
     rows = await bench.conn.fetch(
         "SELECT d.id, a.phone FROM mailing_deliveries d"
         " JOIN telegram_accounts a ON a.id = d.account_id"
