@@ -47,9 +47,10 @@ random_id) of our sent deliveries, no random_id may go out through two accounts,
 recipient may have two messages among the outbox's last 10,000.
 
 Environment: ``TGHUB_BENCH_ADMIN_DATABASE_URL`` (default
-``postgresql://app:app@127.0.0.1:5432/postgres``) and ``TGHUB_BENCH_REDIS_URL`` (default
-``redis://127.0.0.1:6379/6``; only this run's keys are touched). Figures go to
-docs/perf.md; nothing here asserts timings.
+``postgresql://app:app@127.0.0.1:5432/postgres``) and ``TGHUB_BENCH_REDIS_URL`` (default: a
+redis-server of the run's own on a free port, stopped at the end, as a test run emptying a
+shared database would empty the world mid-run; given, only this run's keys are touched).
+Figures go to docs/perf.md; nothing here asserts timings.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ from tests.api.rest.factories import create_user
 from tests.bench.graphql_overhead import host_busy
 from tests.bench.messenger_dataset import describe_code, exit_on_sigterm, wait_idle
 from tests.pg import admin_execute, drop_statement, sibling_url
+from tests.redis_server import RedisServer
 from tests.world import API_HASH, sign_in
 from tghub.migrate import upgrade_head
 
@@ -101,8 +103,6 @@ if TYPE_CHECKING:
 ADMIN_URL = os.environ.get(
     "TGHUB_BENCH_ADMIN_DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/postgres"
 )
-# Database 6: this bench's number, 22, modulo Redis's 16 databases (as the tests map theirs).
-REDIS_URL = os.environ.get("TGHUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 ADMIN = System("mailing benchmark")
 TAG = "bench"
 ZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Vladivostok", "Europe/Kaliningrad", "UTC")
@@ -512,6 +512,11 @@ async def send_part(
         else 0.0
     )
     found = await duplicates(bench, made.id)
+    errors = await bench.conn.fetch(
+        "SELECT error, count(*) FROM mailing_deliveries WHERE mailing_id = $1"
+        " AND status = 'failed' GROUP BY error ORDER BY count(*) DESC LIMIT 3",
+        made.id,
+    )
     print(
         f"send: {counts.sent:,} sent, {counts.failed} failed, {counts.expired} expired,"
         f" {counts.pending} pending, {total.retried} retries, paused {total.paused or 'none'};"
@@ -529,12 +534,28 @@ async def send_part(
         f" random_ids through two accounts {found.twice}; outbox: {found.outbox:,} messages,"
         f" recipients with two {found.outbox_repeats}"
     )
+    for row in errors:
+        print(f"  failed: {row['count']:,} x {row['error']}")
 
 
 # -- the run ---------------------------------------------------------------------------------
 
 
 async def run(args: argparse.Namespace) -> None:
+    server = None
+    redis_url = os.environ.get("TGHUB_BENCH_REDIS_URL")
+    if redis_url is None:  # a Redis of its own: another run's flush would empty the world
+        server = RedisServer(Path(tempfile.mkdtemp(prefix="tghub-bench-redis-")))
+        await server.start()
+        redis_url = server.url
+    try:
+        await run_on(args, redis_url)
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+async def run_on(args: argparse.Namespace, redis_url: str) -> None:
     name = f"tghub_bench_mailing_{os.getpid()}"
     await admin_execute(ADMIN_URL, drop_statement(name), f'CREATE DATABASE "{name}"')
     url = sibling_url(ADMIN_URL, name)
@@ -542,7 +563,7 @@ async def run(args: argparse.Namespace) -> None:
     runtime = build_runtime(
         Settings(
             database_url=url,
-            redis_url=REDIS_URL,
+            redis_url=redis_url,
             secret_key=SecretStr(secrets.token_urlsafe(32)),
             data_dir=Path(tempfile.mkdtemp(prefix="tghub-bench-")),
             channel_prefix=prefix,
