@@ -57,8 +57,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
 import os
+import pstats
 import secrets
 import statistics
 import tempfile
@@ -481,7 +483,13 @@ async def duplicates(bench: Bench, mailing_id: int) -> Duplicates:
 
 
 async def send_part(
-    bench: Bench, clients: int, accounts: int, claim_batch: int, pass_seconds: float, limit: float
+    bench: Bench,
+    clients: int,
+    accounts: int,
+    claim_batch: int,
+    pass_seconds: float,
+    limit: float,
+    profile: int = 0,
 ) -> None:
     assert bench.runtime.sandbox is not None
     assert bench.runtime.world is not None
@@ -500,8 +508,13 @@ async def send_part(
         flush=True,
     )
     options = DispatchOptions(pacing=0, claim_batch=claim_batch)
+    profiler = cProfile.Profile() if profile else None
     busy, cpu, wall = host_busy(), time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
     total, passes = await dispatch_until_finished(bench, made.id, options, pass_seconds, limit)
+    if profiler:
+        profiler.disable()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     cores = (host_busy() - busy) / wall
     async with bench.runtime.uow() as uow:
@@ -536,6 +549,34 @@ async def send_part(
     )
     for row in errors:
         print(f"  failed: {row['count']:,} x {row['error']}")
+    if profiler:
+        print_profile(pstats.Stats(profiler), profile)
+
+
+# Where a function's own time is counted, by the first of these its file's path contains.
+AREAS = (
+    ("the simulated Telegram", ("adapters/simulated/", "adapters/telegram/simulated")),
+    ("pydantic", ("pydantic",)),
+    ("redis-py", ("/redis/",)),
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("asyncpg", ("asyncpg",)),
+    ("tghub's mailing and telegram", ("domain/mailing/", "domain/telegram/")),
+    ("asyncio and the event loop", ("asyncio", "selectors", "{method 'poll'")),
+)
+
+
+def print_profile(stats: pstats.Stats, top: int) -> None:
+    """Own time by area, then the ``top`` functions by own time."""
+    areas: Counter[str] = Counter()
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _, function), (_, _, own, _, _) in raw.items():
+        where = f"{filename} {function}"
+        area = next((a for a, parts in AREAS if any(p in where for p in parts)), "other")
+        areas[area] += own
+    print(f"the dispatch under cProfile, own time by area (of {sum(areas.values()):.1f} s):")
+    for area, seconds in areas.most_common():
+        print(f"  {area:<30} {seconds:7.1f} s")
+    stats.sort_stats("tottime").print_stats(top)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -581,7 +622,13 @@ async def run_on(args: argparse.Namespace, redis_url: str) -> None:
         if args.part in ("send", "both"):
             await conn.execute("TRUNCATE mailing_deliveries, mailings, mailing_clients")
             await send_part(
-                bench, args.clients, args.accounts, args.claim_batch, args.pass_seconds, args.limit
+                bench,
+                args.clients,
+                args.accounts,
+                args.claim_batch,
+                args.pass_seconds,
+                args.limit,
+                args.profile,
             )
     finally:
         if conn is not None:
@@ -614,6 +661,9 @@ def main() -> None:
     parser.add_argument("--claim-batch", type=int, default=100)
     parser.add_argument("--pass-seconds", type=float, default=45.0, help="as the worker's")
     parser.add_argument("--limit", type=float, default=3600.0, help="give the send up after")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="profile the send: top N functions"
+    )
     parser.add_argument(
         "--wait-idle", type=float, default=0, metavar="SECONDS", help="wait for other load to stop"
     )
