@@ -12,6 +12,7 @@ the contacts imported or the users a population has.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -88,6 +89,12 @@ class WorldStore:
         # of a step's cost in a large world). One step at a time takes it, as a step changes
         # the world in place; it is kept again only once that step's write went through.
         self._kept: tuple[bytes, WorldState] | None = None
+        # This process's steps, one at a time. Steps of one process side by side (a mailing's
+        # senders, one per account) would only make each other's WATCH fail: every step but
+        # one started again from a fresh parse, about 3 tries a step with 4 senders, which
+        # took 2.6x the CPU of the same steps in turn (docs/perf.md, "P5"). WATCH still
+        # guards against other processes.
+        self._steps = asyncio.Lock()
 
     @property
     def keys(self) -> tuple[str, str, str, str]:
@@ -139,7 +146,8 @@ class WorldStore:
         sent index the step may ask ``World.sent_message`` about, read under the same WATCH.
         """
         with _redis_errors():
-            return await self._update(step, fresh=fresh, sent_keys=sent_keys)
+            async with self._steps:
+                return await self._update(step, fresh=fresh, sent_keys=sent_keys)
 
     async def _update(
         self, step: Callable[[World], T], *, fresh: bool, sent_keys: Sequence[str]
