@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     # tried every mailing_tick seconds; a claim on a delivery lapses mailing_claim_seconds
     # after its batch's pacing time; PeerFlood pauses an account mailing_peer_flood_pause.
     mailing_pacing: float = Field(default=1.0, ge=0, le=3600)
-    mailing_claim_batch: int = Field(default=100, ge=1, le=10_000)
+    mailing_claim_batch: int = Field(default=1000, ge=1, le=10_000)
     mailing_claim_seconds: float = Field(default=60.0, gt=0)
     mailing_peer_flood_pause: float = Field(default=6 * 3600.0, gt=0)
     mailing_poll_interval: float = Field(default=1.0, gt=0, le=60)

@@ -52,7 +52,7 @@ class DispatchOptions:
     # Seconds between two sends of one account (0: as fast as Telegram lets it).
     pacing: float = 1.0
     # Deliveries claimed at once by one account (fewer with pacing: about 5 s of sends).
-    claim_batch: int = 100
+    claim_batch: int = 1000
     # How long a claim holds beyond the time its batch's pacing needs.
     claim_seconds: float = 60.0
     # How long an account flagged for spam (PeerFlood) is left alone.
@@ -97,6 +97,8 @@ class Dispatcher:
         self._report = PassReport()
         # When each account may send next (event-loop time): the pacing.
         self._next_send: dict[uuid.UUID, float] = {}
+        # The last delivery each account claimed in this pass: its next claim starts there.
+        self._cursors: dict[uuid.UUID, int] = {}
 
     async def run(self, seconds: float) -> PassReport:
         """Dispatch while there is work, for at most about ``seconds``: sends already claimed
@@ -193,6 +195,18 @@ class Dispatcher:
                 return
 
     async def _claim(self, account_id: uuid.UUID, pool: Sequence[uuid.UUID]) -> list[Claimed]:
+        """The account's next batch, past its cursor; from the start again when nothing is
+        left past it (a retry's back-off ended, a claim lapsed, a window opened)."""
+        after = self._cursors.get(account_id, 0)
+        batch = await self._claim_after(account_id, pool, after)
+        if not batch and after:
+            batch = await self._claim_after(account_id, pool, 0)
+        self._cursors[account_id] = batch[-1].id if batch else 0
+        return batch
+
+    async def _claim_after(
+        self, account_id: uuid.UUID, pool: Sequence[uuid.UUID], after: int
+    ) -> list[Claimed]:
         size = self._options.batch_size()
         now = self._clock.now()
         async with self._uow() as uow:
@@ -203,6 +217,7 @@ class Dispatcher:
                 now=now,
                 until=now + self._options.claim_hold(size),
                 limit=size,
+                after=after,
             )
             await uow.commit()
         return batch

@@ -351,6 +351,7 @@ def _claim_statement() -> ReturningUpdate[int, int, str, int, str, datetime, boo
         select(d.id, d.account_id)
         .join_from(DELIVERIES, MAILINGS, m.id == d.mailing_id)
         .where(
+            d.id > bindparam("after", type_=d.id.type),
             _ready(bindparam("now", type_=d.claimed_until.type)),
             or_(
                 d.account_id.is_(None),
@@ -399,8 +400,11 @@ async def claim(
     now: datetime,
     until: datetime,
     limit: int,
+    after: int = 0,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` deliveries ready to go through ``account_id``, oldest first: of
+    """Claim up to ``limit`` deliveries ready to go through ``account_id``, oldest first
+    after the delivery id ``after`` (a sender's cursor: the index walk then starts past what
+    it claimed already instead of stepping over its live claims again): of
     running mailings (started, not cancelled, window open), due (no back-off ahead), in the
     client's daytime, not held by a live claim, and either unbound or bound to this account
     or to one that left the ``pool`` (the accounts serving mailings, paused ones included: a
@@ -409,7 +413,14 @@ async def claim(
     claim the same delivery. Sorts stay off for the rest of the caller's transaction (the
     dispatcher commits at once)."""
     await session.execute(_NO_SORT)
-    values = {"now": now, "until": until, "claimer": account_id, "pool": list(pool), "limit": limit}
+    values = {
+        "now": now,
+        "until": until,
+        "claimer": account_id,
+        "pool": list(pool),
+        "limit": limit,
+        "after": after,
+    }
     rows = (await session.execute(_CLAIM, values)).all()
     return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
 

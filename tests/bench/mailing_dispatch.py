@@ -226,6 +226,7 @@ async def claim_all(
     options = DispatchOptions(pacing=0, claim_batch=batch, claim_seconds=ROWS_CLAIM_SECONDS)
     done = Claims()
     seen: set[int] = set()
+    cursor = 0  # as a sender's: each claim starts past the last it made
     while True:
         started = time.perf_counter()
         now = datetime.now(UTC)
@@ -237,8 +238,10 @@ async def claim_all(
                 now=now,
                 until=now + options.claim_hold(batch),
                 limit=batch,
+                after=cursor,
             )
             await uow.commit()
+        cursor = claimed[-1].id if claimed else cursor
         claiming = time.perf_counter() - started
         done.claiming += claiming
         done.batches.append(claiming)

@@ -61,7 +61,14 @@ async def test_a_claim_walks_the_pending_deliveries_in_order_and_sorts_none(
             uow.session, account_id=account.id, pool=pool, now=now, until=until, limit=1
         )
         # What the planner makes of the claim's statement in the claim's transaction.
-        values = {"now": now, "until": until, "claimer": account.id, "pool": pool, "limit": 100}
+        values = {
+            "now": now,
+            "until": until,
+            "claimer": account.id,
+            "pool": pool,
+            "limit": 100,
+            "after": 0,
+        }
         plan = await _explain(uow.session, values)
 
     assert len(claimed) == 1

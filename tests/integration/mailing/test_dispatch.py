@@ -441,3 +441,30 @@ async def test_a_delivery_waits_for_its_paused_account(runtime: Runtime) -> None
 
     assert sorted(m["user_id"] for m in await messages(runtime)) == [FIRST_USER, FIRST_USER + 1]
     assert {m["account"] for m in await messages(runtime)} == {"+79990000100"}
+
+
+async def test_a_senders_cursor_comes_back_for_what_became_ready_behind_it(
+    runtime: Runtime,
+) -> None:
+    """Within a pass each claim starts past the sender's last one; a delivery behind it that
+    is ready again (its claim given back) is claimed once nothing is left ahead."""
+    await load(runtime, recipients_world(3))
+    (account_id,) = await sending_accounts(runtime)
+    me = await user(runtime)
+    for n in (1, 2, 3):
+        await client(runtime, me, phone(n), tag="vip")
+    await new_mailing(runtime, me, start=later(-1), end=later(60))
+    run = dispatch(runtime, claim_batch=2)
+    dispatcher = run.dispatcher()
+    await dispatcher.housekeep()
+
+    first = await dispatcher._claim(account_id, [account_id])
+    async with runtime.uow() as uow:  # given back untried, as after a flood wait
+        await repository.release(uow.session, first)
+        await uow.commit()
+    ahead = await dispatcher._claim(account_id, [account_id])
+    behind = await dispatcher._claim(account_id, [account_id])
+
+    assert [c.phone_number for c in first] == [phone(1), phone(2)]
+    assert [c.phone_number for c in ahead] == [phone(3)]
+    assert [c.phone_number for c in behind] == [phone(1), phone(2)]
