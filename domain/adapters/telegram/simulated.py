@@ -99,7 +99,10 @@ def _bot(world: World, bot: BotCredentials) -> Bot:
 def _signed_in(world: World, creds: AccountCredentials, method: FloodMethod) -> Account:
     if creds.session is None:
         raise AccountNotSignedIn
-    account = world.account(creds.phone)
+    try:
+        account = world.account(creds.phone)
+    except Invalid:  # gone from the world (replaced, or emptied): no session of it works
+        raise AccountSessionRevoked from None
     if creds.session not in account.sessions:
         raise AccountSessionRevoked
     world.check_flood(account, method)

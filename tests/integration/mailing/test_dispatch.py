@@ -468,3 +468,26 @@ async def test_a_senders_cursor_comes_back_for_what_became_ready_behind_it(
     assert [c.phone_number for c in first] == [phone(1), phone(2)]
     assert [c.phone_number for c in ahead] == [phone(3)]
     assert [c.phone_number for c in behind] == [phone(1), phone(2)]
+
+
+async def test_an_account_gone_from_telegram_stops_without_failing_deliveries(
+    runtime: Runtime,
+) -> None:
+    await load(runtime, recipients_world(2))
+    (account_id,) = await sending_accounts(runtime)
+    me = await user(runtime)
+    for n in (1, 2):
+        await client(runtime, me, phone(n), tag="vip")
+    made = await new_mailing(runtime, me, start=later(-1), end=later(60))
+    await load(runtime, recipients_world(2, accounts=0))  # the account is gone
+    run = dispatch(runtime)
+
+    async def revoked() -> bool:
+        async with runtime.uow() as uow:
+            account = await uow.session.get(TelegramAccount, account_id)
+            assert account is not None
+            return account.status.value == "revoked"
+
+    await run.until(revoked)
+
+    assert Counter((await statuses(runtime, made.id)).values()) == {"pending": 2}
