@@ -78,7 +78,6 @@ class PassReport:
     sent: int = 0
     failed: int = 0
     retried: int = 0
-    expired: int = 0
     paused: list[str] = field(default_factory=list)
 
 

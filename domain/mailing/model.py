@@ -38,7 +38,7 @@ class Client(Timestamped, Base):
     __table_args__ = (
         # A phone once per owner; the constraint decides under concurrent writers.
         UniqueConstraint("owner_id", "phone_number", name="uq_mailing_clients_owner_phone"),
-        # matching_clients: an owner's clients by operator code or tag.
+        # The clients a mailing matches when it starts: an owner's by operator code or tag.
         Index("ix_mailing_clients_owner_operator_code", "owner_id", "operator_code"),
         Index("ix_mailing_clients_owner_tag", "owner_id", "tag"),
     )

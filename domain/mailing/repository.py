@@ -169,20 +169,6 @@ async def list_mailings(session: AsyncSession, *, owner_id: uuid.UUID | None) ->
     return list((await session.execute(query)).scalars())
 
 
-async def matching_clients(session: AsyncSession, mailing: Mailing) -> list[int]:
-    """The ids, in id order, of the mailing owner's clients its filters pick (AND-ed: tag
-    equality, operator code equality); ``rules.matches`` is the same rule over values."""
-    query = select(Client.id).where(Client.owner_id == mailing.owner_id).order_by(Client.id)
-    values = rules.match_values(mailing.filter_params)
-    if not values:  # refused when stored; never "every client"
-        return []
-    if "tag" in values:
-        query = query.where(Client.tag == values["tag"])
-    if "operator_code" in values:
-        query = query.where(Client.operator_code == values["operator_code"])
-    return list((await session.execute(query)).scalars())
-
-
 # -- dispatch --------------------------------------------------------------------------------
 
 

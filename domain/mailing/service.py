@@ -341,16 +341,6 @@ async def delete_mailing(uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id:
     await uow.commit()
 
 
-async def matching_clients(
-    uow: SqlAlchemyUnitOfWork, *, actor: Actor, mailing_id: int
-) -> list[int]:
-    """The ids, in id order, of the clients the mailing goes to: its owner's clients whose
-    tag and operator code equal the filters given (AND-ed). For dispatch."""
-    owner = await _scope(uow, actor)
-    mailing = await repository.get_mailing(uow.session, mailing_id, owner_id=owner)
-    return await repository.matching_clients(uow.session, mailing)
-
-
 # -- dispatch: progress, cancel, deliveries ---------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from domain.errors import Invalid
 from domain.mailing import service as mailing
+from tests.integration.mailing.dispatch_scene import deliveries, dispatch
 from tests.integration.mailing.scene import START, client, new_mailing, user
 
 if TYPE_CHECKING:
@@ -132,12 +133,13 @@ class TestList:
 
 
 async def recipients(runtime: Runtime, actor: Viewer, filters: dict[str, Any]) -> list[int]:
+    """The clients a new mailing with these filters is made deliveries for when it starts."""
     made = await new_mailing(runtime, actor, filters=filters)
-    async with runtime.uow() as uow:
-        return await mailing.matching_clients(uow, actor=actor, mailing_id=made.id)
+    await dispatch(runtime).dispatcher().housekeep()
+    return [d.client_id for d in await deliveries(runtime, made.id)]
 
 
-class TestMatchingClients:
+class TestRecipients:
     async def test_filters_are_anded_among_the_owners_clients(self, runtime: Runtime) -> None:
         me, other = await user(runtime), await user(runtime)
         vip_912 = await client(runtime, me, "79120000001", tag="vip")

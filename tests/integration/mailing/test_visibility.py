@@ -55,7 +55,7 @@ class TestUsers:
             with pytest.raises(NotFound):
                 await mailing.delete_mailing(uow, actor=me, mailing_id=their_mailing.id)
             with pytest.raises(NotFound):
-                await mailing.matching_clients(uow, actor=me, mailing_id=their_mailing.id)
+                await mailing.cancel_mailing(uow, actor=me, mailing_id=their_mailing.id)
 
         async with runtime.uow() as uow:
             kept = await mailing.get_client(uow, actor=other, client_id=theirs.id)
