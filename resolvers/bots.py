@@ -84,11 +84,16 @@ def _optional_id(value: strawberry.ID | None, type_name: str, field: str) -> int
     return None if value is None else int_id_of(value, type_name, field)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """A time without an offset is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """A time without an offset is UTC; one UTC cannot hold (year 1 at +05:00) is refused
+    here, as the database driver would fail on it."""
+    if value is None:
+        return None
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Invalid.single(field, "Datetime value out of range.") from None
 
 
 def _status(value: LinkStatus | None) -> LinkStatus | None:
@@ -181,8 +186,8 @@ class BotsQuery:
                 page,
                 actor=actor,
                 channel_id=given.channel_telegram_id,
-                since=_utc(given.posted_after),
-                until=_utc(given.posted_before),
+                since=_utc(given.posted_after, "postedAfter"),
+                until=_utc(given.posted_before, "postedBefore"),
             ),
             ChannelPost.from_model,
             bots.id_cursor,

@@ -140,6 +140,12 @@ class TestPostsAndStats:
         assert (codes, messages) == (["BAD_USER_INPUT"], ["The window ends before it starts."])
         assert posts == (["BAD_USER_INPUT"], ["The window ends before it starts."])
 
+    @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+    async def test_a_time_utc_cannot_hold_is_refused(self, admin: Caller, moment: str) -> None:
+        codes, _ = await admin.refused("ChannelPosts", first=5, filter={"postedAfter": moment})
+
+        assert codes == ["BAD_USER_INPUT"]
+
 
 @pytest.mark.parametrize("name", ["Bots", "ChannelLinks", "ChannelPosts", "ChannelDailyStats"])
 async def test_lists_are_for_admins(http: httpx.AsyncClient, name: str) -> None:
