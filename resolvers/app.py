@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from domain.access import System
 from domain.accounts import service as accounts
 from domain.bootstrap import Runtime, build_runtime
+from domain.mailing import service as mailing
 from domain.messenger.rules import REQUEST_BODY_MAX
 from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
@@ -55,6 +56,14 @@ async def ensure_configured_admin(runtime: Runtime) -> None:
                 username=settings.admin_username,
                 password=settings.admin_password.get_secret_value(),
             )
+
+
+async def ensure_mailing_guests(runtime: Runtime) -> None:
+    """With the legacy group ``mailing`` open, its anonymous callers' shared workspace is
+    made at start (its owner, a service user nobody signs in as)."""
+    if mailing.GROUP in runtime.settings.legacy_open:
+        async with runtime.uow() as uow:
+            await mailing.ensure_guest_workspace(uow)
 
 
 def graphql_view(settings: Settings) -> GraphQLView:
@@ -192,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await runtime.start()
         try:
             await ensure_configured_admin(runtime)
+            await ensure_mailing_guests(runtime)
             yield {"runtime": runtime}
         finally:
             await runtime.stop()

@@ -108,6 +108,15 @@ async def _new_owner(
     raise PermissionDenied("tghub itself owns no mailing workspace: name an owner.")
 
 
+async def ensure_guest_workspace(uow: SqlAlchemyUnitOfWork) -> uuid.UUID:
+    """The guests' shared workspace's owner, made now if missing: tghub calls it when it
+    starts with the group open, so the workspace exists from the first start (a guest's
+    first write would make it too). Commits."""
+    owner = await accounts.ensure_service_user(uow, actor=WORKSPACE, username=GUEST_OWNER)
+    await uow.commit()
+    return owner
+
+
 def _check(errors: Mapping[str, list[str]]) -> None:
     if errors:
         raise Invalid(errors, message=next(iter(errors.values()))[0])

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.access import System
+from domain.accounts.service import find_service_user
+from domain.mailing.service import GUEST_OWNER
 from tests.api.rest.factories import PASSWORD, basic_header, create_user, with_and_without_slash
 from tests.api.rest.mailing_factories import (
     BLANK,
@@ -24,6 +27,7 @@ from tests.api.rest.mailing_factories import (
     opened,
     signed_in,
 )
+from tests.conftest import app_client
 
 if TYPE_CHECKING:
     import httpx
@@ -451,3 +455,28 @@ class TestAccess:
         made = await new_client(http, me)
 
         assert (await http.get(at(made), headers=me)).status_code == 200
+
+
+SYSTEM = System("tests")
+
+
+class TestGuestWorkspaceAtStart:
+    async def test_made_when_tghub_starts_with_the_group_open(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        async with runtime.uow() as uow:
+            before = await find_service_user(uow, actor=SYSTEM, username=GUEST_OWNER)
+        async with opened(settings), runtime.uow() as uow:
+            after = await find_service_user(uow, actor=SYSTEM, username=GUEST_OWNER)
+
+        assert before is None
+        assert after is not None
+
+    async def test_not_made_when_the_group_is_closed(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        closed = settings.model_copy(update={"legacy_open": []})
+        async with app_client(closed), runtime.uow() as uow:
+            found = await find_service_user(uow, actor=SYSTEM, username=GUEST_OWNER)
+
+        assert found is None
