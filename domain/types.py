@@ -10,6 +10,20 @@ if TYPE_CHECKING:
 
 TelegramID = NewType("TelegramID", int)
 
+# PostgreSQL's integer and bigint: an id past them names no row (and must not reach a query).
+INT_MAX = 2**31 - 1
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def fits_int(value: int) -> bool:
+    """Whether ``value`` can be an integer primary key (PostgreSQL's integer)."""
+    return -INT_MAX - 1 <= value <= INT_MAX
+
+
+def fits_bigint(value: int) -> bool:
+    return BIGINT_MIN <= value <= BIGINT_MAX
+
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100

@@ -8,11 +8,11 @@ from sqlalchemy import Select, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from domain import pages
 from domain.bots.errors import BotNotFound, LinkNotFound
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
 from domain.bots.rules import CURRENT, LinkStatus
-from domain.errors import Invalid
-from domain.types import Page
+from domain.types import Page, fits_int
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -233,27 +233,7 @@ async def id_page(
 ) -> Page[PageRow]:
     """Up to ``page.first`` rows of ``query`` by id after the cursor (an id), with the count
     of all that match."""
-    after = _after_id(page.after)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    if after is not None:
-        query = query.where(model.id > after)
-    query = query.order_by(None).order_by(model.id).limit(page.first + 1)
-    rows = list((await session.execute(query)).scalars())
-    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
-
-
-_MAX_ID = 2**31 - 1  # the tables' integer ids
-
-
-def _after_id(after: tuple[str, ...] | None) -> int | None:
-    if after is None:
-        return None
-    if len(after) != 1 or not after[0].isascii() or not after[0].isdigit():
-        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
-    value = int(after[0])
-    if value > _MAX_ID:
-        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
-    return value
+    return await pages.id_page(session, query, model.id, page)
 
 
 def bot_query(*, is_active: bool | None = None) -> Select[Bot]:
@@ -317,7 +297,7 @@ async def rows_by_ids(
     session: AsyncSession, model: type[PageRow], ids: Iterable[int]
 ) -> dict[int, PageRow]:
     """The rows of these ids; ids past the column's range name nothing."""
-    wanted = sorted({i for i in ids if 0 < i <= _MAX_ID})
+    wanted = sorted({i for i in ids if fits_int(i)})
     if not wanted:
         return {}
     query = select(model).where(model.id.in_(wanted))

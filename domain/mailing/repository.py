@@ -26,11 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import IntegrityError
 
+from domain import pages
 from domain.errors import Invalid
 from domain.mailing import rules
 from domain.mailing.errors import ClientNotFound, MailingNotFound
 from domain.mailing.model import Client, Delivery, DeliveryStatus, Mailing
-from domain.types import Page
+from domain.types import BIGINT_MAX, Page, fits_int
 
 if TYPE_CHECKING:
     import uuid
@@ -43,14 +44,6 @@ if TYPE_CHECKING:
 
     from domain.mailing.importing import NewClient
     from domain.types import PageRequest
-
-
-# PostgreSQL's integer: a larger id names nothing (and must not reach the query).
-INT_MAX = 2**31 - 1
-
-
-def _fits(entity_id: int) -> bool:
-    return -INT_MAX - 1 <= entity_id <= INT_MAX
 
 
 async def save_client(session: AsyncSession, client: Client) -> None:
@@ -115,7 +108,7 @@ async def get_client(
     query = select(Client).where(Client.id == client_id)
     if owner_id is not None:
         query = query.where(Client.owner_id == owner_id)
-    found = (await session.execute(query)).scalar_one_or_none() if _fits(client_id) else None
+    found = (await session.execute(query)).scalar_one_or_none() if fits_int(client_id) else None
     if found is None:
         raise ClientNotFound(client_id)
     return found
@@ -150,7 +143,7 @@ async def get_mailing(
         query = query.where(Mailing.owner_id == owner_id)
     if for_update:
         query = query.with_for_update()
-    found = (await session.execute(query)).scalar_one_or_none() if _fits(mailing_id) else None
+    found = (await session.execute(query)).scalar_one_or_none() if fits_int(mailing_id) else None
     if found is None:
         raise MailingNotFound(mailing_id)
     return found
@@ -540,10 +533,6 @@ async def database_now(session: AsyncSession) -> datetime:
     return now
 
 
-# Delivery ids are bigint; a cursor past this names nothing.
-_MAX_DELIVERY_ID = 2**63 - 1
-
-
 async def list_deliveries(
     session: AsyncSession,
     mailing_id: int,
@@ -556,23 +545,7 @@ async def list_deliveries(
     query = select(Delivery).where(Delivery.mailing_id == mailing_id)
     if status is not None:
         query = query.where(Delivery.status == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    after = _delivery_cursor(page.after)
-    if after is not None:
-        query = query.where(Delivery.id > after)
-    rows = list(
-        (await session.execute(query.order_by(Delivery.id).limit(page.first + 1))).scalars()
-    )
-    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
-
-
-def _delivery_cursor(after: tuple[str, ...] | None) -> int | None:
-    if after is None:
-        return None
-    text = after[0] if len(after) == 1 else ""
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_DELIVERY_ID:
-        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
-    return int(text)
+    return await pages.id_page(session, query, Delivery.id, page, big=True)
 
 
 # -- pages and lookups of the GraphQL API (mailing-graphql) ----------------------------------
@@ -584,7 +557,7 @@ async def owned_clients(
     session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
 ) -> dict[int, Client]:
     """The clients of these ids that ``owner_id`` (None: anyone) owns."""
-    query = select(Client).where(Client.id.in_([i for i in ids if _fits(i)]))
+    query = select(Client).where(Client.id.in_([i for i in ids if fits_int(i)]))
     if owner_id is not None:
         query = query.where(Client.owner_id == owner_id)
     return {client.id: client for client in (await session.execute(query)).scalars()}
@@ -593,7 +566,7 @@ async def owned_clients(
 async def owned_mailings(
     session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
 ) -> dict[int, Mailing]:
-    query = select(Mailing).where(Mailing.id.in_([i for i in ids if _fits(i)]))
+    query = select(Mailing).where(Mailing.id.in_([i for i in ids if fits_int(i)]))
     if owner_id is not None:
         query = query.where(Mailing.owner_id == owner_id)
     return {mailing.id: mailing for mailing in (await session.execute(query)).scalars()}
@@ -603,7 +576,7 @@ async def owned_deliveries(
     session: AsyncSession, ids: Sequence[int], *, owner_id: uuid.UUID | None
 ) -> dict[int, Delivery]:
     """The deliveries of these ids whose mailing ``owner_id`` (None: anyone) owns."""
-    query = select(Delivery).where(Delivery.id.in_([i for i in ids if 0 < i <= _MAX_DELIVERY_ID]))
+    query = select(Delivery).where(Delivery.id.in_([i for i in ids if 0 < i <= BIGINT_MAX]))
     if owner_id is not None:
         query = query.join(Mailing, Mailing.id == Delivery.mailing_id).where(
             Mailing.owner_id == owner_id
@@ -683,31 +656,20 @@ async def _keyset_page(
     return Page(rows, has_next=more, total=total or 0)
 
 
-def _bad_cursor(name: str) -> Invalid:
-    return Invalid({name: ["Invalid cursor."]}, message="Invalid cursor.")
-
-
 def _id_key(cursor: tuple[str, ...], name: str) -> tuple[int]:
     """A client's position (``service.client_cursor``): its id."""
     match cursor:
-        case (digits,) if (found := _cursor_id(digits)) is not None:
+        case (digits,) if (found := pages.id_in(digits)) is not None:
             return (found,)
-    raise _bad_cursor(name)
+    raise pages.bad_cursor(name)
 
 
 def _start_key(cursor: tuple[str, ...], name: str) -> tuple[datetime, int]:
     """A mailing's position (``service.mailing_cursor``): its start time and id."""
     match cursor:
-        case (start, digits) if (found := _cursor_id(digits)) is not None:
+        case (start, digits) if (found := pages.id_in(digits)) is not None:
             try:
                 return rules.aware(datetime.fromisoformat(start)).astimezone(UTC), found
             except (ValueError, OverflowError):  # no time, or one UTC cannot hold
                 pass
-    raise _bad_cursor(name)
-
-
-def _cursor_id(digits: str) -> int | None:
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(INT_MAX))):
-        return None
-    found = int(digits)
-    return found if _fits(found) else None
+    raise pages.bad_cursor(name)

@@ -9,6 +9,7 @@ from sqlalchemy import Integer, any_, bindparam, delete, func, select, true, upd
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
+from domain import pages
 from domain.errors import Invalid, NotFound
 from domain.tracking import rules
 from domain.tracking.errors import TrackedUserGone
@@ -20,7 +21,7 @@ from domain.tracking.model import (
     TrackerAccount,
     TrackerSetting,
 )
-from domain.types import Page
+from domain.types import Page, fits_bigint, fits_int
 
 if TYPE_CHECKING:
     import uuid
@@ -74,7 +75,7 @@ async def get(
     session: AsyncSession, model: type[Entity], entity_id: int, *, for_update: bool = False
 ) -> Entity:
     """NotFound names the legacy model, as the legacy 404 did."""
-    if not rules.fits_int(entity_id):  # an integer column: PostgreSQL would refuse the query
+    if not fits_int(entity_id):  # an integer column: PostgreSQL would refuse the query
         raise NotFound(model.__name__, entity_id)
     query = select(model).where(model.id == entity_id)
     if for_update:
@@ -112,8 +113,8 @@ async def trackers(session: AsyncSession, where: rules.TrackerFilter) -> list[Tr
 
 async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[TrackerSetting]:
     """Those matching every filter given, by id; numbers past a column's range match nothing."""
-    if (where.id is not None and not rules.fits_int(where.id)) or (
-        where.tracker_telegram_id is not None and not rules.fits_bigint(where.tracker_telegram_id)
+    if (where.id is not None and not fits_int(where.id)) or (
+        where.tracker_telegram_id is not None and not fits_bigint(where.tracker_telegram_id)
     ):
         return []
     query = select(TrackerSetting).order_by(TrackerSetting.id)
@@ -131,9 +132,9 @@ async def settings(session: AsyncSession, where: rules.SettingFilter) -> list[Tr
 def status_query(where: rules.StatusFilter) -> Select[OnlineStatus] | None:
     """The statuses matching ``where``; None when an id is past its column's range (nothing
     can match, and PostgreSQL would refuse the comparison)."""
-    if where.id is not None and not rules.fits_bigint(where.id):
+    if where.id is not None and not fits_bigint(where.id):
         return None
-    if where.tracked_user_id is not None and not rules.fits_int(where.tracked_user_id):
+    if where.tracked_user_id is not None and not fits_int(where.tracked_user_id):
         return None
     query = select(OnlineStatus)
     if where.id is not None:
@@ -218,7 +219,7 @@ async def locked_slots(
             TrackerSetting.current_users < TrackerSetting.max_users,
         )
     else:  # ids past the column's range name no tracker (PostgreSQL would refuse them)
-        query = query.where(TrackerAccount.id.in_([i for i in only if rules.fits_int(i)]))
+        query = query.where(TrackerAccount.id.in_([i for i in only if fits_int(i)]))
     return [rules.Slots(*row) for row in (await session.execute(query))]
 
 
@@ -414,8 +415,8 @@ async def show_statuses(session: AsyncSession, tracked_ids: set[int]) -> None:
 
 
 def tracker_query(where: rules.TrackerFilter) -> Select[TrackerAccount] | None:
-    if (where.id is not None and not rules.fits_int(where.id)) or (
-        where.telegram_id is not None and not rules.fits_bigint(where.telegram_id)
+    if (where.id is not None and not fits_int(where.id)) or (
+        where.telegram_id is not None and not fits_bigint(where.telegram_id)
     ):
         return None
     query = select(TrackerAccount)
@@ -431,8 +432,8 @@ def tracker_query(where: rules.TrackerFilter) -> Select[TrackerAccount] | None:
 
 
 def telegram_user_query(where: rules.TelegramUserFilter) -> Select[TelegramUser] | None:
-    if (where.id is not None and not rules.fits_int(where.id)) or (
-        where.telegram_id is not None and not rules.fits_bigint(where.telegram_id)
+    if (where.id is not None and not fits_int(where.id)) or (
+        where.telegram_id is not None and not fits_bigint(where.telegram_id)
     ):
         return None
     query = select(TelegramUser)
@@ -450,7 +451,7 @@ def tracked_user_query(where: rules.TrackedUserFilter) -> Select[TrackedUser] | 
     telegram_ids = [
         t for t in (where.tracker_telegram_id, where.client_telegram_id) if t is not None
     ]
-    if not all(map(rules.fits_int, ids)) or not all(map(rules.fits_bigint, telegram_ids)):
+    if not all(map(fits_int, ids)) or not all(map(fits_bigint, telegram_ids)):
         return None
     query = select(TrackedUser)
     if where.id is not None:
@@ -482,36 +483,17 @@ async def id_page(
     page: PageRequest,
 ) -> Page[PageEntity]:
     """Up to ``page.first`` rows of ``query`` by id after the cursor (an id), with the
-    count of all that match."""
+    count of all that match; a query that can match nothing (None) is an empty page."""
     if query is None:
         return Page(items=[], has_next=False, total=0)
-    after = after_id(page.after, big=model is OnlineStatus)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    if after is not None:
-        query = query.where(model.id > after)
-    query = query.order_by(None).order_by(model.id).limit(page.first + 1)
-    rows = list((await session.execute(query)).scalars())
-    return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
-
-
-def after_id(after: tuple[str, ...] | None, *, big: bool = False) -> int | None:
-    """The id in a cursor (``id_cursor``); Invalid for anything else."""
-    if after is None:
-        return None
-    fits = rules.fits_bigint if big else rules.fits_int
-    if len(after) != 1 or not after[0].isascii() or not after[0].isdigit():
-        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
-    value = int(after[0])
-    if not fits(value):
-        raise Invalid({"after": ["Invalid cursor."]}, message="Invalid cursor.")
-    return value
+    return await pages.id_page(session, query, model.id, page, big=model is OnlineStatus)
 
 
 async def by_ids(
     session: AsyncSession, model: type[PageEntity], ids: Iterable[int]
 ) -> dict[int, PageEntity]:
     """The rows of these ids; ids past the column's range name nothing."""
-    fits = rules.fits_bigint if model is OnlineStatus else rules.fits_int
+    fits = fits_bigint if model is OnlineStatus else fits_int
     wanted = sorted({i for i in ids if fits(i)})
     if not wanted:
         return {}
@@ -523,7 +505,7 @@ async def settings_of_trackers(
     session: AsyncSession, tracker_ids: Iterable[int]
 ) -> dict[int, TrackerSetting]:
     """Each tracker's setting (those that have one), by tracker id."""
-    wanted = sorted({i for i in tracker_ids if rules.fits_int(i)})
+    wanted = sorted({i for i in tracker_ids if fits_int(i)})
     if not wanted:
         return {}
     query = select(TrackerSetting).where(TrackerSetting.tracker_account_id.in_(wanted))

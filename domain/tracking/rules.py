@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 from domain.tracking.errors import NoFreeTracker, NotEnoughSlots, UserLimitReached
 from domain.tracking.events import StatusUpdate
+from domain.types import BIGINT_MAX, BIGINT_MIN, INT_MAX
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-INT_MAX = 2**31 - 1
-BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 ROLES = ("banned", "user", "vip", "admin")
 THEMES = ("light", "dark")
 PHONE_MAX = 15
@@ -25,15 +24,6 @@ API_HASH_MAX = 255
 TIMEZONE_MAX = 64
 
 Errors = dict[str, list[str]]
-
-
-def fits_int(value: int) -> bool:
-    """Whether ``value`` can be an integer primary key (PostgreSQL's integer)."""
-    return -INT_MAX - 1 <= value <= INT_MAX
-
-
-def fits_bigint(value: int) -> bool:
-    return BIGINT_MIN <= value <= BIGINT_MAX
 
 
 def _max_length(value: str, limit: int) -> list[str]:
