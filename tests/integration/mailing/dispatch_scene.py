@@ -15,7 +15,7 @@ from domain.adapters.telegram import build_gateway
 from domain.mailing.dispatch import Dispatcher, DispatchOptions, PassReport
 from domain.mailing.model import Delivery
 from tests.fakes import FrozenClock
-from tests.world import API_HASH, SYSTEM, sign_in
+from tests.world import signed_in_account
 
 if TYPE_CHECKING:
     import uuid
@@ -69,22 +69,7 @@ async def load(runtime: Runtime, world: dict[str, Any]) -> None:
 
 async def sending_accounts(runtime: Runtime, count: int = 1) -> list[uuid.UUID]:
     """``count`` accounts of the world, added and signed in through the real jobs."""
-    from domain.telegram import service as telegram
-
-    made = []
-    for account_phone in ACCOUNT_PHONES[:count]:
-        async with runtime.uow() as uow:
-            account = await telegram.add_account(
-                uow,
-                runtime.secrets,
-                actor=SYSTEM,
-                phone=account_phone,
-                api_id=12345,
-                api_hash=API_HASH,
-            )
-        await sign_in(runtime, account.id)
-        made.append(account.id)
-    return made
+    return [await signed_in_account(runtime, phone) for phone in ACCOUNT_PHONES[:count]]
 
 
 @dataclass
