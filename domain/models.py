@@ -3,6 +3,7 @@
 from domain.accounts.model import AuthSession, User
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost
 from domain.files.model import StoredFile
+from domain.invites.model import InviteLog, InviteRequest, InviteSettings
 from domain.jobs.model import Job
 from domain.mailing.model import Client, Mailing
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
@@ -26,6 +27,9 @@ __all__ = [
     "Chat",
     "ChatMember",
     "Client",
+    "InviteLog",
+    "InviteRequest",
+    "InviteSettings",
     "Job",
     "Mailing",
     "Message",

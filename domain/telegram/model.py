@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -149,6 +149,7 @@ class TelegramAccount(Timestamped, Base):
     __table_args__ = (
         # Only known uses; an empty array is allowed: the account is kept but serves nothing.
         CheckConstraint("uses <@ " + _ALL_USES_SQL, name="known_uses"),
+        CheckConstraint("invite_quota >= 0 AND invites_left >= 0", name="invite_quota"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -177,6 +178,14 @@ class TelegramAccount(Timestamped, Base):
     # dispatchers (mailings, invites) leave it alone until then; the reason says which.
     paused_until: Mapped[datetime | None] = mapped_column(default=None)
     pause_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The invite profile: a daily quota of invites (legacy 004), what is left of it today
+    # (counted only for real invites; reset to the quota at 00:00 UTC, ``invites_reset_on``
+    # being the UTC day of the last reset), and when the account last took an invite (the
+    # pool picks the least recently used).
+    invite_quota: Mapped[int] = mapped_column(Integer, default=40, server_default="40")
+    invites_left: Mapped[int] = mapped_column(Integer, default=40, server_default="40")
+    invites_reset_on: Mapped[date | None] = mapped_column(Date, default=None)
+    invite_last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     # The uses the account serves, sorted, no repeats (stored as their values; see ``uses``).
     # A plain varchar array: ``'mailings' = ANY(uses)`` picks a pool, no enum type to migrate.
     uses_values: Mapped[list[str]] = mapped_column(

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.telegram.errors import TelegramNotFound
 from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.telegram.rules import AccountUse
 from domain.types import Page, PageRequest
 
 if TYPE_CHECKING:
     import uuid
+    from datetime import date, datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
-
-    from domain.telegram.rules import AccountUse
 
 
 class PhoneTaken(Exception):
@@ -85,3 +85,59 @@ async def pool(session: AsyncSession, use: AccountUse) -> list[TelegramAccount]:
         .order_by(TelegramAccount.phone)
     )
     return list((await session.execute(query)).scalars())
+
+
+# -- the invite profile (legacy 004) ------------------------------------------------------------
+
+
+async def invite_pool(session: AsyncSession, now: datetime) -> list[TelegramAccount]:
+    """The signed-in accounts serving invites with quota left today and no pause, the least
+    recently used first (never used before all)."""
+    query = (
+        select(TelegramAccount)
+        .where(
+            TelegramAccount.status == AccountStatus.ACTIVE,
+            TelegramAccount.uses_values.contains([AccountUse.INVITES.value]),
+            TelegramAccount.invites_left > 0,
+            or_(TelegramAccount.paused_until.is_(None), TelegramAccount.paused_until <= now),
+        )
+        .order_by(TelegramAccount.invite_last_used_at.asc().nulls_first(), TelegramAccount.phone)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def reset_invite_quotas(session: AsyncSession, today: date) -> int:
+    """Every account not reset yet on UTC day ``today`` gets its whole quota back."""
+    result = await session.execute(
+        update(TelegramAccount)
+        .where(
+            or_(
+                TelegramAccount.invites_reset_on.is_(None),
+                TelegramAccount.invites_reset_on < today,
+            )
+        )
+        .values(invites_left=TelegramAccount.invite_quota, invites_reset_on=today)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_invite_use(session: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(TelegramAccount)
+        .where(TelegramAccount.id == account_id)
+        .values(invite_last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def count_invite(session: AsyncSession, account_id: uuid.UUID) -> int:
+    """One invite less today; the invites left (never below 0)."""
+    left = await session.scalar(
+        update(TelegramAccount)
+        .where(TelegramAccount.id == account_id)
+        .values(invites_left=func.greatest(TelegramAccount.invites_left - 1, 0))
+        .returning(TelegramAccount.invites_left)
+        .execution_options(synchronize_session=False)
+    )
+    return int(left or 0)

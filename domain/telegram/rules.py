@@ -116,6 +116,15 @@ def message_errors(*, recipients: list[str], text: str) -> dict[str, list[str]]:
     return errors
 
 
+MAX_INVITE_QUOTA = 10_000
+
+
+def invite_quota_errors(quota: int) -> dict[str, list[str]]:
+    if not 0 <= quota <= MAX_INVITE_QUOTA:
+        return {"quota": [f"A daily invite quota is 0 to {MAX_INVITE_QUOTA} invites."]}
+    return {}
+
+
 def login_code_errors(code: str) -> dict[str, list[str]]:
     if not re.fullmatch(r"\d{4,8}", code):
         return {"code": ["The login code is the 4 to 8 digits Telegram sent."]}

@@ -7,6 +7,7 @@ gateway, holding no database connection while it waits for Telegram.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.access import require_admin
@@ -39,7 +40,6 @@ from domain.text import text_errors
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Collection, Sequence
-    from datetime import datetime
 
     from domain.access import Actor
     from domain.jobs.model import Job
@@ -161,6 +161,69 @@ async def pause_account(
     if account.paused_until is None or account.paused_until < until:
         account.paused_until, account.pause_reason = until, reason
     await uow.commit()
+
+
+async def resume_account(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID
+) -> TelegramAccount:
+    """An admin ends an account's pause now (Telegram's own limits still apply). Commits."""
+    require_admin(actor)
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    account.paused_until, account.pause_reason = None, None
+    await uow.commit()
+    return account
+
+
+# -- the invite profile (legacy 004): a daily quota per account ------------------------------
+
+
+async def invite_pool(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, now: datetime
+) -> list[TelegramAccount]:
+    """The accounts that may invite now: signed in, serving invites, unpaused, with quota
+    left; least recently used first. Resets the quotas of a new UTC day first (does not
+    commit)."""
+    require_admin(actor)
+    await repository.reset_invite_quotas(uow.session, now.astimezone(UTC).date())
+    return await repository.invite_pool(uow.session, now)
+
+
+async def reset_invite_quotas(uow: SqlAlchemyUnitOfWork, *, actor: Actor, now: datetime) -> int:
+    """Every account not yet reset on ``now``'s UTC day gets its whole quota back (the daily
+    job at 00:00 UTC; a dispatch pass does it too, so a missed tick costs nothing). Commits;
+    the number of accounts reset."""
+    require_admin(actor)
+    reset = await repository.reset_invite_quotas(uow.session, now.astimezone(UTC).date())
+    await uow.commit()
+    return reset
+
+
+async def mark_invite_use(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID, now: datetime
+) -> None:
+    """The account takes an invite now (the pool's order). Does not commit."""
+    require_admin(actor)
+    await repository.mark_invite_use(uow.session, account_id, now)
+
+
+async def count_invite(uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID) -> int:
+    """One real invite less left today; the invites left. Does not commit."""
+    require_admin(actor)
+    return await repository.count_invite(uow.session, account_id)
+
+
+async def set_invite_quota(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, account_id: uuid.UUID, quota: int
+) -> TelegramAccount:
+    """An admin sets an account's daily quota; what it already used today still counts
+    (left = quota - used, at least 0). Commits."""
+    require_admin(actor)
+    Invalid.check(rules.invite_quota_errors(quota))
+    account = await repository.get_account(uow.session, account_id, for_update=True)
+    used = max(account.invite_quota - account.invites_left, 0)
+    account.invite_quota, account.invites_left = quota, max(quota - used, 0)
+    await uow.commit()
+    return account
 
 
 def account_cursor(account: TelegramAccount) -> tuple[str]:
