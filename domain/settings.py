@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import phonenumbers
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import override
@@ -128,6 +129,32 @@ class Settings(BaseSettings):
     mailing_tick: int = Field(default=5, ge=1, le=59)
     mailing_pass_seconds: float = Field(default=45.0, gt=0, le=50)
     mailing_lease_ttl: float = Field(default=15.0, gt=0)
+    # Invites (one dispatcher per deployment, under a lease, like mailings): a pass is tried
+    # every invite_tick seconds and runs for invite_pass_seconds, looking for work every
+    # invite_poll_interval; a claim holds invite_claim_seconds beyond the settings' pauses;
+    # PeerFlood pauses an account invite_peer_flood_pause, no right to invite
+    # invite_not_admin_pause. The webhook: callers may present invite_webhook_secret
+    # (X-Webhook-Secret or ?secret=); each client address may call it
+    # invite_webhook_per_minute times a minute; phones without a country code are read in
+    # invite_default_region.
+    invite_tick: int = Field(default=2, ge=1, le=59)
+    invite_pass_seconds: float = Field(default=45.0, gt=0, le=50)
+    invite_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    invite_lease_ttl: float = Field(default=15.0, gt=0)
+    invite_claim_seconds: float = Field(default=60.0, gt=0)
+    invite_peer_flood_pause: float = Field(default=6 * 3600.0, gt=0)
+    invite_not_admin_pause: float = Field(default=3600.0, gt=0)
+    invite_webhook_secret: SecretStr | None = None
+    invite_webhook_per_minute: int = Field(default=600, ge=1)
+    invite_default_region: str = "RU"
+
+    @field_validator("invite_default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region code phonenumbers knows (RU, US, DE, …)")
+        return region
 
     @field_validator("cors_origins", "legacy_open", "encryption_keys", mode="before")
     @classmethod

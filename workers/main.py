@@ -21,6 +21,7 @@ from workers import cron
 from workers.deps import WorkerDeps
 from workers.durable import durable
 from workers.jobs import bots as bots_jobs
+from workers.jobs import invites as invites_jobs
 from workers.jobs import jobs as jobs_jobs
 from workers.jobs import mailing as mailing_jobs
 from workers.jobs import presence as presence_jobs
@@ -46,6 +47,8 @@ HANDLERS: dict[str, Handler] = {
     schedule.JOBS_SWEEP: jobs_jobs.sweep_jobs,
     schedule.PRESENCE_SWEEP: presence_jobs.sweep_presence,
     schedule.MAILING_DISPATCH: mailing_jobs.dispatch_mailings,
+    schedule.INVITES_DISPATCH: invites_jobs.dispatch_invites,
+    schedule.INVITES_RESET_QUOTAS: invites_jobs.reset_quotas,
 }
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import String, Uuid, bindparam, exists, func, select, text, update
+from sqlalchemy import String, Uuid, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -149,6 +149,18 @@ async def release(
         .where(REQUESTS.c.id == request_id, REQUESTS.c.done_at.is_(None))
         .values(**values)
     )
+
+
+async def work_ready(session: AsyncSession, now: datetime) -> bool:
+    """Whether some waiting request may be claimed now (by some account)."""
+    query = select(
+        exists().where(
+            REQUESTS.c.done_at.is_(None),
+            or_(REQUESTS.c.claimed_until.is_(None), REQUESTS.c.claimed_until < now),
+            or_(REQUESTS.c.next_attempt_at.is_(None), REQUESTS.c.next_attempt_at <= now),
+        )
+    )
+    return bool(await session.scalar(query))
 
 
 async def already_invited(session: AsyncSession, channel: str, phone: str) -> bool:

@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import phonenumbers
 
@@ -30,6 +30,7 @@ DEFAULT_FAILURE_MESSAGE = "We could not add you to the channel ourselves. Join i
 # Reasons written in log rows (the original's words where it had them).
 NOT_TELEGRAM_USER = "not_telegram_user"
 ALREADY_INVITED = "already_invited"
+ALREADY_MEMBER = "already_member"
 # Attempts after which a request Telegram keeps failing for transient reasons is failed.
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30.0
@@ -118,6 +119,29 @@ class SettingsValues:
     pause_max_seconds: float
     only_message_bot: bool
     invite_and_message: bool
+
+
+class _SettingsRow(Protocol):
+    channel_username: str
+    failure_message: str
+    queue_threshold: int
+    pause_min_seconds: float
+    pause_max_seconds: float
+    only_message_bot: bool
+    invite_and_message: bool
+
+
+def settings_values(row: _SettingsRow) -> SettingsValues:
+    """The settings as plain values (a job keeps them beyond the row's transaction)."""
+    return SettingsValues(
+        channel_username=row.channel_username,
+        failure_message=row.failure_message,
+        queue_threshold=row.queue_threshold,
+        pause_min_seconds=row.pause_min_seconds,
+        pause_max_seconds=row.pause_max_seconds,
+        only_message_bot=row.only_message_bot,
+        invite_and_message=row.invite_and_message,
+    )
 
 
 def channel_username(ref: str) -> str:

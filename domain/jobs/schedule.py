@@ -28,6 +28,8 @@ PRESENCE_SWEEP = "presence.sweep"
 BOTS_CHECK_LINKS = "bots.check_links"
 BOTS_COLLECT_STATS = "bots.collect_stats"
 MAILING_DISPATCH = "mailing.dispatch"
+INVITES_DISPATCH = "invites.dispatch"
+INVITES_RESET_QUOTAS = "invites.reset_quotas"
 
 # ARQ's cron argument for one field: one value, a set of values, or None for any.
 CronValue = int | set[int] | None
@@ -221,6 +223,18 @@ def scheduled_jobs(settings: Settings) -> Schedule:
                 "Start mailings at their start, send their messages, expire what is left at "
                 "their end (one pass at a time in the deployment).",
                 tick_is_task=False,
+            ),
+            ScheduledJob(
+                INVITES_DISPATCH,
+                every_seconds(settings.invite_tick),
+                "Watch the invite queue (length, threshold alert) and invite the queued phones "
+                "through the pool of accounts (one pass at a time in the deployment).",
+                tick_is_task=False,
+            ),
+            ScheduledJob(
+                INVITES_RESET_QUOTAS,
+                Cron("0 0 * * *"),
+                "Give every Telegram account its daily invite quota back (00:00 UTC).",
             ),
             ScheduledJob(
                 BOTS_CHECK_LINKS,

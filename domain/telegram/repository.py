@@ -74,6 +74,15 @@ async def all_accounts(session: AsyncSession, *, for_update: bool = False) -> li
     return list((await session.execute(query)).scalars())
 
 
+async def accounts_serving(session: AsyncSession, use: AccountUse) -> list[TelegramAccount]:
+    query = (
+        select(TelegramAccount)
+        .where(TelegramAccount.uses_values.contains([use.value]))
+        .order_by(TelegramAccount.phone)
+    )
+    return list((await session.execute(query)).scalars())
+
+
 async def pool(session: AsyncSession, use: AccountUse) -> list[TelegramAccount]:
     """The signed-in accounts serving ``use``, by phone (unique: a stable order)."""
     query = (

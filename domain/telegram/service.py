@@ -14,7 +14,7 @@ from domain.access import require_admin
 from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
-from domain.telegram.errors import AccountNotSignedIn, PrivacyRestricted
+from domain.telegram.errors import AccountNotSignedIn
 
 # Re-exported for other aggregates' jobs: what Telegram answers (about accounts, bots and
 # channels), a bot's credentials, and the refusals they tell apart (a dropped session, a
@@ -24,15 +24,17 @@ from domain.telegram.errors import ChatAdminRequired as ChatAdminRequired
 from domain.telegram.errors import InvalidBotToken as InvalidBotToken
 from domain.telegram.errors import InviteNotVisible as InviteNotVisible
 from domain.telegram.errors import PeerFlood as PeerFlood
+from domain.telegram.errors import PrivacyRestricted as PrivacyRestricted
 from domain.telegram.errors import TelegramError as TelegramError
 from domain.telegram.model import AccountCredentials as AccountCredentials
-from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.telegram.model import AccountStatus
 from domain.telegram.model import AdminRights as AdminRights
 from domain.telegram.model import BotCredentials as BotCredentials
 from domain.telegram.model import BotInfo as BotInfo
 from domain.telegram.model import ChannelInfo as ChannelInfo
 from domain.telegram.model import PostedMessage as PostedMessage
 from domain.telegram.model import StatusObservation as StatusObservation
+from domain.telegram.model import TelegramAccount as TelegramAccount
 from domain.telegram.rules import ALL_USES
 from domain.telegram.rules import AccountUse as AccountUse
 from domain.text import text_errors
@@ -135,6 +137,14 @@ async def set_account_uses(
     account.uses = chosen
     await uow.commit()
     return account
+
+
+async def accounts_serving(
+    uow: SqlAlchemyUnitOfWork, *, actor: Actor, use: AccountUse
+) -> list[TelegramAccount]:
+    """Every account serving ``use``, whatever its status, by phone."""
+    require_admin(actor)
+    return await repository.accounts_serving(uow.session, use)
 
 
 async def pool(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import TYPE_CHECKING, Any
 
-from domain.adapters.lease import Lease, LeaseKeeper
 from domain.mailing.dispatch import Dispatcher, DispatchOptions
+from workers.jobs.leased import leased_pass
 
 if TYPE_CHECKING:
     from domain.settings import Settings
     from workers.deps import WorkerDeps
-
-log = logging.getLogger(__name__)
 
 
 def lease_key(channel_prefix: str) -> str:
@@ -33,32 +28,19 @@ def options(settings: Settings) -> DispatchOptions:
 
 async def dispatch_mailings(deps: WorkerDeps, job_id: str | None) -> dict[str, Any]:
     """Scheduled (``mailing.dispatch``, every few seconds): run a dispatch pass unless another
-    process runs one. A pass that loses its lease (Redis failed, or it stalled past the ttl)
-    stops at once: another may have taken over, and two must not claim for one account."""
+    process runs one."""
     settings = deps.runtime.settings
-    lease = Lease(
-        deps.runtime.redis, lease_key(settings.channel_prefix), ttl=settings.mailing_lease_ttl
-    )
-    if not await lease.acquire():
-        return {"ran": False}
     dispatcher = Dispatcher(deps.uow, deps.gateway, deps.secrets, deps.clock, options(settings))
-    work = asyncio.create_task(dispatcher.run(settings.mailing_pass_seconds))
-
-    async def on_lost() -> None:
-        log.warning("mailing dispatch lost its lease; stopping this pass")
-        work.cancel()
-
-    keeper = LeaseKeeper(lease, on_lost)
-    keeper.start()
-    try:
-        report = await work
-    except asyncio.CancelledError:
-        if not keeper.lost:
-            raise
-        return {"ran": True, "lease_lost": True}
-    finally:
-        with contextlib.suppress(Exception):
-            await keeper.stop()
+    result = await leased_pass(
+        deps,
+        lease_key(settings.channel_prefix),
+        settings.mailing_lease_ttl,
+        "mailing dispatch",
+        lambda: dispatcher.run(settings.mailing_pass_seconds),
+    )
+    report = result.report
+    if report is None:
+        return {"ran": result.ran} | ({"lease_lost": True} if result.lease_lost else {})
     return {
         "ran": True,
         "started": report.started,
