@@ -26,6 +26,7 @@ from domain.messenger.rules import REQUEST_BODY_MAX
 from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
+from resolvers.pages import page_routes
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
 from resolvers.view import GraphQLView
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
+        *page_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -207,6 +207,50 @@ def parse_realtime_claims(raw: dict[str, Any]) -> RealtimeClaims | None:
         return None
 
 
+# A signed-in admin's browser session (the pages' cookie) is a token of its own type: no
+# TokenType, so the API never takes it as an access or refresh token.
+ADMIN_SESSION_TOKEN_TYPE = "admin_session"  # noqa: S105 - a claim value, not a secret
+
+
+@dataclass(frozen=True)
+class AdminSessionClaims:
+    """The pages' cookie: the admin, their token family, the session's CSRF token."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    csrf: str
+    expires_at: datetime
+
+
+def build_admin_session_claims(
+    claims: AdminSessionClaims, *, issued_at: datetime
+) -> dict[str, Any]:
+    return {
+        "sub": str(claims.user_id),
+        "sid": str(claims.session_id),
+        "token_type": ADMIN_SESSION_TOKEN_TYPE,
+        "csrf": claims.csrf,
+        "iat": int(issued_at.timestamp()),
+        "exp": int(claims.expires_at.timestamp()),
+    }
+
+
+def parse_admin_session_claims(raw: dict[str, Any]) -> AdminSessionClaims | None:
+    """The typed claims of a verified token, or None when it is no admin session's."""
+    csrf = raw.get("csrf")
+    if raw.get("token_type") != ADMIN_SESSION_TOKEN_TYPE or not isinstance(csrf, str) or not csrf:
+        return None
+    try:
+        return AdminSessionClaims(
+            user_id=uuid.UUID(str(raw["sub"])),
+            session_id=uuid.UUID(str(raw["sid"])),
+            csrf=csrf,
+            expires_at=datetime.fromtimestamp(int(raw["exp"]), UTC),
+        )
+    except (KeyError, ValueError, TypeError, OverflowError, OSError):
+        return None
+
+
 ONLINE_WINDOW = timedelta(minutes=5)
 # Activity moves last_online_at at most this often: a busy client is not a write per request.
 PRESENCE_WRITE_INTERVAL = timedelta(seconds=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -154,6 +155,14 @@ async def login(
     """Start a new token family for valid credentials; raises RateLimited. Commits."""
     user = await authenticate(uow, auth, username=username, password=password, client=client)
     now = auth.clock.now()
+    family = _new_family(uow, auth, user, now)
+    await uow.commit()
+    return _issue(auth, family, now)
+
+
+def _new_family(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, user: User, now: datetime
+) -> AuthSession:
     family = AuthSession(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -163,8 +172,7 @@ async def login(
         expires_at=now + timedelta(seconds=auth.refresh_ttl),
     )
     repository.add_auth_session(uow.session, family)
-    await uow.commit()
-    return _issue(auth, family, now)
+    return family
 
 
 def _issue(auth: AuthPorts, family: AuthSession, now: datetime) -> TokenPair:
@@ -425,6 +433,88 @@ async def authenticate_realtime_token(
 def _session_is_live(family: AuthSession, user: User, user_id: uuid.UUID, now: datetime) -> bool:
     alive = rules.session_is_live(_family_state(family), now)
     return alive and user.is_active and user.id == user_id
+
+
+# --- admin sessions (the pages' cookie) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminSession:
+    """A signed-in admin's browser session: ``token`` is what the pages' cookie holds, bound
+    to a token family of its own (so logout, and any revocation of the family, ends it);
+    ``csrf`` is the session's token every form it posts must carry."""
+
+    token: str
+    csrf: str
+    viewer: Viewer
+    expires_at: datetime
+
+
+ADMINS_ONLY_SESSION = "Only tghub admins may sign in here; this account is not an admin."
+
+
+async def start_admin_session(
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthPorts,
+    *,
+    username: str,
+    password: str,
+    client: str = "unknown",
+) -> AdminSession:
+    """A new browser session for an admin's credentials, as long as a login's refresh token
+    lives. RateLimited and InvalidCredentials as ``login``; PermissionDenied for anyone but an
+    admin (whose password was right: nothing is started). Commits."""
+    user = await authenticate(uow, auth, username=username, password=password, client=client)
+    if not user.is_admin:
+        raise PermissionDenied(ADMINS_ONLY_SESSION)
+    now = auth.clock.now()
+    family = _new_family(uow, auth, user, now)
+    await uow.commit()
+    claims = rules.AdminSessionClaims(
+        user_id=user.id,
+        session_id=family.id,
+        csrf=secrets.token_urlsafe(32),
+        expires_at=family.expires_at,
+    )
+    token = auth.tokens.encode(rules.build_admin_session_claims(claims, issued_at=now))
+    viewer = Viewer(user=user, session_id=family.id, expires_at=claims.expires_at)
+    return AdminSession(token, claims.csrf, viewer, claims.expires_at)
+
+
+async def authenticate_admin_session(
+    uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, token: str
+) -> AdminSession:
+    """The admin session behind a cookie while its family lives and its user is an active
+    admin; raises InvalidToken (an admin since demoted too: the session is no longer one)."""
+    claims = rules.parse_admin_session_claims(auth.tokens.decode(token))
+    if claims is None:
+        raise InvalidToken
+    found = await repository.find_session_with_user(uow.session, claims.session_id)
+    if found is None:
+        raise InvalidToken
+    family, user = found
+    if not _session_is_live(family, user, claims.user_id, auth.clock.now()) or not user.is_admin:
+        raise InvalidToken
+    await record_activity(uow, auth, user=user)
+    viewer = Viewer(user=user, session_id=family.id, expires_at=claims.expires_at)
+    return AdminSession(token, claims.csrf, viewer, claims.expires_at)
+
+
+async def issue_access_token(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> str:
+    """A new access token of the viewer's own token family (its current generation), for a
+    page the viewer has open to call the API as them: it lives ``access_ttl`` at most, and
+    dies with the family like every access token. InvalidToken once the family has ended."""
+    family = None
+    if actor.session_id is not None:
+        family = await repository.find_auth_session(uow.session, actor.session_id)
+    now = auth.clock.now()
+    if family is None or not rules.session_is_live(_family_state(family), now):
+        raise InvalidToken
+    claims = TokenClaims(
+        family.user_id, family.id, family.generation, TokenType.ACCESS, uuid.uuid4().hex
+    )
+    ttl = min(auth.access_ttl, max(1, int((family.expires_at - now).total_seconds())))
+    return auth.tokens.encode(rules.build_claims(claims, issued_at=now, ttl_seconds=ttl))
 
 
 # --- presence --------------------------------------------------------------------------------
