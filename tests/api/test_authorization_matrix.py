@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import secrets
 import uuid
 from dataclasses import KW_ONLY, dataclass, field
@@ -938,6 +939,7 @@ class Request:
     query: dict[str, str] = field(default_factory=dict)
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str] | None = None  # a posted form (the pages)
 
 
 Statuses = tuple[int, int, int, int, int]
@@ -1485,6 +1487,53 @@ SERVICE = [
     Endpoint("/static/{path}", "GET", static_file, 200, 200, 200, 200, 200),
 ]  # fmt: skip
 
+# --- the pages (docs/invites.md, "Pages and dashboard") ----------------------------------------
+# Admins only, whatever the legacy groups: here by their Bearer token (the cookie session is
+# tested in tests/api/pages/). A browser without a session is sent to the login page (303);
+# a post without one is refused (401).
+
+
+async def a_users_login(scene: Scene) -> Request:
+    """The login form as a browser posts it (its CSRF cookie and field), with the
+    credentials of a user who is no admin: refused whoever sends it (an admin's would leave
+    a session cookie in the matrix's shared client)."""
+    form = await scene.http.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    user = await scene.person("user")
+    return Request(
+        headers={"Cookie": f"tghub_login_csrf={token.group(1)}"},
+        data={"csrf_token": token.group(1), "username": user.username, "password": PASSWORD},
+    )
+
+
+async def invite_settings_form(scene: Scene) -> Request:
+    return Request(
+        data={
+            "channel_username": "test_channel",
+            "failure_message": "Join: {{channel}}",
+            "queue_threshold": "50",
+            "pause_min_seconds": "1",
+            "pause_max_seconds": "3",
+        }
+    )
+
+
+ADMIN_PAGE: Statuses = (303, 403, 403, 403, 200)
+ADMIN_POST: Statuses = (401, 403, 403, 403, 303)
+
+PAGES = [
+    Endpoint("/login", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/login", "POST", a_users_login, 403, 403, 403, 403, 403,
+           label="a user who is no admin"),
+    Endpoint("/logout", "POST", bare, *ADMIN_POST, changes="people"),
+    Endpoint("/admin", "GET", bare, *ADMIN_PAGE),
+    Endpoint("/admin", "POST", invite_settings_form, *ADMIN_POST),
+    Endpoint("/logs", "GET", bare, *ADMIN_PAGE),
+    Endpoint("/dashboard", "GET", bare, *ADMIN_PAGE),
+    Endpoint("/dashboard/token", "POST", bare, 401, 403, 403, 403, 200),
+]  # fmt: skip
+
 # The GraphQL endpoint's operations: the root-field tables above judge what they run.
 GRAPHQL_ENDPOINT = {("/graphql", "POST"), ("/graphql", "WEBSOCKET")}
 
@@ -1565,7 +1614,7 @@ def test_every_app_route_has_an_entry(module_app: InProcessApp) -> None:
     """Beyond the legacy routes: a new route of any kind needs its entry too."""
     http = {
         (path, method)
-        for entry in LEGACY + SERVICE
+        for entry in LEGACY + SERVICE + PAGES
         for method in entry.methods()
         for path in twins(entry.path)
     }
@@ -1577,7 +1626,7 @@ def test_every_app_route_has_an_entry(module_app: InProcessApp) -> None:
 
 def test_only_grouped_routes_open() -> None:
     """An entry states what opening its group changes, and only a grouped one may."""
-    for entry in LEGACY + SERVICE:
+    for entry in LEGACY + SERVICE + PAGES:
         assert (entry.group is None) == (entry.opened is None), entry.name
 
 
@@ -1591,6 +1640,7 @@ async def http_cell(
         filled(path, request.params),
         params=request.query,
         json=request.json,
+        data=request.data,
         headers={**request.headers, **bearer(None if person is None else person.token)},
     )
     return response.status_code
@@ -1598,7 +1648,7 @@ async def http_cell(
 
 HTTP_CELLS = [
     pytest.param(entry, method, variant, id=f"{method} {entry.name} [{variant}]")
-    for entry in LEGACY + SERVICE
+    for entry in LEGACY + SERVICE + PAGES
     for method in entry.methods()
     for variant in VARIANTS
 ]

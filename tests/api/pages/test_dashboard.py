@@ -1,0 +1,155 @@
+"""``/dashboard``: a frame of tghub's own pinned files (no CDN), and the token its script
+asks for (bound to the admin's session, given only with the page's CSRF token)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+from typing_extensions import override
+
+from resolvers.pages import assets
+from resolvers.pages.session import SESSION_COOKIE
+from tests.api.graphql.factories import decode, login
+from tests.api.pages.helpers import signed_in_admin
+from tests.api.rest.factories import PASSWORD, create_user
+
+if TYPE_CHECKING:
+    import httpx
+
+    from domain.bootstrap import Runtime
+
+EXTERNAL = ("http://", "https://", "//")
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: dict[str, str | None] = {}
+        self.data: dict[str, str] = {}
+        self.inline_scripts = 0
+
+    @override
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in ("src", "href"):
+            if values.get(name):
+                self.links[str(values[name])] = values.get("integrity")
+        if tag == "script" and not values.get("src"):
+            self.inline_scripts += 1
+        self.data |= {k: str(v) for k, v in values.items() if k.startswith("data-") and v}
+
+
+async def page_links(http: httpx.AsyncClient, path: str) -> _Links:
+    response = await http.get(path)
+    assert response.status_code == 200, response.text
+    links = _Links()
+    links.feed(response.text)
+    return links
+
+
+def sha384(content: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+
+
+class TestAssets:
+    async def test_every_asset_is_ours_pinned_and_served(
+        self, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await signed_in_admin(http, runtime)
+        links = await page_links(http, "/dashboard")
+        pinned = {url: pin for url, pin in links.links.items() if url.startswith("/static/")}
+        pinned[links.data["data-documents"]] = links.data["data-documents-integrity"]
+
+        assert not [url for url in links.links if url.lower().startswith(EXTERNAL)]
+        assert links.inline_scripts == 0
+        assert set(pinned) == {assets.url(name) for name in assets.PINS}
+        for url, pin in pinned.items():
+            response = await http.get(url)
+            assert response.status_code == 200, url
+            assert pin == sha384(response.content), url
+
+    def test_the_pins_match_the_files(self) -> None:
+        """A changed file needs its pin changed too (resolvers/pages/assets.py says how)."""
+        for name, pin in assets.PINS.items():
+            assert sha384((assets.DIRECTORY / name).read_bytes()) == pin, name
+
+    def test_the_script_reaches_nothing_but_this_site(self) -> None:
+        script = (assets.DIRECTORY / "dashboard.js").read_text()
+
+        assert "https://" not in script
+        assert "http://" not in script.replace("http://www.w3.org/2000/svg", "")
+        assert "graphql-transport-ws" in script
+        assert "setInterval" not in script  # live through the subscription, no polling
+
+
+class TestToken:
+    async def test_the_session_gets_an_access_token_of_its_own_family(
+        self, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        csrf = await signed_in_admin(http, runtime)
+        session_id = decode(http.cookies[SESSION_COOKIE])["sid"]
+
+        response = await http.post("/dashboard/token", headers={"X-CSRF-Token": csrf})
+
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        token = response.json()["accessToken"]
+        claims = decode(token)
+        assert claims["sid"] == session_id
+        assert claims["token_type"] == "access"
+        assert 0 < claims["exp"] - claims["iat"] <= runtime.settings.access_token_ttl
+        viewer = await http.post(
+            "/graphql",
+            json={"query": "{ viewer { username role } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert viewer.json()["data"]["viewer"]["role"] == "ADMIN"
+
+    async def test_no_token_without_the_csrf_header(
+        self, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await signed_in_admin(http, runtime)
+
+        missing = await http.post("/dashboard/token")
+        wrong = await http.post("/dashboard/token", headers={"X-CSRF-Token": "guess"})
+
+        assert (missing.status_code, wrong.status_code) == (403, 403)
+        assert "accessToken" not in missing.text + wrong.text
+
+    async def test_no_token_without_a_session(self, http: httpx.AsyncClient) -> None:
+        response = await http.post("/dashboard/token", headers={"X-CSRF-Token": "x"})
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Sign in first: your session has ended."}
+
+    async def test_no_token_for_a_user_who_is_no_admin(
+        self, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        user = await create_user(runtime)
+        tokens = await login(http, user.username, PASSWORD)
+
+        response = await http.post(
+            "/dashboard/token", headers={"Authorization": f"Bearer {tokens.access}"}
+        )
+
+        assert response.status_code == 403
+
+    async def test_the_token_dies_with_the_session(
+        self, http: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        csrf = await signed_in_admin(http, runtime)
+        token = (await http.post("/dashboard/token", headers={"X-CSRF-Token": csrf})).json()[
+            "accessToken"
+        ]
+
+        await http.post("/logout", data={"csrf_token": csrf})
+
+        viewer = await http.post(
+            "/graphql",
+            json={"query": "{ viewer { username } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert viewer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
