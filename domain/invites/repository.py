@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import String, Uuid, bindparam, exists, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from domain import pages
@@ -218,7 +218,7 @@ async def requeue_failed(
     ``since`` or only these phones) and that is not waiting already; the number queued."""
     latest = (
         select(LOGS.c.phone, LOGS.c.status, LOGS.c.created_at)
-        .distinct(LOGS.c.phone)
+        .ext(distinct_on(LOGS.c.phone))
         .order_by(LOGS.c.phone, LOGS.c.created_at.desc(), LOGS.c.id.desc())
     )
     if phones is not None:
@@ -238,7 +238,7 @@ async def requeue_failed(
 
 async def counts(session: AsyncSession) -> dict[InviteStatus, int]:
     rows = await session.execute(select(LOGS.c.status, func.count()).group_by(LOGS.c.status))
-    return rules.counts_by_status({str(status): count for status, count in rows.tuples()})
+    return rules.counts_by_status({str(status): count for status, count in rows})
 
 
 async def history(session: AsyncSession, since: datetime, unit: str) -> list[tuple[datetime, int]]:
@@ -251,7 +251,7 @@ async def history(session: AsyncSession, since: datetime, unit: str) -> list[tup
         .group_by(bucket)
         .order_by(bucket)
     )
-    return [(start, int(count)) for start, count in (await session.execute(query)).tuples()]
+    return [(start, int(count)) for start, count in (await session.execute(query)).all()]
 
 
 async def recent_logs(session: AsyncSession, limit: int) -> list[InviteLog]:
@@ -299,6 +299,11 @@ async def log_page(
     return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
 
 
+async def logs_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, InviteLog]:
+    query = select(InviteLog).where(InviteLog.id.in_(list(ids)))
+    return {row.id: row for row in (await session.execute(query)).scalars()}
+
+
 async def filtered_logs(
     session: AsyncSession, log_filter: LogFilter, limit: int
 ) -> list[InviteLog]:
@@ -328,5 +333,5 @@ async def analytics(
     )
     return [
         (account_id, start, InviteStatus(status), int(count))
-        for account_id, start, status, count in (await session.execute(query)).tuples()
+        for account_id, start, status, count in (await session.execute(query)).all()
     ]
