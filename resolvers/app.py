@@ -26,7 +26,7 @@ from domain.messenger.rules import REQUEST_BODY_MAX
 from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
-from resolvers.pages import page_routes
+from resolvers.pages.routes import page_routes
 from resolvers.rest import legacy_routes
 from resolvers.rest.invites import MaskSecretInAccessLog
 from resolvers.root import GraphQLLimits, build_schema

@@ -13,8 +13,8 @@ DIRECTORY = Path(__file__).resolve().parent.parent / "static" / "pages"
 URL_PREFIX = "/static/pages/"
 
 PINS = {
-    "pages.css": "sha384-qYE5mTnVmtrfe5Heg/fy1silffMljEzH4upY6sYE/JNsVhvBvusLVsBHyNT2mz5F",
-    "dashboard.js": "sha384-4sQ4mVdBSaxa+KqIdynImeVa1eyXWFlMwOYvKiELapHEejGfRjx/5B7TTWFYgfix",
+    "pages.css": "sha384-jZnPnpE4gels16kwLxuAP+1pq7k+wJtt6B3gZojACPN6H3YfS/R+HOEb2qdl5gC4",
+    "dashboard.js": "sha384-GzRtwLA0VWuv5hWqkw0oXum9lq/jrMVMGcSlke6/KOqcNpgkUfjS0nyi0Z1XLpb7",
     "dashboard.graphql": "sha384-8MjjCqjbXLjzcjh1tznLc9f/KCjcorqLQB/3XntfUeybNmjjvjS1x5VIFoIFE+IC",
 }
 

@@ -30,6 +30,7 @@ _BODY = """<div id="dashboard" data-csrf="{csrf}" data-token-url="{token_url}"
  data-documents="{documents}" data-documents-integrity="{documents_integrity}">
 <p id="connection" class="connection" role="status">Connecting…</p>
 <div id="queue-alert" class="notice alert" role="alert" hidden></div>
+<p id="last-alert" class="last-alert" role="status" hidden></p>
 <section class="stats" aria-label="Counts">
 {stats}
 <div class="stat" id="queue"><span class="label">In the queue</span>

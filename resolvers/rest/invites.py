@@ -23,6 +23,7 @@ from domain.errors import Invalid, RateLimited, Unauthenticated
 from domain.invites import rules
 from domain.invites import service as invites
 from domain.invites.model import InviteStatus
+from resolvers.pages.session import cookie_viewer
 from resolvers.permissions import client_address
 from resolvers.rest import fields
 from resolvers.rest.auth import require_group_access
@@ -79,7 +80,16 @@ def request_runtime(request: Request) -> Runtime:
 async def invites_reader(request: Request) -> Actor:
     """The actor of the read-only ``/api/...`` routes: an admin (a Bearer token or HTTP
     Basic); anyone as ``Guest("invites")`` once the operator opened the group. The one place
-    these routes authenticate, so another way in (a page's session) is added here alone."""
+    these routes authenticate, so another way in (a page's session) is added here alone.
+
+    Without an Authorization header, the admin of a live page session (the pages' cookie):
+    the original dashboard, served on tghub's origin, calls these routes with no
+    credentials of its own. Only here, on reads: the webhook (which changes things, even
+    over GET) never takes the cookie, so no other site can make a browser queue phones."""
+    if "authorization" not in request.headers:
+        viewer = await cookie_viewer(request)
+        if viewer is not None:
+            return viewer
     return await require_group_access(request, invites.GROUP, allow_basic=True)
 
 

@@ -8,12 +8,15 @@ import hashlib
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
+from graphql import OperationDefinitionNode, parse, validate
 from typing_extensions import override
 
 from resolvers.pages import assets
+from resolvers.pages.dashboard import DOCUMENTS
 from resolvers.pages.session import SESSION_COOKIE
+from tests.api.authz import graphql_schema
 from tests.api.graphql.factories import decode, login
-from tests.api.pages.helpers import signed_in_admin
+from tests.api.pages.helpers import add_log, signed_in_admin
 from tests.api.rest.factories import PASSWORD, create_user
 
 if TYPE_CHECKING:
@@ -153,3 +156,46 @@ class TestToken:
             headers={"Authorization": f"Bearer {token}"},
         )
         assert viewer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_the_documents_fit_the_schema() -> None:
+    """The script sends this file whole with an operation's name: every operation in it must
+    hold against the schema it is served with."""
+    document = parse((assets.DIRECTORY / DOCUMENTS).read_text())
+
+    assert validate(graphql_schema(), document) == []
+    names = {
+        d.name.value
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and d.name
+    }
+    assert {
+        "DashboardSnapshot",
+        "DashboardHistory",
+        "DashboardAccounts",
+        "DashboardEvents",
+    } <= names
+
+
+async def test_the_snapshot_answers_an_admin(http: httpx.AsyncClient, runtime: Runtime) -> None:
+    csrf = await signed_in_admin(http, runtime)
+    await add_log(runtime, "+79991234567", reason="<b>")
+    token = (await http.post("/dashboard/token", headers={"X-CSRF-Token": csrf})).json()[
+        "accessToken"
+    ]
+
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": (assets.DIRECTORY / DOCUMENTS).read_text(),
+            "operationName": "DashboardSnapshot",
+            "variables": {"period": "DAY", "logs": 20},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["inviteStats"]["invited"] == 1
+    assert body["data"]["inviteLogs"]["nodes"][0]["phone"] == "+79991234567"
+    assert sum(bucket["count"] for bucket in body["data"]["inviteHistory"]) == 1
