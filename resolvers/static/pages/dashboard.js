@@ -170,27 +170,22 @@
     byId("queue-length").textContent = String(length);
     byId("queue-threshold").textContent = String(threshold);
     byId("queue").classList.toggle("over", over);
-    var alert = byId("queue-alert");
-    if (over) {
-      if (alert.hidden || !alert.dataset.alertAt) {
-        alert.textContent =
-          "The queue holds " + length + " phones, over its threshold of " + threshold + ".";
-      }
-      alert.hidden = false;
-    } else {
-      alert.hidden = true;
-      delete alert.dataset.alertAt;
-    }
+    var banner = byId("queue-alert");
+    banner.textContent =
+      "The queue holds " + length + " phones, over its threshold of " + threshold + ".";
+    banner.hidden = !over;
   }
 
+  // An alert event stays on the page after the queue drains: when, and how long it was.
   function showAlert(event) {
-    var alert = byId("queue-alert");
-    alert.dataset.alertAt = event.at;
-    alert.textContent =
-      "Queue alert at " + utc(event.at) + " UTC: " + event.queueLength +
-      " phones waiting, over the threshold of " + event.queueThreshold + ".";
-    alert.hidden = false;
-    byId("queue").classList.add("over");
+    var last = byId("last-alert");
+    last.textContent =
+      "Last queue alert: " + utc(event.at) + " UTC, " + event.queueLength +
+      " phones waiting over the threshold of " + event.queueThreshold + ".";
+    last.hidden = false;
+    last.classList.remove("new");
+    void last.offsetWidth;  // restarts the highlight
+    last.classList.add("new");
   }
 
   function renderStats(stats) {
