@@ -1,8 +1,8 @@
 """The invite dashboard in a real browser: headless Chromium (Debian's ``chromium``, which
 ``.ci/run`` installs; driven by Playwright, whose own browser downloads are never used) signs
 in through the login page, opens ``/dashboard``, and shows the log row a real worker process
-writes for a phone queued afterwards, without a reload: through the ``inviteEvents``
-subscription of a real API process."""
+writes for a phone another system then sends to ``/webhook``, without a reload: through the
+``inviteEvents`` subscription of a real API process."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import contextlib
 import os
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from playwright.async_api import async_playwright
 
@@ -18,17 +19,19 @@ from domain.invites import service as invites
 from domain.invites.rules import SettingsValues
 from tests.api.rest.factories import PASSWORD, create_admin
 from tests.conftest import DEADLINE
-from tests.e2e.test_realtime_across_processes import api_process, wait_until_serving
-from tests.processes import start_worker, stop
+from tests.e2e.test_realtime_across_processes import free_port, wait_until_serving
+from tests.processes import start_api, start_worker, stop
 from tests.world import load_world, signed_in_account
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
+    from subprocess import Popen
 
     from playwright.async_api import Browser, Page
 
     from domain.bootstrap import Runtime
+    from domain.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +41,7 @@ CHROMIUM = "/usr/bin/chromium"
 # ``not_telegram_user``, after asking Telegram (the simulated one) to import it.
 STRANGER = "+79990000999"
 WAIT_MS = DEADLINE * 1000
+WEBHOOK_SECRET = "dashboard-test-webhook-secret"
 
 
 @pytest.fixture(scope="session")
@@ -89,12 +93,25 @@ async def sign_in(page: Page, base: str, username: str) -> None:
     assert page.url == f"{base}/dashboard"
 
 
-async def queue(runtime: Runtime, phone: str) -> None:
-    async with runtime.uow() as uow:
-        accepted = await invites.accept_phones(
-            uow, actor=invites.WEBHOOK, phones=[phone], region="RU"
+@contextlib.contextmanager
+def api_process(settings: Settings, log: Path) -> Iterator[tuple[str, Popen[bytes]]]:
+    """An API process (uvicorn) whose webhook takes ``WEBHOOK_SECRET``."""
+    port = free_port()
+    process = start_api(settings, port, log, invite_webhook_secret=WEBHOOK_SECRET)
+    try:
+        yield f"127.0.0.1:{port}", process
+    finally:
+        stop(process)
+
+
+async def call_webhook(base: str, phone: str) -> None:
+    """As another system does: the shared secret, one phone."""
+    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+        response = await client.post(
+            "/webhook", json={"phone": phone}, headers={"X-Webhook-Secret": WEBHOOK_SECRET}
         )
-    assert accepted.queued == [phone]
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "queued"
 
 
 @contextlib.contextmanager
@@ -134,7 +151,7 @@ async def test_a_new_log_row_appears_without_a_reload(
             # Marks this very document: a reload would forget it.
             await page.evaluate("window.__sameDocument = true")
 
-            await queue(runtime, STRANGER)
+            await call_webhook(base, STRANGER)
 
             row = page.locator("#logs-body tr[data-log-id]", has_text=STRANGER)
             await row.wait_for(timeout=WAIT_MS)
