@@ -25,6 +25,7 @@ from tests.api.pages.helpers import (
 )
 from tests.api.rest.factories import PASSWORD, create_admin, create_user
 from tests.conftest import TEST_SECRET, app_client
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -246,6 +247,18 @@ class TestRateLimit:
         )
 
         assert body.json()["data"]["login"]["__typename"] == "RateLimitedError"
+
+
+class TestOutage:
+    async def test_login_without_redis_is_a_503_page(self, settings: Settings) -> None:
+        """The login limit cannot be counted: refused (fail closed), as the API's login."""
+        dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+        async with app_client(dead) as client:
+            response = await sign_in(client, "ivan", "secret-guess")
+
+        assert response.status_code == 503
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Rate limiting is unavailable" in response.text
 
 
 class TestWhereToAfterwards:
