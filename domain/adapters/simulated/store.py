@@ -177,7 +177,7 @@ class WorldStore:
         return {key: None if v is None else int(v) for key, v in zip(keys, values, strict=True)}
 
     def _write(self, pipe: Pipeline, world: World, *, fresh: bool) -> bytes:
-        """Queue the step's writes (MULTI): the document, and what it appended beside it.
+        """Queue the step's writes (MULTI): the document, and what it changed beside it.
         Contacts in the document (a world file's, or a world stored by an older tghub) move
         beside it, and so do an older world's outbox and sent index."""
         state = world.state
@@ -187,6 +187,8 @@ class WorldStore:
         for account in state.accounts:
             contacts.update(f"{account.id}:{user}" for user in account.contacts)
             account.contacts = []
+        removed = {f"{account}:{user}" for account, user in world.removed_contacts}
+        contacts -= removed
         state.outbox, state.sent = [], {}
         text = state.model_dump_json(exclude={"outbox", "sent"}).encode()
         pipe.multi()  # type: ignore[no-untyped-call]
@@ -200,6 +202,8 @@ class WorldStore:
             pipe.hset(self.sent_key, mapping=sent)
         if contacts:
             pipe.sadd(self.contacts_key, *contacts)
+        if removed:
+            pipe.srem(self.contacts_key, *removed)
         return text
 
 

@@ -193,11 +193,12 @@ class World:
     ) -> None:
         self.state = state
         self.now = real_now + state.clock_offset
-        # What the step adds to the records kept beside the document; the store writes them
+        # What the step changes in the records kept beside the document; the store writes them
         # with the document, in the same transaction.
         self.recorded: list[OutboxEntry] = []
         self.newly_sent: dict[str, int] = {}
         self.new_contacts: set[tuple[int, int]] = set()  # (account id, user id)
+        self.removed_contacts: set[tuple[int, int]] = set()  # (account id, user id)
         # The sent keys the store looked up for this step (None: a world without a store, in
         # which nothing was sent before it).
         self._sent = sent
@@ -246,7 +247,16 @@ class World:
     def add_contact(self, account: Account, user: User) -> None:
         """The user is in the account's contacts from now on. The store adds them to the
         account's contacts beside the document: a step needs none of them, so it reads none."""
+        self.removed_contacts.discard((account.id, user.id))
         self.new_contacts.add((account.id, user.id))
+
+    def remove_contact(self, account: Account, user: User) -> None:
+        """The user is not in the account's contacts from now on, whether they were or not:
+        the store removes them from the set beside the document (and from a document that
+        still lists them), reading none of it."""
+        self.new_contacts.discard((account.id, user.id))
+        self.removed_contacts.add((account.id, user.id))
+        account.contacts = [contact for contact in account.contacts if contact != user.id]
 
     def add_post(
         self,

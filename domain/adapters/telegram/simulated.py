@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from telethon.tl import types
 
 from domain.adapters.simulated.document import (
+    ContactDeleted,
     ContactImported,
     EntityType,
     LoginCodeSent,
@@ -306,6 +307,15 @@ def import_phone(world: World, creds: AccountCredentials, phone: str) -> Telegra
     return _user_value(user)
 
 
+def delete_contact(world: World, creds: AccountCredentials, user_id: int) -> None:
+    """The user leaves the account's contacts; one who was not among them is no error (the
+    step reads no contacts, as Telegram answers the same either way)."""
+    account = _signed_in(world, creds, "delete_contact")
+    user = world.user(user_id)
+    world.remove_contact(account, user)
+    world.record(ContactDeleted(account=account.phone, user_id=user.id))
+
+
 def invite_to_channel(
     world: World, creds: AccountCredentials, channel_ref: str, user_id: int
 ) -> InviteOutcome:
@@ -465,6 +475,9 @@ class SimulatedGateway:
 
     async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
         return await self.store.update(lambda w: import_phone(w, account, phone))
+
+    async def delete_contact(self, account: AccountCredentials, user_id: TelegramID) -> None:
+        await self.store.update(lambda w: delete_contact(w, account, user_id))
 
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID

@@ -154,6 +154,68 @@ class TestPrivacy:
             simulated.invite_to_channel(at(doc), signed_in(doc), "test_channel", 1001)
 
 
+class TestContacts:
+    def test_deleting_an_imported_contact_undoes_the_import(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+
+        imported = simulated.import_phone(world, creds, "+79990000002")
+        assert imported is not None
+        simulated.delete_contact(world, creds, imported.id)
+
+        # The store removes them from the contacts set beside the document.
+        assert (world.new_contacts, world.removed_contacts) == (set(), {(9001, 1002)})
+        assert [(e.type, e.model_dump().get("user_id")) for e in world.recorded] == [
+            ("contact_import", 1002),
+            ("contact_delete", 1002),
+        ]
+
+    def test_importing_again_after_a_delete_adds_the_contact_back(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+        simulated.delete_contact(world, creds, 1002)
+        simulated.import_phone(world, creds, "+79990000002")
+        assert (world.new_contacts, world.removed_contacts) == ({(9001, 1002)}, set())
+
+    def test_deleting_someone_who_is_no_contact_is_no_error(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+        simulated.delete_contact(world, creds, 1003)
+        simulated.delete_contact(world, creds, 1003)
+        assert world.removed_contacts == {(9001, 1003)}
+        assert [e.type for e in world.recorded] == ["contact_delete", "contact_delete"]
+
+    def test_a_contact_the_document_lists_leaves_it(self) -> None:
+        doc = state(contacts=[1001, 1002])
+        simulated.delete_contact(at(doc), signed_in(doc), 1001)
+        assert doc.accounts[0].contacts == [1002]
+
+    def test_an_unknown_user_is_not_found(self) -> None:
+        doc = state()
+        with pytest.raises(TelegramNotFound):
+            simulated.delete_contact(at(doc), signed_in(doc), 4040)
+
+    def test_a_revoked_session_deletes_nothing(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        doc.accounts[0].sessions = []
+        world = at(doc)
+        with pytest.raises(AccountSessionRevoked):
+            simulated.delete_contact(world, creds, 1001)
+        assert (world.removed_contacts, world.recorded) == (set(), [])
+
+    def test_deletes_are_flood_limited_on_their_own(self) -> None:
+        doc = state(flood={"delete_contact": {"per_minute": 1}})
+        creds = signed_in(doc)
+        simulated.delete_contact(at(doc), creds, 1001)
+        with pytest.raises(RateLimited):
+            simulated.delete_contact(at(doc, 1), creds, 1002)
+        simulated.import_phone(at(doc, 1), creds, "+79990000002")  # other methods are not
+
+
 class TestRights:
     def test_a_bot_without_the_right_cannot_post(self) -> None:
         doc = state()
