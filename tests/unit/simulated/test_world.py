@@ -144,9 +144,13 @@ class TestPrivacy:
         with pytest.raises(PrivacyRestricted):
             simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
         doc.users[1].contacts = [9001]
-        outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
+        world = at(doc)
+        outcome = simulated.invite_to_channel(world, creds, "test_channel", 1002)
         assert outcome.invited
-        assert 1002 in doc.channels[0].members
+        # The store adds them to the members set beside the document.
+        assert world.new_members == {(doc.channels[0].id, 1002)}
+        assert doc.channels[0].members == [1001]
+        assert world.is_member(doc.channels[0], 1002)
 
     def test_peer_flood_stops_invites(self) -> None:
         doc = state(peer_flood=True)
@@ -214,6 +218,37 @@ class TestContacts:
         with pytest.raises(RateLimited):
             simulated.delete_contact(at(doc, 1), creds, 1002)
         simulated.import_phone(at(doc, 1), creds, "+79990000002")  # other methods are not
+
+
+class TestMembers:
+    def test_members_the_document_lists_count(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1001)
+        assert not outcome.invited
+
+    def test_a_member_the_store_read_counts(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1002": True})
+        outcome = simulated.invite_to_channel(world, creds, "test_channel", 1002)
+        assert (outcome.invited, world.new_members, world.recorded) == (False, set(), [])
+
+    def test_a_step_must_name_the_member_keys_it_reads(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1003": False})
+        with pytest.raises(LookupError):
+            simulated.invite_to_channel(world, creds, "test_channel", 1002)
+
+    def test_one_invited_in_this_step_is_a_member_already(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1004": False})
+        doc.users.append(doc.users[0].model_copy(update={"id": 1004, "username": "nina"}))
+        assert simulated.invite_to_channel(world, creds, "test_channel", 1004).invited
+        assert not simulated.invite_to_channel(world, creds, "test_channel", 1004).invited
+        assert [e.type for e in world.recorded] == ["invite"]
 
 
 class TestRights:
