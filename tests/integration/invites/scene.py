@@ -88,7 +88,7 @@ async def inviting_accounts(runtime: Runtime, count: int = 1) -> list[uuid.UUID]
 
 
 async def configure(runtime: Runtime, **changes: Any) -> None:
-    values = {
+    values: dict[str, Any] = {
         "channel_username": CHANNEL,
         "failure_message": "Join us: {{channel}}",
         "queue_threshold": 50,
