@@ -215,6 +215,15 @@ class TelegramGateway(Protocol):
         """Add a phone to the account's contacts; None when no Telegram user has it."""
         ...
 
+    async def delete_contact(self, account: AccountCredentials, user_id: TelegramID) -> None:
+        """Remove the user from the account's contacts (the undoing of ``import_phone``).
+
+        Idempotent: deleting someone who is not among the account's contacts (never imported,
+        or deleted already) is not an error. ``TelegramNotFound`` when the account cannot name
+        the user at all.
+        """
+        ...
+
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID
     ) -> InviteOutcome:

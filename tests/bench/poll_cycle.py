@@ -290,6 +290,9 @@ class CountingGateway:
     async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
         return await self._counted(self.inner.import_phone(account, phone))
 
+    async def delete_contact(self, account: AccountCredentials, user_id: TelegramID) -> None:
+        await self._counted(self.inner.delete_contact(account, user_id))
+
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID
     ) -> InviteOutcome:

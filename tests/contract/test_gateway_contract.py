@@ -2,20 +2,29 @@
 
 The simulated adapter always runs it (on a test world in real Redis); the Telethon adapter
 runs it under ``-m telegram_live`` when ``TGHUB_LIVE_*`` credentials name a real bot, channel
-and signed-in account (never in CI: tests must not reach Telegram without them).
+and signed-in account (never in CI: tests must not reach Telegram without them). Two more are
+optional, each for the tests that need it: ``TGHUB_LIVE_CONTACT_PHONE``, the phone of a user
+the account does not keep as a contact (the tests import it and delete it again), and
+``TGHUB_LIVE_REVOKED_SESSION``, a session of the account ended in Telegram's settings
+("Terminate session").
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.errors import Invalid, NotFound
-from domain.telegram.errors import AccountNotSignedIn, BotCannotOpenInvite, InvalidBotToken
+from domain.telegram.errors import (
+    AccountNotSignedIn,
+    AccountSessionRevoked,
+    BotCannotOpenInvite,
+    InvalidBotToken,
+)
 from domain.telegram.model import AccountCredentials, BotCredentials
 from domain.telegram.rules import random_id
 from domain.types import TelegramID
@@ -27,6 +36,7 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.ports import TelegramGateway
 
+T = TypeVar("T")
 LIVE_VARIABLES = (
     "TGHUB_LIVE_API_ID",
     "TGHUB_LIVE_API_HASH",
@@ -36,6 +46,7 @@ LIVE_VARIABLES = (
     "TGHUB_LIVE_SESSION",
     "TGHUB_LIVE_USER",
 )
+OPTIONAL_VARIABLES = ("TGHUB_LIVE_CONTACT_PHONE", "TGHUB_LIVE_REVOKED_SESSION")
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,14 @@ class Fixture:
     account: AccountCredentials
     user: str  # someone whose status the account may see, and who accepts messages
     simulated: bool
+    contact_phone: str | None  # someone's phone the account may import and delete again
+    revoked: AccountCredentials | None  # the account with a session Telegram ended
+
+    def needs(self, value: T | None, variable: str) -> T:
+        """``value``, or the test skipped: the live run was given no ``variable``."""
+        if value is None:
+            pytest.skip(f"live Telegram: {variable} not set")
+        return value
 
 
 async def simulated_fixture(runtime: Runtime) -> Fixture:
@@ -67,6 +86,8 @@ async def simulated_fixture(runtime: Runtime) -> Fixture:
         account=AccountCredentials(ACCOUNT_PHONE, 12345, API_HASH, session=signed.session),
         user="ivan_test",
         simulated=True,
+        contact_phone="+79990000002",  # maria_test
+        revoked=AccountCredentials(ACCOUNT_PHONE, 12345, API_HASH, session="sim-ended-session"),
     )
 
 
@@ -95,6 +116,12 @@ async def telethon_fixture(runtime: Runtime) -> Fixture:
         ),
         user=env["TGHUB_LIVE_USER"],
         simulated=False,
+        contact_phone=env.get("TGHUB_LIVE_CONTACT_PHONE") or None,
+        revoked=AccountCredentials(
+            env["TGHUB_LIVE_PHONE"], api_id, api_hash, session=env["TGHUB_LIVE_REVOKED_SESSION"]
+        )
+        if env.get("TGHUB_LIVE_REVOKED_SESSION")
+        else None,
     )
 
 
@@ -225,3 +252,36 @@ class TestAccounts:
         )
         assert outcome.user_id == user.user_id
         assert outcome.invited is False  # ivan is a member already
+
+
+class TestContacts:
+    async def test_an_imported_contact_is_deleted_and_deleting_again_is_no_error(
+        self, telegram: Fixture
+    ) -> None:
+        phone = telegram.needs(telegram.contact_phone, "TGHUB_LIVE_CONTACT_PHONE")
+        user = await telegram.gateway.import_phone(telegram.account, phone)
+        assert user is not None
+        await telegram.gateway.delete_contact(telegram.account, user.id)
+        await telegram.gateway.delete_contact(telegram.account, user.id)  # idempotent
+
+    async def test_deleting_someone_never_imported_is_no_error(self, telegram: Fixture) -> None:
+        if not telegram.simulated:
+            pytest.skip("the live account's contacts are its owner's: none is deleted")
+        (seen,) = await telegram.gateway.user_statuses(telegram.account, ["oleg_test"])
+        await telegram.gateway.delete_contact(telegram.account, seen.user_id)
+
+    async def test_an_account_without_a_session_is_not_signed_in(self, telegram: Fixture) -> None:
+        anonymous = AccountCredentials(telegram.account.phone, 1, "0" * 32, session=None)
+        with pytest.raises(AccountNotSignedIn):
+            await telegram.gateway.delete_contact(anonymous, TelegramID(1001))
+
+    async def test_a_revoked_session_is_refused(self, telegram: Fixture) -> None:
+        revoked = telegram.needs(telegram.revoked, "TGHUB_LIVE_REVOKED_SESSION")
+        with pytest.raises(AccountSessionRevoked):
+            await telegram.gateway.delete_contact(revoked, TelegramID(1001))
+
+    async def test_an_unknown_user_is_not_found(self, telegram: Fixture) -> None:
+        if not telegram.simulated:
+            pytest.skip("no id is sure to name nobody on Telegram")
+        with pytest.raises(NotFound):
+            await telegram.gateway.delete_contact(telegram.account, TelegramID(4040))

@@ -193,6 +193,7 @@ class TestRunJob:
         assert result.stderr == (
             "tghub run-job: No scheduled job is named 'bots.nope'. "
             "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+            "invites.dispatch, invites.reset_quotas, "
             "bots.check_links, "
             "bots.collect_stats.\n"
         )

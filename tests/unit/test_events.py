@@ -12,6 +12,7 @@ import pytest
 from domain.accounts.events import PresenceChanged, SessionRevoked
 from domain.bots.events import BotChannelEvent
 from domain.events import Event, EventDecodeError, decode, encode
+from domain.invites.events import InviteLogged, QueueAlert, QueueLengthChanged
 from domain.jobs.events import JobChanged
 from domain.mailing.events import MailingProgress
 from domain.messenger.cards import MessageCard, UserCard
@@ -250,6 +251,25 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
             cancelled=False,
         ),
         lambda e: [e.mailing_id, e.first_sent_at, e.last_sent_at],
+    ),
+    InviteLogged: (
+        InviteLogged(
+            id=11,
+            task_id=uuid.uuid4(),
+            account_id=uuid.uuid4(),
+            account_name="+79990000100",
+            channel_username="demo",
+            phone="+79991234567",
+            status="invited",
+            reason=None,
+            created_at=datetime(2030, 1, 1, 9, tzinfo=UTC),
+        ),
+        lambda e: [e.id, e.task_id, e.account_id, e.created_at],
+    ),
+    QueueLengthChanged: (QueueLengthChanged(queue_length=3, threshold=2), lambda e: []),
+    QueueAlert: (
+        QueueAlert(queue_length=3, threshold=2, at=datetime(2030, 1, 1, 9, tzinfo=UTC)),
+        lambda e: [e.at],
     ),
 }
 

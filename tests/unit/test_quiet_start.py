@@ -71,7 +71,7 @@ class TestBanner:
     def test_names_the_demo_worlds_bots_channels_and_login_codes(self) -> None:
         summary = world_summary(DEMO_WORLD)
 
-        assert summary.startswith("the demo world: 4 users")
+        assert summary.startswith("the demo world: 6 users")
         assert "10,000 people (phones +79991000000 to +79991009999)" in summary
         assert "bots @demo_bot" in summary
         assert "channels @demo_channel" in summary

@@ -43,6 +43,7 @@ FloodMethod = Literal[
     "user_statuses",
     "updates",
     "import_phone",
+    "delete_contact",
     "invite_to_channel",
     "export_invite_link",
     "send_message",
@@ -333,6 +334,12 @@ class ContactImported(Recorded):
     user_id: int | None  # None: nobody of the world has that phone
 
 
+class ContactDeleted(Recorded):
+    type: Literal["contact_delete"] = "contact_delete"
+    account: str  # the account's phone
+    user_id: int  # recorded whether or not the user was among the account's contacts
+
+
 class UserInvited(Recorded):
     type: Literal["invite"] = "invite"
     account: str
@@ -349,7 +356,7 @@ class MessageSent(Recorded):
 
 
 OutboxEntry = Annotated[
-    LoginCodeSent | PostPublished | ContactImported | UserInvited | MessageSent,
+    LoginCodeSent | PostPublished | ContactImported | ContactDeleted | UserInvited | MessageSent,
     Field(discriminator="type"),
 ]
 

@@ -67,11 +67,13 @@ class SimulatedSandbox:
         await self.store.update(lambda w: _seed(w, document), fresh=True)
 
     async def world(self) -> dict[str, Any]:
-        world, outbox, sent, contacts = await self.store.snapshot()
+        world, outbox, sent, contacts, members = await self.store.snapshot()
         state = world.state.model_dump(mode="json")
         state["outbox"], state["sent"] = outbox, sent  # kept beside the document
         for account in state["accounts"]:  # and so are the contacts
             account["contacts"] = contacts.get(account["id"], [])
+        for channel in state["channels"]:  # and the members
+            channel["members"] = members.get(channel["id"], [])
         return {**state, "now": world.now_dt.isoformat()}
 
     async def set_user_status(self, telegram_id: TelegramID, *, online: bool) -> None:

@@ -189,18 +189,26 @@ class World:
     """One step of the world at simulated time ``now`` (epoch seconds)."""
 
     def __init__(
-        self, state: WorldState, real_now: float, *, sent: Mapping[str, int | None] | None = None
+        self,
+        state: WorldState,
+        real_now: float,
+        *,
+        sent: Mapping[str, int | None] | None = None,
+        members: Mapping[str, bool] | None = None,
     ) -> None:
         self.state = state
         self.now = real_now + state.clock_offset
-        # What the step adds to the records kept beside the document; the store writes them
+        # What the step changes in the records kept beside the document; the store writes them
         # with the document, in the same transaction.
         self.recorded: list[OutboxEntry] = []
         self.newly_sent: dict[str, int] = {}
         self.new_contacts: set[tuple[int, int]] = set()  # (account id, user id)
-        # The sent keys the store looked up for this step (None: a world without a store, in
-        # which nothing was sent before it).
+        self.removed_contacts: set[tuple[int, int]] = set()  # (account id, user id)
+        self.new_members: set[tuple[int, int]] = set()  # (channel id, user id)
+        # The sent keys and member keys the store looked up for this step (None: a world
+        # without a store, in which nothing was sent and nobody joined before it).
         self._sent = sent
+        self._members = members
 
     # -- clock and outbox ---------------------------------------------------------------
 
@@ -246,7 +254,44 @@ class World:
     def add_contact(self, account: Account, user: User) -> None:
         """The user is in the account's contacts from now on. The store adds them to the
         account's contacts beside the document: a step needs none of them, so it reads none."""
+        self.removed_contacts.discard((account.id, user.id))
         self.new_contacts.add((account.id, user.id))
+
+    def remove_contact(self, account: Account, user: User) -> None:
+        """The user is not in the account's contacts from now on, whether they were or not:
+        the store removes them from the set beside the document (and from a document that
+        still lists them), reading none of it."""
+        self.new_contacts.discard((account.id, user.id))
+        self.removed_contacts.add((account.id, user.id))
+        account.contacts = [contact for contact in account.contacts if contact != user.id]
+
+    def members_read(self, found: Mapping[str, bool]) -> None:
+        """The member keys the store read for this step (named from this world: a channel
+        reference becomes an id only once the world is read), each with whether it is in the
+        members set."""
+        self._members = dict(found)
+
+    def is_member(self, channel: Channel, user_id: int) -> bool:
+        """Whether the user is a member of the channel: listed in the document (a world file's
+        ``members``, or a world stored by an older tghub), joined in this step, or in the
+        members set beside the document.
+
+        The store looks the set up in the step's read (``WorldStore.update(member_keys=...)``);
+        asking about a key it was not given is a bug, not a user who never joined.
+        """
+        if user_id in channel.members or (channel.id, user_id) in self.new_members:
+            return True
+        if self._members is None:
+            return False
+        key = member_key(channel.id, user_id)
+        if key not in self._members:
+            raise LookupError(f"This step did not ask the world store for member key {key!r}.")
+        return self._members[key]
+
+    def add_member(self, channel: Channel, user: User) -> None:
+        """The user is a member of the channel from now on. The store adds them to the members
+        set beside the document, so the document does not grow with an invite campaign."""
+        self.new_members.add((channel.id, user.id))
 
     def add_post(
         self,
@@ -414,6 +459,12 @@ class World:
         if len(recent) >= limit.per_minute:
             raise RateLimited(retry_after=max(recent[-limit.per_minute] + 60 - self.now, 1.0))
         return [*recent, self.now][-limit.per_minute :]
+
+
+def member_key(channel_id: int, user_id: int) -> str:
+    """The entry of the members set beside the document that makes the user a member of the
+    channel (the channel's marked id: ``-1001234567890:1001``)."""
+    return f"{channel_id}:{user_id}"
 
 
 def _user_key(ref: str | int) -> str:

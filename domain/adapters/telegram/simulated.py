@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from telethon.tl import types
 
 from domain.adapters.simulated.document import (
+    ContactDeleted,
     ContactImported,
     EntityType,
     LoginCodeSent,
@@ -22,8 +23,9 @@ from domain.adapters.simulated.document import (
     TextEntity,
     UserInvited,
 )
+from domain.adapters.simulated.world import member_key
 from domain.adapters.telegram.markdown import parse_post
-from domain.errors import Invalid
+from domain.errors import DomainError, Invalid
 from domain.telegram.errors import (
     AccountNotSignedIn,
     AccountSessionRevoked,
@@ -180,7 +182,8 @@ def resolve_channel(world: World, bot: BotCredentials, ref: str) -> ChannelInfo:
 def open_invite(world: World, creds: AccountCredentials, ref: str) -> ChannelInfo:
     account = _signed_in(world, creds, "open_invite")
     channel = world.channel(ref)
-    if account.id not in channel.members and _rights(channel, account.id) == AdminRights.none():
+    admin = _rights(channel, account.id) != AdminRights.none()
+    if not admin and not world.is_member(channel, account.id):
         # messages.checkChatInvite shows a non-member only the invite's title, not the channel.
         raise InviteNotVisible(ref)
     return _channel_info(channel)
@@ -306,6 +309,15 @@ def import_phone(world: World, creds: AccountCredentials, phone: str) -> Telegra
     return _user_value(user)
 
 
+def delete_contact(world: World, creds: AccountCredentials, user_id: int) -> None:
+    """The user leaves the account's contacts; one who was not among them is no error (the
+    step reads no contacts, as Telegram answers the same either way)."""
+    account = _signed_in(world, creds, "delete_contact")
+    user = world.user(user_id)
+    world.remove_contact(account, user)
+    world.record(ContactDeleted(account=account.phone, user_id=user.id))
+
+
 def invite_to_channel(
     world: World, creds: AccountCredentials, channel_ref: str, user_id: int
 ) -> InviteOutcome:
@@ -318,11 +330,11 @@ def invite_to_channel(
         raise PeerFlood
     if not _rights(channel, account.id).invite_users:
         raise ChatAdminRequired
-    if user.id in channel.members:
+    if world.is_member(channel, user.id):
         return outcome
     if not _allows(user.privacy.invites, user, account):
         raise PrivacyRestricted
-    channel.members.append(user.id)
+    world.add_member(channel, user)
     world.record(UserInvited(account=account.phone, channel_id=channel.id, user_id=user.id))
     return InviteOutcome(user_id=outcome.user_id, channel_id=outcome.channel_id, invited=True)
 
@@ -370,6 +382,23 @@ def _sent_keys(phone: str, random_id: int) -> list[str]:
         return []
 
 
+def _invitee_keys(world: World, channel_ref: str, user_id: int) -> list[str]:
+    """The member key ``invite_to_channel`` will look up: the user's in the channel (none
+    when the reference names no channel or user: the step fails before it looks)."""
+    try:
+        return [member_key(world.channel(channel_ref).id, world.user(user_id).id)]
+    except DomainError:
+        return []
+
+
+def _own_member_keys(world: World, channel_ref: str, phone: str) -> list[str]:
+    """The member key ``open_invite`` will look up: the account's own in the channel."""
+    try:
+        return [member_key(world.channel(channel_ref).id, world.account(phone).id)]
+    except DomainError:
+        return []
+
+
 # -- the adapter --------------------------------------------------------------------------------
 
 
@@ -383,7 +412,9 @@ class SimulatedGateway:
         phone: str,
         method: SlowMethod,
         step: Callable[[World], T],
+        *,
         sent_keys: Sequence[str] = (),
+        member_keys: Callable[[World], Sequence[str]] | None = None,
     ) -> T:
         """One step of the world, answered after the account's configured latency for
         ``method`` (a real RPC takes time too), read in the same step."""
@@ -392,7 +423,9 @@ class SimulatedGateway:
             result = step(world)
             return result, world.account(phone).latency.get(method, 0.0)
 
-        result, latency = await self.store.update(timed, sent_keys=sent_keys)
+        result, latency = await self.store.update(
+            timed, sent_keys=sent_keys, member_keys=member_keys
+        )
         await asyncio.sleep(latency)
         return result
 
@@ -403,7 +436,10 @@ class SimulatedGateway:
         return await self.store.view(lambda w: resolve_channel(w, bot, ref))
 
     async def open_invite(self, account: AccountCredentials, ref: str) -> ChannelInfo:
-        return await self.store.update(lambda w: open_invite(w, account, ref))
+        return await self.store.update(
+            lambda w: open_invite(w, account, ref),
+            member_keys=lambda w: _own_member_keys(w, ref, account.phone),
+        )
 
     async def bot_rights(self, bot: BotCredentials, channel_id: TelegramID) -> AdminRights:
         return await self.store.view(lambda w: bot_rights(w, bot, channel_id))
@@ -466,6 +502,9 @@ class SimulatedGateway:
     async def import_phone(self, account: AccountCredentials, phone: str) -> TelegramUser | None:
         return await self.store.update(lambda w: import_phone(w, account, phone))
 
+    async def delete_contact(self, account: AccountCredentials, user_id: TelegramID) -> None:
+        await self.store.update(lambda w: delete_contact(w, account, user_id))
+
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID
     ) -> InviteOutcome:
@@ -473,6 +512,7 @@ class SimulatedGateway:
             account.phone,
             "invite_to_channel",
             lambda w: invite_to_channel(w, account, channel, user_id),
+            member_keys=lambda w: _invitee_keys(w, channel, user_id),
         )
 
     async def export_invite_link(self, account: AccountCredentials, channel: str) -> str:
@@ -485,7 +525,7 @@ class SimulatedGateway:
             account.phone,
             "send_message",
             lambda w: send_message(w, account, user, text, random_id),
-            _sent_keys(account.phone, random_id),
+            sent_keys=_sent_keys(account.phone, random_id),
         )
 
     async def close(self) -> None:

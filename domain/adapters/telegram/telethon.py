@@ -254,6 +254,10 @@ class TelethonGateway:
         """Add a phone to the account's contacts; None when no Telegram user has it."""
         return await self._as_account(account, lambda c: _import(c, phone))
 
+    async def delete_contact(self, account: AccountCredentials, user_id: TelegramID) -> None:
+        """Remove the user from the account's contacts; one not among them is no error."""
+        await self._as_account(account, lambda c: _delete_contact(c, user_id))
+
     async def invite_to_channel(
         self, account: AccountCredentials, channel: str, user_id: TelegramID
     ) -> InviteOutcome:
@@ -626,6 +630,16 @@ async def _input_user(client: TelegramClient, user_id: int) -> types.InputUser:
     if not isinstance(peer, types.InputPeerUser):
         raise TelegramNotFound("user", user_id)
     return types.InputUser(peer.user_id, peer.access_hash)
+
+
+async def _delete_contact(client: TelegramClient, user_id: TelegramID) -> None:
+    user = await _input_user(client, user_id)
+    try:
+        await client(functions.contacts.DeleteContactsRequest([user]))
+    except errors.ContactIdInvalidError:
+        # Should Telegram refuse the id as none of the account's contacts, the user is not
+        # among them all the same: what the (idempotent) verb promises.
+        return
 
 
 async def _invite(client: TelegramClient, channel_ref: str, user_id: TelegramID) -> InviteOutcome:

@@ -120,6 +120,7 @@ class TestSandboxWorld:
         assert [u["username"] for u in state["users"]] == ["ivan_test", "maria_test", "oleg_test"]
         assert [b["id"] for b in state["bots"]] == [BOT_ID]
         assert channel_in(state)["admins"][0] == {"id": BOT_ID, "post_messages": True}
+        assert channel_in(state)["members"] == [1001]  # kept beside the document, shown here
         assert account_in(state)["id"] == 9001
         assert state["outbox"] == []
         assert instant(state["now"]).tzinfo is not None

@@ -42,6 +42,8 @@ class TestScheduledJobs:
             "jobs.sweep",
             "presence.sweep",
             "mailing.dispatch",
+            "invites.dispatch",
+            "invites.reset_quotas",
             "bots.check_links",
             "bots.collect_stats",
         ]
@@ -58,7 +60,16 @@ class TestScheduledJobs:
         }
         assert all(job["canRunNow"] for job in listed.values())
         ticks_are_tasks = {name for name, job in listed.items() if job["ticksAreTasks"]}
-        assert ticks_are_tasks == {"bots.check_links", "bots.collect_stats"}
+        assert ticks_are_tasks == {
+            "bots.check_links",
+            "bots.collect_stats",
+            "invites.reset_quotas",
+        }
+        assert listed["invites.dispatch"]["schedule"] == {
+            "text": "every 2 seconds",
+            "cron": "*/2 * * * * *",
+        }
+        assert listed["invites.reset_quotas"]["schedule"]["cron"] == "0 0 * * *"
         assert all(job["description"] for job in listed.values())
 
 
@@ -112,6 +123,7 @@ class TestRunScheduledJob:
                 "messages": [
                     "No scheduled job is named 'bots.nope'. "
                     "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+                    "invites.dispatch, invites.reset_quotas, "
                     "bots.check_links, "
                     "bots.collect_stats."
                 ],

@@ -220,6 +220,68 @@ class TestContactsBesideTheDocument:
         assert await shown_contacts(sandbox) == [1001, 1002, 1003]
 
 
+class TestDeletedContacts:
+    """delete_contact removes the entry from the contacts set (SREM) in the step's
+    transaction, reading none of it, and records a ``contact_delete`` entry."""
+
+    async def test_a_delete_removes_one_entry_from_the_set(
+        self, store: WorldStore, sandbox: SimulatedSandbox
+    ) -> None:
+        gateway = SimulatedGateway(store)
+        creds = await signed_in(gateway)
+        for phone in ("+79990000001", "+79000000005"):
+            await gateway.import_phone(creds, phone)
+
+        await gateway.delete_contact(creds, TelegramID(FIRST + 5))
+        await gateway.delete_contact(creds, TelegramID(FIRST + 5))  # no error, nothing more
+
+        assert await contacts_set(store) == {"9001:1001"}
+        assert await shown_contacts(sandbox) == [1001]
+        # Another process of the deployment reads the same contacts.
+        assert await contacts_set(WorldStore(store.redis, store.key)) == {"9001:1001"}
+        deleted = [e for e in (await sandbox.world())["outbox"] if e["type"] == "contact_delete"]
+        assert [(e["account"], e["user_id"]) for e in deleted] == [(ACCOUNT_PHONE, FIRST + 5)] * 2
+
+    async def test_a_step_that_raises_deletes_no_contact(self, store: WorldStore) -> None:
+        gateway = SimulatedGateway(store)
+        creds = await signed_in(gateway)
+        await gateway.import_phone(creds, "+79990000001")
+
+        def deletes_then_fails(world: World) -> None:
+            simulated.delete_contact(world, creds, 1001)
+            raise RuntimeError("half done")
+
+        with pytest.raises(RuntimeError):
+            await store.update(deletes_then_fails)
+
+        assert await contacts_set(store) == {"9001:1001"}
+
+    async def test_a_contact_a_document_gives_is_deleted(
+        self, runtime: Runtime, store: WorldStore, sandbox: SimulatedSandbox
+    ) -> None:
+        await load_world(runtime, with_populations(contacts=[1002, FIRST + 3]))
+        creds = await signed_in(SimulatedGateway(store))
+
+        await SimulatedGateway(store).delete_contact(creds, TelegramID(1002))
+
+        assert await contacts_set(store) == {f"9001:{FIRST + 3}"}
+        assert await shown_contacts(sandbox) == [FIRST + 3]
+
+    async def test_an_older_tghubs_contact_deleted_in_the_step_that_moves_them(
+        self, store: WorldStore, sandbox: SimulatedSandbox
+    ) -> None:
+        creds = await signed_in(SimulatedGateway(store))
+        old = await document(store)
+        old["accounts"][0]["contacts"] = [1001, 1002]
+        await store.redis.set(store.key, json.dumps(old))
+
+        await SimulatedGateway(store).delete_contact(creds, TelegramID(1001))
+
+        assert await contacts_set(store) == {"9001:1002"}
+        assert (await document(store))["accounts"][0]["contacts"] == []
+        assert await shown_contacts(sandbox) == [1002]
+
+
 class TestPopulationsInRedis:
     async def test_a_population_of_100000_is_a_rule_in_the_document(
         self, store: WorldStore, sandbox: SimulatedSandbox

@@ -84,6 +84,7 @@ class TestSchedule:
             "name": [
                 "No scheduled job is named 'nope'. "
                 "The scheduled jobs are: jobs.sweep, presence.sweep, mailing.dispatch, "
+                "invites.dispatch, invites.reset_quotas, "
                 "bots.check_links, "
                 "bots.collect_stats."
             ]

@@ -144,14 +144,111 @@ class TestPrivacy:
         with pytest.raises(PrivacyRestricted):
             simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
         doc.users[1].contacts = [9001]
-        outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1002)
+        world = at(doc)
+        outcome = simulated.invite_to_channel(world, creds, "test_channel", 1002)
         assert outcome.invited
-        assert 1002 in doc.channels[0].members
+        # The store adds them to the members set beside the document.
+        assert world.new_members == {(doc.channels[0].id, 1002)}
+        assert doc.channels[0].members == [1001]
+        assert world.is_member(doc.channels[0], 1002)
 
     def test_peer_flood_stops_invites(self) -> None:
         doc = state(peer_flood=True)
         with pytest.raises(PeerFlood):
             simulated.invite_to_channel(at(doc), signed_in(doc), "test_channel", 1001)
+
+
+class TestContacts:
+    def test_deleting_an_imported_contact_undoes_the_import(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+
+        imported = simulated.import_phone(world, creds, "+79990000002")
+        assert imported is not None
+        simulated.delete_contact(world, creds, imported.id)
+
+        # The store removes them from the contacts set beside the document.
+        assert (world.new_contacts, world.removed_contacts) == (set(), {(9001, 1002)})
+        assert [(e.type, e.model_dump().get("user_id")) for e in world.recorded] == [
+            ("contact_import", 1002),
+            ("contact_delete", 1002),
+        ]
+
+    def test_importing_again_after_a_delete_adds_the_contact_back(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+        simulated.delete_contact(world, creds, 1002)
+        simulated.import_phone(world, creds, "+79990000002")
+        assert (world.new_contacts, world.removed_contacts) == ({(9001, 1002)}, set())
+
+    def test_deleting_someone_who_is_no_contact_is_no_error(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = at(doc)
+        simulated.delete_contact(world, creds, 1003)
+        simulated.delete_contact(world, creds, 1003)
+        assert world.removed_contacts == {(9001, 1003)}
+        assert [e.type for e in world.recorded] == ["contact_delete", "contact_delete"]
+
+    def test_a_contact_the_document_lists_leaves_it(self) -> None:
+        doc = state(contacts=[1001, 1002])
+        simulated.delete_contact(at(doc), signed_in(doc), 1001)
+        assert doc.accounts[0].contacts == [1002]
+
+    def test_an_unknown_user_is_not_found(self) -> None:
+        doc = state()
+        with pytest.raises(TelegramNotFound):
+            simulated.delete_contact(at(doc), signed_in(doc), 4040)
+
+    def test_a_revoked_session_deletes_nothing(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        doc.accounts[0].sessions = []
+        world = at(doc)
+        with pytest.raises(AccountSessionRevoked):
+            simulated.delete_contact(world, creds, 1001)
+        assert (world.removed_contacts, world.recorded) == (set(), [])
+
+    def test_deletes_are_flood_limited_on_their_own(self) -> None:
+        doc = state(flood={"delete_contact": {"per_minute": 1}})
+        creds = signed_in(doc)
+        simulated.delete_contact(at(doc), creds, 1001)
+        with pytest.raises(RateLimited):
+            simulated.delete_contact(at(doc, 1), creds, 1002)
+        simulated.import_phone(at(doc, 1), creds, "+79990000002")  # other methods are not
+
+
+class TestMembers:
+    def test_members_the_document_lists_count(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        outcome = simulated.invite_to_channel(at(doc), creds, "test_channel", 1001)
+        assert not outcome.invited
+
+    def test_a_member_the_store_read_counts(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1002": True})
+        outcome = simulated.invite_to_channel(world, creds, "test_channel", 1002)
+        assert (outcome.invited, world.new_members, world.recorded) == (False, set(), [])
+
+    def test_a_step_must_name_the_member_keys_it_reads(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1003": False})
+        with pytest.raises(LookupError):
+            simulated.invite_to_channel(world, creds, "test_channel", 1002)
+
+    def test_one_invited_in_this_step_is_a_member_already(self) -> None:
+        doc = state()
+        creds = signed_in(doc)
+        world = World(doc, T0, sent={}, members={"-1001234567890:1004": False})
+        doc.users.append(doc.users[0].model_copy(update={"id": 1004, "username": "nina"}))
+        assert simulated.invite_to_channel(world, creds, "test_channel", 1004).invited
+        assert not simulated.invite_to_channel(world, creds, "test_channel", 1004).invited
+        assert [e.type for e in world.recorded] == ["invite"]
 
 
 class TestRights:

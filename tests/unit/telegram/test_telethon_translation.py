@@ -1180,6 +1180,74 @@ class TestImportPhone:
         await raised(gateway.import_phone(account, "+79990000001"), RateLimited)
 
 
+class TestDeleteContact:
+    NO_UPDATES = types.Updates(updates=[], users=[], chats=[], date=NOW, seq=0)
+
+    async def test_deletes_the_user_as_an_input_user(
+        self, gateway: TelethonGateway, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        server.on(functions.contacts.DeleteContactsRequest, self.NO_UPDATES)
+        await gateway.delete_contact(account, TelegramID(1001))
+        [request] = server.sent(functions.contacts.DeleteContactsRequest)
+        assert request.id == [types.InputUser(1001, 11)]
+
+    @pytest.mark.parametrize(
+        "reply",
+        [NO_UPDATES, errors.ContactIdInvalidError(request=None)],
+        ids=["no_change", "contact_id_invalid"],
+    )
+    async def test_someone_who_is_no_contact_is_no_error(
+        self,
+        gateway: TelethonGateway,
+        server: FakeTelegram,
+        account: AccountCredentials,
+        reply: object,
+    ) -> None:
+        server.on(functions.contacts.DeleteContactsRequest, reply)
+        await gateway.delete_contact(account, TelegramID(1002))
+        await gateway.delete_contact(account, TelegramID(1002))
+        assert len(server.sent(functions.contacts.DeleteContactsRequest)) == 2
+
+    async def test_a_flood_wait_is_rate_limited(
+        self, gateway: TelethonGateway, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        server.on(
+            functions.contacts.DeleteContactsRequest,
+            errors.FloodWaitError(request=None, capture=42),
+        )
+        error = await raised(gateway.delete_contact(account, TelegramID(1001)), RateLimited)
+        assert isinstance(error, RateLimited)
+        assert error.retry_after == 42
+
+    async def test_a_revoked_session_is_dropped(
+        self,
+        gateway: TelethonGateway,
+        server: FakeTelegram,
+        account: AccountCredentials,
+        redis: Redis,
+        prefix: str,
+    ) -> None:
+        server.on(
+            functions.contacts.DeleteContactsRequest, errors.SessionRevokedError(request=None)
+        )
+        await raised(gateway.delete_contact(account, TelegramID(1001)), AccountSessionRevoked)
+        assert not server.clients[0].online
+        assert await lease_released(redis, prefix)
+
+    async def test_an_account_without_a_session_is_not_signed_in(
+        self, gateway: TelethonGateway, server: FakeTelegram
+    ) -> None:
+        account = AccountCredentials("+79990000100", API_ID, API_HASH, None)
+        await raised(gateway.delete_contact(account, TelegramID(1001)), AccountNotSignedIn)
+        assert server.clients == []
+
+    async def test_an_unknown_user_is_not_found(
+        self, gateway: TelethonGateway, server: FakeTelegram, account: AccountCredentials
+    ) -> None:
+        await raised(gateway.delete_contact(account, TelegramID(4040)), TelegramNotFound)
+        assert server.sent(functions.contacts.DeleteContactsRequest) == []
+
+
 class TestInviteToChannel:
     @staticmethod
     def invited(missing: list[types.MissingInvitee]) -> types.messages.InvitedUsers:
