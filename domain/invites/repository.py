@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import String, Uuid, bindparam, exists, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from domain import pages
@@ -218,7 +218,7 @@ async def requeue_failed(
     ``since`` or only these phones) and that is not waiting already; the number queued."""
     latest = (
         select(LOGS.c.phone, LOGS.c.status, LOGS.c.created_at)
-        .distinct(LOGS.c.phone)
+        .ext(distinct_on(LOGS.c.phone))
         .order_by(LOGS.c.phone, LOGS.c.created_at.desc(), LOGS.c.id.desc())
     )
     if phones is not None:
@@ -297,6 +297,11 @@ async def log_page(
     rows = list((await session.execute(query.limit(page.first + 1))).scalars())
     total = await session.scalar(_filtered(select(func.count()).select_from(InviteLog), log_filter))
     return Page(items=rows[: page.first], has_next=len(rows) > page.first, total=total or 0)
+
+
+async def logs_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, InviteLog]:
+    query = select(InviteLog).where(InviteLog.id.in_(list(ids)))
+    return {row.id: row for row in (await session.execute(query)).scalars()}
 
 
 async def filtered_logs(
