@@ -15,6 +15,7 @@ import phonenumbers
 
 from domain.errors import Invalid
 from domain.telegram.rules import RefKind, parse_channel_ref
+from domain.text import text_errors
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,6 +36,11 @@ ALREADY_MEMBER = "already_member"
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 30 * 60.0
+# An admin pauses an account for at most this long (a longer stop: take it out of the pool,
+# setTelegramAccountUses), with a reason of at most this many characters.
+MAX_ACCOUNT_PAUSE_SECONDS = 30 * 24 * 3600
+MAX_PAUSE_REASON_LENGTH = 200
+ADMIN_PAUSE_REASON = "Paused by an admin."
 
 
 class InviteStatus(enum.StrEnum):
@@ -170,6 +176,8 @@ def settings_errors(values: SettingsValues) -> dict[str, list[str]]:
         errors["failure_message"] = ["The failure message needs some text."]
     elif len(message) > MAX_MESSAGE_LENGTH:
         errors["failure_message"] = [f"At most {MAX_MESSAGE_LENGTH} characters."]
+    elif unstorable := text_errors(message):
+        errors["failure_message"] = unstorable
     if not 0 <= values.queue_threshold <= MAX_THRESHOLD:
         errors["queue_threshold"] = ["The queue threshold is a number of 0 or more."]
     for name in ("pause_min_seconds", "pause_max_seconds"):
@@ -185,6 +193,28 @@ def settings_errors(values: SettingsValues) -> dict[str, list[str]]:
             "Choose one mode: only_message_bot or invite_and_message, not both."
         ]
     return errors
+
+
+def pause_errors(seconds: int, reason: str | None) -> dict[str, list[str]]:
+    """An admin's pause of an account: 1 second to 30 days, and a short reason if any."""
+    errors: dict[str, list[str]] = {}
+    if not 0 < seconds <= MAX_ACCOUNT_PAUSE_SECONDS:
+        errors["seconds"] = [
+            f"A pause is 1 to {MAX_ACCOUNT_PAUSE_SECONDS} seconds (30 days); "
+            "to stop an account for longer, take invites off its uses."
+        ]
+    if reason is not None:
+        if len(reason) > MAX_PAUSE_REASON_LENGTH:
+            errors["reason"] = [f"At most {MAX_PAUSE_REASON_LENGTH} characters."]
+        elif unstorable := text_errors(reason):
+            errors["reason"] = unstorable
+    return errors
+
+
+def pause_reason(reason: str | None) -> str:
+    """The reason an admin's pause is shown with (theirs, or the default when none given)."""
+    given = (reason or "").strip()
+    return given or ADMIN_PAUSE_REASON
 
 
 def failure_text(template: str, link: str) -> str:

@@ -217,6 +217,20 @@ async def log_batch(
     return await repository.log_batches(uow.session, after, size)
 
 
+async def visible_logs(
+    uow: SqlAlchemyUnitOfWork, ids: Sequence[int], *, actor: Actor
+) -> dict[int, InviteLog]:
+    """These log rows by id, for an admin; for anyone else none exist."""
+    if not actor.is_admin:
+        return {}
+    return await repository.logs_by_ids(uow.session, ids)
+
+
+def log_cursor(row: InviteLog) -> tuple[str]:
+    """A row's place in ``log_page`` (by id, newest first)."""
+    return (str(row.id),)
+
+
 def log_line(row: InviteLog) -> str:
     return rules.log_line(
         row.created_at,
@@ -280,6 +294,30 @@ def _all_statuses(counts: dict[InviteStatus, int]) -> dict[InviteStatus, int]:
 
 
 # -- admin actions --------------------------------------------------------------------------------
+
+
+async def pause_account(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    account_id: uuid.UUID,
+    seconds: int,
+    reason: str | None,
+    now: datetime,
+) -> telegram.TelegramAccount:
+    """An admin pauses an account for ``seconds`` from ``now``: every dispatcher leaves it
+    alone until then. A longer pause already set (Telegram's FloodWait or PeerFlood, or an
+    earlier one) stays, with its reason: an admin shortens a pause by resuming the account
+    first. Commits; the account as paused."""
+    require_admin(actor)
+    Invalid.check(rules.pause_errors(seconds, reason))
+    return await telegram.pause_account(
+        uow,
+        actor=actor,
+        account_id=account_id,
+        until=now.astimezone(UTC) + timedelta(seconds=seconds),
+        reason=rules.pause_reason(reason),
+    )
 
 
 async def retry_failed(

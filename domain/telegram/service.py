@@ -163,14 +163,16 @@ async def pause_account(
     account_id: uuid.UUID,
     until: datetime,
     reason: str,
-) -> None:
-    """Telegram asked the account to wait (FloodWait) or flagged it (PeerFlood): dispatchers
-    leave it alone until ``until`` (a longer pause already set stays). Commits."""
+) -> TelegramAccount:
+    """Telegram asked the account to wait (FloodWait) or flagged it (PeerFlood), or an admin
+    paused it: dispatchers leave it alone until ``until`` (a longer pause already set stays,
+    with its reason). Commits; the account as paused."""
     require_admin(actor)
     account = await repository.get_account(uow.session, account_id, for_update=True)
     if account.paused_until is None or account.paused_until < until:
         account.paused_until, account.pause_reason = until, reason
     await uow.commit()
+    return account
 
 
 async def resume_account(
