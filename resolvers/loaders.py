@@ -6,6 +6,7 @@ the actor may see, and a request's keys all name its one viewer.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -13,11 +14,13 @@ from strawberry.dataloader import DataLoader
 from domain.accounts import service as accounts
 from domain.bots import service as bots
 from domain.errors import DomainError
+from domain.invites import service as invites
 from domain.jobs import service as jobs
 from domain.mailing import service as mailing
 from domain.messenger import service as messenger
 from domain.telegram import service as telegram
 from domain.tracking import service as tracking
+from resolvers.errors import told_in_names
 
 if TYPE_CHECKING:
     import uuid
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from domain.accounts.service import Viewer
     from domain.bots.model import ChannelDailyStats, ChannelLink, ChannelPost
     from domain.bots.service import BotView
+    from domain.invites.model import InviteLog
+    from domain.invites.service import DayCounts
     from domain.jobs.model import Job
     from domain.mailing.model import Client as MailingClient
     from domain.mailing.model import Delivery, DeliveryStatus, Mailing
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
     from domain.messenger.cards import MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
-    from domain.ports import SecretBox
+    from domain.ports import Clock, SecretBox
     from domain.telegram.model import TelegramAccount
     from domain.tracking.model import OnlineStatus, TelegramUser, TrackedUser, TrackerSetting
     from domain.tracking.service import TrackerView
@@ -48,6 +53,8 @@ ValueT = TypeVar("ValueT")
 ActorT = TypeVar("ActorT", bound="Actor")
 # A page of one mailing's deliveries: the mailing, the page, the status asked for, the actor.
 DeliveryPageKey = tuple[int, "PageRequest", "DeliveryStatus | None", "Actor"]
+# An account's invite analytics: the account, the number of days, the actor.
+AnalyticsKey = tuple["uuid.UUID", int, "Actor"]
 
 
 def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
@@ -59,10 +66,14 @@ def _by_actor(keys: Sequence[tuple[KeyT, ActorT]]) -> dict[ActorT, list[KeyT]]:
 
 
 class Loaders:
-    def __init__(self, uow: UnitOfWorkFactory, secrets: SecretBox | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, secrets: SecretBox | None = None, clock: Clock | None = None
+    ) -> None:
         self._uow = uow
         # Bots are shown with their tokens masked: reading one needs the box.
         self._secrets = secrets
+        # What "today" is for per-day counts (the app's clock; the system's when not given).
+        self._clock = clock
         self.users: DataLoader[uuid.UUID, User | None] = DataLoader(self._load_users)
         # Keyed by (id, actor): the services answer only what the actor may see.
         self.jobs: DataLoader[tuple[str, Actor], Job | None] = DataLoader(self._load_jobs)
@@ -119,6 +130,13 @@ class Loaders:
         )
         self.delivery_pages: DataLoader[DeliveryPageKey, Page[Delivery]] = DataLoader(
             self._load_delivery_pages
+        )
+        # Invites, admins only: log rows by integer id, accounts' rows per day.
+        self.invite_logs: DataLoader[tuple[int, Actor], InviteLog | None] = DataLoader(
+            self._load_invite_logs
+        )
+        self.invite_analytics: DataLoader[AnalyticsKey, list[DayCounts]] = DataLoader(
+            self._load_invite_analytics
         )
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -277,3 +295,38 @@ class Loaders:
                 except DomainError as exc:
                     found.append(exc)
         return found
+
+    async def _load_invite_logs(self, keys: Sequence[tuple[int, Actor]]) -> list[InviteLog | None]:
+        return await self._visible(
+            keys, lambda uow, ids, actor: invites.visible_logs(uow, ids, actor=actor)
+        )
+
+    async def _load_invite_analytics(
+        self, keys: Sequence[AnalyticsKey]
+    ) -> list[list[DayCounts] | BaseException]:
+        """One query per (number of days, actor): a page of accounts asking for the same
+        days is one query; an error (days out of range) is that group's alone."""
+        now = self._clock.now() if self._clock is not None else datetime.now(UTC)
+        groups: dict[tuple[int, Actor], list[uuid.UUID]] = {}
+        for account_id, days, actor in keys:
+            groups.setdefault((days, actor), []).append(account_id)
+        found: dict[tuple[int, Actor], dict[uuid.UUID, list[DayCounts]] | DomainError] = {}
+        async with self._uow() as uow:
+            for (days, actor), ids in groups.items():
+                try:
+                    # A field's error: told by its message (a query has no field list).
+                    with told_in_names({}, lambda field, messages: (field, messages), query=True):
+                        found[(days, actor)] = await invites.analytics(
+                            uow,
+                            actor=actor,
+                            account_ids=list(dict.fromkeys(ids)),
+                            days=days,
+                            now=now,
+                        )
+                except DomainError as exc:
+                    found[(days, actor)] = exc
+        answers: list[list[DayCounts] | BaseException] = []
+        for account_id, days, actor in keys:
+            group = found[(days, actor)]
+            answers.append(group if isinstance(group, DomainError) else group[account_id])
+        return answers

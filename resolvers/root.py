@@ -25,6 +25,7 @@ from typing_extensions import override
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
+from resolvers.invites import InvitesMutation, InvitesQuery, InvitesSubscription
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
 from resolvers.mailing import MailingMutation, MailingQuery, MailingSubscription
 from resolvers.mailing_import import MailingImportMutation
@@ -66,6 +67,7 @@ QUERIES: tuple[type, ...] = (
     TrackingQuery,
     BotsQuery,
     MailingQuery,
+    InvitesQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -76,6 +78,7 @@ MUTATIONS: tuple[type, ...] = (
     BotsMutation,
     MailingMutation,
     MailingImportMutation,
+    InvitesMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     AccountsSubscription,
@@ -84,6 +87,7 @@ SUBSCRIPTIONS: tuple[type, ...] = (
     TrackingSubscription,
     BotsSubscription,
     MailingSubscription,
+    InvitesSubscription,
 )
 
 

@@ -66,11 +66,12 @@ class GraphQLView(GraphQL[Context, None]):
             uow=runtime.uow,
             auth=runtime.auth,
             events=runtime.bus,
-            loaders=Loaders(runtime.uow, runtime.secrets),
+            loaders=Loaders(runtime.uow, runtime.secrets, runtime.auth.clock),
             secrets=runtime.secrets,
             messenger=runtime.messenger,
             schedule=jobs.scheduled_jobs(runtime.settings),
             sandbox=runtime.sandbox,
+            invite_region=runtime.settings.invite_default_region,
         )
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = context.request_id

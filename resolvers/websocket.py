@@ -79,7 +79,7 @@ async def operation_context(connection: Context) -> Context:
     """A copy of the socket's context for one operation, its viewer checked again now."""
     context = dataclasses.replace(
         connection,
-        loaders=Loaders(connection.uow, connection.secrets),
+        loaders=Loaders(connection.uow, connection.secrets, connection.auth.clock),
         request_id=uuid.uuid4().hex,
         viewer=None,
         auth_error=None,

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from domain.bots.model import ChannelDailyStats, ChannelLink, ChannelPost
     from domain.bots.service import BotView
     from domain.errors import DomainError
+    from domain.invites.model import InviteLog
+    from domain.invites.service import DayCounts
     from domain.jobs.model import Job
     from domain.jobs.schedule import Schedule
     from domain.mailing.model import Client as MailingClient
@@ -122,6 +124,16 @@ class Loaders(Protocol):
         """A page of a mailing's deliveries (of one status, if given): one query per page."""
         ...
 
+    # Invites (admins): log rows by id, and accounts' rows per day by status.
+    @property
+    def invite_logs(self) -> DataLoader[tuple[int, Actor], InviteLog | None]: ...
+
+    @property
+    def invite_analytics(self) -> DataLoader[tuple[uuid.UUID, int, Actor], list[DayCounts]]:
+        """An account's invite log rows per day over the last ``days`` (the key's int): the
+        accounts of a page in one query per number of days."""
+        ...
+
 
 @dataclass
 class Context:
@@ -138,6 +150,8 @@ class Context:
     # The simulated Telegram's controls; None when tghub talks to real Telegram.
     sandbox: TelegramSandbox | None = None
     max_page_size: int = MAX_PAGE_SIZE
+    # Where queueInvites reads phones without a country code (TGHUB_INVITE_DEFAULT_REGION).
+    invite_region: str = "RU"
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     viewer: Viewer | None = None
     # The presented access token: a websocket's is re-checked before every operation.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,8 +11,10 @@ import strawberry
 from strawberry import relay
 from typing_extensions import override
 
+from domain.invites.rules import InviteStatus
 from domain.telegram.model import AccountStatus
 from domain.telegram.rules import AccountUse
+from schema.context import Info
 from schema.errors import ConflictError, NotFoundError, ValidationError
 from schema.jobs import Task
 from schema.relay import uuid_or_none
@@ -19,8 +23,8 @@ from schema.scalars import BigInt
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from domain.invites.service import DayCounts
     from domain.telegram.model import TelegramAccount as AccountModel
-    from schema.context import Info
 
 TelegramAccountStatus = strawberry.enum(AccountStatus, name="TelegramAccountStatus")
 TelegramAccountUse = strawberry.enum(
@@ -29,6 +33,25 @@ TelegramAccountUse = strawberry.enum(
     description="What a Telegram account may be used for: the pools of the dispatchers "
     "(online tracking, mailings, invites) draw only on the signed-in accounts serving it.",
 )
+
+
+@strawberry.type(description="An account's invite log rows by status on one UTC day.")
+class InviteDayCounts:
+    day: dt.date
+    invited: int
+    link_sent: int
+    failed: int
+    skipped: int
+
+    @classmethod
+    def of(cls, counts: DayCounts) -> InviteDayCounts:
+        return cls(
+            day=counts.day.date(),
+            invited=counts.counts[InviteStatus.INVITED],
+            link_sent=counts.counts[InviteStatus.LINK_SENT],
+            failed=counts.counts[InviteStatus.FAILED],
+            skipped=counts.counts[InviteStatus.SKIPPED],
+        )
 
 
 @strawberry.type(description="A Telegram user account tghub signs into (secrets never shown).")
@@ -50,8 +73,25 @@ class TelegramAccount(relay.Node):
         "null: not paused."
     )
     pause_reason: str | None = strawberry.field(
-        description="Telegram's reason for the last pause (pausedUntil)."
+        description="Why the account was last paused (pausedUntil): Telegram's reason, or an "
+        "admin's."
     )
+    invite_quota: int = strawberry.field(description="Invites a day (reset at 00:00 UTC).")
+    invites_left: int = strawberry.field(description="Invites left today: only real invites count.")
+    invite_last_used_at: datetime | None = strawberry.field(
+        description="When the account last took an invite (the least recently used goes next)."
+    )
+
+    @strawberry.field(
+        description="The account's invite log rows by status per UTC day over the last days "
+        "(1 to 90, today included), oldest first; days without rows left out."
+    )
+    async def invite_analytics(self, info: Info, days: int = 7) -> list[InviteDayCounts]:
+        viewer = info.context.viewer
+        if viewer is None:
+            return []
+        found = await info.context.loaders.invite_analytics.load((uuid.UUID(self.id), days, viewer))
+        return [InviteDayCounts.of(counts) for counts in found]
 
     @classmethod
     def from_model(cls, account: AccountModel) -> TelegramAccount:
@@ -67,6 +107,9 @@ class TelegramAccount(relay.Node):
             uses=[use for use in AccountUse if use in account.uses],
             paused_until=account.paused_until,
             pause_reason=account.pause_reason,
+            invite_quota=account.invite_quota,
+            invites_left=account.invites_left,
+            invite_last_used_at=account.invite_last_used_at,
         )
 
     @override

@@ -99,6 +99,15 @@ MUTATION_ERRORS: dict[str, set[str]] = {
     "deleteMailing": {VALIDATION, NOT_FOUND},
     # Cancelling: ConflictError is a finished mailing (a cancelled one cancels again: success).
     "cancelMailing": {VALIDATION, NOT_FOUND, CONFLICT},
+    # Invites (admins): bad settings, pause, quota or phones are a ValidationError naming the
+    # fields (nothing stored), a wrong-form account id too; an unknown account NotFoundError.
+    # Only admins reach them (FORBIDDEN before any work): no PermissionDeniedError.
+    "updateInviteSettings": {VALIDATION},
+    "pauseTelegramAccount": {VALIDATION, NOT_FOUND},
+    "resumeTelegramAccount": {VALIDATION, NOT_FOUND},
+    "setInviteQuota": {VALIDATION, NOT_FOUND},
+    "retryFailedInvites": {VALIDATION},
+    "queueInvites": {VALIDATION},
 }
 
 ADMIN_ONLY = {
@@ -147,6 +156,18 @@ ADMIN_ONLY = {
     "Mutation.deactivateChannelLink",
     "Mutation.postToChannel",
     "Subscription.botChannelEvents",
+    "Query.inviteSettings",
+    "Query.inviteStats",
+    "Query.inviteHistory",
+    "Query.inviteLogs",
+    "Query.inviteAccounts",
+    "Mutation.updateInviteSettings",
+    "Mutation.pauseTelegramAccount",
+    "Mutation.resumeTelegramAccount",
+    "Mutation.setInviteQuota",
+    "Mutation.retryFailedInvites",
+    "Mutation.queueInvites",
+    "Subscription.inviteEvents",
 }
 
 LOOKUPS = ("node", "chat", "message", "task")
