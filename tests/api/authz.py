@@ -41,6 +41,7 @@ from websockets.typing import Subprotocol
 from domain.bots import repository as bot_repository
 from domain.bots import rules as bot_rules
 from domain.bots.model import Bot, ChannelDailyStats, ChannelLink, ChannelPost, LinkStatus
+from domain.invites.model import InviteLog, InviteStatus
 from domain.jobs import service as jobs
 from domain.mailing import repository as mailing_repository
 from domain.mailing import service as mailing
@@ -589,6 +590,28 @@ class Scene:
             return Thing("MailingDelivery", str(delivery.id))
 
         found: Thing = await self._once("mailing_delivery", make)
+        return found
+
+    async def invite_log(self) -> Thing:
+        """A row of the invite log (its unique phone as the title), as the dispatcher writes
+        one."""
+
+        async def make() -> Thing:
+            phone = fresh_phone()
+            async with self.runtime.uow() as uow:
+                row = InviteLog(
+                    task_id=uuid.uuid4(),
+                    channel_username="test_channel",
+                    phone=phone,
+                    status=InviteStatus.FAILED,
+                    reason="not_telegram_user",
+                    created_at=datetime.now(UTC),
+                )
+                uow.session.add(row)
+                await uow.commit()
+            return Thing("InviteLog", str(row.id), phone)
+
+        found: Thing = await self._once("invite_log", make)
         return found
 
     # --- how: legacy routes and domain services, whose shapes stay put --------------------

@@ -33,7 +33,10 @@ import pytest
 from pydantic import SecretStr
 from strawberry.relay import GlobalID
 
+from domain.adapters.telegram import build_gateway
 from domain.bots import service as bots
+from domain.invites import service as invites
+from domain.invites.dispatch import Dispatcher, DispatchOptions
 from domain.mailing import service as mailing
 from domain.settings import LegacyGroup
 from domain.telegram.model import AccountStatus
@@ -614,6 +617,35 @@ def on_mailing(**fields: Any) -> Variables:
     return variables
 
 
+# --- invites (admins only; the log row is stored as the dispatcher stores one) ---------------
+
+INVITE_SETTINGS = {
+    "channelUsername": "test_channel",
+    "failureMessage": "Join: {{channel}}",
+    "queueThreshold": 50,
+    "pauseMinSeconds": 1.0,
+    "pauseMaxSeconds": 3.0,
+    "onlyMessageBot": False,
+    "inviteAndMessage": False,
+}
+
+
+async def invite_log_thing(scene: Scene) -> Thing:
+    return await scene.invite_log()
+
+
+async def by_day(scene: Scene) -> dict[str, Any]:
+    return {"period": "DAY"}
+
+
+async def the_invite_logs_phone(scene: Scene) -> dict[str, Any]:
+    return {"first": 10, "filter": {"phone": (await scene.invite_log()).title}}
+
+
+async def phones_to_queue(scene: Scene) -> dict[str, Any]:
+    return {"input": {"phones": [fresh_phone()]}}
+
+
 TRACKERS, THE_TRACKER = listing(tracker_thing)
 CLIENTS, THE_CLIENT = listing(client_thing)
 TRACKED_USERS, THE_TRACKED_USER = listing(tracked_thing)
@@ -682,6 +714,13 @@ QUERIES = [
          LISTED, listed=listed_by(mailing_client_thing)),
     Case("Query.mailings", the_owners_mailings, UNAUTH, UNLISTED, UNLISTED, LISTED, LISTED,
          listed=listed_by(mailing_thing)),
+    Case("Query.node", node(invite_log_thing), UNAUTH, NULL, NULL, NULL, OK, label="InviteLog"),
+    Case("Query.inviteSettings", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.inviteStats", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.inviteHistory", by_day, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Query.inviteLogs", the_invite_logs_phone, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+         LISTED, listed=listed_by(invite_log_thing)),
+    Case("Query.inviteAccounts", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
 ]  # fmt: skip
 
 MUTATIONS = [
@@ -797,6 +836,19 @@ MUTATIONS = [
     Case("Mutation.updateMailing", on_mailing(messageText="matrix"), UNAUTH, GONE, GONE, OK, OK),
     Case("Mutation.deleteMailing", on_mailing(), UNAUTH, GONE, GONE, OK, OK, changes="things"),
     Case("Mutation.cancelMailing", on_mailing(), UNAUTH, GONE, GONE, OK, OK, changes="things"),
+    # Invites: the settings as the module found them (nothing else reads them here).
+    Case("Mutation.updateInviteSettings", given(**INVITE_SETTINGS), UNAUTH, FORBIDDEN,
+         FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.pauseTelegramAccount", on_account(AccountStatus.ACTIVE, seconds=60),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, changes="things"),
+    Case("Mutation.resumeTelegramAccount", on_account(AccountStatus.ACTIVE),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.setInviteQuota", on_account(AccountStatus.ACTIVE, quota=40),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # Failures logged after 2100: none, so nothing is queued again.
+    Case("Mutation.retryFailedInvites", given(since="2100-01-01T00:00:00Z"),
+         UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    Case("Mutation.queueInvites", phones_to_queue, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
 ]  # fmt: skip
 
 
@@ -838,6 +890,16 @@ async def link_deactivated(scene: Scene, viewer: Person, session: Tokens) -> Non
         await bots.deactivate_link(uow, actor=SYSTEM, link_id=link_id)
 
 
+async def queue_grows(scene: Scene, viewer: Person, session: Tokens) -> None:
+    """A phone is queued and the dispatcher's watch announces the queue's new length."""
+    runtime = scene.runtime
+    async with runtime.uow() as uow:
+        await invites.accept_phones(uow, actor=SYSTEM, phones=[fresh_phone()], region="RU")
+    gateway = build_gateway(runtime.settings, runtime)
+    watch = Dispatcher(runtime.uow, gateway, runtime.secrets, runtime.auth.clock, DispatchOptions())
+    await watch.watch_queue()
+
+
 async def watched_users(scene: Scene) -> dict[str, Any]:
     return {"trackedUserIds": [(await tracked_thing(scene)).id]}
 
@@ -865,6 +927,8 @@ SUBSCRIPTIONS = [
          trigger=link_deactivated),
     # The progress now comes first: no event needed.
     Case("Subscription.mailingProgress", mailing_id, UNAUTH, NOT_FOUND, NOT_FOUND, OK, OK),
+    Case("Subscription.inviteEvents", nothing, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+         trigger=queue_grows),
 ]  # fmt: skip
 
 
