@@ -1,7 +1,7 @@
-"""The examples of the README, docs/world.md, docs/operations.md and docs/mailing.md, as a
-newcomer uses them: each GraphQL block one operation to paste into GraphiQL, valid against the
-schema, selecting ``__typename``, and every mutation the errors' ``message``, so a failure
-shows; each world file a valid world."""
+"""The examples of the README, docs/world.md, docs/operations.md, docs/mailing.md and
+docs/invites.md, as a newcomer uses them: each GraphQL block one operation to paste into
+GraphiQL, valid against the schema, selecting ``__typename``, and every mutation the errors'
+``message``, so a failure shows; each world file a valid world."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ DOCUMENTS = (
     ROOT / "docs" / "world.md",
     ROOT / "docs" / "operations.md",
     ROOT / "docs" / "mailing.md",
+    ROOT / "docs" / "invites.md",
 )
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
 WORLD_FILE = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
