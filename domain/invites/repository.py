@@ -251,7 +251,7 @@ async def history(session: AsyncSession, since: datetime, unit: str) -> list[tup
         .group_by(bucket)
         .order_by(bucket)
     )
-    return [(start, int(count)) for start, count in (await session.execute(query)).all()]
+    return [(start, int(count)) for start, count in await session.execute(query)]
 
 
 async def recent_logs(session: AsyncSession, limit: int) -> list[InviteLog]:
@@ -333,5 +333,5 @@ async def analytics(
     )
     return [
         (account_id, start, InviteStatus(status), int(count))
-        for account_id, start, status, count in (await session.execute(query)).all()
+        for account_id, start, status, count in await session.execute(query)
     ]

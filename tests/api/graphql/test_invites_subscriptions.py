@@ -1,10 +1,6 @@
-"""``inviteEvents`` over a real websocket (gql, graphql-transport-ws): the queue's length and
-its alert as the dispatcher's watch announces them, and log rows as they are written, reach
-the admins following the dashboard; nobody else may follow it.
-
-A log row is announced here through the unit of work, as the dispatcher announces the row it
-writes (``InviteLogged`` with the row's commit); the dispatcher's own pass needs the Telegram
-gateway's ``delete_contact``, which is not on this branch yet.
+"""``inviteEvents`` over a real websocket (gql, graphql-transport-ws): the queue's length, its
+alert and the log rows a dispatch pass writes (through the simulated Telegram) reach the
+admins following the dashboard; nobody else may follow it.
 
 A subscription has no acknowledgement, so before publishing the tests wait until the live
 server holds the subscriber's queue on the bus channel and Redis counts a listener there.
@@ -25,7 +21,6 @@ from domain.invites.events import CHANNEL
 from domain.invites.rules import InviteStatus
 from tests.api.graphql.invites_support import (
     SETTINGS,
-    add_account,
     fresh_phone,
     log_id,
     logged,
@@ -38,7 +33,8 @@ from tests.api.graphql.test_messenger_subscriptions import (
     stream,
     until_listening,
 )
-from tests.api.graphql.tracking_support import Caller, admin_caller, user_caller
+from tests.api.graphql.tracking_support import Caller, admin_caller, gid, user_caller
+from tests.integration.invites import scene
 
 if TYPE_CHECKING:
     import httpx
@@ -56,6 +52,10 @@ def dispatcher(runtime: Runtime) -> Dispatcher:
     """The deployment's dispatcher, on the simulated Telegram (only its queue watch runs)."""
     gateway = build_gateway(runtime.settings, runtime)
     return Dispatcher(runtime.uow, gateway, runtime.secrets, runtime.auth.clock, DispatchOptions())
+
+
+async def nothing_waits(runtime: Runtime) -> bool:
+    return not await scene.waiting(runtime)
 
 
 async def refusal(server: LiveServer, token: str) -> list[Any]:
@@ -117,16 +117,72 @@ class TestInviteEvents:
             },
         ]
 
-    async def test_a_log_row_written(
+    async def test_a_phone_invited_by_the_dispatcher(
         self, server: LiveServer, runtime: Runtime, admin: Caller
     ) -> None:
-        account = await add_account(runtime, "+79990000401")
+        await scene.load(runtime, scene.invite_world())
+        [account_id] = await scene.inviting_accounts(runtime)
+        await scene.configure(runtime)
+        dispatch = scene.dispatch(runtime)
+        assert admin.token is not None
+
+        async with (
+            session_of(server, admin.token) as session,
+            stream(session, "InviteEvents") as events,
+        ):
+            await until_listening(server, runtime, CHANNEL, queues=1)
+            await scene.queue(runtime, scene.OPEN)
+            await dispatch.until(lambda: nothing_waits(runtime))
+
+            seen = [await events.next() for _ in range(3)]
+
+        account = gid("TelegramAccount", account_id)
+        [row] = await scene.logs(runtime)
+        at = scene.NOW.strftime("%Y-%m-%d %H:%M:%S")
+        # The queue's emptying and the row are published by two tasks of the pass, after
+        # their commits: either may come first.
+        seen[1:] = sorted(seen[1:], key=lambda event: str(event["__typename"]))
+        assert seen == [
+            {
+                "__typename": "InviteQueueLengthChanged",
+                "queueLength": 1,
+                "queueThreshold": 50,
+                "overThreshold": False,
+            },
+            {
+                "__typename": "InviteLogWritten",
+                "log": {
+                    "id": gid("InviteLog", row.id),
+                    "taskId": str(row.task_id),
+                    "accountId": account,
+                    "accountName": scene.ACCOUNT_PHONES[0],
+                    "account": {"id": account, "phone": scene.ACCOUNT_PHONES[0]},
+                    "channelUsername": scene.CHANNEL,
+                    "phone": scene.OPEN,
+                    "status": "INVITED",
+                    "reason": None,
+                    "createdAt": scene.NOW.isoformat(),
+                    "line": f"{at} INVITED {scene.OPEN} @{scene.CHANNEL} {scene.ACCOUNT_PHONES[0]}",
+                },
+            },
+            {
+                "__typename": "InviteQueueLengthChanged",
+                "queueLength": 0,
+                "queueThreshold": 50,
+                "overThreshold": False,
+            },
+        ]
+
+    async def test_a_log_row_as_announced_with_its_commit(
+        self, server: LiveServer, runtime: Runtime, admin: Caller
+    ) -> None:
+        """A row of an account deleted since: its name stays, the account is gone."""
         row = await write_log(
             runtime,
-            InviteStatus.INVITED,
+            InviteStatus.FAILED,
             phone="+79990000001",
-            account=account,
             account_name="+79990000401",
+            reason="not_telegram_user",
             at=datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC),
         )
         assert admin.token is not None
@@ -136,27 +192,25 @@ class TestInviteEvents:
             stream(session, "InviteEvents") as events,
         ):
             await until_listening(server, runtime, CHANNEL, queues=1)
-            async with runtime.uow() as uow:  # as the dispatcher announces its row
+            async with runtime.uow() as uow:  # as the dispatcher announces the row it writes
                 uow.emit(logged(row))
                 await uow.commit()
 
             seen = await events.next()
 
-        assert seen == {
-            "__typename": "InviteLogWritten",
-            "log": {
-                "id": log_id(row),
-                "taskId": str(row.task_id),
-                "accountId": account,
-                "accountName": "+79990000401",
-                "account": {"id": account, "phone": "+79990000401"},
-                "channelUsername": "test_channel",
-                "phone": "+79990000001",
-                "status": "INVITED",
-                "reason": None,
-                "createdAt": "2025-05-06T07:08:09+00:00",
-                "line": "2025-05-06 07:08:09 INVITED +79990000001 @test_channel +79990000401",
-            },
+        assert seen["log"] == {
+            "id": log_id(row),
+            "taskId": str(row.task_id),
+            "accountId": None,
+            "accountName": "+79990000401",
+            "account": None,
+            "channelUsername": "test_channel",
+            "phone": "+79990000001",
+            "status": "FAILED",
+            "reason": "not_telegram_user",
+            "createdAt": "2025-05-06T07:08:09+00:00",
+            "line": "2025-05-06 07:08:09 FAILED +79990000001 @test_channel +79990000401 "
+            "not_telegram_user",
         }
 
     async def test_only_admins(self, server: LiveServer, http: httpx.AsyncClient) -> None:

@@ -1,5 +1,5 @@
-"""Pure rules of invites: phones as E.164, settings checks, the failure message, history
-buckets, log lines."""
+"""Pure rules of invites: phones as E.164, settings checks, an admin's pause, the failure
+message, history buckets, log lines."""
 
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ def test_good_settings_have_no_errors_and_zero_pauses_are_allowed() -> None:
         ({"queue_threshold": -1}, "queue_threshold"),
         ({"failure_message": "   "}, "failure_message"),
         ({"failure_message": "x" * 4097}, "failure_message"),
+        ({"failure_message": "hi\x00"}, "failure_message"),  # PostgreSQL cannot hold it
         ({"only_message_bot": True, "invite_and_message": True}, "only_message_bot"),
     ],
 )
@@ -108,6 +109,32 @@ def test_other_channel_references_are_refused(ref: str) -> None:
     with pytest.raises(Invalid) as caught:
         rules.channel_username(ref)
     assert list(caught.value.field_errors) == ["channel_username"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "reason"), [(1, None), (30 * 24 * 3600, None), (60, "x" * 200), (60, "")]
+)
+def test_an_admin_pauses_for_a_second_to_thirty_days(seconds: int, reason: str | None) -> None:
+    assert rules.pause_errors(seconds, reason) == {}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "reason", "field"),
+    [
+        (0, None, "seconds"),
+        (-1, None, "seconds"),
+        (30 * 24 * 3600 + 1, None, "seconds"),
+        (60, "x" * 201, "reason"),
+        (60, "a\x00b", "reason"),
+    ],
+)
+def test_a_bad_pause_names_its_field(seconds: int, reason: str | None, field: str) -> None:
+    assert list(rules.pause_errors(seconds, reason)) == [field]
+
+
+def test_a_pause_without_a_reason_says_an_admin_paused() -> None:
+    assert rules.pause_reason(None) == rules.pause_reason("  ") == "Paused by an admin."
+    assert rules.pause_reason(" Complaints ") == "Complaints"
 
 
 def test_the_failure_message_carries_the_link() -> None:
