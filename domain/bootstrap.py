@@ -146,7 +146,9 @@ def build_runtime(settings: Settings) -> Runtime:
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("database_url and redis_url must be resolved before build_runtime")
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    # A reply late by a second is an outage (fail fast); a connection a loaded machine is
+    # slow to open is not (a refused one fails at once whatever the limit).
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=1)
     bus = create_bus(settings.redis_url, settings.channel_prefix)
     auth = AuthPorts(
         hasher=build_hasher(settings),
