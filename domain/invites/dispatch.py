@@ -23,12 +23,14 @@ leaves nothing a later pass cannot finish:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from domain import senders
 from domain.access import System
 from domain.errors import DomainError, ExternalUnavailable, NotFound, RateLimited
 from domain.invites import repository, rules
@@ -105,23 +107,10 @@ class Dispatcher:
     async def run(self, seconds: float) -> PassReport:
         """Dispatch while there is work, for at most about ``seconds``; an idle pass ends at
         once (the next tick looks again). Requests being worked on finish first."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        senders: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._report = PassReport()
-        try:
-            while True:
-                await self.watch_queue()
-                if loop.time() >= deadline or not await self._keep_senders(senders, deadline):
-                    break
-                await asyncio.sleep(min(self._options.poll_interval, deadline - loop.time()))
-        except BaseException:
-            for task in senders.values():
-                task.cancel()
-            raise
-        finally:
-            await asyncio.gather(*senders.values(), return_exceptions=True)
-        await self.watch_queue()
+        await senders.run_pass(
+            seconds, self._options.poll_interval, self.watch_queue, self._keep_senders
+        )
         return self._report
 
     async def watch_queue(self) -> None:
@@ -139,9 +128,7 @@ class Dispatcher:
             settings.queue_over_threshold = over
             await uow.commit()
 
-    async def _keep_senders(
-        self, senders: dict[uuid.UUID, asyncio.Task[None]], deadline: float
-    ) -> bool:
+    async def _keep_senders(self, running: senders.Senders, deadline: float) -> bool:
         """A sender for each account that may invite now and has none running (least
         recently used first), when the queue holds work and a channel is set. False when
         nothing is left to do in this pass."""
@@ -157,12 +144,13 @@ class Dispatcher:
         if ready:
             pool_ids = [account.id for account in pool]
             for account in ready_accounts:
-                task = senders.get(account.id)
-                if task is None or task.done():
-                    task = asyncio.create_task(self._invite_through(account, pool_ids, deadline))
-                    task.add_done_callback(_log_crash)
-                    senders[account.id] = task
-        return any(not task.done() for task in senders.values())
+                senders.keep_sender(
+                    running,
+                    account.id,
+                    functools.partial(self._invite_through, account, pool_ids, deadline),
+                    "an invite sender",
+                )
+        return senders.any_running(running)
 
     # -- one account ------------------------------------------------------------------------
 
@@ -420,9 +408,3 @@ def _logged(row: InviteLog) -> InviteLogged:
         reason=row.reason,
         created_at=row.created_at,
     )
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    """A sender that crashed is started again at the next round; its error is logged."""
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("an invite sender crashed", exc_info=exc)

@@ -18,11 +18,13 @@ killed anywhere leaves nothing a later pass cannot finish:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from domain import senders
 from domain.access import System
 from domain.errors import DomainError, ExternalUnavailable, RateLimited
 from domain.mailing import repository, rules
@@ -103,30 +105,15 @@ class Dispatcher:
         """Dispatch while there is work, for at most about ``seconds``: sends already claimed
         finish, then the claims left are given back. An idle pass ends at once (the next
         tick looks again)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        senders: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._report = PassReport()
-        try:
-            while True:
-                await self.housekeep()
-                await self.publish_progress()
-                if loop.time() >= deadline or not await self._keep_senders(senders, deadline):
-                    break
-                await asyncio.sleep(min(self._options.poll_interval, deadline - loop.time()))
-        except BaseException:
-            for task in senders.values():
-                task.cancel()
-            raise
-        finally:
-            await asyncio.gather(*senders.values(), return_exceptions=True)
-        await self.housekeep()
-        await self.publish_progress()
+        await senders.run_pass(seconds, self._options.poll_interval, self._look, self._keep_senders)
         return self._report
 
-    async def _keep_senders(
-        self, senders: dict[uuid.UUID, asyncio.Task[None]], deadline: float
-    ) -> bool:
+    async def _look(self) -> None:
+        await self.housekeep()
+        await self.publish_progress()
+
+    async def _keep_senders(self, running: senders.Senders, deadline: float) -> bool:
         """A sender for each unpaused account of the pool that has none running, when some
         delivery may go now. False when nothing is left to do in this pass."""
         now = self._clock.now()
@@ -139,12 +126,13 @@ class Dispatcher:
             # gone); only one bound to an account that left the pool is free for others.
             pool_ids = [account.id for account in pool]
             for account in _unpaused(pool, now):
-                task = senders.get(account.id)
-                if task is None or task.done():
-                    task = asyncio.create_task(self._send_through(account, pool_ids, deadline))
-                    task.add_done_callback(_log_crash)
-                    senders[account.id] = task
-        return any(not task.done() for task in senders.values())
+                senders.keep_sender(
+                    running,
+                    account.id,
+                    functools.partial(self._send_through, account, pool_ids, deadline),
+                    "a mailing sender",
+                )
+        return senders.any_running(running)
 
     # -- housekeeping -----------------------------------------------------------------------
 
@@ -321,12 +309,6 @@ class Dispatcher:
 
 def _unpaused(pool: Sequence[TelegramAccount], now: datetime) -> list[TelegramAccount]:
     return [a for a in pool if a.paused_until is None or a.paused_until <= now]
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    """A sender that crashed is started again at the next round; its error is logged."""
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("a mailing sender crashed", exc_info=exc)
 
 
 async def progress_events(

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.mailing import service as mailing
 from tests.api.graphql.tracking_support import raw
+from tests.dispatching import Dispatch
 from tests.integration.mailing.dispatch_scene import (
-    Dispatch,
     dispatch,
     later,
     load,

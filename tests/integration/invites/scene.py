@@ -4,21 +4,18 @@ move."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from sqlalchemy import select
 
 from domain.access import System
-from domain.adapters.telegram import build_gateway
 from domain.invites import service as invites
-from domain.invites.dispatch import Dispatcher, DispatchOptions, PassReport
+from domain.invites.dispatch import Dispatcher, DispatchOptions
 from domain.invites.model import InviteLog, InviteRequest
 from domain.invites.rules import SettingsValues
 from domain.telegram.model import TelegramAccount
+from tests.dispatching import Dispatch
 from tests.fakes import FrozenClock
 from tests.world import signed_in_account
 
@@ -39,7 +36,6 @@ OPEN, CONTACTS_ONLY, CLOSED = "+79991110001", "+79991110002", "+79991110003"
 MEMBER = "+79991110004"  # already in the channel
 NOBODY_ON_TELEGRAM = "+79991119999"
 USER_IDS = {OPEN: 3001, CONTACTS_ONLY: 3002, CLOSED: 3003, MEMBER: 3004}
-DEADLINE = 60.0
 
 
 def invite_world(
@@ -106,37 +102,9 @@ async def queue(runtime: Runtime, *phones: str) -> invites.Accepted:
         return await invites.accept_phones(uow, actor=ADMIN, phones=list(phones), region="RU")
 
 
-@dataclass
-class Dispatch:
-    runtime: Runtime
-    clock: FrozenClock
-    options: DispatchOptions
-
-    def dispatcher(self) -> Dispatcher:
-        gateway = build_gateway(self.runtime.settings, self.runtime)
-        return Dispatcher(self.runtime.uow, gateway, self.runtime.secrets, self.clock, self.options)
-
-    async def run(self, seconds: float = 0.3) -> PassReport:
-        return await self.dispatcher().run(seconds)
-
-    async def until(self, condition: Any, *, within: float = DEADLINE) -> None:
-        """Dispatch passes until ``await condition()`` holds; fails past the deadline."""
-        deadline = time.monotonic() + within
-        while not await condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f"still not true after {within:.0f} s of dispatch")
-            await self.run()
-
-    async def advance(self, seconds: float) -> None:
-        """Our clock and the simulated Telegram's move together."""
-        self.clock.advance(seconds)
-        assert self.runtime.sandbox is not None
-        await self.runtime.sandbox.advance_clock(seconds)
-
-
-def dispatch(runtime: Runtime, **options: Any) -> Dispatch:
+def dispatch(runtime: Runtime, **options: Any) -> Dispatch[Dispatcher]:
     fields = {"poll_interval": 0.02, "claim_seconds": 30.0} | options
-    return Dispatch(runtime, FrozenClock(NOW), DispatchOptions(**fields))
+    return Dispatch(runtime, FrozenClock(NOW), DispatchOptions(**fields), Dispatcher)
 
 
 async def logs(runtime: Runtime) -> list[InviteLog]:

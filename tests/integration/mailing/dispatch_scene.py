@@ -3,17 +3,14 @@ clock the tests move."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from sqlalchemy import select
 
-from domain.adapters.telegram import build_gateway
-from domain.mailing.dispatch import Dispatcher, DispatchOptions, PassReport
+from domain.mailing.dispatch import Dispatcher, DispatchOptions
 from domain.mailing.model import Delivery
+from tests.dispatching import Dispatch
 from tests.fakes import FrozenClock
 from tests.world import signed_in_account
 
@@ -25,8 +22,6 @@ if TYPE_CHECKING:
 NOW = datetime(2030, 3, 1, 12, tzinfo=UTC)
 FIRST_USER = 2001
 ACCOUNT_PHONES = ("+79990000100", "+79990000101", "+79990000102")
-# Generous: a pass is a few short transactions, but CI machines are slow at times.
-DEADLINE = 60.0
 
 
 def phone(n: int) -> str:
@@ -72,37 +67,9 @@ async def sending_accounts(runtime: Runtime, count: int = 1) -> list[uuid.UUID]:
     return [await signed_in_account(runtime, phone) for phone in ACCOUNT_PHONES[:count]]
 
 
-@dataclass
-class Dispatch:
-    runtime: Runtime
-    clock: FrozenClock
-    options: DispatchOptions
-
-    def dispatcher(self) -> Dispatcher:
-        gateway = build_gateway(self.runtime.settings, self.runtime)
-        return Dispatcher(self.runtime.uow, gateway, self.runtime.secrets, self.clock, self.options)
-
-    async def run(self, seconds: float = 0.3) -> PassReport:
-        return await self.dispatcher().run(seconds)
-
-    async def until(self, condition: Any, *, within: float = DEADLINE) -> None:
-        """Dispatch passes until ``await condition()`` holds; fails past the deadline."""
-        deadline = time.monotonic() + within
-        while not await condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f"still not true after {within:.0f} s of dispatch")
-            await self.run()
-
-    async def advance(self, seconds: float) -> None:
-        """Our clock and the simulated Telegram's move together."""
-        self.clock.advance(seconds)
-        assert self.runtime.sandbox is not None
-        await self.runtime.sandbox.advance_clock(seconds)
-
-
-def dispatch(runtime: Runtime, **options: Any) -> Dispatch:
+def dispatch(runtime: Runtime, **options: Any) -> Dispatch[Dispatcher]:
     fields = {"pacing": 0.0, "poll_interval": 0.02, "claim_seconds": 30.0} | options
-    return Dispatch(runtime, FrozenClock(NOW), DispatchOptions(**fields))
+    return Dispatch(runtime, FrozenClock(NOW), DispatchOptions(**fields), Dispatcher)
 
 
 async def deliveries(runtime: Runtime, mailing_id: int) -> list[Delivery]:
