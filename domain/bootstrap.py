@@ -57,6 +57,8 @@ class Runtime:
         await self.bus.disconnect()
         await self.queue.close()
         await self.redis.aclose()
+        if self.world is not None:
+            await self.world.redis.aclose()
         await self.engine.dispose()
 
     async def check_database(self) -> None:
@@ -174,6 +176,11 @@ def build_runtime(settings: Settings) -> Runtime:
         messenger=MessengerPorts(files=LocalFileStore(media_dir(settings)), clock=auth.clock),
     )
     if settings.telegram_mode == "simulated":
-        runtime.world = WorldStore(redis, world_key(settings))
+        # A client of its own, patient like a real Telegram: a step of the world waits for
+        # Redis under load rather than failing as "Telegram unavailable" after a second.
+        world_redis = Redis.from_url(
+            settings.redis_url, socket_connect_timeout=5, socket_timeout=10
+        )
+        runtime.world = WorldStore(world_redis, world_key(settings))
         runtime.sandbox = SimulatedSandbox(runtime.world)
     return runtime
