@@ -45,6 +45,9 @@ class Runtime:
     queue: ArqJobQueue
     secrets: FernetBox
     messenger: MessengerPorts
+    # Units of work in autocommit, for hot writes of one statement (the invite webhook).
+    ingest_engine: AsyncEngine
+    ingest_uow: UnitOfWorkFactory
     # The simulated world's store and controls; None with real Telegram.
     world: WorldStore | None = None
     sandbox: SimulatedSandbox | None = None
@@ -60,6 +63,7 @@ class Runtime:
         if self.world is not None:
             await self.world.redis.aclose()
         await self.engine.dispose()
+        await self.ingest_engine.dispose()
 
     async def check_database(self) -> None:
         await db.ping(self.engine)
@@ -164,6 +168,9 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     queue = ArqJobQueue(create_arq_redis(settings.redis_url), queue_name(settings))
     uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue)
+    ingest_engine = db.create_ingest_engine(
+        settings.database_url, pool_size=settings.database_pool_size
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -174,6 +181,8 @@ def build_runtime(settings: Settings) -> Runtime:
         queue=queue,
         secrets=FernetBox(encryption_keys(settings)),
         messenger=MessengerPorts(files=LocalFileStore(media_dir(settings)), clock=auth.clock),
+        ingest_engine=ingest_engine,
+        ingest_uow=UnitOfWorkFactory(db.create_session_factory(ingest_engine), bus, queue),
     )
     if settings.telegram_mode == "simulated":
         # A client of its own, patient like a real Telegram: a step of the world waits for

@@ -30,6 +30,23 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+def create_ingest_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine for hot single-statement writes (the invite webhook's queue): each statement
+    commits by itself (autocommit: one round trip, no BEGIN/COMMIT), the pool keeps every
+    connection it opens (no overflow to open and close under load) and checks none on
+    checkout (a dead connection fails its statement, which the unit of work answers as the
+    database being unavailable, and the pool drops it). Only for work that is one statement:
+    nothing else is atomic here."""
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+    )
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
