@@ -27,6 +27,7 @@ from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
 from resolvers.rest import legacy_routes
+from resolvers.rest.invites import MaskSecretInAccessLog
 from resolvers.root import GraphQLLimits, build_schema
 from resolvers.view import GraphQLView
 
@@ -188,12 +189,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+ACCESS_LOG = "uvicorn.access"
+
+
+def mask_secrets_in_access_log() -> None:
+    """Once per process, however many apps it creates: the logger outlives them."""
+    access = logging.getLogger(ACCESS_LOG)
+    if not any(isinstance(f, MaskSecretInAccessLog) for f in access.filters):
+        access.addFilter(MaskSecretInAccessLog())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     if not logging.getLogger().handlers:  # `uvicorn --factory`: nobody configured logging yet
         logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    mask_secrets_in_access_log()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:

@@ -238,7 +238,7 @@ async def requeue_failed(
 
 async def counts(session: AsyncSession) -> dict[InviteStatus, int]:
     rows = await session.execute(select(LOGS.c.status, func.count()).group_by(LOGS.c.status))
-    return rules.counts_by_status({str(status): count for status, count in rows.tuples()})
+    return rules.counts_by_status({str(status): count for status, count in rows})
 
 
 async def history(session: AsyncSession, since: datetime, unit: str) -> list[tuple[datetime, int]]:
@@ -251,7 +251,7 @@ async def history(session: AsyncSession, since: datetime, unit: str) -> list[tup
         .group_by(bucket)
         .order_by(bucket)
     )
-    return [(start, int(count)) for start, count in (await session.execute(query)).tuples()]
+    return [(start, int(count)) for start, count in await session.execute(query)]
 
 
 async def recent_logs(session: AsyncSession, limit: int) -> list[InviteLog]:
@@ -328,5 +328,5 @@ async def analytics(
     )
     return [
         (account_id, start, InviteStatus(status), int(count))
-        for account_id, start, status, count in (await session.execute(query)).tuples()
+        for account_id, start, status, count in await session.execute(query)
     ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.access import Actor
+    from domain.settings import LegacyGroup
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
 
@@ -36,7 +37,7 @@ __all__ = [
     "SettingsValues",
 ]
 
-GROUP = "invites"
+GROUP: LegacyGroup = "invites"
 # A caller of the webhook that presented the shared secret: it may queue phones, nothing else
 # (the transports give this actor only to the webhook).
 WEBHOOK = System("invite webhook")

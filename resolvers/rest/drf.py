@@ -80,6 +80,25 @@ def drf_view(handler: Handler) -> Handler:
     return wrapper
 
 
+# The groups whose clients sign in with HTTP Basic (tghub's admins; the originals had none).
+BASIC_CHALLENGE = 'Basic realm="tghub"'
+
+
+def basic_view(handler: Handler) -> Handler:
+    """``drf_view``, and a 401 that asks for HTTP Basic credentials (a browser then shows its
+    login prompt; scripts send them with every request)."""
+    answering = drf_view(handler)
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        response = await answering(request)
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        return response
+
+    return wrapper
+
+
 async def read_body(request: Request) -> dict[str, Any]:
     """The request's fields from JSON, form or multipart, as DRF parsers would give them."""
     content_type = request.headers.get("content-type", "").lower()

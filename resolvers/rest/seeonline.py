@@ -7,7 +7,6 @@ bare arrays by id; the Telegram id is shown and accepted under both of its legac
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
@@ -19,7 +18,7 @@ from domain.tracking import service as tracking
 from domain.tracking.service import TelegramUserChanges
 from resolvers.rest import fields
 from resolvers.rest.auth import require_group_access
-from resolvers.rest.drf import Handler, drf_view, read_body
+from resolvers.rest.drf import Handler, basic_view, read_body
 from resolvers.rest.serializers import iso
 
 if TYPE_CHECKING:
@@ -35,24 +34,14 @@ if TYPE_CHECKING:
         TrackerSetting,
     )
 
-# The original had no authentication; tghub's admins sign in with HTTP Basic (or a token).
-CHALLENGE = 'Basic realm="tghub"'
 # Starlette answers HEAD with the GET route: a HEAD is a read, its body dropped.
 READS = {"GET", "HEAD"}
 
 
 def seeonline_view(handler: Handler) -> Handler:
-    """``drf_view``, and a 401 that asks for Basic credentials, which this group's clients send."""
-    answering = drf_view(handler)
-
-    @wraps(handler)
-    async def wrapper(request: Request) -> Response:
-        response = await answering(request)
-        if response.status_code == 401:
-            response.headers["WWW-Authenticate"] = CHALLENGE
-        return response
-
-    return wrapper
+    """``basic_view``: the original had no authentication; tghub's admins sign in with HTTP
+    Basic (or a token), which this group's clients send."""
+    return basic_view(handler)
 
 
 async def request_actor(request: Request) -> Actor:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pytest
+from pydantic import SecretStr
 from strawberry.relay import GlobalID
 
 from domain.bots import service as bots
@@ -122,8 +123,12 @@ class Matrix:
         return Scene(self.http, self.runtime, people=self.shared if changes == "things" else None)
 
 
-# No worker runs the bots' jobs here: their routes stop waiting soon (202).
-module_settings = module_settings_with(bot_job_wait=0.1)
+# No worker runs the bots' jobs here: their routes stop waiting soon (202). Seed 004's
+# webhook takes the shared secret besides credentials.
+WEBHOOK_SECRET = "matrix-webhook-secret-0123456789"
+module_settings = module_settings_with(
+    bot_job_wait=0.1, invite_webhook_secret=SecretStr(WEBHOOK_SECRET)
+)
 
 
 @pytest.fixture(scope="module")
@@ -1250,6 +1255,28 @@ async def at_owners_mailing(scene: Scene) -> Request:
     return Request(params={"mailing_id": str(made.id)})
 
 
+# --- seed 004's webhook: each cell names a phone nobody queued ---------------------------------
+
+
+async def a_phone(scene: Scene) -> Request:
+    return Request(json={"phone": fresh_phone()})
+
+
+async def a_query_phone(scene: Scene) -> Request:
+    return Request(query={"phone": fresh_phone()})
+
+
+def with_secret(secret: str) -> Build:
+    async def build(scene: Scene) -> Request:
+        return Request(json={"phone": fresh_phone()}, headers={"X-Webhook-Secret": secret})
+
+    return build
+
+
+async def a_week(scene: Scene) -> Request:
+    return Request(query={"period": "week"})
+
+
 # Seed 003's: any signed-in user, each their own rows (admins everyone's); anonymous callers
 # only when the group is open, in a workspace of their own (so another's id is 404 to them).
 EVERYONE_READS: Statuses = (200, 200, 200, 200, 200)
@@ -1464,6 +1491,30 @@ LEGACY = [
            group="mailing", opened=(201, 201, 201, 201, 201)),
     Endpoint("/api/v1/mailing/{mailing_id}/", "GET", at_owners_mailing, *OWNERS_AND_ADMINS,
            group="mailing", opened=(404, 404, 404, 200, 200)),
+    # Seed 004: admins, or anyone but a signed-in non-admin when the group is open (as 000);
+    # a caller presenting the shared secret is let in whatever else it sends, and a wrong
+    # secret is refused even in an open group. /api/health is anyone's.
+    Endpoint("/webhook/", "POST", a_phone, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/webhook/", "GET", a_query_phone, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/webhook/", "POST", with_secret(WEBHOOK_SECRET), 200, 200, 200, 200, 200,
+           label="with the shared secret", group="invites", opened=(200, 200, 200, 200, 200)),
+    Endpoint("/webhook/", "POST", with_secret("wrong"), 401, 401, 401, 401, 401,
+           label="with a wrong secret", group="invites", opened=(401, 401, 401, 401, 401)),
+    Endpoint("/api/health/", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/api/queue_length/", "GET", bare, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/api/stats/", "GET", bare, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/api/stats/history/", "GET", a_week, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/api/logs/", "GET", bare, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/api/logs/csv/", "GET", bare, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
+    Endpoint("/api/accounts/", "GET", bare, 401, 403, 403, 403, 200,
+           group="invites", opened=ADMINS_OR_GUESTS),
 ]  # fmt: skip
 
 
