@@ -150,9 +150,19 @@ async def prepare(url: str) -> None:
 
 
 async def row_count(url: str, table: str) -> int:
+    return (await counters(url, table))[0]
+
+
+async def counters(url: str, table: str) -> tuple[int, int]:
+    """The rows of ``table``, and the sessions PostgreSQL has opened on the database so far
+    (connections a pool opened and closed again show here)."""
     conn = await asyncpg.connect(url)
     try:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
+        rows = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+        sessions = await conn.fetchval(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(rows), int(sessions or 0)
     finally:
         await conn.close()
 
@@ -317,6 +327,7 @@ class Cores:
 @dataclass(frozen=True)
 class Round:
     phones: int  # rows the round added to the endpoint's table
+    sessions: int  # PostgreSQL sessions opened meanwhile (by any client of the database)
     seconds: float  # wrk's own duration
     requests: int
     p50_ms: float
@@ -365,12 +376,12 @@ class Bench:
             args.wrk, "-t1", f"-c{args.connections}", f"-d{duration}", "--latency",
             "--timeout", "30s", "-s", str(self.lua(endpoint)), endpoint.url,
         ]  # fmt: skip
-        before_rows = asyncio.run(row_count(self.url, endpoint.table))
+        before_rows, before_sessions = asyncio.run(counters(self.url, endpoint.table))
         before = Snapshot.take(endpoint.server.process.pid)
         with self.profiling(endpoint, profile):
             done = subprocess.run(command, capture_output=True, text=True, check=False)
         after = Snapshot.take(endpoint.server.process.pid)
-        phones = asyncio.run(row_count(self.url, endpoint.table)) - before_rows
+        after_rows, after_sessions = asyncio.run(counters(self.url, endpoint.table))
         output = done.stdout + done.stderr
         match = re.search(r"^BENCH_SUMMARY (\{.*\})$", done.stdout, re.MULTILINE)
         if done.returncode != 0 or match is None:
@@ -378,7 +389,9 @@ class Bench:
         summary = json.loads(match.group(1))
         non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", done.stdout)
         return Round(
-            phones=phones,
+            phones=after_rows - before_rows,
+            # Less the counters' own connection (counted at its end, or not yet).
+            sessions=max(after_sessions - before_sessions - 1, 0),
             seconds=summary["duration_us"] / 1e6,
             requests=int(summary["requests"]),
             p50_ms=summary["p50_us"] / 1000,
@@ -421,7 +434,8 @@ def describe(label: str, result: Round) -> str:
         f"({result.requests_per_second:,.0f} req/s), p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms, server {result.server_us_per_phone:.0f} µs CPU a phone; "
         f"cores server {cores.server:.0%} / postgres {cores.postgres:.0%} / wrk {cores.wrk:.0%}"
-        f" / other {cores.other:.0%}; non-2xx {result.non_2xx}, "
+        f" / other {cores.other:.0%}; {result.sessions} new PostgreSQL sessions; "
+        f"non-2xx {result.non_2xx}, "
         f"socket errors {result.socket_errors}"
     )
 
@@ -431,9 +445,10 @@ def report(part: str, endpoints: Sequence[Endpoint], results: dict[str, list[Rou
     print(f"\n{part}:\n")
     print(
         "| endpoint | phones/s (median) | per round | req/s (median) | p50 | p99 "
-        "| server CPU a phone | cores server / postgres / wrk / other | non-2xx |"
+        "| server CPU a phone | cores server / postgres / wrk / other | new PG sessions "
+        "| non-2xx |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     medians: dict[str, float] = {}
     for endpoint in endpoints:
         runs = results[endpoint.label]
@@ -452,7 +467,7 @@ def report(part: str, endpoints: Sequence[Endpoint], results: dict[str, list[Rou
             f"| {median(r.requests_per_second for r in runs):,.0f} "
             f"| {median(r.p50_ms for r in runs):.1f} ms | {median(r.p99_ms for r in runs):.1f} ms "
             f"| {median(r.server_us_per_phone for r in runs):.0f} µs | {shares} "
-            f"| {sum(r.non_2xx for r in runs)} |"
+            f"| {median(r.sessions for r in runs):.0f} | {sum(r.non_2xx for r in runs)} |"
         )
     webhook, plain = (endpoint.label for endpoint in endpoints)
     ratio = medians[webhook] / medians[plain]
@@ -511,6 +526,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
     parser.add_argument("--batch", type=int, default=100, help="phones per batch request")
     parser.add_argument(
+        "--pool-size", type=int, default=None,
+        help="TGHUB_DATABASE_POOL_SIZE of both servers (default: tghub's default, 10)",
+    )  # fmt: skip
+    parser.add_argument(
         "--parts", nargs="+", choices=("single", "batch"), default=["single", "batch"]
     )
     parser.add_argument(
@@ -563,6 +582,7 @@ def run(args: argparse.Namespace, url: str, redis_url: str, workdir: Path) -> in
         workdir,
         invite_webhook_secret=secret,
         invite_webhook_per_minute=str(WEBHOOK_LIMIT),
+        **({"database_pool_size": str(args.pool_size)} if args.pool_size else {}),
     )
     servers: list[Server] = []
     try:
