@@ -182,11 +182,12 @@ def bench_database(name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def bench_redis(workdir: Path) -> Iterator[str]:
-    """``TGHUB_BENCH_REDIS_URL``, else a redis-server of the run's own (no persistence)."""
+def bench_redis(workdir: Path) -> Iterator[tuple[str, int | None]]:
+    """``TGHUB_BENCH_REDIS_URL``, else a redis-server of the run's own (no persistence): its
+    URL, and its pid when it is ours (its CPU is then counted apart)."""
     given = os.environ.get("TGHUB_BENCH_REDIS_URL")
     if given is not None:
-        yield given
+        yield given, None
         return
     port = free_port()
     command = [
@@ -202,7 +203,7 @@ def bench_redis(workdir: Path) -> Iterator[str]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise BenchError("redis-server did not start")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -285,10 +286,11 @@ class Snapshot:
     host: float
     server: float
     postgres: dict[int, float]
+    redis: float
     wrk: float
 
     @classmethod
-    def take(cls, server_pid: int) -> Snapshot:
+    def take(cls, server_pid: int, redis_pid: int | None) -> Snapshot:
         import resource
 
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -297,6 +299,7 @@ class Snapshot:
             host_busy(),
             tree_cpu(server_pid),
             postgres_cpu(),
+            tree_cpu(redis_pid) if redis_pid is not None else 0.0,
             children.ru_utime + children.ru_stime,
         )
 
@@ -307,7 +310,10 @@ class Cores:
 
     server: float
     postgres: float
+    redis: float
     wrk: float
+    # Everything else busy: other processes, a PostgreSQL backend that exited during the
+    # round (its time leaves with it), kernel work not charged to a process.
     other: float
     server_seconds: float
 
@@ -316,9 +322,11 @@ class Cores:
         wall = after.wall - before.wall
         server = after.server - before.server
         postgres = sum(cpu - before.postgres.get(pid, 0.0) for pid, cpu in after.postgres.items())
+        redis = after.redis - before.redis
         wrk = after.wrk - before.wrk
-        other = max(after.host - before.host - server - postgres - wrk, 0.0)
-        return cls(server / wall, postgres / wall, wrk / wall, other / wall, server)
+        other = max(after.host - before.host - server - postgres - redis - wrk, 0.0)
+        shares = (server / wall, postgres / wall, redis / wall, wrk / wall, other / wall)
+        return cls(*shares, server_seconds=server)
 
 
 # --- wrk --------------------------------------------------------------------------------------
@@ -354,6 +362,7 @@ class Round:
 class Bench:
     args: argparse.Namespace
     url: str
+    redis_pid: int | None
     workdir: Path
     bases: Iterator[int] = field(default_factory=lambda: itertools.count(0, RANGE))
 
@@ -377,10 +386,10 @@ class Bench:
             "--timeout", "30s", "-s", str(self.lua(endpoint)), endpoint.url,
         ]  # fmt: skip
         before_rows, before_sessions = asyncio.run(counters(self.url, endpoint.table))
-        before = Snapshot.take(endpoint.server.process.pid)
+        before = Snapshot.take(endpoint.server.process.pid, self.redis_pid)
         with self.profiling(endpoint, profile):
             done = subprocess.run(command, capture_output=True, text=True, check=False)
-        after = Snapshot.take(endpoint.server.process.pid)
+        after = Snapshot.take(endpoint.server.process.pid, self.redis_pid)
         after_rows, after_sessions = asyncio.run(counters(self.url, endpoint.table))
         output = done.stdout + done.stderr
         match = re.search(r"^BENCH_SUMMARY (\{.*\})$", done.stdout, re.MULTILINE)
@@ -433,7 +442,8 @@ def describe(label: str, result: Round) -> str:
         f"{label}: {result.phones_per_second:,.0f} phones/s "
         f"({result.requests_per_second:,.0f} req/s), p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms, server {result.server_us_per_phone:.0f} µs CPU a phone; "
-        f"cores server {cores.server:.0%} / postgres {cores.postgres:.0%} / wrk {cores.wrk:.0%}"
+        f"cores server {cores.server:.0%} / postgres {cores.postgres:.0%} / "
+        f"redis {cores.redis:.0%} / wrk {cores.wrk:.0%}"
         f" / other {cores.other:.0%}; {result.sessions} new PostgreSQL sessions; "
         f"non-2xx {result.non_2xx}, "
         f"socket errors {result.socket_errors}"
@@ -445,7 +455,7 @@ def report(part: str, endpoints: Sequence[Endpoint], results: dict[str, list[Rou
     print(f"\n{part}:\n")
     print(
         "| endpoint | phones/s (median) | per round | req/s (median) | p50 | p99 "
-        "| server CPU a phone | cores server / postgres / wrk / other | new PG sessions "
+        "| server CPU a phone | cores server / postgres / redis / wrk / other | new PG sessions "
         "| non-2xx |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -460,7 +470,7 @@ def report(part: str, endpoints: Sequence[Endpoint], results: dict[str, list[Rou
 
         shares = " / ".join(
             f"{median(getattr(r.cores, name) for r in runs):.0%}"
-            for name in ("server", "postgres", "wrk", "other")
+            for name in ("server", "postgres", "redis", "wrk", "other")
         )
         print(
             f"| {endpoint.label} | **{medians[endpoint.label]:,.0f}** | {rounds} "
@@ -573,7 +583,8 @@ def server_env(url: str, redis_url: str, workdir: Path, **variables: str) -> dic
     return env
 
 
-def run(args: argparse.Namespace, url: str, redis_url: str, workdir: Path) -> int:
+def run(args: argparse.Namespace, url: str, redis: tuple[str, int | None], workdir: Path) -> int:
+    redis_url, redis_pid = redis
     secret = secrets.token_urlsafe(32)
     extra = ("--workers", str(args.workers)) if args.workers > 1 else ()
     env = server_env(
@@ -624,7 +635,7 @@ def run(args: argparse.Namespace, url: str, redis_url: str, workdir: Path) -> in
         for number, endpoint in enumerate(e for pair in parts.values() for e in pair):
             first = CHECK_FROM + number * 1000
             check(endpoint, url, [f"+{first + n}" for n in range(endpoint.per_request)])
-        bench = Bench(args, url, workdir)
+        bench = Bench(args, url, redis_pid, workdir)
         ratios: dict[str, float] = {}
         clean = True
         for part in args.parts:
@@ -661,10 +672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix="tghub-bench-") as tmp,
             bench_database(name) as url,
-            bench_redis(Path(tmp)) as redis_url,
+            bench_redis(Path(tmp)) as redis,
         ):
-            print(f"redis {redis_url}; {args.workers} uvicorn worker(s) per server")
-            return run(args, url, redis_url, Path(tmp))
+            print(f"redis {redis[0]}; {args.workers} uvicorn worker(s) per server")
+            return run(args, url, redis, Path(tmp))
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
