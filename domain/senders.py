@@ -55,11 +55,15 @@ def keep_sender(
 ) -> None:
     """Start the account's sender unless one runs; a sender that crashed starts again at the
     next round, its error logged."""
-    task = senders.get(account_id)
-    if task is None or task.done():
+    if not is_running(senders, account_id):
         task = asyncio.create_task(sender())
         task.add_done_callback(functools.partial(_log_crash, what))
         senders[account_id] = task
+
+
+def is_running(senders: Senders, account_id: uuid.UUID) -> bool:
+    task = senders.get(account_id)
+    return task is not None and not task.done()
 
 
 def any_running(senders: Senders) -> bool:

@@ -142,42 +142,61 @@ class Dispatcher:
             pool = await telegram.pool(uow, actor=DISPATCHER, use=telegram.AccountUse.INVITES)
             await uow.commit()
         if ready:
-            pool_ids = [account.id for account in pool]
-            for account in ready_accounts:
+            await self._start_senders(running, ready_accounts, [a.id for a in pool], deadline)
+        return senders.any_running(running)
+
+    async def _start_senders(
+        self,
+        running: senders.Senders,
+        accounts: Sequence[TelegramAccount],
+        pool: Sequence[uuid.UUID],
+        deadline: float,
+    ) -> None:
+        """Each idle account, least recently used first, claims its first request here, one
+        after the other, and only then gets a sender: the order of the pool decides who
+        invites when there is less work than accounts."""
+        for account in accounts:
+            if senders.is_running(running, account.id):
+                continue
+            try:
+                creds = telegram.credentials(self._box, account)
+            except DomainError as exc:
+                log.warning("Telegram account %s cannot invite: %s", account.phone, exc.message)
+                continue
+            first = await self._claim(account.id, pool)
+            if first is not None:
                 senders.keep_sender(
                     running,
                     account.id,
-                    functools.partial(self._invite_through, account, pool_ids, deadline),
+                    functools.partial(self._invite_through, account, creds, pool, deadline, first),
                     "an invite sender",
                 )
-        return senders.any_running(running)
 
     # -- one account ------------------------------------------------------------------------
 
     async def _invite_through(
-        self, account: TelegramAccount, pool: Sequence[uuid.UUID], deadline: float
+        self,
+        account: TelegramAccount,
+        creds: AccountCredentials,
+        pool: Sequence[uuid.UUID],
+        deadline: float,
+        first: tuple[Claimed, SettingsValues],
     ) -> None:
-        """One account's sender: claim a request, work it, pause; until nothing is left for
-        it, its quota is used up, the pass ends or Telegram stops it."""
+        """One account's sender: work its first request, pause, claim the next; until
+        nothing is left for it, its quota is used up, the pass ends or Telegram stops it."""
         loop = asyncio.get_running_loop()
-        try:
-            creds = telegram.credentials(self._box, account)
-        except DomainError as exc:
-            log.warning("Telegram account %s cannot invite: %s", account.phone, exc.message)
-            return
-        while loop.time() < deadline:
-            claimed = await self._claim(account.id, pool)
-            if claimed is None:
-                return
+        claimed: tuple[Claimed, SettingsValues] | None = first
+        while claimed is not None:
             request, settings = claimed
             try:
                 left = await self._work(account, creds, request, settings)
             except AccountStopped as stop:
                 await self._stop(account, request, stop)
                 return
-            if left is not None and left <= 0:
+            if (left is not None and left <= 0) or loop.time() >= deadline:
                 return
             await _pause(settings)
+            claimed = await self._claim(account.id, pool)
 
     async def _claim(
         self, account_id: uuid.UUID, pool: Sequence[uuid.UUID]
