@@ -3,14 +3,20 @@ the tests and the benchmarks."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from domain.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +94,28 @@ def _spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+async def while_progressing(
+    done: Callable[[], Awaitable[bool]],
+    progress: Callable[[], Awaitable[int]],
+    log: Path,
+    *,
+    stalled: float,
+    what: str,
+    poll: float = 0.1,
+) -> None:
+    """Wait until ``done()`` while worker processes work; fail, with their log, when
+    ``progress()`` (a count that grows as they work) stood still for ``stalled`` seconds: a
+    loaded machine works slowly, a stuck one not at all."""
+    seen, since = -1, time.monotonic()
+    while not await done():
+        now = await progress()
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif time.monotonic() - since > stalled:
+            output = await asyncio.to_thread(log.read_text, errors="replace")
+            pytest.fail(
+                f"no {what} for {stalled:.0f} s (stuck at {seen}); workers' log:\n{output[-5000:]}"
+            )
+        await asyncio.sleep(poll)

@@ -6,7 +6,6 @@ real invites."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import time
@@ -36,7 +35,7 @@ from tests.integration.invites.scene import (
     queue,
     world,
 )
-from tests.processes import start_worker, stop
+from tests.processes import start_worker, stop, while_progressing
 
 if TYPE_CHECKING:
     import subprocess
@@ -170,18 +169,9 @@ async def while_inviting(
 ) -> None:
     """Wait until ``done()``; fail, with the workers' log, when no log row was written for
     STALLED seconds meanwhile."""
-    rows, since = -1, time.monotonic()
-    while not await done():
-        now_rows = await logged(runtime)
-        if now_rows != rows:
-            rows, since = now_rows, time.monotonic()
-        elif time.monotonic() - since > STALLED:
-            output = await asyncio.to_thread(log_file.read_text, errors="replace")
-            pytest.fail(
-                f"no invite logged for {STALLED:.0f} s (stuck at {rows}); "
-                f"workers' log:\n{output[-5000:]}"
-            )
-        await asyncio.sleep(POLL)
+    await while_progressing(
+        done, lambda: logged(runtime), log_file, stalled=STALLED, what="invite logged", poll=POLL
+    )
 
 
 def start(runtime: Runtime, log_file: Path) -> subprocess.Popen[bytes]:

@@ -4,7 +4,6 @@ although the dead worker left deliveries claimed, some of them already delivered
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import time
@@ -29,7 +28,7 @@ from tests.integration.mailing.dispatch_scene import (
     sending_accounts,
 )
 from tests.integration.mailing.scene import user
-from tests.processes import start_worker, stop
+from tests.processes import start_worker, stop, while_progressing
 
 if TYPE_CHECKING:
     import subprocess
@@ -145,18 +144,11 @@ async def while_sending(
 ) -> None:
     """Wait until ``done()``; fail, with the workers' log, when no delivery was recorded sent
     for STALLED seconds meanwhile."""
-    sent, since = -1, time.monotonic()
-    while not await done():
-        now_sent = (await by_status(runtime, mailing_id))["sent"]
-        if now_sent != sent:
-            sent, since = now_sent, time.monotonic()
-        elif time.monotonic() - since > STALLED:
-            output = await asyncio.to_thread(log_file.read_text, errors="replace")
-            pytest.fail(
-                f"no delivery sent for {STALLED:.0f} s (stuck at {sent}); "
-                f"workers' log:\n{output[-5000:]}"
-            )
-        await asyncio.sleep(POLL)
+
+    async def sent() -> int:
+        return (await by_status(runtime, mailing_id))["sent"]
+
+    await while_progressing(done, sent, log_file, stalled=STALLED, what="delivery sent", poll=POLL)
 
 
 def start(runtime: Runtime, log_file: Path) -> subprocess.Popen[bytes]:
