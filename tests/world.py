@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -10,12 +11,14 @@ from sqlalchemy import select
 from domain.access import System
 from domain.jobs.model import Job
 from domain.telegram import service as telegram
-from domain.telegram.model import AccountStatus, TelegramAccount
+from domain.telegram.model import AccountCredentials, AccountStatus, TelegramAccount
 from workers.main import create_worker
 
 if TYPE_CHECKING:
     import uuid
 
+    from domain.adapters.simulated.store import WorldStore
+    from domain.adapters.telegram.simulated import SimulatedGateway
     from domain.bootstrap import Runtime
 
 SYSTEM = System("tests")
@@ -108,3 +111,25 @@ async def sign_in(runtime: Runtime, account_id: uuid.UUID) -> None:
         assert stored is not None
         failures = [(j.kind, j.status, j.error) for j in (await uow.session.scalars(select(Job)))]
         assert stored.status is AccountStatus.ACTIVE, failures
+
+
+async def signed_in_credentials(gateway: SimulatedGateway) -> AccountCredentials:
+    """The world's account (``ACCOUNT_PHONE``) signed in straight through the gateway (no
+    database row, no job): the credentials a verb takes."""
+    fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
+    code = await gateway.send_login_code(fresh)
+    pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
+    signed = await gateway.sign_in(pending, code="12345", phone_code_hash=code.phone_code_hash)
+    return AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=signed.session)
+
+
+async def stored_document(store: WorldStore) -> dict[str, Any]:
+    """The world document as Redis holds it."""
+    stored: dict[str, Any] = json.loads(await store.redis.get(store.key) or b"{}")
+    return stored
+
+
+async def stored_set(store: WorldStore, key: str) -> set[str]:
+    """A Redis set the store keeps beside the document (contacts, members)."""
+    members = await store.redis.smembers(key)  # type: ignore[misc]
+    return {member.decode() for member in members}

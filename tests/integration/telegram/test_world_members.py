@@ -13,9 +13,14 @@ from domain.adapters.simulated.store import WorldStore
 from domain.adapters.telegram import simulated
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.telegram.errors import InviteNotVisible
-from domain.telegram.model import AccountCredentials
 from domain.types import TelegramID
-from tests.world import ACCOUNT_PHONE, API_HASH, load_world, world
+from tests.world import (
+    load_world,
+    signed_in_credentials,
+    stored_document,
+    stored_set,
+    world,
+)
 
 if TYPE_CHECKING:
     from domain.adapters.simulated.sandbox import SimulatedSandbox
@@ -46,24 +51,6 @@ def sandbox(runtime: Runtime) -> SimulatedSandbox:
     return runtime.sandbox
 
 
-async def signed_in(gateway: SimulatedGateway) -> AccountCredentials:
-    fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
-    code = await gateway.send_login_code(fresh)
-    pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
-    signed = await gateway.sign_in(pending, code="12345", phone_code_hash=code.phone_code_hash)
-    return AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=signed.session)
-
-
-async def members_set(store: WorldStore) -> set[str]:
-    members = await store.redis.smembers(store.members_key)  # type: ignore[misc]
-    return {member.decode() for member in members}
-
-
-async def document(store: WorldStore) -> dict[str, Any]:
-    stored: dict[str, Any] = json.loads(await store.redis.get(store.key) or b"{}")
-    return stored
-
-
 async def shown_members(sandbox: SimulatedSandbox) -> list[int]:
     (channel,) = (await sandbox.world())["channels"]
     members: list[int] = channel["members"]
@@ -80,18 +67,18 @@ class TestMembersBesideTheDocument:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         for user in (FIRST + 2, FIRST + 1):
             outcome = await gateway.invite_to_channel(creds, "test_channel", TelegramID(user))
             assert (outcome.invited, outcome.channel_id) == (True, CHANNEL)
 
-        assert await members_set(store) == {
+        assert await stored_set(store, store.members_key) == {
             f"{CHANNEL}:1001",  # the world file's member, moved beside the document
             f"{CHANNEL}:{FIRST + 1}",
             f"{CHANNEL}:{FIRST + 2}",
         }
-        assert (await document(store))["channels"][0]["members"] == []
+        assert (await stored_document(store))["channels"][0]["members"] == []
         assert await shown_members(sandbox) == [1001, FIRST + 1, FIRST + 2]
         assert await invites(sandbox) == [FIRST + 2, FIRST + 1]
 
@@ -99,7 +86,7 @@ class TestMembersBesideTheDocument:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         first = SimulatedGateway(store)
-        creds = await signed_in(first)
+        creds = await signed_in_credentials(first)
         # Another process of the deployment: its own store, nothing kept in memory.
         second = SimulatedGateway(WorldStore(store.redis, store.key))
 
@@ -113,7 +100,7 @@ class TestMembersBesideTheDocument:
 
     async def test_the_document_does_not_grow_with_the_invites(self, store: WorldStore) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.invite_to_channel(creds, "test_channel", TelegramID(FIRST))  # warm-up
 
         def numbered_in_thousands(world: World) -> None:
@@ -126,12 +113,12 @@ class TestMembersBesideTheDocument:
             await gateway.invite_to_channel(creds, "test_channel", TelegramID(FIRST + n))
 
         assert await store.redis.strlen(store.key) == size
-        assert len(await members_set(store)) == 302  # 1001, the warm-up and 300
+        assert len(await stored_set(store, store.members_key)) == 302  # 1001, the warm-up and 300
 
     async def test_a_step_that_raises_adds_no_member(
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
-        creds = await signed_in(SimulatedGateway(store))
+        creds = await signed_in_credentials(SimulatedGateway(store))
         key = f"{CHANNEL}:{FIRST}"
 
         def invites_then_fails(world: World) -> None:
@@ -141,13 +128,13 @@ class TestMembersBesideTheDocument:
         with pytest.raises(RuntimeError):
             await store.update(invites_then_fails, member_keys=lambda w: [key])
 
-        assert await members_set(store) == {f"{CHANNEL}:1001"}
+        assert await stored_set(store, store.members_key) == {f"{CHANNEL}:1001"}
         assert await invites(sandbox) == []
 
     async def test_a_step_must_name_the_member_keys_it_reads(
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
-        creds = await signed_in(SimulatedGateway(store))
+        creds = await signed_in_credentials(SimulatedGateway(store))
         with pytest.raises(LookupError):
             await store.update(
                 lambda w: simulated.invite_to_channel(w, creds, "test_channel", FIRST)
@@ -158,7 +145,7 @@ class TestMembersBesideTheDocument:
         self, runtime: Runtime, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.invite_to_channel(creds, "test_channel", TelegramID(FIRST))
 
         await sandbox.load_world({"channels": [{"id": CHANNEL, "title": "Renamed"}]}, merge=True)
@@ -168,14 +155,14 @@ class TestMembersBesideTheDocument:
 
         await load_world(runtime, with_people())
         assert await shown_members(sandbox) == [1001]
-        assert await members_set(store) == {f"{CHANNEL}:1001"}
+        assert await stored_set(store, store.members_key) == {f"{CHANNEL}:1001"}
 
     async def test_an_older_tghubs_members_in_the_document_read_and_move_out(
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
-        old = await document(store)
+        creds = await signed_in_credentials(gateway)
+        old = await stored_document(store)
         old["channels"][0]["members"] = [1001, FIRST + 9]  # an older tghub kept them here
         await store.redis.delete(store.members_key)
         await store.redis.set(store.key, json.dumps(old))
@@ -184,8 +171,11 @@ class TestMembersBesideTheDocument:
         again = await gateway.invite_to_channel(creds, "test_channel", TelegramID(FIRST + 9))
 
         assert not again.invited
-        assert await members_set(store) == {f"{CHANNEL}:1001", f"{CHANNEL}:{FIRST + 9}"}
-        assert (await document(store))["channels"][0]["members"] == []
+        assert await stored_set(store, store.members_key) == {
+            f"{CHANNEL}:1001",
+            f"{CHANNEL}:{FIRST + 9}",
+        }
+        assert (await stored_document(store))["channels"][0]["members"] == []
         assert await shown_members(sandbox) == [1001, FIRST + 9]
 
 
@@ -206,16 +196,16 @@ class TestOpenInvite:
     ) -> None:
         await load_world(runtime, self.not_an_admin([1001, 9001]))
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
-        assert (await document(store))["channels"][0]["members"] == []
+        assert (await stored_document(store))["channels"][0]["members"] == []
         found = await gateway.open_invite(creds, "https://t.me/+AbCdEf")
         assert found.id == CHANNEL
 
     async def test_a_non_member_does_not(self, runtime: Runtime, store: WorldStore) -> None:
         await load_world(runtime, self.not_an_admin([1001]))
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         with pytest.raises(InviteNotVisible):
             await gateway.open_invite(creds, "https://t.me/+AbCdEf")

@@ -17,10 +17,16 @@ from domain.adapters.simulated.store import WorldStore
 from domain.adapters.telegram import simulated
 from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.telegram.errors import PrivacyRestricted
-from domain.telegram.model import AccountCredentials
 from domain.types import TelegramID
 from tests.conftest import started_runtime
-from tests.world import ACCOUNT_PHONE, API_HASH, load_world, world
+from tests.world import (
+    ACCOUNT_PHONE,
+    load_world,
+    signed_in_credentials,
+    stored_document,
+    stored_set,
+    world,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
     from domain.adapters.simulated.world import World
     from domain.bootstrap import Runtime
     from domain.settings import Settings
-    from domain.telegram.model import StatusObservation
+    from domain.telegram.model import AccountCredentials, StatusObservation
 
 FIRST = 7_000_000_000
 PEOPLE: dict[str, Any] = {
@@ -69,24 +75,6 @@ def sandbox(runtime: Runtime) -> SimulatedSandbox:
     return runtime.sandbox
 
 
-async def signed_in(gateway: SimulatedGateway) -> AccountCredentials:
-    fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
-    code = await gateway.send_login_code(fresh)
-    pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
-    signed = await gateway.sign_in(pending, code="12345", phone_code_hash=code.phone_code_hash)
-    return AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=signed.session)
-
-
-async def contacts_set(store: WorldStore) -> set[str]:
-    members = await store.redis.smembers(store.contacts_key)  # type: ignore[misc]
-    return {member.decode() for member in members}
-
-
-async def document(store: WorldStore) -> dict[str, Any]:
-    stored: dict[str, Any] = json.loads(await store.redis.get(store.key) or b"{}")
-    return stored
-
-
 async def shown_contacts(sandbox: SimulatedSandbox) -> list[int]:
     (account,) = (await sandbox.world())["accounts"]
     contacts: list[int] = account["contacts"]
@@ -122,7 +110,7 @@ class TestContactsBesideTheDocument:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         found = [
             await gateway.import_phone(creds, phone)
@@ -134,19 +122,22 @@ class TestContactsBesideTheDocument:
             FIRST + 99_999, 1001, FIRST + 5, FIRST + 99_999
         ]  # fmt: skip
         assert nobody is None
-        assert await contacts_set(store) == {
+        assert await stored_set(store, store.contacts_key) == {
             f"9001:{FIRST + 99_999}",
             "9001:1001",
             f"9001:{FIRST + 5}",
         }
-        assert (await document(store))["accounts"][0]["contacts"] == []
+        assert (await stored_document(store))["accounts"][0]["contacts"] == []
         assert await shown_contacts(sandbox) == [1001, FIRST + 5, FIRST + 99_999]
         # Another process of the deployment reads the same contacts.
-        assert await contacts_set(WorldStore(store.redis, store.key)) == await contacts_set(store)
+        other = WorldStore(store.redis, store.key)
+        assert await stored_set(other, other.contacts_key) == await stored_set(
+            store, store.contacts_key
+        )
 
     async def test_the_document_does_not_grow_with_the_contacts(self, store: WorldStore) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.import_phone(creds, "+79990000001")  # the account's first calls of each
         await gateway.send_message(creds, "1001", "warm-up", random_id=1_000)
 
@@ -162,10 +153,10 @@ class TestContactsBesideTheDocument:
             await gateway.send_message(creds, str(user.id), f"hello {n}", random_id=n + 1)
 
         assert await store.redis.strlen(store.key) == size
-        assert len(await contacts_set(store)) == 301
+        assert len(await stored_set(store, store.contacts_key)) == 301
 
     async def test_a_step_that_raises_adds_no_contact(self, store: WorldStore) -> None:
-        creds = await signed_in(SimulatedGateway(store))
+        creds = await signed_in_credentials(SimulatedGateway(store))
 
         def imports_then_fails(world: World) -> None:
             simulated.import_phone(world, creds, "+79000000001")
@@ -174,13 +165,13 @@ class TestContactsBesideTheDocument:
         with pytest.raises(RuntimeError):
             await store.update(imports_then_fails)
 
-        assert await contacts_set(store) == set()
+        assert await stored_set(store, store.contacts_key) == set()
 
     async def test_a_merge_keeps_them_and_a_replacement_empties_them(
         self, runtime: Runtime, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.import_phone(creds, "+79000000001")
 
         await sandbox.load_world({"accounts": [{"id": 9001, "latency": {}}]}, merge=True)
@@ -188,15 +179,15 @@ class TestContactsBesideTheDocument:
 
         await load_world(runtime, with_populations())
         assert await shown_contacts(sandbox) == []
-        assert await contacts_set(store) == set()
+        assert await stored_set(store, store.contacts_key) == set()
 
     async def test_contacts_a_document_gives_move_into_the_set(
         self, runtime: Runtime, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         await load_world(runtime, with_populations(contacts=[1002, FIRST + 3]))
 
-        assert await contacts_set(store) == {"9001:1002", f"9001:{FIRST + 3}"}
-        assert (await document(store))["accounts"][0]["contacts"] == []
+        assert await stored_set(store, store.contacts_key) == {"9001:1002", f"9001:{FIRST + 3}"}
+        assert (await stored_document(store))["accounts"][0]["contacts"] == []
 
         await sandbox.load_world({"accounts": [{"id": 9001, "contacts": [1003]}]}, merge=True)
 
@@ -205,18 +196,22 @@ class TestContactsBesideTheDocument:
     async def test_an_older_tghubs_contacts_in_the_document_read_and_move_out(
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
-        old = await document(store)
+        old = await stored_document(store)
         old["accounts"][0]["contacts"] = [1001, 1002]
         del old["populations"], old["population_statuses"]  # an older tghub had neither
         await store.redis.set(store.key, json.dumps(old))
 
         assert await shown_contacts(sandbox) == [1001, 1002]
 
-        creds = await signed_in(SimulatedGateway(store))  # any step
+        creds = await signed_in_credentials(SimulatedGateway(store))  # any step
         await SimulatedGateway(store).import_phone(creds, "+79990000003")
 
-        assert await contacts_set(store) == {"9001:1001", "9001:1002", "9001:1003"}
-        assert (await document(store))["accounts"][0]["contacts"] == []
+        assert await stored_set(store, store.contacts_key) == {
+            "9001:1001",
+            "9001:1002",
+            "9001:1003",
+        }
+        assert (await stored_document(store))["accounts"][0]["contacts"] == []
         assert await shown_contacts(sandbox) == [1001, 1002, 1003]
 
 
@@ -228,23 +223,24 @@ class TestDeletedContacts:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         for phone in ("+79990000001", "+79000000005"):
             await gateway.import_phone(creds, phone)
 
         await gateway.delete_contact(creds, TelegramID(FIRST + 5))
         await gateway.delete_contact(creds, TelegramID(FIRST + 5))  # no error, nothing more
 
-        assert await contacts_set(store) == {"9001:1001"}
+        assert await stored_set(store, store.contacts_key) == {"9001:1001"}
         assert await shown_contacts(sandbox) == [1001]
         # Another process of the deployment reads the same contacts.
-        assert await contacts_set(WorldStore(store.redis, store.key)) == {"9001:1001"}
+        other = WorldStore(store.redis, store.key)
+        assert await stored_set(other, other.contacts_key) == {"9001:1001"}
         deleted = [e for e in (await sandbox.world())["outbox"] if e["type"] == "contact_delete"]
         assert [(e["account"], e["user_id"]) for e in deleted] == [(ACCOUNT_PHONE, FIRST + 5)] * 2
 
     async def test_a_step_that_raises_deletes_no_contact(self, store: WorldStore) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.import_phone(creds, "+79990000001")
 
         def deletes_then_fails(world: World) -> None:
@@ -254,31 +250,31 @@ class TestDeletedContacts:
         with pytest.raises(RuntimeError):
             await store.update(deletes_then_fails)
 
-        assert await contacts_set(store) == {"9001:1001"}
+        assert await stored_set(store, store.contacts_key) == {"9001:1001"}
 
     async def test_a_contact_a_document_gives_is_deleted(
         self, runtime: Runtime, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         await load_world(runtime, with_populations(contacts=[1002, FIRST + 3]))
-        creds = await signed_in(SimulatedGateway(store))
+        creds = await signed_in_credentials(SimulatedGateway(store))
 
         await SimulatedGateway(store).delete_contact(creds, TelegramID(1002))
 
-        assert await contacts_set(store) == {f"9001:{FIRST + 3}"}
+        assert await stored_set(store, store.contacts_key) == {f"9001:{FIRST + 3}"}
         assert await shown_contacts(sandbox) == [FIRST + 3]
 
     async def test_an_older_tghubs_contact_deleted_in_the_step_that_moves_them(
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
-        creds = await signed_in(SimulatedGateway(store))
-        old = await document(store)
+        creds = await signed_in_credentials(SimulatedGateway(store))
+        old = await stored_document(store)
         old["accounts"][0]["contacts"] = [1001, 1002]
         await store.redis.set(store.key, json.dumps(old))
 
         await SimulatedGateway(store).delete_contact(creds, TelegramID(1001))
 
-        assert await contacts_set(store) == {"9001:1002"}
-        assert (await document(store))["accounts"][0]["contacts"] == []
+        assert await stored_set(store, store.contacts_key) == {"9001:1002"}
+        assert (await stored_document(store))["accounts"][0]["contacts"] == []
         assert await shown_contacts(sandbox) == [1002]
 
 
@@ -287,7 +283,7 @@ class TestPopulationsInRedis:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         user = await gateway.import_phone(creds, "+79000099999")
         assert user is not None
@@ -302,7 +298,7 @@ class TestPopulationsInRedis:
 
     async def test_privacy_follows_the_populations_contacts(self, store: WorldStore) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         friend, stranger = await gateway.user_statuses(creds, ["8000000001", "8100000001"])
         invited = await gateway.invite_to_channel(creds, "test_channel", TelegramID(8_000_000_001))
@@ -319,7 +315,7 @@ class TestPopulationsInRedis:
         self, store: WorldStore, sandbox: SimulatedSandbox
     ) -> None:
         gateway = SimulatedGateway(store, poll_interval=0.05)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
 
         seen = await first_update(gateway, creds, sandbox, FIRST + 7)
 
@@ -327,7 +323,7 @@ class TestPopulationsInRedis:
         await sandbox.set_user_status(TelegramID(FIRST + 7), online=True)
         online, offline = await gateway.user_statuses(creds, [str(FIRST + 7), str(FIRST + 8)])
         assert (online.online, offline.online) == (True, False)
-        assert list((await document(store))["population_statuses"]) == [str(FIRST + 7)]
+        assert list((await stored_document(store))["population_statuses"]) == [str(FIRST + 7)]
 
 
 class TestAWorldFile:
@@ -341,7 +337,7 @@ class TestAWorldFile:
         async with started_runtime(seeded) as runtime:  # seeds a world Redis does not hold
             assert runtime.world is not None
             gateway = SimulatedGateway(runtime.world)
-            creds = await signed_in(gateway)
+            creds = await signed_in_credentials(gateway)
             user = await gateway.import_phone(creds, "+79000012345")
 
             assert user is not None

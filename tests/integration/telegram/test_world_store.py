@@ -18,7 +18,12 @@ from domain.adapters.telegram.simulated import SimulatedGateway
 from domain.errors import ExternalUnavailable
 from domain.telegram.model import AccountCredentials
 from domain.types import TelegramID
-from tests.world import ACCOUNT_PHONE, API_HASH, load_world
+from tests.world import (
+    ACCOUNT_PHONE,
+    API_HASH,
+    load_world,
+    signed_in_credentials,
+)
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
@@ -112,14 +117,6 @@ class TestRedisFailing:
             await nowhere.aclose()
 
 
-async def signed_in(gateway: SimulatedGateway) -> AccountCredentials:
-    fresh = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH)
-    code = await gateway.send_login_code(fresh)
-    pending = AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=code.session)
-    signed = await gateway.sign_in(pending, code="12345", phone_code_hash=code.phone_code_hash)
-    return AccountCredentials(ACCOUNT_PHONE, 1, API_HASH, session=signed.session)
-
-
 async def outbox(runtime: Runtime) -> list[dict[str, Any]]:
     assert runtime.sandbox is not None
     entries: list[dict[str, Any]] = (await runtime.sandbox.world())["outbox"]
@@ -135,7 +132,7 @@ class TestOutboxBesideTheDocument:
     ) -> None:
         assert runtime.sandbox is not None
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)  # login_code: 1
+        creds = await signed_in_credentials(gateway)  # login_code: 1
         await gateway.send_message(creds, "ivan_test", "one", random_id=1)  # 2
         await runtime.sandbox.add_post("test_channel", "news", 0)  # 3
         await gateway.send_message(creds, "maria_test", "two", random_id=2)  # 4
@@ -159,7 +156,7 @@ class TestOutboxBesideTheDocument:
         self, runtime: Runtime, store: WorldStore
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         before = await outbox(runtime)
 
         def sends_then_fails(world: World) -> None:
@@ -181,7 +178,7 @@ class TestOutboxBesideTheDocument:
         self, runtime: Runtime, store: WorldStore
     ) -> None:
         first = SimulatedGateway(store)
-        creds = await signed_in(first)
+        creds = await signed_in_credentials(first)
         # Another process of the deployment: its own store, nothing kept in memory.
         second = SimulatedGateway(WorldStore(store.redis, store.key))
         one = await first.send_message(creds, "ivan_test", "hi", random_id=7)
@@ -194,7 +191,7 @@ class TestOutboxBesideTheDocument:
     async def test_a_step_must_name_the_sent_keys_it_reads(
         self, runtime: Runtime, store: WorldStore
     ) -> None:
-        creds = await signed_in(SimulatedGateway(store))
+        creds = await signed_in_credentials(SimulatedGateway(store))
         with pytest.raises(LookupError):
             await store.update(lambda w: simulated.send_message(w, creds, "ivan_test", "x", 5))
         assert [e for e in await outbox(runtime) if e["type"] == "message"] == []
@@ -203,7 +200,7 @@ class TestOutboxBesideTheDocument:
         self, runtime: Runtime, store: WorldStore
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.send_message(creds, "ivan_test", "warm-up", random_id=1)
 
         def numbered_in_thousands(world: World) -> None:
@@ -243,7 +240,7 @@ class TestOutboxBesideTheDocument:
     ) -> None:
         assert runtime.sandbox is not None
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await gateway.send_message(creds, "ivan_test", "hi", random_id=7)
         await runtime.sandbox.add_post("test_channel", "kept", 0)
         await runtime.sandbox.load_world({"users": [{"id": 1003, "first_name": "O"}]}, merge=True)
@@ -253,7 +250,7 @@ class TestOutboxBesideTheDocument:
 
         world = await runtime.sandbox.world()
         assert (world["outbox"], world["sent"], world["seq"]) == ([], {}, 0)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         sent = await gateway.send_message(creds, "ivan_test", "hi again", random_id=7)
         assert sent.message_id == 2
         assert [e["text"] for e in await outbox(runtime) if e["type"] == "message"] == ["hi again"]
@@ -267,7 +264,7 @@ class TestAWorldStoredByAnOlderTghub:
         self, runtime: Runtime, store: WorldStore
     ) -> None:
         gateway = SimulatedGateway(store)
-        creds = await signed_in(gateway)
+        creds = await signed_in_credentials(gateway)
         await store.redis.delete(store.outbox_key, store.sent_key)
         old = (await stored(store)).model_dump(mode="json")
         old["outbox"] = [
