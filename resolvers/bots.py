@@ -9,7 +9,7 @@ about a ``ChannelLink``; the post's ``message`` is the input's ``text``).
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -24,6 +24,7 @@ from resolvers.connections import page_of
 from resolvers.errors import told_in_names
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
+from resolvers.times import utc_input
 from schema.bots import (
     Bot,
     BotChannelEvent,
@@ -82,18 +83,6 @@ def told_in_api_names(*, query: bool = False) -> AbstractContextManager[None]:
 
 def _optional_id(value: strawberry.ID | None, type_name: str, field: str) -> int | None:
     return None if value is None else int_id_of(value, type_name, field)
-
-
-def _utc(value: datetime | None, field: str) -> datetime | None:
-    """A time without an offset is UTC; one UTC cannot hold (year 1 at +05:00) is refused
-    here, as the database driver would fail on it."""
-    if value is None:
-        return None
-    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise Invalid.single(field, "Datetime value out of range.") from None
 
 
 def _status(value: LinkStatus | None) -> LinkStatus | None:
@@ -186,8 +175,8 @@ class BotsQuery:
                 page,
                 actor=actor,
                 channel_id=given.channel_telegram_id,
-                since=_utc(given.posted_after, "postedAfter"),
-                until=_utc(given.posted_before, "postedBefore"),
+                since=utc_input(given.posted_after, "postedAfter"),
+                until=utc_input(given.posted_before, "postedBefore"),
             ),
             ChannelPost.from_model,
             bots.id_cursor,

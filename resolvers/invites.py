@@ -9,12 +9,10 @@ rendered. The services speak of an ``account`` (a Telegram account); errors name
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import strawberry
 
-from domain.errors import Invalid
 from domain.invites import service as invites
 from domain.invites.events import CHANNEL, InviteLogged, QueueAlert, QueueLengthChanged
 from domain.invites.rules import HistoryPeriod, InviteStatus, SettingsValues
@@ -24,6 +22,7 @@ from resolvers.connections import page_of
 from resolvers.errors import told_in_names
 from resolvers.events import decoded
 from resolvers.permissions import require_viewer
+from resolvers.times import utc_input
 from schema.context import Info
 from schema.invites import (
     InviteEvent,
@@ -80,18 +79,6 @@ def _account_id(value: strawberry.ID) -> uuid.UUID:
     return id_of(value, "TelegramAccount", "accountId")
 
 
-def _utc(value: datetime | None, field: str) -> datetime | None:
-    """A time without an offset is UTC; one UTC cannot hold (year 1 at +05:00) is refused
-    here, as the database driver would fail on it."""
-    if value is None:
-        return None
-    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise Invalid.single(field, "Datetime value out of range.") from None
-
-
 def log_filter(given: InviteLogFilter | None) -> invites.LogFilter:
     if given is None:
         return invites.LogFilter()
@@ -101,8 +88,8 @@ def log_filter(given: InviteLogFilter | None) -> invites.LogFilter:
         statuses=None if given.statuses is None else [InviteStatus(s) for s in given.statuses],
         phone=given.phone,
         account_id=account,
-        since=_utc(given.since, "since"),
-        until=_utc(given.until, "until"),
+        since=utc_input(given.since, "since"),
+        until=utc_input(given.until, "until"),
     )
 
 
@@ -283,7 +270,7 @@ class InvitesMutation:
     ) -> RetryFailedInvitesPayload:
         viewer = require_viewer(info.context)
         with told_in_api_names():
-            since = _utc(input.since, "since")
+            since = utc_input(input.since, "since")
             async with info.context.uow() as uow:
                 queued = await invites.retry_failed(
                     uow,
