@@ -3,13 +3,14 @@ history buckets, retries."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import phonenumbers
 
@@ -127,27 +128,13 @@ class SettingsValues:
     invite_and_message: bool
 
 
-class _SettingsRow(Protocol):
-    channel_username: str
-    failure_message: str
-    queue_threshold: int
-    pause_min_seconds: float
-    pause_max_seconds: float
-    only_message_bot: bool
-    invite_and_message: bool
+SETTINGS_FIELDS = tuple(field.name for field in dataclasses.fields(SettingsValues))
 
 
-def settings_values(row: _SettingsRow) -> SettingsValues:
-    """The settings as plain values (a job keeps them beyond the row's transaction)."""
-    return SettingsValues(
-        channel_username=row.channel_username,
-        failure_message=row.failure_message,
-        queue_threshold=row.queue_threshold,
-        pause_min_seconds=row.pause_min_seconds,
-        pause_max_seconds=row.pause_max_seconds,
-        only_message_bot=row.only_message_bot,
-        invite_and_message=row.invite_and_message,
-    )
+def settings_values(row: object) -> SettingsValues:
+    """The settings a row (or any object with their attributes) holds, as plain values (a
+    job keeps them beyond the row's transaction)."""
+    return SettingsValues(**{name: getattr(row, name) for name in SETTINGS_FIELDS})
 
 
 def channel_username(ref: str) -> str:

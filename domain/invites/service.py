@@ -7,6 +7,7 @@ the webhook also takes calls that present the shared secret (``WEBHOOK``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -68,13 +69,8 @@ async def update_settings(
     values = _with_channel(values)
     Invalid.check(rules.settings_errors(values))
     row = await repository.settings(uow.session, for_update=True)
-    row.channel_username = values.channel_username
-    row.failure_message = values.failure_message
-    row.queue_threshold = values.queue_threshold
-    row.pause_min_seconds = values.pause_min_seconds
-    row.pause_max_seconds = values.pause_max_seconds
-    row.only_message_bot = values.only_message_bot
-    row.invite_and_message = values.invite_and_message
+    for name in rules.SETTINGS_FIELDS:
+        setattr(row, name, getattr(values, name))
     row.updated_by = actor.user_id
     row.updated_at = datetime.now(UTC)
     await uow.commit()
@@ -88,7 +84,7 @@ def _with_channel(values: SettingsValues) -> SettingsValues:
     except Invalid as exc:
         errors = rules.settings_errors(values) | exc.field_errors
         raise Invalid(errors) from None
-    return SettingsValues(**{**values.__dict__, "channel_username": channel})
+    return dataclasses.replace(values, channel_username=channel)
 
 
 # -- the webhook --------------------------------------------------------------------------------
