@@ -370,19 +370,16 @@ class Dispatcher:
             )
             await uow.commit()
             self._report.retried += 1
-            if isinstance(cause, telegram.AccountSessionRevoked):
-                await telegram.mark_revoked(uow, account.id)
-                return
-            seconds = self._pause_seconds(stop)
-            await telegram.pause_account(
+            paused = await telegram.take_out_of_pool(
                 uow,
                 actor=DISPATCHER,
-                account_id=account.id,
-                until=now + timedelta(seconds=seconds),
-                reason=cause.message,
+                account=account,
+                cause=cause,
+                pause_seconds=self._pause_seconds(stop),
+                now=now,
             )
-        self._report.paused.append(account.phone)
-        log.info("Telegram account %s paused for %.0f s: %s", account.phone, seconds, cause.message)
+        if paused:
+            self._report.paused.append(account.phone)
 
     def _pause_seconds(self, stop: AccountStopped) -> float:
         if isinstance(stop.cause, RateLimited):

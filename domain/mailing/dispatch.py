@@ -279,23 +279,20 @@ class Dispatcher:
         return Outcome(item.id, DeliveryStatus.PENDING, attempts, error, retry_at=retry_at)
 
     async def _stop_account(self, account: TelegramAccount, exc: DomainError) -> None:
-        now = self._clock.now()
+        seconds = (
+            exc.retry_after if isinstance(exc, RateLimited) else self._options.peer_flood_pause
+        )
         async with self._uow() as uow:
-            if isinstance(exc, telegram.AccountSessionRevoked):
-                await telegram.mark_revoked(uow, account.id)
-                return
-            seconds = (
-                exc.retry_after if isinstance(exc, RateLimited) else self._options.peer_flood_pause
-            )
-            await telegram.pause_account(
+            paused = await telegram.take_out_of_pool(
                 uow,
                 actor=DISPATCHER,
-                account_id=account.id,
-                until=now + timedelta(seconds=seconds),
-                reason=exc.message,
+                account=account,
+                cause=exc,
+                pause_seconds=seconds,
+                now=self._clock.now(),
             )
-        self._report.paused.append(account.phone)
-        log.info("Telegram account %s paused for %.0f s: %s", account.phone, seconds, exc.message)
+        if paused:
+            self._report.paused.append(account.phone)
 
     def _count(self, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:

@@ -7,11 +7,12 @@ gateway, holding no database connection while it waits for Telegram.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.access import require_admin
-from domain.errors import Conflict, ExternalUnavailable, Invalid, NotFound
+from domain.errors import Conflict, DomainError, ExternalUnavailable, Invalid, NotFound
 from domain.jobs import service as jobs
 from domain.telegram import repository, rules
 from domain.telegram.errors import AccountNotSignedIn
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from domain.ports import Clock, SecretBox, TelegramGateway, TelegramSandbox
     from domain.types import Page, PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
 
 SEND_LOGIN_CODE = "telegram.send_login_code"
 SIGN_IN = "telegram.sign_in"
@@ -173,6 +176,30 @@ async def pause_account(
         account.paused_until, account.pause_reason = until, reason
     await uow.commit()
     return account
+
+
+async def take_out_of_pool(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    actor: Actor,
+    account: TelegramAccount,
+    cause: DomainError,
+    pause_seconds: float,
+    now: datetime,
+) -> bool:
+    """Telegram stopped a dispatcher's account: a revoked session signs it out (it must be
+    signed in again); any other cause (FloodWait, PeerFlood, a missing right) pauses it for
+    ``pause_seconds``. Commits; True when it was paused."""
+    require_admin(actor)
+    if isinstance(cause, AccountSessionRevoked):
+        await mark_revoked(uow, account.id)
+        return False
+    until = now + timedelta(seconds=pause_seconds)
+    await pause_account(uow, actor=actor, account_id=account.id, until=until, reason=cause.message)
+    log.info(
+        "Telegram account %s paused for %.0f s: %s", account.phone, pause_seconds, cause.message
+    )
+    return True
 
 
 async def resume_account(
