@@ -51,6 +51,25 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
             process.wait()
 
 
+async def killed_if(
+    process: subprocess.Popen[bytes], condition: Callable[[], Awaitable[bool]]
+) -> bool:
+    """SIGKILL the process if ``condition()`` holds of the state it left, read while it is
+    frozen (SIGSTOP): what it holds (claims, say) is then what it dies holding, with no
+    moment between the look and the kill for it to let go. Otherwise it runs on; False."""
+    process.send_signal(signal.SIGSTOP)
+    try:
+        holds = await condition()
+    except BaseException:
+        process.send_signal(signal.SIGCONT)
+        raise
+    if holds:
+        stop(process, signal.SIGKILL)
+    else:
+        process.send_signal(signal.SIGCONT)
+    return holds
+
+
 def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
     """A worker on the same database, Redis, keys, world and channels as ``settings``."""
     return _spawn([sys.executable, "-m", "tghub", "worker"], settings, log, **variables)

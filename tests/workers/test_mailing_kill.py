@@ -28,7 +28,7 @@ from tests.integration.mailing.dispatch_scene import (
     sending_accounts,
 )
 from tests.integration.mailing.scene import user
-from tests.processes import start_worker, stop, while_progressing
+from tests.processes import killed_if, start_worker, stop, while_progressing
 
 if TYPE_CHECKING:
     import subprocess
@@ -168,19 +168,19 @@ async def test_a_worker_killed_mid_mailing_leaves_the_rest_to_the_next_sent_once
     log_file = tmp_path / "workers.log"
     ready = time.monotonic()
 
-    async def well_under_way() -> bool:
+    async def holding_claims() -> bool:
+        return await left_claimed(runtime, mailing_id) > 0
+
+    async def killed_well_under_way() -> bool:
         # Killed while it holds claims (between two batches it holds none, and the crash
         # would test nothing).
         counts = await by_status(runtime, mailing_id)
-        return (
-            counts["sent"] >= KILL_AFTER
-            and counts["pending"] > 0
-            and await left_claimed(runtime, mailing_id) > 0
-        )
+        under_way = counts["sent"] >= KILL_AFTER and counts["pending"] > 0
+        return under_way and await killed_if(first, holding_claims)
 
     first = start(runtime, log_file)
     try:
-        await while_sending(runtime, mailing_id, well_under_way, log_file)
+        await while_sending(runtime, mailing_id, killed_well_under_way, log_file)
     finally:
         stop(first, signal.SIGKILL)
     killed = time.monotonic()
