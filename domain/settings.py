@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     graphql_allow_introspection: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Validate every legacy REST answer against its declared contract (the tests do; a
+    # mismatch is an error, so production leaves it off).
+    check_contract: bool = False
 
     # Telegram. The simulated world lives in Redis; a world file seeds it when Redis has none.
     telegram_mode: Literal["simulated", "telethon"] = "simulated"

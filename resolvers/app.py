@@ -29,6 +29,7 @@ from resolvers.health import healthz, readyz
 from resolvers.pages.routes import page_routes
 from resolvers.rest import legacy_routes
 from resolvers.rest.invites import MaskSecretInAccessLog
+from resolvers.rest.openapi import openapi_json
 from resolvers.root import GraphQLLimits, build_schema
 from resolvers.view import GraphQLView
 
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/connection/websocket", centrifugo_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
         *page_routes(),

@@ -127,6 +127,8 @@ def make_settings(database_url: str, redis_url: str, data_dir: Path) -> Settings
         password_hash_memory_kib=1024,
         # Tests log in often; the limit itself is tested with its own low setting.
         login_attempts_per_minute=1000,
+        # Every legacy answer the tests provoke is checked against the OpenAPI contract.
+        check_contract=True,
     )
 
 

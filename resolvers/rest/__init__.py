@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, chats, invites, mailing, messenger, seeonline, tracking_csv
+from resolvers.rest import bots, chats, mailing, messenger, seeonline, tracking_csv
+from resolvers.rest.contract import Endpoint, routes
+from resolvers.rest.endpoints import invites
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -135,26 +137,16 @@ def mailing_routes() -> list[BaseRoute]:
     ]
 
 
-def invites_routes() -> list[BaseRoute]:
-    """Seed 004. Its ``/api/...`` names are none of the messenger's (001) or the mailing
-    service's (003) ``/api/...`` routes, and no ``{id}`` route of theirs matches them."""
-    return [
-        *_both("/webhook/", invites.webhook, ["GET", "POST"]),
-        *_both("/api/health/", invites.health, ["GET"]),
-        *_both("/api/queue_length/", invites.queue_length, ["GET"]),
-        *_both("/api/stats/", invites.stats, ["GET"]),
-        *_both("/api/stats/history/", invites.stats_history, ["GET"]),
-        *_both("/api/logs/", invites.logs, ["GET"]),
-        *_both("/api/logs/csv/", invites.logs_csv, ["GET"]),
-        *_both("/api/accounts/", invites.accounts, ["GET"]),
-    ]
-
-
 def legacy_routes() -> list[BaseRoute]:
     return [
         *messenger_routes(),
         *seeonline_routes(),
         *bots_routes(),
         *mailing_routes(),
-        *invites_routes(),
+        *routes(invites.endpoints()),
     ]
+
+
+def legacy_endpoints() -> list[Endpoint]:
+    """The routes declared in the contract (``resolvers.rest.contract``), in table order."""
+    return [*invites.endpoints()]
