@@ -7,7 +7,7 @@ export TGHUB_DATABASE_URL ?= postgresql://app:app@127.0.0.1:5432/app
 PORT :=
 HOST :=
 
-.PHONY: install run test check fuzz fmt fmt-check lint types imports schema schema-diff alembic-check services bench up down
+.PHONY: install run test check fuzz fmt fmt-check lint types imports schema schema-diff codegen codegen-check alembic-check services bench up down
 
 install:
 	python3 -m venv --clear $(VENV)
@@ -47,11 +47,36 @@ schema-diff:
 	$(BIN)/tghub export-schema --output - | diff -u schema/schema.graphql - \
 	  || (echo "schema/schema.graphql is stale: run 'make schema'" && exit 1)
 
+# TypeScript types for codegen/operations/ (docs/codegen.md). node_modules comes from the lock
+# file, again whenever package.json or the lock file is newer than the last install; the
+# generation itself reads local files only. codegen-check generates into a temporary folder
+# and compares, so it never touches the checked-in output.
+CODEGEN_INSTALLED := codegen/node_modules/.package-lock.json
+
+$(CODEGEN_INSTALLED): codegen/package.json codegen/package-lock.json
+	@node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("make codegen needs Node.js 20 or newer, this is " + process.version); process.exit(1) }'
+	cd codegen && npm ci --no-audit --no-fund
+	touch $@
+
+codegen: $(CODEGEN_INSTALLED)
+	cd codegen && node_modules/.bin/graphql-codegen --config codegen.yml
+	cd codegen && node_modules/.bin/tsc --project tsconfig.json
+
+codegen-check: $(CODEGEN_INSTALLED)
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
+	  (cd codegen && TGHUB_CODEGEN_OUT="$$fresh/generated" node_modules/.bin/graphql-codegen --config codegen.yml >"$$fresh/log" 2>&1 \
+	    || (cat "$$fresh/log" && exit 1)) && \
+	  if ! diff -ru codegen/generated "$$fresh/generated" >"$$fresh/diff"; then \
+	    head -n 60 "$$fresh/diff" | cut -c 1-300; \
+	    echo "codegen/generated is stale: run 'make codegen'"; exit 1; \
+	  fi
+	cd codegen && node_modules/.bin/tsc --project tsconfig.json
+
 alembic-check:
 	$(BIN)/alembic upgrade head
 	$(BIN)/alembic check
 
-check: fmt-check lint types imports schema-diff alembic-check test
+check: fmt-check lint types imports schema-diff codegen-check alembic-check test
 
 # schemathesis against /graphql of a real API process (tests/fuzz/graphql.py).
 fuzz:

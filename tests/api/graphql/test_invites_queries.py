@@ -9,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from graphql import OperationDefinitionNode, parse, validate
 from sqlalchemy import event
 
 from domain.invites.rules import DEFAULT_FAILURE_MESSAGE, InviteStatus, bucket_label
 from domain.invites.rules import HistoryPeriod as Period
 from domain.telegram import service as telegram
-from resolvers.root import schema
 from tests.api.graphql.factories import error_codes
 from tests.api.graphql.invites_support import (
     add_account,
@@ -26,7 +24,6 @@ from tests.api.graphql.invites_support import (
     write_log,
 )
 from tests.api.graphql.tracking_support import Caller, admin_caller, gid, user_caller
-from tests.conftest import OPERATIONS, operation
 from tests.world import SYSTEM
 
 if TYPE_CHECKING:
@@ -52,19 +49,6 @@ async def admin(runtime: Runtime, http: httpx.AsyncClient) -> Caller:
 
 def ids(nodes: list[dict[str, Any]]) -> list[str]:
     return [node["id"] for node in nodes]
-
-
-DOCUMENT = OPERATIONS / "invites.graphql"
-NAMES = [
-    node.name.value
-    for node in parse(DOCUMENT.read_text()).definitions
-    if isinstance(node, OperationDefinitionNode) and node.name is not None
-]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_operation_is_valid_against_the_schema(name: str) -> None:
-    assert [e.message for e in validate(schema._schema, parse(operation(name)))] == []
 
 
 class TestSettings:
