@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, chats, mailing, messenger, seeonline, tracking_csv
+from resolvers.rest import bots, mailing, messenger, seeonline, tracking_csv
 from resolvers.rest.contract import Endpoint, routes
 from resolvers.rest.endpoints import invites
+from resolvers.rest.endpoints import messenger as messenger_endpoints
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -15,29 +16,6 @@ def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
     both forms, and many turn a redirected POST into a GET."""
     bare = path.rstrip("/")
     return [Route(path, endpoint, methods=methods), Route(bare, endpoint, methods=methods)]  # type: ignore[arg-type]
-
-
-def messenger_routes() -> list[BaseRoute]:
-    """Seed 001; fixed paths come before the ``{id}`` ones they would otherwise match."""
-    return [
-        *_both("/api/register/", messenger.register, ["POST"]),
-        *_both("/api/auth/", messenger.obtain_tokens, ["POST"]),
-        *_both("/api/auth/refresh/", messenger.refresh_tokens, ["POST"]),
-        *_both("/api/user/online/", messenger.online, ["HEAD", "POST"]),
-        *_both("/api/user/offline/", messenger.offline, ["POST"]),
-        *_both("/api/user/{user_id}/", messenger.user, ["GET", "PATCH", "DELETE"]),
-        *_both("/api/users/", messenger.users, ["GET"]),
-        *_both("/api/chats/", chats.chats, ["GET", "POST"]),
-        *_both("/api/chat/{chat_id}/leave/", chats.leave_chat, ["POST"]),
-        *_both("/api/chat/{chat_id}/", chats.chat, ["GET", "PATCH", "DELETE"]),
-        *_both("/api/messages/read_all/", chats.read_all, ["POST"]),
-        *_both("/api/messages/", chats.messages, ["GET", "POST"]),
-        *_both("/api/message/{message_id}/read/", chats.read_message, ["POST"]),
-        *_both("/api/message/{message_id}/", chats.message, ["GET", "PATCH", "DELETE"]),
-        *_both("/api/centrifugo/connect/", messenger.centrifugo_connect, ["POST"]),
-        *_both("/api/centrifugo/subscribe/", messenger.centrifugo_subscribe, ["POST"]),
-        Route("/media/{key:path}", messenger.media, methods=["GET"]),
-    ]
 
 
 def seeonline_routes() -> list[BaseRoute]:
@@ -139,7 +117,7 @@ def mailing_routes() -> list[BaseRoute]:
 
 def legacy_routes() -> list[BaseRoute]:
     return [
-        *messenger_routes(),
+        *routes(messenger_endpoints.endpoints()),
         *seeonline_routes(),
         *bots_routes(),
         *mailing_routes(),
@@ -149,4 +127,4 @@ def legacy_routes() -> list[BaseRoute]:
 
 def legacy_endpoints() -> list[Endpoint]:
     """The routes declared in the contract (``resolvers.rest.contract``), in table order."""
-    return [*invites.endpoints()]
+    return [*messenger_endpoints.endpoints(), *invites.endpoints()]
