@@ -282,11 +282,12 @@ class StatusQuery(Shape):
     created_at_before: datetime | date | None = Field(None, description=f"Inclusive. {MOMENT}")
 
 
-class Window(Shape):
-    """``[from, to)``, at most 366 days, both ends between 1970-01-01 and 9999-01-01."""
+WINDOW = "The window `[from, to)` spans at most 366 days, within 1970-01-01 to 9999-01-01."
 
-    start: datetime | date = Field(alias="from", description=f"Inclusive. {MOMENT}")
-    end: datetime | date = Field(alias="to", description=f"Exclusive. {MOMENT}")
+
+class Window(Shape):
+    start: datetime | date = Field(alias="from", description=f"Inclusive. {MOMENT} {WINDOW}")
+    end: datetime | date = Field(alias="to", description=f"Exclusive. {MOMENT} {WINDOW}")
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -513,12 +514,8 @@ def _downloads() -> list[Endpoint]:
 
 
 def _download(path: str, handler: Handler, summary: str, rows: str) -> Endpoint:
-    answer = Answer(
-        200,
-        rows,
-        str,
-        media_type=CSV,
-        headers={"Content-Disposition": 'attachment; filename="<name>-<id>.csv"'},
-    )
+    name = path.rsplit("/", 1)[1].removesuffix(".csv")
+    disposition = f'attachment; filename="{name}-<tracked_id>.csv"'
+    answer = Answer(200, rows, str, media_type=CSV, headers={"Content-Disposition": disposition})
     operation = _operation(summary, answer, query=Window, path=TRACKED_ID)
     return Endpoint(path, handler, {"GET": operation}, System.SEEONLINE, twin=False)
