@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from resolvers.rest import bots, chats, mailing, messenger, seeonline, tracking_csv
+from resolvers.rest import chats, messenger, seeonline, tracking_csv
 from resolvers.rest.contract import Endpoint, routes
-from resolvers.rest.endpoints import invites
+from resolvers.rest.endpoints import bots, invites, mailing
 
 
 def _both(path: str, endpoint: object, methods: list[str]) -> list[BaseRoute]:
@@ -107,46 +107,16 @@ def seeonline_routes() -> list[BaseRoute]:
     ]
 
 
-def bots_routes() -> list[BaseRoute]:
-    """Seed 002. ``/channels/{id}/`` is two routes: GET takes the channel's Telegram id,
-    DELETE the link's id (or a channel's Telegram id)."""
-    return [
-        *_both("/bots/", bots.bots_collection, ["GET", "POST"]),
-        *_both("/bots/{bot_id}/", bots.bot, ["GET", "PATCH", "DELETE"]),
-        *_both("/channels/", bots.channels, ["GET", "POST"]),
-        *_both("/channels/{tg_id}/", bots.channel, ["GET"]),
-        *_both("/channels/{link_id}/", bots.channel_link, ["DELETE"]),
-        *_both("/messages/", bots.messages, ["POST"]),
-        *_both("/tasks/{task_id}/", bots.task_status, ["GET"]),
-    ]
-
-
-def mailing_routes() -> list[BaseRoute]:
-    """Seed 003. ``create/`` comes before the ``{id}`` route: a POST there is a new mailing
-    (a GET reaches the ``{id}`` route, where a name that is no number is 404)."""
-    return [
-        *_both("/api/v1/users/register/", mailing.register, ["POST"]),
-        *_both("/api/token/", messenger.obtain_tokens, ["POST"]),
-        *_both("/api/token/refresh/", messenger.refresh_tokens, ["POST"]),
-        *_both("/api/token/verify/", mailing.verify_token, ["POST"]),
-        *_both("/api/v1/clients/", mailing.clients, ["GET", "POST"]),
-        *_both("/api/v1/clients/{client_id}/", mailing.client, ["GET", "PUT", "PATCH", "DELETE"]),
-        *_both("/api/v1/mailing/", mailing.mailings, ["GET"]),
-        *_both("/api/v1/mailing/create/", mailing.create_mailing, ["POST"]),
-        *_both("/api/v1/mailing/{mailing_id}/", mailing.mailing_detail, ["GET"]),
-    ]
-
-
 def legacy_routes() -> list[BaseRoute]:
     return [
         *messenger_routes(),
         *seeonline_routes(),
-        *bots_routes(),
-        *mailing_routes(),
+        *routes(bots.endpoints()),
+        *routes(mailing.endpoints()),
         *routes(invites.endpoints()),
     ]
 
 
 def legacy_endpoints() -> list[Endpoint]:
     """The routes declared in the contract (``resolvers.rest.contract``), in table order."""
-    return [*invites.endpoints()]
+    return [*bots.endpoints(), *mailing.endpoints(), *invites.endpoints()]
