@@ -184,11 +184,15 @@ def _pending(job: Job) -> JSONResponse:
 # --- bots -----------------------------------------------------------------------------------
 
 
+# The bodies' models document the routes too (resolvers/rest/endpoints/bots.py): pydantic's
+# lax reading, as FastAPI's, also takes a number written as a string and "true"/"false".
+
+
 class NewBot(BaseModel):
     alias: str
-    description: str
-    token: str
-    name: str
+    description: str = Field(description="May be empty.")
+    token: str = Field(description="The bot's token from @BotFather (never shown whole).")
+    name: str = Field(description="May be empty: Telegram's name of the bot then.")
 
 
 class BotChanges(BaseModel):
@@ -197,7 +201,7 @@ class BotChanges(BaseModel):
     name: str | None = None
     is_active: bool | None = None
     # Refused when sent: a new token goes through POST /bots/ (Telegram checks it first).
-    token: object = None
+    token: object = Field(None, description="Refused (422): a new token goes through POST /bots/.")
 
 
 def bot_json(bot: bots.BotView) -> dict[str, Any]:
@@ -283,8 +287,10 @@ async def bot(request: Request) -> Response:
 
 
 class NewChannel(BaseModel):
-    channel: str
-    bot_id: BotId | None = None
+    channel: str = Field(description="A t.me link, @username, a t.me/c/... link or the id.")
+    bot_id: BotId | None = Field(
+        None, description="The bot to post with; none: the active bot with fewest channels."
+    )
 
 
 def link_json(link: ChannelLink, bot_usernames: dict[int, str]) -> dict[str, Any]:
@@ -373,16 +379,16 @@ async def channel_link(request: Request) -> Response:
 # --- posting --------------------------------------------------------------------------------
 
 
-class NewMessage(BaseModel):
-    channel_id: ChannelId
-    message: str
+class NewPost(BaseModel):
+    channel_id: ChannelId = Field(description="The channel's Telegram id.")
+    message: str = Field(description="Telegram markdown, up to 4096 characters.")
 
 
 @fastapi_view
 async def messages(request: Request) -> Response:
     """Queues the post; its outcome (or a readable error) is at ``/tasks/{id}``."""
     actor, runtime = await _actor(request), _runtime(request)
-    given = await _body(request, NewMessage)
+    given = await _body(request, NewPost)
     async with runtime.uow() as uow:
         job = await bots.queue_post(
             uow, actor=actor, channel_id=given.channel_id, text=given.message

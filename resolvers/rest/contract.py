@@ -85,6 +85,15 @@ class Detail(Shape):
 # DRF's 400: the bad fields with their messages (``non_field_errors`` for the whole body; a
 # list's items by position), or ``detail`` for a body that could not be parsed.
 FieldErrors = dict[str, list[str] | dict[str, list[str]] | str]
+INVALID = Answer(400, "The request is invalid: each bad field with its messages.", FieldErrors)
+# Sign-ins fail too often from the caller's address: a login route's, or HTTP Basic's
+# (only failed checks count, so a client sending the right password is never limited).
+LOGIN_LIMITED = Answer(
+    429,
+    "Too many failed sign-ins from this address.",
+    Detail,
+    headers={"Retry-After": "Seconds to wait."},
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,9 @@ class Operation:
     description: str = ""
     # Answers every operation of this kind can give, added to the declared ones (see below).
     standard_answers: bool = True
+    # The answer to a body or query its readers refuse: DRF's 400, unless the system had
+    # other conventions (seed 002 was FastAPI: 422).
+    refused: Answer = INVALID
 
     def all_answers(self, path_template: str) -> dict[int, Answer]:
         answers = {answer.status: answer for answer in self.answers}
@@ -115,12 +127,12 @@ def _standard_answers(operation: Operation, path_template: str) -> list[Answer]:
     """What the shared machinery answers whatever the handler: the legacy error shapes."""
     answers = []
     if operation.body is not None or operation.query is not None:
-        answers.append(
-            Answer(400, "The request is invalid: each bad field with its messages.", FieldErrors)
-        )
+        answers.append(operation.refused)
     if operation.auth:
         answers.append(Answer(401, "No credentials, or bad ones.", Detail))
         answers.append(Answer(403, "The caller may not do this.", Detail))
+    if Auth.BASIC in operation.auth:
+        answers.append(LOGIN_LIMITED)
     if "{" in path_template:
         answers.append(Answer(404, "Nothing at this path.", Detail))
     if operation.body is not None:

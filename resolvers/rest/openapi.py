@@ -81,16 +81,19 @@ class _Schemas:
 
 
 def _parameters(
-    endpoint: Endpoint, operation: Operation, schemas: _Schemas
+    endpoint: Endpoint, operation: Operation, schemas: _Schemas, path: str
 ) -> list[dict[str, Any]]:
+    """``path``: the document's path, whose parameter names may be another endpoint's (see
+    ``build_document``); the types are this endpoint's, by position."""
+    own_names = _PATH_PARAMETER.findall(endpoint.path)
     parameters = [
         {
             "name": name,
             "in": "path",
             "required": True,
-            "schema": schemas.of(operation.path.get(name, str)),
+            "schema": schemas.of(operation.path.get(own_name, str)),
         }
-        for name in _PATH_PARAMETER.findall(endpoint.path)
+        for own_name, name in zip(own_names, _PATH_PARAMETER.findall(path), strict=True)
     ]
     if operation.query is not None:
         query = operation.query.model_json_schema(ref_template=REF, mode="validation")
@@ -123,7 +126,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(
-    endpoint: Endpoint, method: str, operation: Operation, schemas: _Schemas
+    endpoint: Endpoint, method: str, operation: Operation, schemas: _Schemas, path: str
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "tags": [endpoint.system.value],
@@ -134,7 +137,7 @@ def _operation(
     }
     if operation.description:
         document["description"] = operation.description
-    if parameters := _parameters(endpoint, operation, schemas):
+    if parameters := _parameters(endpoint, operation, schemas, path):
         document["parameters"] = parameters
     if operation.body is not None:
         body_schema = schemas.of(operation.body)
@@ -165,6 +168,13 @@ def openapi_path(template: str) -> str:
     return _PATH_PARAMETER.sub(lambda m: "{" + m[1] + "}", template)
 
 
+def path_key(template: str) -> str:
+    """A path with its parameters' names left out: OpenAPI holds templates that differ only
+    in those names as the same path, so endpoints sharing a key are one path of the
+    document."""
+    return _PATH_PARAMETER.sub("{}", template)
+
+
 def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     spec = APISpec(
         title=TITLE,
@@ -177,12 +187,20 @@ def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     for system in System:
         spec.tag({"name": system.value})
     schemas = _Schemas(spec)
+    # The document's path of each key: the first endpoint's (its parameter names); a later
+    # endpoint on the same key (another method, e.g. DELETE ``/channels/{link_id}/`` after
+    # GET ``/channels/{tg_id}/``) adds its operations to that path.
+    paths: dict[str, str] = {}
+    documented: set[tuple[str, str]] = set()
     for endpoint in endpoints:
-        operations = {
-            method.lower(): _operation(endpoint, method, operation, schemas)
-            for method, operation in endpoint.operations.items()
-        }
-        spec.path(path=openapi_path(endpoint.path), operations=operations)
+        path = paths.setdefault(path_key(endpoint.path), openapi_path(endpoint.path))
+        operations = {}
+        for method, operation in endpoint.operations.items():
+            if (path, method) in documented:
+                raise ValueError(f"{method} {path} is declared twice")
+            documented.add((path, method))
+            operations[method.lower()] = _operation(endpoint, method, operation, schemas, path)
+        spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 

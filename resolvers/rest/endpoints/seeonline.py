@@ -118,7 +118,7 @@ class OnlineStatus(Shape):
     updated_at: str = Field(description=TIMESTAMP)
 
 
-class Deleted(Shape):
+class DeletedCount(Shape):
     deleted_count: int
 
 
@@ -428,7 +428,7 @@ def _telegram_users() -> list[Endpoint]:
         ),
         "DELETE": _operation(
             "Delete every Telegram user of a role",
-            Answer(200, "Deleted.", Deleted),
+            Answer(200, "Deleted.", DeletedCount),
             Answer(400, "No such role.", FieldErrors),
         ),
     }
@@ -488,7 +488,7 @@ def _statuses() -> list[Endpoint]:
 def _history_deleted(path: str, handler: Handler, how: str, path_types: dict[str, Any]) -> Endpoint:
     operation = _operation(
         f"Delete a tracked user's whole status log, the user found {how}",
-        Answer(200, "Deleted.", Deleted),
+        Answer(200, "Deleted.", DeletedCount),
         path=path_types,
     )
     return Endpoint(path, handler, {"DELETE": operation}, System.SEEONLINE)

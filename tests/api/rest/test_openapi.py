@@ -14,6 +14,7 @@ from resolvers.rest.contract import (
     ANY,
     TEXT,
     Answer,
+    Auth,
     ContractBroken,
     Endpoint,
     Operation,
@@ -21,7 +22,7 @@ from resolvers.rest.contract import (
     System,
     check_answer,
 )
-from resolvers.rest.openapi import document, openapi_path
+from resolvers.rest.openapi import build_document, document, path_key
 
 if TYPE_CHECKING:
     import httpx
@@ -38,18 +39,53 @@ async def test_the_document_is_valid_openapi_3_1(http: httpx.AsyncClient) -> Non
     assert served == document()
 
 
-@pytest.mark.xfail(strict=True, reason="seeds 000 to 003 are not declared yet")
 def test_every_legacy_route_and_method_is_documented() -> None:
-    paths = document()["paths"]
+    paths = {path_key(path): operations for path, operations in document()["paths"].items()}
     undocumented = []
     for route in legacy_routes():
-        path = openapi_path(route.path)  # type: ignore[attr-defined]
+        path = path_key(route.path)  # type: ignore[attr-defined]
         documented = paths.get(path) or paths.get(f"{path}/") or {}
         for method in route.methods - {"HEAD"}:  # type: ignore[attr-defined]
             if method.lower() not in documented:
                 undocumented.append(f"{method} {route.path}")  # type: ignore[attr-defined]
 
     assert undocumented == []
+
+
+async def _link(request: Request) -> Response:
+    raise AssertionError("never called: the document reads declarations")
+
+
+def test_endpoints_on_one_template_are_one_path_named_as_the_first() -> None:
+    """OpenAPI holds ``/links/{name}/`` and ``/links/{link_id}/`` as the same path: the
+    document has it once, with both methods, the second's parameter renamed but typed by its
+    own declaration."""
+    read = Operation("Read", (Answer(200, "Found.", Thing),))
+    remove = Operation("Remove", (Answer(204, "Gone."),), path={"link_id": int})
+    paths = build_document(
+        [
+            Endpoint("/links/{name}/", _link, {"GET": read}, System.BOTS),
+            Endpoint("/links/{link_id}/", _link, {"DELETE": remove}, System.BOTS),
+        ]
+    )["paths"]
+
+    assert list(paths) == ["/links/{name}/"]
+    assert set(paths["/links/{name}/"]) == {"get", "delete"}
+    (get_parameter,) = paths["/links/{name}/"]["get"]["parameters"]
+    (delete_parameter,) = paths["/links/{name}/"]["delete"]["parameters"]
+    assert (get_parameter["name"], get_parameter["schema"]) == ("name", {"type": "string"})
+    assert (delete_parameter["name"], delete_parameter["schema"]) == ("name", {"type": "integer"})
+
+
+def test_a_method_declared_twice_on_one_path_is_refused() -> None:
+    read = Operation("Read", (Answer(200, "Found.", Thing),))
+    with pytest.raises(ValueError, match="declared twice"):
+        build_document(
+            [
+                Endpoint("/links/{name}/", _link, {"GET": read}, System.BOTS),
+                Endpoint("/links/{link_id}/", _link, {"GET": read}, System.BOTS),
+            ]
+        )
 
 
 def test_every_operation_names_its_system_and_what_it_answers() -> None:
@@ -136,6 +172,30 @@ def test_undeclared_answers_break_the_contract(
 ) -> None:
     with pytest.raises(ContractBroken, match=complaint):
         check_answer(THING, method, response)
+
+
+def test_a_refused_body_is_answered_as_its_system_did() -> None:
+    """DRF's 400 unless the operation declares otherwise (seed 002 was FastAPI: 422)."""
+    drf = Operation("Post", (Answer(200, "Done.", Thing),), body=Thing)
+    fastapi = Operation(
+        "Post", (Answer(200, "Done.", Thing),), body=Thing, refused=Answer(422, "No.", Thing)
+    )
+    posts = Endpoint("/posts/", _unused, {"POST": fastapi, "PUT": drf}, System.BOTS)
+
+    check_answer(posts, "POST", JSONResponse({"name": "a", "count": 1}, status_code=422))
+    check_answer(posts, "PUT", JSONResponse({"title": ["This field is required."]}, 400))
+    with pytest.raises(ContractBroken, match="does not declare"):
+        check_answer(posts, "POST", JSONResponse({"title": ["This field is required."]}, 400))
+
+
+def test_http_basic_can_be_rate_limited() -> None:
+    """Failed Basic checks count against the login limit: 429 with Retry-After."""
+    basic = Operation("Read", (Answer(200, "Found.", Thing),), auth=(Auth.BASIC,))
+    bearer = Operation("Read", (Answer(200, "Found.", Thing),))
+
+    limited = basic.all_answers("/things/")[429]
+    assert "Retry-After" in limited.headers
+    assert 429 not in bearer.all_answers("/things/")
 
 
 def test_the_routes_come_from_the_declarations() -> None:
