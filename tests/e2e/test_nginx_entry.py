@@ -86,17 +86,18 @@ def nginx_binary() -> str:
 
 
 def loopback_lines(api_hosts: Sequence[str], port: int) -> dict[str, str]:
-    """What each line marked ``# loopback:`` in docker/nginx.conf becomes here."""
+    """What the line of each directive marked ``# loopback:`` in docker/nginx.conf becomes
+    here (the upstream's ``server``, ``listen``, and the two client timeouts)."""
     return {
-        "server api:8000;": "\n".join(f"server {host};" for host in api_hosts),
-        "listen 80;": f"listen 127.0.0.1:{port};",
-        "client_header_timeout 10s;": f"client_header_timeout {SLOW_CLIENT_SECONDS}s;",
-        "client_body_timeout 20s;": f"client_body_timeout {SLOW_CLIENT_SECONDS}s;",
+        "server": "\n".join(f"server {host};" for host in api_hosts),
+        "listen": f"listen 127.0.0.1:{port};",
+        "client_header_timeout": f"client_header_timeout {SLOW_CLIENT_SECONDS}s;",
+        "client_body_timeout": f"client_body_timeout {SLOW_CLIENT_SECONDS}s;",
     }
 
 
 def rendered_for_loopback(production: str, lines: Mapping[str, str]) -> str:
-    """``production`` with each marked line replaced; every marked line must be one of
+    """``production`` with each marked line replaced; every marked directive must be one of
     ``lines`` and every one of ``lines`` marked once, so the two cannot drift apart."""
     rendered, replaced = [], []
     for line in production.splitlines():
@@ -104,7 +105,7 @@ def rendered_for_loopback(production: str, lines: Mapping[str, str]) -> str:
         if marked is None:
             rendered.append(line)
             continue
-        directive = " ".join(marked["directive"].split())
+        directive = marked["directive"].split()[0]
         assert directive in lines, f"docker/nginx.conf marks {directive!r}, unknown here"
         rendered += [marked["indent"] + new for new in lines[directive].splitlines()]
         replaced.append(directive)
