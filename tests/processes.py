@@ -81,10 +81,11 @@ def start_listener(settings: Settings, log: Path, **variables: str) -> subproces
 
 
 def start_api(
-    settings: Settings, port: int, log: Path, **variables: str
+    settings: Settings, port: int, log: Path, *, access_log: bool = False, **variables: str
 ) -> subprocess.Popen[bytes]:
     """An API process (uvicorn, as production runs it) sharing ``settings``' stores; each of
-    ``variables`` becomes a ``TGHUB_<NAME>`` setting of its own."""
+    ``variables`` becomes a ``TGHUB_<NAME>`` setting of its own. With ``access_log``, its log
+    has a line for every request it answered."""
     command = [
         sys.executable,
         "-m",
@@ -96,7 +97,7 @@ def start_api(
         "--port",
         str(port),
         "--log-level",
-        "warning",
+        "info" if access_log else "warning",
     ]
     return _spawn(command, settings, log, **variables)
 

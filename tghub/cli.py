@@ -144,6 +144,12 @@ def _listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _health(args: argparse.Namespace) -> int:
+    from tghub.health import health
+
+    return health(Settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tghub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         "listen", help="run a status listener (polls the trackers whose leases it holds)"
     )
     listen.set_defaults(run=_listen)
+
+    check = commands.add_parser(
+        "health", help="exit 0 when PostgreSQL and Redis answer (the containers' health check)"
+    )
+    check.set_defaults(run=_health)
 
     migrate = commands.add_parser("migrate", help="alembic upgrade head on TGHUB_DATABASE_URL")
     migrate.set_defaults(run=_migrate)

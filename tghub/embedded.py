@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from tghub.servers import EmbeddedServer
 
 log = logging.getLogger("tghub")
+# The largest websocket message the API accepts (uvicorn's default is 16 MB); the image's
+# command (docker/Dockerfile) passes the same as --ws-max-size.
+WS_MAX_SIZE = 1 << 20
 
 
 class DataFolderBusy(RuntimeError):
@@ -196,7 +199,7 @@ async def _serve(settings: Settings, listener: socket.socket) -> None:
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
-            ws_max_size=1 << 20,
+            ws_max_size=WS_MAX_SIZE,
         )
         text = banner(resolved, host=host, port=port, embedded=settings.is_embedded)
         async with in_process_worker(resolved), in_process_listener(resolved):

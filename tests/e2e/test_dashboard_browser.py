@@ -19,9 +19,10 @@ from domain.invites import service as invites
 from domain.invites.rules import SettingsValues
 from tests.api.rest.factories import PASSWORD, create_admin
 from tests.conftest import DEADLINE
-from tests.e2e.test_realtime_across_processes import free_port, wait_until_serving
+from tests.e2e.apis import wait_until_serving
 from tests.processes import start_api, start_worker, stop
 from tests.world import load_world, signed_in_account
+from tghub.embedded import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

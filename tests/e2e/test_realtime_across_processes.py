@@ -4,117 +4,31 @@ Redis. The two subscribers' processes are real ``uvicorn`` processes, as product
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import centrifuge  # type: ignore[import-untyped]
-import httpx
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from strawberry.relay import GlobalID
 
 from tests.api.graphql.factories import login, register
-from tests.conftest import DEADLINE, operation, until
-from tests.processes import start_api, stop
+from tests.conftest import DEADLINE, operation
+from tests.e2e.apis import (
+    Publications,
+    next_with_text,
+    realtime_token,
+    two_api_processes,
+    until_a_warm_up_arrives,
+)
 
 if TYPE_CHECKING:
-    import subprocess
-    from collections.abc import AsyncGenerator, AsyncIterator, Iterator
     from pathlib import Path
+
+    import httpx
 
     from domain.settings import Settings
 
 TIMEOUT = DEADLINE  # positive waits only: reached when a test fails
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=DEADLINE) as client:
-
-        async def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(f"API process exited with {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                return (await client.get("/readyz")).status_code == 200
-            return False
-
-        await until(ready)
-
-
-@contextlib.contextmanager
-def api_process(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = start_api(settings, port, log)
-    try:
-        yield f"127.0.0.1:{port}", process
-    finally:
-        stop(process)
-
-
-@contextlib.asynccontextmanager
-async def two_api_processes(settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
-    with (
-        api_process(settings, tmp_path / "api-a.log") as (host_a, process_a),
-        api_process(settings, tmp_path / "api-b.log") as (host_b, process_b),
-    ):
-        await asyncio.gather(
-            wait_until_serving(f"http://{host_a}", process_a),
-            wait_until_serving(f"http://{host_b}", process_b),
-        )
-        yield host_a, host_b
-
-
-class Publications(centrifuge.SubscriptionEventHandler):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.received: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def on_publication(self, ctx: Any) -> None:
-        self.received.put_nowait(ctx.pub.data)
-
-    async def next_with_text(self, text: str) -> Any:
-        async with asyncio.timeout(DEADLINE):
-            while (data := await self.received.get())["message"]["text"] != text:
-                pass
-        return data
-
-
-async def next_with_text(stream: AsyncGenerator[dict[str, Any], None], text: str) -> Any:
-    async with asyncio.timeout(DEADLINE):
-        async for event in stream:
-            if event["messageEvents"]["message"]["text"] == text:
-                return event
-    raise AssertionError("the subscription ended")
-
-
-async def until_a_warm_up_arrives(
-    http: httpx.AsyncClient,
-    auth: dict[str, str],
-    chat_id: str,
-    stream: AsyncGenerator[dict[str, Any], None],
-) -> None:
-    arrival = asyncio.ensure_future(anext(stream))
-    try:
-        async with asyncio.timeout(DEADLINE):
-            while not arrival.done():
-                body = {"chat": chat_id, "text": "warm-up"}
-                assert (await http.post("/api/messages/", json=body, headers=auth)).is_success
-                await asyncio.wait({arrival}, timeout=0.2)
-    finally:
-        arrival.cancel()
-
-
-async def realtime_token(http: httpx.AsyncClient, path: str, access: str) -> str:
-    response = await http.post(path, headers={"Authorization": f"Bearer {access}"}, json={})
-    response.raise_for_status()
-    token: str = response.json()["token"]
-    return token
 
 
 async def test_one_message_reaches_subscribers_on_two_other_processes(

@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_tghub(
-    *args: str, settings: Settings | None = None, variables: dict[str, str] | None = None
+    *args: str,
+    settings: Settings | None = None,
+    variables: dict[str, str] | None = None,
+    module: str = "tghub",
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
     env.update(variables or {})
@@ -42,7 +45,7 @@ def run_tghub(
             TGHUB_DATA_DIR=str(settings.data_dir),
         )
     return subprocess.run(
-        [sys.executable, "-m", "tghub", *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -197,6 +200,53 @@ class TestRunJob:
             "bots.check_links, "
             "bots.collect_stats.\n"
         )
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class TestHealth:
+    def test_both_stores_answer(self, settings: Settings) -> None:
+        result = run_tghub("health", settings=settings)
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "database: ok\nredis: ok\n"
+
+    def test_the_containers_light_form_says_the_same(self, settings: Settings) -> None:
+        """What docker/compose.yaml runs: the module alone, without the command line."""
+        result = run_tghub(settings=settings, module="tghub.health")
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "database: ok\nredis: ok\n"
+
+    def test_an_unreachable_redis_exits_1_naming_it(self, settings: Settings) -> None:
+        no_redis = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+
+        result = run_tghub("health", settings=no_redis)
+
+        assert result.returncode == 1
+        assert result.stdout == "database: ok\nredis: unavailable (ConnectionError)\n"
+
+    def test_an_unreachable_database_exits_1_without_its_password(self, settings: Settings) -> None:
+        url = f"postgresql://tghub:hunter2-secret@127.0.0.1:{closed_port()}/tghub"
+        no_database = settings.model_copy(update={"database_url": url})
+
+        result = run_tghub("health", settings=no_database)
+
+        assert result.returncode == 1
+        assert result.stdout.splitlines()[0].startswith("database: unavailable (")
+        assert result.stdout.splitlines()[1] == "redis: ok"
+        assert "hunter2" not in result.stdout + result.stderr
+
+    def test_refuses_without_the_stores_urls(self) -> None:
+        result = run_tghub("health")
+
+        assert result.returncode == 2
+        assert "TGHUB_DATABASE_URL and TGHUB_REDIS_URL" in result.stdout
 
 
 class TestExportSchema:
