@@ -10,23 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolvers.rest.contract import Endpoint, routes
-from resolvers.rest.endpoints import bots, invites, mailing, messenger, seeonline
+from resolvers.rest.contract import routes
+from resolvers.rest.endpoints import legacy_endpoints
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-
-def legacy_endpoints() -> list[Endpoint]:
-    """In table order: within a service, fixed paths come before the ``{id}`` ones they
-    would otherwise match; across services no path of one matches a route of another."""
-    return [
-        *messenger.endpoints(),
-        *seeonline.endpoints(),
-        *bots.endpoints(),
-        *mailing.endpoints(),
-        *invites.endpoints(),
-    ]
+__all__ = ["legacy_endpoints", "legacy_routes"]
 
 
 def legacy_routes() -> list[BaseRoute]:

@@ -13,6 +13,7 @@ from pydantic import Field
 from resolvers.rest import chats, messenger
 from resolvers.rest.contract import (
     ANY,
+    LOGIN_LIMITED,
     Answer,
     Detail,
     Endpoint,
@@ -229,12 +230,6 @@ OPEN = ()
 # Chats and messages are named by UUID; a user by UUID or as ``current`` (the caller).
 UUID_PATH = {"chat_id": uuid.UUID, "message_id": uuid.UUID}
 USER_PATH = {"user_id": uuid.UUID | Literal["current"]}
-LOGIN_RATE_LIMITED = Answer(
-    429,
-    "Too many failed sign-ins from this address (or for this name).",
-    Detail,
-    headers={"Retry-After": "Seconds to wait."},
-)
 PAST_THE_LAST_PAGE = Answer(404, "A page past the last: `Invalid page.`", Detail)
 NO_CHAT = Answer(404, "No such chat.", Detail)
 BARE_LIST = "The request is invalid: each bad field with its messages, or (as the original) a "
@@ -294,7 +289,7 @@ def _accounts() -> list[Endpoint]:
                     (
                         Answer(200, "A new token pair.", TokenPair),
                         Answer(401, "Wrong username or password.", Detail),
-                        LOGIN_RATE_LIMITED,
+                        LOGIN_LIMITED,
                     ),
                     auth=OPEN,
                     body=Credentials,

@@ -26,7 +26,6 @@ from resolvers.rest.contract import (
     Shape,
     System,
 )
-from resolvers.rest.endpoints.invites import RATE_LIMITED
 
 # Admins by HTTP Basic or a token (the originals had no authentication); see OPEN_GROUP.
 CALLERS = (Auth.BEARER, Auth.BASIC)
@@ -308,7 +307,7 @@ def _operation(
 ) -> Operation:
     return Operation(
         summary,
-        (*answers, RATE_LIMITED),
+        answers,
         auth=CALLERS,
         query=query,
         body=body,
