@@ -81,6 +81,15 @@ class Detail(Shape):
     code: str | None = None
 
 
+# HTTP Basic checks a password, so it spends the sign-in budget of the name and the address
+# as a login does: past it, refused before the password is checked.
+BASIC_RATE_LIMITED = Answer(
+    429,
+    "Too many failed sign-ins (HTTP Basic): wait before trying again.",
+    Detail,
+    headers={"Retry-After": "Seconds to wait."},
+)
+
 # DRF's 400: the bad fields with their messages (``non_field_errors`` for the whole body; a
 # list's items by position), or ``detail`` for a body that could not be parsed.
 FieldErrors = dict[str, list[str] | dict[str, list[str]] | str]
@@ -120,6 +129,8 @@ def _standard_answers(operation: Operation, path_template: str) -> list[Answer]:
     if operation.auth:
         answers.append(Answer(401, "No credentials, or bad ones.", Detail))
         answers.append(Answer(403, "The caller may not do this.", Detail))
+    if Auth.BASIC in operation.auth:
+        answers.append(BASIC_RATE_LIMITED)
     if "{" in path_template:
         answers.append(Answer(404, "Nothing at this path.", Detail))
     if operation.body is not None:
