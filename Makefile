@@ -78,9 +78,11 @@ alembic-check:
 
 check: fmt-check lint types imports schema-diff codegen-check alembic-check test
 
-# schemathesis against /graphql of a real API process (tests/fuzz/graphql.py).
+# schemathesis against a real API process: /graphql (tests/fuzz/graphql.py), then the legacy
+# REST document /openapi.json (tests/fuzz/rest.py).
 fuzz:
 	$(PY) -m tests.fuzz.graphql
+	$(PY) -m tests.fuzz.rest
 
 bench:
 	$(PY) -m tests.bench.graphql_overhead

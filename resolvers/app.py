@@ -30,6 +30,7 @@ from resolvers.pages.routes import page_routes
 from resolvers.rest import legacy_routes
 from resolvers.rest.invites import MaskSecretInAccessLog
 from resolvers.rest.openapi import openapi_json
+from resolvers.rest.openapi_ui import openapi_ui_routes
 from resolvers.root import GraphQLLimits, build_schema
 from resolvers.view import GraphQLView
 
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        *openapi_ui_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
         *page_routes(),

@@ -104,7 +104,9 @@ def _field(label: str, *texts: str, wrap: bool = True) -> list[str]:
 def banner(settings: Settings, *, host: str, port: int, embedded: bool) -> str:
     """``settings`` as the API runs them (the demo world filled in)."""
     lines = ["", "tghub is ready."]
-    lines += _field("GraphiQL", f"http://{browser_host(host)}:{port}/graphql")
+    base = f"http://{browser_host(host)}:{port}"
+    lines += _field("GraphiQL", f"{base}/graphql")
+    lines += _field("REST docs", f"{base}/docs (ReDoc: {base}/redoc/)")
     lines += _field("an admin", *_admin(settings), wrap=False)
     lines += _field("Telegram", _telegram(settings))
     if embedded:

@@ -1600,6 +1600,11 @@ SERVICE = [
     # Starlette adds HEAD to the GET route; Strawberry's view answers GET and POST only.
     Endpoint("/graphql", "HEAD", graphiql, 405, 405, 405, 405, 405),
     Endpoint("/static/{path}", "GET", static_file, 200, 200, 200, 200, 200),
+    # The legacy REST document and its UIs (Swagger UI twice, ReDoc), public like GraphiQL.
+    Endpoint("/openapi.json", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/swagger/", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/docs/", "GET", bare, 200, 200, 200, 200, 200),
+    Endpoint("/redoc/", "GET", bare, 200, 200, 200, 200, 200),
 ]  # fmt: skip
 
 # --- the pages (docs/invites.md, "Pages and dashboard") ----------------------------------------

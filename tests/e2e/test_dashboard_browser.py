@@ -7,12 +7,10 @@ writes for a phone another system then sends to ``/webhook``, without a reload: 
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from domain.access import System
 from domain.invites import service as invites
@@ -25,7 +23,7 @@ from tests.world import load_world, signed_in_account
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
     from subprocess import Popen
 
@@ -37,32 +35,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 SYSTEM = System("tests")
-CHROMIUM = "/usr/bin/chromium"
 # Nobody in the tests' world has this phone: the worker logs it ``failed``,
 # ``not_telegram_user``, after asking Telegram (the simulated one) to import it.
 STRANGER = "+79990000999"
 WAIT_MS = DEADLINE * 1000
 WEBHOOK_SECRET = "dashboard-test-webhook-secret"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's browser; CI must have it (.ci/run installs it), a developer may not."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def invite_scene(runtime: Runtime) -> str:

@@ -307,6 +307,7 @@ class TestQuietStart:
             assert not CHATTER.search(start_lines), start_lines
             assert "embedded Redis ready at" in start_lines  # tghub's own lines stay
             assert f"GraphiQL   {url}/graphql" in banner
+            assert f"REST docs  {url}/docs (ReDoc: {url}/redoc/)" in banner
             assert "@demo_bot" in banner
             assert "+79990000100 (login code 12345)" in banner
             assert str(data_dir / "embedded.log") in banner

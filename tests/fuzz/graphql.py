@@ -48,9 +48,7 @@ working fails.
 Custom scalars: ``tests/fuzz/hooks.py`` gives schemathesis strategies for ``JSON`` and
 ``Upload`` (without one it skips an operation that needs them) and widens its ``BigInt`` one.
 
-Environment: ``TGHUB_FUZZ_ADMIN_DATABASE_URL`` (a role that may create databases; default
-``postgresql://app:app@127.0.0.1:5432/postgres``), ``TGHUB_FUZZ_REDIS_URL`` (default
-``redis://127.0.0.1:6379/15``).
+Environment: as ``tests/fuzz/harness.py`` says (the database server and the Redis database).
 
 The API process runs cheap argon2 parameters (the fuzzer registers and logs in often; the
 cost is not under test) and the default login rate limit: generated ``login`` mutations that
@@ -59,46 +57,38 @@ hit it get the typed ``RateLimitedError``, which passes.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import json
-import os
 import secrets
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
-from redis import Redis
 
-from domain.settings import Settings
-from tests.pg import admin_execute, drop_statement, sibling_url
-from tests.processes import ROOT, start_api, stop
-from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
-from tghub.embedded import free_port
-from tghub.migrate import upgrade_head
+from tests.fuzz.harness import (
+    ADMIN,
+    SCHEMATHESIS,
+    FuzzError,
+    Outcome,
+    api_process,
+    argument_parser,
+    common_options,
+    fuzz_settings,
+    report,
+    run_schemathesis,
+)
+from tests.fuzz.harness import main as run_main
+from tests.world import ACCOUNT_PHONE, API_HASH
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    import argparse
+    from collections.abc import Sequence
+    from pathlib import Path
 
-ADMIN_URL = os.environ.get(
-    "TGHUB_FUZZ_ADMIN_DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/postgres"
-)
-# The tests take databases 1 and up (TGHUB_TEST_REDIS_DB plus the xdist worker), benchmarks 14.
-REDIS_URL = os.environ.get("TGHUB_FUZZ_REDIS_URL", "redis://127.0.0.1:6379/15")
 HOOKS = "tests.fuzz.hooks"
 CHECK = "no_unexpected_error"
-SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
-USER, PEER, ADMIN = "fuzzuser", "fuzzpeer", "fuzzadmin"
+USER, PEER = "fuzzuser", "fuzzpeer"
 # Revoke the token they are sent with: fuzzed in the anonymous run only (see the docstring).
 REVOKING = ("logout", "deleteAccount")
 # Arguments that take known values half of the time (else generated), so that requests get past
@@ -160,95 +150,11 @@ REQUEST_CODE = """mutation($input: RequestTelegramLoginCodeInput!) {
 }"""
 
 
-class FuzzError(Exception):
-    """The fuzz run could not be set up or did not do what it should."""
-
-
 @dataclass(frozen=True)
 class Identity:
     label: str
     token: str | None = None
     username: str | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    label: str
-    requests: int
-    seconds: float
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-# --- infrastructure ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    name = f"tghub_fuzz_{os.getpid()}"
-    asyncio.run(admin_execute(ADMIN_URL, drop_statement(name), f'CREATE DATABASE "{name}"'))
-    try:
-        url = sibling_url(ADMIN_URL, name)
-        upgrade_head(url)
-        yield url
-    finally:
-        asyncio.run(admin_execute(ADMIN_URL, drop_statement(name)))
-
-
-@contextlib.contextmanager
-def throwaway_redis() -> Iterator[str]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-        yield REDIS_URL
-    finally:
-        client.flushdb()
-        client.close()
-
-
-@contextlib.contextmanager
-def api_process(
-    settings: Settings, log: Path, admin_password: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    port = int(settings.port)
-    world = log.with_name("world.json")
-    world.write_text(json.dumps(WORLD))
-    process = start_api(
-        settings,
-        port,
-        log,
-        telegram_world=str(world),
-        admin_username=ADMIN,
-        admin_password=admin_password,
-        password_hash_time_cost="1",
-        password_hash_memory_kib="1024",
-        log_level="WARNING",
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", process, log)
-        yield process
-    finally:
-        stop(process)
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    with httpx.Client(base_url=url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise FuzzError(f"the API process exited with {process.returncode}:\n{tail(log)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get("/readyz").status_code == 200:
-                    return
-            time.sleep(0.1)
-    raise FuzzError(f"{url}/readyz did not answer 200 within {seconds:.0f} s:\n{tail(log)}")
-
-
-def tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 # --- GraphQL ------------------------------------------------------------------------------------
@@ -365,7 +271,7 @@ def config_file(path: Path, ids: Sequence[str]) -> Path:
 
 
 def schemathesis_command(
-    url: str, who: Identity, args: argparse.Namespace, config: Path, report: Path
+    url: str, who: Identity, args: argparse.Namespace, config: Path, report_path: Path
 ) -> list[str]:
     command = [
         SCHEMATHESIS,
@@ -374,14 +280,7 @@ def schemathesis_command(
         url,
         "--phases=fuzzing",
         f"--checks={CHECK}",
-        f"--max-examples={args.max_examples}",
-        f"--seed={args.seed}",
-        f"--workers={args.workers}",
-        "--generation-database=none",  # no replay of earlier runs' failures: one seed, one run
-        "--request-timeout=30",
-        "--report=ndjson",
-        f"--report-ndjson-path={report}",
-        "--no-color",
+        *common_options(args, report_path),
     ]
     if who.token is not None:
         command.append(f"--header=Authorization: Bearer {who.token}")
@@ -389,114 +288,49 @@ def schemathesis_command(
     return command
 
 
-def count_requests(report: Path) -> int:
-    """Requests schemathesis sent, counted from its NDJSON events."""
-    total = 0
-    for line in report.read_text().splitlines():
-        finished = json.loads(line).get("ScenarioFinished")
-        if finished is not None:
-            total += len(finished["recorder"]["interactions"])
-    return total
-
-
 def fuzz(url: str, who: Identity, args: argparse.Namespace, config: Path, workdir: Path) -> Outcome:
-    report = workdir / f"{who.label}.ndjson"
-    print(f"\n=== schemathesis, {who.label} ===", flush=True)
-    started = time.monotonic()
-    # In the work folder: schemathesis keeps its crash cache (``st replay``) under the cwd.
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": path}
-    completed = subprocess.run(
-        schemathesis_command(url, who, args, config, report), cwd=workdir, env=env, check=False
-    )
-    seconds = time.monotonic() - started
-    requests = count_requests(report) if report.exists() else 0
+    report_path = workdir / f"{who.label}.ndjson"
+    command = schemathesis_command(url, who, args, config, report_path)
+    run = run_schemathesis(who.label, command, HOOKS, workdir, report_path)
     problems = []
-    if completed.returncode != 0:
-        problems.append(f"schemathesis exited with {completed.returncode}")
-    if requests < args.min_requests:
-        problems.append(f"{requests} requests, fewer than {args.min_requests}")
+    if run.returncode != 0:
+        problems.append(f"schemathesis exited with {run.returncode}")
+    if run.requests < args.min_requests:
+        problems.append(f"{run.requests} requests, fewer than {args.min_requests}")
     if who.token is not None and not token_still_works(url, who):
         problems.append("its token stopped working during the run")
-    return Outcome(who.label, requests, seconds, tuple(problems))
+    return Outcome(who.label, run.requests, run.seconds, tuple(problems))
 
 
 # --- entry point --------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument(
-        "-n", "--max-examples", type=int, default=120, help="generated cases per operation"
-    )
-    parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("-w", "--workers", type=int, default=2)
+    parser = argument_parser(__doc__.split("\n", 1)[0] if __doc__ else None, max_examples=120)
     parser.add_argument("--min-requests", type=int, default=1000, help="per run")
     parser.add_argument(
         "--only", choices=["anonymous", "user", "admin"], action="append", help="runs to do"
     )
-    parser.add_argument(
-        "--keep",
-        type=Path,
-        metavar="DIR",
-        help="write the reports and the API log here and keep them",
-    )
     return parser.parse_args(argv)
-
-
-def summary(outcomes: Sequence[Outcome]) -> str:
-    lines = ["", "run        requests   seconds  result"]
-    for o in outcomes:
-        result = "ok" if o.ok else "FAILED: " + "; ".join(o.problems)
-        lines.append(f"{o.label:<10} {o.requests:>8} {o.seconds:>9.0f}  {result}")
-    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
     log = workdir / "api.log"
     admin_password = secrets.token_urlsafe(16)
-    with throwaway_database() as database_url, throwaway_redis() as redis_url:
-        settings = Settings(
-            database_url=database_url,
-            redis_url=redis_url,
-            data_dir=workdir,
-            channel_prefix=f"fuzz-{secrets.token_hex(6)}",
-            secret_key=SecretStr(secrets.token_urlsafe(48)),
-            port=free_port(),
-        )
-        with api_process(settings, log, admin_password):
-            url = f"http://127.0.0.1:{settings.port}/graphql"
-            anonymous, user, admin, peer = identities(url, admin_password)
-            config = config_file(workdir / "schemathesis.toml", seed(url, user, admin, peer))
-            outcomes = [
-                fuzz(url, who, args, config, workdir)
-                for who in (anonymous, user, admin)
-                if not args.only or who.label in args.only
-            ]
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-        print("\nAPI log (the tracebacks behind masked errors):\n" + "\n".join(lines[-400:]))
-    print(summary(outcomes))
-    print(f"fuzz: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    with fuzz_settings(workdir) as settings, api_process(settings, log, admin_password):
+        url = f"http://127.0.0.1:{settings.port}/graphql"
+        anonymous, user, admin, peer = identities(url, admin_password)
+        config = config_file(workdir / "schemathesis.toml", seed(url, user, admin, peer))
+        outcomes = [
+            fuzz(url, who, args, config, workdir)
+            for who in (anonymous, user, admin)
+            if not args.only or who.label in args.only
+        ]
+    return report(outcomes, log, "the tracebacks behind masked errors")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    # A terminated run still stops its API process and drops its database (the finally blocks).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="tghub-fuzz-"))
-    try:
-        return run(args, workdir.resolve())
-    except FuzzError as exc:
-        print(f"fuzz run failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

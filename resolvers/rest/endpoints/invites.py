@@ -76,12 +76,18 @@ class Stats(Shape):
 
 class HistoryQuery(Shape):
     period: Literal["day", "week"] = Field(
-        "day", description="day: hourly counts over 24 hours; week: daily counts over 7 days."
+        "day",
+        description=(
+            "day: hourly counts over 24 hours; week: daily counts over 7 days. Read leniently,"
+            " as the original did: case and surrounding spaces are ignored, blank is day."
+        ),
     )
 
 
 class Bucket(Shape):
-    timestamp: str = Field(description="The bucket's label: `HH:00` by the hour, `MM-DD` by day.")
+    timestamp: str = Field(
+        description="The bucket's start: `2026-12-07T13:00:00Z` by the hour, `2026-12-07` by day."
+    )
     count: int
 
 

@@ -3,13 +3,9 @@ asks for (bound to the admin's session, given only with the page's CSRF token)."
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from graphql import OperationDefinitionNode, parse, validate
-from typing_extensions import override
 
 from resolvers.pages import assets
 from resolvers.pages.dashboard import DOCUMENTS
@@ -18,43 +14,18 @@ from tests.api.authz import graphql_schema
 from tests.api.graphql.factories import decode, login
 from tests.api.pages.helpers import add_log, signed_in_admin
 from tests.api.rest.factories import PASSWORD, create_user
+from tests.assets import Links, parse_links, sha384
 
 if TYPE_CHECKING:
     import httpx
 
     from domain.bootstrap import Runtime
 
-EXTERNAL = ("http://", "https://", "//")
 
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: dict[str, str | None] = {}
-        self.data: dict[str, str] = {}
-        self.inline_scripts = 0
-
-    @override
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        for name in ("src", "href"):
-            if values.get(name):
-                self.links[str(values[name])] = values.get("integrity")
-        if tag == "script" and not values.get("src"):
-            self.inline_scripts += 1
-        self.data |= {k: str(v) for k, v in values.items() if k.startswith("data-") and v}
-
-
-async def page_links(http: httpx.AsyncClient, path: str) -> _Links:
+async def page_links(http: httpx.AsyncClient, path: str) -> Links:
     response = await http.get(path)
     assert response.status_code == 200, response.text
-    links = _Links()
-    links.feed(response.text)
-    return links
-
-
-def sha384(content: bytes) -> str:
-    return "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+    return parse_links(response.text)
 
 
 class TestAssets:
@@ -66,7 +37,7 @@ class TestAssets:
         pinned = {url: pin for url, pin in links.links.items() if url.startswith("/static/")}
         pinned[links.data["data-documents"]] = links.data["data-documents-integrity"]
 
-        assert not [url for url in links.links if url.lower().startswith(EXTERNAL)]
+        assert links.external() == []
         assert links.inline_scripts == 0
         assert set(pinned) == {assets.url(name) for name in assets.PINS}
         for url, pin in pinned.items():

@@ -18,7 +18,7 @@ from domain.invites.model import InviteStatus
 from domain.telegram import service as telegram
 from domain.telegram.model import TelegramAccount
 from resolvers.rest.invites import CSV_BATCH, CSV_COLUMNS
-from tests.api.rest.factories import PASSWORD, create_admin, create_user
+from tests.api.rest.factories import PASSWORD, basic_header, create_admin, create_user
 from tests.api.rest.invites_factories import CHANNEL, Row, add_logs, admin_basic
 from tests.conftest import app_client
 from tests.world import API_HASH, SYSTEM
@@ -111,6 +111,20 @@ class TestWho:
         response = await http.get(path, headers={"Authorization": f"Bearer {pair['access']}"})
 
         assert response.status_code == 200
+
+    async def test_wrong_basic_passwords_over_the_sign_in_limit_are_429(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
+        """HTTP Basic spends the login budget: past it, the declared 429 (the contract's
+        check, on in tests, would turn an undeclared one into a 500)."""
+        admin = await create_admin(runtime)
+        strict = settings.model_copy(update={"login_attempts_per_minute": 2})
+        wrong = {"Authorization": basic_header(admin.username, "not-the-password")}
+        async with app_client(strict) as client:
+            answers = [await client.get("/api/accounts", headers=wrong) for _ in range(3)]
+
+        assert [answer.status_code for answer in answers] == [401, 401, 429]
+        assert int(answers[-1].headers["Retry-After"]) >= 1
 
     async def test_anyone_when_the_group_is_open(self, settings: Settings) -> None:
         opened = settings.model_copy(update={"legacy_open": ["invites"]})
