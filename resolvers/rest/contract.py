@@ -13,17 +13,20 @@ document checks that the two agree.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.types import Receive, Scope, Send
 
     from domain.bootstrap import Runtime
 
@@ -33,6 +36,8 @@ MULTIPART = "multipart/form-data"
 CSV = "text/csv"
 TEXT = "text/plain"
 ANY = "*/*"  # an answer whose media type varies (a stored file's own): any matches
+
+PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
 Handler = Callable[["Request"], Awaitable[Response]]
 
@@ -157,16 +162,57 @@ class Endpoint:
     def methods(self) -> list[str]:
         return list(self.operations)
 
+    @property
+    def paths(self) -> list[str]:
+        if self.twin and self.path.endswith("/"):
+            return [self.path, self.path.rstrip("/")]
+        return [self.path]
+
     def routes(self) -> list[BaseRoute]:
         handler = checked(self)
-        paths = [self.path]
-        if self.twin and self.path.endswith("/"):
-            paths.append(self.path.rstrip("/"))
-        return [Route(path, handler, methods=self.methods) for path in paths]
+        return [Route(path, handler, methods=self.methods) for path in self.paths]
+
+
+def path_key(template: str) -> str:
+    """A path with its parameters' names left out: templates that differ only in those names
+    match the same requests (and OpenAPI holds them as one path)."""
+    return PATH_PARAMETER.sub("{}", template)
 
 
 def routes(endpoints: list[Endpoint]) -> list[BaseRoute]:
-    return [route for endpoint in endpoints for route in endpoint.routes()]
+    """The endpoints' routes in table order. A path answers for itself, as Django's URL table
+    did: after the last endpoint of a template, a route refuses every method none of them
+    declares (405), so such a request never falls through to a later template that also
+    matches it (``PATCH /api/user/offline/`` is no ``PATCH /api/user/{user_id}/``)."""
+    sharing: dict[str, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        sharing.setdefault(path_key(endpoint.path), []).append(endpoint)
+    built: list[BaseRoute] = []
+    for endpoint in endpoints:
+        built += endpoint.routes()
+        same = sharing[path_key(endpoint.path)]
+        if endpoint is same[-1]:
+            allowed = {method for each in same for method in each.methods}
+            if "GET" in allowed:
+                allowed.add("HEAD")  # Starlette answers HEAD with GET's route
+            built += [NotAllowed(path, allowed) for path in endpoint.paths]
+    return built
+
+
+class NotAllowed(Route):
+    """Every method on ``path`` refused with 405 and the methods that are allowed."""
+
+    def __init__(self, path: str, allowed: set[str]) -> None:
+        # An ASGI app rather than a request function: Starlette routes every method to it.
+        super().__init__(path, _Refuse(", ".join(sorted(allowed))))
+
+
+class _Refuse:
+    def __init__(self, allow: str) -> None:
+        self.allow = allow
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise HTTPException(405, headers={"Allow": self.allow})
 
 
 # --- the check ---------------------------------------------------------------------------------

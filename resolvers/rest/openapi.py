@@ -11,7 +11,16 @@ from apispec import APISpec
 from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
-from resolvers.rest.contract import JSON, Auth, Endpoint, Operation, Shape, System
+from resolvers.rest.contract import (
+    JSON,
+    PATH_PARAMETER,
+    Auth,
+    Endpoint,
+    Operation,
+    Shape,
+    System,
+    path_key,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -24,7 +33,6 @@ Every path ending in `/` also answers without the slash (no redirect). New clien
 the GraphQL API at `/graphql`."""
 
 REF = "#/components/schemas/{model}"
-_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
 SECURITY_SCHEMES: dict[Auth, dict[str, Any]] = {
     Auth.BEARER: {
@@ -85,7 +93,7 @@ def _parameters(
 ) -> list[dict[str, Any]]:
     """``path``: the document's path, whose parameter names may be another endpoint's (see
     ``build_document``); the types are this endpoint's, by position."""
-    own_names = _PATH_PARAMETER.findall(endpoint.path)
+    own_names = PATH_PARAMETER.findall(endpoint.path)
     parameters = [
         {
             "name": name,
@@ -93,7 +101,7 @@ def _parameters(
             "required": True,
             "schema": schemas.of(operation.path.get(own_name, str)),
         }
-        for own_name, name in zip(own_names, _PATH_PARAMETER.findall(path), strict=True)
+        for own_name, name in zip(own_names, PATH_PARAMETER.findall(path), strict=True)
     ]
     if operation.query is not None:
         query = operation.query.model_json_schema(ref_template=REF, mode="validation")
@@ -159,20 +167,13 @@ def _operation(
 
 
 def _operation_name(path: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", _PATH_PARAMETER.sub(lambda m: f"by {m[1]}", path))
+    words = re.findall(r"[A-Za-z0-9]+", PATH_PARAMETER.sub(lambda m: f"by {m[1]}", path))
     return "".join(word.capitalize() for word in words)
 
 
 def openapi_path(template: str) -> str:
     """Starlette's ``{key:path}`` is OpenAPI's ``{key}``."""
-    return _PATH_PARAMETER.sub(lambda m: "{" + m[1] + "}", template)
-
-
-def path_key(template: str) -> str:
-    """A path with its parameters' names left out: OpenAPI holds templates that differ only
-    in those names as the same path, so endpoints sharing a key are one path of the
-    document."""
-    return _PATH_PARAMETER.sub("{}", template)
+    return PATH_PARAMETER.sub(lambda m: "{" + m[1] + "}", template)
 
 
 def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:

@@ -124,6 +124,7 @@ def api_process(
         password_hash_time_cost="1",
         password_hash_memory_kib="1024",
         log_level="WARNING",
+        access_log=False,
         **variables,
     )
     try:
