@@ -1600,6 +1600,8 @@ SERVICE = [
     # Starlette adds HEAD to the GET route; Strawberry's view answers GET and POST only.
     Endpoint("/graphql", "HEAD", graphiql, 405, 405, 405, 405, 405),
     Endpoint("/static/{path}", "GET", static_file, 200, 200, 200, 200, 200),
+    # Admins only, unless TGHUB_METRICS_OPEN (tests/api/test_metrics.py).
+    Endpoint("/metrics", "GET", bare, 401, 403, 403, 403, 200),
 ]  # fmt: skip
 
 # --- the pages (docs/invites.md, "Pages and dashboard") ----------------------------------------
