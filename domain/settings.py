@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     # mismatch is an error, so production leaves it off).
     check_contract: bool = False
 
+    # Metrics (docs/operations.md, "Metrics"): /metrics is for admins unless metrics_open;
+    # with metrics_port, `tghub worker` and `tghub listen` also serve them on
+    # metrics_host:metrics_port (for hosts without an API process).
+    metrics_open: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     # Telegram. The simulated world lives in Redis; a world file seeds it when Redis has none.
     telegram_mode: Literal["simulated", "telethon"] = "simulated"
     telegram_world: Path | None = None

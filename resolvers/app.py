@@ -23,9 +23,11 @@ from domain.accounts import service as accounts
 from domain.bootstrap import Runtime, build_runtime
 from domain.mailing import service as mailing
 from domain.messenger.rules import REQUEST_BODY_MAX
+from domain.metrics import start_metrics
 from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
+from resolvers.metrics import HttpMetricsMiddleware, metrics_endpoint
 from resolvers.pages.routes import page_routes
 from resolvers.rest import legacy_routes
 from resolvers.rest.invites import MaskSecretInAccessLog
@@ -207,6 +209,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if not logging.getLogger().handlers:  # `uvicorn --factory`: nobody configured logging yet
         logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     mask_secrets_in_access_log()
+    start_metrics(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
@@ -230,14 +233,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *openapi_ui_routes(),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
         *page_routes(),
     ]
     return Starlette(
         routes=routes,
-        # RequestIdMiddleware outermost, so CORS preflight answers carry an id too.
+        # HttpMetricsMiddleware outermost, so it counts every answer; RequestIdMiddleware
+        # next, so CORS preflight answers carry an id too.
         middleware=[
+            Middleware(HttpMetricsMiddleware),
             Middleware(RequestIdMiddleware),
             cors(settings),
             Middleware(BodyLimitMiddleware),

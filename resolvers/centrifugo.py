@@ -30,6 +30,7 @@ from domain.accounts.errors import InvalidToken, TokenExpired
 from domain.accounts.events import SessionRevoked
 from domain.accounts.service import authenticate_realtime_token
 from domain.errors import ExternalUnavailable
+from domain.metrics import websocket_open
 from domain.ports import Clock
 from resolvers.events import decoded
 from resolvers.rest.serializers import publication
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERSION = "tghub"
+# The protocol's name in the metrics (its clients ask for no websocket subprotocol).
+PROTOCOL = "centrifugo"
 # What the socket raises when the peer is gone: nothing to report, only to stop.
 CLIENT_GONE = (WebSocketDisconnect, WebSocketDisconnected)
 
@@ -497,14 +500,15 @@ async def centrifugo_endpoint(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     connection = Connection(websocket, runtime, TIMING)
-    try:
-        await connection.serve()
-    except Disconnect as exc:
-        await connection.close(exc.close)
-    except CLIENT_GONE:
-        pass
-    except Exception:
-        log.exception("realtime socket failed")
-        await connection.close(INTERNAL)
-    finally:
-        await connection.release()
+    with websocket_open(PROTOCOL):
+        try:
+            await connection.serve()
+        except Disconnect as exc:
+            await connection.close(exc.close)
+        except CLIENT_GONE:
+            pass
+        except Exception:
+            log.exception("realtime socket failed")
+            await connection.close(INTERNAL)
+        finally:
+            await connection.release()

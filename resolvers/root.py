@@ -30,6 +30,7 @@ from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
 from resolvers.mailing import MailingMutation, MailingQuery, MailingSubscription
 from resolvers.mailing_import import MailingImportMutation
 from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubscription
+from resolvers.metrics import GraphQLMetrics
 from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
 from resolvers.telegram import TelegramMutation, TelegramQuery
@@ -148,6 +149,7 @@ def build_schema(limits: GraphQLLimits) -> Schema:
             super().__init__(max_token_count=limits.max_tokens)
 
     extensions: list[Any] = [
+        GraphQLMetrics,  # first: it sees every operation end, however it ends
         TokenLimit,
         ParserCache,
         DepthAndAliasLimits,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -26,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from typing_extensions import override
 
 from domain.errors import ExternalUnavailable
+from domain.metrics import websocket_open
 from resolvers.accounts import session_revocation
 from resolvers.loaders import Loaders
 from resolvers.permissions import authenticate_context
@@ -99,6 +101,12 @@ class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     _guard: asyncio.Task[None] | None = None
     _closing = False
+
+    @override
+    async def handle(self) -> None:
+        # The socket was accepted just before; it is open until this returns.
+        with websocket_open(GRAPHQL_TRANSPORT_WS_PROTOCOL):
+            await super().handle()
 
     @override
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import functools
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +28,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from domain.bootstrap import Runtime, build_runtime
+from domain.metrics import MULTIPROC_DIR
 from domain.models import Base
 from domain.settings import Settings
 from resolvers.app import create_app
@@ -50,6 +53,14 @@ ORIGIN = "http://testserver"
 # How long a test waits for something that should happen: long enough for a loaded machine,
 # reached only when the test fails.
 DEADLINE = 60.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """This test process's metrics go to a folder of its own (one per xdist worker), named
+    before any test module imports prometheus_client (which reads it when first imported)."""
+    folder = tempfile.mkdtemp(prefix="tghub-test-metrics-")
+    os.environ[MULTIPROC_DIR] = folder
+    config.add_cleanup(functools.partial(shutil.rmtree, folder, ignore_errors=True))
 
 
 def _worker_index() -> int:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from domain.metrics import MULTIPROC_DIR
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -23,10 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 STOP_DEADLINE = 60.0  # a process still running then is killed
 
 
-def _environment(settings: Settings, **variables: str) -> dict[str, str]:
+def _environment(
+    settings: Settings, metrics_dir: Path | str | None = None, **variables: str
+) -> dict[str, str]:
     """The process environment that gives a child the same database, Redis, keys, world and
-    channels as ``settings``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    channels as ``settings``; its metrics go to ``metrics_dir``, by default to the data
+    folder's (not to this test process's folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_") and k != MULTIPROC_DIR}
+    if metrics_dir is not None:
+        env[MULTIPROC_DIR] = str(metrics_dir)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
     env.update(
         TGHUB_DATABASE_URL=str(settings.database_url),
@@ -70,22 +77,35 @@ async def killed_if(
     return holds
 
 
-def start_worker(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, log: Path, *, metrics_dir: Path | str | None = None, **variables: str
+) -> subprocess.Popen[bytes]:
     """A worker on the same database, Redis, keys, world and channels as ``settings``."""
-    return _spawn([sys.executable, "-m", "tghub", "worker"], settings, log, **variables)
+    command = [sys.executable, "-m", "tghub", "worker"]
+    return _spawn(command, settings, log, metrics_dir=metrics_dir, **variables)
 
 
-def start_listener(settings: Settings, log: Path, **variables: str) -> subprocess.Popen[bytes]:
+def start_listener(
+    settings: Settings, log: Path, *, metrics_dir: Path | str | None = None, **variables: str
+) -> subprocess.Popen[bytes]:
     """A status listener (``tghub listen``) on the same stores as ``settings``."""
-    return _spawn([sys.executable, "-m", "tghub", "listen"], settings, log, **variables)
+    command = [sys.executable, "-m", "tghub", "listen"]
+    return _spawn(command, settings, log, metrics_dir=metrics_dir, **variables)
 
 
 def start_api(
-    settings: Settings, port: int, log: Path, *, access_log: bool = False, **variables: str
+    settings: Settings,
+    port: int,
+    log: Path,
+    *,
+    access_log: bool = False,
+    workers: int = 1,
+    metrics_dir: Path | str | None = None,
+    **variables: str,
 ) -> subprocess.Popen[bytes]:
-    """An API process (uvicorn, as production runs it) sharing ``settings``' stores; each of
-    ``variables`` becomes a ``TGHUB_<NAME>`` setting of its own. With ``access_log``, its log
-    has a line for every request it answered."""
+    """An API process (uvicorn, as production runs it, with ``workers`` worker processes)
+    sharing ``settings``' stores; each of ``variables`` becomes a ``TGHUB_<NAME>`` setting
+    of its own. With ``access_log``, its log has a line for every request it answered."""
     command = [
         sys.executable,
         "-m",
@@ -98,14 +118,21 @@ def start_api(
         str(port),
         "--log-level",
         "info" if access_log else "warning",
+        "--workers",
+        str(workers),
     ]
-    return _spawn(command, settings, log, **variables)
+    return _spawn(command, settings, log, metrics_dir=metrics_dir, **variables)
 
 
 def _spawn(
-    command: list[str], settings: Settings, log: Path, **variables: str
+    command: list[str],
+    settings: Settings,
+    log: Path,
+    *,
+    metrics_dir: Path | str | None = None,
+    **variables: str,
 ) -> subprocess.Popen[bytes]:
-    env = _environment(settings, **variables)
+    env = _environment(settings, metrics_dir, **variables)
     with log.open("ab") as out:
         return subprocess.Popen(
             command,

@@ -28,6 +28,19 @@ def _world_file_error(settings: Settings) -> str | None:
     return None
 
 
+def _metrics_server_error(settings: Settings) -> str | None:
+    """Starts the metrics endpoint of a worker or listener (``TGHUB_METRICS_PORT``); what
+    went wrong, if it could not listen."""
+    from domain.metrics import serve_metrics
+
+    try:
+        serve_metrics(settings)
+    except OSError as exc:
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        return f"tghub: cannot serve metrics on {where}: {exc.strerror or exc}"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     if error := _world_file_error(settings):
@@ -60,6 +73,9 @@ def _worker(args: argparse.Namespace) -> int:
     if error := _world_file_error(settings):
         print(error, file=sys.stderr)
         return 2
+    if error := _metrics_server_error(settings):
+        print(error, file=sys.stderr)
+        return 1
     create_worker(settings).run()
     return 0
 
@@ -140,6 +156,9 @@ def _listen(args: argparse.Namespace) -> int:
     if error := _world_file_error(settings):
         print(error, file=sys.stderr)
         return 2
+    if error := _metrics_server_error(settings):
+        print(error, file=sys.stderr)
+        return 1
     run_listener(settings)
     return 0
 

@@ -9,6 +9,8 @@ from arq.cron import CronJob, cron
 
 from domain.access import System
 from domain.jobs import service as jobs
+from domain.jobs.rules import JobStatus
+from workers.durable import record_end, record_start
 
 if TYPE_CHECKING:
     from domain.jobs.schedule import Schedule, ScheduledJob
@@ -44,7 +46,15 @@ def _tick(schedule: Schedule, entry: ScheduledJob, handler: Handler) -> Any:
     if not entry.tick_is_task:
 
         async def run_directly(ctx: dict[str, Any]) -> Any:
-            return await handler(ctx["deps"], None)
+            deps: WorkerDeps = ctx["deps"]
+            record_start(entry.name, ctx, deps.clock)
+            try:
+                result = await handler(deps, None)
+            except Exception:
+                record_end(entry.name, JobStatus.FAILED)
+                raise
+            record_end(entry.name, JobStatus.SUCCEEDED)
+            return result
 
         return run_directly
 

@@ -18,11 +18,14 @@ from arq.worker import Function, func
 from domain.errors import DomainError, ExternalUnavailable, Invalid, RateLimited
 from domain.jobs import rules
 from domain.jobs import service as jobs
+from domain.jobs.rules import JobStatus
+from domain.metrics import metrics
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from domain.jobs.model import Job
+    from domain.ports import Clock
     from workers.deps import WorkerDeps
 
     Handler = Callable[..., Awaitable[Any]]
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Retries are ours (rules.MAX_ATTEMPTS); ARQ must never give up on a job before we do.
 ARQ_MAX_TRIES = 10_000
+# The status counted for a delivery of a job that finished already (or is unknown).
+DUPLICATE = "duplicate"
 
 
 def durable(kind: str, handler: Handler) -> Function:
@@ -37,12 +42,14 @@ def durable(kind: str, handler: Handler) -> Function:
 
     async def run(ctx: dict[str, Any]) -> Any:
         deps: WorkerDeps = ctx["deps"]
+        record_start(kind, ctx, deps.clock)
         async with deps.uow() as uow:
             job = await jobs.start_job(uow, deps.clock, ctx["job_id"])
         if job is None:  # finished already, or unknown: a duplicate delivery runs nothing
+            record_end(kind, DUPLICATE)
             return None
         if job.attempts > rules.MAX_ATTEMPTS:
-            return await _fail(deps, job.id, f"Gave up after {job.attempts - 1} attempts.")
+            return await _fail(deps, job, f"Gave up after {job.attempts - 1} attempts.")
         return await _execute(deps, job, handler)
 
     return func(run, name=kind, max_tries=ARQ_MAX_TRIES)
@@ -58,7 +65,7 @@ async def _execute(deps: WorkerDeps, job: Job, handler: Handler) -> Any:
         delay = rules.backoff_seconds(job.attempts)
         await _retry(deps, job, exc.message, delay, rules.should_retry_error)
     except DomainError as exc:
-        await _fail(deps, job.id, readable(exc))
+        await _fail(deps, job, readable(exc))
     except Exception:
         reference = uuid.uuid4().hex
         log.exception("job %s (%s) crashed; reference %s", job.id, job.kind, reference)
@@ -69,8 +76,23 @@ async def _execute(deps: WorkerDeps, job: Job, handler: Handler) -> Any:
     else:
         async with deps.uow() as uow:
             await jobs.finish_job(uow, deps.clock, job.id, result)
+        record_end(job.kind, JobStatus.SUCCEEDED)
         return result
     return None
+
+
+def record_start(kind: str, ctx: dict[str, Any], clock: Clock) -> None:
+    """How long the job waited since it was due: ARQ's score is that instant (its queueing,
+    or the end of its deferral, a retry's delay say) in milliseconds. A run that ARQ did
+    not deliver (a tick called by hand) has none."""
+    due_ms = ctx.get("score")
+    if due_ms is not None:
+        waited = clock.now().timestamp() - due_ms / 1000
+        metrics().job_queue_seconds.labels(kind).observe(max(waited, 0.0))  # clocks differ
+
+
+def record_end(kind: str, status: str) -> None:
+    metrics().jobs.labels(kind, status).inc()
 
 
 def readable(exc: DomainError) -> str:
@@ -84,16 +106,18 @@ async def _retry(
     deps: WorkerDeps, job: Job, error: str, delay: float, allowed: Callable[[int], bool]
 ) -> None:
     if not allowed(job.attempts):
-        await _fail(deps, job.id, f"{error} Gave up after {job.attempts} attempts.")
+        await _fail(deps, job, f"{error} Gave up after {job.attempts} attempts.")
         return
     async with deps.uow() as uow:
         await jobs.schedule_retry(uow, deps.clock, job.id, error=error, delay=delay)
+    record_end(job.kind, JobStatus.RETRYING)
     raise Retry(defer=delay)
 
 
-async def _fail(deps: WorkerDeps, job_id: str, error: str) -> None:
+async def _fail(deps: WorkerDeps, job: Job, error: str) -> None:
     async with deps.uow() as uow:
-        await jobs.fail_job(uow, deps.clock, job_id, error)
+        await jobs.fail_job(uow, deps.clock, job.id, error)
+    record_end(job.kind, JobStatus.FAILED)
 
 
 @contextlib.asynccontextmanager

@@ -25,6 +25,7 @@ from domain.adapters.tasks import cancelled
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime
 from domain.errors import DomainError
+from domain.metrics import start_metrics
 from domain.tracking import service as tracking
 
 if TYPE_CHECKING:
@@ -123,6 +124,8 @@ class Listener:
         # which tracker.
         self.owner = owner or default_owner()
         self._loops: dict[int, TrackerLoop] = {}
+        # How many trackers this process's listeners hold (a process may run several).
+        self._owned_gauge = start_metrics(runtime.settings).listener_trackers
         # The states this listener last wrote, so most batches skip the latest-status lookup.
         # Emptied every CACHE_LIFETIME: what others changed meanwhile (an admin's row written
         # by hand) is looked up again within it (a user untracked meanwhile is noticed at
@@ -162,7 +165,9 @@ class Listener:
         for tracker_id in sorted(wanted - self._loops.keys()):
             await self._adopt(tracker_id)
         for tracker_id in sorted(self._loops.keys() - wanted):
-            await self._loops.pop(tracker_id).stop()
+            loop = self._drop(tracker_id)
+            if loop is not None:
+                await loop.stop()
 
     async def poll(self, tracker_id: int) -> tracking.Poll | None:
         """One poll cycle; a failure is logged (None) and the next cycle tries again."""
@@ -209,10 +214,17 @@ class Listener:
             await cancelled(receiving)
 
     def forget(self, tracker_id: int) -> None:
-        self._loops.pop(tracker_id, None)
+        self._drop(tracker_id)
+
+    def _drop(self, tracker_id: int) -> TrackerLoop | None:
+        loop = self._loops.pop(tracker_id, None)
+        if loop is not None:
+            self._owned_gauge.dec()
+        return loop
 
     async def close(self) -> None:
         loops, self._loops = list(self._loops.values()), {}
+        self._owned_gauge.dec(len(loops))
         for loop in loops:
             await loop.stop()
 
@@ -228,6 +240,7 @@ class Listener:
             return  # another listener's
         loop = TrackerLoop(self, tracker_id, lease)
         self._loops[tracker_id] = loop
+        self._owned_gauge.inc()
         loop.start()
         log.info("listening to tracker %s", tracker_id)
 

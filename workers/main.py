@@ -16,6 +16,7 @@ from domain.bootstrap import build_runtime, queue_name
 from domain.bots import service as bots
 from domain.jobs import schedule
 from domain.jobs import service as jobs
+from domain.metrics import start_metrics
 from domain.telegram import service as telegram
 from workers import cron
 from workers.deps import WorkerDeps
@@ -103,6 +104,7 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
 def create_worker(
     settings: Settings, runtime: Runtime | None = None, **overrides: Any
 ) -> ResilientWorker:
+    start_metrics(settings)
     heartbeat = WorkerHeartbeat(settings.channel_prefix, settings.worker_heartbeat_interval)
     return ResilientWorker(
         heartbeat=heartbeat, **{**worker_settings(settings, runtime), **overrides}

@@ -18,6 +18,7 @@ from arq.constants import (
 )
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus as ArqStatus
+from arq.utils import timestamp_ms
 from redis.asyncio import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -72,6 +73,18 @@ class ArqJobQueue:
     async def state(self, job_id: str) -> QueueState:
         status = await ArqJob(job_id, self.redis, _queue_name=self.queue_name).status()
         return _STATES[status]
+
+    async def lengths(self) -> dict[str, int]:
+        """How many jobs the queue holds: ``due`` now, and ``deferred`` (a retry's delay)."""
+        now = timestamp_ms()  # ARQ's scores are its own clock's milliseconds
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(self.queue_name, "-inf", now)
+                pipe.zcount(self.queue_name, f"({now}", "+inf")
+                due, deferred = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise ExternalUnavailable("The job queue (Redis) is unavailable.") from exc
+        return {"due": int(due), "deferred": int(deferred)}
 
     async def close(self) -> None:
         await self.redis.aclose(close_connection_pool=True)

@@ -104,3 +104,14 @@ async def require_user(request: Request) -> Viewer:
     if viewer is None:
         raise Unauthenticated
     return viewer
+
+
+async def require_admin(request: Request, *, allow_basic: bool = False) -> Viewer:
+    """A signed-in admin; UNAUTHENTICATED for an anonymous caller, PERMISSION_DENIED for
+    anyone else."""
+    viewer = await request_viewer(request, allow_basic=allow_basic)
+    if viewer is None:
+        raise Unauthenticated
+    if not viewer.is_admin:
+        raise PermissionDenied
+    return viewer

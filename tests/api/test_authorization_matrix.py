@@ -1605,6 +1605,8 @@ SERVICE = [
     Endpoint("/swagger/", "GET", bare, 200, 200, 200, 200, 200),
     Endpoint("/docs/", "GET", bare, 200, 200, 200, 200, 200),
     Endpoint("/redoc/", "GET", bare, 200, 200, 200, 200, 200),
+    # Admins only, unless TGHUB_METRICS_OPEN (tests/api/test_metrics.py).
+    Endpoint("/metrics", "GET", bare, 401, 403, 403, 403, 200),
 ]  # fmt: skip
 
 # --- the pages (docs/invites.md, "Pages and dashboard") ----------------------------------------

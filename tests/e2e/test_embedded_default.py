@@ -19,7 +19,9 @@ import httpx
 import pytest
 import redis
 
+from domain.metrics import MULTIPROC_DIR
 from tests.conftest import operation
+from tests.metrics import Exposition
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
@@ -43,7 +45,8 @@ def data_dir() -> Iterator[Path]:
 
 
 def embedded_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_")}
+    # Nor this test process's metrics folder: the server's default is in its data folder.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGHUB_") and k != MULTIPROC_DIR}
     env["TGHUB_DATA_DIR"] = str(data_dir)
     return env
 
@@ -142,6 +145,22 @@ def telegram_through_the_in_process_worker(url: str, token: str) -> None:
     assert [e["text"] for e in world["outbox"] if e["type"] == "message"] == ["hi"]
 
 
+def until_sent_messages(url: str, token: str, expected: float) -> None:
+    """Polls ``/metrics`` until the successful runs of the send-messages job are
+    ``expected`` (a run is counted just after its task says it succeeded)."""
+    succeeded = {"kind": "telegram.send_messages", "status": "succeeded"}
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while True:
+        response = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        seen = Exposition(response.text).value("tghub_jobs_total", **succeeded)
+        if seen == expected:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{seen} send-messages runs counted, not {expected}")
+        time.sleep(0.1)
+
+
 class TestServe:
     def test_serves_stops_cleanly_and_reuses_its_data(self, data_dir: Path) -> None:
         port = free_port()
@@ -167,6 +186,7 @@ class TestServe:
             boss = {"input": {"username": "boss", "password": "s3cret-pass"}}
             token = graphql(url, "Login", boss)["login"]["accessToken"]
             telegram_through_the_in_process_worker(url, token)
+            until_sent_messages(url, token, 1)  # the in-process worker's, in the API's
             twin = tghub(data_dir, "serve", "--port", str(free_port()))
             assert twin.returncode == 1
             assert "another tghub process is serving" in twin.stderr

@@ -125,6 +125,7 @@ def api_process(
         password_hash_memory_kib="1024",
         log_level="WARNING",
         access_log=False,
+        workers=1,
         **variables,
     )
     try:

@@ -9,6 +9,7 @@ import copy
 import signal
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -20,9 +21,11 @@ from domain.tracking import service as tracking
 from domain.tracking.errors import NoTelegramAccount
 from domain.tracking.model import OnlineStatus
 from domain.types import TelegramID
-from tests.conftest import until
+from tests.conftest import DEADLINE, until
+from tests.metrics import Exposition, this_host
 from tests.processes import start_listener, stop
 from tests.world import API_HASH, WORLD, load_world, sign_in, signed_in_account
+from tghub.embedded import free_port
 from workers.listener import Listener, lease_key
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 SYSTEM = System("tests")
 PHONES = ("+79990000100", "+79990000101")
+TRACKERS = "tghub_listener_trackers"
 
 
 def two_account_world() -> dict[str, object]:
@@ -139,6 +143,26 @@ class TestOwnership:
             assert await Lease(runtime.redis, key).holder() is None
         finally:
             await one.close()
+
+
+class TestTrackerGauge:
+    async def test_it_counts_the_trackers_held_until_they_are_let_go(
+        self, runtime: Runtime, ids: list[int]
+    ) -> None:
+        before = this_host().value(TRACKERS)
+        one = listener(runtime, "one")
+        try:
+            await one.scan()
+            assert this_host().value(TRACKERS) == before + len(ids)
+            async with runtime.uow() as uow:
+                await tracking.update_tracker(
+                    uow, runtime.secrets, actor=SYSTEM, tracker_id=ids[0], is_active=False
+                )
+            await one.scan()
+            assert this_host().value(TRACKERS) == before + len(ids) - 1
+        finally:
+            await one.close()
+        assert this_host().value(TRACKERS) == before
 
 
 class TestPolling:
@@ -276,3 +300,29 @@ class TestListenerProcesses:
         finally:
             stop(first)
             stop(second)
+
+    async def test_a_listener_serves_its_metrics_on_its_own_port(
+        self, runtime: Runtime, ids: list[int], tmp_path: Path
+    ) -> None:
+        port = free_port()
+        process = start_listener(
+            runtime.settings,
+            tmp_path / "listener.log",
+            metrics_dir=tmp_path / "metrics",
+            metrics_port=str(port),
+            **FAST,
+        )
+        try:
+            async with httpx.AsyncClient(timeout=DEADLINE) as client:
+
+                async def holds_both() -> bool:
+                    assert process.poll() is None, (tmp_path / "listener.log").read_text()
+                    try:
+                        response = await client.get(f"http://127.0.0.1:{port}/metrics")
+                    except httpx.TransportError:
+                        return False  # not listening yet
+                    return Exposition(response.text).value(TRACKERS) == len(ids)
+
+                await until(holds_both)
+        finally:
+            stop(process)

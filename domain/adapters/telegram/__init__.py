@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.adapters.telegram.metered import MeteredGateway
 from domain.adapters.telegram.simulated import SimulatedGateway
+from domain.metrics import start_metrics
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
@@ -13,6 +15,11 @@ if TYPE_CHECKING:
 
 
 def build_gateway(settings: Settings, runtime: Runtime) -> TelegramGateway:
+    """The configured gateway, its calls counted (``domain.metrics``)."""
+    return MeteredGateway(_unmetered(settings, runtime), start_metrics(settings))
+
+
+def _unmetered(settings: Settings, runtime: Runtime) -> TelegramGateway:
     if settings.telegram_mode == "simulated":
         if runtime.world is None:
             raise RuntimeError("simulated mode without a world store")

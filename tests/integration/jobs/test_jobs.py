@@ -16,6 +16,7 @@ from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from domain.ports import QueueState
 from domain.telegram import service as telegram
+from tests.metrics import this_host
 from tests.world import ACCOUNT_PHONE, load_world, run_jobs, signed_in_account
 
 if TYPE_CHECKING:
@@ -166,6 +167,52 @@ class TestRunJob:
 
         assert (await read_job(runtime, job_id)).attempts == 1
         assert len(await outbox_messages(runtime)) == 1
+
+
+class TestJobMetrics:
+    async def test_a_finished_run_counts_by_kind_with_its_time_in_the_queue(
+        self, runtime: Runtime
+    ) -> None:
+        before = this_host()
+        async with runtime.uow() as uow:
+            await jobs.create_job(uow, kind=jobs.NOOP, args={})
+            await uow.commit()
+
+        await run_jobs(runtime)
+
+        after = this_host()
+        runs = "tghub_jobs_total"
+        waits = "tghub_job_queue_seconds_count"
+        assert after.value(runs, kind=jobs.NOOP, status="succeeded") == (
+            before.value(runs, kind=jobs.NOOP, status="succeeded") + 1
+        )
+        assert after.value(waits, kind=jobs.NOOP) == before.value(waits, kind=jobs.NOOP) + 1
+
+    async def test_a_flood_wait_counts_by_gateway_verb_and_the_run_as_retrying(
+        self, runtime: Runtime
+    ) -> None:
+        await load_world(runtime)
+        account_id = await signed_in_account(runtime)
+        assert runtime.sandbox is not None
+        await runtime.sandbox.set_account_flood(ACCOUNT_PHONE, 30)
+        job_id = await queue_messages(runtime, account_id, ["ivan_test"])
+        before = this_host()
+
+        await run_jobs(runtime, max_burst_jobs=1)
+
+        after = this_host()
+        assert (await read_job(runtime, job_id)).status is JobStatus.RETRYING
+
+        def grown(name: str, **labels: str) -> float:
+            return after.value(name, **labels) - before.value(name, **labels)
+
+        send = {"method": "send_message"}
+        assert grown("tghub_telegram_flood_waits_total", **send) == 1
+        assert grown("tghub_telegram_calls_total", **send, outcome="rate_limited") == 1
+        assert grown("tghub_telegram_calls_total", **send, outcome="ok") == 0
+        runs = "tghub_jobs_total"
+        assert grown(runs, kind=telegram.SEND_MESSAGES, status="retrying") == 1
+        assert grown(runs, kind=telegram.SEND_MESSAGES, status="succeeded") == 0
 
 
 class TestSweepStuckJobs:
