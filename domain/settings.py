@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     graphql_allow_introspection: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text: one readable line per record (a terminal); json: one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
 
     # Telegram. The simulated world lives in Redis; a world file seeds it when Redis has none.
     telegram_mode: Literal["simulated", "telethon"] = "simulated"
