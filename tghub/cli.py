@@ -231,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         print(settings_error(exc), file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except Exception:  # a crash is logged like any error (one JSON line in json mode)
+        logging.getLogger("tghub").critical("tghub %s failed", args.command, exc_info=True)
+        return 1
     return code
 
 

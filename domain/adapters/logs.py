@@ -30,7 +30,6 @@ from typing_extensions import override
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
 
 LogFormat = Literal["text", "json"]
 
@@ -220,9 +219,8 @@ def log_handler(handler: logging.Handler, log_format: LogFormat) -> logging.Hand
 
 def configure_logging(level: str, log_format: LogFormat) -> bool:
     """Every record of the process, uvicorn's and Python's warnings included, to stderr in
-    ``log_format``, and uncaught exceptions logged too. Does nothing (False) when the root
-    logger already has a handler: someone (a test runner, an embedding program) configured
-    logging before us."""
+    ``log_format``. Does nothing (False) when the root logger already has a handler: someone
+    (a test runner, an embedding program) configured logging before us."""
     root = logging.getLogger()
     if root.handlers:
         return False
@@ -230,7 +228,6 @@ def configure_logging(level: str, log_format: LogFormat) -> bool:
     root.setLevel(level)
     take_over_uvicorn()
     logging.captureWarnings(True)
-    sys.excepthook = _log_uncaught
     return True
 
 
@@ -243,12 +240,3 @@ def take_over_uvicorn() -> None:
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
         logger.propagate = True
-
-
-def _log_uncaught(
-    kind: type[BaseException], exc: BaseException, traceback: TracebackType | None
-) -> None:
-    if issubclass(kind, KeyboardInterrupt):
-        sys.__excepthook__(kind, exc, traceback)
-        return
-    logging.getLogger("tghub").critical("uncaught exception", exc_info=(kind, exc, traceback))
