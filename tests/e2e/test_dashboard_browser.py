@@ -17,10 +17,11 @@ from playwright.async_api import async_playwright
 from domain.access import System
 from domain.invites import service as invites
 from domain.invites.rules import SettingsValues
+from tests import canaries
 from tests.api.rest.factories import PASSWORD, create_admin
 from tests.conftest import DEADLINE
-from tests.e2e.test_realtime_across_processes import free_port, wait_until_serving
-from tests.processes import start_api, start_worker, stop
+from tests.e2e.test_realtime_across_processes import free_port
+from tests.processes import start_api, start_worker, stop, wait_until_serving
 from tests.world import load_world, signed_in_account
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ CHROMIUM = "/usr/bin/chromium"
 # ``not_telegram_user``, after asking Telegram (the simulated one) to import it.
 STRANGER = "+79990000999"
 WAIT_MS = DEADLINE * 1000
-WEBHOOK_SECRET = "dashboard-test-webhook-secret"
+WEBHOOK_SECRET = canaries.WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,20 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 import centrifuge  # type: ignore[import-untyped]
-import httpx
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from strawberry.relay import GlobalID
 
 from tests.api.graphql.factories import login, register
-from tests.conftest import DEADLINE, operation, until
-from tests.processes import start_api, stop
+from tests.conftest import DEADLINE, operation
+from tests.processes import start_api, stop, wait_until_serving
 
 if TYPE_CHECKING:
     import subprocess
     from collections.abc import AsyncGenerator, AsyncIterator, Iterator
     from pathlib import Path
+
+    import httpx
 
     from domain.settings import Settings
 
@@ -33,19 +34,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=DEADLINE) as client:
-
-        async def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(f"API process exited with {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                return (await client.get("/readyz")).status_code == 200
-            return False
-
-        await until(ready)
 
 
 @contextlib.contextmanager
