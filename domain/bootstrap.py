@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+# Every aggregate's mapper, whatever the process's own code imports: a foreign key to a model
+# nobody imported does not resolve (``tghub run-job`` alone failed so).
+import domain.models  # noqa: F401
 from domain.adapters import db
 from domain.adapters.bus import EventBus, create_bus
 from domain.adapters.clock import SystemClock

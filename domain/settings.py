@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     graphql_allow_introspection: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text: one readable line per record (a terminal); json: one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
     # Validate every legacy REST answer against its declared contract (the tests do; a
     # mismatch is an error, so production leaves it off).
     check_contract: bool = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from domain.access import System
 from domain.accounts import service as accounts
+from domain.adapters.logs import configure_logging, context_value
 from domain.bootstrap import Runtime, build_runtime
 from domain.mailing import service as mailing
 from domain.messenger.rules import REQUEST_BODY_MAX
@@ -27,6 +27,7 @@ from domain.metrics import start_metrics
 from domain.settings import Settings
 from resolvers.centrifugo import centrifugo_endpoint
 from resolvers.health import healthz, readyz
+from resolvers.logcontext import REQUEST_ID_HEADER, new_request_id, start_request_context
 from resolvers.metrics import HttpMetricsMiddleware, metrics_endpoint
 from resolvers.pages.routes import page_routes
 from resolvers.rest import legacy_routes
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 http_log = logging.getLogger("tghub.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
-REQUEST_ID_HEADER = "X-Request-ID"
 INTERNAL_ERROR = "Internal server error."
 
 
@@ -98,26 +98,27 @@ def cors(settings: Settings) -> Middleware:
     )
 
 
-def new_request_id() -> str:
-    """The same form as the GraphQL context's id: 32 hex digits."""
-    return uuid.uuid4().hex
-
-
 class RequestIdMiddleware:
-    """Every HTTP answer names its request; one that already does (GraphQL's) keeps its id."""
+    """Every HTTP answer names its request, and every log line of a request or websocket
+    carries its id, route and (once known) user: the context is started here and left to
+    end with the request's task (so the 500 handler, outside, still logs with it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        request_id = start_request_context(scope, Headers(scope=scope))
+        if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault(REQUEST_ID_HEADER, new_request_id())
+                headers.setdefault(REQUEST_ID_HEADER, request_id)
             await send(message)
 
         await self.app(scope, receive, send_with_id)
@@ -158,7 +159,7 @@ class BodyLimitMiddleware:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """Anything no handler expected: logged under an id, which is all the client is told."""
-    request_id = new_request_id()
+    request_id = context_value("request_id") or new_request_id()
     http_log.error(
         "unexpected error in %s %s (request %s)",
         request.method,
@@ -193,7 +194,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 ACCESS_LOG = "uvicorn.access"
 
 
@@ -206,8 +206,8 @@ def mask_secrets_in_access_log() -> None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    if not logging.getLogger().handlers:  # `uvicorn --factory`: nobody configured logging yet
-        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    # `uvicorn --factory`: nobody configured logging yet (`tghub serve` and tests did).
+    configure_logging(settings.log_level, settings.log_format)
     mask_secrets_in_access_log()
     start_metrics(settings)
 

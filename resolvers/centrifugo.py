@@ -33,6 +33,7 @@ from domain.errors import ExternalUnavailable
 from domain.metrics import websocket_open
 from domain.ports import Clock
 from resolvers.events import decoded
+from resolvers.logcontext import identify
 from resolvers.rest.serializers import publication
 
 if TYPE_CHECKING:
@@ -387,6 +388,7 @@ class Connection:
             raise Disconnect(BAD_REQUEST)  # Centrifugo: a second connect is a client bug
         claims = await self.token_claims(command.params)
         self.user_id, self.session_id = claims.user_id, claims.session_id
+        identify(claims.user_id)
         self.client_id = str(uuid.uuid4())
         timing = self.timing
         now = asyncio.get_running_loop().time()

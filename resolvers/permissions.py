@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from domain.accounts import service
 from domain.accounts.rules import TokenType
 from domain.errors import DomainError, Unauthenticated
+from resolvers.logcontext import identified
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -42,8 +43,10 @@ async def authenticate_context(context: Context, token: str) -> None:
     be checked (the unit of work turns a database outage into ExternalUnavailable)."""
     try:
         async with context.uow() as uow:
-            context.viewer = await service.authenticate_token(
-                uow, context.auth, token=token, expected=TokenType.ACCESS
+            context.viewer = identified(
+                await service.authenticate_token(
+                    uow, context.auth, token=token, expected=TokenType.ACCESS
+                )
             )
     except DomainError as exc:
         context.auth_error = exc

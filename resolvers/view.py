@@ -17,8 +17,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from typing_extensions import override
 
+from domain.adapters.logs import context_value
 from domain.jobs import service as jobs
 from resolvers.loaders import Loaders
+from resolvers.logcontext import REQUEST_ID_HEADER, new_request_id
 from resolvers.permissions import authenticate_context, bearer_token
 from resolvers.uploads import with_files
 from resolvers.websocket import SessionBoundHandler
@@ -72,9 +74,11 @@ class GraphQLView(GraphQL[Context, None]):
             schedule=jobs.scheduled_jobs(runtime.settings),
             sandbox=runtime.sandbox,
             invite_region=runtime.settings.invite_default_region,
+            # The id the request's log lines carry (RequestIdMiddleware).
+            request_id=context_value("request_id") or new_request_id(),
         )
         if isinstance(response, Response):
-            response.headers["X-Request-ID"] = context.request_id
+            response.headers[REQUEST_ID_HEADER] = context.request_id
         if isinstance(request, Request):
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import uuid
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -26,14 +25,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.graphql import OperationType
 from typing_extensions import override
 
+from domain.adapters.logs import bind
 from domain.errors import ExternalUnavailable
 from domain.metrics import websocket_open
 from resolvers.accounts import session_revocation
 from resolvers.loaders import Loaders
+from resolvers.logcontext import new_request_id
 from resolvers.permissions import authenticate_context
 from schema.context import Context
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import AsyncIterator
     from datetime import datetime
 
@@ -78,14 +80,16 @@ class WebsocketOperationAuth(SchemaExtension):
 
 
 async def operation_context(connection: Context) -> Context:
-    """A copy of the socket's context for one operation, its viewer checked again now."""
+    """A copy of the socket's context for one operation, its viewer checked again now; the
+    operation's log lines carry its own request id (the one its errors report)."""
     context = dataclasses.replace(
         connection,
         loaders=Loaders(connection.uow, connection.secrets, connection.auth.clock),
-        request_id=uuid.uuid4().hex,
+        request_id=new_request_id(),
         viewer=None,
         auth_error=None,
     )
+    bind(request_id=context.request_id)
     if connection.token is not None:
         await authenticate_context(context, connection.token)
     return context

@@ -32,6 +32,7 @@ from domain.metrics import MULTIPROC_DIR
 from domain.models import Base
 from domain.settings import Settings
 from resolvers.app import create_app
+from tests import canaries
 from tests.pg import admin_execute, drop_statement, sibling_url
 from tests.redis_server import RedisServer
 from tghub.embedded import free_port
@@ -42,12 +43,15 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+# Every log line of the run is grepped for secrets (tests/logcheck.py).
+pytest_plugins = ("tests.logcheck",)
+
 ADMIN_URL = os.environ.get(
     "TGHUB_TEST_ADMIN_DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TGHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 OPERATIONS = Path(__file__).resolve().parent.parent / "codegen" / "operations"
-TEST_SECRET = "test-signing-key-that-is-long-enough-0123456789"
+TEST_SECRET = canaries.SIGNING_KEY
 # Where the in-process app is reached (``http``): absolute URLs it renders start with it.
 ORIGIN = "http://testserver"
 # How long a test waits for something that should happen: long enough for a loaded machine,
@@ -202,7 +206,10 @@ class LiveServer:
             create_app(settings),
             host="127.0.0.1",
             port=self.port,
-            log_level="warning",
+            # uvicorn's lines (its access log too) reach the root handlers, as in production,
+            # and so the test run's log check.
+            log_config=None,
+            log_level="info",
             lifespan="on",
         )
         self._server = uvicorn.Server(config)
@@ -237,14 +244,18 @@ def server(live_server: LiveServer, clean_state: None) -> LiveServer:
 
 
 class InProcessApp:
-    """The app as a server would run it: every request gets a copy of the lifespan's state."""
+    """The app as a server would run it: every request gets a copy of the lifespan's state,
+    and runs in a task of its own (so what it puts in the log context ends with it)."""
 
     def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app({**scope, "state": dict(self.state)}, receive, send)
+        async def handle() -> None:
+            await self.app({**scope, "state": dict(self.state)}, receive, send)
+
+        await asyncio.create_task(handle())
 
 
 @contextlib.asynccontextmanager

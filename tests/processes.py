@@ -4,6 +4,7 @@ the tests and the benchmarks."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,12 +13,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from domain.metrics import MULTIPROC_DIR
+from tests.conftest import DEADLINE, until
+from tests.logcheck import collect_file
+from tghub.servers import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from domain.settings import Settings
 
@@ -105,7 +110,8 @@ def start_api(
 ) -> subprocess.Popen[bytes]:
     """An API process (uvicorn, as production runs it, with ``workers`` worker processes)
     sharing ``settings``' stores; each of ``variables`` becomes a ``TGHUB_<NAME>`` setting
-    of its own. With ``access_log``, its log has a line for every request it answered."""
+    of its own (``log_level`` is uvicorn's too). With ``access_log``, its log has a line for
+    every request it answered (uvicorn's access log shows at INFO)."""
     command = [
         sys.executable,
         "-m",
@@ -117,11 +123,38 @@ def start_api(
         "--port",
         str(port),
         "--log-level",
-        "info" if access_log else "warning",
+        "info" if access_log else variables.get("log_level", "warning").lower(),
         "--workers",
         str(workers),
     ]
     return _spawn(command, settings, log, metrics_dir=metrics_dir, **variables)
+
+
+async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until the API process at ``url`` is ready (``/readyz``); its exit is a failure."""
+    async with httpx.AsyncClient(base_url=url, timeout=DEADLINE) as client:
+
+        async def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"API process exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                return (await client.get("/readyz")).status_code == 200
+            return False
+
+        await until(ready)
+
+
+@contextlib.asynccontextmanager
+async def running_api(settings: Settings, log: Path, **variables: str) -> AsyncIterator[str]:
+    """``start_api`` on a free port, ready; its base URL. Stopped after the block."""
+    port = free_port()
+    process = start_api(settings, port, log, access_log=False, workers=1, **variables)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_until_serving(url, process)
+        yield url
+    finally:
+        stop(process)
 
 
 def _spawn(
@@ -134,6 +167,7 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     env = _environment(settings, metrics_dir, **variables)
     with log.open("ab") as out:
+        collect_file(log)
         return subprocess.Popen(
             command,
             env=env,

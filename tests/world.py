@@ -12,6 +12,7 @@ from domain.access import System
 from domain.jobs.model import Job
 from domain.telegram import service as telegram
 from domain.telegram.model import AccountCredentials, AccountStatus, TelegramAccount
+from tests import canaries
 from workers.main import create_worker
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
 SYSTEM = System("tests")
 
-API_HASH = "0123456789abcdef0123456789abcdef"
+API_HASH = canaries.API_HASH
+BOT_TOKEN = canaries.BOT_TOKEN
 ACCOUNT_PHONE = "+79990000100"
 WORLD: dict[str, Any] = {
     "seed": 7,
@@ -42,7 +44,7 @@ WORLD: dict[str, Any] = {
             "privacy": {"invites": "nobody", "status": "nobody"},
         },
     ],
-    "bots": [{"id": 5001, "token": "5001:test-token", "username": "test_bot"}],
+    "bots": [{"id": 5001, "token": BOT_TOKEN, "username": "test_bot"}],
     "channels": [
         {
             "id": -1001234567890,

@@ -9,8 +9,10 @@ import logging
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from domain.adapters.logs import configure_logging
 from domain.settings import Settings
-from resolvers.app import LOG_FORMAT
 
 
 def _world_file_error(settings: Settings) -> str | None:
@@ -41,10 +43,19 @@ def _metrics_server_error(settings: Settings) -> str | None:
     return None
 
 
+def _refuse(settings: Settings, message: str) -> None:
+    """Why a long-running process will not start, on stderr: the message alone in a terminal,
+    a log line (one JSON object) with ``TGHUB_LOG_FORMAT=json``."""
+    if settings.log_format == "json":
+        logging.getLogger("tghub").error(message)
+    else:
+        print(message, file=sys.stderr)
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     if error := _world_file_error(settings):
-        print(error, file=sys.stderr)
+        _refuse(settings, error)
         return 2
     from tghub.embedded import CannotListen, DataFolderBusy, listening_socket, serve
 
@@ -53,12 +64,12 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         listener = listening_socket(host, port)
     except CannotListen as exc:
-        print(f"tghub: {exc}", file=sys.stderr)
+        _refuse(settings, f"tghub: {exc}")
         return 1
     try:
         return serve(settings, listener)
     except DataFolderBusy as exc:
-        print(f"tghub: {exc}; stop it, or set TGHUB_DATA_DIR to another folder", file=sys.stderr)
+        _refuse(settings, f"tghub: {exc}; stop it, or set TGHUB_DATA_DIR to another folder")
         return 1
 
 
@@ -71,10 +82,10 @@ def _worker(args: argparse.Namespace) -> int:
         print("a worker in-process on its embedded servers.")
         return 2
     if error := _world_file_error(settings):
-        print(error, file=sys.stderr)
+        _refuse(settings, error)
         return 2
     if error := _metrics_server_error(settings):
-        print(error, file=sys.stderr)
+        _refuse(settings, error)
         return 1
     create_worker(settings).run()
     return 0
@@ -154,10 +165,10 @@ def _listen(args: argparse.Namespace) -> int:
         print("a listener in-process on its embedded servers.")
         return 2
     if error := _world_file_error(settings):
-        print(error, file=sys.stderr)
+        _refuse(settings, error)
         return 2
     if error := _metrics_server_error(settings):
-        print(error, file=sys.stderr)
+        _refuse(settings, error)
         return 1
     run_listener(settings)
     return 0
@@ -233,10 +244,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_error(exc: ValidationError) -> str:
+    """Which variables are wrong and why, without their values (a secret may be one)."""
+    problems = (
+        f"TGHUB_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return "tghub: invalid settings: " + "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=Settings().log_level, format=LOG_FORMAT)
-    code: int = args.run(args)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(settings_error(exc), file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        code: int = args.run(args)
+    except Exception:  # a crash is logged like any error (one JSON line in json mode)
+        logging.getLogger("tghub").critical("tghub %s failed", args.command, exc_info=True)
+        return 1
     return code
 
 

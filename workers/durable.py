@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from arq import Retry
 from arq.worker import Function, func
 
+from domain.adapters.logs import bind
 from domain.errors import DomainError, ExternalUnavailable, Invalid, RateLimited
 from domain.jobs import rules
 from domain.jobs import service as jobs
@@ -42,12 +43,14 @@ def durable(kind: str, handler: Handler) -> Function:
 
     async def run(ctx: dict[str, Any]) -> Any:
         deps: WorkerDeps = ctx["deps"]
+        bind(job_id=ctx["job_id"], job_kind=kind)
         record_start(kind, ctx, deps.clock)
         async with deps.uow() as uow:
             job = await jobs.start_job(uow, deps.clock, ctx["job_id"])
         if job is None:  # finished already, or unknown: a duplicate delivery runs nothing
             record_end(kind, DUPLICATE)
             return None
+        log.debug("job %s (%s) started, attempt %d", job.id, kind, job.attempts)
         if job.attempts > rules.MAX_ATTEMPTS:
             return await _fail(deps, job, f"Gave up after {job.attempts - 1} attempts.")
         return await _execute(deps, job, handler)

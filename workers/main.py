@@ -10,6 +10,7 @@ from arq.worker import Function, func
 
 from domain.adapters.clock import SystemClock
 from domain.adapters.heartbeat import WorkerHeartbeat
+from domain.adapters.logs import start_context
 from domain.adapters.queue import deserialize, serialize
 from domain.adapters.telegram import build_gateway
 from domain.bootstrap import build_runtime, queue_name
@@ -70,6 +71,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["deps"] = WorkerDeps(runtime, build_gateway(settings, runtime), SystemClock())
 
 
+async def job_started(ctx: dict[str, Any]) -> None:
+    """Every log line of a job, ARQ's own included, carries its id (each job is a task)."""
+    start_context(job_id=ctx["job_id"])
+
+
 async def shutdown(ctx: dict[str, Any]) -> None:
     deps: WorkerDeps | None = ctx.get("deps")
     if deps is not None:
@@ -88,6 +94,7 @@ def worker_settings(settings: Settings, runtime: Runtime | None = None) -> dict[
         "timezone": UTC,  # cron schedules are UTC
         "on_startup": startup,
         "on_shutdown": shutdown,
+        "on_job_start": job_started,
         "ctx": {"settings": settings, "runtime": runtime},
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": queue_name(settings),

@@ -13,6 +13,7 @@ from domain.accounts import service
 from domain.accounts.errors import InvalidToken
 from domain.accounts.rules import TokenType
 from domain.errors import PermissionDenied
+from resolvers.logcontext import identified
 from resolvers.permissions import bearer_token
 
 if TYPE_CHECKING:
@@ -66,9 +67,11 @@ async def admin_session(request: HTTPConnection) -> AdminSession | None:
     runtime: Runtime = request.state.runtime
     try:
         async with runtime.uow() as uow:
-            return await service.authenticate_admin_session(uow, runtime.auth, token=raw)
+            session = await service.authenticate_admin_session(uow, runtime.auth, token=raw)
     except InvalidToken:
         return None
+    identified(session.viewer)
+    return session
 
 
 async def cookie_viewer(request: HTTPConnection) -> Viewer | None:
@@ -88,7 +91,7 @@ async def page_caller(request: Request) -> PageCaller | None:
             viewer = await service.authenticate_token(
                 uow, runtime.auth, token=token, expected=TokenType.ACCESS
             )
-        return PageCaller(viewer, csrf=None)
+        return PageCaller(identified(viewer), csrf=None)
     session = await admin_session(request)
     return None if session is None else PageCaller(session.viewer, csrf=session.csrf)
 

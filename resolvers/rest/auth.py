@@ -11,6 +11,7 @@ from domain.accounts import service
 from domain.accounts.errors import InvalidCredentials
 from domain.accounts.rules import TokenType
 from domain.errors import PermissionDenied, Unauthenticated
+from resolvers.logcontext import identified
 from resolvers.permissions import bearer_token, client_address
 
 if TYPE_CHECKING:
@@ -50,8 +51,10 @@ async def request_viewer(request: Request, *, allow_basic: bool = False) -> View
     token = bearer_token(header)
     async with runtime.uow() as uow:
         if token is not None:
-            return await service.authenticate_token(
-                uow, runtime.auth, token=token, expected=TokenType.ACCESS
+            return identified(
+                await service.authenticate_token(
+                    uow, runtime.auth, token=token, expected=TokenType.ACCESS
+                )
             )
         credentials = basic_credentials(header) if allow_basic else None
         if credentials is not None:
@@ -62,7 +65,7 @@ async def request_viewer(request: Request, *, allow_basic: bool = False) -> View
                 password=credentials[1],
                 client=client_address(request),
             )
-            return service.Viewer(user=user, session_id=None)
+            return identified(service.Viewer(user=user, session_id=None))
     return None
 
 

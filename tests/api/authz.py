@@ -54,6 +54,7 @@ from resolvers.loaders import Loaders
 from resolvers.rest import legacy_routes
 from resolvers.root import GraphQLLimits, build_schema
 from schema.context import Context
+from tests import canaries
 from tests.api.graphql.factories import Tokens
 from tests.api.rest.factories import create_admin
 from tests.api.rest.messenger_factories import PNG
@@ -91,7 +92,7 @@ DENIED = "PermissionDeniedError"
 INVALID = "ValidationError"
 OK, NULL, LISTED, UNLISTED = "ok", "null", "listed", "unlisted"
 
-PASSWORD = "correct-horse-77"
+PASSWORD = canaries.PASSWORD
 PROTOCOL = "graphql-transport-ws"
 # How long a subscription cell waits for an answer before it makes its event again: a
 # subscription has no acknowledgement, and an event published before the server listens is

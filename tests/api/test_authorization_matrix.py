@@ -43,6 +43,7 @@ from domain.settings import LegacyGroup
 from domain.telegram.model import AccountStatus
 from domain.tracking import service as tracking
 from domain.tracking.service import StatusChange
+from tests import canaries
 from tests.api.authz import (
     DENIED,
     FORBIDDEN,
@@ -129,7 +130,7 @@ class Matrix:
 
 # No worker runs the bots' jobs here: their routes stop waiting soon (202). Seed 004's
 # webhook takes the shared secret besides credentials.
-WEBHOOK_SECRET = "matrix-webhook-secret-0123456789"
+WEBHOOK_SECRET = canaries.WEBHOOK_SECRET
 module_settings = module_settings_with(
     bot_job_wait=0.1, invite_webhook_secret=SecretStr(WEBHOOK_SECRET)
 )

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from resolvers.app import INTERNAL_ERROR, http_error, unexpected_error
+from tests.canaries import PASSWORD
 from tests.conftest import TEST_SECRET, LiveServer, app_client, graphql, operation
 from tghub.embedded import free_port
 
@@ -61,7 +62,7 @@ HOSTILE_GRAPHQL_BODIES = [
 
 VALID_REGISTRATION = {
     "username": "ivan",
-    "password": "correct-horse-9",
+    "password": PASSWORD,
     "first_name": "Ivan",
     "last_name": "Petrov",
     "bio": "Programmer",
@@ -137,7 +138,7 @@ async def user_count(settings: Settings) -> int:
 
 async def access_token(http: httpx.AsyncClient) -> str:
     """Registers ``ivan`` and logs in over GraphQL: a live access token."""
-    register = {"input": {"username": "ivan", "password": "correct-horse-9"}}
+    register = {"input": {"username": "ivan", "password": PASSWORD}}
     assert (await graphql_raw(http, "Register", register))["data"]["register"]["__typename"] == (
         "RegisterSuccess"
     )
@@ -148,7 +149,7 @@ async def access_token(http: httpx.AsyncClient) -> str:
 
 async def private_chat(http: httpx.AsyncClient, token: str) -> str:
     """Registers ``olga``; the global id of a private chat between the token's user and her."""
-    registration = {"input": {"username": "olga", "password": "correct-horse-9"}}
+    registration = {"input": {"username": "olga", "password": PASSWORD}}
     olga = (await graphql_raw(http, "Register", registration))["data"]["register"]["user"]
     created = {"input": {"isPrivate": True, "memberIds": [olga["id"]]}}
     body = await graphql_raw(http, "CreateChat", created, token=token)
@@ -197,7 +198,7 @@ class TestRegisterMutation:
     async def test_unstorable_text_is_a_validation_error_and_writes_no_user(
         self, http: httpx.AsyncClient, settings: Settings, field: str, value: str
     ) -> None:
-        registration = {"username": "ivan", "password": "correct-horse-9", field: value}
+        registration = {"username": "ivan", "password": PASSWORD, field: value}
 
         body = await graphql_raw(http, "Register", {"input": registration})
 
@@ -215,7 +216,7 @@ class TestLoginMutation:
     async def test_unstorable_text_is_an_authentication_error(
         self, http: httpx.AsyncClient, field: str, value: str
     ) -> None:
-        credentials = {"username": "ivan", "password": "correct-horse-9", field: value}
+        credentials = {"username": "ivan", "password": PASSWORD, field: value}
 
         body = await graphql_raw(http, "Login", {"input": credentials})
 

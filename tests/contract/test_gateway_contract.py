@@ -28,7 +28,7 @@ from domain.telegram.errors import (
 from domain.telegram.model import AccountCredentials, BotCredentials
 from domain.telegram.rules import random_id
 from domain.types import TelegramID
-from tests.world import ACCOUNT_PHONE, API_HASH, load_world
+from tests.world import ACCOUNT_PHONE, API_HASH, BOT_TOKEN, load_world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -80,7 +80,7 @@ async def simulated_fixture(runtime: Runtime) -> Fixture:
     signed = await gateway.sign_in(pending, code="12345", phone_code_hash=code.phone_code_hash)
     return Fixture(
         gateway=gateway,
-        bot=BotCredentials("5001:test-token"),
+        bot=BotCredentials(BOT_TOKEN),
         bot_username="test_bot",
         channel_username="test_channel",
         account=AccountCredentials(ACCOUNT_PHONE, 12345, API_HASH, session=signed.session),

@@ -7,10 +7,9 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 import centrifuge  # type: ignore[import-untyped]
-import httpx
 
-from tests.conftest import DEADLINE, until
-from tests.processes import start_api, stop
+from tests.conftest import DEADLINE
+from tests.processes import start_api, stop, wait_until_serving
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:
@@ -18,20 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Iterator
     from pathlib import Path
 
+    import httpx
+
     from domain.settings import Settings
-
-
-async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=DEADLINE) as client:
-
-        async def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(f"API process exited with {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                return (await client.get("/readyz")).status_code == 200
-            return False
-
-        await until(ready)
 
 
 @contextlib.contextmanager

@@ -15,10 +15,10 @@ import pytest
 from domain.access import System
 from domain.invites import service as invites
 from domain.invites.rules import SettingsValues
+from tests import canaries
 from tests.api.rest.factories import PASSWORD, create_admin
 from tests.conftest import DEADLINE
-from tests.e2e.apis import wait_until_serving
-from tests.processes import start_api, start_worker, stop
+from tests.processes import start_api, start_worker, stop, wait_until_serving
 from tests.world import load_world, signed_in_account
 from tghub.embedded import free_port
 
@@ -39,7 +39,7 @@ SYSTEM = System("tests")
 # ``not_telegram_user``, after asking Telegram (the simulated one) to import it.
 STRANGER = "+79990000999"
 WAIT_MS = DEADLINE * 1000
-WEBHOOK_SECRET = "dashboard-test-webhook-secret"
+WEBHOOK_SECRET = canaries.WEBHOOK_SECRET
 
 
 async def invite_scene(runtime: Runtime) -> str:

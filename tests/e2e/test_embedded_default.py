@@ -21,6 +21,7 @@ import redis
 
 from domain.metrics import MULTIPROC_DIR
 from tests.conftest import operation
+from tests.logcheck import collect_file, collect_output
 from tests.metrics import Exposition
 from tghub.embedded import free_port
 
@@ -53,6 +54,7 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
 
 def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     with (data_dir / "serve.log").open("ab") as log:
+        collect_file(data_dir / "serve.log")
         return subprocess.Popen(
             [sys.executable, "-m", "tghub", "serve", "--port", str(port)],
             env=embedded_env(data_dir),
@@ -63,7 +65,7 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def tghub(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "tghub", *args],
         env=embedded_env(data_dir),
         cwd=data_dir,
@@ -72,6 +74,8 @@ def tghub(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=START_TIMEOUT,
         check=False,
     )
+    collect_output(f"tghub-{args[0]}", result.stdout, result.stderr)
+    return result
 
 
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, data_dir: Path) -> None:

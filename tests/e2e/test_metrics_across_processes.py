@@ -11,9 +11,8 @@ import pytest
 
 from domain.jobs import service as jobs
 from tests.conftest import DEADLINE, until
-from tests.e2e.apis import wait_until_serving
 from tests.metrics import Exposition
-from tests.processes import start_api, start_worker, stop
+from tests.processes import start_api, start_worker, stop, wait_until_serving
 from tghub.embedded import free_port
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ import pytest
 
 from resolvers.rest.contract import System
 from tests.conftest import DEADLINE
-from tests.e2e.apis import api_process, wait_until_serving
+from tests.e2e.apis import api_process
 from tests.e2e.test_dashboard_browser import logs_on_failure
+from tests.processes import wait_until_serving
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

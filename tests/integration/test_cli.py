@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from domain.settings import Settings
 from tests.conftest import ADMIN_URL, TEST_SECRET, until
+from tests.logcheck import collect_output
 from tests.world import run_jobs
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ def run_tghub(
             TGHUB_SECRET_KEY=TEST_SECRET,
             TGHUB_DATA_DIR=str(settings.data_dir),
         )
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", module, *args],
         env=env,
         cwd=ROOT,
@@ -53,6 +55,8 @@ def run_tghub(
         timeout=120,
         check=False,
     )
+    collect_output(f"tghub-{args[0]}", result.stdout, result.stderr)
+    return result
 
 
 async def can_log_in(runtime: Runtime, username: str, password: str) -> bool:
@@ -294,6 +298,29 @@ class TestBadWorldFile:
         assert result.returncode == 2
         assert BAD_WORLD_MESSAGE in result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestLogFormat:
+    def test_an_unknown_format_stops_the_command_naming_the_variable(self) -> None:
+        result = run_tghub("worker", variables={"TGHUB_LOG_FORMAT": "xml"})
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "tghub: invalid settings: TGHUB_LOG_FORMAT: Input should be 'text' or 'json'\n"
+        )
+
+    def test_in_json_a_refusal_to_start_is_a_log_line_too(self, tmp_path: Path) -> None:
+        world = tmp_path / "world.yaml"
+        world.write_text(BAD_WORLD)
+        variables = {"TGHUB_TELEGRAM_WORLD": str(world), "TGHUB_LOG_FORMAT": "json"}
+
+        result = run_tghub("serve", variables={**variables, "TGHUB_DATA_DIR": str(tmp_path)})
+
+        assert result.returncode == 2
+        (line,) = result.stderr.splitlines()
+        entry = json.loads(line)
+        assert (entry["level"], entry["logger"]) == ("ERROR", "tghub")
+        assert BAD_WORLD_MESSAGE in entry["message"]
 
 
 class TestServe:

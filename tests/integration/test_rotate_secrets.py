@@ -15,15 +15,17 @@ from domain.errors import SecretUnreadable
 from domain.telegram import service as telegram
 from domain.tracking import service as tracking
 from domain.types import PageRequest
+from tests import canaries
 from tests.conftest import TEST_SECRET
 from tests.integration.test_cli import ROOT
+from tests.logcheck import collect_output
 from tests.world import API_HASH
 
 if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.telegram.model import TelegramAccount
 
-OLD, NEW = "the old encryption key", "the new encryption key"
+OLD, NEW = canaries.OLD_ENCRYPTION_KEY, canaries.NEW_ENCRYPTION_KEY
 
 
 SYSTEM = System("tests")
@@ -36,7 +38,7 @@ def rotate(runtime: Runtime, keys: str) -> subprocess.CompletedProcess[str]:
         TGHUB_SECRET_KEY=TEST_SECRET,
         TGHUB_ENCRYPTION_KEYS=keys,
     )
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "tghub", "rotate-secrets"],
         env=env,
         cwd=ROOT,
@@ -45,6 +47,8 @@ def rotate(runtime: Runtime, keys: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+    collect_output("tghub-rotate-secrets", result.stdout, result.stderr)
+    return result
 
 
 async def stored(runtime: Runtime) -> TelegramAccount:

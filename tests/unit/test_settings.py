@@ -31,6 +31,17 @@ class TestSettings:
         with pytest.raises(ValidationError):
             Settings()
 
+    def test_logs_are_text_unless_json_is_asked_for(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("TGHUB_LOG_FORMAT", raising=False)
+        assert Settings().log_format == "text"
+        monkeypatch.setenv("TGHUB_LOG_FORMAT", "json")
+        assert Settings().log_format == "json"
+
+    def test_an_unknown_log_format_is_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TGHUB_LOG_FORMAT", "xml")
+        with pytest.raises(ValidationError, match="'text' or 'json'"):
+            Settings()
+
     def test_url_passwords_are_not_shown_in_repr(self) -> None:
         settings = Settings(
             database_url="postgresql://app:pg-secret@db:5432/app",

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from tests import canaries
 from tests.conftest import TEST_SECRET, graphql
 
 if TYPE_CHECKING:
     import httpx
 
-PASSWORD = "correct-horse-42"
+PASSWORD = canaries.PASSWORD
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import jwt
 from domain.access import System
 from domain.accounts import service
 from domain.accounts.rules import UsernamePolicy
+from tests import canaries
 from tests.conftest import TEST_SECRET
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from domain.accounts.model import User
     from domain.bootstrap import Runtime
 
-PASSWORD = "correct-horse-9"
+PASSWORD = canaries.PASSWORD
 _counter = itertools.count(1)
 
 

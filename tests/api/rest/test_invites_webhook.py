@@ -19,6 +19,7 @@ from resolvers.rest.invites import (
     WRONG_SECRET,
     without_secret,
 )
+from tests import canaries
 from tests.api.rest.factories import (
     PASSWORD,
     basic_header,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
     from domain.settings import Settings
 
-SECRET = "webhook-secret-0123456789abcdef"
+SECRET = canaries.WEBHOOK_SECRET
 module_settings = module_settings_with(invite_webhook_secret=SecretStr(SECRET))
 
 PHONE = "+79991234567"

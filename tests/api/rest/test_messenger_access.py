@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 import pytest
 
-from tests.api.rest.factories import basic_header
+from tests.api.rest.factories import PASSWORD, basic_header
 from tests.api.rest.messenger_factories import (
     NO_CREDENTIALS,
     TOKEN_NOT_VALID,
@@ -93,7 +93,7 @@ class TestAuthentication:
 
         found = await answers_without(http, {}, chat, message)
         with_basic = await answers_without(
-            http, {"Authorization": basic_header(me.username, "correct-horse-9")}, chat, message
+            http, {"Authorization": basic_header(me.username, PASSWORD)}, chat, message
         )
 
         expected = {

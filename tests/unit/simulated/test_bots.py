@@ -33,13 +33,13 @@ from domain.telegram.errors import (
 )
 from domain.telegram.model import AccountCredentials, AdminRights, BotCredentials, ChannelInfo
 from domain.types import TelegramID
-from tests.world import WORLD
+from tests.world import BOT_TOKEN, WORLD
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 T0 = 1_800_000_000.0
-BOT = BotCredentials("5001:test-token")
+BOT = BotCredentials(BOT_TOKEN)
 CHANNEL = TelegramID(-1001234567890)
 TEST_CHANNEL = ChannelInfo(CHANNEL, "Test", "test_channel")
 

@@ -15,7 +15,7 @@ from domain.adapters.simulated.validation import WorldInvalid
 from domain.adapters.simulated.world import load_document
 from domain.adapters.simulated.worldfile import read_world_file
 from domain.errors import Invalid
-from tests.world import WORLD
+from tests.world import BOT_TOKEN, WORLD
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -160,7 +160,7 @@ class TestReferences:
             ({"users": [{"id": 1}, {"id": 2}, {"id": 1}]}, "users[2].id"),
             ({"users": [{"id": 1, "username": "IVAN_test"}]}, "users[0].username"),
             (
-                {"bots": [{"id": 5002, "token": "5001:test-token", "username": "b2"}]},
+                {"bots": [{"id": 5002, "token": BOT_TOKEN, "username": "b2"}]},
                 "bots[0].token",
             ),
             ({"accounts": [{"id": 9002, "phone": "+7 999 000-01-00"}]}, "accounts[0].phone"),

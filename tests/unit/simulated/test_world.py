@@ -22,7 +22,7 @@ from domain.telegram.errors import (
     TelegramNotFound,
 )
 from domain.telegram.model import AccountCredentials, BotCredentials
-from tests.world import ACCOUNT_PHONE, API_HASH, WORLD
+from tests.world import ACCOUNT_PHONE, API_HASH, BOT_TOKEN, WORLD
 
 T0 = 1_800_000_000.0
 
@@ -256,14 +256,12 @@ class TestRights:
         doc = state()
         doc.channels[0].admins = []
         with pytest.raises(ChatAdminRequired):
-            simulated.post_markdown(
-                at(doc), BotCredentials("5001:test-token"), -1001234567890, "x", []
-            )
+            simulated.post_markdown(at(doc), BotCredentials(BOT_TOKEN), -1001234567890, "x", [])
 
     def test_a_post_is_recorded_in_the_outbox(self) -> None:
         world = at(state())
         posted = simulated.post_markdown(
-            world, BotCredentials("5001:test-token"), -1001234567890, "news", []
+            world, BotCredentials(BOT_TOKEN), -1001234567890, "news", []
         )
         assert posted.message_id == 2
         assert world.recorded[-1].type == "post"
