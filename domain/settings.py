@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # with metrics_port, `tghub worker` and `tghub listen` also serve them on
     # metrics_host:metrics_port (for hosts without an API process).
     metrics_open: bool = False
+    # Off: no /metrics and nothing counted per request (for a deployment without Prometheus).
+    metrics_enabled: bool = True
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 

@@ -79,6 +79,7 @@ def graphql_view(settings: Settings) -> GraphQLView:
         max_aliases=settings.graphql_max_aliases,
         introspection=settings.graphql_allow_introspection,
         sandbox=settings.telegram_mode == "simulated",
+        metrics=settings.metrics_enabled,
     )
     return GraphQLView(
         build_schema(limits),
@@ -233,7 +234,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *openapi_ui_routes(),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *(
+            [Route("/metrics", metrics_endpoint, methods=["GET"])]
+            if settings.metrics_enabled
+            else []
+        ),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *legacy_routes(),
         *page_routes(),
@@ -243,7 +248,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # HttpMetricsMiddleware outermost, so it counts every answer; RequestIdMiddleware
         # next, so CORS preflight answers carry an id too.
         middleware=[
-            Middleware(HttpMetricsMiddleware),
+            *([Middleware(HttpMetricsMiddleware)] if settings.metrics_enabled else []),
             Middleware(RequestIdMiddleware),
             cors(settings),
             Middleware(BodyLimitMiddleware),

@@ -104,6 +104,7 @@ class GraphQLLimits:
     introspection: bool = True
     # The sandbox fields exist only while tghub runs on the simulated Telegram.
     sandbox: bool = True
+    metrics: bool = True  # count operations (TGHUB_METRICS_ENABLED)
 
 
 class Schema(strawberry.Schema):
@@ -148,8 +149,10 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         def __init__(self) -> None:
             super().__init__(max_token_count=limits.max_tokens)
 
+    # GraphQLMetrics first: it sees every operation end, however it ends.
+    counted: list[Any] = [GraphQLMetrics] if limits.metrics else []
     extensions: list[Any] = [
-        GraphQLMetrics,  # first: it sees every operation end, however it ends
+        *counted,
         TokenLimit,
         ParserCache,
         DepthAndAliasLimits,

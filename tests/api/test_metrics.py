@@ -36,6 +36,7 @@ DURATIONS = "tghub_http_request_duration_seconds_count"
 OPERATIONS = "tghub_graphql_operations_total"
 SOCKETS = "tghub_websockets_open"
 QUEUED = "tghub_jobs_queued"
+ANONYMOUS_OK = {"operation": "<anonymous>", "type": "query", "outcome": "ok"}
 
 
 @pytest.fixture
@@ -89,6 +90,26 @@ class TestAccess:
             response = await client.get("/metrics")
         assert response.status_code == 200
         assert "tghub_http_requests_total" in response.text
+
+    async def test_switched_off_there_is_no_metrics_route_and_nothing_is_counted(
+        self, settings: Settings
+    ) -> None:
+        """This test process's folder is its own, and tests run one at a time in it."""
+        opened = settings.model_copy(update={"metrics_open": True})
+        switched_off = opened.model_copy(update={"metrics_enabled": False})
+        graphql_requests = {"method": "POST", "route": "/graphql", "status": "200"}
+        async with app_client(opened) as client:
+            before = await scrape(client)
+        async with app_client(switched_off) as client:
+            answered = await client.post("/graphql", json={"query": "{ __typename }"})
+            refused = await client.get("/metrics")
+        async with app_client(opened) as client:
+            after = await scrape(client)
+
+        assert answered.json() == {"data": {"__typename": "Query"}}
+        assert refused.status_code == 404
+        for name, labels in [(REQUESTS, graphql_requests), (OPERATIONS, ANONYMOUS_OK)]:
+            assert after.value(name, **labels) == before.value(name, **labels), name
 
     async def test_openmetrics_when_the_scraper_asks_for_it(
         self, http: httpx.AsyncClient, admin: str
