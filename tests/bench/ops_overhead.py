@@ -24,7 +24,6 @@ Nothing here asserts timings; figures go to docs/perf.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tests.bench.graphql_overhead import BenchError, wait_listening
+from tests.bench.legacy_load import parse_args  # the same options: duration, rounds, warm-up, …
 from tests.bench.messenger_dataset import (
     Target,
     bench_env,
@@ -48,6 +48,7 @@ from tests.bench.messenger_dataset import (
 )
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
     from pathlib import Path
 
@@ -172,22 +173,6 @@ def run(args: argparse.Namespace, dataset: Dataset, workdir: Path) -> int:
     }
     print(f"\nlargest spread between rounds: {max(spread.values()) * 100:.1f} % of the median")
     return exit_status(results)
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument("-d", "--duration", default="10s", help="wrk duration of each round")
-    parser.add_argument("-r", "--rounds", type=int, default=3)
-    parser.add_argument("-w", "--warmup", default="3s")
-    parser.add_argument("-c", "--connections", type=int, default=32)
-    parser.add_argument(
-        "--wait-idle",
-        type=float,
-        default=0,
-        metavar="SECONDS",
-        help="before starting, wait up to this long for other load to stop (shared machines)",
-    )
-    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from resolvers.rest.contract import (
     Shape,
     System,
 )
+from resolvers.rest.endpoints.messenger import Credentials, Refresh, TokenPair
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,22 +41,8 @@ WHO = (
 AS_TEXT = "A number is taken as its text."
 
 
-class Credentials(BaseModel):
-    username: str
-    password: str
-
-
 class RegisteredUser(Shape):
     username: str
-
-
-class TokenPair(Shape):
-    access: str
-    refresh: str
-
-
-class Refresh(BaseModel):
-    refresh: str = Field(description="A refresh token: the pair rotates.")
 
 
 class TokenToVerify(BaseModel):
