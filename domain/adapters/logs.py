@@ -111,8 +111,8 @@ _SHAPES = (
     # A session of the simulated Telegram, and anything as long as a Telethon StringSession.
     (re.compile(r"\bsim-[0-9a-f]{32}\b"), REDACTED),
     (re.compile(r"[A-Za-z0-9+/_-]{200,}={0,2}"), REDACTED),
-    # Credentials after an HTTP auth scheme.
-    (re.compile(r"\b(Bearer|Basic)\s+[\w.+/=~-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
+    # Credentials after an HTTP auth scheme, as headers write it ("basic information" stays).
+    (re.compile(r"\b(Bearer|Basic) [\w.+/=~-]{8,}"), rf"\1 {REDACTED}"),
     # name=value (query strings, forms, key=value messages).
     (re.compile(rf"\b({_CREDENTIAL_NAMES})=[^&\s\"',;)\]}}]+", re.IGNORECASE), rf"\1={REDACTED}"),
     # 'name': 'value' and "name": "value" (a dict's repr, JSON).

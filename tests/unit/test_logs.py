@@ -200,7 +200,7 @@ class TestRedaction:
                 "{'username': 'ivan', 'password': '[redacted]'}",
             ),
             ('{"apiHash": "0123abcd", "apiId": 5}', '{"apiHash": "[redacted]", "apiId": 5}'),
-            ("Authorization: Bearer abc.def", "Authorization: Bearer [redacted]"),
+            ("Authorization: Bearer abc.def.ghi", "Authorization: Bearer [redacted]"),
             ("Basic dXNlcjpwYXNz sent", "Basic [redacted] sent"),
             ("x" * 250, "[redacted]"),
         ],
@@ -215,6 +215,7 @@ class TestRedaction:
             "Telegram account +79990000100 paused for 30 s: FloodWait",
             "unexpected error in POST /api/chats/42/ (request r1)",
             "bot 5001:**** checked",
+            "the basic information is missing; a bearer of bad news",
         ],
     )
     def test_useful_messages_are_left_alone(self, text: str) -> None:
