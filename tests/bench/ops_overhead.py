@@ -30,6 +30,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from strawberry.relay import GlobalID
+
 from tests.bench.graphql_overhead import BenchError, wait_listening
 from tests.bench.legacy_load import parse_args  # the same options: duration, rounds, warm-up, …
 from tests.bench.messenger_dataset import (
@@ -80,12 +82,9 @@ VARIANTS = (
 def start(variant: Variant, dataset: Dataset, workdir: Path) -> Server:
     metrics_dir = workdir / f"metrics-{variant.label.replace(' ', '-')}"
     metrics_dir.mkdir()
-    env = bench_env(
-        dataset,
-        workdir,
-        metrics_enabled="true" if variant.metrics else "false",
-        **variant.variables,
-    )
+    env = bench_env(dataset, workdir)
+    env.update({f"TGHUB_{name.upper()}": value for name, value in variant.variables.items()})
+    env["TGHUB_METRICS_ENABLED"] = "true" if variant.metrics else "false"
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     extra = ["--workers", str(WORKERS)]
     if variant.access_log:
@@ -96,7 +95,8 @@ def start(variant: Variant, dataset: Dataset, workdir: Path) -> Server:
 def check(server: Server, dataset: Dataset, variant: Variant) -> None:
     base = f"http://127.0.0.1:{server.port}"
     status, body = http_json(f"{base}/graphql", dataset.token, method="POST", body=VIEWER)
-    if status != 200 or body != {"data": {"viewer": {"id": str(dataset.owner_id)}}}:
+    owner = str(GlobalID("User", str(dataset.owner_id)))
+    if status != 200 or body != {"data": {"viewer": {"id": owner}}}:
         raise BenchError(f"{variant.label}: {{ viewer {{ id }} }} answered {status}: {body}")
     status, body = http_json(f"{base}/api/chats/", dataset.token)
     if status != 200 or not isinstance(body, dict) or len(body.get("results", [])) != 10:
