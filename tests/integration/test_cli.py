@@ -55,7 +55,7 @@ def run_tghub(
         timeout=120,
         check=False,
     )
-    collect_output(f"tghub-{args[0]}", result.stdout, result.stderr)
+    collect_output("-".join([module, *args[:1]]), result.stdout, result.stderr)
     return result
 
 

@@ -235,6 +235,9 @@ def endpoints() -> list[Endpoint]:
                 )
             },
             System.MAILING,
+            # The original's GET here reached the ``{mailing_id}`` route: "create" is no
+            # number, so 404.
+            falls_through=True,
         ),
         Endpoint(
             "/api/v1/mailing/{mailing_id}/",
