@@ -7,8 +7,9 @@ Run from the repository root with the project's interpreter::
     .venv/bin/python -m tests.bench.ops_overhead -d 3s -r 1         # a quick check
 
 On the messenger data set (``messenger_dataset``: its owner in 200 chats), five API servers,
-each ``uvicorn --factory resolvers.app:create_app --workers 2`` as legacy_load runs it,
-differing only in what they report:
+each ``uvicorn --factory resolvers.app:create_app --workers 2`` as legacy_load runs it
+(with pools of 4 connections, so that ten processes fit in PostgreSQL's 100), differing only
+in what they report:
 
 1. ``bare``: metrics off, text logs at WARNING, no access log (the figures of before);
 2. ``metrics``: Prometheus metrics on, in multiprocess mode (a folder of its own);
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from tests.bench.messenger_dataset import Dataset
 
 WORKERS = 2
+POOL_SIZE = 4
 VIEWER = {"query": "{ viewer { id } }"}
 LOGGED = {"log_level": "INFO"}  # with uvicorn's access log: a line a request
 
@@ -86,6 +88,8 @@ def start(variant: Variant, dataset: Dataset, workdir: Path) -> Server:
     env.update({f"TGHUB_{name.upper()}": value for name, value in variant.variables.items()})
     env["TGHUB_METRICS_ENABLED"] = "true" if variant.metrics else "false"
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    # Ten API processes share PostgreSQL's 100 connections: idle servers keep their pools.
+    env["TGHUB_DATABASE_POOL_SIZE"] = str(POOL_SIZE)
     extra = ["--workers", str(WORKERS)]
     if variant.access_log:
         extra += ["--access-log", "--log-level", "info"]
