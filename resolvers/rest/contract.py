@@ -150,15 +150,13 @@ def _standard_answers(operation: Operation, path_template: str) -> list[Answer]:
 class Endpoint:
     """A legacy path, its handler and its operations. ``twin``: the path also answers
     without its trailing slash (legacy clients call both; neither redirects, since many
-    clients turn a redirected POST into a GET). ``falls_through``: another method goes on to
-    the later routes, as the original's URL table sent it (see ``routes``)."""
+    clients turn a redirected POST into a GET)."""
 
     path: str
     handler: Handler
     operations: Mapping[str, Operation]
     system: System
     twin: bool = True
-    falls_through: bool = False
 
     @property
     def methods(self) -> list[str]:
@@ -193,7 +191,7 @@ def routes(endpoints: list[Endpoint]) -> list[BaseRoute]:
     for endpoint in endpoints:
         built += endpoint.routes()
         same = sharing[path_key(endpoint.path)]
-        if endpoint is same[-1] and not endpoint.falls_through:
+        if endpoint is same[-1]:
             allowed = {method for each in same for method in each.methods}
             if "GET" in allowed:
                 allowed.add("HEAD")  # Starlette answers HEAD with GET's route

@@ -274,6 +274,14 @@ async def create_mailing(request: Request) -> Response:
 
 
 @drf_view
+async def create_is_no_mailing(request: Request) -> Response:
+    """``GET create/``: the original sent it to the ``{id}`` route, where a name that is no
+    number is DRF's bare 404 (once the caller is let in)."""
+    await _actor(request)
+    raise NotFound("object", message="Not found.")
+
+
+@drf_view
 async def mailing_detail(request: Request) -> Response:
     actor, runtime = await _actor(request), _runtime(request)
     mailing_id = _path_id(request, "mailing_id")

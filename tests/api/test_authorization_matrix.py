@@ -1556,6 +1556,9 @@ LEGACY = [
            group="mailing", opened=EVERYONE_READS),
     Endpoint("/api/v1/mailing/create/", "POST", new_mailing_request, 401, 201, 201, 201, 201,
            group="mailing", opened=(201, 201, 201, 201, 201)),
+    # The original read "create" as a mailing's id on GET: past the door, nothing is there.
+    Endpoint("/api/v1/mailing/create/", "GET", bare, 401, 404, 404, 404, 404,
+           group="mailing", opened=(404, 404, 404, 404, 404)),
     Endpoint("/api/v1/mailing/{mailing_id}/", "GET", at_owners_mailing, *OWNERS_AND_ADMINS,
            group="mailing", opened=(404, 404, 404, 200, 200)),
     # Seed 004: admins, or anyone but a signed-in non-admin when the group is open (as 000);

@@ -235,9 +235,17 @@ def endpoints() -> list[Endpoint]:
                 )
             },
             System.MAILING,
-            # The original's GET here reached the ``{mailing_id}`` route: "create" is no
-            # number, so 404.
-            falls_through=True,
+        ),
+        Endpoint(
+            "/api/v1/mailing/create/",
+            mailing.create_is_no_mailing,
+            {
+                "GET": _operation(
+                    "No mailing is named create",
+                    Answer(404, "Always: the original read `create` as an id here.", Detail),
+                )
+            },
+            System.MAILING,
         ),
         Endpoint(
             "/api/v1/mailing/{mailing_id}/",
