@@ -75,8 +75,12 @@ async def load_world(runtime: Runtime, document: dict[str, Any] | None = None) -
 
 
 async def run_jobs(runtime: Runtime, **overrides: Any) -> None:
-    """A burst ARQ worker in this process: runs what is queued (and deferred), then returns."""
-    worker = create_worker(runtime.settings, runtime, burst=True, handle_signals=False, **overrides)
+    """A burst ARQ worker in this process: runs what is queued (and deferred), then returns.
+    Without the cron table: a scheduled job falling due during the burst (the bots' hourly
+    check at the top of an hour) would run beside what the test queued and change its
+    outcome."""
+    settings = {"cron_jobs": [], **overrides}
+    worker = create_worker(runtime.settings, runtime, burst=True, handle_signals=False, **settings)
     try:
         await worker.main()
     finally:
