@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from arq.worker import Worker
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 from typing_extensions import override
 
 from domain.outage import Outage
@@ -86,10 +87,14 @@ class ResilientWorker(Worker):
         task_before = self.tasks.get(key)
         try:
             await super().start_jobs([job_id])
-        except REDIS_DOWN:
+        except (*REDIS_DOWN, WatchError) as exc:
             # ARQ takes a slot (its semaphore and job counter) before its Redis calls and
             # gives it back when the job's task ends; a failure before the task exists would
             # lose the slot for good, and after max_jobs of them the worker runs nothing.
             if self.tasks.get(key) is task_before:
                 self._release_sem_dec_counter_on_complete()
+            if isinstance(exc, WatchError):
+                # ARQ handles a watched key that changed (at EXEC); a WatchError that gets
+                # here is redis-py's word for a connection lost between WATCH and EXEC.
+                raise RedisConnectionError(f"lost Redis while starting job {key}") from exc
             raise

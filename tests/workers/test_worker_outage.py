@@ -8,13 +8,16 @@ import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from tests.conftest import DEADLINE, started_runtime
+from tests.cutting_proxy import CuttingProxy
 from tests.processes import start_worker
+from tests.world import run_jobs
 from tghub.embedded import in_process_worker
 
 if TYPE_CHECKING:
@@ -112,6 +115,22 @@ class TestInProcessWorker:
             await until_succeeded(api, await queue_task(api), describe)
             queued = await outage(redis_server, api, noticed)
             await until_succeeded(api, queued, describe)
+
+
+class TestConnectionLostWhileStartingAJob:
+    """ARQ starts a job under WATCH; a connection lost there surfaces as redis-py's WatchError,
+    not as a ConnectionError. It is an outage all the same: the worker must go on."""
+
+    async def test_the_worker_goes_on_and_runs_the_job(self, settings: Settings) -> None:
+        redis = urlsplit(str(settings.redis_url))
+        assert redis.hostname is not None
+        async with CuttingProxy(redis.hostname, redis.port or 6379, b"ZSCORE") as proxy:
+            proxied = f"redis://127.0.0.1:{proxy.port}{redis.path}"
+            async with started_runtime(settings.model_copy(update={"redis_url": proxied})) as api:
+                job_id = await queue_task(api)
+                await run_jobs(api)
+                assert proxy.cut == 1, "the connection was never cut: the test tested nothing"
+                assert await status_of(api, job_id) is JobStatus.SUCCEEDED
 
 
 class TestWorkerProcess:
