@@ -5,8 +5,9 @@ Called only by the composition roots; nothing here runs at import time.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from redis.asyncio import Redis
 # Every aggregate's mapper, whatever the process's own code imports: a foreign key to a model
 # nobody imported does not resolve (``tghub run-job`` alone failed so).
 import domain.models  # noqa: F401
+from domain.accounts.session_cache import SessionCache, keep_fresh
 from domain.adapters import db
 from domain.adapters.bus import EventBus, create_bus
 from domain.adapters.clock import SystemClock
@@ -55,11 +57,20 @@ class Runtime:
     world: WorldStore | None = None
     sandbox: SimulatedSandbox | None = None
 
+    _session_cache_listener: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
     async def start(self) -> None:
         await self.bus.connect()
+        if self.auth.sessions is not None:
+            self._session_cache_listener = asyncio.create_task(
+                keep_fresh(self.auth.sessions, self.bus), name="session cache listener"
+            )
         await seed_world(self)
 
     async def stop(self) -> None:
+        if self._session_cache_listener is not None:
+            self._session_cache_listener.cancel()
+            await asyncio.wait([self._session_cache_listener])
         await self.bus.disconnect()
         await self.queue.close()
         await self.redis.aclose()
@@ -168,9 +179,11 @@ def build_runtime(settings: Settings) -> Runtime:
         refresh_ttl=settings.refresh_token_ttl,
         login_attempts_per_minute=settings.login_attempts_per_minute,
         refresh_grace=settings.refresh_grace_seconds,
+        sessions=SessionCache(settings.auth_cache_seconds) if settings.auth_cache_seconds else None,
     )
     queue = ArqJobQueue(create_arq_redis(settings.redis_url), queue_name(settings))
-    uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue)
+    forget = auth.sessions.forget if auth.sessions is not None else None
+    uow = UnitOfWorkFactory(db.create_session_factory(engine), bus, queue, forget)
     ingest_engine = db.create_ingest_engine(
         settings.database_url, pool_size=settings.database_pool_size
     )
@@ -185,7 +198,7 @@ def build_runtime(settings: Settings) -> Runtime:
         secrets=FernetBox(encryption_keys(settings)),
         messenger=MessengerPorts(files=LocalFileStore(media_dir(settings)), clock=auth.clock),
         ingest_engine=ingest_engine,
-        ingest_uow=UnitOfWorkFactory(db.create_session_factory(ingest_engine), bus, queue),
+        ingest_uow=UnitOfWorkFactory(db.create_session_factory(ingest_engine), bus, queue, forget),
     )
     if settings.telegram_mode == "simulated":
         # A client of its own, patient like a real Telegram: a step of the world waits for

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
     from datetime import datetime
 
+    from domain.accounts.session_cache import SessionCache
     from domain.telegram.model import (
         AccountCredentials,
         AdminRights,
@@ -82,6 +83,8 @@ class AuthPorts:
     refresh_ttl: int
     login_attempts_per_minute: int
     refresh_grace: int = 0
+    # Token families and users kept in memory for a few seconds; None reads them every time.
+    sessions: SessionCache | None = None
 
 
 class EventSource(Protocol):

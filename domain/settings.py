@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     media_dir: Path | None = None
     # Prefix for pub/sub channels, so several deployments (or tests) can share one Redis.
     channel_prefix: str = "tghub"
-    database_pool_size: int = Field(default=10, ge=1)
+    # Connections each engine of a process keeps open (no overflow: none opened and closed
+    # per request); a request finding all busy waits for one. See docs/deployment.md.
+    database_pool_size: int = Field(default=20, ge=1)
 
     # Auth. A missing key is generated into the data folder (see domain.bootstrap).
     secret_key: SecretStr | None = None
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     # Login attempts per username and client address per minute (then RATE_LIMITED).
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # How long a process may authenticate from memory (token family and user) without asking
+    # PostgreSQL: the longest it can accept a revoked token if the revocation event is lost.
+    # 0 reads the database on every request.
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
     admin_username: str | None = None
     admin_password: SecretStr | None = None
 

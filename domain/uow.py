@@ -6,12 +6,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.errors import ExternalUnavailable
 from domain.events import Event, encode
 from domain.outage import Outage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,11 +50,13 @@ class SqlAlchemyUnitOfWork:
         publisher: EventPublisher,
         queue: JobQueue | None = None,
         outages: SideEffectOutages | None = None,
+        local_listener: Callable[[Event], None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
         self._queue = queue
         self._outages = outages or SideEffectOutages()
+        self._local_listener = local_listener
         self._events: list[Event] = []
         self._jobs: list[tuple[str, str]] = []
         self._session: AsyncSession | None = None
@@ -111,6 +115,10 @@ class SqlAlchemyUnitOfWork:
         await self.session.commit()
         events, self._events = self._events, []
         jobs, self._jobs = self._jobs, []
+        if self._local_listener is not None:
+            # This process knows at once, before Redis carries the events to the others.
+            for event in events:
+                self._local_listener(event)
         for job_id, kind in jobs:
             await self._enqueue(job_id, kind)
         for event in events:
@@ -150,7 +158,10 @@ class SqlAlchemyUnitOfWork:
 
 def _is_outage(exc: BaseException) -> bool:
     """A lost or refused database connection, as opposed to a bug or a constraint."""
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, TimeoutError)):
+    # PoolTimeout: every connection of the pool stayed busy for pool_timeout seconds.
+    if isinstance(
+        exc, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
+    ):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -163,11 +174,16 @@ class UnitOfWorkFactory:
         session_factory: async_sessionmaker[AsyncSession],
         publisher: EventPublisher,
         queue: JobQueue | None = None,
+        local_listener: Callable[[Event], None] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.publisher = publisher
         self.queue = queue
         self.outages = SideEffectOutages()
+        # Told of every committed event of this process, synchronously (the session cache).
+        self.local_listener = local_listener
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.session_factory, self.publisher, self.queue, self.outages)
+        return SqlAlchemyUnitOfWork(
+            self.session_factory, self.publisher, self.queue, self.outages, self.local_listener
+        )

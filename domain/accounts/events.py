@@ -41,3 +41,21 @@ class PresenceChanged(Event):
     @override
     def channel(self) -> str:
         return f"presence:{self.user_id}"
+
+
+ACCOUNTS_CHANNEL = "accounts"
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountChanged(Event):
+    """A user's row or one of their token families changed: processes that keep them
+    (``domain.accounts.session_cache``) drop what they hold of that user."""
+
+    name = "account_changed"
+
+    user_id: uuid.UUID
+
+    @property
+    @override
+    def channel(self) -> str:
+        return ACCOUNTS_CHANNEL

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from domain.access import require_admin, require_user
 from domain.accounts import repository, rules
 from domain.accounts.errors import InvalidCredentials, InvalidToken, TokenExpired, UsernameTaken
-from domain.accounts.events import PresenceChanged, SessionRevoked
+from domain.accounts.events import AccountChanged, PresenceChanged, SessionRevoked
 from domain.accounts.model import AuthSession, Role, User
 from domain.accounts.rules import TokenClaims, TokenType, UsernamePolicy
 from domain.errors import Invalid, NotFound, PermissionDenied, RateLimited
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.access import Actor
+    from domain.accounts.session_cache import SessionCache
     from domain.files.service import Upload
     from domain.ports import AuthPorts, Clock, FileStore, PasswordHasher
     from domain.types import Page, PageRequest
@@ -233,6 +234,7 @@ async def refresh_tokens(
     family.generation += 1
     family.current_jti = uuid.uuid4().hex
     family.expires_at = now + timedelta(seconds=auth.refresh_ttl)
+    _changed(uow, family.user_id)  # the previous generation's access tokens die
     await uow.commit()
     return _issue(auth, family, now)
 
@@ -249,6 +251,13 @@ def _revoke(uow: SqlAlchemyUnitOfWork, family: AuthSession, now: datetime, reaso
     family.revoked_at = now
     family.revoked_reason = reason
     uow.emit(SessionRevoked(user_id=family.user_id, session_id=family.id, reason=reason))
+    _changed(uow, family.user_id)
+
+
+def _changed(uow: SqlAlchemyUnitOfWork, user_id: uuid.UUID) -> None:
+    """Every write of a user's row or token families says so, for the processes that keep
+    them in memory (``domain.accounts.session_cache``)."""
+    uow.emit(AccountChanged(user_id=user_id))
 
 
 async def logout(uow: SqlAlchemyUnitOfWork, auth: AuthPorts, *, actor: Viewer) -> None:
@@ -268,15 +277,30 @@ async def authenticate_token(
 ) -> Viewer:
     """The viewer behind a live token; raises InvalidToken."""
     claims = read_token(auth, token, expected)
-    found = await repository.find_session_with_user(uow.session, claims.session_id)
-    if found is None:
-        raise InvalidToken
-    family, user = found
-    live = rules.token_is_live(_family_state(family), claims, auth.clock.now())
+    family, user = await _session_with_user(uow, auth.sessions, claims.session_id)
+    live = rules.token_is_live(family, claims, auth.clock.now())
     if not live or not user.is_active or user.id != claims.user_id:
         raise InvalidToken
     await record_activity(uow, auth, user=user)
-    return Viewer(user=user, session_id=family.id, expires_at=claims.expires_at)
+    return Viewer(user=user, session_id=claims.session_id, expires_at=claims.expires_at)
+
+
+async def _session_with_user(
+    uow: SqlAlchemyUnitOfWork, cache: SessionCache | None, session_id: uuid.UUID
+) -> tuple[rules.FamilyState, User]:
+    """The token family's state and its user: from the process's cache when it has them,
+    else from the database (and kept). Raises InvalidToken for an unknown family."""
+    cached = cache.get(session_id) if cache is not None else None
+    if cached is not None:
+        return cached.family, cached.user()
+    read = cache.begin_read() if cache is not None else 0
+    found = await repository.find_session_with_user(uow.session, session_id)
+    if found is None:
+        raise InvalidToken
+    family, user = _family_state(found[0]), found[1]
+    if cache is not None:
+        cache.put(session_id, family, user, read)
+    return family, user
 
 
 async def find_revocation(uow: SqlAlchemyUnitOfWork, *, session_id: uuid.UUID) -> str | None:
@@ -327,6 +351,7 @@ async def _upsert_admin(uow: SqlAlchemyUnitOfWork, username: str, password_hash:
     user.password_hash = password_hash
     user.role = Role.ADMIN
     user.is_active = True
+    _changed(uow, user.id)
     await uow.commit()
     return user
 
@@ -538,6 +563,7 @@ async def _set_online(uow: SqlAlchemyUnitOfWork, user: User, now: datetime) -> N
     was_announced = user.online_announced
     user.last_online_at = now
     await repository.save_presence(uow.session, user.id, last_online_at=now, announced=True)
+    _changed(uow, user.id)
     if not was_announced:
         _announce(uow, user, online=True)
     await uow.commit()
@@ -559,6 +585,7 @@ async def go_offline(uow: SqlAlchemyUnitOfWork, *, actor: Viewer) -> User:
             uow.session, user.id, last_online_at=user.last_online_at, announced=False
         )
         _announce(uow, user, online=False)
+        _changed(uow, user.id)
         await uow.commit()
     return user
 
@@ -570,6 +597,7 @@ async def sweep_presence(uow: SqlAlchemyUnitOfWork, clock: Clock, *, actor: Acto
     silent = await repository.silent_online_users(uow.session, clock.now() - rules.ONLINE_WINDOW)
     for user in silent:
         _announce(uow, user, online=False)
+        _changed(uow, user.id)
     await uow.commit()
     return len(silent)
 
@@ -627,6 +655,7 @@ async def update_profile(
         user.avatar = await files.store_file(
             uow, store, changes.avatar, files.FileKind.AVATAR, user.id
         )
+    _changed(uow, user.id)
     await uow.commit()
     return user
 
@@ -669,6 +698,7 @@ async def delete_account(
     user.password_hash = "!"  # noqa: S105 - matches no password
     user.is_active = False
     user.deleted_at = now
+    _changed(uow, user.id)
     if user.online_announced:
         _announce(uow, user, online=False)
     for family in await repository.live_sessions(uow.session, user.id):

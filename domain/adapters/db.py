@@ -20,12 +20,17 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """The process's engine. The pool keeps every connection it opens (no overflow to open
+    and close under load) and checks none on checkout (no ping before every transaction): a
+    connection that died fails its statement, the unit of work answers that as the database
+    being unavailable, and SQLAlchemy then recycles every connection of the pool older than
+    the failure, so one request per process fails after PostgreSQL restarts."""
     # hide_parameters: statement errors must not log bound values (password hashes, tokens).
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=0,
+        pool_pre_ping=False,
         hide_parameters=True,
     )
 
