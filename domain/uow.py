@@ -60,16 +60,21 @@ class SqlAlchemyUnitOfWork:
         self._events: list[Event] = []
         self._jobs: list[tuple[str, str]] = []
         self._session: AsyncSession | None = None
+        self._entered = False
 
     @property
     def session(self) -> AsyncSession:
-        if self._session is None:
+        """Made on first use: a unit of work that never needs the database (a request
+        authenticated from the session cache) costs no session to open and close."""
+        if not self._entered:
             raise RuntimeError("unit of work used outside 'async with'")
+        if self._session is None:
+            self._session = self._session_factory()
         return self._session
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
         """Leaving the block on a lost or refused connection raises ExternalUnavailable."""
-        self._session = self._session_factory()
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -82,10 +87,10 @@ class SqlAlchemyUnitOfWork:
         # entities returned by a use case stay readable after the block.
         self._events.clear()
         self._jobs.clear()
-        try:
-            await self.session.close()
-        finally:
-            self._session = None
+        self._entered = False
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
         if exc is not None and _is_outage(exc):
             log.warning("database unavailable: %s", type(exc).__name__)
             raise ExternalUnavailable("The database is unavailable; try again later.") from exc

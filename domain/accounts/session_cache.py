@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_COLUMNS = tuple(attr.key for attr in inspect(User).column_attrs)
+_USER_CLASS = inspect(User).class_manager
 RESUBSCRIBE_AFTER = 1.0  # seconds between attempts while the bus is down
 
 
@@ -57,8 +58,11 @@ class CachedSession:
     stored_at: float
 
     def user(self) -> User:
-        """A fresh, detached ``User`` per request: a request may change its copy (presence)."""
-        return User(**self.user_row)
+        """A fresh, detached ``User`` per request: a request may change its copy (presence).
+        Built as the ORM builds loaded rows, without ``__init__`` (ten times cheaper)."""
+        user: User = _USER_CLASS.new_instance()
+        user.__dict__.update(self.user_row)
+        return user
 
 
 class SessionCache:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from domain.accounts.events import PresenceChanged, SessionRevoked
+from domain.accounts.events import AccountChanged, PresenceChanged, SessionRevoked
 from domain.bots.events import BotChannelEvent
 from domain.events import Event, EventDecodeError, decode, encode
 from domain.invites.events import InviteLogged, QueueAlert, QueueLengthChanged
@@ -191,6 +191,7 @@ SAMPLES: dict[type[Event], tuple[Event, Callable[[Any], list[object]]]] = {
         SessionRevoked(user_id=uuid.uuid4(), session_id=uuid.uuid4(), reason="logout"),
         lambda e: [e.user_id, e.session_id],
     ),
+    AccountChanged: (AccountChanged(user_id=uuid.uuid4()), lambda e: [e.user_id]),
     PresenceChanged: (
         PresenceChanged(user_id=uuid.uuid4(), online=True, last_online_at=datetime.now(UTC)),
         lambda e: [e.user_id],
