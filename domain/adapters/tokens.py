@@ -10,7 +10,7 @@ import jwt
 from domain.accounts.errors import InvalidToken, TokenExpired
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 ALGORITHM = "HS256"
 
@@ -23,12 +23,15 @@ VERIFIED_TOKENS = 10_000
 
 
 class JwtCodec:
-    def __init__(self, key: str, *, leeway: float = 0) -> None:
+    def __init__(
+        self, key: str, *, leeway: float = 0, clock: Callable[[], float] = time.time
+    ) -> None:
         if len(key.encode()) < 32:
             raise ValueError("the token signing key must be at least 32 bytes")
         self._key = key
         self._leeway = leeway
         self._verified: dict[str, dict[str, Any]] = {}
+        self.clock = clock  # the expiry of remembered tokens is checked against it
 
     def encode(self, claims: Mapping[str, Any]) -> str:
         return jwt.encode(dict(claims), self._key, algorithm=ALGORITHM)
@@ -40,7 +43,7 @@ class JwtCodec:
             if len(self._verified) >= VERIFIED_TOKENS:
                 self._verified.clear()
             self._verified[token] = claims
-        elif int(claims["exp"]) <= time.time() - self._leeway:  # PyJWT's own test
+        elif int(claims["exp"]) <= self.clock() - self._leeway:  # PyJWT's own test
             raise TokenExpired
         return dict(claims)
 
