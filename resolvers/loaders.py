@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from domain.mailing.model import Client as MailingClient
     from domain.mailing.model import Delivery, DeliveryStatus, Mailing
     from domain.mailing.repository import Counts
-    from domain.messenger.cards import MessageCard
+    from domain.messenger.cards import ChatRow, MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.ports import Clock, SecretBox
@@ -82,7 +82,7 @@ class Loaders:
         )
         # The messenger's actors are signed-in users: a chat is its members' only.
         self.chats: DataLoader[tuple[uuid.UUID, Viewer], Chat | None] = DataLoader(self._load_chats)
-        self.chat_overviews: DataLoader[tuple[Chat, Viewer], ChatOverview] = DataLoader(
+        self.chat_overviews: DataLoader[tuple[Chat | ChatRow, Viewer], ChatOverview] = DataLoader(
             self._load_chat_overviews
         )
         self.messages: DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None] = DataLoader(
@@ -176,7 +176,9 @@ class Loaders:
             keys, lambda uow, ids, actor: messenger.visible_chats(uow, actor=actor, chat_ids=ids)
         )
 
-    async def _load_chat_overviews(self, keys: Sequence[tuple[Chat, Viewer]]) -> list[ChatOverview]:
+    async def _load_chat_overviews(
+        self, keys: Sequence[tuple[Chat | ChatRow, Viewer]]
+    ) -> list[ChatOverview]:
         found: dict[tuple[uuid.UUID, Viewer], ChatOverview] = {}
         async with self._uow() as uow:
             for actor, chats in _by_actor(keys).items():

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from domain.mailing.model import Client as MailingClient
     from domain.mailing.model import Delivery, DeliveryStatus, Mailing
     from domain.mailing.repository import Counts
-    from domain.messenger.cards import MessageCard
+    from domain.messenger.cards import ChatRow, MessageCard
     from domain.messenger.model import Chat
     from domain.messenger.service import ChatOverview
     from domain.ports import AuthPorts, EventSource, MessengerPorts, SecretBox, TelegramSandbox
@@ -61,7 +61,7 @@ class Loaders(Protocol):
         ...
 
     @property
-    def chat_overviews(self) -> DataLoader[tuple[Chat, Viewer], ChatOverview]:
+    def chat_overviews(self) -> DataLoader[tuple[Chat | ChatRow, Viewer], ChatOverview]:
         """Chats the viewer was given (by ``chats`` or a messenger service) as their chat
         list shows them."""
         ...

@@ -25,7 +25,7 @@ from schema.relay import View, global_id, uuid_or_none
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from domain.messenger.cards import MessageCard
+    from domain.messenger.cards import ChatRow, MessageCard
     from domain.messenger.model import Chat as ChatModel
     from domain.messenger.service import ChatOverview
 
@@ -117,8 +117,8 @@ class Chat(relay.Node):
             title=overview.title,
             is_private=chat.is_private,
             avatar=view.media(overview.avatar),
-            members=[User.from_model(user, view) for user in overview.members],
-            creator=None if overview.creator is None else User.from_model(overview.creator, view),
+            members=[User.from_card(user, view) for user in overview.members],
+            creator=None if overview.creator is None else User.from_card(overview.creator, view),
             last_message=None if last is None else Message.from_card(last, view),
             unread_messages_count=overview.unread_messages_count,
             created_at=chat.created_at,
@@ -126,7 +126,7 @@ class Chat(relay.Node):
         )
 
     @classmethod
-    async def load_many(cls, info: Info, chats: Sequence[ChatModel]) -> list[Chat]:
+    async def load_many(cls, info: Info, chats: Sequence[ChatModel | ChatRow]) -> list[Chat]:
         """These chats as the viewer sees them, their relations read in one batch."""
         viewer = info.context.viewer
         if viewer is None:  # chats reach a request only through its viewer
@@ -137,7 +137,7 @@ class Chat(relay.Node):
         return [cls.from_overview(overview, view) for overview in overviews]
 
     @classmethod
-    async def load(cls, info: Info, chat: ChatModel) -> Chat:
+    async def load(cls, info: Info, chat: ChatModel | ChatRow) -> Chat:
         return (await cls.load_many(info, [chat]))[0]
 
     @override

@@ -53,6 +53,19 @@ class MessageCard:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class ChatRow:
+    """A chat's own columns, as chat lists read them: a plain row, not an ORM entity."""
+
+    id: uuid.UUID
+    title: str | None
+    is_private: bool
+    avatar: str | None  # storage key of a group's picture
+    creator_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
 def user_card(user: User) -> UserCard:
     return UserCard(
         id=user.id,

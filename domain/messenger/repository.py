@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Label,
     Select,
     Uuid,
     and_,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -29,6 +31,7 @@ from sqlalchemy.orm import aliased
 # (and one keyset) over both (see the import contract in pyproject.toml).
 from domain.accounts.model import User
 from domain.errors import Invalid
+from domain.messenger.cards import ChatRow, UserCard
 from domain.messenger.errors import PrivateChatExists
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.messenger.rules import search_words
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.selectable import LateralFromClause
 
     from domain.types import PageRequest
 
@@ -133,10 +137,10 @@ async def remove_member(session: AsyncSession, member: ChatMember) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-def _chats_of(viewer: uuid.UUID, search: str | None) -> Select[Chat]:
+def _chat_conditions(viewer: uuid.UUID, search: str | None) -> list[ColumnElement[bool]]:
     """The viewer's chats whose title (group) or companion's names (private) match."""
     mine = select(ChatMember.chat_id).where(ChatMember.user_id == viewer)
-    stmt = select(Chat).where(Chat.id.in_(mine))
+    conditions: list[ColumnElement[bool]] = [Chat.id.in_(mine)]
     for word in search_words(search):
         pattern = contains_pattern(word)
         companion = (
@@ -144,37 +148,67 @@ def _chats_of(viewer: uuid.UUID, search: str | None) -> Select[Chat]:
             .join(User, User.id == ChatMember.user_id)
             .where(ChatMember.user_id != viewer, _names_match(pattern))
         )
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 and_(~Chat.is_private, Chat.title.ilike(pattern, escape="\\")),
                 and_(Chat.is_private, Chat.id.in_(companion)),
             )
         )
-    return stmt
+    return conditions
+
+
+# What a chat list shows of a chat, read as plain rows: lists read tens of chats per request,
+# and ORM entities (identity map, change tracking) cost more than the SQL (docs/perf.md, fix 7).
+_CHAT_ROW = (
+    Chat.id,
+    Chat.title,
+    Chat.is_private,
+    Chat.avatar,
+    Chat.creator_id,
+    Chat.created_at,
+    Chat.updated_at,
+)
+_LIVELIEST_FIRST = (Chat.updated_at.desc(), Chat.id.desc())
 
 
 async def count_chats(session: AsyncSession, viewer: uuid.UUID, search: str | None) -> int:
-    stmt = select(func.count()).select_from(_chats_of(viewer, search).subquery())
+    stmt = select(func.count()).where(*_chat_conditions(viewer, search))
     return int(await session.scalar(stmt) or 0)
 
 
 async def chats_page(
     session: AsyncSession, viewer: uuid.UUID, search: str | None, *, offset: int, limit: int
-) -> list[Chat]:
-    """One page of the viewer's chats, liveliest first (legacy page numbers)."""
-    stmt = _chats_of(viewer, search).order_by(Chat.updated_at.desc(), Chat.id.desc())
-    return list((await session.execute(stmt.offset(offset).limit(limit))).scalars())
+) -> tuple[list[ChatRow], int | None]:
+    """One page of the viewer's chats, liveliest first (legacy page numbers), and the number
+    of all of them: counted by the same statement (a window over the matches, taken before
+    OFFSET/LIMIT), so None when the page is empty."""
+    total = func.count().over().label("total")
+    stmt = (
+        select(*_CHAT_ROW, total)
+        .where(*_chat_conditions(viewer, search))
+        .order_by(*_LIVELIEST_FIRST)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [ChatRow(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
 
 
 async def chats_after(
     session: AsyncSession, viewer: uuid.UUID, search: str | None, page: PageRequest
-) -> list[Chat]:
-    """Up to ``page.first + 1`` chats after the cursor (GraphQL keyset pages)."""
-    stmt = _chats_of(viewer, search).order_by(Chat.updated_at.desc(), Chat.id.desc())
+) -> tuple[list[ChatRow], int | None]:
+    """Up to ``page.first + 1`` chats after the cursor (GraphQL keyset pages), and the number
+    of all the viewer's matching chats (before the cursor too): an uncorrelated subquery of
+    the same statement, which PostgreSQL runs once; None when the page is empty."""
+    conditions = _chat_conditions(viewer, search)
+    matching = select(Chat.id).where(*conditions).subquery()
+    total = select(func.count()).select_from(matching).scalar_subquery().label("total")
+    stmt = select(*_CHAT_ROW, total).where(*conditions).order_by(*_LIVELIEST_FIRST)
     if page.after is not None:
         at, chat_id = _time_key(page.after)
         stmt = stmt.where(tuple_(Chat.updated_at, Chat.id) < tuple_(at, chat_id))
-    return list((await session.execute(stmt.limit(page.first + 1))).scalars())
+    rows = (await session.execute(stmt.limit(page.first + 1))).all()
+    return [ChatRow(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
 
 
 def _time_key(after: tuple[str, ...]) -> tuple[datetime, uuid.UUID]:
@@ -199,6 +233,193 @@ async def member_chats(
         .where(Chat.id.in_(ids))
     )
     return {chat.id: chat for chat in (await session.execute(stmt)).scalars()}
+
+
+# --- chat list details: plain rows, ids bound as one array ----------------------------------
+
+
+def _ids(ids: Sequence[uuid.UUID | None]) -> ColumnElement[Any]:
+    """One ``uuid[]`` parameter: the statement's text is the same for any number of ids, so
+    it is rendered and prepared once."""
+    return cast(list(ids), ARRAY(Uuid))
+
+
+def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
+    """The columns a user card is drawn from, in ``_user_card``'s order."""
+    columns = (
+        user.id,
+        user.username,
+        user.first_name,
+        user.last_name,
+        user.bio,
+        user.avatar,
+        user.role,
+        user.last_online_at,
+        user.online_announced,
+        user.deleted_at,
+    )
+    return [column.label(f"{prefix}{column.key}") for column in columns]
+
+
+_USER_WIDTH = 10
+
+
+def _user_card_or_none(values: Sequence[Any]) -> UserCard | None:
+    """The card of ``_user_columns``' values; None for an outer join's missing user."""
+    return None if values[0] is None else _user_card(values)
+
+
+def _user_card(values: Sequence[Any]) -> UserCard:
+    (user_id, username, first, last, bio, avatar, role, online_at, announced, deleted_at) = values
+    return UserCard(
+        id=user_id,
+        username=username,
+        first_name=first,
+        last_name=last,
+        bio=bio,
+        avatar=avatar,
+        role=role.value,
+        last_online_at=online_at,
+        online=bool(announced),
+        deleted=deleted_at is not None,
+    )
+
+
+@dataclass(frozen=True)
+class ListedMember:
+    """A member of a listed chat, with their read marker."""
+
+    chat_id: uuid.UUID
+    last_read_at: datetime | None
+    user: UserCard
+
+
+async def listed_members(
+    session: AsyncSession, chat_ids: Sequence[uuid.UUID]
+) -> list[ListedMember]:
+    """Members of these chats with their users, in the order they joined."""
+    stmt = (
+        select(ChatMember.chat_id, ChatMember.last_read_at, *_user_columns(User, ""))
+        .join(User, User.id == ChatMember.user_id)
+        .where(ChatMember.chat_id == func.any(_ids(chat_ids)))
+        .order_by(ChatMember.chat_id, ChatMember.joined_at, ChatMember.user_id)
+    )
+    return [
+        ListedMember(row[0], row[1], _user_card(row[2:]))
+        for row in (await session.execute(stmt)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class LastMessage:
+    """A chat's newest message, with its sender (None once their row is gone) and files."""
+
+    id: uuid.UUID
+    chat_id: uuid.UUID
+    sender_id: uuid.UUID | None
+    text: str | None
+    voice: str | None
+    created_at: datetime
+    updated_at: datetime
+    files: tuple[str, ...]
+    sender: UserCard | None
+
+
+@dataclass(frozen=True)
+class ChatExtras:
+    """What a chat list adds to a chat's row for one reader."""
+
+    creator: UserCard | None  # None once the creator's row is gone
+    last_message: LastMessage | None
+    unread_count: int
+
+
+def _newest_of(chat_id: ColumnElement[uuid.UUID]) -> LateralFromClause:
+    """The chat's newest message: one backward step along ``ix_messages_chat_created``."""
+    return (
+        select(
+            Message.id,
+            Message.sender_id,
+            Message.text,
+            Message.voice,
+            Message.created_at,
+            Message.updated_at,
+        )
+        .where(Message.chat_id == chat_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .lateral("last")
+    )
+
+
+def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: uuid.UUID) -> ColumnElement[int]:
+    """Messages of others newer than the reader's marker (none for a non-member)."""
+    marker = ChatMember.last_read_at
+    return (
+        select(func.count())
+        .select_from(Message)
+        .join(ChatMember, and_(ChatMember.chat_id == Message.chat_id, ChatMember.user_id == reader))
+        .where(
+            Message.chat_id == chat_id,
+            or_(Message.sender_id.is_(None), Message.sender_id != reader),
+            or_(marker.is_(None), Message.created_at > marker),
+        )
+        .scalar_subquery()
+    )
+
+
+async def chat_extras(
+    session: AsyncSession, reader: uuid.UUID, chats: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+) -> dict[uuid.UUID, ChatExtras]:
+    """Creator, newest message (sender and files) and the reader's unread count of each of
+    these ``(chat id, creator id)``: one statement, whatever the number of chats."""
+    listed = (
+        func.unnest(_ids([c for c, _ in chats]), _ids([u for _, u in chats]))
+        .table_valued("chat_id", "creator_id")
+        .render_derived(name="listed")
+    )
+    last = _newest_of(listed.c.chat_id)
+    files = (
+        select(func.array_agg(aggregate_order_by(MessageFile.key, MessageFile.position)))
+        .where(MessageFile.message_id == last.c.id)
+        .scalar_subquery()
+    )
+    sender, creator = aliased(User), aliased(User)
+    stmt = (
+        select(
+            listed.c.chat_id,
+            _unread_of(listed.c.chat_id, reader),
+            *last.c,
+            files,
+            *_user_columns(sender, "sender_"),
+            *_user_columns(creator, "creator_"),
+        )
+        .select_from(listed)
+        .outerjoin(last, true())
+        .outerjoin(sender, sender.id == last.c.sender_id)
+        .outerjoin(creator, creator.id == listed.c.creator_id)
+    )
+    return {row[0]: _extras(row) for row in (await session.execute(stmt)).all()}
+
+
+def _extras(row: Sequence[Any]) -> ChatExtras:
+    chat_id, unread, message_id, sender_id, text, voice, created, updated, keys = row[:9]
+    sender = _user_card_or_none(row[9 : 9 + _USER_WIDTH])
+    creator = _user_card_or_none(row[9 + _USER_WIDTH :])
+    last = None
+    if message_id is not None:
+        last = LastMessage(
+            id=message_id,
+            chat_id=chat_id,
+            sender_id=sender_id,
+            text=text,
+            voice=voice,
+            created_at=created,
+            updated_at=updated,
+            files=tuple(keys or ()),
+            sender=sender,
+        )
+    return ChatExtras(creator=creator, last_message=last, unread_count=int(unread))
 
 
 async def touch_chat(session: AsyncSession, chat_id: uuid.UUID, at: datetime) -> None:

@@ -15,7 +15,7 @@ from domain.accounts import service as accounts
 from domain.errors import Invalid
 from domain.files import service as files
 from domain.messenger import repository, rules
-from domain.messenger.cards import MessageCard, message_card, readers_of
+from domain.messenger.cards import ChatRow, MessageCard, UserCard, message_card, readers_of
 from domain.messenger.errors import (
     ChatMustBeGroup,
     ChatNotFound,
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from domain.accounts.model import User
     from domain.accounts.service import Viewer
     from domain.files.service import Upload
+    from domain.messenger.repository import ChatExtras, ListedMember
     from domain.ports import MessengerPorts
     from domain.types import PageRequest
     from domain.uow import SqlAlchemyUnitOfWork
@@ -363,28 +364,31 @@ async def leave_chat(uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chat_id: uuid.
 
 async def list_chats_by_offset(
     uow: SqlAlchemyUnitOfWork, *, actor: Viewer, search: str | None, offset: int, limit: int
-) -> Page[Chat]:
+) -> Page[ChatRow]:
     """A page of the actor's chats (legacy page numbers); raises Invalid for unstorable
-    search text."""
+    search text. One statement; two for an empty page, which cannot carry the count."""
     check_storable("search", search)
-    total = await repository.count_chats(uow.session, actor.user_id, search)
-    chats = await repository.chats_page(
+    chats, total = await repository.chats_page(
         uow.session, actor.user_id, search, offset=offset, limit=limit
     )
+    if total is None:
+        total = await repository.count_chats(uow.session, actor.user_id, search)
     return Page(items=chats, total=total, has_next=offset + len(chats) < total)
 
 
 async def list_chats(
     uow: SqlAlchemyUnitOfWork, *, actor: Viewer, search: str | None, page: PageRequest
-) -> Page[Chat]:
-    """A keyset page of the actor's chats; raises Invalid for unstorable search text."""
+) -> Page[ChatRow]:
+    """A keyset page of the actor's chats; raises Invalid for unstorable search text. One
+    statement; two for an empty page."""
     check_storable("search", search)
-    total = await repository.count_chats(uow.session, actor.user_id, search)
-    chats = await repository.chats_after(uow.session, actor.user_id, search, page)
+    chats, total = await repository.chats_after(uow.session, actor.user_id, search, page)
+    if total is None:
+        total = await repository.count_chats(uow.session, actor.user_id, search)
     return Page(items=chats[: page.first], total=total, has_next=len(chats) > page.first)
 
 
-def chat_cursor(chat: Chat) -> tuple[str, str]:
+def chat_cursor(chat: Chat | ChatRow) -> tuple[str, str]:
     return repository.time_cursor(chat.updated_at, chat.id)
 
 
@@ -604,56 +608,93 @@ class ChatOverview:
     """A chat as a chat list shows it to one member: a private chat is titled and pictured
     by its companion (the placeholder name once their row is gone)."""
 
-    chat: Chat
+    chat: Chat | ChatRow
     title: str
     avatar: str | None  # storage key
-    members: list[User]
-    creator: User | None
+    members: list[UserCard]
+    creator: UserCard | None
     last_message: MessageCard | None
     unread_messages_count: int
 
 
-def _companion(chat: Chat, members: Sequence[User], viewer: uuid.UUID) -> User | None:
+def _companion(
+    chat: Chat | ChatRow, members: Sequence[UserCard], viewer: uuid.UUID
+) -> UserCard | None:
     return next((user for user in members if user.id != viewer), None) if chat.is_private else None
 
 
-def _title_and_avatar(chat: Chat, companion: User | None) -> tuple[str, str | None]:
+def _title_and_avatar(chat: Chat | ChatRow, companion: UserCard | None) -> tuple[str, str | None]:
     if not chat.is_private:
         return chat.title or "", chat.avatar
     if companion is None:
         return rules.DELETED_NAME, None
-    deleted = companion.deleted_at is not None
     name = rules.display_name(
-        companion.first_name, companion.last_name, companion.username, deleted=deleted
+        companion.first_name, companion.last_name, companion.username, deleted=companion.deleted
     )
     return name, companion.avatar
 
 
+def _last_card(last: repository.LastMessage, members: Sequence[ListedMember]) -> MessageCard:
+    """The card of a chat's newest message; its readers are among the chat's members."""
+    readers = tuple(
+        member.user
+        for member in members
+        if rules.has_read(
+            member.user.id, member.last_read_at, sender=last.sender_id, sent_at=last.created_at
+        )
+    )
+    return MessageCard(
+        id=last.id,
+        chat_id=last.chat_id,
+        text=last.text,
+        voice=last.voice,
+        files=last.files,
+        sender=last.sender,
+        was_read_by=readers,
+        created_at=last.created_at,
+        updated_at=last.updated_at,
+    )
+
+
 async def chat_overviews(
-    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chats: Sequence[Chat]
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chats: Sequence[Chat | ChatRow]
 ) -> list[ChatOverview]:
     """Title, members, creator, last message and unread count of each of these chats (which
-    this service handed to the actor), in five statements for any number of chats."""
-    chat_ids = [chat.id for chat in chats]
-    if not chat_ids:
+    this service handed to the actor), in two statements for any number of chats, read as
+    plain rows."""
+    if not chats:
         return []
-    last = await repository.last_messages(uow.session, chat_ids)
-    creators = [chat.creator_id for chat in chats if chat.creator_id]
-    loaded = await _load(uow, chat_ids, list(last.values()), creators)
-    unread = await repository.unread_counts(uow.session, actor.user_id, chat_ids)
-    overviews = []
-    for chat in chats:
-        members = loaded.members_of(chat.id)
-        title, avatar = _title_and_avatar(chat, _companion(chat, members, actor.user_id))
-        overviews.append(
-            ChatOverview(
-                chat=chat,
-                title=title,
-                avatar=avatar,
-                members=members,
-                creator=loaded.users.get(chat.creator_id) if chat.creator_id else None,
-                last_message=loaded.card(last[chat.id]) if chat.id in last else None,
-                unread_messages_count=unread.get(chat.id, 0),
-            )
-        )
-    return overviews
+    extras = await repository.chat_extras(
+        uow.session, actor.user_id, [(chat.id, chat.creator_id) for chat in chats]
+    )
+    members: dict[uuid.UUID, list[ListedMember]] = {}
+    for member in await repository.listed_members(uow.session, [chat.id for chat in chats]):
+        members.setdefault(member.chat_id, []).append(member)
+    return [_overview(chat, extras[chat.id], members.get(chat.id, []), actor) for chat in chats]
+
+
+def _overview(
+    chat: Chat | ChatRow, extras: ChatExtras, members: list[ListedMember], actor: Viewer
+) -> ChatOverview:
+    users = [member.user for member in members]
+    title, avatar = _title_and_avatar(chat, _companion(chat, users, actor.user_id))
+    last = extras.last_message
+    return ChatOverview(
+        chat=chat,
+        title=title,
+        avatar=avatar,
+        members=users,
+        creator=extras.creator,
+        last_message=None if last is None else _last_card(last, members),
+        unread_messages_count=extras.unread_count,
+    )
+
+
+async def list_chat_overviews_by_offset(
+    uow: SqlAlchemyUnitOfWork, *, actor: Viewer, search: str | None, offset: int, limit: int
+) -> Page[ChatOverview]:
+    """A page of the actor's chats as their chat list shows them (legacy page numbers): three
+    statements whatever the page size."""
+    found = await list_chats_by_offset(uow, actor=actor, search=search, offset=offset, limit=limit)
+    overviews = await chat_overviews(uow, actor=actor, chats=found.items)
+    return Page(items=overviews, total=found.total, has_next=found.has_next)

@@ -21,10 +21,11 @@ from resolvers.rest.serializers import (
     media_url,
     message_card_json,
     read_all_json,
-    user_json,
+    user_card_json,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from starlette.requests import Request
@@ -54,6 +55,9 @@ class ChatRenderer:
     async def many(self, chats: list[Chat]) -> list[dict[str, Any]]:
         async with self.runtime.uow() as uow:
             overviews = await service.chat_overviews(uow, actor=self.viewer, chats=chats)
+        return self.render(overviews)
+
+    def render(self, overviews: Sequence[ChatOverview]) -> list[dict[str, Any]]:
         return [self._json(overview) for overview in overviews]
 
     async def one(self, chat: Chat) -> dict[str, Any]:
@@ -64,8 +68,8 @@ class ChatRenderer:
         return {
             "id": str(chat.id),
             "title": overview.title,
-            "members": [user_json(m, self.now, self.base) for m in overview.members],
-            "creator": user_json(overview.creator, self.now, self.base),
+            "members": [user_card_json(m, self.now, self.base) for m in overview.members],
+            "creator": user_card_json(overview.creator, self.now, self.base),
             "avatar": media_url(self.base, overview.avatar),
             "created_at": iso(chat.created_at),
             "updated_at": iso(chat.updated_at),
@@ -91,14 +95,14 @@ async def chats(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     search = search_param(request)
 
-    async def fetch(offset: int, limit: int) -> Page[Chat]:
+    async def fetch(offset: int, limit: int) -> Page[ChatOverview]:
         async with runtime.uow() as uow:
-            return await service.list_chats_by_offset(
+            return await service.list_chat_overviews_by_offset(
                 uow, actor=viewer, search=search, offset=offset, limit=limit
             )
 
     params, found = await fetch_page(request, fetch)
-    results = await ChatRenderer(request, viewer).many(list(found.items))
+    results = ChatRenderer(request, viewer).render(found.items)
     return JSONResponse(envelope(request, params, found.total, results))
 
 

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 URL = "/api/chats/?page_size=100"
 
 
-async def counted(http: httpx.AsyncClient, who: Actor) -> tuple[list[str], dict[str, Any]]:
+async def counted(
+    http: httpx.AsyncClient, who: Actor, url: str = URL
+) -> tuple[list[str], dict[str, Any]]:
     """The SQL statements executed (by any engine of this process) while serving the list."""
     statements: list[str] = []
 
@@ -33,7 +35,7 @@ async def counted(http: httpx.AsyncClient, who: Actor) -> tuple[list[str], dict[
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
-        body: dict[str, Any] = await get_json(http, who, URL)
+        body: dict[str, Any] = await get_json(http, who, url)
     finally:
         event.remove(Engine, "before_cursor_execute", record)
     return statements, body
@@ -74,3 +76,21 @@ async def test_chat_list_statement_count_does_not_grow_with_chats(
     assert sum(bool(c["last_message"]["files"]) for c in by_id.values()) == 25
     assert len(few_statements) > 0
     assert len(few_statements) == len(many_statements), "\n".join(many_statements)
+
+
+async def test_chat_list_statements_are_as_many_for_any_page_size(
+    http: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Authentication, the page with its count, the chats' extras, their members: four
+    statements for a page of 1, 10 or 20 chats (ids go as one array parameter)."""
+    owner = await actor(http, runtime)
+    await seed_chats(runtime, owner.id, 25)
+    await get_json(http, owner, "/api/chats/")  # the first request records presence
+    per_size = {}
+    for size in (1, 10, 20):
+        statements, body = await counted(http, owner, f"/api/chats/?page_size={size}")
+        assert (body["count"], len(body["results"])) == (25, size)
+        per_size[size] = [s for s in statements if s.split()[0] not in {"BEGIN", "COMMIT"}]
+    sizes = {size: len(statements) for size, statements in per_size.items()}
+    assert len(set(sizes.values())) == 1, sizes
+    assert sizes[20] <= 4, "\n".join(per_size[20])
