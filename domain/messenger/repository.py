@@ -490,51 +490,6 @@ async def member_messages(
     return list((await session.execute(stmt)).scalars())
 
 
-async def last_messages(
-    session: AsyncSession, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Message]:
-    """The newest message of each chat that has one: per chat, one backward step along
-    ``ix_messages_chat_created`` (a LATERAL ... LIMIT 1), however long the chats are."""
-    chats = select(func.unnest(cast(list(chat_ids), ARRAY(Uuid))).label("chat_id")).subquery()
-    step = aliased(Message)  # its own FROM: the outer query reads messages too
-    newest = (
-        select(step.id)
-        .where(step.chat_id == chats.c.chat_id)
-        .order_by(step.created_at.desc(), step.id.desc())
-        .limit(1)
-        .correlate(chats)
-        .lateral()
-    )
-    stmt = (
-        select(Message)
-        .select_from(chats)
-        .join(newest, true())
-        .join(Message, Message.id == newest.c.id)
-    )
-    return {message.chat_id: message for message in (await session.execute(stmt)).scalars()}
-
-
-async def unread_counts(
-    session: AsyncSession, reader: uuid.UUID, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    """Messages of others newer than the reader's marker, per chat."""
-    marker = ChatMember.last_read_at
-    stmt = (
-        select(Message.chat_id, func.count())
-        .join(
-            ChatMember,
-            and_(ChatMember.chat_id == Message.chat_id, ChatMember.user_id == reader),
-        )
-        .where(
-            Message.chat_id.in_(chat_ids),
-            or_(Message.sender_id.is_(None), Message.sender_id != reader),
-            or_(marker.is_(None), Message.created_at > marker),
-        )
-        .group_by(Message.chat_id)
-    )
-    return {chat_id: int(count) for chat_id, count in (await session.execute(stmt)).all()}
-
-
 async def unread_messages(
     session: AsyncSession, chat_id: uuid.UUID, reader: uuid.UUID, marker: datetime | None
 ) -> list[Message]:
