@@ -15,7 +15,6 @@ from functools import wraps
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
-from starlette.responses import JSONResponse, Response
 
 from domain.bots import service as bots
 from domain.bots.errors import (
@@ -31,11 +30,12 @@ from domain.jobs import rules
 from domain.jobs import service as jobs
 from domain.jobs.model import Job, JobStatus
 from resolvers.rest.auth import require_group_access
-from resolvers.rest.drf import Handler, drf_view, error_response
+from resolvers.rest.drf import Handler, JSONResponse, drf_view, error_response
 from resolvers.rest.serializers import iso
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.responses import Response
 
     from domain.access import Actor
     from domain.bootstrap import Runtime

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain.errors import Invalid
 from domain.messenger import service
 from domain.messenger.errors import PrivateChatExists
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
 from resolvers.rest.auth import require_user
-from resolvers.rest.drf import drf_view, optional_string
+from resolvers.rest.drf import JSONResponse, drf_view, optional_string
 from resolvers.rest.forms import boolean, path_uuid, read_form, uuid_list
 from resolvers.rest.pages import envelope, fetch_page, search_param
 from resolvers.rest.serializers import (

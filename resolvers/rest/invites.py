@@ -16,7 +16,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from typing_extensions import override
 
 from domain.errors import Invalid, RateLimited, Unauthenticated
@@ -27,7 +27,7 @@ from resolvers.pages.session import cookie_viewer
 from resolvers.permissions import client_address
 from resolvers.rest import fields
 from resolvers.rest.auth import require_group_access
-from resolvers.rest.drf import basic_view
+from resolvers.rest.drf import JSONResponse, basic_view
 from resolvers.rest.forms import read_form
 from resolvers.rest.tracking_csv import safe_cell
 

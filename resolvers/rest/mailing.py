@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain.accounts import service
 from domain.accounts.rules import UsernamePolicy
@@ -24,7 +24,7 @@ from domain.mailing import rules
 from domain.mailing import service as mailing
 from resolvers.rest import fields
 from resolvers.rest.auth import require_user_or_guest
-from resolvers.rest.drf import drf_view, read_body, required_strings
+from resolvers.rest.drf import JSONResponse, drf_view, read_body, required_strings
 from resolvers.rest.forms import MULTIPART
 from resolvers.rest.serializers import drf_datetime
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain.accounts import service
 from domain.accounts.service import ProfileChanges
@@ -14,7 +14,7 @@ from domain.errors import NotFound, PermissionDenied
 from domain.files import service as files
 from resolvers.permissions import client_address
 from resolvers.rest.auth import require_user
-from resolvers.rest.drf import drf_view, optional_string, required_strings
+from resolvers.rest.drf import JSONResponse, drf_view, optional_string, required_strings
 from resolvers.rest.forms import read_form
 from resolvers.rest.pages import envelope, fetch_page, search_param
 from resolvers.rest.serializers import base_url, token_pair_json, user_json

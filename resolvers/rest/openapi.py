@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from apispec import APISpec
 from pydantic import TypeAdapter
-from starlette.responses import JSONResponse
 
 from resolvers.rest.contract import (
     JSON,
@@ -21,6 +20,7 @@ from resolvers.rest.contract import (
     System,
     path_key,
 )
+from resolvers.rest.drf import JSONResponse
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain.errors import Invalid, NotFound
 from domain.text import is_storable
@@ -18,7 +18,7 @@ from domain.tracking import service as tracking
 from domain.tracking.service import TelegramUserChanges
 from resolvers.rest import fields
 from resolvers.rest.auth import require_group_access
-from resolvers.rest.drf import Handler, basic_view, read_body
+from resolvers.rest.drf import Handler, JSONResponse, basic_view, read_body
 from resolvers.rest.serializers import iso
 
 if TYPE_CHECKING:
