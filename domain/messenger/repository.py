@@ -6,21 +6,25 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Label,
     Select,
+    String,
     Uuid,
     and_,
-    cast,
+    bindparam,
     delete,
     func,
     or_,
     select,
     true,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
@@ -40,8 +44,10 @@ from domain.text import contains_pattern
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.selectable import LateralFromClause
+    from sqlalchemy.util.typing import TupleAny, Unpack
 
     from domain.types import PageRequest
 
@@ -137,16 +143,23 @@ async def remove_member(session: AsyncSession, member: ChatMember) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-def _chat_conditions(viewer: uuid.UUID, search: str | None) -> list[ColumnElement[bool]]:
-    """The viewer's chats whose title (group) or companion's names (private) match."""
-    mine = select(ChatMember.chat_id).where(ChatMember.user_id == viewer)
+# Chat lists run the same statements on every request: they are built once, with their values
+# as bound parameters, as SQLAlchemy's construction (column proxies of aliases and LATERALs)
+# cost more CPU than running them. A search builds its own (its words change the SQL).
+_VIEWER = bindparam("viewer", type_=Uuid)
+
+
+def _chat_conditions(search: str | None) -> list[ColumnElement[bool]]:
+    """The viewer's chats (``:viewer``) whose title (group) or companion's names (private)
+    match."""
+    mine = select(ChatMember.chat_id).where(ChatMember.user_id == _VIEWER)
     conditions: list[ColumnElement[bool]] = [Chat.id.in_(mine)]
     for word in search_words(search):
         pattern = contains_pattern(word)
         companion = (
             select(ChatMember.chat_id)
             .join(User, User.id == ChatMember.user_id)
-            .where(ChatMember.user_id != viewer, _names_match(pattern))
+            .where(ChatMember.user_id != _VIEWER, _names_match(pattern))
         )
         conditions.append(
             or_(
@@ -171,9 +184,40 @@ _CHAT_ROW = (
 _LIVELIEST_FIRST = (Chat.updated_at.desc(), Chat.id.desc())
 
 
+def _chat_rows(rows: Sequence[Row[Unpack[TupleAny]]]) -> tuple[list[ChatRow], int | None]:
+    """The chats of rows ending with the count of all matches; no count for no rows."""
+    chats = [
+        ChatRow(
+            id=row[0],
+            title=row[1],
+            is_private=row[2],
+            avatar=row[3],
+            creator_id=row[4],
+            created_at=row[5],
+            updated_at=row[6],
+        )
+        for row in rows
+    ]
+    return chats, (rows[0][7] if rows else None)
+
+
 async def count_chats(session: AsyncSession, viewer: uuid.UUID, search: str | None) -> int:
-    stmt = select(func.count()).where(*_chat_conditions(viewer, search))
-    return int(await session.scalar(stmt) or 0)
+    stmt = select(func.count()).where(*_chat_conditions(search))
+    return int(await session.scalar(stmt, {"viewer": viewer}) or 0)
+
+
+def _build_page(search: str | None) -> Select[Unpack[TupleAny]]:
+    total = func.count().over().label("total")
+    return (
+        select(*_CHAT_ROW, total)
+        .where(*_chat_conditions(search))
+        .order_by(*_LIVELIEST_FIRST)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+_plain_page = cache(partial(_build_page, None))
 
 
 async def chats_page(
@@ -182,16 +226,23 @@ async def chats_page(
     """One page of the viewer's chats, liveliest first (legacy page numbers), and the number
     of all of them: counted by the same statement (a window over the matches, taken before
     OFFSET/LIMIT), so None when the page is empty."""
-    total = func.count().over().label("total")
-    stmt = (
-        select(*_CHAT_ROW, total)
-        .where(*_chat_conditions(viewer, search))
-        .order_by(*_LIVELIEST_FIRST)
-        .offset(offset)
-        .limit(limit)
-    )
-    rows = (await session.execute(stmt)).all()
-    return [ChatRow(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
+    stmt = _build_page(search) if search_words(search) else _plain_page()
+    values = {"viewer": viewer, "offset": offset, "limit": limit}
+    return _chat_rows((await session.execute(stmt, values)).all())
+
+
+def _build_keyset_page(search: str | None, *, after: bool) -> Select[Unpack[TupleAny]]:
+    conditions = _chat_conditions(search)
+    matching = select(Chat.id).where(*conditions).subquery()
+    total = select(func.count()).select_from(matching).scalar_subquery().label("total")
+    stmt = select(*_CHAT_ROW, total).where(*conditions).order_by(*_LIVELIEST_FIRST)
+    if after:
+        key = tuple_(bindparam("after_at", type_=Chat.updated_at.type), bindparam("after_id", type_=Uuid))
+        stmt = stmt.where(tuple_(Chat.updated_at, Chat.id) < key)
+    return stmt.limit(bindparam("limit"))
+
+
+_plain_keyset_page = cache(partial(_build_keyset_page, None))
 
 
 async def chats_after(
@@ -200,15 +251,15 @@ async def chats_after(
     """Up to ``page.first + 1`` chats after the cursor (GraphQL keyset pages), and the number
     of all the viewer's matching chats (before the cursor too): an uncorrelated subquery of
     the same statement, which PostgreSQL runs once; None when the page is empty."""
-    conditions = _chat_conditions(viewer, search)
-    matching = select(Chat.id).where(*conditions).subquery()
-    total = select(func.count()).select_from(matching).scalar_subquery().label("total")
-    stmt = select(*_CHAT_ROW, total).where(*conditions).order_by(*_LIVELIEST_FIRST)
+    after = page.after is not None
+    if search_words(search):
+        stmt = _build_keyset_page(search, after=after)
+    else:
+        stmt = _plain_keyset_page(after=after)
+    values: dict[str, Any] = {"viewer": viewer, "limit": page.first + 1}
     if page.after is not None:
-        at, chat_id = _time_key(page.after)
-        stmt = stmt.where(tuple_(Chat.updated_at, Chat.id) < tuple_(at, chat_id))
-    rows = (await session.execute(stmt.limit(page.first + 1))).all()
-    return [ChatRow(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
+        values["after_at"], values["after_id"] = _time_key(page.after)
+    return _chat_rows((await session.execute(stmt, values)).all())
 
 
 def _time_key(after: tuple[str, ...]) -> tuple[datetime, uuid.UUID]:
@@ -238,14 +289,15 @@ async def member_chats(
 # --- chat list details: plain rows, ids bound as one array ----------------------------------
 
 
-def _ids(ids: Sequence[uuid.UUID | None]) -> ColumnElement[Any]:
+def _ids(name: str) -> BindParameter[Any]:
     """One ``uuid[]`` parameter: the statement's text is the same for any number of ids, so
     it is rendered and prepared once."""
-    return cast(list(ids), ARRAY(Uuid))
+    return bindparam(name, type_=ARRAY(Uuid))
 
 
 def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
-    """The columns a user card is drawn from, in ``_user_card``'s order."""
+    """The columns a user card is drawn from, in ``_user_card``'s order (the role as its
+    text: the cards carry it so)."""
     columns = (
         user.id,
         user.username,
@@ -253,12 +305,16 @@ def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
         user.last_name,
         user.bio,
         user.avatar,
-        user.role,
+        type_coerce(user.role, String),
         user.last_online_at,
         user.online_announced,
         user.deleted_at,
     )
-    return [column.label(f"{prefix}{column.key}") for column in columns]
+    names = (
+        *("id", "username", "first_name", "last_name", "bio", "avatar", "role"),
+        *("last_online_at", "online_announced", "deleted_at"),
+    )
+    return [column.label(f"{prefix}{name}") for column, name in zip(columns, names, strict=True)]
 
 
 _USER_WIDTH = 10
@@ -278,7 +334,7 @@ def _user_card(values: Sequence[Any]) -> UserCard:
         last_name=last,
         bio=bio,
         avatar=avatar,
-        role=role.value,
+        role=role,
         last_online_at=online_at,
         online=bool(announced),
         deleted=deleted_at is not None,
@@ -294,20 +350,22 @@ class ListedMember:
     user: UserCard
 
 
+@cache
+def _listed_members() -> Select[Unpack[TupleAny]]:
+    return (
+        select(ChatMember.chat_id, ChatMember.last_read_at, *_user_columns(User, ""))
+        .join(User, User.id == ChatMember.user_id)
+        .where(ChatMember.chat_id == func.any(_ids("chat_ids")))
+        .order_by(ChatMember.chat_id, ChatMember.joined_at, ChatMember.user_id)
+    )
+
+
 async def listed_members(
     session: AsyncSession, chat_ids: Sequence[uuid.UUID]
 ) -> list[ListedMember]:
     """Members of these chats with their users, in the order they joined."""
-    stmt = (
-        select(ChatMember.chat_id, ChatMember.last_read_at, *_user_columns(User, ""))
-        .join(User, User.id == ChatMember.user_id)
-        .where(ChatMember.chat_id == func.any(_ids(chat_ids)))
-        .order_by(ChatMember.chat_id, ChatMember.joined_at, ChatMember.user_id)
-    )
-    return [
-        ListedMember(row[0], row[1], _user_card(row[2:]))
-        for row in (await session.execute(stmt)).all()
-    ]
+    rows = (await session.execute(_listed_members(), {"chat_ids": list(chat_ids)})).all()
+    return [ListedMember(row[0], row[1], _user_card(row[2:])) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -352,7 +410,7 @@ def _newest_of(chat_id: ColumnElement[uuid.UUID]) -> LateralFromClause:
     )
 
 
-def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: uuid.UUID) -> ColumnElement[int]:
+def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: ColumnElement[Any]) -> ColumnElement[int]:
     """Messages of others newer than the reader's marker (none for a non-member)."""
     marker = ChatMember.last_read_at
     return (
@@ -368,13 +426,10 @@ def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: uuid.UUID) -> ColumnEl
     )
 
 
-async def chat_extras(
-    session: AsyncSession, reader: uuid.UUID, chats: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
-) -> dict[uuid.UUID, ChatExtras]:
-    """Creator, newest message (sender and files) and the reader's unread count of each of
-    these ``(chat id, creator id)``: one statement, whatever the number of chats."""
+@cache
+def _chat_extras() -> Select[Unpack[TupleAny]]:
     listed = (
-        func.unnest(_ids([c for c, _ in chats]), _ids([u for _, u in chats]))
+        func.unnest(_ids("chat_ids"), _ids("creator_ids"))
         .table_valued("chat_id", "creator_id")
         .render_derived(name="listed")
     )
@@ -385,10 +440,10 @@ async def chat_extras(
         .scalar_subquery()
     )
     sender, creator = aliased(User), aliased(User)
-    stmt = (
+    return (
         select(
             listed.c.chat_id,
-            _unread_of(listed.c.chat_id, reader),
+            _unread_of(listed.c.chat_id, bindparam("reader", type_=Uuid)),
             *last.c,
             files,
             *_user_columns(sender, "sender_"),
@@ -399,7 +454,20 @@ async def chat_extras(
         .outerjoin(sender, sender.id == last.c.sender_id)
         .outerjoin(creator, creator.id == listed.c.creator_id)
     )
-    return {row[0]: _extras(row) for row in (await session.execute(stmt)).all()}
+
+
+async def chat_extras(
+    session: AsyncSession, reader: uuid.UUID, chats: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+) -> dict[uuid.UUID, ChatExtras]:
+    """Creator, newest message (sender and files) and the reader's unread count of each of
+    these ``(chat id, creator id)``: one statement, whatever the number of chats."""
+    values = {
+        "chat_ids": [chat_id for chat_id, _ in chats],
+        "creator_ids": [creator_id for _, creator_id in chats],
+        "reader": reader,
+    }
+    rows = (await session.execute(_chat_extras(), values)).all()
+    return {row[0]: _extras(row) for row in rows}
 
 
 def _extras(row: Sequence[Any]) -> ChatExtras:

@@ -23,7 +23,7 @@ NOW = datetime(2026, 12, 7, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def both(content: Any) -> tuple[bytes, bytes]:
-    return JSONResponse(content).body, responses.JSONResponse(content).body
+    return bytes(JSONResponse(content).body), bytes(responses.JSONResponse(content).body)
 
 
 def card(n: int, *, deleted: bool = False) -> UserCard:
@@ -116,7 +116,7 @@ def test_random_floats_and_integers_are_the_same_bytes() -> None:
     ],
 )
 def test_what_the_standard_library_refused_is_still_refused(content: Any) -> None:
-    outcomes = []
+    outcomes: list[object] = []
     for response_class in (JSONResponse, responses.JSONResponse):
         try:
             outcomes.append(response_class(content).body)
