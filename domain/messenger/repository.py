@@ -237,7 +237,9 @@ def _build_keyset_page(search: str | None, *, after: bool) -> Select[Unpack[Tupl
     total = select(func.count()).select_from(matching).scalar_subquery().label("total")
     stmt = select(*_CHAT_ROW, total).where(*conditions).order_by(*_LIVELIEST_FIRST)
     if after:
-        key = tuple_(bindparam("after_at", type_=Chat.updated_at.type), bindparam("after_id", type_=Uuid))
+        key = tuple_(
+            bindparam("after_at", type_=Chat.updated_at.type), bindparam("after_id", type_=Uuid)
+        )
         stmt = stmt.where(tuple_(Chat.updated_at, Chat.id) < key)
     return stmt.limit(bindparam("limit"))
 
