@@ -322,9 +322,22 @@ def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
 _USER_WIDTH = 10
 
 
-def _user_card_or_none(values: Sequence[Any]) -> UserCard | None:
-    """The card of ``_user_columns``' values; None for an outer join's missing user."""
-    return None if values[0] is None else _user_card(values)
+class _UserCards:
+    """Cards of ``_user_columns``' values, drawn once per user for one statement's rows (the
+    reader is a member of every listed chat; a creator or sender often recurs)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[uuid.UUID, UserCard] = {}
+
+    def card(self, values: Sequence[Any]) -> UserCard:
+        found = self._by_id.get(values[0])
+        if found is None:
+            found = self._by_id[values[0]] = _user_card(values)
+        return found
+
+    def card_or_none(self, values: Sequence[Any]) -> UserCard | None:
+        """None for an outer join's missing user."""
+        return None if values[0] is None else self.card(values)
 
 
 def _user_card(values: Sequence[Any]) -> UserCard:
@@ -367,7 +380,8 @@ async def listed_members(
 ) -> list[ListedMember]:
     """Members of these chats with their users, in the order they joined."""
     rows = (await session.execute(_listed_members(), {"chat_ids": list(chat_ids)})).all()
-    return [ListedMember(row[0], row[1], _user_card(row[2:])) for row in rows]
+    cards = _UserCards()
+    return [ListedMember(row[0], row[1], cards.card(row[2:])) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -469,13 +483,14 @@ async def chat_extras(
         "reader": reader,
     }
     rows = (await session.execute(_chat_extras(), values)).all()
-    return {row[0]: _extras(row) for row in rows}
+    cards = _UserCards()
+    return {row[0]: _extras(row, cards) for row in rows}
 
 
-def _extras(row: Sequence[Any]) -> ChatExtras:
+def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
     chat_id, unread, message_id, sender_id, text, voice, created, updated, keys = row[:9]
-    sender = _user_card_or_none(row[9 : 9 + _USER_WIDTH])
-    creator = _user_card_or_none(row[9 + _USER_WIDTH :])
+    sender = cards.card_or_none(row[9 : 9 + _USER_WIDTH])
+    creator = cards.card_or_none(row[9 + _USER_WIDTH :])
     last = None
     if message_id is not None:
         last = LastMessage(
