@@ -101,11 +101,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 async def relay(websocket: WebSocket) -> None:
     redis: Redis = websocket.state.redis
     await websocket.accept()
-    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    pubsub = redis.pubsub()
     try:
         await pubsub.subscribe(websocket.path_params["channel"])
         # subscribe() only writes the command: its confirmation is the first message read.
-        while await pubsub.get_message(ignore_subscribe_messages=False, timeout=5.0) is None:
+        while await pubsub.get_message(timeout=5.0) is None:
             pass
         await websocket.send_text(json.dumps({"ready": True}))
         async for message in pubsub.listen():
