@@ -34,6 +34,8 @@ from domain.ports import AuthPorts, MessengerPorts
 from domain.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from domain.settings import Settings
@@ -150,7 +152,8 @@ def build_hasher(settings: Settings) -> Argon2Hasher:
 class NoEventBus:
     """The publisher of database-only tools (``tghub createadmin``), whose use cases emit none."""
 
-    async def publish(self, channel: str, message: str) -> None:
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        channel = messages[0][0] if messages else None
         raise RuntimeError(f"no event bus in this process (event on {channel!r})")
 
 

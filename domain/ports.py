@@ -36,8 +36,9 @@ class Clock(Protocol):
 
 
 class EventPublisher(Protocol):
-    async def publish(self, channel: str, message: str) -> None:
-        """Publish JSON text on a ``scope:id`` channel; delivery is at-most-once."""
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Publish each ``(channel, JSON text)`` on its ``scope:id`` channel, in the order
+        given, in one round trip where the transport allows; delivery is at-most-once."""
         ...
 
 

@@ -126,8 +126,8 @@ class SqlAlchemyUnitOfWork:
                 self._local_listener(event)
         for job_id, kind in jobs:
             await self._enqueue(job_id, kind)
-        for event in events:
-            await self._publish(event)
+        if events:
+            await self._publish(events)
 
     async def rollback(self) -> None:
         self._events.clear()
@@ -147,18 +147,28 @@ class SqlAlchemyUnitOfWork:
         else:
             self._outages.enqueueing.succeeded()
 
-    async def _publish(self, event: Event) -> None:
+    async def _publish(self, events: list[Event]) -> None:
+        """Every event on each of its channels, in the order emitted, in one call: over Redis
+        one pipelined round trip, however many members a group has (perf.md, fix 9)."""
         # The transaction is already durable: a bus failure must not turn it into an error.
-        text = encode(event)  # once, however many channels carry it
+        messages: list[tuple[str, str]] = []
+        for event in events:
+            text = encode(event)  # once, however many channels carry it
+            messages.extend((channel, text) for channel in event.channels)
+        if not messages:  # events for nobody (a chat without members)
+            return
         outage = self._outages.publishing
         try:
-            for channel in event.channels:
-                await self._publisher.publish(channel, text)
-                outage.succeeded()
+            await self._publisher.publish_many(messages)
         except UNAVAILABLE as exc:
-            outage.failed(exc)  # one event lost; its other channels would fail alike
+            # Which of them Redis ran before the connection failed is unknown: counted as
+            # lost, each event once (its other channels failed alike).
+            for _ in events:
+                outage.failed(exc)
         except Exception:
-            log.exception("publishing %s failed", event.name)
+            log.exception("publishing %s failed", ", ".join(event.name for event in events))
+        else:
+            outage.succeeded()
 
 
 def _is_outage(exc: BaseException) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass
@@ -24,3 +28,6 @@ class RecordingPublisher:
 
     async def publish(self, channel: str, message: str) -> None:
         self.published.append((channel, message))
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        self.published.extend(messages)

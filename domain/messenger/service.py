@@ -8,6 +8,7 @@ Message use cases return (and publish) cards (``domain.messenger.cards``).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,6 @@ from domain.text import check_storable
 from domain.types import Page
 
 if TYPE_CHECKING:
-    import uuid
     from collections.abc import Mapping, Sequence
 
     from domain.accounts.model import User
@@ -430,17 +430,19 @@ async def send_message(
 ) -> MessageCard:
     """A member posts text, up to five files, or one voice recording (emits ``create``).
 
-    Nobody has read a message yet, so its card needs no query beyond the members; the chat's
-    ``updated_at`` (a row every sender of the chat writes) is bumped last, so its lock is held
-    only through the commit.
+    Nobody has read a message yet, so its card needs no query beyond the members' ids; the
+    chat's ``updated_at`` (a row every sender of the chat writes) is bumped by the statement
+    that inserts the message, the last before the commit, so its lock is held only through
+    the commit.
     """
-    members = await repository.members_of(uow.session, [new.chat_id])
-    if all(member.user_id != actor.user_id for member in members):
+    recipients = tuple(await repository.member_ids(uow.session, new.chat_id))
+    if actor.user_id not in recipients:
         await _require_member(uow, actor, new.chat_id)  # ChatNotFound or NotAMember
     _check_message(new)
     now = ports.clock.now()
     keys, voice = await _store_message_files(uow, ports, actor.user_id, new)
     message = Message(
+        id=uuid.uuid4(),
         chat_id=new.chat_id,
         sender_id=actor.user_id,
         text=new.text if rules.has_text(new.text) else None,
@@ -448,11 +450,9 @@ async def send_message(
         created_at=now,
         updated_at=now,
     )
-    await repository.add_message(uow.session, message, keys)
+    await repository.add_message(uow.session, message, keys, bump=now)
     card = message_card(message, actor.user, keys, readers=[])
-    recipients = tuple(member.user_id for member in members)
     uow.emit(MessageEvent(kind="create", chat_id=new.chat_id, message=card, recipients=recipients))
-    await repository.touch_chat(uow.session, new.chat_id, now)
     await uow.commit()
     return card
 
@@ -563,6 +563,38 @@ async def read_all_messages(
     return done
 
 
+def _row_card(row: repository.MessageRow, members: Sequence[repository.MemberRow]) -> MessageCard:
+    """The card of a message read as a row, its readers among the chat's members."""
+    readers = tuple(
+        member.user
+        for member in members
+        if rules.has_read(
+            member.user.id, member.last_read_at, sender=row.sender_id, sent_at=row.created_at
+        )
+    )
+    return MessageCard(
+        id=row.id,
+        chat_id=row.chat_id,
+        text=row.text,
+        voice=row.voice,
+        files=row.files,
+        sender=row.sender,
+        was_read_by=readers,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def _readable_members(
+    uow: SqlAlchemyUnitOfWork, actor: Viewer, chat_id: uuid.UUID
+) -> list[repository.MemberRow]:
+    """The chat's members, for one of them; raises ChatNotFound or NotAMember otherwise."""
+    members = await repository.member_rows(uow.session, chat_id)
+    if all(member.user.id != actor.user_id for member in members):
+        await _require_member(uow, actor, chat_id)
+    return members
+
+
 async def list_messages_by_offset(
     uow: SqlAlchemyUnitOfWork,
     *,
@@ -573,12 +605,13 @@ async def list_messages_by_offset(
     limit: int,
 ) -> Page[MessageCard]:
     """A page of a chat's messages for a member, newest first (legacy page numbers); raises
-    Invalid for unstorable search text."""
+    Invalid for unstorable search text. Two statements, whatever the page's size."""
     check_storable("search", search)
-    await _require_member(uow, actor, chat_id)
-    total = await repository.count_messages(uow.session, chat_id, search)
-    found = await repository.messages_page(uow.session, chat_id, search, offset=offset, limit=limit)
-    cards = await _cards(uow, found)
+    members = await _readable_members(uow, actor, chat_id)
+    total, rows = await repository.message_rows(
+        uow.session, chat_id, search, offset=offset, limit=limit
+    )
+    cards = [_row_card(row, members) for row in rows]
     return Page(items=cards, total=total, has_next=offset + len(cards) < total)
 
 
@@ -591,13 +624,14 @@ async def list_messages(
     page: PageRequest,
 ) -> Page[MessageCard]:
     """A keyset page of a chat's messages for a member, newest first; raises Invalid for
-    unstorable search text."""
+    unstorable search text. Two statements, whatever the page's size."""
     check_storable("search", search)
-    await _require_member(uow, actor, chat_id)
-    total = await repository.count_messages(uow.session, chat_id, search)
-    found = await repository.messages_after(uow.session, chat_id, search, page)
-    cards = await _cards(uow, found[: page.first])
-    return Page(items=cards, total=total, has_next=len(found) > page.first)
+    members = await _readable_members(uow, actor, chat_id)
+    total, rows = await repository.message_rows(
+        uow.session, chat_id, search, limit=page.first + 1, after=page.after
+    )
+    cards = [_row_card(row, members) for row in rows[: page.first]]
+    return Page(items=cards, total=total, has_next=len(rows) > page.first)
 
 
 # --- chat lists ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from tests.conftest import DEADLINE, started_runtime
 from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
     from pathlib import Path
 
     from domain.bootstrap import Runtime
@@ -142,7 +142,7 @@ class TestRollback:
 
 
 class BuggyPublisher:
-    async def publish(self, channel: str, message: str) -> None:
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
         raise RuntimeError("a bug, not an outage")
 
 

@@ -82,11 +82,12 @@ class Hub:
     def uow(self) -> SqlAlchemyUnitOfWork:
         return self._factory()
 
-    async def publish(self, channel: str, message: str) -> None:
-        """The EventPublisher of ``uow()``: record, then forward to the real bus."""
-        for watch in self._watches:
-            await watch.record(channel, message)
-        await self.runtime.bus.publish(channel, message)
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """The EventPublisher of ``uow()``: record each, then forward them to the real bus."""
+        for channel, message in messages:
+            for watch in self._watches:
+                await watch.record(channel, message)
+        await self.runtime.bus.publish_many(messages)
 
     @contextlib.contextmanager
     def watch(
