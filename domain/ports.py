@@ -88,9 +88,29 @@ class AuthPorts:
     sessions: SessionCache | None = None
 
 
+class Listener(Protocol):
+    """A local receiver of a channel's messages, handed each by the channel's one relay in
+    this process (``EventSource.listen``).
+
+    ``deliver`` is called in the relay's loop, once per message and listener: it must not
+    wait (a slow socket would hold up every other one) and should not raise. ``end`` is called
+    once if the stream ends while the listener is in it: with an ``ExternalUnavailable`` when
+    the bus lost Redis (what was published meanwhile is lost), None when the bus stopped.
+    """
+
+    def deliver(self, message: str) -> None: ...
+
+    def end(self, error: Exception | None) -> None: ...
+
+
 class EventSource(Protocol):
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """Messages published on ``channel`` from now on, as JSON text."""
+        ...
+
+    def listen(self, channel: str, listener: Listener) -> AbstractAsyncContextManager[None]:
+        """Hands ``listener`` the messages published on ``channel`` from now on, until the
+        block ends: one subscription per channel and process, whatever the listeners."""
         ...
 
 

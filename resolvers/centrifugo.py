@@ -12,11 +12,13 @@ the clients decide by them whether to fetch a new token, resubscribe or reconnec
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import json
 import logging
 import math
+import types
 import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from resolvers.logcontext import identify
 from resolvers.rest.serializers import publication
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 
     from starlette.types import Message
     from starlette.websockets import WebSocket
@@ -85,6 +87,11 @@ NO_PONG = Close(3012, "no pong")
 INVALID_TOKEN = Close(3500, "invalid token")
 BAD_REQUEST = Close(3501, "bad request")
 STALE = Close(3502, "stale")
+# Centrifugo's "slow": a client that does not read its frames as fast as they come.
+SLOW = Close(3008, "slow")
+INSUFFICIENT_STATE = Close(3010, "insufficient state")
+# Frames a socket may owe before it counts as slow (Centrifugo's own bound is 1 MB of them).
+BACKLOG_LIMIT = 256
 
 
 class Disconnect(Exception):
@@ -244,23 +251,30 @@ def base_url(websocket: WebSocket) -> str:
 
 
 class Connection:
-    """One client socket: who it is, its subscriptions (one relay task each) and its deadlines.
+    """One client socket: who it is, its subscriptions, its deadlines and its outgoing frames.
 
-    The reader loop also drives the pings, so an idle connection costs no task of its own.
+    The reader loop also drives the pings, so an idle connection costs no task of its own; a
+    subscription is one small listener of its channel's relay (``EventBus.join``), which
+    pushes each event's frame to every subscribed connection in turn. Frames go out in the
+    order they were pushed; a socket that cannot take them now keeps them in its backlog
+    (``BACKLOG_LIMIT``), sent by a task of its own, so no socket waits for another.
     """
 
     __slots__ = (
+        "backlog",
         "base_url",
         "client_id",
         "clock",
+        "closing",
         "deadline",
         "next_ping",
-        "relays",
         "runtime",
         "session_id",
+        "subscriptions",
         "timing",
         "user_id",
         "websocket",
+        "writer",
     )
 
     def __init__(self, websocket: WebSocket, runtime: Runtime, timing: Timing) -> None:
@@ -272,9 +286,13 @@ class Connection:
         self.user_id: uuid.UUID | None = None
         self.session_id: uuid.UUID | None = None
         self.client_id = ""
-        self.relays: dict[str, asyncio.Task[None]] = {}
+        self.subscriptions: dict[str, Subscription] = {}
         self.next_ping = math.inf  # Centrifugo pings connected clients only
         self.deadline = asyncio.get_running_loop().time() + timing.stale_delay
+        # The task sending frames the socket could not take at once; None when all are out.
+        self.writer: asyncio.Task[None] | None = None
+        self.backlog: collections.deque[str | Close] = collections.deque()
+        self.closing = False  # a close is pushed: nothing more goes out
 
     async def serve(self) -> None:
         """Reads frames until the client leaves; raises Disconnect to end it ourselves."""
@@ -320,20 +338,80 @@ class Connection:
         if result is not None:
             await self.send(encode({"id": command.id, command.method: result}))
 
+    # --- sending -------------------------------------------------------------------------
+
+    def push(self, frame: str | Close) -> None:
+        """Sends ``frame`` after every frame pushed before it, without waiting: written now
+        when the socket takes it (the usual case), else kept for the connection's writer.
+
+        A socket whose backlog is full cannot keep up: it gets nothing more, and is closed
+        with Centrifugo's 3008 "slow" (its client reconnects and re-queries) as soon as it
+        takes the close frame; its subscriptions end with the connection.
+        """
+        if self.closing:
+            return
+        if isinstance(frame, Close):
+            self.closing = True
+        if self.writer is None:
+            self.writer = start_eagerly(self.write(frame), "centrifugo-writer")
+        elif len(self.backlog) < BACKLOG_LIMIT:
+            self.backlog.append(frame)
+        else:
+            log.warning("realtime socket of %s cannot keep up; closing it", self.user_id)
+            self.backlog.clear()
+            self.backlog.append(SLOW)
+            self.closing = True
+
+    async def write(self, frame: str | Close) -> None:
+        """Sends ``frame``, then the backlog, until it is empty."""
+        try:
+            while True:
+                if isinstance(frame, Close):
+                    with contextlib.suppress(*CLIENT_GONE):
+                        await self.websocket.close(code=frame.code, reason=frame.reason)
+                    return
+                await self.websocket.send_text(frame)
+                if not self.backlog:
+                    return
+                frame = self.backlog.popleft()
+        except CLIENT_GONE:
+            self.closing = True  # the reader finds out too, and ends the connection
+        except Exception:
+            log.exception("realtime socket could not send")
+            self.closing = True
+        finally:
+            if self.closing:
+                self.backlog.clear()
+            self.writer = None
+
+    async def flushed(self) -> None:
+        """Returns once every frame pushed so far is out (or can no longer go)."""
+        while (writer := self.writer) is not None:
+            await asyncio.shield(writer)
+
     async def send(self, frame: str) -> None:
-        await self.websocket.send_text(frame)
+        """Sends a reply: in order with the pushes, waiting for it, as a reply waited before."""
+        self.push(frame)
+        await self.flushed()
 
     async def close(self, close: Close) -> None:
-        with contextlib.suppress(*CLIENT_GONE):
-            await self.websocket.close(code=close.code, reason=close.reason)
+        self.push(close)
+        await self.flushed()
 
     async def release(self) -> None:
-        """Stops every relay; leaving its ``async with`` unsubscribes the bus channel."""
-        relays = list(self.relays.values())
-        self.relays.clear()
-        for task in relays:
-            task.cancel()
-        await asyncio.gather(*relays, return_exceptions=True)
+        """Leaves every channel, and stops a writer still waiting for a socket that is gone."""
+        subscriptions = list(self.subscriptions.values())
+        self.subscriptions.clear()
+        for subscription in subscriptions:
+            await self.runtime.bus.leave(subscription.bus_channel, subscription)
+        self.closing = True
+        if self.writer is not None:
+            self.writer.cancel()
+
+    def end(self, close: Close) -> None:
+        """Closes the connection from a relay (it must not wait): once the frames before it
+        are out. The reader then sees the socket closed and releases the rest."""
+        self.push(close)
 
     # --- tokens --------------------------------------------------------------------------
 
@@ -409,27 +487,35 @@ class Connection:
 
     async def on_subscribe(self, command: Command) -> None:
         channel = channel_of(command.params)
-        if channel in self.relays:
+        if channel in self.subscriptions:
             raise CommandError(ALREADY_SUBSCRIBED)
         await self.check_channel(channel, command.params.get("token"))
-        subscribed = asyncio.get_running_loop().create_future()
-        self.relays[channel] = asyncio.create_task(
-            self.relay(channel, command.id, subscribed), name=f"centrifugo-relay-{channel}"
-        )
-        # The relay replies; the next command waits for that, as Centrifugo answers in order.
-        await subscribed
+        subscription = Subscription(self, channel)
+        try:
+            await self.runtime.bus.join(subscription.bus_channel, subscription)
+        except ExternalUnavailable:
+            # The bus has no Redis: Centrifugo's "insufficient state" (3010, not terminal)
+            # makes the app reconnect and subscribe again, which works once Redis is back.
+            raise Disconnect(INSUFFICIENT_STATE) from None
+        except Exception:
+            # The client must not stay subscribed to nothing: make it reconnect.
+            log.exception("realtime subscription to channel %s failed", channel)
+            raise Disconnect(INTERNAL) from None
+        self.subscriptions[channel] = subscription
+        # Nothing was awaited since joining: the reply goes out before any push, and nothing
+        # published after the client is told "subscribed" is missed.
+        await self.send(encode({"id": command.id, "subscribe": {}}))
 
     async def on_unsubscribe(self, command: Command) -> dict[str, Any]:
-        task = self.relays.pop(channel_of(command.params), None)
-        if task is not None:
-            task.cancel()
-            # Replied only once the relay is gone: no push of the channel follows the reply.
-            await asyncio.gather(task, return_exceptions=True)
+        subscription = self.subscriptions.pop(channel_of(command.params), None)
+        if subscription is not None:
+            # Out of the relay at once: no push of the channel follows the reply.
+            await self.runtime.bus.leave(subscription.bus_channel, subscription)
         return {}
 
     async def on_sub_refresh(self, command: Command) -> dict[str, Any]:
         channel = channel_of(command.params)
-        if channel not in self.relays:
+        if channel not in self.subscriptions:
             raise CommandError(PERMISSION_DENIED)
         await self.check_channel(channel, command.params.get("token"))
         return {"expires": False}
@@ -437,36 +523,76 @@ class Connection:
     async def on_send(self, command: Command) -> None:
         """An asynchronous message to the server: the legacy apps' server had no use for it."""
 
-    async def relay(self, channel: str, command_id: int, subscribed: asyncio.Future[None]) -> None:
-        """Pushes the user's bus events to the socket. It replies to the subscribe itself, once
-        the bus listens and before any push, so nothing published after the client is told
-        "subscribed" is missed, and no push reaches a subscription before its reply does."""
+
+class Subscription:
+    """A connection's subscription to the user's channel: a listener of the channel's relay,
+    pushing each bus event to the socket as the (cached) push frame."""
+
+    __slots__ = ("bus_channel", "channel", "connection")
+
+    def __init__(self, connection: Connection, channel: str) -> None:
+        self.connection = connection
+        self.channel = channel
+        self.bus_channel = f"user:{channel}"
+
+    def deliver(self, message: str) -> None:
+        connection = self.connection
+        if connection.ends_session(message):
+            connection.end(INVALID_TOKEN)
+            return
+        frame = push_frame(message, self.channel, connection.base_url, connection.clock)
+        if frame is not None:
+            connection.push(frame)
+
+    def end(self, error: Exception | None) -> None:
+        """The relay stopped: the bus stopped (the process is going down), lost Redis (what
+        was published meanwhile is gone: 3010 makes the app reconnect and subscribe again),
+        or failed."""
+        connection = self.connection
+        connection.subscriptions.pop(self.channel, None)
+        if error is None:
+            connection.end(SHUTDOWN)
+        elif isinstance(error, ExternalUnavailable):
+            connection.end(INSUFFICIENT_STATE)
+        else:
+            connection.end(INTERNAL)
+
+
+def start_eagerly(coroutine: Coroutine[Any, None, None], name: str) -> asyncio.Task[None] | None:
+    """Runs ``coroutine`` now, up to its first real wait: None if it finished without one
+    (a frame the socket took at once), else the task that runs the rest.
+
+    This is Python 3.12's eager task start (``asyncio.eager_task_factory``), by hand for one
+    coroutine: a relay writes to thousands of sockets per event, and a task per frame would
+    cost more than the write.
+    """
+    try:
+        waiting_on = coroutine.send(None)
+    except StopIteration:
+        return None
+    return asyncio.create_task(_finish(coroutine, waiting_on), name=name)
+
+
+async def _finish(coroutine: Coroutine[Any, None, None], waiting_on: Any) -> None:
+    await _resumed(coroutine, waiting_on)
+
+
+@types.coroutine
+def _resumed(coroutine: Coroutine[Any, None, None], waiting_on: Any) -> Generator[Any, Any, None]:
+    """Hands the task what the coroutine waits on, and resumes it as the task would have."""
+    while True:
         try:
-            async with self.runtime.bus.subscribe(f"user:{channel}") as messages:
-                await self.send(encode({"id": command_id, "subscribe": {}}))
-                subscribed.set_result(None)
-                async for text in messages:
-                    if self.ends_session(text):
-                        await self.close(INVALID_TOKEN)
-                        return
-                    frame = push_frame(text, channel, self.base_url, self.clock)
-                    if frame is not None:
-                        await self.send(frame)
-            await self.close(SHUTDOWN)  # the bus stopped: the process is going down
-        except CLIENT_GONE:
-            pass
-        except ExternalUnavailable:
-            # The bus lost Redis: what was published meanwhile is gone. Centrifugo's
-            # "insufficient state" (3010, not terminal) makes the app reconnect and subscribe
-            # again, which the bus accepts once Redis is back.
-            await self.close(Close(3010, "insufficient state"))
-        except Exception:
-            # The client must not stay subscribed to nothing: make it reconnect.
-            log.exception("realtime relay of channel %s failed", channel)
-            await self.close(INTERNAL)
-        finally:
-            if not subscribed.done():
-                subscribed.set_result(None)
+            sent = yield waiting_on
+        except BaseException as exc:  # a cancellation goes in, as any error
+            try:
+                waiting_on = coroutine.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting_on = coroutine.send(sent)
+            except StopIteration:
+                return
 
 
 def refuse(error: ReplyError) -> Handler:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
     from redis.asyncio.client import PubSub
 
+    from domain.ports import Listener
+
 log = logging.getLogger(__name__)
 
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
@@ -377,6 +379,7 @@ class EventBus:
             weakref.WeakValueDictionary()
         )
         self._open: collections.Counter[str] = collections.Counter()
+        self._relays: dict[str, ChannelRelay] = {}
 
     async def connect(self) -> None:
         await self._broadcast.connect()
@@ -411,19 +414,70 @@ class EventBus:
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         """The channel's messages published from the moment this returns (Redis confirmed the
         SUBSCRIBE); entering or iterating raises BusUnavailable without Redis."""
+        async with self._subscribe(channel, counted=True) as messages:
+            yield messages
+
+    @contextlib.asynccontextmanager
+    async def _subscribe(self, channel: str, *, counted: bool) -> AsyncIterator[AsyncIterator[str]]:
         async with contextlib.AsyncExitStack() as stack:
             subscriber = await self._enter(stack, self._name(channel))
-            self._open[channel] += 1
-            try:
-                yield _messages(subscriber)
-            finally:
-                self._open[channel] -= 1
-                if not self._open[channel]:
-                    del self._open[channel]
+            if counted:
+                self._count(channel, +1)
+                stack.callback(self._count, channel, -1)
+            yield _messages(subscriber)
+
+    def _count(self, channel: str, step: int) -> None:
+        self._open[channel] += step
+        if not self._open[channel]:
+            del self._open[channel]
 
     def open_subscriptions(self, channel: str) -> int:
-        """How many subscriptions to ``channel`` are open in this process, each confirmed."""
+        """How many subscriptions and listeners of ``channel`` are open in this process, each
+        confirmed (a channel's shared relay is not one of them: its listeners are)."""
         return self._open[channel]
+
+    async def join(self, channel: str, listener: Listener) -> None:
+        """Hands ``listener`` every message of ``channel`` published from the moment this
+        returns, through the one relay of the channel in this process; raises BusUnavailable
+        without Redis. Leave with ``leave``."""
+        relay = self._relays.get(channel)
+        if relay is None:
+            relay = self._relays[channel] = ChannelRelay(self, channel)
+        try:
+            await relay.admit(listener)
+        except BaseException:
+            if relay.idle() and self._relays.get(channel) is relay:
+                # Nobody else wants it (a cancelled joiner, or one refused): end it too.
+                del self._relays[channel]
+                relay.task.cancel()
+            raise
+        self._count(channel, +1)
+
+    async def leave(self, channel: str, listener: Listener) -> None:
+        """Hands ``listener`` nothing more of ``channel`` from now on (before this awaits
+        anything); the channel's last listener ends its bus subscription."""
+        relay = self._relays.get(channel)
+        if relay is None or not relay.dismiss(listener):
+            return
+        self._count(channel, -1)
+        if relay.idle():
+            del self._relays[channel]
+            await relay.stop()
+
+    @contextlib.asynccontextmanager
+    async def listen(self, channel: str, listener: Listener) -> AsyncIterator[None]:
+        """``join`` and ``leave`` around a block."""
+        await self.join(channel, listener)
+        try:
+            yield
+        finally:
+            await self.leave(channel, listener)
+
+    def relay_ended(self, relay: ChannelRelay) -> None:
+        if self._relays.get(relay.channel) is relay:
+            del self._relays[relay.channel]
+        for _ in relay.listeners:
+            self._count(relay.channel, -1)
 
     async def _enter(self, stack: contextlib.AsyncExitStack, name: str) -> Any:
         """broadcaster's subscriber of ``name``, once Redis listens; left with ``stack``."""
@@ -446,6 +500,78 @@ class EventBus:
 
     def _name(self, channel: str) -> str:
         return f"{self._prefix}:{channel}"
+
+
+class ChannelRelay:
+    """The one bus subscription of a channel in this process, and its local listeners.
+
+    One task reads the channel and hands every message to each listener in turn (the
+    listeners of a busy channel cost no task, queue or generator of their own, and one
+    wake-up per message in all). The relay starts with its first listener and ends with its
+    last one (unsubscribing), or when the bus stream ends, telling every listener.
+    """
+
+    def __init__(self, bus: EventBus, channel: str) -> None:
+        self.bus = bus
+        self.channel = channel
+        self.listeners: dict[Listener, None] = {}  # an ordered set
+        self.waiting = 0  # listeners admitted once the subscription is confirmed
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(self._run(), name=f"event-bus-relay-{channel}")
+
+    async def admit(self, listener: Listener) -> None:
+        """Adds the listener once Redis confirmed the subscription; raises BusUnavailable if
+        it could not subscribe, or if the stream ended before the listener was in.
+
+        A relay stops only once idle, and a joiner waiting here keeps it from being idle.
+        """
+        self.waiting += 1
+        try:
+            # Shielded: a cancelled joiner must not cancel the subscription of the others.
+            await asyncio.shield(self.ready)
+        finally:
+            self.waiting -= 1
+        if self.task.done():
+            raise BusUnavailable
+        self.listeners[listener] = None
+
+    def dismiss(self, listener: Listener) -> bool:
+        return self.listeners.pop(listener, False) is None
+
+    def idle(self) -> bool:
+        return not self.listeners and not self.waiting
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        error: Exception | None = None
+        try:
+            async with self.bus._subscribe(self.channel, counted=False) as messages:
+                self.ready.set_result(None)
+                async for message in messages:
+                    self._hand_out(message)
+        except ExternalUnavailable as exc:
+            error = exc
+        except Exception as exc:  # the listeners must hear of it, or they wait forever
+            log.exception("event bus relay of %r failed", self.channel)
+            error = exc
+        if not self.ready.done():
+            self.ready.set_exception(error if error is not None else BusUnavailable())
+            self.ready.exception()  # retrieved: nobody may be waiting any more
+        self.bus.relay_ended(self)
+        listeners, self.listeners = list(self.listeners), {}
+        for listener in listeners:
+            listener.end(error)
+
+    def _hand_out(self, message: str) -> None:
+        # A copy: a listener may leave (or be made to) while the message is handed out.
+        for listener in list(self.listeners):
+            try:
+                listener.deliver(message)
+            except Exception:  # one listener's bug must not starve the others
+                log.exception("a listener of %r failed on a message", self.channel)
 
 
 async def _messages(subscriber: Any) -> AsyncIterator[str]:
