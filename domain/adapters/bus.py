@@ -473,6 +473,10 @@ class EventBus:
         finally:
             await self.leave(channel, listener)
 
+    def relay_of(self, channel: str) -> ChannelRelay | None:
+        """The channel's relay in this process, while it has listeners."""
+        return self._relays.get(channel)
+
     def relay_ended(self, relay: ChannelRelay) -> None:
         if self._relays.get(relay.channel) is relay:
             del self._relays[relay.channel]

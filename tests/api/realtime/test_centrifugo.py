@@ -507,6 +507,64 @@ class TestPublications:
         assert received[0]["message"]["id"] == str(card.id)
 
 
+async def raw_subscribed(
+    stack: contextlib.AsyncExitStack, server: LiveServer, runtime: Runtime, user: Member
+) -> ClientConnection:
+    """A raw socket of ``user``, connected and subscribed to the user's channel."""
+    ws = await stack.enter_async_context(raw_socket(server))
+    await raw_connect(ws, runtime, user)
+    token = subscribe_token(runtime, user)
+    await send(ws, {"id": 2, "subscribe": {"channel": str(user.id), "token": token}})
+    assert await reply(ws) == {"id": 2, "subscribe": {}}
+    return ws
+
+
+async def pushed_message_ids(ws: ClientConnection, count: int) -> list[str]:
+    """The message ids of the next ``count`` pushes the socket receives."""
+    ids: list[str] = []
+    while len(ids) < count:
+        for message in await replies(ws):
+            if "push" in message:
+                ids.append(message["push"]["pub"]["data"]["message"]["id"])
+    return ids
+
+
+class TestSharedRelay:
+    """Every socket of a user listens through one relay of the user's channel per process."""
+
+    async def test_many_sockets_of_a_user_share_one_bus_subscription_and_all_receive(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        cards = [message_card(uuid.uuid4(), None) for _ in range(3)]
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [await raw_subscribed(stack, server, runtime, user) for _ in range(20)]
+            assert await listeners(runtime, user) == 1
+            await emit(runtime, *(message_event("create", card, user) for card in cards))
+            expected = [str(card.id) for card in cards]
+            for ws in sockets:
+                assert await pushed_message_ids(ws, 3) == expected
+        await wait_for_listeners(runtime, user, 0)
+
+    async def test_sockets_dropped_mid_fan_out_do_not_stop_the_others(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        cards = [message_card(uuid.uuid4(), None) for _ in range(3)]
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [await raw_subscribed(stack, server, runtime, user) for _ in range(20)]
+            dropped, kept = sockets[::2], sockets[1::2]
+            for ws in dropped:
+                ws.transport.abort()  # no close handshake: the TCP connection just goes
+            # Published at once: the relay meets the dropped sockets while it hands them out.
+            await emit(runtime, *(message_event("create", card, user) for card in cards))
+            expected = [str(card.id) for card in cards]
+            for ws in kept:
+                assert await pushed_message_ids(ws, 3) == expected
+            assert await listeners(runtime, user) == 1
+        await wait_for_listeners(runtime, user, 0)
+
+
 # --- channels --------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from domain.adapters.bus import BACKOFF_START, EventBus, ReconnectingRedisBacken
 from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from tests.redis_server import RedisServer
 
@@ -522,3 +522,119 @@ class TestConnectionLoss:
         await redis_server.start()
         async with bus.subscribe("chat:1") as messages:
             assert await published_until_received(private_publisher, "chat:1", '"a"', messages)
+
+
+# --- the shared relay (EventBus.join / leave / listen) ------------------------------------
+
+
+@dataclass(eq=False)
+class Collector:
+    """A listener that keeps what it is handed, and can run something on each message."""
+
+    messages: list[str] = field(default_factory=list)
+    ended: list[Exception | None] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    on_message: Callable[[str], None] | None = None
+
+    def deliver(self, message: str) -> None:
+        self.messages.append(message)
+        self.arrived.set()
+        if self.on_message is not None:
+            self.on_message(message)
+
+    def end(self, error: Exception | None) -> None:
+        self.ended.append(error)
+        self.arrived.set()
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(RECEIVE_DEADLINE):
+            while not condition():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+async def published_until_all_received(
+    publisher: EventBus, channel: str, text: str, listeners: list[Collector]
+) -> None:
+    await publisher.publish(channel, text)
+    for listener in listeners:
+        await listener.until(lambda listener=listener: text in listener.messages)  # type: ignore[misc]
+
+
+class TestSharedRelay:
+    async def test_many_listeners_share_one_subscription_and_all_receive(
+        self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
+    ) -> None:
+        bus = subscriber.bus
+        listeners = [Collector() for _ in range(50)]
+        for listener in listeners:
+            await bus.join("user:1", listener)
+        assert await subscriber_count(redis, f"{prefix}:user:1") == 1
+        assert bus.open_subscriptions("user:1") == 50
+        for n in range(3):
+            await published_until_all_received(publisher, "user:1", f'"m{n}"', listeners)
+        assert all(listener.messages == ['"m0"', '"m1"', '"m2"'] for listener in listeners)
+        for listener in listeners:
+            await bus.leave("user:1", listener)
+
+    async def test_a_listener_that_leaves_or_fails_mid_fan_out_does_not_stop_the_others(
+        self, subscriber: Node, publisher: EventBus
+    ) -> None:
+        bus = subscriber.bus
+        listeners = [Collector() for _ in range(10)]
+        leaving, failing = listeners[3], listeners[6]
+        left: list[asyncio.Task[None]] = []
+        # One leaves as the message is handed out (as a socket closing would)...
+        leaving.on_message = lambda _: left.append(
+            asyncio.create_task(bus.leave("user:2", leaving))
+        )
+
+        # ...and one raises (a listener's bug).
+        def fail(message: str) -> None:
+            raise RuntimeError("a broken listener")
+
+        failing.on_message = fail
+        for listener in listeners:
+            await bus.join("user:2", listener)
+        await published_until_all_received(publisher, "user:2", '"first"', listeners)
+        others = [x for x in listeners if x is not leaving]
+        await published_until_all_received(publisher, "user:2", '"second"', others)
+        await asyncio.gather(*left)
+        assert leaving.messages == ['"first"']
+        for listener in others:
+            await bus.leave("user:2", listener)
+
+    async def test_a_listener_that_left_gets_nothing_and_the_last_one_unsubscribes(
+        self, subscriber: Node, publisher: EventBus, redis: Redis, prefix: str
+    ) -> None:
+        bus = subscriber.bus
+        first, second = Collector(), Collector()
+        await bus.join("user:3", first)
+        await bus.join("user:3", second)
+        await bus.leave("user:3", first)
+        await published_until_all_received(publisher, "user:3", '"after"', [second])
+        assert first.messages == []
+        assert await subscriber_count(redis, f"{prefix}:user:3") == 1
+        await bus.leave("user:3", second)
+        assert bus.open_subscriptions("user:3") == 0
+        assert bus.relay_of("user:3") is None
+        assert await settled_subscriber_count(redis, f"{prefix}:user:3", 0) == 0
+        # A new listener starts a new relay, and receives.
+        async with bus.listen("user:3", third := Collector()):
+            await published_until_all_received(publisher, "user:3", '"again"', [third])
+
+    async def test_losing_redis_ends_every_listener_with_the_bus_error(
+        self, private_subscriber: Node, redis_server: RedisServer
+    ) -> None:
+        bus = private_subscriber.bus
+        listeners = [Collector() for _ in range(3)]
+        for listener in listeners:
+            await bus.join("user:4", listener)
+        assert await kill_pubsub_connections(redis_server.url) >= 1
+        for listener in listeners:
+            await listener.until(lambda listener=listener: bool(listener.ended))  # type: ignore[misc]
+            [error] = listener.ended
+            assert isinstance(error, ExternalUnavailable)
+        assert bus.open_subscriptions("user:4") == 0
+        for listener in listeners:
+            await bus.leave("user:4", listener)  # nothing left to leave: harmless
