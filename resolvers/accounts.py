@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Protocol
@@ -220,15 +221,39 @@ async def session_revocation(
     """Waits until the token family is revoked and says why; None if the bus shuts down.
 
     Listens first and checks the database second, so a revocation published before the
-    listening started is not missed.
+    listening started is not missed. It listens through the channel's shared relay: a socket's
+    guard costs no task wake-up for the (many) other events of the user's channel.
     """
-    async with context.events.subscribe(f"user:{user_id}") as messages:
+    watch = RevocationWatch(session_id)
+    async with context.events.listen(f"user:{user_id}", watch):
         async with context.uow() as uow:
             reason = await service.find_revocation(uow, session_id=session_id)
         if reason is not None:
             return reason
-        async for message in messages:
-            event = decoded(message)
-            if isinstance(event, SessionRevokedEvent) and event.session_id == session_id:
-                return event.reason
-    return None
+        return await watch.outcome
+
+
+class RevocationWatch:
+    """A listener of the user's channel that waits for one session's ``SessionRevoked``: its
+    outcome is the reason, None if the bus stopped, or the bus's error if it lost Redis."""
+
+    __slots__ = ("outcome", "session_id")
+
+    def __init__(self, session_id: uuid.UUID) -> None:
+        self.session_id = session_id
+        self.outcome: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+    def deliver(self, message: str) -> None:
+        event = decoded(message)
+        if self.outcome.done() or not isinstance(event, SessionRevokedEvent):
+            return
+        if event.session_id == self.session_id:
+            self.outcome.set_result(event.reason)
+
+    def end(self, error: Exception | None) -> None:
+        if self.outcome.done():
+            return
+        if error is None:
+            self.outcome.set_result(None)
+        else:
+            self.outcome.set_exception(error)

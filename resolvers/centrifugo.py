@@ -20,9 +20,8 @@ import logging
 import math
 import types
 import uuid
-from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
@@ -33,8 +32,7 @@ from domain.accounts.events import SessionRevoked
 from domain.accounts.service import authenticate_realtime_token
 from domain.errors import ExternalUnavailable
 from domain.metrics import websocket_open
-from domain.ports import Clock
-from resolvers.events import decoded
+from resolvers.events import KeyClock, decoded, key_clock
 from resolvers.logcontext import identify
 from resolvers.rest.serializers import publication
 
@@ -187,16 +185,6 @@ def channel_of(params: dict[str, Any]) -> str:
 
 
 # --- publications ----------------------------------------------------------------------------
-
-
-class KeyClock(Clock, Hashable, Protocol):
-    """A clock that can be part of a cache key (any clock hashed by identity is)."""
-
-
-def key_clock(clock: Clock) -> KeyClock:
-    if not isinstance(clock, Hashable):
-        raise TypeError("the realtime socket caches renders per clock: it must be hashable")
-    return clock
 
 
 @functools.lru_cache(maxsize=256)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Hashable
+from typing import Protocol
 
 from domain.events import Event, EventDecodeError, decode
+from domain.ports import Clock
 
 
 @functools.lru_cache(maxsize=256)
@@ -18,3 +21,14 @@ def decoded(text: str) -> Event | None:
         return decode(text)
     except EventDecodeError:
         return None
+
+
+class KeyClock(Clock, Hashable, Protocol):
+    """A clock that can be part of a cache key (any clock hashed by identity is)."""
+
+
+def key_clock(clock: Clock) -> KeyClock:
+    """Renders of an event are cached per clock, so that each runtime renders with its own."""
+    if not isinstance(clock, Hashable):
+        raise TypeError("realtime renders are cached per clock: it must be hashable")
+    return clock

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import strawberry
 
@@ -19,8 +20,9 @@ from domain.messenger import service
 from domain.messenger.events import MessageEvent as MessageChanged
 from domain.messenger.events import MessagesReadAll
 from domain.messenger.service import ChatChanges, NewChat, NewMessage
-from resolvers.events import decoded
+from resolvers.events import KeyClock, decoded, key_clock
 from resolvers.permissions import require_viewer
+from resolvers.sharing import SHAREABLE
 from resolvers.uploads import upload_of
 from schema.context import Info
 from schema.messenger import (
@@ -264,14 +266,17 @@ class MessengerSubscription:
         self, info: Info, chat_id: strawberry.ID | None = None
     ) -> AsyncGenerator[MessageEvent, None]:
         viewer = require_viewer(info.context)
+        clock = key_clock(info.context.auth.clock)
         only = None
         if chat_id is not None:
             only = chat_id_of(chat_id)
             async with info.context.uow() as uow:  # members only, checked once
                 await service.get_chat(uow, actor=viewer, chat_id=only)
+        view = View.of(info)
+        sharing = SharingKey(only, view.base_url, view.viewer_id, view.viewer_is_admin, clock)
         async with info.context.events.subscribe(f"user:{viewer.user_id}") as messages:
             async for text in messages:
-                event = message_event(decoded(text), only, View.of(info))
+                event = shared_message_event(text, sharing)
                 if event is not None:
                     yield event
 
@@ -289,6 +294,36 @@ class MessengerSubscription:
                 is_online=event.online,
                 last_online_at=event.last_online_at,
             )
+
+
+class SharingKey(NamedTuple):
+    """Everything a ``messageEvents`` payload depends on besides the event: subscriptions
+    with equal keys get the very same payload object (``resolvers.sharing``)."""
+
+    only: uuid.UUID | None  # the chat filter
+    base_url: str
+    viewer_id: uuid.UUID | None
+    viewer_is_admin: bool
+    clock: KeyClock
+
+
+@functools.lru_cache(maxsize=1024)
+def shared_message_event(text: str, key: SharingKey) -> MessageEvent | None:
+    """The payload of one bus message for every subscription with this key, built once.
+
+    The first render's ``now`` stands for all of them (only ``isOnline``'s five-minute window
+    depends on it), as the Centrifugo socket's cached publications do.
+    """
+    view = View(
+        now=key.clock.now(),
+        base_url=key.base_url,
+        viewer_id=key.viewer_id,
+        viewer_is_admin=key.viewer_is_admin,
+    )
+    return message_event(decoded(text), key.only, view)
+
+
+SHAREABLE.add(MessageEvent)
 
 
 def message_event(event: Event | None, only: uuid.UUID | None, view: View) -> MessageEvent | None:

@@ -33,6 +33,7 @@ from resolvers.messenger import MessengerMutation, MessengerQuery, MessengerSubs
 from resolvers.metrics import GraphQLMetrics
 from resolvers.permissions import require_viewer
 from resolvers.sandbox import SandboxMutation, SandboxQuery
+from resolvers.sharing import SharedExecutor
 from resolvers.telegram import TelegramMutation, TelegramQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery, TrackingSubscription
 from resolvers.websocket import WebsocketOperationAuth
@@ -171,6 +172,7 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=SharedExecutor,
     )
 
 

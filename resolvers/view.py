@@ -22,6 +22,7 @@ from domain.jobs import service as jobs
 from resolvers.loaders import Loaders
 from resolvers.logcontext import REQUEST_ID_HEADER, new_request_id
 from resolvers.permissions import authenticate_context, bearer_token
+from resolvers.sharing import next_message_json
 from resolvers.uploads import with_files
 from resolvers.websocket import SessionBoundHandler
 from schema.context import Context
@@ -126,6 +127,12 @@ class GraphQLView(GraphQL[Context, None]):
     @override
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_graphiql_page())
+
+    @override
+    def encode_json(self, data: object) -> str | bytes:
+        # A subscription result shared between sockets is encoded once (resolvers.sharing).
+        shared = next_message_json(data)
+        return shared if shared is not None else super().encode_json(data)
 
     @override
     def decode_json(self, data: str | bytes) -> object:
