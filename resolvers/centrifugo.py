@@ -279,7 +279,8 @@ class Connection:
         self.deadline = asyncio.get_running_loop().time() + timing.stale_delay
         # The task sending frames the socket could not take at once; None when all are out.
         self.writer: asyncio.Task[None] | None = None
-        self.backlog: collections.deque[str | Close] = collections.deque()
+        # Made when first needed: most sockets never owe a frame (an empty deque is 600 bytes).
+        self.backlog: collections.deque[str | Close] | None = None
         self.closing = False  # a close is pushed: nothing more goes out
 
     async def serve(self) -> None:
@@ -342,12 +343,13 @@ class Connection:
             self.closing = True
         if self.writer is None:
             self.writer = start_eagerly(self.write(frame), "centrifugo-writer")
+        elif self.backlog is None:
+            self.backlog = collections.deque([frame])
         elif len(self.backlog) < BACKLOG_LIMIT:
             self.backlog.append(frame)
         else:
             log.warning("realtime socket of %s cannot keep up; closing it", self.user_id)
-            self.backlog.clear()
-            self.backlog.append(SLOW)
+            self.backlog = collections.deque([SLOW])
             self.closing = True
 
     async def write(self, frame: str | Close) -> None:
@@ -360,6 +362,7 @@ class Connection:
                     return
                 await self.websocket.send_text(frame)
                 if not self.backlog:
+                    self.backlog = None
                     return
                 frame = self.backlog.popleft()
         except CLIENT_GONE:
@@ -369,7 +372,7 @@ class Connection:
             self.closing = True
         finally:
             if self.closing:
-                self.backlog.clear()
+                self.backlog = None
             self.writer = None
 
     async def flushed(self) -> None:
