@@ -6,6 +6,7 @@ the actor may see, and a request's keys all name its one viewer.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -74,70 +75,102 @@ class Loaders:
         self._secrets = secrets
         # What "today" is for per-day counts (the app's clock; the system's when not given).
         self._clock = clock
-        self.users: DataLoader[uuid.UUID, User | None] = DataLoader(self._load_users)
+        # Each DataLoader is made when first used: a websocket operation builds a Loaders
+        # and uses none or one of them (22 unused loaders were ~10 KiB per socket).
+
+    @functools.cached_property
+    def users(self) -> DataLoader[uuid.UUID, User | None]:
+        return DataLoader(self._load_users)
+
+    @functools.cached_property
+    def jobs(self) -> DataLoader[tuple[str, Actor], Job | None]:
         # Keyed by (id, actor): the services answer only what the actor may see.
-        self.jobs: DataLoader[tuple[str, Actor], Job | None] = DataLoader(self._load_jobs)
-        self.telegram_accounts: DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None] = (
-            DataLoader(self._load_telegram_accounts)
-        )
+        return DataLoader(self._load_jobs)
+
+    @functools.cached_property
+    def telegram_accounts(self) -> DataLoader[tuple[uuid.UUID, Actor], TelegramAccount | None]:
+        return DataLoader(self._load_telegram_accounts)
+
+    @functools.cached_property
+    def chats(self) -> DataLoader[tuple[uuid.UUID, Viewer], Chat | None]:
         # The messenger's actors are signed-in users: a chat is its members' only.
-        self.chats: DataLoader[tuple[uuid.UUID, Viewer], Chat | None] = DataLoader(self._load_chats)
-        self.chat_overviews: DataLoader[tuple[Chat | ChatRow, Viewer], ChatOverview] = DataLoader(
-            self._load_chat_overviews
-        )
-        self.messages: DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None] = DataLoader(
-            self._load_messages
-        )
+        return DataLoader(self._load_chats)
+
+    @functools.cached_property
+    def chat_overviews(self) -> DataLoader[tuple[Chat | ChatRow, Viewer], ChatOverview]:
+        return DataLoader(self._load_chat_overviews)
+
+    @functools.cached_property
+    def messages(self) -> DataLoader[tuple[uuid.UUID, Viewer], MessageCard | None]:
+        return DataLoader(self._load_messages)
+
+    @functools.cached_property
+    def trackers(self) -> DataLoader[tuple[int, Actor], TrackerView | None]:
         # Online tracking, by legacy integer id: admins see every row, anyone else none.
-        self.trackers: DataLoader[tuple[int, Actor], TrackerView | None] = DataLoader(
-            self._load_trackers
-        )
-        self.tracker_settings: DataLoader[tuple[int, Actor], TrackerSetting | None] = DataLoader(
-            self._load_tracker_settings
-        )
-        self.tracking_clients: DataLoader[tuple[int, Actor], TelegramUser | None] = DataLoader(
-            self._load_tracking_clients
-        )
-        self.tracked_users: DataLoader[tuple[int, Actor], TrackedUser | None] = DataLoader(
-            self._load_tracked_users
-        )
-        self.online_statuses: DataLoader[tuple[int, Actor], OnlineStatus | None] = DataLoader(
-            self._load_online_statuses
-        )
+        return DataLoader(self._load_trackers)
+
+    @functools.cached_property
+    def tracker_settings(self) -> DataLoader[tuple[int, Actor], TrackerSetting | None]:
+        return DataLoader(self._load_tracker_settings)
+
+    @functools.cached_property
+    def tracking_clients(self) -> DataLoader[tuple[int, Actor], TelegramUser | None]:
+        return DataLoader(self._load_tracking_clients)
+
+    @functools.cached_property
+    def tracked_users(self) -> DataLoader[tuple[int, Actor], TrackedUser | None]:
+        return DataLoader(self._load_tracked_users)
+
+    @functools.cached_property
+    def online_statuses(self) -> DataLoader[tuple[int, Actor], OnlineStatus | None]:
+        return DataLoader(self._load_online_statuses)
+
+    @functools.cached_property
+    def bots(self) -> DataLoader[tuple[int, Actor], BotView | None]:
         # Bot management, by legacy integer id: admins see every row, anyone else none.
-        self.bots: DataLoader[tuple[int, Actor], BotView | None] = DataLoader(self._load_bots)
-        self.channel_links: DataLoader[tuple[int, Actor], ChannelLink | None] = DataLoader(
-            self._load_channel_links
-        )
-        self.channel_posts: DataLoader[tuple[int, Actor], ChannelPost | None] = DataLoader(
-            self._load_channel_posts
-        )
-        self.channel_daily_stats: DataLoader[tuple[int, Actor], ChannelDailyStats | None] = (
-            DataLoader(self._load_channel_daily_stats)
-        )
+        return DataLoader(self._load_bots)
+
+    @functools.cached_property
+    def channel_links(self) -> DataLoader[tuple[int, Actor], ChannelLink | None]:
+        return DataLoader(self._load_channel_links)
+
+    @functools.cached_property
+    def channel_posts(self) -> DataLoader[tuple[int, Actor], ChannelPost | None]:
+        return DataLoader(self._load_channel_posts)
+
+    @functools.cached_property
+    def channel_daily_stats(self) -> DataLoader[tuple[int, Actor], ChannelDailyStats | None]:
+        return DataLoader(self._load_channel_daily_stats)
+
+    @functools.cached_property
+    def mailing_clients(self) -> DataLoader[tuple[int, Actor], MailingClient | None]:
         # Mailing, by legacy integer id: a user sees their own rows, admins every owner's.
-        self.mailing_clients: DataLoader[tuple[int, Actor], MailingClient | None] = DataLoader(
-            self._load_mailing_clients
-        )
-        self.mailings: DataLoader[tuple[int, Actor], Mailing | None] = DataLoader(
-            self._load_mailings
-        )
-        self.mailing_stats: DataLoader[tuple[int, Actor], Counts | None] = DataLoader(
-            self._load_mailing_stats
-        )
-        self.mailing_deliveries: DataLoader[tuple[int, Actor], Delivery | None] = DataLoader(
-            self._load_mailing_deliveries
-        )
-        self.delivery_pages: DataLoader[DeliveryPageKey, Page[Delivery]] = DataLoader(
-            self._load_delivery_pages
-        )
+        return DataLoader(self._load_mailing_clients)
+
+    @functools.cached_property
+    def mailings(self) -> DataLoader[tuple[int, Actor], Mailing | None]:
+        return DataLoader(self._load_mailings)
+
+    @functools.cached_property
+    def mailing_stats(self) -> DataLoader[tuple[int, Actor], Counts | None]:
+        return DataLoader(self._load_mailing_stats)
+
+    @functools.cached_property
+    def mailing_deliveries(self) -> DataLoader[tuple[int, Actor], Delivery | None]:
+        return DataLoader(self._load_mailing_deliveries)
+
+    @functools.cached_property
+    def delivery_pages(self) -> DataLoader[DeliveryPageKey, Page[Delivery]]:
+        return DataLoader(self._load_delivery_pages)
+
+    @functools.cached_property
+    def invite_logs(self) -> DataLoader[tuple[int, Actor], InviteLog | None]:
         # Invites, admins only: log rows by integer id, accounts' rows per day.
-        self.invite_logs: DataLoader[tuple[int, Actor], InviteLog | None] = DataLoader(
-            self._load_invite_logs
-        )
-        self.invite_analytics: DataLoader[AnalyticsKey, list[DayCounts]] = DataLoader(
-            self._load_invite_analytics
-        )
+        return DataLoader(self._load_invite_logs)
+
+    @functools.cached_property
+    def invite_analytics(self) -> DataLoader[AnalyticsKey, list[DayCounts]]:
+        return DataLoader(self._load_invite_analytics)
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         async with self._uow() as uow:

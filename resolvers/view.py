@@ -35,9 +35,25 @@ if TYPE_CHECKING:
     from strawberry.types.unset import UnsetType
 
     from domain.bootstrap import Runtime
+    from domain.jobs.schedule import Schedule
+    from domain.settings import Settings
     from resolvers.root import Schema
 
 GRAPHIQL_HTML = Path(__file__).parent / "static" / "graphiql" / "index.html"
+
+
+_schedules: dict[int, tuple[Settings, Schedule]] = {}
+
+
+def schedule_of(settings: Settings) -> Schedule:
+    """The scheduled jobs of these settings, built once per runtime rather than per request
+    (every websocket kept its own copy: seven jobs, their crons and texts)."""
+    kept = _schedules.get(id(settings))
+    if kept is None or kept[0] is not settings:
+        if len(_schedules) >= 16:  # runtimes come and go in tests: keep the last few
+            _schedules.clear()
+        kept = _schedules[id(settings)] = (settings, jobs.scheduled_jobs(settings))
+    return kept[1]
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -72,7 +88,7 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders(runtime.uow, runtime.secrets, runtime.auth.clock),
             secrets=runtime.secrets,
             messenger=runtime.messenger,
-            schedule=jobs.scheduled_jobs(runtime.settings),
+            schedule=schedule_of(runtime.settings),
             sandbox=runtime.sandbox,
             invite_region=runtime.settings.invite_default_region,
             # The id the request's log lines carry (RequestIdMiddleware).
