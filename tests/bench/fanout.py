@@ -654,7 +654,7 @@ def raw_server(
 async def measure(args: argparse.Namespace, setup: Setup, workdir: Path) -> list[CaseResult]:
     results: list[CaseResult] = []
     raw_channel = f"{setup.settings.channel_prefix}:raw:{uuid.uuid4().hex}"
-    for count in args.sizes:
+    for count in filter(None, args.sizes):  # -n 0: the GraphQL case alone
         frame: str | None = None
         for ws in args.ws:
             server = tghub_server(setup, workdir, ws)
@@ -818,7 +818,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--sizes",
         type=lambda v: [int(x) for x in v.split(",")],
         default=[1000, 5000],
-        help="socket counts (default 1000,5000)",
+        help="socket counts (default 1000,5000; 0 runs the GraphQL case alone)",
     )
     parser.add_argument(
         "--ws",
