@@ -389,26 +389,11 @@ async def listed_members(
 
 
 @dataclass(frozen=True)
-class LastMessage:
-    """A chat's newest message, with its sender (None once their row is gone) and files."""
-
-    id: uuid.UUID
-    chat_id: uuid.UUID
-    sender_id: uuid.UUID | None
-    text: str | None
-    voice: str | None
-    created_at: datetime
-    updated_at: datetime
-    files: tuple[str, ...]
-    sender: UserCard | None
-
-
-@dataclass(frozen=True)
 class ChatExtras:
     """What a chat list adds to a chat's row for one reader."""
 
     creator: UserCard | None  # None once the creator's row is gone
-    last_message: LastMessage | None
+    last_message: MessageRow | None
     unread_count: int
 
 
@@ -497,7 +482,7 @@ def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
     creator = cards.card_or_none(row[9 + _USER_WIDTH :])
     last = None
     if message_id is not None:
-        last = LastMessage(
+        last = MessageRow(
             id=message_id,
             chat_id=chat_id,
             sender_id=sender_id,

@@ -563,8 +563,11 @@ async def read_all_messages(
     return done
 
 
-def _row_card(row: repository.MessageRow, members: Sequence[repository.MemberRow]) -> MessageCard:
-    """The card of a message read as a row, its readers among the chat's members."""
+def _row_card(
+    row: repository.MessageRow, members: Sequence[repository.MemberRow | ListedMember]
+) -> MessageCard:
+    """The card of a message read as a row (a page's, or a listed chat's newest), its readers
+    among the chat's members."""
     readers = tuple(
         member.user
         for member in members
@@ -668,28 +671,6 @@ def _title_and_avatar(chat: Chat | ChatRow, companion: UserCard | None) -> tuple
     return name, companion.avatar
 
 
-def _last_card(last: repository.LastMessage, members: Sequence[ListedMember]) -> MessageCard:
-    """The card of a chat's newest message; its readers are among the chat's members."""
-    readers = tuple(
-        member.user
-        for member in members
-        if rules.has_read(
-            member.user.id, member.last_read_at, sender=last.sender_id, sent_at=last.created_at
-        )
-    )
-    return MessageCard(
-        id=last.id,
-        chat_id=last.chat_id,
-        text=last.text,
-        voice=last.voice,
-        files=last.files,
-        sender=last.sender,
-        was_read_by=readers,
-        created_at=last.created_at,
-        updated_at=last.updated_at,
-    )
-
-
 async def chat_overviews(
     uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chats: Sequence[Chat | ChatRow]
 ) -> list[ChatOverview]:
@@ -719,7 +700,7 @@ def _overview(
         avatar=avatar,
         members=users,
         creator=extras.creator,
-        last_message=None if last is None else _last_card(last, members),
+        last_message=None if last is None else _row_card(last, members),
         unread_messages_count=extras.unread_count,
     )
 
