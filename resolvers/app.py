@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
@@ -14,8 +14,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from typing_extensions import override
 
 from domain.access import System
 from domain.accounts import service as accounts
@@ -38,7 +40,7 @@ from resolvers.root import GraphQLLimits, build_schema
 from resolvers.view import GraphQLView
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from starlette.requests import Request
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -158,6 +160,44 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
+class SocketsAroundMiddleware(Starlette):
+    """Starlette, handing a websocket straight to its route.
+
+    The middleware is for HTTP: metrics, CORS, the body limit and the error pages all let a
+    websocket pass untouched, yet each kept a suspended call per open socket (about 5 KiB of a
+    socket's 33). A socket gets here what the request-id middleware would have given it, its
+    log context; a path no socket route matches goes the usual way (and is refused there).
+    """
+
+    def __init__(self, *, socket_routes: Sequence[WebSocketRoute], **options: Any) -> None:
+        super().__init__(**options)
+        self.socket_routes = tuple(socket_routes)
+
+    @override
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            for route in self.socket_routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope, app=self, router=self.router, route=route)
+                    start_request_context(scope, Headers(scope=scope))
+                    await route.app(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
+class BareSocketEndpoint:
+    """A ``func(websocket)`` endpoint as a plain ASGI app. Starlette wraps such a function in
+    its exception-handling layer, which has no use for a socket (its handlers answer HTTP)
+    and stays suspended, with its closures, for as long as the socket is open."""
+
+    def __init__(self, endpoint: Callable[[WebSocket], Awaitable[None]]) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(WebSocket(scope, receive=receive, send=send))
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """Anything no handler expected: logged under an id, which is all the client is told."""
     request_id = context_value("request_id") or new_request_id()
@@ -224,12 +264,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await runtime.stop()
 
     view = graphql_view(settings)
-    routes = [
-        Route("/graphql", view, methods=["GET", "POST"]),
+    socket_routes = [
         WebSocketRoute("/graphql", view),
         # Seed 001's apps connect the Centrifugo JavaScript client here.
-        WebSocketRoute("/connection/websocket/", centrifugo_endpoint),
-        WebSocketRoute("/connection/websocket", centrifugo_endpoint),
+        WebSocketRoute("/connection/websocket/", BareSocketEndpoint(centrifugo_endpoint)),
+        WebSocketRoute("/connection/websocket", BareSocketEndpoint(centrifugo_endpoint)),
+    ]
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        *socket_routes,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/openapi.json", openapi_json, methods=["GET"]),
@@ -243,7 +286,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *legacy_routes(),
         *page_routes(),
     ]
-    return Starlette(
+    return SocketsAroundMiddleware(
+        socket_routes=socket_routes,
         routes=routes,
         # HttpMetricsMiddleware outermost, so it counts every answer; RequestIdMiddleware
         # next, so CORS preflight answers carry an id too.

@@ -9,14 +9,17 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import centrifuge  # type: ignore[import-untyped]
 import jwt
 import pytest
+from typing_extensions import override
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
@@ -26,6 +29,7 @@ from domain.accounts.errors import InvalidToken
 from domain.accounts.model import AuthSession
 from domain.accounts.rules import TokenClaims, TokenType, build_claims
 from domain.accounts.service import REALTIME_TOKEN_TYPE, Viewer
+from domain.adapters.logs import ContextFilter, record_context
 from domain.messenger.cards import MessageCard, UserCard
 from domain.messenger.events import MessageEvent, MessagesReadAll
 from resolvers import centrifugo
@@ -1098,3 +1102,56 @@ class TestOrigins:
             result = await raw_connect(ws, runtime, user)
 
         assert result["version"] == "tghub"
+
+
+class _Records(logging.Handler):
+    """The records logged while it is attached, with their log context, as production's
+    handlers see them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(ContextFilter())
+        self.records: list[logging.LogRecord] = []
+
+    @override
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class TestEntry:
+    """Sockets are handed to their route around the HTTP middleware (resolvers.app):
+    what that middleware gave them, the log context, they still get."""
+
+    async def test_a_socket_logs_under_its_request_id_and_route(
+        self, app_origin_server: LiveServer
+    ) -> None:
+        records = _Records()
+        logging.getLogger().addHandler(records)
+        try:
+            with pytest.raises(InvalidStatus):
+                async with connect(
+                    address(app_origin_server),
+                    origin=Origin(EVIL_ORIGIN),
+                    additional_headers={"X-Request-ID": "socket-entry-1"},
+                    open_timeout=TIMEOUT,
+                    proxy=None,
+                ):
+                    pass
+        finally:
+            logging.getLogger().removeHandler(records)
+
+        refusal = next(r for r in records.records if "refused a realtime socket" in r.getMessage())
+        context = record_context(refusal)
+        assert (context.get("request_id"), context.get("route")) == (
+            "socket-entry-1",
+            urlsplit(address(app_origin_server)).path,
+        )
+
+    async def test_a_socket_path_without_a_route_is_refused(self, server: LiveServer) -> None:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                f"ws://127.0.0.1:{server.port}/connection/nowhere", open_timeout=TIMEOUT, proxy=None
+            ):
+                pass
+
+        assert refused.value.response.status_code == 403
