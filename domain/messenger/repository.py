@@ -362,7 +362,7 @@ def _user_card(values: Sequence[Any]) -> UserCard:
 
 @dataclass(frozen=True)
 class ListedMember:
-    """A member of a listed chat, with their read marker."""
+    """A member of a chat, with their read marker: to tell who has read what."""
 
     chat_id: uuid.UUID
     last_read_at: datetime | None
@@ -591,28 +591,9 @@ async def count_messages(session: AsyncSession, chat_id: uuid.UUID, search: str 
 # GraphQL's cost the same two statements for 1 message or 100.
 
 
-@dataclass(frozen=True)
-class MemberRow:
-    """A member of a chat as a page of its messages needs them: to tell who has read what."""
-
-    user: UserCard
-    last_read_at: datetime | None
-
-
-@functools.cache
-def _member_rows() -> Select[Any]:
-    return (
-        select(ChatMember.last_read_at, *_user_columns(User, ""))
-        .join(User, User.id == ChatMember.user_id)
-        .where(ChatMember.chat_id == _param("chat", ChatMember.chat_id))
-        .order_by(ChatMember.joined_at, ChatMember.user_id)
-    )
-
-
-async def member_rows(session: AsyncSession, chat_id: uuid.UUID) -> list[MemberRow]:
+async def member_rows(session: AsyncSession, chat_id: uuid.UUID) -> list[ListedMember]:
     """The chat's members with their users, in the order they joined."""
-    rows = (await session.execute(_member_rows(), {"chat": chat_id})).all()
-    return [MemberRow(user=_user_card(row[1:]), last_read_at=row[0]) for row in rows]
+    return await listed_members(session, (chat_id,))
 
 
 @dataclass(frozen=True)

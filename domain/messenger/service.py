@@ -563,9 +563,7 @@ async def read_all_messages(
     return done
 
 
-def _row_card(
-    row: repository.MessageRow, members: Sequence[repository.MemberRow | ListedMember]
-) -> MessageCard:
+def _row_card(row: repository.MessageRow, members: Sequence[ListedMember]) -> MessageCard:
     """The card of a message read as a row (a page's, or a listed chat's newest), its readers
     among the chat's members."""
     readers = tuple(
@@ -590,7 +588,7 @@ def _row_card(
 
 async def _readable_members(
     uow: SqlAlchemyUnitOfWork, actor: Viewer, chat_id: uuid.UUID
-) -> list[repository.MemberRow]:
+) -> list[ListedMember]:
     """The chat's members, for one of them; raises ChatNotFound or NotAMember otherwise."""
     members = await repository.member_rows(uow.session, chat_id)
     if all(member.user.id != actor.user_id for member in members):
