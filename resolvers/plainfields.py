@@ -1,0 +1,334 @@
+"""Plain fields read without Strawberry's and graphql-core's per-field machinery.
+
+Most fields of an answer are plain: a Strawberry field with no resolver, no arguments and no
+field extensions (permission classes are extensions), whose value is ``getattr(source,
+python_name)``. graphql-core still builds a ``ResolveInfo``, a ``Path`` and goes through
+Strawberry's resolver wrappers and its generic ``complete_value`` for each of them: a list of
+20 chats is about 1,200 fields, and that machinery was most of the request's CPU.
+
+``PlainFieldExecutor`` reads such a field with ``getattr`` itself and, when it is a leaf
+(scalar or enum) whose value completes without trouble, coerces it with the type's own
+``coerce_output_value``, as ``complete_leaf_value`` does. Every other case takes graphql-core's
+own completion of that value: a null for a non-null field, an error, an awaitable, a value
+that does not coerce, an object or list. So errors, their paths and null propagation are
+graphql-core's. Whether a field is plain is decided once per type (``_plans_of``).
+
+Nothing is fast when the operation has a field middleware (a schema extension with a
+``resolve`` hook wraps every resolver, plain or not), nor for a field whose node carries a
+directive (``@stream`` on a list, or one an extension might read).
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import weakref
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+)
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry import relay
+from strawberry.relay import GlobalID
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from graphql import GraphQLOutputType
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+
+# Values of these types are neither awaitable nor exceptions: no need to ask.
+_INERT: frozenset[type] = frozenset({str, int, bool, float, datetime, date})
+
+# What a reader returns when the field must take graphql-core's own path after all.
+NORMAL: Any = object()
+
+
+class Plain(NamedTuple):
+    """How a plain field is read, and for a leaf how its value is coerced."""
+
+    field: GraphQLField
+    read: Callable[[Any], Any]  # the resolver's result from the source, or NORMAL
+    coerce: Callable[[Any], Any] | None  # None: not a leaf, graphql-core completes it
+    nullable: bool
+
+
+def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
+    """How to read ``field`` of ``parent_type`` without its resolver; None for a field that
+    takes graphql-core's and Strawberry's path."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.is_subscription:
+        return None
+    if field.args or type(definition).get_result is not StrawberryField.get_result:
+        return None
+    read = _attribute_reader(field, definition) or _node_id_reader(parent_type, field, definition)
+    if read is None:
+        return None
+    nullable = not isinstance(field.type, GraphQLNonNull)
+    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    coerce = (
+        named.coerce_output_value
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType)
+        else None
+    )
+    return Plain(field, read, coerce, nullable)
+
+
+def _attribute_reader(
+    field: GraphQLField, definition: StrawberryField
+) -> Callable[[Any], Any] | None:
+    """``getattr(source, python_name)``, for a field that Strawberry resolves so: no
+    resolver, no field extensions (permission classes are extensions), no exception
+    handler (Strawberry gives such a field ``_get_basic_result`` only when none applies)
+    and the default resolver."""
+    if not definition.is_basic_field or definition.default_resolver is not getattr:
+        return None
+    if getattr(field.resolve, "__name__", None) != "_get_basic_result":
+        return None
+    attribute = definition.python_name
+    return operator.attrgetter(attribute) if isinstance(attribute, str) else None
+
+
+def _node_id_reader(
+    parent_type: GraphQLObjectType, field: GraphQLField, definition: StrawberryField
+) -> Callable[[Any], Any] | None:
+    """Relay's ``Node.id`` as Strawberry's ``Node._id`` resolves it: the ``GlobalID`` of the
+    parent type's name (``resolve_typename`` reads the path's type name, which is the
+    parent's) and the node's ``NodeID`` attribute. A node class overriding ``resolve_id``
+    or ``resolve_typename``, a source that is not a ``Node`` instance and an id that is None
+    (an assertion in ``_id``) or awaitable take the resolver."""
+    resolver = definition.base_resolver
+    if resolver is None or definition.extensions or definition.is_async:
+        return None
+    if getattr(resolver.wrapped_func, "__func__", None) is not _NODE_ID_RESOLVER:
+        return None
+    if getattr(field.resolve, "__name__", None) != "_resolver":
+        return None
+    type_name = parent_type.name
+
+    def read(source: Any) -> Any:
+        attribute = _node_id_attribute(source.__class__)
+        if attribute is None:
+            return NORMAL
+        node_id = getattr(source, attribute)
+        if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
+            return NORMAL
+        return GlobalID(type_name=type_name, node_id=str(node_id))
+
+    return read
+
+
+_NODE_ID_RESOLVER = relay.Node.__dict__["_id"].__func__
+_DEFAULT_RESOLVE_ID = relay.Node.__dict__["resolve_id"].__func__
+_DEFAULT_RESOLVE_TYPENAME = relay.Node.__dict__["resolve_typename"].__func__
+_node_id_attributes: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
+
+
+def _node_id_attribute(cls: type) -> str | None:
+    """The ``NodeID`` attribute of a node class that resolves its ids and type names as
+    ``Node`` does; None for any other class."""
+    try:
+        return _node_id_attributes[cls]
+    except KeyError:
+        pass
+    attribute = None
+    if (
+        issubclass(cls, relay.Node)
+        and cls.resolve_id.__func__ is _DEFAULT_RESOLVE_ID  # type: ignore[attr-defined]
+        and cls.resolve_typename.__func__ is _DEFAULT_RESOLVE_TYPENAME  # type: ignore[attr-defined]
+    ):
+        try:
+            attribute = cls.resolve_id_attr()
+        except Exception:  # the resolver raises it, as the field's error
+            attribute = None
+    _node_id_attributes[cls] = attribute
+    return attribute
+
+
+# Computed once per GraphQL type of a schema, on the first execution that meets it.
+_plans: weakref.WeakKeyDictionary[GraphQLObjectType, dict[str, Plain | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plans_of(parent_type: GraphQLObjectType) -> dict[str, Plain | None]:
+    plans = _plans.get(parent_type)
+    if plans is None:
+        plans = {
+            name: plain_field(parent_type, field) for name, field in parent_type.fields.items()
+        }
+        _plans[parent_type] = plans
+    return plans
+
+
+def _undirected(field_details_list: FieldDetailsList) -> bool:
+    return all(not details.node.directives for details in field_details_list)
+
+
+async def _await_completed(
+    executor: PlainFieldExecutor,
+    completed: Awaitable[Any],
+    return_type: GraphQLOutputType,
+    field_details_list: FieldDetailsList,
+    path: Path,
+) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        executor.handle_field_error(raw_error, return_type, field_details_list, path)
+        return None
+
+
+async def _awaited(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """``results`` with the values of ``awaitable_fields`` awaited (as execute_fields)."""
+    if len(awaitable_fields) == 1:
+        field = awaitable_fields[0]
+        results[field] = await results[field]
+    else:
+        awaited_results = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited_results, strict=True))
+    return results
+
+
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """The leaf's output value; None when graphql-core's completion must decide (an error,
+    or a coercion to nothing, which it reports)."""
+    try:
+        coerced = coerce(value)
+    except Exception:  # complete_plain coerces again and reports it
+        return None
+    return None if coerced is Undefined else coerced
+
+
+class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, reading plain fields directly (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self.plain_fields = manager is None or not manager.middlewares
+        self._type_plans: dict[GraphQLObjectType, dict[str, Plain | None]] = {}
+
+    @override
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        # graphql-core's execute_fields, but for the plain fields.
+        if not self.plain_fields:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        plans = self._type_plans.get(parent_type)
+        if plans is None:
+            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                plan = plans.get(field_details_list[0].node.name.value)
+                if plan is not None and _undirected(field_details_list):
+                    result = self.execute_plain_field(
+                        plan, parent_type, source_value, field_details_list, path, response_name,
+                        position_context,
+                    )  # fmt: skip
+                else:
+                    field_path = Path(path, response_name, parent_type.name)
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if result.__class__ not in _INERT and is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Ensure that awaitables created by other fields are settled,
+                # as they may also fail.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        return _awaited(results, awaitable_fields) if awaitable_fields else results
+
+    def execute_plain_field(
+        self,
+        plan: Plain,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        parent_path: Path | None,
+        response_name: str,
+        position_context: Any,
+    ) -> Any:
+        """What graphql-core's ``execute_field`` gives for a plain field: a leaf's value is
+        coerced here when that cannot fail; any other value is completed by graphql-core."""
+        try:
+            value = plan.read(source)
+        except Exception as raw_error:  # the resolver's error
+            path = Path(parent_path, response_name, parent_type.name)
+            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
+            return None
+        if value is NORMAL:
+            path = Path(parent_path, response_name, parent_type.name)
+            return self.execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        coerce = plan.coerce
+        if coerce is not None:
+            if value is None:
+                if plan.nullable:
+                    return None
+            elif value.__class__ in _INERT or not (
+                value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
+            ):
+                coerced = _coerced(coerce, value)
+                if coerced is not None:
+                    return coerced
+        path = Path(parent_path, response_name, parent_type.name)
+        return self.complete_plain(
+            plan.field, parent_type, field_details_list, path, value, position_context
+        )
+
+    def complete_plain(
+        self,
+        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A plain field's value completed as graphql-core's ``execute_field`` completes a
+        resolver's result."""
+        return_type = field.type
+        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        try:
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return _await_completed(self, completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
