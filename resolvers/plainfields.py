@@ -24,7 +24,7 @@ import inspect
 import operator
 import weakref
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -215,10 +215,13 @@ def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, reading plain fields directly (see the module's docstring)."""
 
+    # False: every field takes graphql-core's own path (the tests compare the two answers).
+    enabled: ClassVar[bool] = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        self.plain_fields = manager is None or not manager.middlewares
+        self.plain_fields = self.enabled and (manager is None or not manager.middlewares)
         self._type_plans: dict[GraphQLObjectType, dict[str, Plain | None]] = {}
 
     @override

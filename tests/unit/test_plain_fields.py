@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 from enum import Enum
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NewType
 
 import pytest
 import strawberry
 from strawberry import relay
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from graphql import GraphQLObjectType, GraphQLResolveInfo
+
+
+# A scalar that shows anything: a value that should have been awaited would show too.
+Shown = NewType("Shown", object)
+SCALARS = {Shown: strawberry.scalar(name="Shown", serialize=str, parse_value=str)}
 
 
 @strawberry.enum
@@ -53,6 +59,7 @@ class Pet:
     age: int | None
     nickname: str
     mood: Mood
+    shown: Shown | None
     tags: list[str]
     scores: list[int | None]
     friend: Pet | None
@@ -117,6 +124,7 @@ def pet(name: str = "rex", **changes: Any) -> Any:
         "age": 3,
         "nickname": name.upper(),
         "mood": Mood.HAPPY,
+        "shown": 7,
         "tags": ["a", "b"],
         "scores": [1, None, 3],
         "friend": None,
@@ -159,12 +167,14 @@ def schemas(extensions: Iterable[Any] = ()) -> tuple[strawberry.Schema, strawber
         query=Query,
         types=types,
         extensions=list(extensions),
+        config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=CountingExecutor,
     )
     stock = strawberry.Schema(
         query=Query,
         types=types,
         extensions=list(extensions),
+        config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=StrawberryGraphQLCoreExecutionContext,
     )
     return fast, stock
@@ -268,14 +278,20 @@ class TestSameAnswers:
         class Later(SimpleNamespace):
             @property
             def age(self) -> Any:
-                async def later() -> int:
-                    await asyncio.sleep(0)
-                    return 41
+                return self.later(41)
 
-                return later()
+            @property
+            def shown(self) -> Any:
+                return self.later("seen")
 
-        data, errors = await same_answer("{ pet { name age } }", root(pet=Later(**vars(pet()))))
-        assert (data, errors) == ({"pet": {"name": "rex", "age": 41}}, [])
+            @staticmethod
+            async def later(value: object) -> object:
+                await asyncio.sleep(0)
+                return value
+
+        source = root(pet=Later(**{k: v for k, v in vars(pet()).items() if k != "shown"}))
+        data, errors = await same_answer("{ pet { name age shown } }", source)
+        assert (data, errors) == ({"pet": {"name": "rex", "age": 41, "shown": "seen"}}, [])
 
     @pytest.mark.parametrize(("skip", "include"), [(True, True), (False, True), (False, False)])
     async def test_skip_and_include(self, *, skip: bool, include: bool) -> None:
