@@ -36,8 +36,9 @@ from graphql import (
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry import relay
-from strawberry.relay import GlobalID
+from strawberry.relay import GlobalID, to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -63,6 +64,15 @@ class Plain(NamedTuple):
     read: Callable[[Any], Any]  # the resolver's result from the source, or NORMAL
     coerce: Callable[[Any], Any] | None  # None: not a leaf, graphql-core completes it
     nullable: bool
+    same: type | None  # values of exactly this class coerce to themselves
+
+
+# Scalars whose coercion returns a value of this exact class unchanged.
+_UNCHANGED: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
 
 
 def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
@@ -73,9 +83,6 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
         return None
     if field.args or type(definition).get_result is not StrawberryField.get_result:
         return None
-    read = _attribute_reader(field, definition) or _node_id_reader(parent_type, field, definition)
-    if read is None:
-        return None
     nullable = not isinstance(field.type, GraphQLNonNull)
     named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     coerce = (
@@ -83,7 +90,12 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
         if isinstance(named, GraphQLScalarType | GraphQLEnumType)
         else None
     )
-    return Plain(field, read, coerce, nullable)
+    read = _attribute_reader(field, definition) or _node_id_reader(
+        parent_type, field, definition, coerce
+    )
+    if read is None:
+        return None
+    return Plain(field, read, coerce, nullable, _UNCHANGED.get(coerce))  # type: ignore[arg-type]
 
 
 def _attribute_reader(
@@ -102,13 +114,18 @@ def _attribute_reader(
 
 
 def _node_id_reader(
-    parent_type: GraphQLObjectType, field: GraphQLField, definition: StrawberryField
+    parent_type: GraphQLObjectType,
+    field: GraphQLField,
+    definition: StrawberryField,
+    coerce: Callable[[Any], Any] | None,
 ) -> Callable[[Any], Any] | None:
     """Relay's ``Node.id`` as Strawberry's ``Node._id`` resolves it: the ``GlobalID`` of the
     parent type's name (``resolve_typename`` reads the path's type name, which is the
     parent's) and the node's ``NodeID`` attribute. A node class overriding ``resolve_id``
     or ``resolve_typename``, a source that is not a ``Node`` instance and an id that is None
-    (an assertion in ``_id``) or awaitable take the resolver."""
+    (an assertion in ``_id``) or awaitable take the resolver. When the field is graphql-core's
+    ``ID`` (whose coercion of a ``GlobalID`` is ``str()``, the base64 text), the reader gives
+    that text itself."""
     resolver = definition.base_resolver
     if resolver is None or definition.extensions or definition.is_async:
         return None
@@ -127,10 +144,18 @@ def _node_id_reader(
             return NORMAL
         return GlobalID(type_name=type_name, node_id=str(node_id))
 
-    return read
+    if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
+        return read
+
+    def read_text(source: Any) -> Any:
+        found = read(source)
+        return found if found is NORMAL else to_base64(found.type_name, found.node_id)
+
+    return read_text
 
 
 _NODE_ID_RESOLVER = relay.Node.__dict__["_id"].__func__
+_GLOBAL_ID_TEXT = GlobalID.__str__
 _DEFAULT_RESOLVE_ID = relay.Node.__dict__["resolve_id"].__func__
 _DEFAULT_RESOLVE_TYPENAME = relay.Node.__dict__["resolve_typename"].__func__
 _node_id_attributes: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
@@ -202,16 +227,6 @@ async def _awaited(results: dict[str, Any], awaitable_fields: list[str]) -> dict
     return results
 
 
-def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
-    """The leaf's output value; None when graphql-core's completion must decide (an error,
-    or a coercion to nothing, which it reports)."""
-    try:
-        coerced = coerce(value)
-    except Exception:  # complete_plain coerces again and reports it
-        return None
-    return None if coerced is Undefined else coerced
-
-
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, reading plain fields directly (see the module's docstring)."""
 
@@ -246,8 +261,13 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for response_name, field_details_list in grouped_field_set.items():
-                plan = plans.get(field_details_list[0].node.name.value)
-                if plan is not None and _undirected(field_details_list):
+                node = field_details_list[0].node
+                plan = plans.get(node.name.value)
+                if (
+                    plan is not None
+                    and not node.directives
+                    and (len(field_details_list) == 1 or _undirected(field_details_list))
+                ):
                     result = self.execute_plain_field(
                         plan, parent_type, source_value, field_details_list, path, response_name,
                         position_context,
@@ -297,16 +317,29 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if value is None:
                 if plan.nullable:
                     return None
-            elif value.__class__ in _INERT or not (
-                value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
-            ):
-                coerced = _coerced(coerce, value)
+            elif value.__class__ is plan.same:
+                return value
+            else:
+                coerced = self._coerced(coerce, value)
                 if coerced is not None:
                     return coerced
         path = Path(parent_path, response_name, parent_type.name)
         return self.complete_plain(
             plan.field, parent_type, field_details_list, path, value, position_context
         )
+
+    def _coerced(self, coerce: Callable[[Any], Any], value: Any) -> Any:
+        """A leaf's output value; None when graphql-core's completion must decide (an
+        awaitable or an exception as the value, an error, a coercion to nothing)."""
+        if value.__class__ not in _INERT and (
+            value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
+        ):
+            return None
+        try:
+            coerced = coerce(value)
+        except Exception:  # complete_plain coerces again and reports it
+            return None
+        return None if coerced is Undefined else coerced
 
     def complete_plain(
         self,
