@@ -6,12 +6,17 @@ python_name)``. graphql-core still builds a ``ResolveInfo``, a ``Path`` and goes
 Strawberry's resolver wrappers and its generic ``complete_value`` for each of them: a list of
 20 chats is about 1,200 fields, and that machinery was most of the request's CPU.
 
-``PlainFieldExecutor`` reads such a field with ``getattr`` itself and, when it is a leaf
-(scalar or enum) whose value completes without trouble, coerces it with the type's own
-``coerce_output_value``, as ``complete_leaf_value`` does. Every other case takes graphql-core's
-own completion of that value: a null for a non-null field, an error, an awaitable, a value
-that does not coerce, an object or list. So errors, their paths and null propagation are
-graphql-core's. Whether a field is plain is decided once per type (``_plans_of``).
+``PlainFieldExecutor`` reads such a field with ``getattr`` itself (and Relay's ``Node.id``
+as ``Node._id`` computes it, for node classes that keep its ``resolve_id`` and
+``resolve_typename``). A leaf (scalar or enum) value that completes without trouble is coerced
+with the type's own ``coerce_output_value``, as ``complete_leaf_value`` does. An object value,
+or a list of non-null objects, whose type has no ``is_type_of`` or Strawberry's own (an
+isinstance check that never reads its info argument), is checked and its sub-fields executed
+as ``complete_object_value`` and ``complete_iterable_value`` do, without a ``ResolveInfo``.
+Every other case takes graphql-core's own completion of the value read: a null for a non-null
+field, an error or an exception as the value, an awaitable, a value that does not coerce or is
+not of its type, an abstract type. Errors, their paths and null propagation are graphql-core's.
+Whether a field is plain is decided once per type (``_plans_of``).
 
 Nothing is fast when the operation has a field middleware (a schema extension with a
 ``resolve`` hook wraps every resolver, plain or not), nor for a field whose node carries a
@@ -24,11 +29,12 @@ import inspect
 import operator
 import weakref
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -45,10 +51,13 @@ from strawberry.types.field import StrawberryField
 from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from graphql import GraphQLOutputType
     from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+
+# The sequences a list field's value is completed from here (anything else: graphql-core).
+_SEQUENCES: frozenset[type] = frozenset({list, tuple})
 
 # Values of these types are neither awaitable nor exceptions: no need to ask.
 _INERT: frozenset[type] = frozenset({str, int, bool, float, datetime, date})
@@ -65,6 +74,10 @@ class Plain(NamedTuple):
     coerce: Callable[[Any], Any] | None  # None: not a leaf, graphql-core completes it
     nullable: bool
     same: type | None  # values of exactly this class coerce to themselves
+    # An object type (T or T!) or a list's item object type ([T!] or [T!]!) whose values
+    # are completed here: with no is_type_of, or Strawberry's own (which ignores the info).
+    object_type: GraphQLObjectType | None = None
+    item_type: GraphQLObjectType | None = None
 
 
 # Scalars whose coercion returns a value of this exact class unchanged.
@@ -95,7 +108,31 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
     )
     if read is None:
         return None
-    return Plain(field, read, coerce, nullable, _UNCHANGED.get(coerce))  # type: ignore[arg-type]
+    same = _UNCHANGED.get(coerce)  # type: ignore[arg-type]
+    return Plain(field, read, coerce, nullable, same, _object_type(named), _item_type(named))
+
+
+def _object_type(named: Any) -> GraphQLObjectType | None:
+    if not isinstance(named, GraphQLObjectType):
+        return None
+    check = named.is_type_of
+    if check is None or getattr(check, "__qualname__", "") == _STRAWBERRY_IS_TYPE_OF:
+        return named
+    return None
+
+
+def _item_type(named: Any) -> GraphQLObjectType | None:
+    """T of a list type [T!] whose T ``_object_type`` accepts."""
+    if not isinstance(named, GraphQLList) or not isinstance(named.of_type, GraphQLNonNull):
+        return None
+    return _object_type(named.of_type.of_type)
+
+
+# The is_type_of Strawberry gives a type implementing interfaces: an isinstance check that
+# never reads its info argument.
+_STRAWBERRY_IS_TYPE_OF = (
+    "GraphQLCoreConverter.from_object.<locals>._get_is_type_of.<locals>.is_type_of"
+)
 
 
 def _attribute_reader(
@@ -200,6 +237,19 @@ def _plans_of(parent_type: GraphQLObjectType) -> dict[str, Plain | None]:
 
 def _undirected(field_details_list: FieldDetailsList) -> bool:
     return all(not details.node.directives for details in field_details_list)
+
+
+async def _awaited_items(results: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    """``results`` with the items at ``awaitable_indices`` awaited (as
+    complete_iterable_value)."""
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        results[index] = await results[index]
+    else:
+        awaited = await gather_with_cancel(*(results[index] for index in awaitable_indices))
+        for index, item in zip(awaitable_indices, awaited, strict=True):
+            results[index] = item
+    return results
 
 
 async def _await_completed(
@@ -312,21 +362,131 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return self.execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
-        coerce = plan.coerce
-        if coerce is not None:
-            if value is None:
-                if plan.nullable:
-                    return None
-            elif value.__class__ is plan.same:
+        if value is None:
+            if plan.nullable:
+                return None
+        elif plan.coerce is not None:
+            if value.__class__ is plan.same:
                 return value
-            else:
-                coerced = self._coerced(coerce, value)
-                if coerced is not None:
-                    return coerced
+            coerced = self._coerced(plan.coerce, value)
+            if coerced is not None:
+                return coerced
+        else:
+            path = Path(parent_path, response_name, parent_type.name)
+            completed = self._objects(plan, field_details_list, path, value, position_context)
+            if completed is not NORMAL:
+                return completed
         path = Path(parent_path, response_name, parent_type.name)
         return self.complete_plain(
             plan.field, parent_type, field_details_list, path, value, position_context
         )
+
+    def _objects(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object or list of objects completed by ``complete_objects``; NORMAL for any
+        value ``_all_of`` does not accept."""
+        if plan.object_type is not None and self._all_of(plan.object_type, [value]):
+            return self.complete_objects(
+                plan, field_details_list, path, value, position_context, listed=False
+            )
+        if (
+            plan.item_type is not None
+            and value.__class__ in _SEQUENCES
+            and self._all_of(plan.item_type, cast("Sequence[Any]", value))
+        ):
+            return self.complete_objects(
+                plan, field_details_list, path, value, position_context, listed=True
+            )
+        return NORMAL
+
+    def _all_of(self, object_type: GraphQLObjectType, values: Iterable[Any]) -> bool:
+        """Whether each value completes as an ``object_type`` without trouble: not null, no
+        exception or awaitable, and of the type (its is_type_of, which ignores the info)."""
+        check = object_type.is_type_of
+        is_awaitable = self.is_awaitable
+        for value in values:
+            if value is None or isinstance(value, Exception) or is_awaitable(value):
+                return False
+            if check is not None and not check(value, None):  # type: ignore[arg-type]
+                return False
+        return True
+
+    def complete_objects(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+        *,
+        listed: bool,
+    ) -> Any:
+        """graphql-core's completion of an object value (or of a list of them, ``listed``)
+        that ``_all_of`` accepted, as ``execute_field`` does it, without a ResolveInfo."""
+        return_type = plan.field.type
+        try:
+            if listed:
+                completed = self._object_list(
+                    plan, field_details_list, path, value, position_context
+                )
+            else:
+                completed = self.collect_and_execute_subfields(
+                    plan.object_type,  # type: ignore[arg-type]
+                    field_details_list,
+                    path,
+                    value,
+                    position_context,
+                )
+            if self.is_awaitable(completed):
+                return _await_completed(self, completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    def _object_list(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        items: Sequence[Any],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's complete_iterable_value for non-null objects, no ``@stream``."""
+        object_type: GraphQLObjectType = plan.item_type  # type: ignore[assignment]
+        item_type = GraphQLNonNull(object_type)
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    completed = self.collect_and_execute_subfields(
+                        object_type, field_details_list, item_path, item, position_context
+                    )
+                    if is_awaitable(completed):
+                        completed = _await_completed(
+                            self, completed, item_type, field_details_list, item_path
+                        )
+                        awaitable_indices.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed = None
+                completed_results.append(completed)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
+        return _awaited_items(completed_results, awaitable_indices)
 
     def _coerced(self, coerce: Callable[[Any], Any], value: Any) -> Any:
         """A leaf's output value; None when graphql-core's completion must decide (an
