@@ -25,8 +25,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
+
+from resolvers.plainfields import PlainFieldExecutor
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -71,9 +72,10 @@ _results = _Kept(KEPT)
 _encoded = _Kept(KEPT)
 
 
-class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, sharing the execution of a subscription event between the
-    subscriptions that would compute the same result (see the module's docstring)."""
+class SharedExecutor(PlainFieldExecutor):
+    """The executor that reads plain fields directly (``resolvers.plainfields``), sharing
+    the execution of a subscription event between the subscriptions that would compute the
+    same result (see the module's docstring)."""
 
     reused = 0  # results handed to a further subscription (for tests and curiosity)
 

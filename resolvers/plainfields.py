@@ -1,0 +1,530 @@
+"""Plain fields read without Strawberry's and graphql-core's per-field machinery.
+
+Most fields of an answer are plain: a Strawberry field with no resolver, no arguments and no
+field extensions (permission classes are extensions), whose value is ``getattr(source,
+python_name)``. graphql-core still builds a ``ResolveInfo``, a ``Path`` and goes through
+Strawberry's resolver wrappers and its generic ``complete_value`` for each of them: a list of
+20 chats is about 1,200 fields, and that machinery was most of the request's CPU.
+
+``PlainFieldExecutor`` reads such a field with ``getattr`` itself (and Relay's ``Node.id``
+as ``Node._id`` computes it, for node classes that keep its ``resolve_id`` and
+``resolve_typename``). A leaf (scalar or enum) value that completes without trouble is coerced
+with the type's own ``coerce_output_value``, as ``complete_leaf_value`` does. An object value,
+or a list of non-null objects, whose type has no ``is_type_of`` or Strawberry's own (an
+isinstance check that never reads its info argument), is checked and its sub-fields executed
+as ``complete_object_value`` and ``complete_iterable_value`` do, without a ``ResolveInfo``.
+Every other case takes graphql-core's own completion of the value read: a null for a non-null
+field, an error or an exception as the value, an awaitable, a value that does not coerce or is
+not of its type, an abstract type. Errors, their paths and null propagation are graphql-core's.
+Whether a field is plain is decided once per type (``_plans_of``).
+
+Nothing is fast when the operation has a field middleware (a schema extension with a
+``resolve`` hook wraps every resolver, plain or not), nor for a field whose node carries a
+directive (``@stream`` on a list, or one an extension might read).
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import weakref
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+)
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from strawberry import relay
+from strawberry.relay import GlobalID, to_base64
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+    from graphql import GraphQLOutputType
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+
+# The sequences a list field's value is completed from here (anything else: graphql-core).
+_SEQUENCES: frozenset[type] = frozenset({list, tuple})
+
+# Values of these types are neither awaitable nor exceptions: no need to ask.
+_INERT: frozenset[type] = frozenset({str, int, bool, float, datetime, date})
+
+# What a reader returns when the field must take graphql-core's own path after all.
+NORMAL: Any = object()
+
+
+class Plain(NamedTuple):
+    """How a plain field is read, and for a leaf how its value is coerced."""
+
+    field: GraphQLField
+    read: Callable[[Any], Any]  # the resolver's result from the source, or NORMAL
+    coerce: Callable[[Any], Any] | None  # None: not a leaf, graphql-core completes it
+    nullable: bool
+    same: type | None  # values of exactly this class coerce to themselves
+    # An object type (T or T!) or a list's item object type ([T!] or [T!]!) whose values
+    # are completed here: with no is_type_of, or Strawberry's own (which ignores the info).
+    object_type: GraphQLObjectType | None = None
+    item_type: GraphQLObjectType | None = None
+
+
+# Scalars whose coercion returns a value of this exact class unchanged.
+_UNCHANGED: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
+
+
+def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
+    """How to read ``field`` of ``parent_type`` without its resolver; None for a field that
+    takes graphql-core's and Strawberry's path."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.is_subscription:
+        return None
+    if field.args or type(definition).get_result is not StrawberryField.get_result:
+        return None
+    nullable = not isinstance(field.type, GraphQLNonNull)
+    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    coerce = (
+        named.coerce_output_value
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType)
+        else None
+    )
+    read = _attribute_reader(field, definition) or _node_id_reader(
+        parent_type, field, definition, coerce
+    )
+    if read is None:
+        return None
+    same = _UNCHANGED.get(coerce)  # type: ignore[arg-type]
+    return Plain(field, read, coerce, nullable, same, _object_type(named), _item_type(named))
+
+
+def _object_type(named: Any) -> GraphQLObjectType | None:
+    if not isinstance(named, GraphQLObjectType):
+        return None
+    check = named.is_type_of
+    if check is None or getattr(check, "__qualname__", "") == _STRAWBERRY_IS_TYPE_OF:
+        return named
+    return None
+
+
+def _item_type(named: Any) -> GraphQLObjectType | None:
+    """T of a list type [T!] whose T ``_object_type`` accepts."""
+    if not isinstance(named, GraphQLList) or not isinstance(named.of_type, GraphQLNonNull):
+        return None
+    return _object_type(named.of_type.of_type)
+
+
+# The is_type_of Strawberry gives a type implementing interfaces: an isinstance check that
+# never reads its info argument.
+_STRAWBERRY_IS_TYPE_OF = (
+    "GraphQLCoreConverter.from_object.<locals>._get_is_type_of.<locals>.is_type_of"
+)
+
+
+def _attribute_reader(
+    field: GraphQLField, definition: StrawberryField
+) -> Callable[[Any], Any] | None:
+    """``getattr(source, python_name)``, for a field that Strawberry resolves so: no
+    resolver, no field extensions (permission classes are extensions), no exception
+    handler (Strawberry gives such a field ``_get_basic_result`` only when none applies)
+    and the default resolver."""
+    if not definition.is_basic_field or definition.default_resolver is not getattr:
+        return None
+    if getattr(field.resolve, "__name__", None) != "_get_basic_result":
+        return None
+    attribute = definition.python_name
+    return operator.attrgetter(attribute) if isinstance(attribute, str) else None
+
+
+def _node_id_reader(
+    parent_type: GraphQLObjectType,
+    field: GraphQLField,
+    definition: StrawberryField,
+    coerce: Callable[[Any], Any] | None,
+) -> Callable[[Any], Any] | None:
+    """Relay's ``Node.id`` as Strawberry's ``Node._id`` resolves it: the ``GlobalID`` of the
+    parent type's name (``resolve_typename`` reads the path's type name, which is the
+    parent's) and the node's ``NodeID`` attribute. A node class overriding ``resolve_id``
+    or ``resolve_typename``, a source that is not a ``Node`` instance and an id that is None
+    (an assertion in ``_id``) or awaitable take the resolver. When the field is graphql-core's
+    ``ID`` (whose coercion of a ``GlobalID`` is ``str()``, the base64 text), the reader gives
+    that text itself."""
+    resolver = definition.base_resolver
+    if resolver is None or definition.extensions or definition.is_async:
+        return None
+    if getattr(resolver.wrapped_func, "__func__", None) is not _NODE_ID_RESOLVER:
+        return None
+    if getattr(field.resolve, "__name__", None) != "_resolver":
+        return None
+    type_name = parent_type.name
+
+    def read(source: Any) -> Any:
+        attribute = _node_id_attribute(source.__class__)
+        if attribute is None:
+            return NORMAL
+        node_id = getattr(source, attribute)
+        if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
+            return NORMAL
+        return GlobalID(type_name=type_name, node_id=str(node_id))
+
+    if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
+        return read
+
+    def read_text(source: Any) -> Any:
+        found = read(source)
+        return found if found is NORMAL else to_base64(found.type_name, found.node_id)
+
+    return read_text
+
+
+_NODE_ID_RESOLVER = relay.Node.__dict__["_id"].__func__
+_GLOBAL_ID_TEXT = GlobalID.__str__
+_DEFAULT_RESOLVE_ID = relay.Node.__dict__["resolve_id"].__func__
+_DEFAULT_RESOLVE_TYPENAME = relay.Node.__dict__["resolve_typename"].__func__
+_node_id_attributes: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
+
+
+def _node_id_attribute(cls: type) -> str | None:
+    """The ``NodeID`` attribute of a node class that resolves its ids and type names as
+    ``Node`` does; None for any other class."""
+    try:
+        return _node_id_attributes[cls]
+    except KeyError:
+        pass
+    attribute = None
+    if (
+        issubclass(cls, relay.Node)
+        and cls.resolve_id.__func__ is _DEFAULT_RESOLVE_ID  # type: ignore[attr-defined]
+        and cls.resolve_typename.__func__ is _DEFAULT_RESOLVE_TYPENAME  # type: ignore[attr-defined]
+    ):
+        try:
+            attribute = cls.resolve_id_attr()
+        except Exception:  # the resolver raises it, as the field's error
+            attribute = None
+    _node_id_attributes[cls] = attribute
+    return attribute
+
+
+# Computed once per GraphQL type of a schema, on the first execution that meets it.
+_plans: weakref.WeakKeyDictionary[GraphQLObjectType, dict[str, Plain | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plans_of(parent_type: GraphQLObjectType) -> dict[str, Plain | None]:
+    plans = _plans.get(parent_type)
+    if plans is None:
+        plans = {
+            name: plain_field(parent_type, field) for name, field in parent_type.fields.items()
+        }
+        _plans[parent_type] = plans
+    return plans
+
+
+def _undirected(field_details_list: FieldDetailsList) -> bool:
+    return all(not details.node.directives for details in field_details_list)
+
+
+async def _awaited_items(results: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    """``results`` with the items at ``awaitable_indices`` awaited (as
+    complete_iterable_value)."""
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        results[index] = await results[index]
+    else:
+        awaited = await gather_with_cancel(*(results[index] for index in awaitable_indices))
+        for index, item in zip(awaitable_indices, awaited, strict=True):
+            results[index] = item
+    return results
+
+
+async def _await_completed(
+    executor: PlainFieldExecutor,
+    completed: Awaitable[Any],
+    return_type: GraphQLOutputType,
+    field_details_list: FieldDetailsList,
+    path: Path,
+) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        executor.handle_field_error(raw_error, return_type, field_details_list, path)
+        return None
+
+
+async def _awaited(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """``results`` with the values of ``awaitable_fields`` awaited (as execute_fields)."""
+    if len(awaitable_fields) == 1:
+        field = awaitable_fields[0]
+        results[field] = await results[field]
+    else:
+        awaited_results = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited_results, strict=True))
+    return results
+
+
+class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, reading plain fields directly (see the module's docstring)."""
+
+    # False: every field takes graphql-core's own path (the tests compare the two answers).
+    enabled: ClassVar[bool] = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self.plain_fields = self.enabled and (manager is None or not manager.middlewares)
+        self._type_plans: dict[GraphQLObjectType, dict[str, Plain | None]] = {}
+
+    @override
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        # graphql-core's execute_fields, but for the plain fields.
+        if not self.plain_fields:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        plans = self._type_plans.get(parent_type)
+        if plans is None:
+            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                plan = plans.get(node.name.value)
+                if (
+                    plan is not None
+                    and not node.directives
+                    and (len(field_details_list) == 1 or _undirected(field_details_list))
+                ):
+                    result = self.execute_plain_field(
+                        plan, parent_type, source_value, field_details_list, path, response_name,
+                        position_context,
+                    )  # fmt: skip
+                else:
+                    field_path = Path(path, response_name, parent_type.name)
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if result.__class__ not in _INERT and is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Ensure that awaitables created by other fields are settled,
+                # as they may also fail.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        return _awaited(results, awaitable_fields) if awaitable_fields else results
+
+    def execute_plain_field(
+        self,
+        plan: Plain,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        parent_path: Path | None,
+        response_name: str,
+        position_context: Any,
+    ) -> Any:
+        """What graphql-core's ``execute_field`` gives for a plain field: a leaf's value is
+        coerced here when that cannot fail; any other value is completed by graphql-core."""
+        try:
+            value = plan.read(source)
+        except Exception as raw_error:  # the resolver's error
+            path = Path(parent_path, response_name, parent_type.name)
+            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
+            return None
+        if value is NORMAL:
+            path = Path(parent_path, response_name, parent_type.name)
+            return self.execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        if value is None:
+            if plan.nullable:
+                return None
+        elif plan.coerce is not None:
+            if value.__class__ is plan.same:
+                return value
+            coerced = self._coerced(plan.coerce, value)
+            if coerced is not None:
+                return coerced
+        else:
+            path = Path(parent_path, response_name, parent_type.name)
+            completed = self._objects(plan, field_details_list, path, value, position_context)
+            if completed is not NORMAL:
+                return completed
+        path = Path(parent_path, response_name, parent_type.name)
+        return self.complete_plain(
+            plan.field, parent_type, field_details_list, path, value, position_context
+        )
+
+    def _objects(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object or list of objects completed by ``complete_objects``; NORMAL for any
+        value ``_all_of`` does not accept."""
+        if plan.object_type is not None and self._all_of(plan.object_type, [value]):
+            return self.complete_objects(
+                plan, field_details_list, path, value, position_context, listed=False
+            )
+        if (
+            plan.item_type is not None
+            and value.__class__ in _SEQUENCES
+            and self._all_of(plan.item_type, cast("Sequence[Any]", value))
+        ):
+            return self.complete_objects(
+                plan, field_details_list, path, value, position_context, listed=True
+            )
+        return NORMAL
+
+    def _all_of(self, object_type: GraphQLObjectType, values: Iterable[Any]) -> bool:
+        """Whether each value completes as an ``object_type`` without trouble: not null, no
+        exception or awaitable, and of the type (its is_type_of, which ignores the info)."""
+        check = object_type.is_type_of
+        is_awaitable = self.is_awaitable
+        for value in values:
+            if value is None or isinstance(value, Exception) or is_awaitable(value):
+                return False
+            if check is not None and not check(value, None):  # type: ignore[arg-type]
+                return False
+        return True
+
+    def complete_objects(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+        *,
+        listed: bool,
+    ) -> Any:
+        """graphql-core's completion of an object value (or of a list of them, ``listed``)
+        that ``_all_of`` accepted, as ``execute_field`` does it, without a ResolveInfo."""
+        return_type = plan.field.type
+        try:
+            if listed:
+                completed = self._object_list(
+                    plan, field_details_list, path, value, position_context
+                )
+            else:
+                completed = self.collect_and_execute_subfields(
+                    plan.object_type,  # type: ignore[arg-type]
+                    field_details_list,
+                    path,
+                    value,
+                    position_context,
+                )
+            if self.is_awaitable(completed):
+                return _await_completed(self, completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    def _object_list(
+        self,
+        plan: Plain,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        items: Sequence[Any],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's complete_iterable_value for non-null objects, no ``@stream``."""
+        object_type: GraphQLObjectType = plan.item_type  # type: ignore[assignment]
+        item_type = GraphQLNonNull(object_type)
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    completed = self.collect_and_execute_subfields(
+                        object_type, field_details_list, item_path, item, position_context
+                    )
+                    if is_awaitable(completed):
+                        completed = _await_completed(
+                            self, completed, item_type, field_details_list, item_path
+                        )
+                        awaitable_indices.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed = None
+                completed_results.append(completed)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
+        return _awaited_items(completed_results, awaitable_indices)
+
+    def _coerced(self, coerce: Callable[[Any], Any], value: Any) -> Any:
+        """A leaf's output value; None when graphql-core's completion must decide (an
+        awaitable or an exception as the value, an error, a coercion to nothing)."""
+        if value.__class__ not in _INERT and (
+            value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
+        ):
+            return None
+        try:
+            coerced = coerce(value)
+        except Exception:  # complete_plain coerces again and reports it
+            return None
+        return None if coerced is Undefined else coerced
+
+    def complete_plain(
+        self,
+        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A plain field's value completed as graphql-core's ``execute_field`` completes a
+        resolver's result."""
+        return_type = field.type
+        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        try:
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return _await_completed(self, completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed

@@ -1,0 +1,472 @@
+"""Plain fields read directly (resolvers.plainfields) answer exactly as Strawberry's and
+graphql-core's own per-field path does: every case runs the same document on two schemas of
+the same types, one with ``PlainFieldExecutor`` and one with Strawberry's stock executor, and
+compares data and errors (message, path, locations)."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NewType
+
+import pytest
+import strawberry
+from strawberry import relay
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from typing_extensions import override
+
+from resolvers.plainfields import PlainFieldExecutor, plain_field
+from resolvers.root import GraphQLLimits, build_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from graphql import GraphQLObjectType, GraphQLResolveInfo
+
+
+# A scalar that shows anything: a value that should have been awaited would show too.
+Shown = NewType("Shown", object)
+SCALARS: dict[object, Any] = {
+    Shown: strawberry.scalar(name="Shown", serialize=str, parse_value=str)
+}
+
+
+@strawberry.enum
+class Mood(Enum):
+    HAPPY = "happy"
+    SAD = "sad"
+
+
+class Shouting(FieldExtension):
+    @override
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        return str(next_(source, info, **kwargs)).upper()
+
+
+class Denied(BasePermission):
+    message = "not for you"
+
+    @override
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Pet:
+    name: str
+    age: int | None
+    nickname: str
+    mood: Mood
+    shown: Shown | None
+    tags: list[str]
+    scores: list[int | None]
+    friend: Pet | None
+    friends: list[Pet]
+    loud: str = strawberry.field(extensions=[Shouting()])
+    secret: str | None = strawberry.field(permission_classes=[Denied], default=None)
+
+    @strawberry.field
+    def greeting(self, punctuation: str = "!") -> str:
+        return f"hello {self.name}{punctuation}"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Dog(Named):
+    name: str
+    barks: bool
+
+
+@strawberry.type
+class Cat(Named):
+    name: str
+    lives: int
+
+
+@strawberry.type
+class Book(relay.Node):
+    code: relay.NodeID[str]
+    title: str
+
+
+@strawberry.type
+class CustomBook(relay.Node):
+    code: relay.NodeID[str]
+
+    @override
+    @classmethod
+    def resolve_id(cls, root: CustomBook, *, info: strawberry.Info) -> str:
+        return f"custom-{root.code}"
+
+
+@strawberry.type
+class Query:
+    pet: Pet | None
+    pets: list[Pet] | None
+    strict_pet: Pet
+    named: list[Named] | None
+    dog: Dog | None
+    dogs: list[Dog] | None
+    animal: Dog | Cat | None
+    books: list[Book]
+    custom_books: list[CustomBook]
+
+
+def pet(name: str = "rex", **changes: Any) -> Any:
+    """A source object for Pet (Pet implements no interface: any object with the
+    attributes is one)."""
+    values: dict[str, Any] = {
+        "name": name,
+        "age": 3,
+        "nickname": name.upper(),
+        "mood": Mood.HAPPY,
+        "shown": 7,
+        "tags": ["a", "b"],
+        "scores": [1, None, 3],
+        "friend": None,
+        "friends": [],
+        "loud": f"{name} barks",
+        "secret": "s",
+    }
+    values.update(changes)
+    return SimpleNamespace(**values)
+
+
+def root(**values: Any) -> Any:
+    defaults: dict[str, Any] = {
+        "pet": pet(),
+        "pets": [pet("rex"), pet("fido")],
+        "strict_pet": pet("max"),
+        "named": [Dog(name="d", barks=True), Cat(name="c", lives=9)],
+        "animal": Cat(name="c", lives=7),
+        "dog": Dog(name="rex", barks=True),
+        "dogs": [Dog(name="a", barks=True), Dog(name="b", barks=False)],
+        "books": [Book(code="1", title="One"), Book(code="2", title="Two")],
+        "custom_books": [CustomBook(code="9")],
+    }
+    defaults.update(values)
+    return SimpleNamespace(**defaults)
+
+
+class CountingExecutor(PlainFieldExecutor):
+    """Counts the ResolveInfo objects built: a plain leaf field builds none."""
+
+    infos = 0
+
+    @override
+    def build_resolve_info(self, *args: Any, **kwargs: Any) -> GraphQLResolveInfo[Any]:
+        CountingExecutor.infos += 1
+        return super().build_resolve_info(*args, **kwargs)
+
+
+def schemas(extensions: Iterable[Any] = ()) -> tuple[strawberry.Schema, strawberry.Schema]:
+    types: list[type] = [Dog, Cat]
+    fast = strawberry.Schema(
+        query=Query,
+        types=types,
+        extensions=list(extensions),
+        config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=CountingExecutor,
+    )
+    stock = strawberry.Schema(
+        query=Query,
+        types=types,
+        extensions=list(extensions),
+        config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=StrawberryGraphQLCoreExecutionContext,
+    )
+    return fast, stock
+
+
+def formatted(errors: list[Any] | None) -> list[dict[str, Any]]:
+    return sorted((error.formatted for error in errors or []), key=repr)
+
+
+async def same_answer(
+    document: str,
+    source: Any = None,
+    variables: dict[str, Any] | None = None,
+    extensions: Iterable[Any] = (),
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The answer of the plain-field executor, checked equal to the stock executor's."""
+    fast, stock = schemas(extensions)
+    made = source if source is not None else root()
+    theirs = await stock.execute(document, root_value=made, variable_values=variables)
+    ours = await fast.execute(document, root_value=made, variable_values=variables)
+    assert ours.data == theirs.data
+    assert formatted(ours.errors) == formatted(theirs.errors)
+    return ours.data, formatted(ours.errors)
+
+
+PET_FIELDS = "name age nickname mood tags scores"
+
+
+class TestSameAnswers:
+    async def test_plain_leaves_read_without_a_resolve_info(self) -> None:
+        before = CountingExecutor.infos
+        data, errors = await same_answer(f"{{ pets {{ {PET_FIELDS} }} }}")
+        assert errors == []
+        assert data["pets"][0] == {
+            "name": "rex",
+            "age": 3,
+            "nickname": "REX",
+            "mood": "HAPPY",
+            "tags": ["a", "b"],
+            "scores": [1, None, 3],
+        }
+        # Only the lists of leaves (tags, scores) of each pet build one: graphql-core
+        # completes them.
+        assert CountingExecutor.infos - before == 2 * 2
+
+    async def test_a_null_non_null_leaf_is_the_same_error_at_the_same_path(self) -> None:
+        source = root(pets=[pet("rex"), pet("fido", nickname=None)], pet=pet(nickname=None))
+        data, errors = await same_answer(
+            "{ pets { name nickname } pet { name nickname } strictPet { nickname } }", source
+        )
+        # Null propagates to the nullable parents: the list (non-null items) and `pet`.
+        assert data == {"pets": None, "pet": None, "strictPet": {"nickname": "MAX"}}
+        paths = sorted(error["path"] for error in errors)
+        assert paths == [["pet", "nickname"], ["pets", 1, "nickname"]]
+        assert errors[0]["message"] == "Cannot return null for non-nullable field Pet.nickname."
+
+    async def test_a_null_non_null_leaf_under_a_non_null_root_nulls_the_data(self) -> None:
+        data, errors = await same_answer(
+            "{ strictPet { nickname } }", root(strict_pet=pet(nickname=None))
+        )
+        assert data is None
+        assert [error["path"] for error in errors] == [["strictPet", "nickname"]]
+
+    async def test_a_nullable_leaf_that_is_null_is_null(self) -> None:
+        data, errors = await same_answer("{ pet { age } }", root(pet=pet(age=None)))
+        assert (data, errors) == ({"pet": {"age": None}}, [])
+
+    async def test_values_that_do_not_coerce_are_the_same_errors(self) -> None:
+        source = root(
+            pets=[
+                pet("big", age=2**40),  # Int is 32-bit: the nullable field is null
+                pet("odd", age="three"),
+                pet("moody", mood="cheerful"),  # not a Mood: the non-null field errs
+                pet("tagged", tags=["ok", object()]),
+            ],
+            pet=pet(nickname=["x"]),  # a list is no String
+        )
+        data, errors = await same_answer(
+            "{ pets { name age } pet { nickname } more: pets { mood } tagged: pets { tags } }",
+            source,
+        )
+        assert data["pets"][0] == {"name": "big", "age": None}
+        assert data["pet"] is None
+        assert data["more"] is None
+        messages = " | ".join(error["message"] for error in errors)
+        assert "Int cannot represent non 32-bit signed integer value" in messages
+        assert "Enum 'Mood' cannot represent value" in messages
+
+    async def test_an_attribute_that_raises_is_the_fields_error(self) -> None:
+        class Raising(SimpleNamespace):
+            @property
+            def nickname(self) -> str:
+                raise ValueError("no nickname today")
+
+        source = root(pet=Raising(**vars(pet())), strict_pet=Raising(**vars(pet())))
+        data, errors = await same_answer("{ pet { name nickname } }", source)
+        assert data == {"pet": None}
+        assert errors[0]["message"] == "no nickname today"
+        assert errors[0]["path"] == ["pet", "nickname"]
+
+    async def test_an_awaitable_attribute_is_awaited(self) -> None:
+        class Later(SimpleNamespace):
+            @property
+            def age(self) -> Any:
+                return self.later(41)
+
+            @property
+            def shown(self) -> Any:
+                return self.later("seen")
+
+            @staticmethod
+            async def later(value: object) -> object:
+                await asyncio.sleep(0)
+                return value
+
+        source = root(pet=Later(**{k: v for k, v in vars(pet()).items() if k != "shown"}))
+        data, errors = await same_answer("{ pet { name age shown } }", source)
+        assert (data, errors) == ({"pet": {"name": "rex", "age": 41, "shown": "seen"}}, [])
+
+    @pytest.mark.parametrize(("skip", "include"), [(True, True), (False, True), (False, False)])
+    async def test_skip_and_include(self, *, skip: bool, include: bool) -> None:
+        document = """
+            query Q($skip: Boolean!, $include: Boolean!) {
+              pet {
+                name @skip(if: $skip)
+                age @include(if: $include)
+                nickname
+                ... on Pet @skip(if: $skip) { mood }
+              }
+            }
+        """
+        data, errors = await same_answer(document, variables={"skip": skip, "include": include})
+        assert errors == []
+        assert ("name" in data["pet"]) is not skip
+        assert ("age" in data["pet"]) is include
+        assert ("mood" in data["pet"]) is not skip
+
+    async def test_aliases_and_repeated_fields(self) -> None:
+        data, errors = await same_answer(
+            "{ pet { a: name b: name name name ... on Pet { name nickname } } }"
+        )
+        assert errors == []
+        assert data == {"pet": {"a": "rex", "b": "rex", "name": "rex", "nickname": "REX"}}
+
+    async def test_plain_fields_of_interface_and_union_members(self) -> None:
+        data, errors = await same_answer(
+            """{
+              named { __typename name ... on Dog { barks } ... on Cat { lives } }
+              animal { __typename ... on Named { name } ... on Cat { lives } }
+            }"""
+        )
+        assert errors == []
+        assert data["named"] == [
+            {"__typename": "Dog", "name": "d", "barks": True},
+            {"__typename": "Cat", "name": "c", "lives": 9},
+        ]
+        assert data["animal"] == {"__typename": "Cat", "name": "c", "lives": 7}
+
+    async def test_a_wrong_object_for_an_interface_member_is_the_same_error(self) -> None:
+        data, errors = await same_answer(
+            "{ named { name } }", root(named=[Dog(name="d", barks=True), pet()])
+        )
+        assert data == {"named": None}
+        assert len(errors) == 1
+
+    async def test_objects_of_a_type_with_interfaces_are_checked_as_before(self) -> None:
+        data, errors = await same_answer("{ dog { name } dogs { name barks } }")
+        assert errors == []
+        assert data == {
+            "dog": {"name": "rex"},
+            "dogs": [{"name": "a", "barks": True}, {"name": "b", "barks": False}],
+        }
+        # Not a Dog where a Dog is due: the same "Expected value of type" errors (a Cat
+        # passes, as it is Named: Strawberry's is_type_of accepts the interfaces' classes).
+        wrong = root(dog=pet(), dogs=[Dog(name="a", barks=True), pet()])
+        data, errors = await same_answer("{ dog { name } dogs { name } }", wrong)
+        assert data == {"dog": None, "dogs": None}
+        assert sorted(error["path"] for error in errors) == [["dog"], ["dogs", 1]]
+
+    async def test_a_null_or_odd_item_of_a_list_of_objects(self) -> None:
+        for items in ([pet("a"), None], [pet("a"), ValueError("bad pet")], (pet("a"),), "ab"):
+            data, _ = await same_answer("{ pets { name } }", root(pets=items))
+            assert data is not None
+
+    async def test_awaitable_items_of_a_list_of_objects(self) -> None:
+        async def later(value: Any) -> Any:
+            await asyncio.sleep(0)
+            return value
+
+        class Later(SimpleNamespace):
+            @property
+            def friends(self) -> Any:
+                return [later(pet("x")), pet("y")]
+
+            @property
+            def friend(self) -> Any:
+                return later(pet("z"))
+
+        source = root(
+            pet=Later(**{k: v for k, v in vars(pet()).items() if k not in {"friends", "friend"}})
+        )
+        data, errors = await same_answer("{ pet { friend { name } friends { name } } }", source)
+        assert errors == []
+        assert data == {"pet": {"friend": {"name": "z"}, "friends": [{"name": "x"}, {"name": "y"}]}}
+
+    async def test_nested_objects_and_lists_of_objects(self) -> None:
+        friends = [pet("a"), pet("b", nickname=None), pet("c")]
+        source = root(pet=pet(friend=pet("f"), friends=friends))
+        data, errors = await same_answer(
+            "{ pet { friend { name friend { name } } friends { name nickname } } }", source
+        )
+        # `friends` is [Pet!]!: the null climbs to `pet`, the first nullable field.
+        assert data == {"pet": None}
+        assert [error["path"] for error in errors] == [["pet", "friends", 1, "nickname"]]
+
+    async def test_fields_with_arguments_extensions_or_permissions_take_their_resolvers(
+        self,
+    ) -> None:
+        data, errors = await same_answer(
+            '{ pet { greeting plain: greeting(punctuation: "?") loud secret } }'
+        )
+        assert data == {
+            "pet": {
+                "greeting": "hello rex!",
+                "plain": "hello rex?",
+                "loud": "REX BARKS",
+                "secret": None,
+            }
+        }
+        assert [error["message"] for error in errors] == ["not for you"]
+
+    async def test_relay_ids(self) -> None:
+        data, errors = await same_answer("{ books { id title } customBooks { id } }")
+        assert errors == []
+        assert data["books"][0]["id"] == relay.to_base64("Book", "1")
+        assert data["customBooks"][0]["id"] == relay.to_base64("CustomBook", "custom-9")
+
+    async def test_a_relay_id_that_is_none_is_the_same_error(self) -> None:
+        data, errors = await same_answer(
+            "{ books { id } }",
+            root(books=[Book(code=None, title="?")]),  # type: ignore[arg-type]
+        )
+        assert data is None
+        assert errors[0]["path"] == ["books", 0, "id"]
+
+    async def test_a_field_middleware_sees_every_field(self) -> None:
+        seen: list[str] = []
+
+        class Watching(SchemaExtension):
+            @override
+            def resolve(
+                self,
+                _next: Callable[..., Any],
+                root: Any,
+                info: GraphQLResolveInfo[Any],
+                *args: str,
+                **kwargs: Any,
+            ) -> Any:
+                seen.append(info.field_name)
+                return _next(root, info, *args, **kwargs)
+
+        _, errors = await same_answer("{ pet { name nickname } }", extensions=[Watching])
+        assert errors == []
+        # Once per executor: the middleware wrapped each field, plain or not, both times.
+        assert seen == ["pet", "name", "nickname"] * 2
+
+
+class TestWhichFieldsArePlain:
+    """On the project's schema: the fields of the chat list are read directly."""
+
+    @staticmethod
+    def type_of(name: str) -> GraphQLObjectType:
+        found = build_schema(GraphQLLimits())._schema.get_type(name)
+        assert found is not None
+        return found  # type: ignore[return-value]
+
+    def test_plain_fields_and_node_ids(self) -> None:
+        user = self.type_of("User")
+        for name in ("id", "username", "bio", "role", "lastOnlineAt", "isOnline"):
+            assert plain_field(user, user.fields[name]) is not None, name
+        chat = self.type_of("Chat")
+        for name in ("id", "members", "lastMessage", "unreadMessagesCount"):
+            assert plain_field(chat, chat.fields[name]) is not None, name
+
+    def test_fields_with_resolvers_are_not(self) -> None:
+        query = self.type_of("Query")
+        assert plain_field(query, query.fields["chats"]) is None
+        message = self.type_of("Message")
+        assert plain_field(message, message.fields["chat"]) is None
