@@ -113,11 +113,14 @@ class MessengerQuery:
     ) -> Connection[Chat]:
         viewer = require_viewer(info.context)
         page = page_request(first, after, max_size=info.context.max_page_size)
+        # One transaction for the page and what its chats show (a node always shows them).
         async with info.context.uow() as uow:
             found = await service.list_chats(uow, actor=viewer, search=search_of(filter), page=page)
-        nodes = {chat.id: chat for chat in await Chat.load_many(info, found.items)}
+            overviews = await service.chat_overviews(uow, actor=viewer, chats=found.items)
+        view = View.of(info)
+        nodes = {overview.chat.id: Chat.from_overview(overview, view) for overview in overviews}
         return connection(
-            found, lambda chat: nodes[str(chat.id)], service.chat_cursor, has_previous=bool(after)
+            found, lambda chat: nodes[chat.id], service.chat_cursor, has_previous=bool(after)
         )
 
     @strawberry.field(description="One of the viewer's chats; null for any other id.")
