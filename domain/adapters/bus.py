@@ -465,14 +465,9 @@ class EventBus:
             del self._relays[channel]
             await relay.stop()
 
-    @contextlib.asynccontextmanager
-    async def listen(self, channel: str, listener: Listener) -> AsyncIterator[None]:
+    def listen(self, channel: str, listener: Listener) -> AbstractAsyncContextManager[None]:
         """``join`` and ``leave`` around a block."""
-        await self.join(channel, listener)
-        try:
-            yield
-        finally:
-            await self.leave(channel, listener)
+        return Listening(self, channel, listener)
 
     def relay_of(self, channel: str) -> ChannelRelay | None:
         """The channel's relay in this process, while it has listeners."""
@@ -577,6 +572,22 @@ class ChannelRelay:
                 listener.deliver(message)
             except Exception:  # one listener's bug must not starve the others
                 log.exception("a listener of %r failed on a message", self.channel)
+
+
+class Listening:
+    """``EventBus.listen``'s block: a plain object rather than a generator's context manager,
+    as every websocket's session guard holds one for as long as the socket is open."""
+
+    __slots__ = ("_bus", "_channel", "_listener")
+
+    def __init__(self, bus: EventBus, channel: str, listener: Listener) -> None:
+        self._bus, self._channel, self._listener = bus, channel, listener
+
+    async def __aenter__(self) -> None:
+        await self._bus.join(self._channel, self._listener)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._bus.leave(self._channel, self._listener)
 
 
 class MessageStream:
