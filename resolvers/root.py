@@ -25,6 +25,7 @@ from typing_extensions import override
 from resolvers.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from resolvers.bots import BotsMutation, BotsQuery, BotsSubscription
 from resolvers.errors import ErrorPolicy
+from resolvers.extension_runner import LeanExtensionsRunner
 from resolvers.invites import InvitesMutation, InvitesQuery, InvitesSubscription
 from resolvers.jobs import JobsMutation, JobsQuery, JobsSubscription
 from resolvers.mailing import MailingMutation, MailingQuery, MailingSubscription
@@ -43,6 +44,8 @@ from schema.scalars import SCALAR_MAP
 
 if TYPE_CHECKING:
     from graphql import ASTValidationRule, GraphQLError
+    from strawberry.extensions import SchemaExtension
+    from strawberry.extensions.runner import SchemaExtensionsRunner
     from strawberry.schema.schema import StreamResult
     from strawberry.types import ExecutionContext
 
@@ -114,6 +117,12 @@ class Schema(strawberry.Schema):
         self, query: str | None, *args: Any, **kwargs: Any
     ) -> StreamResult:
         return _syntax_errors_as_results(await super().stream(query, *args, **kwargs))
+
+    @override
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     @override
     def process_errors(

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
         ConnectionInitMessage,
         Message,
+        SubscribeMessage,
     )
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
     @override
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
+        self._forget_init_timeout()
         viewer = self.context.viewer
         if not self.connection_acknowledged or viewer is None or self._guard is not None:
             return
@@ -122,6 +125,30 @@ class SessionBoundHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if viewer.session_id is not None:
             guard = self._guard_session(viewer.user.id, viewer.session_id, viewer.expires_at)
             self._guard = asyncio.create_task(guard, name=GUARD_TASK)
+
+    @override
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # The sockets of an app send the same few documents: each operation keeps its text
+        # for as long as it runs, so they share one copy (unused copies go, as any string).
+        payload = message.get("payload")
+        if isinstance(payload, dict) and type(payload.get("query")) is str:
+            payload["query"] = sys.intern(payload["query"])
+        await super().handle_subscribe(message)
+
+    def _forget_init_timeout(self) -> None:
+        # Strawberry cancels its connection_init timeout task but keeps it (and its
+        # CancelledError with a traceback) for as long as the socket stays open.
+        waiting = self.connection_init_timeout_task
+        if waiting is None or not self.connection_init_received:
+            return
+        if waiting.done():
+            self.connection_init_timeout_task = None
+        else:
+            waiting.add_done_callback(self._init_timeout_ended)
+
+    def _init_timeout_ended(self, task: asyncio.Task[None]) -> None:
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
 
     @staticmethod
     @override

@@ -37,6 +37,7 @@ from domain.errors import ExternalUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
+    from contextlib import AbstractAsyncContextManager
 
     from redis.asyncio.client import PubSub
 
@@ -410,20 +411,20 @@ class EventBus:
         except CONNECTION_ERRORS as exc:
             raise BusUnavailable from exc
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """The channel's messages published from the moment this returns (Redis confirmed the
-        SUBSCRIBE); entering or iterating raises BusUnavailable without Redis."""
-        async with self._subscribe(channel, counted=True) as messages:
-            yield messages
+        SUBSCRIBE); entering or iterating raises BusUnavailable without Redis.
+
+        Through the channel's relay, as ``listen``: a subscriber (a websocket's subscription)
+        holds no queue, task or bus subscription of its own, only its undelivered messages.
+        """
+        return MessageStream(self, channel)
 
     @contextlib.asynccontextmanager
-    async def _subscribe(self, channel: str, *, counted: bool) -> AsyncIterator[AsyncIterator[str]]:
+    async def _subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        """The relay's own subscription of the channel (not counted: its listeners are)."""
         async with contextlib.AsyncExitStack() as stack:
             subscriber = await self._enter(stack, self._name(channel))
-            if counted:
-                self._count(channel, +1)
-                stack.callback(self._count, channel, -1)
             yield _messages(subscriber)
 
     def _count(self, channel: str, step: int) -> None:
@@ -464,14 +465,9 @@ class EventBus:
             del self._relays[channel]
             await relay.stop()
 
-    @contextlib.asynccontextmanager
-    async def listen(self, channel: str, listener: Listener) -> AsyncIterator[None]:
+    def listen(self, channel: str, listener: Listener) -> AbstractAsyncContextManager[None]:
         """``join`` and ``leave`` around a block."""
-        await self.join(channel, listener)
-        try:
-            yield
-        finally:
-            await self.leave(channel, listener)
+        return Listening(self, channel, listener)
 
     def relay_of(self, channel: str) -> ChannelRelay | None:
         """The channel's relay in this process, while it has listeners."""
@@ -552,7 +548,7 @@ class ChannelRelay:
     async def _run(self) -> None:
         error: Exception | None = None
         try:
-            async with self.bus._subscribe(self.channel, counted=False) as messages:
+            async with self.bus._subscribe(self.channel) as messages:
                 self.ready.set_result(None)
                 async for message in messages:
                     self._hand_out(message)
@@ -576,6 +572,81 @@ class ChannelRelay:
                 listener.deliver(message)
             except Exception:  # one listener's bug must not starve the others
                 log.exception("a listener of %r failed on a message", self.channel)
+
+
+class Listening:
+    """``EventBus.listen``'s block: a plain object rather than a generator's context manager,
+    as every websocket's session guard holds one for as long as the socket is open."""
+
+    __slots__ = ("_bus", "_channel", "_listener")
+
+    def __init__(self, bus: EventBus, channel: str, listener: Listener) -> None:
+        self._bus, self._channel, self._listener = bus, channel, listener
+
+    async def __aenter__(self) -> None:
+        await self._bus.join(self._channel, self._listener)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._bus.leave(self._channel, self._listener)
+
+
+class MessageStream:
+    """One subscriber of a channel (``EventBus.subscribe``): a listener of the channel's relay
+    that its holder iterates, getting the messages in the order they were published.
+
+    The relay's ``deliver`` only appends and wakes the reader: messages wait here until read
+    (as in a queue without a bound); the stream's end comes after the messages before it.
+    """
+
+    __slots__ = ("_bus", "_channel", "_ended", "_error", "_head", "_pending", "_waiter")
+
+    def __init__(self, bus: EventBus, channel: str) -> None:
+        self._bus, self._channel = bus, channel
+        self._pending: list[str] = []
+        self._head = 0  # the next message to read in _pending
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended = False
+        self._error: Exception | None = None
+
+    async def __aenter__(self) -> MessageStream:
+        await self._bus.join(self._channel, self)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._bus.leave(self._channel, self)
+
+    def __aiter__(self) -> MessageStream:
+        return self
+
+    async def __anext__(self) -> str:
+        while self._head == len(self._pending):
+            if self._ended:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        message = self._pending[self._head]
+        self._head += 1
+        if self._head == len(self._pending):  # all read: start again with an empty list
+            self._pending.clear()
+            self._head = 0
+        return message
+
+    def deliver(self, message: str) -> None:
+        self._pending.append(message)
+        self._wake()
+
+    def end(self, error: Exception | None) -> None:
+        self._ended, self._error = True, error
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 async def _messages(subscriber: Any) -> AsyncIterator[str]:

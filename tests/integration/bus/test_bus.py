@@ -322,6 +322,36 @@ class TestSubscribe:
             # Published later on the same connection, so it would come second if chat:1 leaked.
             assert await receive(other) == '"for chat 2"'
 
+    async def test_a_reader_that_falls_behind_gets_every_message_once_in_order(
+        self, subscriber: Node, publisher: EventBus
+    ) -> None:
+        bus = subscriber.bus
+        texts = [f'"burst {k}"' for k in range(50)]
+        async with bus.subscribe("chat:8") as slow, bus.subscribe("chat:8") as quick:
+            await publisher.publish_many([("chat:8", text) for text in texts])
+            got_quick = [await receive(quick) for _ in texts]
+            # The slow one read nothing yet: all fifty waited for it.
+            got_slow = [await receive(slow) for _ in texts]
+            await publisher.publish("chat:8", '"then"')
+            assert await receive(slow) == '"then"'
+            assert await receive(quick) == '"then"'
+        assert got_quick == got_slow == texts
+        # Both subscribers were listeners of one relay; leaving ended it.
+        assert bus.open_subscriptions("chat:8") == 0
+        assert bus.relay_of("chat:8") is None
+
+    async def test_messages_before_a_lost_connection_are_read_before_the_error(
+        self, redis_server: RedisServer, private_subscriber: Node, private_publisher: EventBus
+    ) -> None:
+        bus = private_subscriber.bus
+        async with bus.subscribe("chat:9") as unread, bus.subscribe("chat:9") as read:
+            await private_publisher.publish_many([("chat:9", '"one"'), ("chat:9", '"two"')])
+            assert [await receive(read), await receive(read)] == ['"one"', '"two"']
+            assert await kill_pubsub_connections(redis_server.url) == 1
+            await lost(read)
+            assert [await receive(unread), await receive(unread)] == ['"one"', '"two"']
+            await lost(unread)
+
     async def test_subscribers_arriving_at_the_same_moment_all_receive(
         self, subscriber: Node, publisher: EventBus
     ) -> None:
