@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import ExecutionResult
 from typing_extensions import override
 
+from resolvers.jsontext import graphql_json
 from resolvers.plainfields import PlainFieldExecutor
 
 if TYPE_CHECKING:
@@ -124,6 +125,6 @@ def next_message_json(message: object) -> str | None:
     if encoded is None or encoded.data is not data:
         return None
     if encoded.text is None:
-        encoded.text = json.dumps(data, separators=(",", ":"))
-    operation_id = json.dumps(message["id"], separators=(",", ":"))
+        encoded.text = graphql_json(data).decode()
+    operation_id = graphql_json(message["id"]).decode()
     return '{"id":' + operation_id + ',"type":"next","payload":{"data":' + encoded.text + "}}"

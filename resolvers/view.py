@@ -19,6 +19,7 @@ from typing_extensions import override
 
 from domain.adapters.logs import context_value
 from domain.jobs import service as jobs
+from resolvers.jsontext import graphql_json
 from resolvers.loaders import Loaders
 from resolvers.logcontext import REQUEST_ID_HEADER, new_request_id
 from resolvers.permissions import authenticate_context, bearer_token
@@ -147,8 +148,9 @@ class GraphQLView(GraphQL[Context, None]):
     @override
     def encode_json(self, data: object) -> str | bytes:
         # A subscription result shared between sockets is encoded once (resolvers.sharing).
+        # Text, not bytes: a socket sends bytes as a binary frame.
         shared = next_message_json(data)
-        return shared if shared is not None else super().encode_json(data)
+        return shared if shared is not None else graphql_json(data).decode()
 
     @override
     def decode_json(self, data: str | bytes) -> object:
