@@ -30,9 +30,15 @@ def compact_json(value: Any) -> bytes:
         body = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
         return standard_json(value)
-    if _FLOAT_SPELLED_OTHERWISE.search(body):
+    if _may_spell_a_float_otherwise(body):
         return standard_json(value)
     return body
+
+
+def _may_spell_a_float_otherwise(body: bytes) -> bool:
+    # The two substring searches cost a fifth of the pattern's scan, which alone took ten
+    # times orjson's encoding of a page of chats.
+    return (b"e-" in body or b".0000" in body) and bool(_FLOAT_SPELLED_OTHERWISE.search(body))
 
 
 def standard_json(value: Any) -> bytes:
@@ -41,10 +47,11 @@ def standard_json(value: Any) -> bytes:
 
 
 def graphql_json(value: Any) -> bytes:
-    """``compact_json``, for GraphQL's answers and socket messages; what it refuses gets the
-    standard library's lenient text, as Strawberry writes it (a NaN that orjson could not
-    write as null because the value also holds what orjson refuses)."""
+    """GraphQL's answers and socket messages: orjson's compact UTF-8 text, which may spell a
+    small float otherwise than the standard library (``1e-5`` for ``1e-05``: the same JSON
+    value, and GraphQL never promised its clients bytes). What orjson refuses gets the
+    standard library's text, as Strawberry writes it."""
     try:
-        return compact_json(value)
-    except (TypeError, ValueError):
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
         return json.dumps(value, separators=(",", ":")).encode()
