@@ -590,6 +590,11 @@ class Listening:
         await self._bus.leave(self._channel, self._listener)
 
 
+# Messages read before a stream that never empties its list drops them (amortised: at least
+# half of the list is dropped each time).
+_COMPACT_AFTER = 64
+
+
 class MessageStream:
     """One subscriber of a channel (``EventBus.subscribe``): a listener of the channel's relay
     that its holder iterates, getting the messages in the order they were published.
@@ -633,6 +638,10 @@ class MessageStream:
         self._head += 1
         if self._head == len(self._pending):  # all read: start again with an empty list
             self._pending.clear()
+            self._head = 0
+        elif self._head >= _COMPACT_AFTER and 2 * self._head >= len(self._pending):
+            # A reader always a little behind never empties the list: drop what it read.
+            del self._pending[: self._head]
             self._head = 0
         return message
 
