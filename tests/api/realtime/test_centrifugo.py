@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ import jwt
 import pytest
 from typing_extensions import override
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 from domain.accounts import service as accounts
@@ -1155,3 +1156,54 @@ class TestEntry:
                 pass
 
         assert refused.value.response.status_code == 403
+
+
+async def frames_until_closed(ws: ClientConnection) -> list[dict[str, Any]]:
+    """Every message the socket still receives, until the server closes it."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), TIMEOUT)
+        except ConnectionClosed:
+            return messages
+        assert isinstance(frame, str)
+        messages.extend(json.loads(line) for line in frame.split("\n"))
+
+
+class TestSlowClient:
+    async def test_a_client_that_stops_reading_gets_a_prefix_in_order_then_3008_slow(
+        self, server: LiveServer, runtime: Runtime
+    ) -> None:
+        user = await create_member(runtime)
+        chat_id = uuid.uuid4()
+        records = _Records()
+        logging.getLogger(centrifugo.__name__).addHandler(records)
+        published: list[str] = []
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                ws = await raw_subscribed(stack, server, runtime, user)
+                ws.transport.pause_reading()  # the client stops reading its socket
+                deadline = asyncio.get_running_loop().time() + TIMEOUT
+                while not any("cannot keep up" in r.getMessage() for r in records.records):
+                    assert asyncio.get_running_loop().time() < deadline, "never counted slow"
+                    # Big frames that do not compress fill the buffers in a few hundred.
+                    cards = [
+                        message_card(chat_id, None, text=secrets.token_urlsafe(45_000))
+                        for _ in range(10)
+                    ]
+                    await emit(runtime, *(message_event("create", card, user) for card in cards))
+                    published.extend(str(card.id) for card in cards)
+                    # Paced, so the server's relay keeps up with Redis rather than hundreds
+                    # of megabytes waiting in its subscription (the loop waits on the log).
+                    await asyncio.sleep(0.02)
+                ws.transport.resume_reading()
+                messages = await frames_until_closed(ws)
+                closed = (ws.close_code, ws.close_reason)
+        finally:
+            logging.getLogger(centrifugo.__name__).removeHandler(records)
+
+        received = [m["push"]["pub"]["data"]["message"]["id"] for m in messages if "push" in m]
+        assert closed == (3008, "slow")
+        assert received == published[: len(received)]  # in order, nothing skipped before
+        assert len(received) < len(published)  # and nothing after the close
+        await wait_for_listeners(runtime, user, 0)
