@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import override
 
-from tests.tcp_proxy import CHUNK, TcpProxy, Writers, close
+from tests.tcp_proxy import TcpProxy, Writers
 
 if TYPE_CHECKING:
     import asyncio
@@ -30,15 +30,11 @@ class CuttingProxy(TcpProxy):
     async def _commands(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, both: Writers
     ) -> None:
-        try:
-            while chunk := await source.read(CHUNK):
-                if self.cuts_left and self.trigger in chunk:
-                    self.cuts_left -= 1
-                    self.cut += 1
-                    break  # the command never reaches the server
-                sink.write(chunk)
-                await sink.drain()
-        except ConnectionError:
-            pass
-        finally:
-            await close(both)
+        await self._pass_on(source, sink, both, cut_at=self._cuts)
+
+    def _cuts(self, chunk: bytes) -> bool:
+        if not (self.cuts_left and self.trigger in chunk):
+            return False
+        self.cuts_left -= 1
+        self.cut += 1
+        return True

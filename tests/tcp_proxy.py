@@ -10,6 +10,7 @@ import contextlib
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
 CHUNK = 65536
@@ -71,10 +72,17 @@ class TcpProxy:
 
     @staticmethod
     async def _pass_on(
-        source: asyncio.StreamReader, sink: asyncio.StreamWriter, both: Writers
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        both: Writers,
+        cut_at: Callable[[bytes], bool] | None = None,
     ) -> None:
+        """Everything from ``source`` to ``sink``; a chunk ``cut_at`` accepts is dropped and
+        ends the connection, both ways."""
         try:
             while chunk := await source.read(CHUNK):
+                if cut_at is not None and cut_at(chunk):
+                    break  # the chunk never reaches the other side
                 sink.write(chunk)
                 await sink.drain()
         except ConnectionError:
