@@ -1163,11 +1163,9 @@ async def frames_until_closed(ws: ClientConnection) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     while True:
         try:
-            frame = await asyncio.wait_for(ws.recv(), TIMEOUT)
+            messages.extend(await replies(ws))
         except ConnectionClosed:
             return messages
-        assert isinstance(frame, str)
-        messages.extend(json.loads(line) for line in frame.split("\n"))
 
 
 class TestSlowClient:
