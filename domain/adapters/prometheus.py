@@ -121,6 +121,20 @@ def forget_dead_processes(directory: Path) -> None:
             forget_process(directory, pid)
 
 
+def sized_files(directory: Path) -> list[str]:
+    """The sample files of ``directory`` that can be read. A process creates its file empty
+    and sizes it a moment later; prometheus_client's reader fails on the empty one (which
+    holds no samples yet), and a scrape in that moment would be a 500."""
+    found = []
+    for path in directory.glob("*.db"):
+        try:
+            if path.stat().st_size > 0:
+                found.append(str(path))
+        except FileNotFoundError:  # a live gauge's file, its process just marked dead
+            continue
+    return found
+
+
 class Aggregate(Collector):
     """Every process's samples in ``directory``, read at each collection; ``queued`` (the
     job queue's lengths by state, read by the caller) is added as a gauge."""
@@ -132,8 +146,8 @@ class Aggregate(Collector):
     @override
     def collect(self) -> Iterable[Metric]:
         forget_dead_processes(self._directory)
-        files = MultiProcessCollector(None, str(self._directory))  # type: ignore[no-untyped-call]
-        yield from files.collect()  # type: ignore[no-untyped-call]
+        files = sized_files(self._directory)
+        yield from MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
         if self._queued is not None:
             family = GaugeMetricFamily(
                 "tghub_jobs_queued", "Jobs in the queue now, due or not yet.", labels=["state"]

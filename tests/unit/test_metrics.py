@@ -1,9 +1,13 @@
-"""The metrics folder's lifecycle (who empties it) and the bounds on label values."""
+"""The metrics folder's lifecycle (who empties it), reading it while processes write to it,
+and the bounds on label values."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+from domain.adapters.prometheus import render
 from domain.metrics import join
 from resolvers.metrics import MAX_NAME_LENGTH, OTHER, OperationNames
 
@@ -39,6 +43,22 @@ class TestJoin:
 
         with join(tmp_path):
             assert not (tmp_path / LEFTOVERS[0]).exists()
+
+
+class TestRender:
+    def test_a_file_another_process_has_only_just_created_is_read_as_empty(
+        self, tmp_path: Path
+    ) -> None:
+        written = MmapedDict(str(tmp_path / "counter_41.db"))
+        key = mmap_key("tghub_jobs", "tghub_jobs_total", ["kind"], ["noop"], "Jobs run.")
+        written.write_value(key, 3.0, 0.0)
+        written.close()
+        # A writer opens its file (size 0) and only then sizes it: a scrape can come between.
+        (tmp_path / "counter_42.db").touch()
+
+        body, _ = render(tmp_path, None, None)
+
+        assert 'tghub_jobs_total{kind="noop"} 3.0' in body.decode()
 
 
 class TestOperationNames:
