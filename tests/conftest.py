@@ -13,7 +13,6 @@ import functools
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +56,7 @@ ORIGIN = "http://testserver"
 # How long a test waits for something that should happen: long enough for a loaded machine,
 # reached only when the test fails.
 DEADLINE = 60.0
+LAST_LOOK = 5.0  # seconds one look begun at the deadline may still take
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -295,13 +295,26 @@ async def http(module_app: InProcessApp, clean_state: None) -> AsyncIterator[htt
 async def until(
     condition: Callable[[], Awaitable[bool] | bool], *, within: float = DEADLINE
 ) -> None:
-    """Waits until ``condition()`` holds, looking often; fails only past the deadline."""
-    deadline = time.monotonic() + within
+    """Waits until ``condition()`` holds, looking often; fails only past the deadline, also
+    when one look itself is still waiting then (so the failure names it, rather than the
+    test's overall timeout stopping everything)."""
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + within
     while True:
         held = condition()
-        if held if isinstance(held, bool) else await held:
+        if not isinstance(held, bool):
+            # A last look, begun at the deadline, gets a moment of its own to answer.
+            look = asyncio.timeout_at(max(deadline, clock() + LAST_LOOK))
+            try:
+                async with look:
+                    held = await held
+            except TimeoutError:
+                if not look.expired():
+                    raise  # the condition's own
+                pytest.fail(f"one look was still waiting after {within:.0f} s: {condition}")
+        if held:
             return
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             pytest.fail(f"still not true after {within:.0f} s: {condition}")
         await asyncio.sleep(0.02)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
+import pytest
 from sqlalchemy import select
 
 from domain.accounts import service
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from domain.bootstrap import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
+# Under the tests' own timeout (pyproject.toml), so a command that hangs fails with its output.
+COMMAND_DEADLINE = 90
 
 
 def run_tghub(
@@ -46,15 +49,18 @@ def run_tghub(
             TGHUB_SECRET_KEY=TEST_SECRET,
             TGHUB_DATA_DIR=str(settings.data_dir),
         )
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", module, *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_DEADLINE,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # what it printed says how far it got
+        pytest.fail(f"{exc}; stdout: {exc.stdout!r}; stderr: {exc.stderr!r}")
     collect_output("-".join([module, *args[:1]]), result.stdout, result.stderr)
     return result
 
