@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 # Another aggregate's table, for searches by a member's or sender's names: one statement
 # (and one keyset) over both (see the import contract in pyproject.toml).
 from domain.accounts.model import User
+from domain.driver import DriverStatement
 from domain.errors import Invalid
 from domain.messenger.cards import ChatRow, UserCard
 from domain.messenger.errors import PrivateChatExists
@@ -221,7 +222,9 @@ def _build_page(search: str | None) -> Select[Unpack[TupleAny]]:
     )
 
 
-_plain_page = cache(partial(_build_page, None))
+@cache
+def _plain_page() -> DriverStatement:
+    return DriverStatement(_build_page(None))
 
 
 async def chats_page(
@@ -230,9 +233,10 @@ async def chats_page(
     """One page of the viewer's chats, liveliest first (legacy page numbers), and the number
     of all of them: counted by the same statement (a window over the matches, taken before
     OFFSET/LIMIT), so None when the page is empty."""
-    stmt = _build_page(search) if search_words(search) else _plain_page()
     values = {"viewer": viewer, "offset": offset, "limit": limit}
-    return _chat_rows((await session.execute(stmt, values)).all())
+    if search_words(search):
+        return _chat_rows((await session.execute(_build_page(search), values)).all())
+    return _chat_rows(await _plain_page().rows(session, values))
 
 
 def _build_keyset_page(search: str | None, *, after: bool) -> Select[Unpack[TupleAny]]:
@@ -248,7 +252,9 @@ def _build_keyset_page(search: str | None, *, after: bool) -> Select[Unpack[Tupl
     return stmt.limit(bindparam("limit"))
 
 
-_plain_keyset_page = cache(partial(_build_keyset_page, None))
+@cache
+def _plain_keyset_page(*, after: bool) -> DriverStatement:
+    return DriverStatement(_build_keyset_page(None, after=after))
 
 
 async def chats_after(
@@ -258,14 +264,13 @@ async def chats_after(
     of all the viewer's matching chats (before the cursor too): an uncorrelated subquery of
     the same statement, which PostgreSQL runs once; None when the page is empty."""
     after = page.after is not None
-    if search_words(search):
-        stmt = _build_keyset_page(search, after=after)
-    else:
-        stmt = _plain_keyset_page(after=after)
     values: dict[str, Any] = {"viewer": viewer, "limit": page.first + 1}
     if page.after is not None:
         values["after_at"], values["after_id"] = _time_key(page.after)
-    return _chat_rows((await session.execute(stmt, values)).all())
+    if search_words(search):
+        stmt = _build_keyset_page(search, after=after)
+        return _chat_rows((await session.execute(stmt, values)).all())
+    return _chat_rows(await _plain_keyset_page(after=after).rows(session, values))
 
 
 def _time_key(after: tuple[str, ...]) -> tuple[datetime, uuid.UUID]:
@@ -370,8 +375,8 @@ class ListedMember:
 
 
 @cache
-def _listed_members() -> Select[Unpack[TupleAny]]:
-    return (
+def _listed_members() -> DriverStatement:
+    return DriverStatement(
         select(ChatMember.chat_id, ChatMember.last_read_at, *_user_columns(User, ""))
         .join(User, User.id == ChatMember.user_id)
         .where(ChatMember.chat_id == func.any(_ids("chat_ids")))
@@ -383,7 +388,7 @@ async def listed_members(
     session: AsyncSession, chat_ids: Sequence[uuid.UUID]
 ) -> list[ListedMember]:
     """Members of these chats with their users, in the order they joined."""
-    rows = (await session.execute(_listed_members(), {"chat_ids": list(chat_ids)})).all()
+    rows = await _listed_members().rows(session, {"chat_ids": list(chat_ids)})
     cards = _UserCards()
     return [ListedMember(row[0], row[1], cards.card(row[2:])) for row in rows]
 
@@ -432,7 +437,7 @@ def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: ColumnElement[Any]) ->
 
 
 @cache
-def _chat_extras() -> Select[Unpack[TupleAny]]:
+def _chat_extras() -> DriverStatement:
     listed = (
         func.unnest(_ids("chat_ids"), _ids("creator_ids"))
         .table_valued("chat_id", "creator_id")
@@ -445,7 +450,7 @@ def _chat_extras() -> Select[Unpack[TupleAny]]:
         .scalar_subquery()
     )
     sender, creator = aliased(User), aliased(User)
-    return (
+    return DriverStatement(
         select(
             listed.c.chat_id,
             _unread_of(listed.c.chat_id, bindparam("reader", type_=Uuid)),
@@ -471,7 +476,7 @@ async def chat_extras(
         "creator_ids": [creator_id for _, creator_id in chats],
         "reader": reader,
     }
-    rows = (await session.execute(_chat_extras(), values)).all()
+    rows = await _chat_extras().rows(session, values)
     cards = _UserCards()
     return {row[0]: _extras(row, cards) for row in rows}
 
