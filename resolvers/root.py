@@ -13,7 +13,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -37,6 +36,7 @@ from resolvers.sandbox import SandboxMutation, SandboxQuery
 from resolvers.sharing import SharedExecutor
 from resolvers.telegram import TelegramMutation, TelegramQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery, TrackingSubscription
+from resolvers.validation import DocumentValidationCache
 from resolvers.websocket import WebsocketOperationAuth
 from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS
@@ -144,7 +144,7 @@ async def _syntax_errors_as_results(results: StreamResult) -> StreamResult:
 
 
 def build_schema(limits: GraphQLLimits) -> Schema:
-    # Validation rule classes are built once: ValidationCache keys on them, so a per-request
+    # Validation rule classes are built once: the validation cache keys on them, so a per-request
     # limiter instance (which builds a new rule class each time) would defeat the cache.
     rules: list[type[ASTValidationRule]] = [
         alias_validator(limits.max_aliases),
@@ -166,7 +166,7 @@ def build_schema(limits: GraphQLLimits) -> Schema:
         TokenLimit,
         ParserCache,
         DepthAndAliasLimits,
-        ValidationCache,
+        DocumentValidationCache,
         WebsocketOperationAuth,
         ErrorPolicy,
     ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 
 from resolvers.root import GraphQLLimits, Schema, build_schema
+from resolvers.validation import DocumentValidationCache
 
 
 def extension(schema: Schema, name: str) -> Any:
@@ -18,7 +19,7 @@ class TestBuildSchema:
     def test_parser_and_validation_caches_are_on(self) -> None:
         extensions = build_schema(GraphQLLimits()).extensions
         assert ParserCache in extensions
-        assert ValidationCache in extensions
+        assert DocumentValidationCache in extensions
 
     def test_validation_rules_are_the_same_classes_for_every_request(self) -> None:
         schema = build_schema(GraphQLLimits(max_depth=3, max_aliases=2))
