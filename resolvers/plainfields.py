@@ -25,8 +25,10 @@ directive (``@stream`` on a list, or one an extension might read).
 
 from __future__ import annotations
 
+import base64
 import inspect
 import operator
+import uuid
 import weakref
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
@@ -44,7 +46,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry import relay
-from strawberry.relay import GlobalID, to_base64
+from strawberry.relay import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -172,23 +174,60 @@ def _node_id_reader(
         return None
     type_name = parent_type.name
 
-    def read(source: Any) -> Any:
-        attribute = _node_id_attribute(source.__class__)
-        if attribute is None:
-            return NORMAL
-        node_id = getattr(source, attribute)
-        if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
-            return NORMAL
-        return GlobalID(type_name=type_name, node_id=str(node_id))
-
     if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
+
+        def read(source: Any) -> Any:
+            node_id = _node_id(source)
+            if node_id is NORMAL:
+                return NORMAL
+            return GlobalID(type_name=type_name, node_id=str(node_id))
+
         return read
+    texts = _GlobalIdTexts(type_name)
 
     def read_text(source: Any) -> Any:
-        found = read(source)
-        return found if found is NORMAL else to_base64(found.type_name, found.node_id)
+        node_id = _node_id(source)
+        return NORMAL if node_id is NORMAL else texts.text(node_id)
 
     return read_text
+
+
+def _node_id(source: Any) -> Any:
+    """The node id ``Node._id`` would make a GlobalID of; NORMAL when the resolver must run."""
+    attribute = _node_id_attribute(source.__class__)
+    if attribute is None:
+        return NORMAL
+    node_id = getattr(source, attribute)
+    if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
+        return NORMAL
+    return node_id
+
+
+class _GlobalIdTexts:
+    """``str(GlobalID(type_name, str(node_id)))`` (``to_base64`` of "type_name:node_id")
+    without the dataclass, remembered for the node ids seen last: the same users' ids come
+    back in every chat list."""
+
+    SIZE = 4096
+    # Equal keys of these exact classes have equal texts (unlike 1 and True, or 1 and 1.0).
+    KEYS: frozenset[type] = frozenset({str, int, uuid.UUID})
+
+    def __init__(self, type_name: str) -> None:
+        self.prefix = f"{type_name}:"
+        self.texts: dict[Any, str] = {}
+
+    def text(self, node_id: Any) -> str:
+        if node_id.__class__ not in self.KEYS:
+            return self.computed(node_id)
+        found = self.texts.get(node_id)
+        if found is None:
+            if len(self.texts) >= self.SIZE:
+                self.texts.clear()
+            found = self.texts[node_id] = self.computed(node_id)
+        return found
+
+    def computed(self, node_id: Any) -> str:
+        return base64.b64encode(f"{self.prefix}{node_id!s}".encode()).decode()
 
 
 _NODE_ID_RESOLVER = relay.Node.__dict__["_id"].__func__

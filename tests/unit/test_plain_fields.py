@@ -6,6 +6,7 @@ compares data and errors (message, path, locations)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from enum import Enum
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NewType
@@ -19,7 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
 
-from resolvers.plainfields import PlainFieldExecutor, plain_field
+from resolvers.plainfields import PlainFieldExecutor, _GlobalIdTexts, plain_field
 from resolvers.root import GraphQLLimits, build_schema
 
 if TYPE_CHECKING:
@@ -98,6 +99,13 @@ class Book(relay.Node):
 
 
 @strawberry.type
+class Tome(relay.Node):
+    """A node with ids of any class (the test sets them)."""
+
+    code: relay.NodeID[Any]
+
+
+@strawberry.type
 class CustomBook(relay.Node):
     code: relay.NodeID[str]
 
@@ -118,6 +126,7 @@ class Query:
     animal: Dog | Cat | None
     books: list[Book]
     custom_books: list[CustomBook]
+    tomes: list[Tome]
 
 
 def pet(name: str = "rex", **changes: Any) -> Any:
@@ -151,6 +160,7 @@ def root(**values: Any) -> Any:
         "dogs": [Dog(name="a", barks=True), Dog(name="b", barks=False)],
         "books": [Book(code="1", title="One"), Book(code="2", title="Two")],
         "custom_books": [CustomBook(code="9")],
+        "tomes": [Tome(code="t")],
     }
     defaults.update(values)
     return SimpleNamespace(**defaults)
@@ -417,6 +427,30 @@ class TestSameAnswers:
         assert errors == []
         assert data["books"][0]["id"] == relay.to_base64("Book", "1")
         assert data["customBooks"][0]["id"] == relay.to_base64("CustomBook", "custom-9")
+
+    async def test_relay_ids_of_every_class_and_their_remembered_texts(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Equal ids of other classes (1 and True, 1 and 1.0) show differently: none may take
+        # the text remembered for another. A small memory is cleared as it fills.
+        monkeypatch.setattr(_GlobalIdTexts, "SIZE", 3)
+        codes: list[Any] = [1, True, 1.0, "1", uuid.UUID(int=1), 1, True, "1", uuid.UUID(int=1)]
+        for _ in range(2):
+            data, errors = await same_answer(
+                "{ tomes { id } }", root(tomes=[Tome(code=code) for code in codes])
+            )
+            assert errors == []
+            assert [tome["id"] for tome in data["tomes"]] == [
+                relay.to_base64("Tome", str(code)) for code in codes
+            ]
+
+    def test_the_remembered_id_texts_stay_few(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_GlobalIdTexts, "SIZE", 3)
+        texts = _GlobalIdTexts("Tome")
+        assert [texts.text(code) for code in range(10)] == [
+            relay.to_base64("Tome", str(code)) for code in range(10)
+        ]
+        assert len(texts.texts) <= 3
 
     async def test_a_relay_id_that_is_none_is_the_same_error(self) -> None:
         data, errors = await same_answer(
