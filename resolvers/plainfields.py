@@ -80,6 +80,7 @@ class Plain(NamedTuple):
     # are completed here: with no is_type_of, or Strawberry's own (which ignores the info).
     object_type: GraphQLObjectType | None = None
     item_type: GraphQLObjectType | None = None
+    non_null_item: GraphQLNonNull[GraphQLObjectType] | None = None  # the schema's T! of [T!]
 
 
 # Scalars whose coercion returns a value of this exact class unchanged.
@@ -111,7 +112,9 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
     if read is None:
         return None
     same = _UNCHANGED.get(coerce)  # type: ignore[arg-type]
-    return Plain(field, read, coerce, nullable, same, _object_type(named), _item_type(named))
+    items = _non_null_items(named)
+    item_type = None if items is None else items.of_type
+    return Plain(field, read, coerce, nullable, same, _object_type(named), item_type, items)
 
 
 def _object_type(named: Any) -> GraphQLObjectType | None:
@@ -123,11 +126,11 @@ def _object_type(named: Any) -> GraphQLObjectType | None:
     return None
 
 
-def _item_type(named: Any) -> GraphQLObjectType | None:
-    """T of a list type [T!] whose T ``_object_type`` accepts."""
+def _non_null_items(named: Any) -> GraphQLNonNull[GraphQLObjectType] | None:
+    """T! of a list type [T!] whose T ``_object_type`` accepts."""
     if not isinstance(named, GraphQLList) or not isinstance(named.of_type, GraphQLNonNull):
         return None
-    return _object_type(named.of_type.of_type)
+    return named.of_type if _object_type(named.of_type.of_type) is not None else None
 
 
 # The is_type_of Strawberry gives a type implementing interfaces: an isinstance check that
@@ -499,7 +502,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """graphql-core's complete_iterable_value for non-null objects, no ``@stream``."""
         object_type: GraphQLObjectType = plan.item_type  # type: ignore[assignment]
-        item_type = GraphQLNonNull(object_type)
+        item_type: GraphQLNonNull[GraphQLObjectType] = plan.non_null_item  # type: ignore[assignment]
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
