@@ -16,7 +16,10 @@ as ``complete_object_value`` and ``complete_iterable_value`` do, without a ``Res
 Every other case takes graphql-core's own completion of the value read: a null for a non-null
 field, an error or an exception as the value, an awaitable, a value that does not coerce or is
 not of its type, an abstract type. Errors, their paths and null propagation are graphql-core's.
-Whether a field is plain is decided once per type (``_plans_of``).
+Whether a field is plain is decided once per type (``_plans_of``), and each grouped field set
+an execution meets is planned once (``FieldSet``: the items of a list share theirs), so that
+the loop over an object's fields only reads values and stores those that are their own output
+(text, booleans) or whose output is one known method (``datetime.isoformat``).
 
 Nothing is fast when the operation has a field middleware (a schema extension with a
 ``resolve`` hook wraps every resolver, plain or not), nor for a field whose node carries a
@@ -30,7 +33,7 @@ import inspect
 import operator
 import uuid
 import weakref
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from graphql import (
@@ -49,6 +52,7 @@ from strawberry import relay
 from strawberry.relay import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types import base_scalars
 from strawberry.types.field import StrawberryField
 from typing_extensions import override
 
@@ -63,6 +67,8 @@ _SEQUENCES: frozenset[type] = frozenset({list, tuple})
 
 # Values of these types are neither awaitable nor exceptions: no need to ask.
 _INERT: frozenset[type] = frozenset({str, int, bool, float, datetime, date})
+# Completed results of these types are not awaitable: the fields' own and objects' and lists'.
+_SETTLED: frozenset[type] = _INERT | {dict, list, type(None)}
 
 # What a reader returns when the field must take graphql-core's own path after all.
 NORMAL: Any = object()
@@ -81,6 +87,9 @@ class Plain(NamedTuple):
     object_type: GraphQLObjectType | None = None
     item_type: GraphQLObjectType | None = None
     non_null_item: GraphQLNonNull[GraphQLObjectType] | None = None  # the schema's T! of [T!]
+    # Values of exactly this class coerce by this function (the method the coercion calls).
+    exact: type | None = None
+    exact_coerce: Callable[[Any], Any] | None = None
 
 
 # Scalars whose coercion returns a value of this exact class unchanged.
@@ -89,6 +98,23 @@ _UNCHANGED: dict[Callable[[Any], Any], type] = {
     serialize_id: str,
     serialize_boolean: bool,
 }
+
+
+# Strawberry's Date, DateTime and Time coerce with ``value.isoformat()``: for a value of
+# exactly the class the scalar is named after, that is the class's own method.
+_ISOFORMAT = base_scalars.isoformat
+_ISOFORMAT_CLASSES: dict[str, type[date | datetime | time]] = {
+    "DateTime": datetime,
+    "Date": date,
+    "Time": time,
+}
+
+
+def _exact_class(
+    named: Any, coerce: Callable[[Any], Any] | None
+) -> type[date | datetime | time] | None:
+    """The class of the values that a leaf's ``exact_coerce`` coerces."""
+    return _ISOFORMAT_CLASSES.get(named.name) if coerce is _ISOFORMAT else None
 
 
 def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
@@ -114,7 +140,11 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
     same = _UNCHANGED.get(coerce)  # type: ignore[arg-type]
     items = _non_null_items(named)
     item_type = None if items is None else items.of_type
-    return Plain(field, read, coerce, nullable, same, _object_type(named), item_type, items)
+    exact = _exact_class(named, coerce)
+    return Plain(
+        field, read, coerce, nullable, same, _object_type(named), item_type, items,
+        exact, None if exact is None else exact.isoformat,
+    )  # fmt: skip
 
 
 def _object_type(named: Any) -> GraphQLObjectType | None:
@@ -281,6 +311,39 @@ def _undirected(field_details_list: FieldDetailsList) -> bool:
     return all(not details.node.directives for details in field_details_list)
 
 
+class FieldSet(NamedTuple):
+    """A grouped field set of an object type, each field with its plan (None: graphql-core's
+    ``execute_field``)."""
+
+    parent_type: GraphQLObjectType
+    grouped_field_set: GroupedFieldSet
+    entries: tuple[Entry, ...]
+
+
+# A field to execute: response name, field details, its plan (None: graphql-core's path)
+# and the plan's read, same and exact, at hand for the loop.
+Entry = tuple[
+    str, "FieldDetailsList", Plain | None, "Callable[[Any], Any] | None", type | None, type | None
+]
+
+
+def _entries(
+    plans: dict[str, Plain | None], grouped_field_set: GroupedFieldSet
+) -> tuple[Entry, ...]:
+    """The fields in order with their plans; a field whose node carries a directive takes
+    graphql-core's path."""
+    entries: list[Entry] = []
+    for response_name, field_details_list in grouped_field_set.items():
+        plan = plans.get(field_details_list[0].node.name.value)
+        if plan is None or not _undirected(field_details_list):
+            entries.append((response_name, field_details_list, None, None, None, None))
+        else:
+            entries.append(
+                (response_name, field_details_list, plan, plan.read, plan.same, plan.exact)
+            )
+    return tuple(entries)
+
+
 async def _awaited_items(results: list[Any], awaitable_indices: list[int]) -> list[Any]:
     """``results`` with the items at ``awaitable_indices`` awaited (as
     complete_iterable_value)."""
@@ -330,6 +393,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self.plain_fields = self.enabled and (manager is None or not manager.middlewares)
         self._type_plans: dict[GraphQLObjectType, dict[str, Plain | None]] = {}
+        self._field_sets: dict[int, FieldSet] = {}
 
     @override
     def execute_fields(
@@ -345,34 +409,13 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plans = self._type_plans.get(parent_type)
-        if plans is None:
-            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        field_set = self._field_set(parent_type, grouped_field_set)
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                plan = plans.get(node.name.value)
-                if (
-                    plan is not None
-                    and not node.directives
-                    and (len(field_details_list) == 1 or _undirected(field_details_list))
-                ):
-                    result = self.execute_plain_field(
-                        plan, parent_type, source_value, field_details_list, path, response_name,
-                        position_context,
-                    )  # fmt: skip
-                else:
-                    field_path = Path(path, response_name, parent_type.name)
-                    result = self.execute_field(
-                        parent_type, source_value, field_details_list, field_path, position_context
-                    )
-                if result is not Undefined:
-                    results[response_name] = result
-                    if result.__class__ not in _INERT and is_awaitable(result):
-                        awaitable_fields.append(response_name)
+            self._execute_entries(
+                field_set, source_value, path, position_context, results, awaitable_fields
+            )
         except Exception:
             if awaitable_fields:
                 # Ensure that awaitables created by other fields are settled,
@@ -381,7 +424,69 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         return _awaited(results, awaitable_fields) if awaitable_fields else results
 
-    def execute_plain_field(
+    def _execute_entries(
+        self,
+        field_set: FieldSet,
+        source_value: Any,
+        path: Path | None,
+        position_context: Any,
+        results: dict[str, Any],
+        awaitable_fields: list[str],
+    ) -> None:
+        """Each field's result into ``results``, and the names of the awaitable ones into
+        ``awaitable_fields`` (execute_fields' loop)."""
+        parent_type = field_set.parent_type
+        is_awaitable = self.is_awaitable
+        for response_name, field_details_list, plan, read, same, exact in field_set.entries:
+            if plan is None:
+                field_path = Path(path, response_name, parent_type.name)
+                result = self.execute_field(
+                    parent_type, source_value, field_details_list, field_path, position_context
+                )
+            else:
+                try:
+                    value = read(source_value)  # type: ignore[misc]  # (a plan has one)
+                except Exception as raw_error:  # the resolver's error
+                    field_path = Path(path, response_name, parent_type.name)
+                    self.handle_field_error(
+                        raw_error, plan.field.type, field_details_list, field_path
+                    )
+                    results[response_name] = None
+                    continue
+                # Most fields' leaves: values that are their own output, or whose output one
+                # known method gives.
+                if value.__class__ is same:
+                    results[response_name] = value
+                    continue
+                if value.__class__ is exact:
+                    results[response_name] = plan.exact_coerce(value)  # type: ignore[misc]
+                    continue
+                result = self.complete_read(
+                    plan, parent_type, source_value, field_details_list, path, response_name,
+                    position_context, value,
+                )  # fmt: skip
+            if result is not Undefined:
+                results[response_name] = result
+                if result.__class__ not in _SETTLED and is_awaitable(result):
+                    awaitable_fields.append(response_name)
+
+    def _field_set(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSet:
+        """The fields to execute for ``grouped_field_set``, planned once per execution: the
+        items of a list share one (graphql-core memoizes it per list)."""
+        found = self._field_sets.get(id(grouped_field_set))
+        if found is not None and found.parent_type is parent_type:
+            return found
+        plans = self._type_plans.get(parent_type)
+        if plans is None:
+            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        planned = FieldSet(parent_type, grouped_field_set, _entries(plans, grouped_field_set))
+        # Kept with the set itself, so that its id is not another set's while it is kept.
+        self._field_sets[id(grouped_field_set)] = planned
+        return planned
+
+    def complete_read(
         self,
         plan: Plain,
         parent_type: GraphQLObjectType,
@@ -390,15 +495,11 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         parent_path: Path | None,
         response_name: str,
         position_context: Any,
+        value: Any,
     ) -> Any:
-        """What graphql-core's ``execute_field`` gives for a plain field: a leaf's value is
-        coerced here when that cannot fail; any other value is completed by graphql-core."""
-        try:
-            value = plan.read(source)
-        except Exception as raw_error:  # the resolver's error
-            path = Path(parent_path, response_name, parent_type.name)
-            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
-            return None
+        """What graphql-core's ``execute_field`` gives for a plain field whose value ``read``
+        gave: a leaf's value is coerced here when that cannot fail; any other value is
+        completed by graphql-core."""
         if value is NORMAL:
             path = Path(parent_path, response_name, parent_type.name)
             return self.execute_field(
@@ -408,8 +509,6 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if plan.nullable:
                 return None
         elif plan.coerce is not None:
-            if value.__class__ is plan.same:
-                return value
             coerced = self._coerced(plan.coerce, value)
             if coerced is not None:
                 return coerced
@@ -503,6 +602,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's complete_iterable_value for non-null objects, no ``@stream``."""
         object_type: GraphQLObjectType = plan.item_type  # type: ignore[assignment]
         item_type: GraphQLNonNull[GraphQLObjectType] = plan.non_null_item  # type: ignore[assignment]
+        execute = self._subfields_executor(object_type, field_details_list, position_context)
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
@@ -510,9 +610,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)
                 try:
-                    completed = self.collect_and_execute_subfields(
-                        object_type, field_details_list, item_path, item, position_context
-                    )
+                    completed = execute(item_path, item)
                     if is_awaitable(completed):
                         completed = _await_completed(
                             self, completed, item_type, field_details_list, item_path
@@ -529,6 +627,27 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_indices:
             return completed_results
         return _awaited_items(completed_results, awaitable_indices)
+
+    def _subfields_executor(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        position_context: Any,
+    ) -> Callable[[Path, Any], Any]:
+        """collect_and_execute_subfields for the items of one list, collecting their
+        sub-fields once rather than looking them up per item. Should collecting fail, each
+        item does it again and fails with its own path, as before."""
+        try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+        except Exception:
+            return lambda item_path, item: self.collect_and_execute_subfields(
+                object_type, field_details_list, item_path, item, position_context
+            )
+        return lambda item_path, item: self.execute_collected_subfields(
+            object_type, item, item_path, grouped_field_set, new_defer_usages, position_context
+        )
 
     def _coerced(self, coerce: Callable[[Any], Any], value: Any) -> Any:
         """A leaf's output value; None when graphql-core's completion must decide (an

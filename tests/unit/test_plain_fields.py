@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import Enum
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NewType
@@ -106,6 +107,14 @@ class Tome(relay.Node):
 
 
 @strawberry.type
+class Diary:
+    at: datetime
+    day: date
+    hour: time
+    maybe: datetime | None
+
+
+@strawberry.type
 class CustomBook(relay.Node):
     code: relay.NodeID[str]
 
@@ -127,6 +136,7 @@ class Query:
     books: list[Book]
     custom_books: list[CustomBook]
     tomes: list[Tome]
+    diaries: list[Diary] | None
 
 
 def pet(name: str = "rex", **changes: Any) -> Any:
@@ -149,6 +159,25 @@ def pet(name: str = "rex", **changes: Any) -> Any:
     return SimpleNamespace(**values)
 
 
+class Moment(datetime):
+    """A datetime that shows otherwise: its own isoformat must be the one called."""
+
+    @override
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "a moment"
+
+
+def diary(**changes: Any) -> Any:
+    values: dict[str, Any] = {
+        "at": datetime(2026, 12, 7, 20, 30, 1, 250, tzinfo=UTC),
+        "day": date(2026, 12, 7),
+        "hour": time(20, 30, 1, 5),
+        "maybe": datetime.fromisoformat("2026-01-02T03:04:05"),  # naive
+    }
+    values.update(changes)
+    return SimpleNamespace(**values)
+
+
 def root(**values: Any) -> Any:
     defaults: dict[str, Any] = {
         "pet": pet(),
@@ -161,6 +190,7 @@ def root(**values: Any) -> Any:
         "books": [Book(code="1", title="One"), Book(code="2", title="Two")],
         "custom_books": [CustomBook(code="9")],
         "tomes": [Tome(code="t")],
+        "diaries": [diary()],
     }
     defaults.update(values)
     return SimpleNamespace(**defaults)
@@ -459,6 +489,92 @@ class TestSameAnswers:
         )
         assert data is None
         assert errors[0]["path"] == ["books", 0, "id"]
+
+    async def test_dates_and_times(self) -> None:
+        odd_zone = timezone(timedelta(hours=5, minutes=30))
+        diaries = [
+            diary(),
+            diary(at=datetime(2026, 1, 1, tzinfo=odd_zone), maybe=None),
+            diary(at=Moment(2026, 1, 1), maybe=Moment(2026, 1, 2)),  # their own isoformat
+            diary(
+                day=datetime.fromisoformat("2026-03-04T05:06"), at=date(2026, 3, 4)
+            ),  # other class
+        ]
+        data, errors = await same_answer("{ diaries { at day hour maybe } }", root(diaries=diaries))
+        assert errors == []
+        assert data["diaries"][0] == {
+            "at": "2026-12-07T20:30:01.000250+00:00",
+            "day": "2026-12-07",
+            "hour": "20:30:01.000005",
+            "maybe": "2026-01-02T03:04:05",
+        }
+        assert data["diaries"][1]["at"] == "2026-01-01T00:00:00+05:30"
+        assert data["diaries"][2]["at"] == data["diaries"][2]["maybe"] == "a moment"
+        assert data["diaries"][3]["day"] == "2026-03-04T05:06:00"
+
+    async def test_values_that_are_no_dates_are_the_same_errors(self) -> None:
+        # Text and numbers have no isoformat; a date does (for a Time too).
+        cases: list[tuple[dict[str, Any], int]] = [
+            ({"at": "2026-01-01"}, 1),
+            ({"at": None}, 1),
+            ({"maybe": 7}, 1),
+            ({"hour": date(2026, 5, 6)}, 0),
+        ]
+        for changes, erring in cases:
+            _, errors = await same_answer(
+                "{ diaries { day at hour maybe } }", root(diaries=[diary(), diary(**changes)])
+            )
+            assert len(errors) == erring, changes
+
+    async def test_the_same_type_under_other_selections(self) -> None:
+        # Each selection of a type is planned on its own: none answers with another's fields.
+        data, errors = await same_answer(
+            """{
+              pet { name age friends { nickname } }
+              strictPet { nickname mood __typename }
+              pets { age name friend { name } }
+              dog { name } dogs { barks __typename name }
+              named { ... on Dog { barks } name }
+            }""",
+            root(pet=pet(friends=[pet("f")]), pets=[pet("a", friend=pet("b")), pet("c")]),
+        )
+        assert errors == []
+        assert data["pet"] == {"name": "rex", "age": 3, "friends": [{"nickname": "F"}]}
+        assert data["strictPet"] == {"nickname": "MAX", "mood": "HAPPY", "__typename": "Pet"}
+        assert data["pets"][0] == {"age": 3, "name": "a", "friend": {"name": "b"}}
+        assert data["dogs"][1] == {"barks": False, "__typename": "Dog", "name": "b"}
+
+    async def test_subfields_that_do_not_collect_fail_per_item(self) -> None:
+        class Failing(Exception):
+            pass
+
+        def failing(executor: type[Any]) -> type[Any]:
+            class Collector(executor):  # type: ignore[misc]
+                @override
+                def collect_subfields(self, return_type: Any, field_details_list: Any) -> Any:
+                    if return_type.name == "Pet":
+                        raise Failing("no sub-fields today")
+                    return super().collect_subfields(return_type, field_details_list)
+
+            return Collector
+
+        answers = []
+        for executor in (PlainFieldExecutor, StrawberryGraphQLCoreExecutionContext):
+            schema = strawberry.Schema(
+                query=Query,
+                types=[Dog, Cat],
+                config=StrawberryConfig(scalar_map=SCALARS),
+                execution_context_class=failing(executor),
+            )
+            for pets in ([pet("a"), pet("b")], []):
+                result = await schema.execute(
+                    "{ pets { name } dog { name } }", root_value=root(pets=pets)
+                )
+                answers.append((result.data, formatted(result.errors)))
+        assert answers[:2] == answers[2:]
+        assert answers[0][0] == {"pets": None, "dog": {"name": "rex"}}
+        assert [error["path"] for error in answers[0][1]] == [["pets", 0]]
+        assert answers[1] == ({"pets": [], "dog": {"name": "rex"}}, [])
 
     async def test_a_field_middleware_sees_every_field(self) -> None:
         seen: list[str] = []
