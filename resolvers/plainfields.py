@@ -33,7 +33,7 @@ import inspect
 import operator
 import uuid
 import weakref
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from graphql import (
@@ -117,6 +117,29 @@ def _exact_class(
     return _ISOFORMAT_CLASSES.get(named.name) if coerce is _ISOFORMAT else None
 
 
+def _exact_coerce(exact: type[date | datetime | time] | None) -> Callable[[Any], Any] | None:
+    return _datetime_text if exact is datetime else None if exact is None else exact.isoformat
+
+
+_DATETIME_TEXTS_SIZE = 4096
+_datetime_texts: dict[datetime, str] = {}
+
+
+def _datetime_text(value: datetime) -> str:
+    """``value.isoformat()``, remembered for the last few thousand UTC times (the database
+    gives those): the same users' and messages' times come back in every chat list, and
+    formatting one costs ten times a lookup. Only UTC times, whose equal values show equally
+    (equal times of other zones can differ in offset, or in fold)."""
+    if value.tzinfo is not UTC:
+        return datetime.isoformat(value)
+    text = _datetime_texts.get(value)
+    if text is None:
+        if len(_datetime_texts) >= _DATETIME_TEXTS_SIZE:
+            _datetime_texts.clear()
+        text = _datetime_texts[value] = datetime.isoformat(value)
+    return text
+
+
 def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
     """How to read ``field`` of ``parent_type`` without its resolver; None for a field that
     takes graphql-core's and Strawberry's path."""
@@ -143,7 +166,7 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
     exact = _exact_class(named, coerce)
     return Plain(
         field, read, coerce, nullable, same, _object_type(named), item_type, items,
-        exact, None if exact is None else exact.isoformat,
+        exact, _exact_coerce(exact),
     )  # fmt: skip
 
 

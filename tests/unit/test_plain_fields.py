@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
 
+from resolvers import plainfields
 from resolvers.plainfields import PlainFieldExecutor, _GlobalIdTexts, plain_field
 from resolvers.root import GraphQLLimits, build_schema
 
@@ -511,6 +512,26 @@ class TestSameAnswers:
         assert data["diaries"][1]["at"] == "2026-01-01T00:00:00+05:30"
         assert data["diaries"][2]["at"] == data["diaries"][2]["maybe"] == "a moment"
         assert data["diaries"][3]["day"] == "2026-03-04T05:06:00"
+
+    async def test_equal_times_of_other_zones_show_their_own_offsets(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # UTC times' texts are remembered (a small memory here, cleared as it fills); an equal
+        # time of another zone never takes one.
+        monkeypatch.setattr(plainfields, "_DATETIME_TEXTS_SIZE", 2)
+        instant = datetime(2026, 12, 7, 20, 30, 1, 250, tzinfo=UTC)
+        zones = [UTC, timezone(timedelta(hours=5, minutes=30)), UTC, timezone(timedelta(0)), UTC]
+        diaries = [
+            diary(at=instant.astimezone(zone), maybe=instant + timedelta(seconds=index))
+            for index, zone in enumerate(zones * 2)
+        ]
+        data, errors = await same_answer("{ diaries { at maybe } }", root(diaries=diaries))
+        assert errors == []
+        assert [entry["at"][-6:] for entry in data["diaries"]] == [
+            "+00:00", "+05:30", "+00:00", "+00:00", "+00:00",
+        ] * 2  # fmt: skip
+        assert data["diaries"][9]["maybe"] == "2026-12-07T20:30:10.000250+00:00"
+        assert len(plainfields._datetime_texts) <= 2
 
     async def test_values_that_are_no_dates_are_the_same_errors(self) -> None:
         # Text and numbers have no isoformat; a date does (for a Time too).
