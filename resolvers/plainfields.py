@@ -432,7 +432,14 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        field_set = self._field_set(parent_type, grouped_field_set)
+        return self.execute_field_set(
+            self._field_set(parent_type, grouped_field_set), source_value, path, position_context
+        )
+
+    def execute_field_set(
+        self, field_set: FieldSet, source_value: Any, path: Path | None, position_context: Any
+    ) -> Any:
+        """execute_fields for a planned grouped field set."""
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         try:
@@ -658,8 +665,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Callable[[Path, Any], Any]:
         """collect_and_execute_subfields for the items of one list, collecting their
-        sub-fields once rather than looking them up per item. Should collecting fail, each
-        item does it again and fails with its own path, as before."""
+        sub-fields (and planning them) once rather than looking them up per item. Should
+        collecting fail, each item does it again and fails with its own path, as before."""
         try:
             grouped_field_set, new_defer_usages, _ = self.collect_subfields(
                 object_type, field_details_list
@@ -668,6 +675,11 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return lambda item_path, item: self.collect_and_execute_subfields(
                 object_type, field_details_list, item_path, item, position_context
             )
+        if not new_defer_usages and position_context is None:
+            # execute_collected_subfields then calls execute_fields (graphql-core's executor
+            # and its incremental one alike): here with the items' plan at hand.
+            field_set = self._field_set(object_type, grouped_field_set)
+            return lambda item_path, item: self.execute_field_set(field_set, item, item_path, None)
         return lambda item_path, item: self.execute_collected_subfields(
             object_type, item, item_path, grouped_field_set, new_defer_usages, position_context
         )

@@ -597,6 +597,35 @@ class TestSameAnswers:
         assert [error["path"] for error in answers[0][1]] == [["pets", 0]]
         assert answers[1] == ({"pets": [], "dog": {"name": "rex"}}, [])
 
+    async def test_deferred_fragments_in_lists(self) -> None:
+        # Items whose selection defers a fragment, and lists inside a deferred fragment, take
+        # graphql-core's incremental path (its defer usages, its delivery groups).
+        document = """{
+          pets {
+            name
+            ... @defer { nickname friends { name ... @defer { age } } more: friends { name } }
+          }
+          dogs { name }
+        }"""
+        source = root(pets=[pet("a", friends=[pet("x"), pet("y")]), pet("b")])
+        answers = []
+        for executor in (PlainFieldExecutor, StrawberryGraphQLCoreExecutionContext):
+            schema = strawberry.Schema(
+                query=Query,
+                types=[Dog, Cat],
+                config=StrawberryConfig(
+                    scalar_map=SCALARS, enable_experimental_incremental_execution=True
+                ),
+                execution_context_class=executor,
+            )
+            result: Any = await schema.execute(document, root_value=source)
+            parts = [result.initial_result.formatted]
+            parts += [part.formatted async for part in result.subsequent_results]
+            answers.append(parts)
+        assert answers[0] == answers[1]
+        assert len(answers[0]) > 1
+        assert "nickname" not in repr(answers[0][0])
+
     async def test_a_field_middleware_sees_every_field(self) -> None:
         seen: list[str] = []
 
