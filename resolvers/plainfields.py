@@ -229,11 +229,12 @@ def _node_id_reader(
     if getattr(field.resolve, "__name__", None) != "_resolver":
         return None
     type_name = parent_type.name
+    node_id_of = _NodeIds()
 
     if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
 
         def read(source: Any) -> Any:
-            node_id = _node_id(source)
+            node_id = node_id_of(source)
             if node_id is NORMAL:
                 return NORMAL
             return GlobalID(type_name=type_name, node_id=str(node_id))
@@ -242,21 +243,31 @@ def _node_id_reader(
     texts = _GlobalIdTexts(type_name)
 
     def read_text(source: Any) -> Any:
-        node_id = _node_id(source)
+        node_id = node_id_of(source)
         return NORMAL if node_id is NORMAL else texts.text(node_id)
 
     return read_text
 
 
-def _node_id(source: Any) -> Any:
-    """The node id ``Node._id`` would make a GlobalID of; NORMAL when the resolver must run."""
-    attribute = _node_id_attribute(source.__class__)
-    if attribute is None:
-        return NORMAL
-    node_id = getattr(source, attribute)
-    if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
-        return NORMAL
-    return node_id
+class _NodeIds:
+    """The node id ``Node._id`` would make a GlobalID of; NORMAL when the resolver must run.
+    The last source class's ``NodeID`` attribute is kept at hand: a field's sources are
+    mostly of one class."""
+
+    def __init__(self) -> None:
+        self.last: tuple[type | None, str | None] = (None, None)  # one tuple: read at once
+
+    def __call__(self, source: Any) -> Any:
+        cls, attribute = self.last
+        if source.__class__ is not cls:
+            attribute = _node_id_attribute(source.__class__)
+            self.last = (source.__class__, attribute)
+        if attribute is None:
+            return NORMAL
+        node_id = getattr(source, attribute)
+        if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
+            return NORMAL
+        return node_id
 
 
 class _GlobalIdTexts:

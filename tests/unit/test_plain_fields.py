@@ -483,6 +483,21 @@ class TestSameAnswers:
         ]
         assert len(texts.texts) <= 3
 
+    async def test_relay_ids_of_nodes_of_several_classes(self) -> None:
+        class OddBook(Book):
+            @override
+            @classmethod
+            def resolve_id(cls, root: Any, *, info: strawberry.Info) -> str:
+                return f"odd-{root.code}"
+
+        books = [Book(code="1", title=""), OddBook(code="2", title=""), Book(code="3", title="")]
+        books += [OddBook(code="4", title=""), OddBook(code="5", title="")]
+        data, errors = await same_answer("{ books { id } }", root(books=books))
+        assert errors == []
+        assert [book["id"] for book in data["books"]] == [
+            relay.to_base64("Book", code) for code in ("1", "odd-2", "3", "odd-4", "odd-5")
+        ]
+
     async def test_a_relay_id_that_is_none_is_the_same_error(self) -> None:
         data, errors = await same_answer(
             "{ books { id } }",
