@@ -56,6 +56,8 @@ from strawberry.schema.types import base_scalars
 from strawberry.types.field import StrawberryField
 from typing_extensions import override
 
+from resolvers.leafbatch import Leaf, LeafBatch
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
 
@@ -90,6 +92,7 @@ class Plain(NamedTuple):
     # Values of exactly this class coerce by this function (the method the coercion calls).
     exact: type | None = None
     exact_coerce: Callable[[Any], Any] | None = None
+    attribute: str | None = None  # the attribute ``read`` reads; None: another reader
 
 
 # Scalars whose coercion returns a value of this exact class unchanged.
@@ -155,8 +158,11 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
         if isinstance(named, GraphQLScalarType | GraphQLEnumType)
         else None
     )
-    read = _attribute_reader(field, definition) or _node_id_reader(
-        parent_type, field, definition, coerce
+    attribute = _attribute(field, definition)
+    read = (
+        _node_id_reader(parent_type, field, definition, coerce)
+        if attribute is None
+        else operator.attrgetter(attribute)
     )
     if read is None:
         return None
@@ -166,7 +172,7 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
     exact = _exact_class(named, coerce)
     return Plain(
         field, read, coerce, nullable, same, _object_type(named), item_type, items,
-        exact, _exact_coerce(exact),
+        exact, _exact_coerce(exact), attribute,
     )  # fmt: skip
 
 
@@ -193,10 +199,9 @@ _STRAWBERRY_IS_TYPE_OF = (
 )
 
 
-def _attribute_reader(
-    field: GraphQLField, definition: StrawberryField
-) -> Callable[[Any], Any] | None:
-    """``getattr(source, python_name)``, for a field that Strawberry resolves so: no
+def _attribute(field: GraphQLField, definition: StrawberryField) -> str | None:
+    """The attribute a field is read from (``getattr(source, python_name)``), for a field
+    that Strawberry resolves so: no
     resolver, no field extensions (permission classes are extensions), no exception
     handler (Strawberry gives such a field ``_get_basic_result`` only when none applies)
     and the default resolver."""
@@ -205,7 +210,7 @@ def _attribute_reader(
     if getattr(field.resolve, "__name__", None) != "_get_basic_result":
         return None
     attribute = definition.python_name
-    return operator.attrgetter(attribute) if isinstance(attribute, str) else None
+    return attribute if isinstance(attribute, str) else None
 
 
 def _node_id_reader(
@@ -352,6 +357,19 @@ class FieldSet(NamedTuple):
     parent_type: GraphQLObjectType
     grouped_field_set: GroupedFieldSet
     entries: tuple[Entry, ...]
+    batch: LeafBatch | None  # when every field is a plain leaf
+
+
+def _leaf_batch(entries: tuple[Entry, ...]) -> LeafBatch | None:
+    leaves = []
+    for response_name, _, plan, *_ in entries:
+        if plan is None or plan.coerce is None:
+            return None
+        leaves.append(
+            Leaf(response_name, plan.attribute, plan.read, plan.same, plan.exact,
+                 plan.exact_coerce, plan.nullable)
+        )  # fmt: skip
+    return LeafBatch.of(tuple(leaves))
 
 
 # A field to execute: response name, field details, its plan (None: graphql-core's path)
@@ -451,6 +469,10 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         self, field_set: FieldSet, source_value: Any, path: Path | None, position_context: Any
     ) -> Any:
         """execute_fields for a planned grouped field set."""
+        if field_set.batch is not None:
+            completed = field_set.batch.results(source_value)
+            if completed is not None:
+                return completed
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         try:
@@ -522,7 +544,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         plans = self._type_plans.get(parent_type)
         if plans is None:
             plans = self._type_plans[parent_type] = _plans_of(parent_type)
-        planned = FieldSet(parent_type, grouped_field_set, _entries(plans, grouped_field_set))
+        entries = _entries(plans, grouped_field_set)
+        planned = FieldSet(parent_type, grouped_field_set, entries, _leaf_batch(entries))
         # Kept with the set itself, so that its id is not another set's while it is kept.
         self._field_sets[id(grouped_field_set)] = planned
         return planned

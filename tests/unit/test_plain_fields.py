@@ -6,6 +6,7 @@ compares data and errors (message, path, locations)."""
 from __future__ import annotations
 
 import asyncio
+import operator
 import uuid
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import Enum
@@ -21,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
 
-from resolvers import plainfields
+from resolvers import leafbatch, plainfields
 from resolvers.plainfields import PlainFieldExecutor, _GlobalIdTexts, plain_field
 from resolvers.root import GraphQLLimits, build_schema
 
@@ -116,6 +117,44 @@ class Diary:
 
 
 @strawberry.type
+class Profile(relay.Node):
+    """All leaves: a selection of them completes in one batch (resolvers.leafbatch)."""
+
+    code: relay.NodeID[str]
+    name: str
+    bio: str | None
+    seen: datetime | None
+    online: bool
+
+
+class Watched(Profile):
+    """A Profile whose name is a property: reading it counts."""
+
+    reads = 0
+
+    @property  # type: ignore[explicit-override]  # (over a dataclass field)
+    def name(self) -> str:
+        Watched.reads += 1
+        return self.bio or "watched"
+
+    @name.setter
+    def name(self, value: str) -> None:
+        pass
+
+
+class Fallback(Profile):
+    """A Profile answering attributes it lacks through ``__getattr__``."""
+
+    calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        Fallback.calls += 1
+        return f"got {name}"
+
+
+@strawberry.type
 class CustomBook(relay.Node):
     code: relay.NodeID[str]
 
@@ -138,6 +177,7 @@ class Query:
     custom_books: list[CustomBook]
     tomes: list[Tome]
     diaries: list[Diary] | None
+    profiles: list[Profile] | None
 
 
 def pet(name: str = "rex", **changes: Any) -> Any:
@@ -179,6 +219,24 @@ def diary(**changes: Any) -> Any:
     return SimpleNamespace(**values)
 
 
+def profile(key: str, cls: type[Profile] = Profile, **changes: Any) -> Profile:
+    values: dict[str, Any] = {
+        "code": key,
+        "name": f"name {key}",
+        "bio": "bio",
+        "seen": datetime(2026, 12, 7, 20, 30, tzinfo=UTC),
+        "online": True,
+    }
+    values.update(changes)
+    return cls(**values)
+
+
+class Text(str):
+    """Text, but not exactly a str."""
+
+    __slots__ = ()
+
+
 def root(**values: Any) -> Any:
     defaults: dict[str, Any] = {
         "pet": pet(),
@@ -192,6 +250,7 @@ def root(**values: Any) -> Any:
         "custom_books": [CustomBook(code="9")],
         "tomes": [Tome(code="t")],
         "diaries": [diary()],
+        "profiles": [profile("p1"), profile("p2", bio=None, seen=None)],
     }
     defaults.update(values)
     return SimpleNamespace(**defaults)
@@ -243,6 +302,7 @@ async def same_answer(
     theirs = await stock.execute(document, root_value=made, variable_values=variables)
     ours = await fast.execute(document, root_value=made, variable_values=variables)
     assert ours.data == theirs.data
+    assert repr(ours.data) == repr(theirs.data)  # the fields' order too
     assert formatted(ours.errors) == formatted(theirs.errors)
     return ours.data, formatted(ours.errors)
 
@@ -641,6 +701,91 @@ class TestSameAnswers:
         assert len(answers[0]) > 1
         assert "nickname" not in repr(answers[0][0])
 
+    async def test_objects_of_leaves_only(self) -> None:
+        document = "{ profiles { id name bio seen online } }"
+        data, errors = await same_answer(document)
+        assert errors == []
+        assert data["profiles"][1] == {
+            "id": relay.to_base64("Profile", "p2"),
+            "name": "name p2",
+            "bio": None,
+            "seen": None,
+            "online": True,
+        }
+        assert data["profiles"][0]["seen"] == "2026-12-07T20:30:00+00:00"
+        # Another order, aliases, and the same object twice.
+        data, errors = await same_answer("{ profiles { online a: name seen b: bio name id } }")
+        assert errors == []
+        assert list(data["profiles"][0]) == ["online", "a", "seen", "b", "name", "id"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"name": None},  # null for a non-null field
+            {"name": 7},  # Int for a String: coerced
+            {"bio": Text("t")},
+            {"seen": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))},
+            {"seen": datetime.fromisoformat("2026-01-01T00:00")},
+            {"seen": "yesterday"},  # no isoformat: an error
+            {"seen": date(2026, 1, 1)},
+            {"online": 1},
+            {"code": None},  # the id's resolver fails
+            {"code": 12},  # the id's text is of its str()
+        ],
+    )
+    async def test_objects_of_leaves_with_unusual_values(self, changes: dict[str, Any]) -> None:
+        profiles = [profile("p1"), profile("p2", **changes), profile("p3")]
+        await same_answer("{ profiles { id name bio seen online } }", root(profiles=profiles))
+        await same_answer("{ profiles { name bio } }", root(profiles=profiles))
+
+    async def test_objects_of_leaves_read_from_properties_and_getattr(self) -> None:
+        profiles = [profile("p1"), profile("w", Watched), profile("f", Fallback)]
+        profiles += [profile("w2", Watched, bio="b")]
+        before = Watched.reads
+        data, errors = await same_answer(
+            "{ profiles { name bio online } }", root(profiles=profiles)
+        )
+        assert errors == []
+        assert [p["name"] for p in data["profiles"]] == ["name p1", "bio", "name f", "b"]
+        assert Watched.reads - before == 2 * 2  # once per object, in each executor
+        # An object the batch does not complete (a null for a non-null field) reads each
+        # field once all the same, however it reads them.
+        before, calls = Watched.reads, Fallback.calls
+        odd = [profile("w", Watched, online=None), profile("f", Fallback, online=None)]
+        del odd[1].__dict__["bio"]
+        await same_answer("{ profiles { name bio online } }", root(profiles=[odd[0]]))
+        await same_answer("{ profiles { name bio online } }", root(profiles=[odd[1]]))
+        assert (Watched.reads - before, Fallback.calls - calls) == (2, 2)
+        # A missing attribute: __getattr__ answers it, or it is the field's error.
+        del profiles[2].__dict__["bio"]
+        missing = profile("m")
+        del missing.__dict__["online"]
+        data, errors = await same_answer(
+            "{ profiles { name bio online } }", root(profiles=[*profiles, missing])
+        )
+        assert data["profiles"] is None
+        assert [error["path"] for error in errors] == [["profiles", 4, "online"]]
+
+    async def test_objects_of_leaves_with_many_kinds_of_values(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A batch remembers a decision per tuple of value classes (here one at a time).
+        monkeypatch.setattr(leafbatch, "DECISIONS", 1)
+        profiles = [
+            profile("a"),
+            profile("b", bio=None),
+            profile("c", name=3),
+            profile("d"),
+            profile("e", seen=None, bio=None),
+            profile("f", online=0),
+            profile("g", bio=None),
+        ]
+        data, errors = await same_answer(
+            "{ profiles { name bio seen online } }", root(profiles=profiles)
+        )
+        assert errors == []
+        assert [p["name"] for p in data["profiles"]][2] == "3"
+
     async def test_a_field_middleware_sees_every_field(self) -> None:
         seen: list[str] = []
 
@@ -661,6 +806,26 @@ class TestSameAnswers:
         assert errors == []
         # Once per executor: the middleware wrapped each field, plain or not, both times.
         assert seen == ["pet", "name", "nickname"] * 2
+
+
+class Pair:
+    def __init__(self, a: object, b: object) -> None:
+        self.a, self.b = a, b
+
+
+class TestLeafBatch:
+    def test_its_decisions_stay_few(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(leafbatch, "DECISIONS", 2)
+        leaves = tuple(
+            leafbatch.Leaf(name, name, operator.attrgetter(name), str, None, None, True)
+            for name in ("a", "b")
+        )
+        batch = leafbatch.LeafBatch.of(leaves)
+        assert batch is not None
+        for a, b in (("x", "y"), (None, "y"), ("x", None), (None, None), (1, "y")):
+            answer = batch.results(Pair(a, b))
+            assert answer == (None if a == 1 else {"a": a, "b": b})
+            assert len(batch.decisions) <= 2
 
 
 class TestWhichFieldsArePlain:
