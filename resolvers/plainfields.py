@@ -360,16 +360,36 @@ class FieldSet(NamedTuple):
     batch: LeafBatch | None  # when every field is a plain leaf
 
 
-def _leaf_batch(entries: tuple[Entry, ...]) -> LeafBatch | None:
+def _leaf_batch(parent_type: GraphQLObjectType, entries: tuple[Entry, ...]) -> LeafBatch | None:
+    """The batch of a field set whose fields are all plain leaves; the same one for the same
+    selection in every execution, so that what it learns (its decisions) lasts."""
     leaves = []
-    for response_name, _, plan, *_ in entries:
+    key = []  # the plans are the type's: response and field names say which leaves these are
+    for response_name, field_details_list, plan, *_ in entries:
         if plan is None or plan.coerce is None:
             return None
         leaves.append(
             Leaf(response_name, plan.attribute, plan.read, plan.same, plan.exact,
                  plan.exact_coerce, plan.nullable)
         )  # fmt: skip
-    return LeafBatch.of(tuple(leaves))
+        key.append((response_name, field_details_list[0].node.name.value))
+    batches = _batches.get(parent_type)
+    if batches is None:
+        batches = _batches[parent_type] = {}
+    found = batches.get(tuple(key), _NO_BATCH)
+    if found is _NO_BATCH:
+        if len(batches) >= BATCHES:
+            batches.clear()
+        found = batches[tuple(key)] = LeafBatch.of(tuple(leaves))
+    return found  # type: ignore[no-any-return]
+
+
+# The batches of each object type's selections (a few per type, in practice).
+BATCHES = 256
+_batches: weakref.WeakKeyDictionary[GraphQLObjectType, dict[Any, LeafBatch | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_NO_BATCH: Any = object()
 
 
 # A field to execute: response name, field details, its plan (None: graphql-core's path)
@@ -545,7 +565,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if plans is None:
             plans = self._type_plans[parent_type] = _plans_of(parent_type)
         entries = _entries(plans, grouped_field_set)
-        planned = FieldSet(parent_type, grouped_field_set, entries, _leaf_batch(entries))
+        planned = FieldSet(
+            parent_type, grouped_field_set, entries, _leaf_batch(parent_type, entries)
+        )
         # Kept with the set itself, so that its id is not another set's while it is kept.
         self._field_sets[id(grouped_field_set)] = planned
         return planned

@@ -766,6 +766,25 @@ class TestSameAnswers:
         assert data["profiles"] is None
         assert [error["path"] for error in errors] == [["profiles", 4, "online"]]
 
+    async def test_batches_of_several_selections(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # One batch per selection of a type, kept across executions (here one at a time).
+        monkeypatch.setattr(plainfields, "BATCHES", 1)
+        fast, stock = schemas()
+        selections = ["name bio", "a: name bio", "bio name", "bio name", "name a: bio"]
+        for selection in [*selections, "online seen"]:
+            document = f"{{ profiles {{ {selection} }} }}"
+            ours = await fast.execute(document, root_value=root())
+            theirs = await stock.execute(document, root_value=root())
+            assert (repr(ours.data), ours.errors) == (repr(theirs.data), theirs.errors)
+            profile_type = fast._schema.get_type("Profile")
+            assert len(plainfields._batches[profile_type]) == 1  # type: ignore[index]
+        assert ours.data == {
+            "profiles": [
+                {"online": True, "seen": "2026-12-07T20:30:00+00:00"},
+                {"online": True, "seen": None},
+            ]
+        }
+
     async def test_objects_of_leaves_with_many_kinds_of_values(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
