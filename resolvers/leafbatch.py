@@ -67,13 +67,20 @@ class LeafBatch:
 
     def results(self, source: Any) -> dict[str, Any] | None:
         """The completed fields of ``source``; None when the per-field path must decide."""
-        if not self._plain_class(type(source)):
+        cls, plain = self.last_class
+        if type(source) is not cls:
+            plain = self._plain_class(type(source))
+        if not plain:
             return None
         try:
             values = self.getter(source)
         except Exception:  # the per-field path reports it
             return None
-        converts = self._decision(tuple(map(type, values)))
+        classes = tuple(map(type, values))
+        try:
+            converts = self.decisions[classes]
+        except KeyError:
+            converts = self._decision(classes)
         if converts is None:
             return None
         results = dict.fromkeys(self.names)  # the selection's order
@@ -88,10 +95,7 @@ class LeafBatch:
         return results
 
     def _decision(self, classes: tuple[type, ...]) -> tuple[tuple[int, str, Any], ...] | None:
-        try:
-            return self.decisions[classes]
-        except KeyError:
-            pass
+        """Decided once for these classes (the last ``DECISIONS`` of them kept)."""
         decision = _decided(self.attribute_leaves, classes)
         if len(self.decisions) >= DECISIONS:
             self.decisions.clear()
@@ -99,10 +103,9 @@ class LeafBatch:
         return decision
 
     def _plain_class(self, cls: type) -> bool:
-        last, plain = self.last_class
-        if cls is not last:
-            plain = _plain_attributes(cls, self.python_names)  # type: ignore[arg-type]
-            self.last_class = (cls, plain)
+        """Whether ``cls`` has plain attributes, kept for the next source of that class."""
+        plain = _plain_attributes(cls, self.python_names)  # type: ignore[arg-type]
+        self.last_class = (cls, plain)
         return plain
 
 

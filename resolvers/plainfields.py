@@ -363,15 +363,10 @@ class FieldSet(NamedTuple):
 def _leaf_batch(parent_type: GraphQLObjectType, entries: tuple[Entry, ...]) -> LeafBatch | None:
     """The batch of a field set whose fields are all plain leaves; the same one for the same
     selection in every execution, so that what it learns (its decisions) lasts."""
-    leaves = []
     key = []  # the plans are the type's: response and field names say which leaves these are
     for response_name, field_details_list, plan, *_ in entries:
         if plan is None or plan.coerce is None:
             return None
-        leaves.append(
-            Leaf(response_name, plan.attribute, plan.read, plan.same, plan.exact,
-                 plan.exact_coerce, plan.nullable)
-        )  # fmt: skip
         key.append((response_name, field_details_list[0].node.name.value))
     batches = _batches.get(parent_type)
     if batches is None:
@@ -380,8 +375,17 @@ def _leaf_batch(parent_type: GraphQLObjectType, entries: tuple[Entry, ...]) -> L
     if found is _NO_BATCH:
         if len(batches) >= BATCHES:
             batches.clear()
-        found = batches[tuple(key)] = LeafBatch.of(tuple(leaves))
+        found = batches[tuple(key)] = LeafBatch.of(_leaves(entries))
     return found  # type: ignore[no-any-return]
+
+
+def _leaves(entries: tuple[Entry, ...]) -> tuple[Leaf, ...]:
+    return tuple(
+        Leaf(response_name, plan.attribute, plan.read, plan.same, plan.exact,
+             plan.exact_coerce, plan.nullable)
+        for response_name, _, plan, *_ in entries
+        if plan is not None
+    )  # fmt: skip
 
 
 # The batches of each object type's selections (a few per type, in practice).

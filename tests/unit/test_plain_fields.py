@@ -753,7 +753,7 @@ class TestSameAnswers:
         before, calls = Watched.reads, Fallback.calls
         odd = [profile("w", Watched, online=None), profile("f", Fallback, online=None)]
         del odd[1].__dict__["bio"]
-        await same_answer("{ profiles { name bio online } }", root(profiles=[odd[0]]))
+        await same_answer("{ profiles { name bio online } }", root(profiles=[profile("p"), odd[0]]))
         await same_answer("{ profiles { name bio online } }", root(profiles=[odd[1]]))
         assert (Watched.reads - before, Fallback.calls - calls) == (2, 2)
         # A missing attribute: __getattr__ answers it, or it is the field's error.
