@@ -88,7 +88,10 @@ class LeafBatch:
         for position, name, coerce in converts:
             results[name] = coerce(values[position])
         for name, read in self.others:
-            value = read(source)
+            try:
+                value = read(source)
+            except Exception:  # the per-field path reports it
+                return None
             if value.__class__ is not str:
                 return None
             results[name] = value

@@ -231,6 +231,12 @@ def profile(key: str, cls: type[Profile] = Profile, **changes: Any) -> Profile:
     return cls(**values)
 
 
+class Unshowable:
+    @override
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
 class Text(str):
     """Text, but not exactly a str."""
 
@@ -731,6 +737,7 @@ class TestSameAnswers:
             {"online": 1},
             {"code": None},  # the id's resolver fails
             {"code": 12},  # the id's text is of its str()
+            {"code": Unshowable()},  # its str() fails: the id's error
         ],
     )
     async def test_objects_of_leaves_with_unusual_values(self, changes: dict[str, Any]) -> None:
