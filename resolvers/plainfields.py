@@ -16,7 +16,10 @@ as ``complete_object_value`` and ``complete_iterable_value`` do, without a ``Res
 Every other case takes graphql-core's own completion of the value read: a null for a non-null
 field, an error or an exception as the value, an awaitable, a value that does not coerce or is
 not of its type, an abstract type. Errors, their paths and null propagation are graphql-core's.
-Whether a field is plain is decided once per type (``_plans_of``).
+Whether a field is plain is decided once per type (``_plans_of``), and each grouped field set
+an execution meets is planned once (``FieldSet``: the items of a list share theirs), so that
+the loop over an object's fields only reads values and stores those that are their own output
+(text, booleans) or whose output is one known method (``datetime.isoformat``).
 
 Nothing is fast when the operation has a field middleware (a schema extension with a
 ``resolve`` hook wraps every resolver, plain or not), nor for a field whose node carries a
@@ -25,10 +28,12 @@ directive (``@stream`` on a list, or one an extension might read).
 
 from __future__ import annotations
 
+import base64
 import inspect
 import operator
+import uuid
 import weakref
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from graphql import (
@@ -44,11 +49,14 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry import relay
-from strawberry.relay import GlobalID, to_base64
+from strawberry.relay import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types import base_scalars
 from strawberry.types.field import StrawberryField
 from typing_extensions import override
+
+from resolvers.leafbatch import Leaf, LeafBatch
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -61,6 +69,8 @@ _SEQUENCES: frozenset[type] = frozenset({list, tuple})
 
 # Values of these types are neither awaitable nor exceptions: no need to ask.
 _INERT: frozenset[type] = frozenset({str, int, bool, float, datetime, date})
+# Completed results of these types are not awaitable: the fields' own and objects' and lists'.
+_SETTLED: frozenset[type] = _INERT | {dict, list, type(None)}
 
 # What a reader returns when the field must take graphql-core's own path after all.
 NORMAL: Any = object()
@@ -78,6 +88,11 @@ class Plain(NamedTuple):
     # are completed here: with no is_type_of, or Strawberry's own (which ignores the info).
     object_type: GraphQLObjectType | None = None
     item_type: GraphQLObjectType | None = None
+    non_null_item: GraphQLNonNull[GraphQLObjectType] | None = None  # the schema's T! of [T!]
+    # Values of exactly this class coerce by this function (the method the coercion calls).
+    exact: type | None = None
+    exact_coerce: Callable[[Any], Any] | None = None
+    attribute: str | None = None  # the attribute ``read`` reads; None: another reader
 
 
 # Scalars whose coercion returns a value of this exact class unchanged.
@@ -86,6 +101,46 @@ _UNCHANGED: dict[Callable[[Any], Any], type] = {
     serialize_id: str,
     serialize_boolean: bool,
 }
+
+
+# Strawberry's Date, DateTime and Time coerce with ``value.isoformat()``: for a value of
+# exactly the class the scalar is named after, that is the class's own method.
+_ISOFORMAT = base_scalars.isoformat
+_ISOFORMAT_CLASSES: dict[str, type[date | datetime | time]] = {
+    "DateTime": datetime,
+    "Date": date,
+    "Time": time,
+}
+
+
+def _exact_class(
+    named: Any, coerce: Callable[[Any], Any] | None
+) -> type[date | datetime | time] | None:
+    """The class of the values that a leaf's ``exact_coerce`` coerces."""
+    return _ISOFORMAT_CLASSES.get(named.name) if coerce is _ISOFORMAT else None
+
+
+def _exact_coerce(exact: type[date | datetime | time] | None) -> Callable[[Any], Any] | None:
+    return _datetime_text if exact is datetime else None if exact is None else exact.isoformat
+
+
+_DATETIME_TEXTS_SIZE = 4096
+_datetime_texts: dict[datetime, str] = {}
+
+
+def _datetime_text(value: datetime) -> str:
+    """``value.isoformat()``, remembered for the last few thousand UTC times (the database
+    gives those): the same users' and messages' times come back in every chat list, and
+    formatting one costs ten times a lookup. Only UTC times, whose equal values show equally
+    (equal times of other zones can differ in offset, or in fold)."""
+    if value.tzinfo is not UTC:
+        return datetime.isoformat(value)
+    text = _datetime_texts.get(value)
+    if text is None:
+        if len(_datetime_texts) >= _DATETIME_TEXTS_SIZE:
+            _datetime_texts.clear()
+        text = _datetime_texts[value] = datetime.isoformat(value)
+    return text
 
 
 def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | None:
@@ -103,13 +158,22 @@ def plain_field(parent_type: GraphQLObjectType, field: GraphQLField) -> Plain | 
         if isinstance(named, GraphQLScalarType | GraphQLEnumType)
         else None
     )
-    read = _attribute_reader(field, definition) or _node_id_reader(
-        parent_type, field, definition, coerce
+    attribute = _attribute(field, definition)
+    read = (
+        _node_id_reader(parent_type, field, definition, coerce)
+        if attribute is None
+        else operator.attrgetter(attribute)
     )
     if read is None:
         return None
     same = _UNCHANGED.get(coerce)  # type: ignore[arg-type]
-    return Plain(field, read, coerce, nullable, same, _object_type(named), _item_type(named))
+    items = _non_null_items(named)
+    item_type = None if items is None else items.of_type
+    exact = _exact_class(named, coerce)
+    return Plain(
+        field, read, coerce, nullable, same, _object_type(named), item_type, items,
+        exact, _exact_coerce(exact), attribute,
+    )  # fmt: skip
 
 
 def _object_type(named: Any) -> GraphQLObjectType | None:
@@ -121,11 +185,11 @@ def _object_type(named: Any) -> GraphQLObjectType | None:
     return None
 
 
-def _item_type(named: Any) -> GraphQLObjectType | None:
-    """T of a list type [T!] whose T ``_object_type`` accepts."""
+def _non_null_items(named: Any) -> GraphQLNonNull[GraphQLObjectType] | None:
+    """T! of a list type [T!] whose T ``_object_type`` accepts."""
     if not isinstance(named, GraphQLList) or not isinstance(named.of_type, GraphQLNonNull):
         return None
-    return _object_type(named.of_type.of_type)
+    return named.of_type if _object_type(named.of_type.of_type) is not None else None
 
 
 # The is_type_of Strawberry gives a type implementing interfaces: an isinstance check that
@@ -135,10 +199,9 @@ _STRAWBERRY_IS_TYPE_OF = (
 )
 
 
-def _attribute_reader(
-    field: GraphQLField, definition: StrawberryField
-) -> Callable[[Any], Any] | None:
-    """``getattr(source, python_name)``, for a field that Strawberry resolves so: no
+def _attribute(field: GraphQLField, definition: StrawberryField) -> str | None:
+    """The attribute a field is read from (``getattr(source, python_name)``), for a field
+    that Strawberry resolves so: no
     resolver, no field extensions (permission classes are extensions), no exception
     handler (Strawberry gives such a field ``_get_basic_result`` only when none applies)
     and the default resolver."""
@@ -147,7 +210,7 @@ def _attribute_reader(
     if getattr(field.resolve, "__name__", None) != "_get_basic_result":
         return None
     attribute = definition.python_name
-    return operator.attrgetter(attribute) if isinstance(attribute, str) else None
+    return attribute if isinstance(attribute, str) else None
 
 
 def _node_id_reader(
@@ -171,24 +234,72 @@ def _node_id_reader(
     if getattr(field.resolve, "__name__", None) != "_resolver":
         return None
     type_name = parent_type.name
+    node_id_of = _NodeIds()
 
-    def read(source: Any) -> Any:
-        attribute = _node_id_attribute(source.__class__)
+    if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
+
+        def read(source: Any) -> Any:
+            node_id = node_id_of(source)
+            if node_id is NORMAL:
+                return NORMAL
+            return GlobalID(type_name=type_name, node_id=str(node_id))
+
+        return read
+    texts = _GlobalIdTexts(type_name)
+
+    def read_text(source: Any) -> Any:
+        node_id = node_id_of(source)
+        return NORMAL if node_id is NORMAL else texts.text(node_id)
+
+    return read_text
+
+
+class _NodeIds:
+    """The node id ``Node._id`` would make a GlobalID of; NORMAL when the resolver must run.
+    The last source class's ``NodeID`` attribute is kept at hand: a field's sources are
+    mostly of one class."""
+
+    def __init__(self) -> None:
+        self.last: tuple[type | None, str | None] = (None, None)  # one tuple: read at once
+
+    def __call__(self, source: Any) -> Any:
+        cls, attribute = self.last
+        if source.__class__ is not cls:
+            attribute = _node_id_attribute(source.__class__)
+            self.last = (source.__class__, attribute)
         if attribute is None:
             return NORMAL
         node_id = getattr(source, attribute)
         if node_id.__class__ is not str and (node_id is None or inspect.isawaitable(node_id)):
             return NORMAL
-        return GlobalID(type_name=type_name, node_id=str(node_id))
+        return node_id
 
-    if coerce is not serialize_id or GlobalID.__str__ is not _GLOBAL_ID_TEXT:
-        return read
 
-    def read_text(source: Any) -> Any:
-        found = read(source)
-        return found if found is NORMAL else to_base64(found.type_name, found.node_id)
+class _GlobalIdTexts:
+    """``str(GlobalID(type_name, str(node_id)))`` (``to_base64`` of "type_name:node_id")
+    without the dataclass, remembered for the node ids seen last: the same users' ids come
+    back in every chat list."""
 
-    return read_text
+    SIZE = 4096
+    # Equal keys of these exact classes have equal texts (unlike 1 and True, or 1 and 1.0).
+    KEYS: frozenset[type] = frozenset({str, int, uuid.UUID})
+
+    def __init__(self, type_name: str) -> None:
+        self.prefix = f"{type_name}:"
+        self.texts: dict[Any, str] = {}
+
+    def text(self, node_id: Any) -> str:
+        if node_id.__class__ not in self.KEYS:
+            return self.computed(node_id)
+        found = self.texts.get(node_id)
+        if found is None:
+            if len(self.texts) >= self.SIZE:
+                self.texts.clear()
+            found = self.texts[node_id] = self.computed(node_id)
+        return found
+
+    def computed(self, node_id: Any) -> str:
+        return base64.b64encode(f"{self.prefix}{node_id!s}".encode()).decode()
 
 
 _NODE_ID_RESOLVER = relay.Node.__dict__["_id"].__func__
@@ -237,6 +348,76 @@ def _plans_of(parent_type: GraphQLObjectType) -> dict[str, Plain | None]:
 
 def _undirected(field_details_list: FieldDetailsList) -> bool:
     return all(not details.node.directives for details in field_details_list)
+
+
+class FieldSet(NamedTuple):
+    """A grouped field set of an object type, each field with its plan (None: graphql-core's
+    ``execute_field``)."""
+
+    parent_type: GraphQLObjectType
+    grouped_field_set: GroupedFieldSet
+    entries: tuple[Entry, ...]
+    batch: LeafBatch | None  # when every field is a plain leaf
+
+
+def _leaf_batch(parent_type: GraphQLObjectType, entries: tuple[Entry, ...]) -> LeafBatch | None:
+    """The batch of a field set whose fields are all plain leaves; the same one for the same
+    selection in every execution, so that what it learns (its decisions) lasts."""
+    key = []  # the plans are the type's: response and field names say which leaves these are
+    for response_name, field_details_list, plan, *_ in entries:
+        if plan is None or plan.coerce is None:
+            return None
+        key.append((response_name, field_details_list[0].node.name.value))
+    batches = _batches.get(parent_type)
+    if batches is None:
+        batches = _batches[parent_type] = {}
+    found = batches.get(tuple(key), _NO_BATCH)
+    if found is _NO_BATCH:
+        if len(batches) >= BATCHES:
+            batches.clear()
+        found = batches[tuple(key)] = LeafBatch.of(_leaves(entries))
+    return found  # type: ignore[no-any-return]
+
+
+def _leaves(entries: tuple[Entry, ...]) -> tuple[Leaf, ...]:
+    return tuple(
+        Leaf(response_name, plan.attribute, plan.read, plan.same, plan.exact,
+             plan.exact_coerce, plan.nullable)
+        for response_name, _, plan, *_ in entries
+        if plan is not None
+    )  # fmt: skip
+
+
+# The batches of each object type's selections (a few per type, in practice).
+BATCHES = 256
+_batches: weakref.WeakKeyDictionary[GraphQLObjectType, dict[Any, LeafBatch | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_NO_BATCH: Any = object()
+
+
+# A field to execute: response name, field details, its plan (None: graphql-core's path)
+# and the plan's read, same and exact, at hand for the loop.
+Entry = tuple[
+    str, "FieldDetailsList", Plain | None, "Callable[[Any], Any] | None", type | None, type | None
+]
+
+
+def _entries(
+    plans: dict[str, Plain | None], grouped_field_set: GroupedFieldSet
+) -> tuple[Entry, ...]:
+    """The fields in order with their plans; a field whose node carries a directive takes
+    graphql-core's path."""
+    entries: list[Entry] = []
+    for response_name, field_details_list in grouped_field_set.items():
+        plan = plans.get(field_details_list[0].node.name.value)
+        if plan is None or not _undirected(field_details_list):
+            entries.append((response_name, field_details_list, None, None, None, None))
+        else:
+            entries.append(
+                (response_name, field_details_list, plan, plan.read, plan.same, plan.exact)
+            )
+    return tuple(entries)
 
 
 async def _awaited_items(results: list[Any], awaitable_indices: list[int]) -> list[Any]:
@@ -288,6 +469,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self.plain_fields = self.enabled and (manager is None or not manager.middlewares)
         self._type_plans: dict[GraphQLObjectType, dict[str, Plain | None]] = {}
+        self._field_sets: dict[int, FieldSet] = {}
 
     @override
     def execute_fields(
@@ -303,34 +485,24 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plans = self._type_plans.get(parent_type)
-        if plans is None:
-            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        return self.execute_field_set(
+            self._field_set(parent_type, grouped_field_set), source_value, path, position_context
+        )
+
+    def execute_field_set(
+        self, field_set: FieldSet, source_value: Any, path: Path | None, position_context: Any
+    ) -> Any:
+        """execute_fields for a planned grouped field set."""
+        if field_set.batch is not None:
+            completed = field_set.batch.results(source_value)
+            if completed is not None:
+                return completed
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                plan = plans.get(node.name.value)
-                if (
-                    plan is not None
-                    and not node.directives
-                    and (len(field_details_list) == 1 or _undirected(field_details_list))
-                ):
-                    result = self.execute_plain_field(
-                        plan, parent_type, source_value, field_details_list, path, response_name,
-                        position_context,
-                    )  # fmt: skip
-                else:
-                    field_path = Path(path, response_name, parent_type.name)
-                    result = self.execute_field(
-                        parent_type, source_value, field_details_list, field_path, position_context
-                    )
-                if result is not Undefined:
-                    results[response_name] = result
-                    if result.__class__ not in _INERT and is_awaitable(result):
-                        awaitable_fields.append(response_name)
+            self._execute_entries(
+                field_set, source_value, path, position_context, results, awaitable_fields
+            )
         except Exception:
             if awaitable_fields:
                 # Ensure that awaitables created by other fields are settled,
@@ -339,7 +511,72 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         return _awaited(results, awaitable_fields) if awaitable_fields else results
 
-    def execute_plain_field(
+    def _execute_entries(
+        self,
+        field_set: FieldSet,
+        source_value: Any,
+        path: Path | None,
+        position_context: Any,
+        results: dict[str, Any],
+        awaitable_fields: list[str],
+    ) -> None:
+        """Each field's result into ``results``, and the names of the awaitable ones into
+        ``awaitable_fields`` (execute_fields' loop)."""
+        parent_type = field_set.parent_type
+        is_awaitable = self.is_awaitable
+        for response_name, field_details_list, plan, read, same, exact in field_set.entries:
+            if plan is None:
+                field_path = Path(path, response_name, parent_type.name)
+                result = self.execute_field(
+                    parent_type, source_value, field_details_list, field_path, position_context
+                )
+            else:
+                try:
+                    value = read(source_value)  # type: ignore[misc]  # (a plan has one)
+                except Exception as raw_error:  # the resolver's error
+                    field_path = Path(path, response_name, parent_type.name)
+                    self.handle_field_error(
+                        raw_error, plan.field.type, field_details_list, field_path
+                    )
+                    results[response_name] = None
+                    continue
+                # Most fields' leaves: values that are their own output, or whose output one
+                # known method gives.
+                if value.__class__ is same:
+                    results[response_name] = value
+                    continue
+                if value.__class__ is exact:
+                    results[response_name] = plan.exact_coerce(value)  # type: ignore[misc]
+                    continue
+                result = self.complete_read(
+                    plan, parent_type, source_value, field_details_list, path, response_name,
+                    position_context, value,
+                )  # fmt: skip
+            if result is not Undefined:
+                results[response_name] = result
+                if result.__class__ not in _SETTLED and is_awaitable(result):
+                    awaitable_fields.append(response_name)
+
+    def _field_set(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSet:
+        """The fields to execute for ``grouped_field_set``, planned once per execution: the
+        items of a list share one (graphql-core memoizes it per list)."""
+        found = self._field_sets.get(id(grouped_field_set))
+        if found is not None and found.parent_type is parent_type:
+            return found
+        plans = self._type_plans.get(parent_type)
+        if plans is None:
+            plans = self._type_plans[parent_type] = _plans_of(parent_type)
+        entries = _entries(plans, grouped_field_set)
+        planned = FieldSet(
+            parent_type, grouped_field_set, entries, _leaf_batch(parent_type, entries)
+        )
+        # Kept with the set itself, so that its id is not another set's while it is kept.
+        self._field_sets[id(grouped_field_set)] = planned
+        return planned
+
+    def complete_read(
         self,
         plan: Plain,
         parent_type: GraphQLObjectType,
@@ -348,15 +585,11 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         parent_path: Path | None,
         response_name: str,
         position_context: Any,
+        value: Any,
     ) -> Any:
-        """What graphql-core's ``execute_field`` gives for a plain field: a leaf's value is
-        coerced here when that cannot fail; any other value is completed by graphql-core."""
-        try:
-            value = plan.read(source)
-        except Exception as raw_error:  # the resolver's error
-            path = Path(parent_path, response_name, parent_type.name)
-            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
-            return None
+        """What graphql-core's ``execute_field`` gives for a plain field whose value ``read``
+        gave: a leaf's value is coerced here when that cannot fail; any other value is
+        completed by graphql-core."""
         if value is NORMAL:
             path = Path(parent_path, response_name, parent_type.name)
             return self.execute_field(
@@ -366,8 +599,6 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if plan.nullable:
                 return None
         elif plan.coerce is not None:
-            if value.__class__ is plan.same:
-                return value
             coerced = self._coerced(plan.coerce, value)
             if coerced is not None:
                 return coerced
@@ -460,7 +691,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """graphql-core's complete_iterable_value for non-null objects, no ``@stream``."""
         object_type: GraphQLObjectType = plan.item_type  # type: ignore[assignment]
-        item_type = GraphQLNonNull(object_type)
+        item_type: GraphQLNonNull[GraphQLObjectType] = plan.non_null_item  # type: ignore[assignment]
+        execute = self._subfields_executor(object_type, field_details_list, position_context)
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
@@ -468,9 +700,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)
                 try:
-                    completed = self.collect_and_execute_subfields(
-                        object_type, field_details_list, item_path, item, position_context
-                    )
+                    completed = execute(item_path, item)
                     if is_awaitable(completed):
                         completed = _await_completed(
                             self, completed, item_type, field_details_list, item_path
@@ -487,6 +717,32 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_indices:
             return completed_results
         return _awaited_items(completed_results, awaitable_indices)
+
+    def _subfields_executor(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        position_context: Any,
+    ) -> Callable[[Path, Any], Any]:
+        """collect_and_execute_subfields for the items of one list, collecting their
+        sub-fields (and planning them) once rather than looking them up per item. Should
+        collecting fail, each item does it again and fails with its own path, as before."""
+        try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+        except Exception:
+            return lambda item_path, item: self.collect_and_execute_subfields(
+                object_type, field_details_list, item_path, item, position_context
+            )
+        if not new_defer_usages and position_context is None:
+            # execute_collected_subfields then calls execute_fields (graphql-core's executor
+            # and its incremental one alike): here with the items' plan at hand.
+            field_set = self._field_set(object_type, grouped_field_set)
+            return lambda item_path, item: self.execute_field_set(field_set, item, item_path, None)
+        return lambda item_path, item: self.execute_collected_subfields(
+            object_type, item, item_path, grouped_field_set, new_defer_usages, position_context
+        )
 
     def _coerced(self, coerce: Callable[[Any], Any], value: Any) -> Any:
         """A leaf's output value; None when graphql-core's completion must decide (an

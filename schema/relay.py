@@ -58,7 +58,20 @@ class Connection(Generic[NodeT]):
 
 
 def encode_cursor(key: Sequence[str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+    """URL-safe base64 of the key as a JSON list (``json.dumps``'s text)."""
+    return base64.urlsafe_b64encode(_json_list(key).encode()).decode()
+
+
+# Text that json.dumps writes as it is: printable ASCII but the quote and the backslash.
+_VERBATIM = re.compile(r"[ !#-\[\]-~]*")
+
+
+def _json_list(key: Sequence[str]) -> str:
+    """``json.dumps(list(key))``, joined directly for the usual keys (ISO times and UUIDs:
+    text that needs no escape), which costs a third of it."""
+    if key and all(part.__class__ is str and _VERBATIM.fullmatch(part) for part in key):
+        return '["' + '", "'.join(key) + '"]'
+    return json.dumps(list(key))
 
 
 def decode_cursor(cursor: str) -> tuple[str, ...]:

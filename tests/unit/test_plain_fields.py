@@ -6,6 +6,9 @@ compares data and errors (message, path, locations)."""
 from __future__ import annotations
 
 import asyncio
+import operator
+import uuid
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import Enum
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NewType
@@ -19,7 +22,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from typing_extensions import override
 
-from resolvers.plainfields import PlainFieldExecutor, plain_field
+from resolvers import leafbatch, plainfields
+from resolvers.plainfields import PlainFieldExecutor, _GlobalIdTexts, plain_field
 from resolvers.root import GraphQLLimits, build_schema
 
 if TYPE_CHECKING:
@@ -98,6 +102,59 @@ class Book(relay.Node):
 
 
 @strawberry.type
+class Tome(relay.Node):
+    """A node with ids of any class (the test sets them)."""
+
+    code: relay.NodeID[Any]
+
+
+@strawberry.type
+class Diary:
+    at: datetime
+    day: date
+    hour: time
+    maybe: datetime | None
+
+
+@strawberry.type
+class Profile(relay.Node):
+    """All leaves: a selection of them completes in one batch (resolvers.leafbatch)."""
+
+    code: relay.NodeID[str]
+    name: str
+    bio: str | None
+    seen: datetime | None
+    online: bool
+
+
+class Watched(Profile):
+    """A Profile whose name is a property: reading it counts."""
+
+    reads = 0
+
+    @property  # type: ignore[explicit-override]  # (over a dataclass field)
+    def name(self) -> str:
+        Watched.reads += 1
+        return self.bio or "watched"
+
+    @name.setter
+    def name(self, value: str) -> None:
+        pass
+
+
+class Fallback(Profile):
+    """A Profile answering attributes it lacks through ``__getattr__``."""
+
+    calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        Fallback.calls += 1
+        return f"got {name}"
+
+
+@strawberry.type
 class CustomBook(relay.Node):
     code: relay.NodeID[str]
 
@@ -118,6 +175,9 @@ class Query:
     animal: Dog | Cat | None
     books: list[Book]
     custom_books: list[CustomBook]
+    tomes: list[Tome]
+    diaries: list[Diary] | None
+    profiles: list[Profile] | None
 
 
 def pet(name: str = "rex", **changes: Any) -> Any:
@@ -140,6 +200,49 @@ def pet(name: str = "rex", **changes: Any) -> Any:
     return SimpleNamespace(**values)
 
 
+class Moment(datetime):
+    """A datetime that shows otherwise: its own isoformat must be the one called."""
+
+    @override
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "a moment"
+
+
+def diary(**changes: Any) -> Any:
+    values: dict[str, Any] = {
+        "at": datetime(2026, 12, 7, 20, 30, 1, 250, tzinfo=UTC),
+        "day": date(2026, 12, 7),
+        "hour": time(20, 30, 1, 5),
+        "maybe": datetime.fromisoformat("2026-01-02T03:04:05"),  # naive
+    }
+    values.update(changes)
+    return SimpleNamespace(**values)
+
+
+def profile(key: str, cls: type[Profile] = Profile, **changes: Any) -> Profile:
+    values: dict[str, Any] = {
+        "code": key,
+        "name": f"name {key}",
+        "bio": "bio",
+        "seen": datetime(2026, 12, 7, 20, 30, tzinfo=UTC),
+        "online": True,
+    }
+    values.update(changes)
+    return cls(**values)
+
+
+class Unshowable:
+    @override
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+class Text(str):
+    """Text, but not exactly a str."""
+
+    __slots__ = ()
+
+
 def root(**values: Any) -> Any:
     defaults: dict[str, Any] = {
         "pet": pet(),
@@ -151,6 +254,9 @@ def root(**values: Any) -> Any:
         "dogs": [Dog(name="a", barks=True), Dog(name="b", barks=False)],
         "books": [Book(code="1", title="One"), Book(code="2", title="Two")],
         "custom_books": [CustomBook(code="9")],
+        "tomes": [Tome(code="t")],
+        "diaries": [diary()],
+        "profiles": [profile("p1"), profile("p2", bio=None, seen=None)],
     }
     defaults.update(values)
     return SimpleNamespace(**defaults)
@@ -202,6 +308,7 @@ async def same_answer(
     theirs = await stock.execute(document, root_value=made, variable_values=variables)
     ours = await fast.execute(document, root_value=made, variable_values=variables)
     assert ours.data == theirs.data
+    assert repr(ours.data) == repr(theirs.data)  # the fields' order too
     assert formatted(ours.errors) == formatted(theirs.errors)
     return ours.data, formatted(ours.errors)
 
@@ -418,6 +525,45 @@ class TestSameAnswers:
         assert data["books"][0]["id"] == relay.to_base64("Book", "1")
         assert data["customBooks"][0]["id"] == relay.to_base64("CustomBook", "custom-9")
 
+    async def test_relay_ids_of_every_class_and_their_remembered_texts(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Equal ids of other classes (1 and True, 1 and 1.0) show differently: none may take
+        # the text remembered for another. A small memory is cleared as it fills.
+        monkeypatch.setattr(_GlobalIdTexts, "SIZE", 3)
+        codes: list[Any] = [1, True, 1.0, "1", uuid.UUID(int=1), 1, True, "1", uuid.UUID(int=1)]
+        for _ in range(2):
+            data, errors = await same_answer(
+                "{ tomes { id } }", root(tomes=[Tome(code=code) for code in codes])
+            )
+            assert errors == []
+            assert [tome["id"] for tome in data["tomes"]] == [
+                relay.to_base64("Tome", str(code)) for code in codes
+            ]
+
+    def test_the_remembered_id_texts_stay_few(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_GlobalIdTexts, "SIZE", 3)
+        texts = _GlobalIdTexts("Tome")
+        assert [texts.text(code) for code in range(10)] == [
+            relay.to_base64("Tome", str(code)) for code in range(10)
+        ]
+        assert len(texts.texts) <= 3
+
+    async def test_relay_ids_of_nodes_of_several_classes(self) -> None:
+        class OddBook(Book):
+            @override
+            @classmethod
+            def resolve_id(cls, root: Any, *, info: strawberry.Info) -> str:
+                return f"odd-{root.code}"
+
+        books = [Book(code="1", title=""), OddBook(code="2", title=""), Book(code="3", title="")]
+        books += [OddBook(code="4", title=""), OddBook(code="5", title="")]
+        data, errors = await same_answer("{ books { id } }", root(books=books))
+        assert errors == []
+        assert [book["id"] for book in data["books"]] == [
+            relay.to_base64("Book", code) for code in ("1", "odd-2", "3", "odd-4", "odd-5")
+        ]
+
     async def test_a_relay_id_that_is_none_is_the_same_error(self) -> None:
         data, errors = await same_answer(
             "{ books { id } }",
@@ -425,6 +571,246 @@ class TestSameAnswers:
         )
         assert data is None
         assert errors[0]["path"] == ["books", 0, "id"]
+
+    async def test_dates_and_times(self) -> None:
+        odd_zone = timezone(timedelta(hours=5, minutes=30))
+        diaries = [
+            diary(),
+            diary(at=datetime(2026, 1, 1, tzinfo=odd_zone), maybe=None),
+            diary(at=Moment(2026, 1, 1), maybe=Moment(2026, 1, 2)),  # their own isoformat
+            diary(
+                day=datetime.fromisoformat("2026-03-04T05:06"), at=date(2026, 3, 4)
+            ),  # other class
+        ]
+        data, errors = await same_answer("{ diaries { at day hour maybe } }", root(diaries=diaries))
+        assert errors == []
+        assert data["diaries"][0] == {
+            "at": "2026-12-07T20:30:01.000250+00:00",
+            "day": "2026-12-07",
+            "hour": "20:30:01.000005",
+            "maybe": "2026-01-02T03:04:05",
+        }
+        assert data["diaries"][1]["at"] == "2026-01-01T00:00:00+05:30"
+        assert data["diaries"][2]["at"] == data["diaries"][2]["maybe"] == "a moment"
+        assert data["diaries"][3]["day"] == "2026-03-04T05:06:00"
+
+    async def test_equal_times_of_other_zones_show_their_own_offsets(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # UTC times' texts are remembered (a small memory here, cleared as it fills); an equal
+        # time of another zone never takes one.
+        monkeypatch.setattr(plainfields, "_DATETIME_TEXTS_SIZE", 2)
+        instant = datetime(2026, 12, 7, 20, 30, 1, 250, tzinfo=UTC)
+        zones = [UTC, timezone(timedelta(hours=5, minutes=30)), UTC, timezone(timedelta(0)), UTC]
+        diaries = [
+            diary(at=instant.astimezone(zone), maybe=instant + timedelta(seconds=index))
+            for index, zone in enumerate(zones * 2)
+        ]
+        data, errors = await same_answer("{ diaries { at maybe } }", root(diaries=diaries))
+        assert errors == []
+        assert [entry["at"][-6:] for entry in data["diaries"]] == [
+            "+00:00", "+05:30", "+00:00", "+00:00", "+00:00",
+        ] * 2  # fmt: skip
+        assert data["diaries"][9]["maybe"] == "2026-12-07T20:30:10.000250+00:00"
+        assert len(plainfields._datetime_texts) <= 2
+
+    async def test_values_that_are_no_dates_are_the_same_errors(self) -> None:
+        # Text and numbers have no isoformat; a date does (for a Time too).
+        cases: list[tuple[dict[str, Any], int]] = [
+            ({"at": "2026-01-01"}, 1),
+            ({"at": None}, 1),
+            ({"maybe": 7}, 1),
+            ({"hour": date(2026, 5, 6)}, 0),
+        ]
+        for changes, erring in cases:
+            _, errors = await same_answer(
+                "{ diaries { day at hour maybe } }", root(diaries=[diary(), diary(**changes)])
+            )
+            assert len(errors) == erring, changes
+
+    async def test_the_same_type_under_other_selections(self) -> None:
+        # Each selection of a type is planned on its own: none answers with another's fields.
+        data, errors = await same_answer(
+            """{
+              pet { name age friends { nickname } }
+              strictPet { nickname mood __typename }
+              pets { age name friend { name } }
+              dog { name } dogs { barks __typename name }
+              named { ... on Dog { barks } name }
+            }""",
+            root(pet=pet(friends=[pet("f")]), pets=[pet("a", friend=pet("b")), pet("c")]),
+        )
+        assert errors == []
+        assert data["pet"] == {"name": "rex", "age": 3, "friends": [{"nickname": "F"}]}
+        assert data["strictPet"] == {"nickname": "MAX", "mood": "HAPPY", "__typename": "Pet"}
+        assert data["pets"][0] == {"age": 3, "name": "a", "friend": {"name": "b"}}
+        assert data["dogs"][1] == {"barks": False, "__typename": "Dog", "name": "b"}
+
+    async def test_subfields_that_do_not_collect_fail_per_item(self) -> None:
+        class Failing(Exception):
+            pass
+
+        def failing(executor: type[Any]) -> type[Any]:
+            class Collector(executor):  # type: ignore[misc]
+                @override
+                def collect_subfields(self, return_type: Any, field_details_list: Any) -> Any:
+                    if return_type.name == "Pet":
+                        raise Failing("no sub-fields today")
+                    return super().collect_subfields(return_type, field_details_list)
+
+            return Collector
+
+        answers = []
+        for executor in (PlainFieldExecutor, StrawberryGraphQLCoreExecutionContext):
+            schema = strawberry.Schema(
+                query=Query,
+                types=[Dog, Cat],
+                config=StrawberryConfig(scalar_map=SCALARS),
+                execution_context_class=failing(executor),
+            )
+            for pets in ([pet("a"), pet("b")], []):
+                result = await schema.execute(
+                    "{ pets { name } dog { name } }", root_value=root(pets=pets)
+                )
+                answers.append((result.data, formatted(result.errors)))
+        assert answers[:2] == answers[2:]
+        assert answers[0][0] == {"pets": None, "dog": {"name": "rex"}}
+        assert [error["path"] for error in answers[0][1]] == [["pets", 0]]
+        assert answers[1] == ({"pets": [], "dog": {"name": "rex"}}, [])
+
+    async def test_deferred_fragments_in_lists(self) -> None:
+        # Items whose selection defers a fragment, and lists inside a deferred fragment, take
+        # graphql-core's incremental path (its defer usages, its delivery groups).
+        document = """{
+          pets {
+            name
+            ... @defer { nickname friends { name ... @defer { age } } more: friends { name } }
+          }
+          dogs { name }
+        }"""
+        source = root(pets=[pet("a", friends=[pet("x"), pet("y")]), pet("b")])
+        answers = []
+        for executor in (PlainFieldExecutor, StrawberryGraphQLCoreExecutionContext):
+            schema = strawberry.Schema(
+                query=Query,
+                types=[Dog, Cat],
+                config=StrawberryConfig(
+                    scalar_map=SCALARS, enable_experimental_incremental_execution=True
+                ),
+                execution_context_class=executor,
+            )
+            result: Any = await schema.execute(document, root_value=source)
+            parts = [result.initial_result.formatted]
+            parts += [part.formatted async for part in result.subsequent_results]
+            answers.append(parts)
+        assert answers[0] == answers[1]
+        assert len(answers[0]) > 1
+        assert "nickname" not in repr(answers[0][0])
+
+    async def test_objects_of_leaves_only(self) -> None:
+        document = "{ profiles { id name bio seen online } }"
+        data, errors = await same_answer(document)
+        assert errors == []
+        assert data["profiles"][1] == {
+            "id": relay.to_base64("Profile", "p2"),
+            "name": "name p2",
+            "bio": None,
+            "seen": None,
+            "online": True,
+        }
+        assert data["profiles"][0]["seen"] == "2026-12-07T20:30:00+00:00"
+        # Another order, aliases, and the same object twice.
+        data, errors = await same_answer("{ profiles { online a: name seen b: bio name id } }")
+        assert errors == []
+        assert list(data["profiles"][0]) == ["online", "a", "seen", "b", "name", "id"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"name": None},  # null for a non-null field
+            {"name": 7},  # Int for a String: coerced
+            {"bio": Text("t")},
+            {"seen": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))},
+            {"seen": datetime.fromisoformat("2026-01-01T00:00")},
+            {"seen": "yesterday"},  # no isoformat: an error
+            {"seen": date(2026, 1, 1)},
+            {"online": 1},
+            {"code": None},  # the id's resolver fails
+            {"code": 12},  # the id's text is of its str()
+            {"code": Unshowable()},  # its str() fails: the id's error
+        ],
+    )
+    async def test_objects_of_leaves_with_unusual_values(self, changes: dict[str, Any]) -> None:
+        profiles = [profile("p1"), profile("p2", **changes), profile("p3")]
+        await same_answer("{ profiles { id name bio seen online } }", root(profiles=profiles))
+        await same_answer("{ profiles { name bio } }", root(profiles=profiles))
+
+    async def test_objects_of_leaves_read_from_properties_and_getattr(self) -> None:
+        profiles = [profile("p1"), profile("w", Watched), profile("f", Fallback)]
+        profiles += [profile("w2", Watched, bio="b")]
+        before = Watched.reads
+        data, errors = await same_answer(
+            "{ profiles { name bio online } }", root(profiles=profiles)
+        )
+        assert errors == []
+        assert [p["name"] for p in data["profiles"]] == ["name p1", "bio", "name f", "b"]
+        assert Watched.reads - before == 2 * 2  # once per object, in each executor
+        # An object the batch does not complete (a null for a non-null field) reads each
+        # field once all the same, however it reads them.
+        before, calls = Watched.reads, Fallback.calls
+        odd = [profile("w", Watched, online=None), profile("f", Fallback, online=None)]
+        del odd[1].__dict__["bio"]
+        await same_answer("{ profiles { name bio online } }", root(profiles=[profile("p"), odd[0]]))
+        await same_answer("{ profiles { name bio online } }", root(profiles=[odd[1]]))
+        assert (Watched.reads - before, Fallback.calls - calls) == (2, 2)
+        # A missing attribute: __getattr__ answers it, or it is the field's error.
+        del profiles[2].__dict__["bio"]
+        missing = profile("m")
+        del missing.__dict__["online"]
+        data, errors = await same_answer(
+            "{ profiles { name bio online } }", root(profiles=[*profiles, missing])
+        )
+        assert data["profiles"] is None
+        assert [error["path"] for error in errors] == [["profiles", 4, "online"]]
+
+    async def test_batches_of_several_selections(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # One batch per selection of a type, kept across executions (here one at a time).
+        monkeypatch.setattr(plainfields, "BATCHES", 1)
+        fast, stock = schemas()
+        selections = ["name bio", "a: name bio", "bio name", "bio name", "name a: bio"]
+        for selection in [*selections, "online seen"]:
+            document = f"{{ profiles {{ {selection} }} }}"
+            ours = await fast.execute(document, root_value=root())
+            theirs = await stock.execute(document, root_value=root())
+            assert (repr(ours.data), ours.errors) == (repr(theirs.data), theirs.errors)
+            profile_type = fast._schema.get_type("Profile")
+            assert len(plainfields._batches[profile_type]) == 1  # type: ignore[index]
+        assert ours.data == {
+            "profiles": [
+                {"online": True, "seen": "2026-12-07T20:30:00+00:00"},
+                {"online": True, "seen": None},
+            ]
+        }
+
+    async def test_objects_of_leaves_with_many_kinds_of_values(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A batch remembers a decision per tuple of value classes (here one at a time).
+        monkeypatch.setattr(leafbatch, "DECISIONS", 1)
+        profiles = [
+            profile("a"),
+            profile("b", bio=None),
+            profile("c", name=3),
+            profile("d"),
+            profile("e", seen=None, bio=None),
+            profile("f", online=0),
+            profile("g", bio=None),
+        ]
+        data, errors = await same_answer(
+            "{ profiles { name bio seen online } }", root(profiles=profiles)
+        )
+        assert errors == []
+        assert [p["name"] for p in data["profiles"]][2] == "3"
 
     async def test_a_field_middleware_sees_every_field(self) -> None:
         seen: list[str] = []
@@ -446,6 +832,26 @@ class TestSameAnswers:
         assert errors == []
         # Once per executor: the middleware wrapped each field, plain or not, both times.
         assert seen == ["pet", "name", "nickname"] * 2
+
+
+class Pair:
+    def __init__(self, a: object, b: object) -> None:
+        self.a, self.b = a, b
+
+
+class TestLeafBatch:
+    def test_its_decisions_stay_few(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(leafbatch, "DECISIONS", 2)
+        leaves = tuple(
+            leafbatch.Leaf(name, name, operator.attrgetter(name), str, None, None, True)
+            for name in ("a", "b")
+        )
+        batch = leafbatch.LeafBatch.of(leaves)
+        assert batch is not None
+        for a, b in (("x", "y"), (None, "y"), ("x", None), (None, None), (1, "y")):
+            answer = batch.results(Pair(a, b))
+            assert answer == (None if a == 1 else {"a": a, "b": b})
+            assert len(batch.decisions) <= 2
 
 
 class TestWhichFieldsArePlain:
