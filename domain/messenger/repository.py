@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 from domain.accounts.model import User
 from domain.driver import DriverStatement
 from domain.errors import Invalid
-from domain.messenger.cards import ChatRow, UserCard
+from domain.messenger.cards import ChatRow, UserCard, filled
 from domain.messenger.errors import PrivateChatExists
 from domain.messenger.model import Chat, ChatMember, Message, MessageFile
 from domain.messenger.rules import search_words
@@ -192,7 +192,8 @@ _LIVELIEST_FIRST = (Chat.updated_at.desc(), Chat.id.desc())
 def _chat_rows(rows: Sequence[Row[Unpack[TupleAny]]]) -> tuple[list[ChatRow], int | None]:
     """The chats of rows ending with the count of all matches; no count for no rows."""
     chats = [
-        ChatRow(
+        filled(
+            ChatRow,
             id=row[0],
             title=row[1],
             is_private=row[2],
@@ -351,7 +352,8 @@ class _UserCards:
 
 def _user_card(values: Sequence[Any]) -> UserCard:
     (user_id, username, first, last, bio, avatar, role, online_at, announced, deleted_at) = values
-    return UserCard(
+    return filled(
+        UserCard,
         id=user_id,
         username=username,
         first_name=first,
@@ -390,7 +392,10 @@ async def listed_members(
     """Members of these chats with their users, in the order they joined."""
     rows = await _listed_members().rows(session, {"chat_ids": list(chat_ids)})
     cards = _UserCards()
-    return [ListedMember(row[0], row[1], cards.card(row[2:])) for row in rows]
+    return [
+        filled(ListedMember, chat_id=row[0], last_read_at=row[1], user=cards.card(row[2:]))
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -487,7 +492,8 @@ def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
     creator = cards.card_or_none(row[9 + _USER_WIDTH :])
     last = None
     if message_id is not None:
-        last = MessageRow(
+        last = filled(
+            MessageRow,
             id=message_id,
             chat_id=chat_id,
             sender_id=sender_id,
@@ -498,7 +504,7 @@ def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
             files=tuple(keys or ()),
             sender=sender,
         )
-    return ChatExtras(creator=creator, last_message=last, unread_count=int(unread))
+    return filled(ChatExtras, creator=creator, last_message=last, unread_count=int(unread))
 
 
 # --- messages --------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ from domain.accounts import service as accounts
 from domain.errors import Invalid
 from domain.files import service as files
 from domain.messenger import repository, rules
-from domain.messenger.cards import ChatRow, MessageCard, UserCard, message_card, readers_of
+from domain.messenger.cards import (
+    ChatRow,
+    MessageCard,
+    UserCard,
+    filled,
+    message_card,
+    readers_of,
+)
 from domain.messenger.errors import (
     ChatMustBeGroup,
     ChatNotFound,
@@ -573,7 +580,8 @@ def _row_card(row: repository.MessageRow, members: Sequence[ListedMember]) -> Me
             member.user.id, member.last_read_at, sender=row.sender_id, sent_at=row.created_at
         )
     )
-    return MessageCard(
+    return filled(
+        MessageCard,
         id=row.id,
         chat_id=row.chat_id,
         text=row.text,
@@ -692,7 +700,8 @@ def _overview(
     users = [member.user for member in members]
     title, avatar = _title_and_avatar(chat, _companion(chat, users, actor.user_id))
     last = extras.last_message
-    return ChatOverview(
+    return filled(
+        ChatOverview,
         chat=chat,
         title=title,
         avatar=avatar,
