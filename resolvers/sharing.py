@@ -118,6 +118,9 @@ class SharedExecutor(PlainFieldExecutor):
         executor.__dict__.update(self.__dict__)
         executor.root_value = payload
         executor.collected_errors = CollectedErrors()
+        # Each event's field sets are its own: kept in the subscription's executor, one more
+        # would pile up per event for as long as the socket lives.
+        executor._field_sets = {}
         return executor
 
     def _sharing_key(self) -> tuple[Hashable, ...] | None:
