@@ -44,8 +44,8 @@ class DriverStatement:
         arguments = [values[name] if name in values else defaults[name] for name in names]
         pooled = await connection.get_raw_connection()
         driver = pooled.driver_connection
-        # The adapter's transaction, None until its first statement: another shape of
-        # adapter, and asyncpg's state may not be what it believes.
+        # SQLAlchemy's asyncpg adapter (the one with ``_transaction``) leaves the asyncpg
+        # connection free between statements; with any other, SQLAlchemy runs it.
         if driver is None or not hasattr(pooled.dbapi_connection, "_transaction"):
             return await self._through_sqlalchemy(connection, sql, arguments)
         _announce(connection, sql, arguments)

@@ -48,7 +48,6 @@ from domain.text import contains_pattern
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.dml import Update
     from sqlalchemy.sql.selectable import LateralFromClause
@@ -189,7 +188,7 @@ _CHAT_ROW = (
 _LIVELIEST_FIRST = (Chat.updated_at.desc(), Chat.id.desc())
 
 
-def _chat_rows(rows: Sequence[Row[Unpack[TupleAny]]]) -> tuple[list[ChatRow], int | None]:
+def _chat_rows(rows: Sequence[Sequence[Any]]) -> tuple[list[ChatRow], int | None]:
     """The chats of rows ending with the count of all matches; no count for no rows."""
     chats = [
         filled(
