@@ -46,7 +46,7 @@ from domain.messenger.rules import search_words
 from domain.text import contains_pattern
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.dml import Update
@@ -328,9 +328,6 @@ def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
     return [column.label(f"{prefix}{name}") for column, name in zip(columns, names, strict=True)]
 
 
-_USER_WIDTH = 10
-
-
 class _UserCards:
     """Cards of ``_user_columns``' values, drawn once per user for one statement's rows (the
     reader is a member of every listed chat; a creator or sender often recurs)."""
@@ -343,10 +340,6 @@ class _UserCards:
         if found is None:
             found = self._by_id[values[0]] = _user_card(values)
         return found
-
-    def card_or_none(self, values: Sequence[Any]) -> UserCard | None:
-        """None for an outer join's missing user."""
-        return None if values[0] is None else self.card(values)
 
 
 def _user_card(values: Sequence[Any]) -> UserCard:
@@ -442,53 +435,65 @@ def _unread_of(chat_id: ColumnElement[uuid.UUID], reader: ColumnElement[Any]) ->
 
 @cache
 def _chat_extras() -> DriverStatement:
-    listed = (
-        func.unnest(_ids("chat_ids"), _ids("creator_ids"))
-        .table_valued("chat_id", "creator_id")
-        .render_derived(name="listed")
-    )
+    listed = func.unnest(_ids("chat_ids")).table_valued("chat_id").render_derived(name="listed")
     last = _newest_of(listed.c.chat_id)
     files = (
         select(func.array_agg(aggregate_order_by(MessageFile.key, MessageFile.position)))
         .where(MessageFile.message_id == last.c.id)
         .scalar_subquery()
     )
-    sender, creator = aliased(User), aliased(User)
     return DriverStatement(
         select(
             listed.c.chat_id,
             _unread_of(listed.c.chat_id, bindparam("reader", type_=Uuid)),
             *last.c,
             files,
-            *_user_columns(sender, "sender_"),
-            *_user_columns(creator, "creator_"),
         )
         .select_from(listed)
         .outerjoin(last, true())
-        .outerjoin(sender, sender.id == last.c.sender_id)
-        .outerjoin(creator, creator.id == listed.c.creator_id)
     )
 
 
+@cache
+def _user_cards() -> DriverStatement:
+    return DriverStatement(select(*_user_columns(User, "")).where(User.id == func.any(_ids("ids"))))
+
+
 async def chat_extras(
-    session: AsyncSession, reader: uuid.UUID, chats: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+    session: AsyncSession,
+    reader: uuid.UUID,
+    chats: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+    known: Mapping[uuid.UUID, UserCard],
 ) -> dict[uuid.UUID, ChatExtras]:
     """Creator, newest message (sender and files) and the reader's unread count of each of
-    these ``(chat id, creator id)``: one statement, whatever the number of chats."""
-    values = {
-        "chat_ids": [chat_id for chat_id, _ in chats],
-        "creator_ids": [creator_id for _, creator_id in chats],
-        "reader": reader,
-    }
+    these ``(chat id, creator id)``: one statement, whatever the number of chats. Creators
+    and senders come from ``known`` (the chats' members, read already), and only those who
+    are not among them take one more statement."""
+    values = {"chat_ids": [chat_id for chat_id, _ in chats], "reader": reader}
     rows = await _chat_extras().rows(session, values)
-    cards = _UserCards()
-    return {row[0]: _extras(row, cards) for row in rows}
+    creators = dict(chats)
+    wanted = {*creators.values(), *(row[3] for row in rows)} - {None}
+    cards = await _with_missing_cards(session, known, wanted)
+    return {row[0]: _extras(row, creators[row[0]], cards) for row in rows}
 
 
-def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
-    chat_id, unread, message_id, sender_id, text, voice, created, updated, keys = row[:9]
-    sender = cards.card_or_none(row[9 : 9 + _USER_WIDTH])
-    creator = cards.card_or_none(row[9 + _USER_WIDTH :])
+async def _with_missing_cards(
+    session: AsyncSession, known: Mapping[uuid.UUID, UserCard], wanted: set[uuid.UUID | None]
+) -> Mapping[uuid.UUID, UserCard]:
+    """``known``, with the cards of the ``wanted`` users it lacks (a creator or sender who
+    left the chat); a user whose row is gone has none."""
+    missing = [user_id for user_id in wanted if user_id is not None and user_id not in known]
+    if not missing:
+        return known
+    rows = await _user_cards().rows(session, {"ids": missing})
+    return {**known, **{card.id: card for card in map(_user_card, rows)}}
+
+
+def _extras(
+    row: Sequence[Any], creator_id: uuid.UUID | None, cards: Mapping[uuid.UUID, UserCard]
+) -> ChatExtras:
+    chat_id, unread, message_id, sender_id, text, voice, created, updated, keys = row
+    creator = None if creator_id is None else cards.get(creator_id)
     last = None
     if message_id is not None:
         last = filled(
@@ -501,7 +506,7 @@ def _extras(row: Sequence[Any], cards: _UserCards) -> ChatExtras:
             created_at=created,
             updated_at=updated,
             files=tuple(keys or ()),
-            sender=sender,
+            sender=None if sender_id is None else cards.get(sender_id),
         )
     return filled(ChatExtras, creator=creator, last_message=last, unread_count=int(unread))
 

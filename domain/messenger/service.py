@@ -681,16 +681,18 @@ async def chat_overviews(
     uow: SqlAlchemyUnitOfWork, *, actor: Viewer, chats: Sequence[Chat | ChatRow]
 ) -> list[ChatOverview]:
     """Title, members, creator, last message and unread count of each of these chats (which
-    this service handed to the actor), in two statements for any number of chats, read as
-    plain rows."""
+    this service handed to the actor), in two statements for any number of chats (a third
+    when a newest message's sender has left its chat), read as plain rows."""
     if not chats:
         return []
-    extras = await repository.chat_extras(
-        uow.session, actor.user_id, [(chat.id, chat.creator_id) for chat in chats]
-    )
+    listed = await repository.listed_members(uow.session, [chat.id for chat in chats])
     members: dict[uuid.UUID, list[ListedMember]] = {}
-    for member in await repository.listed_members(uow.session, [chat.id for chat in chats]):
+    for member in listed:
         members.setdefault(member.chat_id, []).append(member)
+    known = {member.user.id: member.user for member in listed}
+    extras = await repository.chat_extras(
+        uow.session, actor.user_id, [(chat.id, chat.creator_id) for chat in chats], known
+    )
     return [_overview(chat, extras[chat.id], members.get(chat.id, []), actor) for chat in chats]
 
 

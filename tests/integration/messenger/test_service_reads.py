@@ -469,6 +469,26 @@ class TestChatOverviews:
         assert seen.creator is None
         assert [m.id for m in seen.members] == [olga.id, petr.id]
 
+    async def test_the_last_sender_who_left_is_still_shown(
+        self, hub: Hub, ivan: User, olga: User, petr: User
+    ) -> None:
+        chat = await group(hub, ivan, olga, petr)
+        await send(hub, petr, chat, "bye")
+        async with hub.uow() as uow:
+            await service.leave_chat(uow, actor=as_actor(petr), chat_id=chat.id)
+        async with hub.uow() as uow:
+            fresh = await service.get_chat(uow, actor=as_actor(olga), chat_id=chat.id)
+            (seen,) = await service.chat_overviews(uow, actor=as_actor(olga), chats=[fresh])
+        assert [m.id for m in seen.members] == [ivan.id, olga.id]
+        assert seen.last_message is not None
+        sender = seen.last_message.sender
+        assert sender is not None
+        assert (sender.id, sender.username, sender.first_name) == (
+            petr.id,
+            petr.username,
+            petr.first_name,
+        )
+
     async def test_ones_own_messages_never_count(self, hub: Hub, ivan: User, olga: User) -> None:
         chat = await group(hub, ivan, olga)
         await conversation(hub, chat, ivan, ivan, ivan)
