@@ -64,10 +64,9 @@ class _GeneratorHooks:
         )
 
 
-_GENERATOR_CONTEXT: Any = contextlib._GeneratorContextManager  # what contextmanager() builds
-_ASYNC_GENERATOR_CONTEXT: Any = (
-    contextlib._AsyncGeneratorContextManager
-)  # what contextmanager() builds
+# What contextlib's contextmanager() and asynccontextmanager() make of a generator.
+_GENERATOR_CONTEXT: Any = contextlib._GeneratorContextManager
+_ASYNC_GENERATOR_CONTEXT: Any = contextlib._AsyncGeneratorContextManager
 
 
 @functools.cache

@@ -201,10 +201,9 @@ _STRAWBERRY_IS_TYPE_OF = (
 
 def _attribute(field: GraphQLField, definition: StrawberryField) -> str | None:
     """The attribute a field is read from (``getattr(source, python_name)``), for a field
-    that Strawberry resolves so: no
-    resolver, no field extensions (permission classes are extensions), no exception
-    handler (Strawberry gives such a field ``_get_basic_result`` only when none applies)
-    and the default resolver."""
+    that Strawberry resolves so: no resolver, no field extensions (permission classes are
+    extensions), no exception handler (Strawberry gives such a field ``_get_basic_result``
+    only when none applies) and the default resolver."""
     if not definition.is_basic_field or definition.default_resolver is not getattr:
         return None
     if getattr(field.resolve, "__name__", None) != "_get_basic_result":

@@ -330,7 +330,7 @@ def _user_columns(user: type[User], prefix: str) -> list[Label[Any]]:
 
 class _UserCards:
     """Cards of ``_user_columns``' values, drawn once per user for one statement's rows (the
-    reader is a member of every listed chat; a creator or sender often recurs)."""
+    reader is a member of every listed chat)."""
 
     def __init__(self) -> None:
         self._by_id: dict[uuid.UUID, UserCard] = {}
@@ -472,17 +472,17 @@ async def chat_extras(
     values = {"chat_ids": [chat_id for chat_id, _ in chats], "reader": reader}
     rows = await _chat_extras().rows(session, values)
     creators = dict(chats)
-    wanted = {*creators.values(), *(row[3] for row in rows)} - {None}
-    cards = await _with_missing_cards(session, known, wanted)
+    users = (*creators.values(), *(row[3] for row in rows))  # creators, then senders
+    cards = await _with_missing_cards(session, known, {u for u in users if u is not None})
     return {row[0]: _extras(row, creators[row[0]], cards) for row in rows}
 
 
 async def _with_missing_cards(
-    session: AsyncSession, known: Mapping[uuid.UUID, UserCard], wanted: set[uuid.UUID | None]
+    session: AsyncSession, known: Mapping[uuid.UUID, UserCard], wanted: set[uuid.UUID]
 ) -> Mapping[uuid.UUID, UserCard]:
     """``known``, with the cards of the ``wanted`` users it lacks (a creator or sender who
     left the chat); a user whose row is gone has none."""
-    missing = [user_id for user_id in wanted if user_id is not None and user_id not in known]
+    missing = [user_id for user_id in wanted if user_id not in known]
     if not missing:
         return known
     rows = await _user_cards().rows(session, {"ids": missing})
